@@ -1,0 +1,73 @@
+"""Length-sorted, token-budgeted batches, and the halve-and-retry rule for memory errors.
+
+Padding is wasted compute: sorting sentences by length before cutting batches keeps each batch's
+rows close in length, and a budget in padded tokens (rows × longest row) keeps memory flat
+whether the batch holds 4 long sentences or 64 short ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[list[int]]:
+    """Indices of `lengths` grouped into batches, longest first, each within both budgets.
+
+    A single item longer than `max_tokens` still gets a batch of its own: the budget bounds
+    padding, it never drops input.
+    """
+    if max_tokens < 1 or max_sentences < 1:
+        raise ValueError("batch budgets must be positive")
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        length = max(1, lengths[index])
+        widest = max(longest, length)
+        if current and (len(current) + 1 > max_sentences or (len(current) + 1) * widest > max_tokens):
+            batches.append(current)
+            current, widest = [], length
+        current.append(index)
+        longest = widest
+    if current:
+        batches.append(current)
+    return batches
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for CUDA OOM and CPU allocation failures, the errors a smaller batch can avoid."""
+    if isinstance(error, MemoryError):
+        return True
+    try:
+        import torch
+
+        if isinstance(error, torch.cuda.OutOfMemoryError):
+            return True
+    except ImportError:  # pragma: no cover - the engine layer always has torch
+        pass
+    message = str(error).lower()
+    return isinstance(error, RuntimeError) and (
+        "out of memory" in message or "can't allocate memory" in message or "failed to allocate" in message
+    )
+
+
+class BatchTooLargeError(RuntimeError):
+    """Even one item does not fit in memory: only the request holding it should fail."""
+
+
+def run_halving(items: Sequence[T], run: Callable[[Sequence[T]], list[object]], on_oom: Callable[[], None] = lambda: None) -> list[object]:
+    """Run `items` as one batch; on a memory error, split in halves and retry each half."""
+    try:
+        return run(items)
+    except Exception as error:
+        if not is_out_of_memory(error):
+            raise
+        on_oom()
+        if len(items) == 1:
+            raise BatchTooLargeError("a single sentence does not fit in memory") from error
+        middle = len(items) // 2
+        return run_halving(items[:middle], run, on_oom) + run_halving(items[middle:], run, on_oom)

@@ -1,0 +1,97 @@
+"""Finding and loading a Marian checkpoint: a hub id or a local directory, with errors a user can act on.
+
+Hub downloads go through huggingface_hub and its usual cache, so `HF_HUB_OFFLINE=1`, `HF_HOME`
+and `HF_ENDPOINT` behave as users of the Hugging Face stack expect.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-fr-en"
+
+# What a Marian checkpoint needs; the rest of a hub repo (TF/Flax weights, READMEs) is skipped.
+CHECKPOINT_FILES = [
+    "config.json",
+    "generation_config.json",
+    "*.safetensors",
+    "pytorch_model.bin",
+    "source.spm",
+    "target.spm",
+    "vocab.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+]
+
+
+class ModelLoadError(RuntimeError):
+    """The model cannot be had; the message names it, says why, and says what to do."""
+
+
+def _ways_out(model: str) -> str:
+    return (
+        f"To fix it, either give this machine network access to the Hugging Face hub once "
+        f"(run `bitext download-model --model {model}` to fetch it into the cache), "
+        f"or point bitext at a local checkpoint directory with `--model DIR` (or BITEXT_MODEL=DIR)."
+    )
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~")) or os.sep in model.strip("/").split("/", 1)[-1] or Path(model).exists()
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_marian(model: str) -> tuple[Any, Any]:
+    """Load (tokenizer, model) for `model`, a hub id or a directory, or raise ModelLoadError."""
+    from transformers import AutoConfig, MarianMTModel, MarianTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a progress bar per load is noise in service logs
+
+    local = Path(model).expanduser()
+    if local.is_dir():
+        source: str = str(local)
+    elif _looks_like_path(model):
+        raise ModelLoadError(f"model directory {model!r} does not exist. {_ways_out(DEFAULT_MODEL)}")
+    else:
+        source = model
+    if local.is_dir() and not (local / "config.json").is_file():
+        raise ModelLoadError(f"{model!r} is not a model directory: it has no config.json. {_ways_out(DEFAULT_MODEL)}")
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        reason = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline() else _first_line(error)
+        raise ModelLoadError(f"cannot load model {model!r}: {reason}. {_ways_out(model)}") from error
+    if config.model_type != "marian":
+        raise ModelLoadError(
+            f"model {model!r} is a {config.model_type!r} checkpoint, not a Marian one; "
+            f"bitext runs MarianMT models such as {DEFAULT_MODEL}."
+        )
+    try:
+        tokenizer = MarianTokenizer.from_pretrained(source)
+        network = MarianMTModel.from_pretrained(source)
+    except (OSError, ValueError, TypeError) as error:
+        raise ModelLoadError(f"model {model!r} is incomplete or damaged: {_first_line(error)}. {_ways_out(model)}") from error
+    return tokenizer, network
+
+
+def download_model(model: str) -> Path:
+    """Fetch a hub model's checkpoint files into the huggingface_hub cache; return the snapshot dir."""
+    from huggingface_hub import snapshot_download
+
+    if Path(model).expanduser().is_dir():
+        return Path(model).expanduser()
+    try:
+        return Path(snapshot_download(repo_id=model, allow_patterns=CHECKPOINT_FILES))
+    except Exception as error:  # hub errors come in many classes; all mean the same to the user
+        raise ModelLoadError(f"cannot download model {model!r}: {_first_line(error)}. {_ways_out(model)}") from error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0].rstrip(".") if text else type(error).__name__

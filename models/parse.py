@@ -1,0 +1,221 @@
+"""Input → `Document`: plain text, a markdown article, HTML, or a structured JSON article.
+
+Layout rule, the same for text and markdown: if the input has blank lines, blank lines separate
+paragraphs and a paragraph's single line breaks stay inside it; if it has none (pasted articles
+usually come one paragraph per line), every line is a paragraph. Nothing is dropped: markup
+around translatable text is kept in the block's `prefix`/`suffix`, lines without letters are
+kept as verbatim blocks, and `Document.render()` gives the text input back exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from models.document import Block, BlockKind, Document
+
+FORMATS = ("auto", "text", "markdown", "html", "json")
+
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<url>[^)\s]+)(?P<title>\s+\"[^\"\n]*\")?\)")
+_HEADING = re.compile(r"(?P<marks>#{1,6}[ \t]+)(?P<text>.*?)(?P<close>[ \t]+#+)?")
+_LIST_OR_QUOTE = re.compile(r"(?:[-*+][ \t]+|\d{1,3}[.)][ \t]+|>[ \t]?)+")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_MARKDOWN_HINT = re.compile(r"^(?:!\[[^\]]*\]\(|#{1,6}[ \t]|[-*+][ \t]|```|~~~|>[ \t])", re.MULTILINE)
+_HTML_HINT = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<article|<main|<div|<p[\s>]|<h[1-6][\s>])", re.IGNORECASE)
+_SENTENCE_END = ("." ,"!", "?", "…", ":", ";", ",")
+# Words a publisher's name may hold in lower case ("Le Journal de Montréal").
+_NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "et", "d'", "l'", "à", "en", "sur", "par", "au", "aux"}
+
+
+class ParseError(ValueError):
+    """The input cannot be read as the format it claims; the message says why."""
+
+
+def detect_format(text: str) -> str:
+    """Guess the format of a text body: html, markdown or text (JSON is chosen by the caller)."""
+    if _HTML_HINT.match(text):
+        return "html"
+    if _MARKDOWN_HINT.search(text):
+        return "markdown"
+    return "text"
+
+
+def parse(text: str, format: str = "auto") -> Document:
+    """Parse `text` as `format` (see FORMATS); `auto` detects it."""
+    if format not in FORMATS:
+        raise ParseError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
+    if format == "auto":
+        format = detect_format(text)
+    if format == "json":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ParseError(f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        return parse_article(value.get("article", value) if isinstance(value, dict) else value)
+    if format == "html":
+        return parse_html(text)
+    return _parse_lines(text, markdown=format == "markdown", format=format)
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
+
+
+def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
+    """Yield (start, end, is_code) of each block's span; spans exclude surrounding whitespace."""
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*(?:\n|$)", text) if m.end() > m.start()]
+    by_blank = any(not text[s:e].strip() for s, e in lines) and len(text.strip().splitlines()) > 1
+    group: list[tuple[int, int]] = []
+    in_fence = False
+
+    def flush() -> Iterator[tuple[int, int, bool]]:
+        if group:
+            start, end = group[0][0], group[-1][1]
+            chunk = text[start:end]
+            lead = len(chunk) - len(chunk.lstrip())
+            yield start + lead, start + len(chunk.rstrip()), False
+            group.clear()
+
+    fence_start = 0
+    for start, end in lines:
+        line = text[start:end]
+        if markdown and _FENCE.match(line):
+            if in_fence:
+                in_fence = False
+                yield fence_start, start + len(line.rstrip()), True
+                continue
+            yield from flush()
+            in_fence, fence_start = True, start + len(line) - len(line.lstrip())
+            continue
+        if in_fence:
+            continue
+        if not line.strip():
+            yield from flush()
+            continue
+        standalone = markdown and (_IMAGE.fullmatch(line.strip()) or _HEADING.fullmatch(line.strip()))
+        if standalone or not by_blank:
+            yield from flush()
+            group.append((start, end))
+            yield from flush()
+        else:
+            group.append((start, end))
+    if in_fence:  # an unclosed fence runs to the end, kept verbatim
+        yield fence_start, len(text.rstrip()), True
+    else:
+        yield from flush()
+
+
+def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
+    if is_code:
+        return Block(BlockKind.VERBATIM, raw, translate=False)
+    if markdown:
+        if image := _IMAGE.fullmatch(raw):
+            alt = image["alt"]
+            return Block(BlockKind.IMAGE, alt, translate=_has_letters(alt), prefix="![", suffix=raw[image.end("alt"):], url=image["url"])
+        if heading := _HEADING.fullmatch(raw):
+            return Block(BlockKind.HEADING, heading["text"], translate=_has_letters(heading["text"]), prefix=heading["marks"], suffix=heading["close"] or "")
+        if marker := _LIST_OR_QUOTE.match(raw):
+            body = raw[marker.end():]
+            if _has_letters(body):
+                return Block(BlockKind.PARAGRAPH, body, prefix=marker.group())
+    if not _has_letters(raw):
+        return Block(BlockKind.VERBATIM, raw, translate=False)
+    return Block(BlockKind.PARAGRAPH, raw)
+
+
+def _looks_like_title(block: Block) -> bool:
+    text = block.text.strip()
+    return block.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and not block.prefix.startswith(("-", "*", "+", ">")) and len(text) <= 200 and not text.endswith(_SENTENCE_END) and "\n" not in text
+
+
+def _looks_like_publisher(block: Block) -> bool:
+    """A short line of capitalised words right under the title: `Le Journal de Montréal`, `AFP`."""
+    words = block.text.split()
+    if block.kind is not BlockKind.PARAGRAPH or block.prefix or not 1 <= len(words) <= 6 or len(block.text) > 60:
+        return False
+    if block.text.rstrip().endswith(_SENTENCE_END) or any(ch.isdigit() for ch in block.text):
+        return False
+    return all(word[0].isupper() or word.lower() in _NAME_PARTICLES for word in words)
+
+
+def _assign_roles(blocks: list[Block]) -> list[Block]:
+    """The first text block of an article is its title; a name line right under it, its source."""
+    first_text = next((i for i, b in enumerate(blocks) if b.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING)), None)
+    if first_text is None or any(b.kind is BlockKind.PARAGRAPH for b in blocks[:first_text]):
+        return blocks
+    title = blocks[first_text]
+    if not _looks_like_title(title) or len(blocks) == 1:
+        return blocks
+    blocks[first_text] = Block(BlockKind.TITLE, title.text, prefix=title.prefix, suffix=title.suffix)
+    after = first_text + 1
+    if after < len(blocks) - 1 and _looks_like_publisher(blocks[after]):
+        blocks[after] = Block(BlockKind.SOURCE, blocks[after].text, translate=False)
+    return blocks
+
+
+def _parse_lines(text: str, markdown: bool, format: str) -> Document:
+    blocks: list[Block] = []
+    separators: list[str] = []
+    cursor = 0
+    for start, end, is_code in _units(text, markdown):
+        separators.append(text[cursor:start])
+        blocks.append(_block_from(text[start:end], markdown, is_code))
+        cursor = end
+    separators.append(text[cursor:])
+    return Document(tuple(_assign_roles(blocks)), tuple(separators), format)
+
+
+def parse_article(article: Any) -> Document:
+    """A structured article: `title`, `source`, `image` {url, alt}, `paragraphs` [str]."""
+    if not isinstance(article, Mapping):
+        raise ParseError("an article must be a JSON object with 'title' and/or 'paragraphs'")
+    unknown = set(article) - {"title", "source", "image", "paragraphs"}
+    if unknown:
+        raise ParseError(f"unknown article fields: {', '.join(sorted(unknown))}")
+    blocks: list[Block] = []
+    image = article.get("image")
+    if image is not None:
+        if not isinstance(image, Mapping) or not isinstance(image.get("url"), str):
+            raise ParseError("article.image must be an object with a string 'url' (and optional 'alt')")
+        alt = image.get("alt") or ""
+        if not isinstance(alt, str):
+            raise ParseError("article.image.alt must be a string")
+        blocks.append(Block(BlockKind.IMAGE, alt, translate=_has_letters(alt), prefix="![", suffix=f"]({image['url']})", url=image["url"]))
+    for field, kind in (("title", BlockKind.TITLE), ("source", BlockKind.SOURCE)):
+        value = article.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ParseError(f"article.{field} must be a string")
+        if value.strip():
+            blocks.append(Block(kind, value, translate=kind is BlockKind.TITLE and _has_letters(value)))
+    paragraphs = article.get("paragraphs", [])
+    if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
+        raise ParseError("article.paragraphs must be a list of strings")
+    for paragraph in paragraphs:
+        kind = BlockKind.PARAGRAPH if _has_letters(paragraph) else BlockKind.VERBATIM
+        blocks.append(Block(kind, paragraph, translate=kind is BlockKind.PARAGRAPH))
+    if not blocks:
+        raise ParseError("the article has no title, image or paragraphs")
+    return Document(tuple(blocks), ("",) + ("\n",) * (len(blocks) - 1) + ("",), "json")
+
+
+def parse_html(html: str) -> Document:
+    """The main article of an HTML page (trafilatura), as a text document: title then paragraphs."""
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(html, output_format="python", include_comments=False, include_tables=False, with_metadata=True)
+    if extracted is None:
+        raise ParseError("no article text could be found in this HTML")
+    data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
+    body = (data.get("text") or "").strip()
+    title = (data.get("title") or "").strip()
+    if not body and not title:
+        raise ParseError("no article text could be found in this HTML")
+    paragraphs = [line for line in body.splitlines() if line.strip()]
+    if title and paragraphs and paragraphs[0].strip() == title:
+        paragraphs = paragraphs[1:]
+    document = parse_article({"title": title or None, "paragraphs": paragraphs} if title else {"paragraphs": paragraphs})
+    return Document(document.blocks, document.separators, "html")

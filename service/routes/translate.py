@@ -1,0 +1,99 @@
+"""`POST /v1/translate`: an article in (text/plain or JSON), aligned bilingual JSON out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+
+from models.engine import GenerationOptions
+from models.parse import ParseError, parse, parse_article
+from models.pipeline import DocumentTooLarge
+from service.app import StateDep, TranslatorDep
+from service.body import decode_text, read_capped
+from service.errors import ApiError
+from service.schemas import ErrorResponse, Format, TranslateRequest, TranslateResponse
+
+router = APIRouter(prefix="/v1", tags=["translate"])
+
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 413, 415, 422, 503)}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/json": {"schema": TranslateRequest.model_json_schema(ref_template="#/components/schemas/{model}")},
+        },
+    }
+}
+_HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
+
+
+def _media_type(request: Request) -> tuple[str, str | None]:
+    raw = request.headers.get("content-type", "")
+    media, _, params = raw.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value:
+            charset = value.strip('"').lower()
+    return media.strip().lower(), charset
+
+
+def _request_from(media: str, body: bytes, charset: str | None, query_format: Format) -> TranslateRequest:
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            return TranslateRequest.model_validate_json(body)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_input=False)[:5]
+            )
+            code = "invalid_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_request"
+            raise ApiError(400 if code == "invalid_json" else 422, code, problems) from None
+    if media in ("text/plain", "text/markdown", "text/html", ""):
+        if not media:
+            raise ApiError(415, "unsupported_media_type", "set Content-Type: text/plain or application/json")
+        format = {"text/markdown": "markdown", "text/html": "html"}.get(media, query_format)
+        return TranslateRequest(text=decode_text(body, charset), format=format)  # type: ignore[arg-type]
+    raise ApiError(415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json")
+
+
+@router.post(
+    "/translate",
+    response_model=TranslateResponse,
+    response_model_exclude_none=True,
+    responses=_ERRORS,
+    openapi_extra=_BODY,
+    summary="Translate an article; every paragraph and sentence aligned with its English",
+)
+async def translate(
+    request: Request,
+    state: StateDep,
+    translator: TranslatorDep,
+    format: Annotated[Format, Query(description="format of a text/plain body; auto detects it")] = "auto",
+) -> TranslateResponse:
+    settings = state.settings
+    body = await read_capped(request, settings.max_body_bytes)
+    media, charset = _media_type(request)
+    payload = _request_from(media, body, charset, format)
+    if payload.text is not None and not payload.text.strip():
+        raise ApiError(400, "empty_text", "there is no text to translate")
+    if payload.text is not None and len(payload.text) > settings.max_chars:
+        raise ApiError(413, "too_many_characters", f"the text has {len(payload.text)} characters; the limit is {settings.max_chars}", limit=settings.max_chars)
+    beams = payload.options.num_beams
+    if beams is not None and beams > settings.max_beams:
+        raise ApiError(422, "invalid_option", f"num_beams may be at most {settings.max_beams}", limit=settings.max_beams)
+    try:
+        if payload.article is not None:
+            document = parse_article(payload.article.model_dump(exclude_none=True))
+        else:
+            document = parse(payload.text or "", payload.format)
+    except ParseError as error:
+        raise ApiError(422, "unparsable", str(error)) from None
+    warnings = [_HTML_WARNING] if document.format == "html" else []
+    try:
+        result = await translator.translate(document, GenerationOptions(num_beams=beams), warnings)
+    except DocumentTooLarge as error:
+        raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
+    return TranslateResponse.model_validate(result)

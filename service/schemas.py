@@ -1,0 +1,126 @@
+"""The JSON contract (v1): request bodies, the aligned bilingual response, errors.
+
+Responses are built from the engine layer's dataclasses (`from_attributes`), so the contract is
+written once, here, and the OpenAPI document at `/docs` is generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.document import BlockKind
+
+Format = Literal["auto", "text", "markdown", "html"]
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    num_beams: int | None = Field(None, ge=1, le=8, description="beam size; default: the model's own (4 for opus-mt)")
+
+
+class ImageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=4096)
+    alt: str | None = None
+
+
+class ArticleIn(BaseModel):
+    """A structured article; `source` and the image URL are kept, the rest is translated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    source: str | None = None
+    image: ImageIn | None = None
+    paragraphs: list[str] = Field(default_factory=list)
+
+
+class TranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, description="the article itself (plain text, markdown or HTML)")
+    article: ArticleIn | None = None
+    format: Format = "auto"
+    options: Options = Field(default_factory=Options)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> TranslateRequest:
+        if (self.text is None) == (self.article is None):
+            raise ValueError("send exactly one of 'text' or 'article'")
+        return self
+
+
+class ModelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    engine: str
+    device: str
+    dtype: str
+
+
+class SentenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    index: int
+    start: int = Field(description="offset of the sentence in the block's `fr`, in code points")
+    end: int
+    fr: str
+    en: str
+    flags: list[str]
+
+
+class BlockOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    index: int
+    kind: BlockKind
+    fr: str = Field(description="the translatable French text (an image's alt text)")
+    en: str
+    translated: bool = Field(description="false: kept verbatim (a publisher line, a line without words)")
+    sentences: list[SentenceOut]
+    prefix: str = Field("", description="markup before `fr` in the input, kept verbatim")
+    suffix: str = Field("", description="markup after `fr` in the input, kept verbatim")
+    url: str | None = Field(None, description="image URL, byte for byte as sent")
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    blocks: int
+    sentences: int
+    source_tokens: int
+    output_tokens: int
+    seconds: float
+
+
+class TranslateResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source_lang: str
+    target_lang: str
+    model: ModelOut
+    format: str
+    blocks: list[BlockOut]
+    stats: StatsOut
+    warnings: list[str]
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: Literal["ok", "loading", "draining"]
+    model: ModelOut | None = None
