@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -49,6 +50,35 @@ def max_new_tokens_for(source_tokens: int, window: int) -> int:
     constant covers short titles. Never above the model window.
     """
     return min(window, math.ceil(source_tokens * 1.5) + 10)
+
+
+class RowLengthLimit:
+    """A logits processor giving each row of a batch its own output bound.
+
+    `max_new_tokens` is one number per `generate` call; without this, a short sentence batched
+    with a long one could loop on until the long one's bound. With `exact`, EOS is also
+    forbidden before the bound, so benchmarks generate a fixed number of tokens per row.
+    """
+
+    def __init__(self, bounds: list[int], eos_token_id: int, exact: bool = False) -> None:
+        self.bounds = bounds
+        self.eos = eos_token_id
+        self.exact = exact
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        import torch
+
+        generated = input_ids.shape[1] - 1  # the decoder start token is not output
+        per_row = scores.shape[0] // len(self.bounds)  # beams of one sentence are adjacent rows
+        bounds = torch.tensor(self.bounds, device=scores.device).repeat_interleave(per_row)
+        done = bounds - 1 <= generated  # the bound counts the final EOS, as max_new_tokens does
+        if done.any():
+            eos_only = torch.full_like(scores[0], float("-inf"))
+            eos_only[self.eos] = 0
+            scores = torch.where(done[:, None], eos_only, scores)
+        if self.exact:
+            scores[~done, self.eos] = float("-inf")
+        return scores
 
 
 @runtime_checkable
@@ -135,7 +165,10 @@ class MarianEngine:
 
         model = self._model.eval()
         if self._dtype == "int8":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # deprecated in favour of torchao, still shipped and working
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         elif self._dtype != "float32":
             model = model.to(getattr(torch, self._dtype))
         self._model = model.to(self._device)
@@ -179,18 +212,19 @@ class MarianEngine:
 
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
         import torch
+        from transformers import LogitsProcessorList
 
         with self._lock, torch.inference_mode():
             encoded = self._tokenizer(texts, return_tensors="pt", padding=True).to(self._device)
             source_lengths = encoded["attention_mask"].sum(dim=1).tolist()
-            max_new = max_new_tokens_for(max(source_lengths), self._window)
-            kwargs: dict[str, object] = {"max_new_tokens": max_new}
+            bounds = [max_new_tokens_for(n, self._window) for n in source_lengths]
+            eos = self._model.generation_config.eos_token_id
+            limit = RowLengthLimit(bounds, eos, exact=options.exact_length)
+            kwargs: dict[str, object] = {"max_new_tokens": max(bounds), "logits_processor": LogitsProcessorList([limit])}
             if options.num_beams is not None:
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:
                 kwargs["no_repeat_ngram_size"] = options.no_repeat_ngram_size
-            if options.exact_length:
-                kwargs["min_new_tokens"] = max_new
             generated = self._model.generate(**encoded, **kwargs)
         return self._decode(generated, source_lengths)
 

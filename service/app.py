@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from models.engine import BatchBudget, Engine, load_engine
 from service.errors import ApiError, install_error_handlers
+from service.openapi import add_component_schemas
+from service.schemas import TranslateRequest
 from service.settings import Settings
 from service.translator import Translator
 
@@ -61,10 +63,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.bitext = AppState(settings=settings)
     install_error_handlers(app)
 
-    from service.routes import health, translate
+    from service.routes import health, translate, web
 
     app.include_router(health.router)
     app.include_router(translate.router)
+    app.include_router(web.router)
+    add_component_schemas(app, TranslateRequest)
     return app
 
 

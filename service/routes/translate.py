@@ -13,6 +13,7 @@ from models.pipeline import DocumentTooLarge
 from service.app import StateDep, TranslatorDep
 from service.body import decode_text, read_capped
 from service.errors import ApiError
+from service.openapi import schema_ref
 from service.schemas import ErrorResponse, Format, TranslateRequest, TranslateResponse
 
 router = APIRouter(prefix="/v1", tags=["translate"])
@@ -23,7 +24,7 @@ _BODY = {
         "required": True,
         "content": {
             "text/plain": {"schema": {"type": "string"}},
-            "application/json": {"schema": TranslateRequest.model_json_schema(ref_template="#/components/schemas/{model}")},
+            "application/json": {"schema": schema_ref(TranslateRequest)},
         },
     }
 }

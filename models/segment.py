@@ -1,0 +1,517 @@
+"""French sentence segmentation and token-window splitting for the translator.
+
+Base splitter: ``sentencex`` (Rust, ~1000x faster than pysbd 0.3.4 on a
+200k-char paragraph, and lossless code-point offsets).  Both candidates were
+evaluated; each fails on some French news text (sentencex splits after ``M.``,
+``Dr.``, inside ``J.-C.`` and inside ``« … », a déclaré``; pysbd splits
+``sept. | 2023``, ``av. J. | -C.``, ``p. | 12``, misses ``« Oui. » | Puis`` and
+takes seconds on long text).  sentencex is the cheaper one to correct, so its
+boundaries are taken as candidates, a few pattern-based candidates it misses
+are added, and every non-paragraph candidate then goes through one veto
+function (`_is_boundary`) that encodes our French rules.
+
+Everything works on code-point offsets into the caller's ``str`` so that the
+segmentation is lossless: only whitespace lies outside the returned spans.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sentencex
+
+__all__ = ["Span", "split_sentences", "split_windows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Half-open ``[start, end)`` code-point range into the source text."""
+
+    start: int  # inclusive
+    end: int  # exclusive
+
+
+# --------------------------------------------------------------------------
+# Character classes
+# --------------------------------------------------------------------------
+
+_TERMINALS = frozenset(".!?…‼⁇⁈⁉")
+# May follow the terminal mark and still belong to the sentence: « Oui. » Puis
+_CLOSERS = frozenset("»”’›)]\"'")
+# Inline spaces allowed between a terminal mark and a closing guillemet.
+_THIN_SPACES = frozenset(" \u00a0\u202f\u2009\u200a")
+# A real new sentence never starts with one of these (nor with a lowercase letter).
+_NO_START = frozenset(",;:.!?)]}»”›%")
+_OPENING_PUNCT = "([{«“‹\"'"
+_QUOTE_PAIRS = {"«": "»", "“": "”", "‹": "›"}
+
+_PARA_BREAK = re.compile(r"\n\s*\n|\u2029")
+_NONSPACE = re.compile(r"\S")
+_WORD = re.compile(r"\S+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_QUOTE_CHAR = re.compile("[«»“”‹›\"]")
+# Terminal run (anchored at its first mark so a long run of dots stays
+# linear), optional closing quotes/brackets (a guillemet may be preceded
+# by a thin/no-break space), then whitespace: a potential boundary.
+_CANDIDATE = re.compile(
+    r"(?<![.!?…‼⁇⁈⁉])[.!?…‼⁇⁈⁉]+(?:[\"»”’›)\]]|[ \u00a0\u202f\u2009\u200a]{1,3}[»”›])*(?=\s)"
+)
+# A space after a letter or digit is never a sentence boundary, so cutting
+# the text for sentencex there loses nothing.
+_MID_SENTENCE_GAP = re.compile(r"(?<=\w)\s")
+# Hyphenated initials: "J.-F. Copé", "J.-P. Dupont".
+_HYPHENATED_INITIALS = re.compile(r"(?:[^\W\d_]\.-)+[^\W\d_]")
+_NUMBERISH = re.compile(r"\d|[IVXLCDM]+\b")
+
+# Abbreviations (lowercased, without the final period) after which a period
+# never ends a sentence in news text.  Checked case-insensitively.  "M." is
+# covered by the single-capital (initials) rule, so "8 m." (metres) can
+# still end a sentence.
+_ABBREV = frozenset(
+    """
+    mm mme mmes mlle mlles mgr dr drs pr prs st ste sts stes
+    ch ph th chr
+    p pp av apr cf éd éds env bd boul fg cie sté éts gén gal lt cdt
+    janv févr fév avr juil oct nov déc
+    """.split()
+)
+# Real French words as well as abbreviations ("le vol.", "l'art.", "ils
+# étaient sept."): only an abbreviation when a number follows ("vol. 3").
+_ABBREV_BEFORE_NUMBER = frozenset("art vol no n° t chap fig sept".split())
+# Entries of sentencex's French abbreviation list that are also ordinary
+# words ("le temps est sec.", "le vol."): sentencex never splits after them,
+# so we propose the boundary ourselves and let `_is_abbreviation` decide.
+_WORDS_SENTENCEX_ABBREVIATES = frozenset("etc art vol sec sup dir".split())
+# Quotes longer than this are treated as running text: protecting them would
+# glue whole multi-sentence speeches (or a misparsed straight quote) into one
+# oversized "sentence".
+_MAX_PROTECTED_QUOTE = 1000
+# Largest piece of text handed to sentencex at once (see `_base_cuts`).
+_BASE_CHUNK = 2000
+# How far back to look for a word / closing punctuation: keeps every check
+# O(1) even inside a 200k-char run without spaces.
+_LOOKBACK = 40
+
+
+# --------------------------------------------------------------------------
+# split_sentences
+# --------------------------------------------------------------------------
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split French ``text`` into sentence spans, losslessly.
+
+    Spans are ordered, non-overlapping, non-empty and stripped; everything
+    outside them is whitespace.  Never raises on any ``str``.
+    """
+    spans: list[Span] = []
+    for a, b in _paragraphs(text):
+        bounds = [a, *_sentence_starts(text[a:b], a), b]
+        for x, y in zip(bounds, bounds[1:]):
+            span = _strip(text, x, y)
+            if span is not None:
+                spans.append(span)
+    return spans
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Chunks between blank lines.
+
+    A blank line is always a boundary, and chunking also bounds the work of
+    the base splitter and of the quote matcher to one paragraph at a time.
+    """
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    for m in _PARA_BREAK.finditer(text):
+        chunks.append((start, m.start()))
+        start = m.end()
+    chunks.append((start, len(text)))
+    return [(a, b) for a, b in chunks if b > a]
+
+
+def _strip(text: str, start: int, end: int) -> Span | None:
+    """``[start, end)`` without surrounding whitespace, or None if blank."""
+    seg = text[start:end]
+    body = seg.strip()
+    if not body:
+        return None
+    lead = len(seg) - len(seg.lstrip())
+    return Span(start + lead, start + lead + len(body))
+
+
+def _sentence_starts(para: str, offset: int) -> list[int]:
+    """Absolute offsets where a new sentence starts inside one paragraph."""
+    base = _base_cuts(para)
+    candidates: set[int] = set()
+    last_s = -1
+    for p in base or ():
+        if p <= 0 or p >= len(para):
+            continue
+        if not (para[p - 1].isspace() or para[p].isspace()):
+            continue  # cut inside a word ("av. J.|-C.", "Fin.|Début"): never
+        if p < last_s:
+            candidates.add(last_s)
+            continue
+        m = _NONSPACE.search(para, p)
+        if m is not None:
+            last_s = m.start()
+            candidates.add(last_s)
+    for m in _CANDIDATE.finditer(para):
+        if base is None or _needs_own_candidate(para, m.start(), m.end()):
+            s = _NONSPACE.search(para, m.end())
+            if s is not None:
+                candidates.add(s.start())
+    quotes = _protected_quotes(para)
+    return [offset + s for s in sorted(candidates) if _is_boundary(para, s, quotes)]
+
+
+def _base_cuts(para: str) -> list[int] | None:
+    """Boundary offsets proposed by sentencex, or None when it cannot be trusted.
+
+    sentencex is quadratic on some inputs (200k chars of unclosed « take
+    5 s), so it only ever sees chunks of at most ``_BASE_CHUNK`` chars.
+    Chunks end at a word gap inside a sentence when possible; each chunk
+    edge is itself proposed as a candidate so a boundary there is judged
+    by our rules alone instead of being lost.
+    """
+    cuts: list[int] = []
+    for a, b in _base_chunks(para):
+        chunk_cuts = _sentencex_cuts(para[a:b])
+        if chunk_cuts is None:
+            return None
+        cuts.extend(a + c for c in chunk_cuts)
+        if b < len(para):
+            cuts.append(b)
+    return cuts
+
+
+def _base_chunks(para: str) -> list[tuple[int, int]]:
+    """Split ``para`` into pieces of at most ``_BASE_CHUNK`` chars for sentencex."""
+    chunks: list[tuple[int, int]] = []
+    a = 0
+    while len(para) - a > _BASE_CHUNK:
+        hi = a + _BASE_CHUNK
+        b = hi
+        for m in _MID_SENTENCE_GAP.finditer(para, a + _BASE_CHUNK // 2, hi):
+            b = m.start() + 1
+        chunks.append((a, b))
+        a = b
+    chunks.append((a, len(para)))
+    return chunks
+
+
+def _sentencex_cuts(chunk: str) -> list[int] | None:
+    """sentencex boundaries inside ``chunk`` (excluding 0), or None on failure.
+
+    Lone surrogates cannot be UTF-8 encoded for the Rust side, so they are
+    replaced one-for-one (offsets unchanged).  Any failure, including a Rust
+    panic (a BaseException), or offsets that do not map back onto the text
+    makes the caller fall back to our own pattern candidates.
+    """
+    safe = _SURROGATE.sub("\ufffd", chunk)
+    try:
+        bounds = sentencex.get_sentence_boundaries("fr", safe)
+        cuts = []
+        for bound in bounds:
+            start, end = bound["start_index"], bound["end_index"]
+            if safe[start:end] != bound["text"]:
+                return None
+            cuts.append(start)
+        return cuts[1:]
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - pyo3 PanicException is a BaseException
+        return None
+
+
+def _needs_own_candidate(para: str, start: int, end: int) -> bool:
+    """Whether a pattern candidate covers a case sentencex is known to miss.
+
+    Plain ``word. Word`` is left to sentencex (its abbreviation list is
+    larger than ours); we only add ellipses, ``?``/``!``, closing quotes or
+    brackets after the mark, and words like ``etc.`` or ``vol.`` that
+    sentencex always treats as abbreviations.
+    """
+    run_end = start
+    while run_end < end and para[run_end] in _TERMINALS:
+        run_end += 1
+    run = para[start:run_end]
+    if run != "." or run_end != end:
+        return True
+    return _word_before(para, start).lower() in _WORDS_SENTENCEX_ABBREVIATES
+
+
+def _is_boundary(para: str, s: int, quotes: tuple[list[int], list[int]]) -> bool:
+    """Decide whether a sentence may start at ``s`` (first char after a gap)."""
+    if s <= 0 or s >= len(para):
+        return False
+    e = s
+    while e > 0 and para[e - 1].isspace():
+        e -= 1
+    if e == s or e == 0:
+        return False  # no whitespace gap, or nothing before it
+    nxt = para[s]
+    if nxt.islower() or nxt in _NO_START:
+        return False  # "etc. et", "Ch. de Gaulle", "« Quoi ? » demanda-t-il"
+    j = _skip_closers(para, e)
+    if j == 0 or para[j - 1] not in _TERMINALS:
+        return False  # single line break / no sentence-final mark
+    k = j
+    while k > max(0, j - _LOOKBACK) and para[k - 1] in _TERMINALS:
+        k -= 1
+    run = para[k:j]
+    if run in ("...", "…") and k > 0 and para[k - 1] in "([" and j < len(para) and para[j] in ")]":
+        return False  # "(...)" marks an omission, not an end
+    if run == "." and _is_abbreviation(para, k, s):
+        return False
+    return not _inside(quotes, s)
+
+
+def _skip_closers(para: str, e: int) -> int:
+    """Index just after the terminal mark, skipping ``»``, ``)`` and thin spaces."""
+    j = e
+    limit = max(0, e - 8)
+    while j > limit and (para[j - 1] in _CLOSERS or para[j - 1] in _THIN_SPACES):
+        j -= 1
+    return j
+
+
+def _word_before(para: str, k: int) -> str:
+    """The word ending at ``k`` without opening punctuation or elision (l', d')."""
+    start = k
+    limit = max(0, k - _LOOKBACK)
+    while start > limit and not para[start - 1].isspace():
+        start -= 1
+    word = para[start:k].lstrip(_OPENING_PUNCT)
+    for apostrophe in ("'", "’"):
+        word = word.rpartition(apostrophe)[2]
+    return word
+
+
+def _is_abbreviation(para: str, k: int, s: int) -> bool:
+    """Whether the word before the period at ``k`` is an abbreviation or initial.
+
+    ``s`` is where the next sentence would start (for "vol. 3", "sept. 2023").
+    """
+    word = _word_before(para, k)
+    low = word.lower()
+    if low in _ABBREV:
+        return True
+    if len(word) == 1 and word.isupper():
+        return True  # initials: "J. K. Rowling", "M. Dupont"
+    if _HYPHENATED_INITIALS.fullmatch(word) and word[0].isupper():
+        # "J.-F. Copé", but "52 av. J.-C." ends a sentence.
+        before = k - len(word)
+        while before > 0 and para[before - 1].isspace():
+            before -= 1
+        after_era = before > 0 and para[before - 1] == "." and (
+            _word_before(para, before - 1).lower() in ("av", "apr", "ap")
+        )
+        return not (word == "J.-C" and after_era)
+    return low in _ABBREV_BEFORE_NUMBER and _NUMBERISH.match(para, s) is not None
+
+
+# --------------------------------------------------------------------------
+# Quotes
+# --------------------------------------------------------------------------
+
+
+def _protected_quotes(para: str) -> tuple[list[int], list[int]]:
+    """Outermost quotes that sit inside a larger sentence, as (opens, closes).
+
+    No boundary may fall strictly inside them or right before their closing
+    mark.  A quote that is a whole sentence on its own is not protected.
+    """
+    opens: list[int] = []
+    closes: list[int] = []
+    last_close = -1
+    for o, c in sorted(_quote_pairs(para)):
+        if o <= last_close:
+            continue  # nested in an earlier outermost quote
+        last_close = c
+        if c - o <= _MAX_PROTECTED_QUOTE and not _standalone_quote(para, o, c):
+            opens.append(o)
+            closes.append(c)
+    return opens, closes
+
+
+def _quote_pairs(para: str) -> list[tuple[int, int]]:
+    """Matched (open, close) quote indices; unmatched marks are ignored.
+
+    Straight ``"`` opens after whitespace/start/opening punctuation and
+    closes otherwise.  The search for a partner is bounded so mismatched
+    input stays linear.
+    """
+    stack: list[tuple[str, int]] = []
+    pairs: list[tuple[int, int]] = []
+    for m in _QUOTE_CHAR.finditer(para):
+        i = m.start()
+        ch = para[i]
+        if ch in _QUOTE_PAIRS:
+            stack.append((_QUOTE_PAIRS[ch], i))
+            continue
+        if ch == '"' and (i == 0 or para[i - 1].isspace() or para[i - 1] in _OPENING_PUNCT):
+            stack.append(('"', i))
+            continue
+        for depth in range(len(stack) - 1, max(-1, len(stack) - 9), -1):
+            if stack[depth][0] == ch:
+                pairs.append((stack[depth][1], i))
+                del stack[depth:]
+                break
+    return pairs
+
+
+def _standalone_quote(para: str, o: int, c: int) -> bool:
+    """A quote that starts a sentence and ends one (« Oui. » Puis …)."""
+    before = o
+    while before > 0 and para[before - 1].isspace():
+        before -= 1
+    if before > 0:
+        j = _skip_closers(para, before)
+        if j == 0 or para[j - 1] not in _TERMINALS:
+            return False
+    inner = c
+    while inner > o and para[inner - 1].isspace():
+        inner -= 1
+    if para[inner - 1] not in _TERMINALS:
+        return False
+    m = _NONSPACE.search(para, c + 1)
+    if m is None:
+        return True
+    nxt = para[m.start()]
+    return not (nxt.islower() or nxt in _NO_START)
+
+
+def _inside(quotes: tuple[list[int], list[int]], s: int) -> bool:
+    """Whether ``s`` lies in ``(open, close]`` of a protected quote."""
+    opens, closes = quotes
+    i = bisect.bisect_left(opens, s) - 1
+    return i >= 0 and s <= closes[i]
+
+
+# --------------------------------------------------------------------------
+# split_windows
+# --------------------------------------------------------------------------
+
+_SOFT_BREAKS = frozenset(";:,.!?…")
+
+
+def split_windows(
+    text: str,
+    span: Span,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+) -> list[Span]:
+    """Cut ``span`` into consecutive windows that each fit ``max_tokens``.
+
+    Never truncates: windows are sub-spans of ``span`` with only whitespace
+    between them (none when a word had to be cut).  Preferred cuts: after
+    ``; : ,`` (or a sentence mark), then at whitespace, then anywhere.
+    ``count_tokens`` is called O(windows × log n) times, on slices about the
+    size of a window (galloping search), never once per character.
+    Raises ValueError if ``span`` is out of range or a single character
+    does not fit.
+    """
+    if not 0 <= span.start <= span.end <= len(text):
+        raise ValueError(f"span {span} out of range for text of length {len(text)}")
+    if count_tokens(text[span.start : span.end]) <= max_tokens:
+        return [span]
+    inner = _strip(text, span.start, span.end)
+    if inner is None:
+        return []  # whitespace only: nothing to translate, still lossless
+    end = inner.end
+    word_ends = [m.end() for m in _WORD.finditer(text, inner.start, end)]
+    soft_ends = [e for e in word_ends if text[e - 1] in _SOFT_BREAKS]
+    windows: list[Span] = []
+    pos = inner.start
+    while pos < end:
+        fits = _fitter(text, pos, count_tokens, max_tokens)
+        cut = _next_cut(text, pos, word_ends, soft_ends, fits)
+        windows.append(Span(pos, cut))
+        nxt = _NONSPACE.search(text, cut, end)
+        pos = end if nxt is None else nxt.start()
+    return windows
+
+
+def _fitter(
+    text: str, pos: int, count_tokens: Callable[[str], int], max_tokens: int
+) -> Callable[[int], bool]:
+    """Predicate: does ``text[pos:e]`` fit the window?"""
+    return lambda e: count_tokens(text[pos:e]) <= max_tokens
+
+
+def _next_cut(
+    text: str,
+    pos: int,
+    word_ends: list[int],
+    soft_ends: list[int],
+    fits: Callable[[int], bool],
+) -> int:
+    """End of the window starting at ``pos``."""
+    first = bisect.bisect_right(word_ends, pos)
+    best = _last_fitting(word_ends, first, len(word_ends), fits)
+    if best is None:
+        return _cut_inside_word(text, pos, word_ends[first], fits)
+    if best == word_ends[-1]:
+        return best  # the rest of the span fits
+    lo = bisect.bisect_right(soft_ends, pos)
+    hi = bisect.bisect_right(soft_ends, best)
+    if hi > lo:
+        soft = soft_ends[hi - 1]
+        # Only worth it if it does not shrink the window below half.
+        if 2 * (soft - pos) >= best - pos and (soft == best or fits(soft)):
+            return soft
+    return best
+
+
+def _cut_inside_word(text: str, pos: int, word_end: int, fits: Callable[[int], bool]) -> int:
+    """Cut a run with no whitespace (or a word too long for the window)."""
+    cut = _last_fitting(range(pos + 1, word_end), 0, word_end - pos - 1, fits)
+    if cut is None:
+        raise ValueError("max_tokens is too small for a single character")
+    nudged = cut
+    while nudged - 1 > pos and _is_joiner(text[nudged]):
+        nudged -= 1  # keep combining marks / ZWJ sequences with their base
+    if nudged != cut and fits(nudged):
+        return nudged
+    return cut
+
+
+def _is_joiner(ch: str) -> bool:
+    """Characters that should not start a window (they attach to the previous one)."""
+    return bool(unicodedata.combining(ch)) or ch in "\u200d\ufe0e\ufe0f" or (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+    )
+
+
+def _last_fitting(
+    cands: Sequence[int], lo: int, hi: int, fits: Callable[[int], bool]
+) -> int | None:
+    """Largest ``cands[i]`` (lo <= i < hi) that fits, assuming monotonicity.
+
+    Gallops forward from ``lo`` then bisects, so probes stay within about
+    twice the window size: O(log window) calls on small slices instead of
+    tokenizing half of a 200k-char span on the first probe.
+    """
+    if lo >= hi or not fits(cands[lo]):
+        return None
+    good, step = lo, 1
+    bad = hi
+    while good + step < hi:
+        if fits(cands[good + step]):
+            good += step
+            step *= 2
+        else:
+            bad = good + step
+            break
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if fits(cands[mid]):
+            good = mid
+        else:
+            bad = mid
+    return cands[good]
