@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import BatchBudget, Engine, load_engine
 from service.errors import ApiError, install_error_handlers
+from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
 from service.schemas import TranslateRequest
 from service.settings import Settings
@@ -62,6 +64,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.bitext = AppState(settings=settings)
     install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path))
 
     from service.routes import health, translate, web
 
@@ -70,6 +75,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(web.router)
     add_component_schemas(app, TranslateRequest)
     return app
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The largest body a route takes: archives for jobs are far larger than one article."""
+    return settings.jobs_max_upload_bytes if path.startswith("/v1/jobs") else settings.max_body_bytes
 
 
 def get_state(request: Request) -> AppState:

@@ -29,6 +29,9 @@ async def read_capped(request: Request, limit: int) -> bytes:
 def decode_text(body: bytes, charset: str | None) -> str:
     """Bytes → str: the declared charset, else a byte-order mark, else UTF-8; strictly."""
     encoding = charset or next((name for bom, name in _BOMS if body.startswith(bom)), "utf-8")
+    if charset is None and encoding == "utf-8" and body.count(0) * 8 > len(body) > 0:
+        # NUL is valid UTF-8, so UTF-16 without a BOM would "decode" into garbage: refuse it instead.
+        raise ApiError(400, "invalid_encoding", "the body looks like UTF-16 without a byte-order mark; send UTF-8 or declare charset=utf-16")
     try:
         codecs.lookup(encoding)
     except LookupError:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.loading import DEFAULT_MODEL
 
@@ -30,8 +31,26 @@ class Settings(BaseSettings):
     max_sentences: int = Field(5_000, ge=1, description="most sentences one request may carry")
     max_beams: int = Field(8, ge=1, le=8, description="largest num_beams a request may ask for")
 
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated; empty: no keys required")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off")
+    shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
     batch_max_tokens: int = Field(4096, ge=64, description="padded source tokens in one generate call")
     batch_max_sentences: int = Field(64, ge=1, description="sentences in one generate call")
+
+    data_dir: Path = Field(Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store")
+    jobs_max_upload_bytes: int = Field(1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)")
+    archive_max_member_bytes: int = Field(20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped")
+    archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
+    archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
+    batch_group_sentences: int = Field(256, ge=1, description="sentences from many documents packed into one engine call")
 
 
 @lru_cache

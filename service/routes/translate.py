@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
 from models.engine import GenerationOptions
 from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentTooLarge
 from service.app import StateDep, TranslatorDep
+from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.errors import ApiError
 from service.openapi import schema_ref
 from service.schemas import ErrorResponse, Format, TranslateRequest, TranslateResponse
 
-router = APIRouter(prefix="/v1", tags=["translate"])
+router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 413, 415, 422, 503)}
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 503)}
 _BODY = {
     "requestBody": {
         "required": True,

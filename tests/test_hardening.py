@@ -1,0 +1,143 @@
+"""Hostile input, access control and the request middleware: a 2xx with text kept, or a 4xx with a reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+from tests.fakes import FakeEngine
+
+
+@pytest.fixture
+def client(fake_engine: FakeEngine) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(max_body_bytes=3_000_000, max_chars=250_000), engine=fake_engine)) as test_client:
+        yield test_client
+
+
+def _post(client: TestClient, body: bytes | str, content_type: str = "text/plain", **params: str):
+    return client.post("/v1/translate", content=body, headers={"Content-Type": content_type}, params=params)
+
+
+def _all_text_kept(data: dict) -> str:
+    return "\n".join(b["prefix"] + b["fr"] + b["suffix"] for b in data["blocks"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Le texte\x00 contient un NUL\x01 et\x1b des contrôles.", id="nul-and-control"),
+        pytest.param("Texte \u202eesrevni\u202c et \u2066isolé\u2069 dans la phrase.", id="bidi-overrides"),
+        pytest.param("Il a dit 👋 bonjour à 東京 et à Москва, مرحبا !", id="emoji-and-scripts"),
+        pytest.param("<script>alert(1)</script> Un <img src=x onerror=alert(1)> texte.", id="html-in-text"),
+        pytest.param("?!... ;;; ((( ))) — « » …", id="only-punctuation"),
+        pytest.param("\ufeff\u200b\u00a0Début avec BOM et espaces insécables.", id="bom-zero-width"),
+    ],
+)
+def test_odd_text_is_translated_or_kept_verbatim(client: TestClient, text: str) -> None:
+    response = _post(client, text.encode("utf-8"), format="text")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert "".join(ch for ch in _all_text_kept(data) if not ch.isspace()) in "".join(ch for ch in text if not ch.isspace())
+    for block in data["blocks"]:
+        for sentence in block["sentences"]:
+            assert sentence["en"] == f"EN<{sentence['fr']}>" or "kept_verbatim" in sentence["flags"]
+
+
+def test_only_punctuation_is_kept_and_flagged(client: TestClient) -> None:
+    block = _post(client, "?!... ;;; ((( )))", format="text").json()["blocks"][0]
+    assert (block["translated"], block["en"]) == (False, "?!... ;;; ((( )))")
+
+
+def test_200k_characters_without_spaces(client: TestClient, fake_engine: FakeEngine) -> None:
+    text = "anticonstitutionnellement" * 8000
+    response = _post(client, text)
+    assert response.status_code == 200
+    assert response.json()["blocks"][0]["fr"] == text
+
+
+def test_utf16_without_bom_or_charset_is_refused_with_a_reason(client: TestClient) -> None:
+    response = _post(client, "Bonjour à tous.".encode("utf-16-le"))
+    assert response.status_code == 400
+    assert "UTF-16" in response.json()["error"]["message"]
+
+
+def test_utf16_with_declared_charset_is_read(client: TestClient) -> None:
+    response = _post(client, "Bonjour à tous.".encode("utf-16-le"), "text/plain; charset=utf-16-le")
+    assert response.status_code == 200 and response.json()["blocks"][0]["fr"] == "Bonjour à tous."
+
+
+def test_deeply_nested_json_is_a_4xx(client: TestClient) -> None:
+    body = '{"text": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = _post(client, body, "application/json")
+    assert 400 <= response.status_code < 500
+
+
+def test_huge_json_is_413(client: TestClient) -> None:
+    body = json.dumps({"article": {"paragraphs": ["Une phrase."] * 400_000}})
+    assert _post(client, body, "application/json").status_code == 413
+
+
+@pytest.mark.parametrize("content_type", ["application/pdf", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"])
+def test_wrong_content_types_are_415(client: TestClient, content_type: str) -> None:
+    assert _post(client, b"%PDF-1.7 binary", content_type).status_code == 415
+
+
+def test_declared_oversize_body_is_refused_before_reading(fake_engine: FakeEngine) -> None:
+    app = create_app(Settings(max_body_bytes=2048), engine=fake_engine)
+    read = []
+
+    async def receive() -> dict:
+        read.append(1)
+        return {"type": "http.request", "body": b"x" * 10, "more_body": False}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    import anyio
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/translate", "headers": [(b"content-length", b"999999"), (b"content-type", b"text/plain")], "query_string": b"", "client": ("127.0.0.1", 1), "server": ("t", 80), "scheme": "http", "root_path": "", "http_version": "1.1"}
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 413 and read == []
+
+
+def test_request_id_and_security_headers(client: TestClient) -> None:
+    mine = client.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert mine.headers["x-request-id"] == "abc-123"
+    generated = client.get("/health/live", headers={"X-Request-ID": "<bad id>"})
+    assert generated.headers["x-request-id"] != "<bad id>" and len(generated.headers["x-request-id"]) == 32
+    assert generated.headers["x-content-type-options"] == "nosniff"
+    assert generated.headers["x-frame-options"] == "DENY"
+
+
+@pytest.fixture
+def keyed(fake_engine: FakeEngine) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(api_keys="k-one, k-two"), engine=fake_engine)) as test_client:  # type: ignore[arg-type]
+        yield test_client
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "k-on"}, {"Authorization": "Basic k-one"}])
+def test_api_keys_refuse_without_saying_why(keyed: TestClient, headers: dict[str, str]) -> None:
+    response = keyed.post("/v1/translate", content="Bonjour.", headers={"Content-Type": "text/plain", **headers})
+    assert response.status_code == 401
+    assert response.json()["error"] == {"code": "unauthorized", "message": "a valid API key is required"}
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer k-one"}, {"X-API-Key": "k-two"}])
+def test_api_keys_accept_either_header(keyed: TestClient, headers: dict[str, str]) -> None:
+    response = keyed.post("/v1/translate", content="Bonjour.", headers={"Content-Type": "text/plain", **headers})
+    assert response.status_code == 200
+    assert keyed.get("/health/ready").status_code == 200  # probes need no key
+
+
+def test_cors_is_off_by_default_and_configurable(fake_engine: FakeEngine, client: TestClient) -> None:
+    preflight = {"Origin": "https://news.example", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in client.options("/v1/translate", headers=preflight).headers
+    with TestClient(create_app(Settings(cors_origins="https://news.example"), engine=fake_engine)) as allowed:  # type: ignore[arg-type]
+        assert allowed.options("/v1/translate", headers=preflight).headers["access-control-allow-origin"] == "https://news.example"
