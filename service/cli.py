@@ -1,4 +1,4 @@
-"""`bitext serve | translate | download-model`: the command line over the same engine and contract."""
+"""`bitext serve | translate | batch | download-model`: the command line over the same engine and contract."""
 
 from __future__ import annotations
 
@@ -48,14 +48,13 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="port [env: BITEXT_PORT]")] = None,
 ) -> None:
     """Load the model, then serve the HTTP API and the web page."""
-    import uvicorn
-
     from service.app import create_app
+    from service.server import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(model=model, device=device, dtype=dtype, host=host, port=port)
     engine = _load(settings)  # before binding the port: a missing model is a clear exit, not a crash loop
-    uvicorn.run(create_app(settings, engine=engine), host=settings.host, port=settings.port, log_level="info")
+    run(create_app(settings, engine=engine), settings)
 
 
 @app.command()
@@ -63,12 +62,15 @@ def translate(
     source: Annotated[str, typer.Argument(help="file to translate, or - for standard input")],
     format: Annotated[str, typer.Option("--format", "-f", help="auto, text, markdown, html or json")] = "auto",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the JSON here instead of stdout")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="also write the side-by-side view here, as one self-contained HTML file")] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
+    repair: Annotated[Optional[bool], typer.Option("--repair/--no-repair", help="retry loops and changed numbers, un-shout capitals [env: BITEXT_REPAIR]")] = None,
+    glossary: Annotated[Optional[Path], typer.Option(help="glossary/keep terms, JSON {\"glossary\": {…}, \"keep\": […]} [env: BITEXT_GLOSSARY_FILE]")] = None,
 ) -> None:
-    """Translate one article and print its aligned bilingual JSON."""
+    """Translate one article and print its aligned bilingual JSON (and, with --html, write the bilingual page)."""
     from models.engine import GenerationOptions
     from models.parse import ParseError, parse
     from models.pipeline import translate_document
@@ -85,14 +87,75 @@ def translate(
         options = GenerationOptions(num_beams=num_beams)
     except (ParseError, ValueError) as error:
         raise _fail(str(error)) from None
-    engine = _load(_settings(model=model, device=device, dtype=dtype))
-    result = translate_document(document, engine, options)
+    from models.glossary import GlossaryError, Terms, load_terms
+    from models.repair import Fidelity
+
+    settings = _settings(model=model, device=device, dtype=dtype, repair=repair, glossary_file=glossary)
+    try:
+        terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
+    except GlossaryError as error:
+        raise _fail(str(error)) from None
+    engine = _load(settings)
+    result = translate_document(document, engine, options, fidelity=Fidelity.of(settings.repair, terms))
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
     rendered = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(rendered)
     else:
         output.write_text(rendered, encoding="utf-8")
+    if html is not None:
+        from service.web.export import render_standalone_html
+
+        try:
+            html.write_text(render_standalone_html(payload), encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"cannot write {html}: {error}") from None
+
+
+@app.command()
+def batch(
+    archive: Annotated[Path, typer.Argument(help="directory, .zip, .tar[.gz|.bz2|.xz], .jsonl or .warc[.gz]")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="OUTDIR: JSON + HTML per document, index.html, manifest.jsonl")],
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
+) -> None:
+    """Translate every document of an archive; run the same command again to resume after a crash."""
+    from rich.console import Console
+
+    from models.engine import GenerationOptions
+    from service.jobs.console import RichObserver, limits_from, print_summary, progress_bar
+    from service.jobs.readers import ArchiveError, archive_kind
+    from service.jobs.runner import BatchBusy, BatchRun
+
+    if not archive.exists():
+        raise _fail(f"{archive}: no such file or directory")
+    try:
+        archive_kind(archive)
+        options = GenerationOptions(num_beams=num_beams)
+    except (ArchiveError, ValueError) as error:
+        raise _fail(str(error)) from None
+    settings = _settings(model=model, device=device, dtype=dtype)
+    engine = _load(settings)
+    console = Console(stderr=True)
+    with progress_bar(console) as progress:
+        run = BatchRun(
+            archive, output, engine, options, caps=limits_from(settings), group_sentences=settings.batch_group_sentences,
+            max_sentences=settings.max_sentences, observer=RichObserver(progress),
+        )
+        try:
+            summary = run.run()
+        except (ArchiveError, BatchBusy) as error:
+            raise _fail(str(error)) from None
+        except KeyboardInterrupt:
+            summary = run.summary
+            progress.stop()
+            print_summary(console, summary, output)
+            raise _fail("interrupted; finished documents are saved, run the same command again to resume", 130) from None
+    print_summary(console, summary, output)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 @app.command("download-model")

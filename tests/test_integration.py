@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,10 +11,10 @@ import pytest
 
 from models.engine import GenerationOptions, MarianEngine, load_engine
 from models.loading import ModelLoadError
+from tests.live import BITEXT, LiveServer, cli_env
 
 pytestmark = pytest.mark.integration
 
-BITEXT = [sys.executable, "-m", "service.cli"]
 
 
 def test_engine_reports_what_it_runs(tiny_engine: MarianEngine, tiny_checkpoint: Path) -> None:
@@ -61,14 +57,10 @@ def test_missing_directory_and_non_marian_checkpoint_are_clear_errors(tmp_path: 
         load_engine(str(tmp_path))
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONWARNINGS": "ignore", **extra}
-
-
 def test_cli_translate_article(tiny_checkpoint: Path, article_text: str, tmp_path: Path) -> None:
     source = tmp_path / "article.md"
     source.write_text(article_text, encoding="utf-8")
-    run = subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=_env(), timeout=180)
+    run = subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=cli_env(), timeout=180)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     lines = article_text.strip().splitlines()
@@ -86,7 +78,7 @@ def test_cli_translate_article(tiny_checkpoint: Path, article_text: str, tmp_pat
 
 
 def test_cli_without_model_or_network_exits_with_one_clear_message(tmp_path: Path) -> None:
-    env = _env(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    env = cli_env(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
     run = subprocess.run([*BITEXT, "serve", "--model", "Helsinki-NLP/opus-mt-fr-en", "--port", "1"], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -95,37 +87,13 @@ def test_cli_without_model_or_network_exits_with_one_clear_message(tmp_path: Pat
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_served_article_matches_the_cli(tiny_checkpoint: Path, article_text: str, tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen([*BITEXT, "serve", "--model", str(tiny_checkpoint), "--port", str(port)], env=_env(), stdout=sink, stderr=sink)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            time.sleep(0.3)
-        response = httpx.post(f"{base}/v1/translate", content=article_text.encode(), headers={"Content-Type": "text/plain"}, timeout=120)
+    with LiveServer(tiny_checkpoint, tmp_path / "serve.log") as server:
+        response = httpx.post(f"{server.url}/v1/translate", content=article_text.encode(), headers={"Content-Type": "text/plain"}, timeout=120)
         assert response.status_code == 200
         served = response.json()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     source = tmp_path / "article.md"
     source.write_text(article_text, encoding="utf-8")
-    cli = json.loads(subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=_env(), check=True, timeout=180).stdout)
-    strip = lambda blocks: [{k: v for k, v in b.items()} for b in blocks]  # noqa: E731
-    assert strip(served["blocks"]) == strip(cli["blocks"])
+    cli = json.loads(subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=cli_env(), check=True, timeout=180).stdout)
+    assert served["blocks"] == cli["blocks"]
