@@ -1,0 +1,78 @@
+"""The side-by-side page at `/`, its two static files, and `POST /v1/export/html` (the standalone file).
+
+The page is a client of the public API like any script: it posts to `/v1/translate` and renders the
+JSON; the export endpoint turns that same JSON into the self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import ValidationError
+
+from service.app import StateDep
+from service.body import read_capped
+from service.errors import ApiError
+from service.schemas import ErrorResponse, TranslateResponse
+from service.web.export import EXPORT_CSP, render_standalone_html
+from service.web.layout import FLAG_REASONS
+from service.web.render import STATIC_DIR, environment
+
+router = APIRouter(tags=["web"])
+
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+"""No inline script or style, no plugin, no framing; images may come from any http(s) host (the article's)."""
+
+_HARDENING = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+_STATIC = {"bitext.css": "text/css", "page.css": "text/css", "bitext.js": "text/javascript"}
+
+# The response JSON is several times the article (every sentence twice, French and English).
+_EXPORT_BODY_FACTOR = 8
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def page(state: StateDep) -> HTMLResponse:
+    config = {
+        "maxChars": state.settings.max_chars,
+        "translateUrl": "/v1/translate",
+        "exportUrl": "/v1/export/html",
+        "flags": FLAG_REASONS,
+    }
+    html = environment().get_template("index.html").render(config=config)
+    return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def static(name: str) -> FileResponse:
+    media_type = _STATIC.get(name)
+    if media_type is None:
+        raise ApiError(404, "not_found", "no such file")
+    return FileResponse(STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache", **_HARDENING})
+
+
+@router.post(
+    "/v1/export/html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **{s: {"model": ErrorResponse} for s in (400, 413, 415, 422)}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateResponse"}}}}},
+    summary="A translation's JSON (as /v1/translate returned it) as one self-contained HTML file",
+)
+async def export_html(request: Request, state: StateDep) -> HTMLResponse:
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the translation as application/json")
+    body = await read_capped(request, state.settings.max_body_bytes * _EXPORT_BODY_FACTOR)
+    try:
+        document = TranslateResponse.model_validate_json(body)
+    except ValidationError as error:
+        problems = error.errors(include_input=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in problems[:5])
+        raise ApiError(422, "invalid_request", f"not a translation response: {where}") from None
+    html = render_standalone_html(document.model_dump(mode="json"))
+    headers = {"Content-Disposition": 'attachment; filename="translation.html"', "Content-Security-Policy": EXPORT_CSP, **_HARDENING}
+    return HTMLResponse(html, headers=headers)

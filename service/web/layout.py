@@ -1,0 +1,143 @@
+"""The response JSON → rows of aligned pieces, the one layout both the page and the export show.
+
+Kept free of jinja2 and HTTP so the alignment rules (and their fallbacks) are tested on their own;
+`static/bitext.js` follows the same rules for the live page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from service.schemas import BlockOut, SentenceOut
+
+FLAG_REASONS: dict[str, str] = {
+    "split_window": "longer than the model's window: translated in pieces and joined",
+    "kept_verbatim": "kept as written, not translated",
+    "numbers_changed": "a figure, amount or date of the French is missing or altered in the English",
+    "repetition": "the English repeats itself: the model may have looped",
+    "untranslated": "the English looks like the French again",
+    "length_ratio": "the English is unusually long or short for the French",
+    "caps_restored": "the French was in capitals: translated in lower case, capitals put back",
+    "repetition_repaired": "the first English looped; this is a retranslation",
+    "numbers_repaired": "the first English lost a figure; this is a retranslation",
+    "glossary_lost": "a protected glossary term did not survive translation",
+}
+"""Known sentence flags, shown as the title of a small marker; unknown flags show their own name."""
+
+
+def flag_reason(flag: str) -> str:
+    return FLAG_REASONS.get(flag, flag.replace("_", " "))
+
+
+def flag_title(flags: tuple[str, ...]) -> str:
+    """One marker per flagged sentence; its title gives every reason."""
+    return "; ".join(flag_reason(flag) for flag in flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of a block's text: sentence `sentence` (with its flags), or the gap between sentences."""
+
+    text: str
+    sentence: int | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One block: its French and English pieces side by side (an image's are its alt text)."""
+
+    index: int
+    kind: str
+    translated: bool
+    fr: list[Piece]
+    en: list[Piece]
+    url: str | None
+    web_url: bool  # the image URL is http(s), so it may be shown or linked
+
+
+def is_web_url(url: str | None) -> bool:
+    """Only http(s) images are shown: never javascript:, data: or file: URLs from the input."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _with_gaps(text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[SentenceOut]) -> list[Piece] | None:
+    """`text` cut at `spans` (one per sentence); None when the spans do not tile it in order."""
+    pieces: list[Piece] = []
+    cursor = 0
+    for (start, end), sentence in zip(spans, sentences, strict=True):
+        if start < cursor or end < start or end > len(text):
+            return None
+        if start > cursor:
+            pieces.append(Piece(text[cursor:start]))
+        pieces.append(Piece(text[start:end], sentence.index, tuple(sentence.flags)))
+        cursor = end
+    if cursor < len(text):
+        pieces.append(Piece(text[cursor:]))
+    return pieces
+
+
+def french_pieces(block: BlockOut) -> list[Piece]:
+    """The French cut at the sentences' code-point offsets; the whole text if they disagree with it."""
+    spans = [(s.start, s.end) for s in block.sentences]
+    pieces = _with_gaps(block.fr, spans, block.sentences)
+    if pieces is None or any(p.text != s.fr for p, s in zip((p for p in pieces if p.sentence is not None), block.sentences)):
+        return [Piece(block.fr)]
+    return pieces
+
+
+def english_pieces(block: BlockOut) -> list[Piece]:
+    """The English cut where each sentence's translation occurs, in order.
+
+    When a translation cannot be found in the block's English (a later post-edit changed it), the
+    sentences are shown joined by the French gaps instead, so every sentence still has a partner.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in block.sentences:
+        found = block.en.find(sentence.en, cursor)
+        if found < 0:
+            break
+        spans.append((found, found + len(sentence.en)))
+        cursor = found + len(sentence.en)
+    else:
+        pieces = _with_gaps(block.en, spans, block.sentences)
+        if pieces is not None:
+            return pieces
+    if not block.sentences:
+        return [Piece(block.en)]
+    rebuilt: list[Piece] = []
+    for previous, sentence in zip((None, *block.sentences), block.sentences):
+        if previous is not None:
+            rebuilt.append(Piece(block.fr[previous.end : sentence.start] or " "))
+        rebuilt.append(Piece(sentence.en, sentence.index, tuple(sentence.flags)))
+    return rebuilt
+
+
+def rows(blocks: Sequence[BlockOut]) -> list[Row]:
+    """One row per block, in order: the count of rows is the count of blocks, always."""
+    return [
+        Row(
+            index=block.index,
+            kind=str(block.kind),
+            translated=block.translated,
+            fr=french_pieces(block),
+            en=english_pieces(block),
+            url=block.url,
+            web_url=is_web_url(block.url),
+        )
+        for block in blocks
+    ]
+
+
+def most_sentences(table: Sequence[Row]) -> int:
+    """The largest sentence count of any row: how many per-index highlight rules the export needs."""
+    return max((sum(p.sentence is not None for p in row.fr) for row in table), default=0)

@@ -1,0 +1,335 @@
+// The live side-by-side page: posts to the public API, renders the response as aligned rows.
+// Every text from the input or the model is inserted with createTextNode / textContent, never as HTML.
+// The row layout follows service/web/layout.py and templates/_rows.html (the standalone export).
+"use strict";
+
+(() => {
+  const config = JSON.parse(document.getElementById("bitext-config").textContent);
+  const byId = (id) => document.getElementById(id);
+  const form = byId("input-form");
+  const source = byId("source");
+  const format = byId("format");
+  const fileInput = byId("file");
+  const counter = byId("counter");
+  const button = byId("translate");
+  const progress = byId("progress");
+  const statusText = byId("status-text");
+  const errorBox = byId("error");
+  const result = byId("result");
+  const view = byId("bitext");
+  const warningList = byId("warnings");
+  const jsonLink = byId("download-json");
+
+  const CELL_TAGS = { title: "h1", heading: "h2", verbatim: "pre" };
+  const FILE_FORMATS = { txt: "text", md: "markdown", markdown: "markdown", html: "html", htm: "html" };
+  let last = null;
+  let jsonUrl = null;
+  let ticker = null;
+
+  // ---- building DOM safely -------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    return node;
+  }
+
+  const codePointLength = (text) => Array.from(text).length;
+  const flagReason = (flag) => config.flags[flag] || flag.replace(/_/g, " ");
+
+  function isWebUrl(url) {
+    if (!url) return false;
+    try {
+      const parsed = new URL(url);
+      return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.host !== "";
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- the alignment: the same rules as layout.py -------------------------------------
+  function tile(length, slice, spans, sentences) {
+    const pieces = [];
+    let cursor = 0;
+    for (let i = 0; i < spans.length; i++) {
+      const [start, end] = spans[i];
+      if (start < cursor || end < start || end > length) return null;
+      if (start > cursor) pieces.push({ text: slice(cursor, start) });
+      pieces.push({ text: slice(start, end), sentence: sentences[i].index, flags: sentences[i].flags || [] });
+      cursor = end;
+    }
+    if (cursor < length) pieces.push({ text: slice(cursor, length) });
+    return pieces;
+  }
+
+  function frenchPieces(block) {
+    const chars = Array.from(block.fr); // offsets are code points, not UTF-16 units
+    const sentences = block.sentences || [];
+    const slice = (a, b) => chars.slice(a, b).join("");
+    const pieces = tile(chars.length, slice, sentences.map((s) => [s.start, s.end]), sentences);
+    if (!pieces) return [{ text: block.fr }];
+    const spoken = pieces.filter((p) => p.sentence !== undefined);
+    if (spoken.some((p, i) => p.text !== sentences[i].fr)) return [{ text: block.fr }];
+    return pieces;
+  }
+
+  function englishPieces(block) {
+    const sentences = block.sentences || [];
+    const spans = [];
+    let cursor = 0;
+    for (const s of sentences) {
+      const at = block.en.indexOf(s.en, cursor);
+      if (at < 0) break;
+      spans.push([at, at + s.en.length]);
+      cursor = at + s.en.length;
+    }
+    if (spans.length === sentences.length) {
+      const pieces = tile(block.en.length, (a, b) => block.en.slice(a, b), spans, sentences);
+      if (pieces) return pieces;
+    }
+    if (!sentences.length) return [{ text: block.en }];
+    const chars = Array.from(block.fr);
+    const rebuilt = [];
+    sentences.forEach((s, i) => {
+      if (i > 0) rebuilt.push({ text: chars.slice(sentences[i - 1].end, s.start).join("") || " " });
+      rebuilt.push({ text: s.en, sentence: s.index, flags: s.flags || [] });
+    });
+    return rebuilt;
+  }
+
+  function pieceNodes(pieces, marks) {
+    const nodes = [];
+    for (const piece of pieces) {
+      if (piece.sentence === undefined) {
+        nodes.push(document.createTextNode(piece.text));
+        continue;
+      }
+      nodes.push(el("span", { class: "s", "data-s": piece.sentence, tabindex: 0 }, piece.text));
+      if (!marks || !piece.flags.length) continue;
+      const title = piece.flags.map(flagReason).join("; "); // one marker per sentence, every reason in its title
+      nodes.push(el("span", { class: "flag", "data-flags": piece.flags.join(" "), title, role: "img", "aria-label": `note: ${title}` }));
+    }
+    return nodes;
+  }
+
+  function media(block) {
+    const box = el("div", { class: "media" });
+    if (isWebUrl(block.url)) {
+      const img = el("img", { src: block.url, alt: "", loading: "lazy", referrerpolicy: "no-referrer", decoding: "async" });
+      img.addEventListener("error", () => {
+        const link = el("a", { href: block.url, rel: "noreferrer noopener" }, `Image: ${block.url}`);
+        img.replaceWith(el("span", { class: "unavailable" }, "The image could not be loaded: ", link));
+      });
+      box.append(img);
+    } else if (block.url) {
+      box.append(el("span", {}, `Image (not shown): ${block.url}`));
+    }
+    return box;
+  }
+
+  function renderRow(block) {
+    const tag = CELL_TAGS[block.kind] || "p";
+    const row = el("div", {
+      class: `row kind-${block.kind}${block.translated ? "" : " kept"}`,
+      "data-block": block.index,
+      "data-kind": block.kind,
+    });
+    if (block.kind === "image") row.append(media(block));
+    row.append(
+      el("div", { class: "cell fr", lang: "fr" }, el(tag, { class: "text" }, ...pieceNodes(frenchPieces(block), false))),
+      el("div", { class: "cell en", lang: "en" }, el(tag, { class: "text" }, ...pieceNodes(englishPieces(block), true))),
+    );
+    return row;
+  }
+
+  function render(response) {
+    const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
+    view.replaceChildren(heads, ...response.blocks.map(renderRow));
+    warningList.replaceChildren(...(response.warnings || []).map((w) => el("li", {}, w)));
+    warningList.hidden = !(response.warnings || []).length;
+    if (jsonUrl) URL.revokeObjectURL(jsonUrl);
+    jsonUrl = URL.createObjectURL(new Blob([JSON.stringify(response, null, 2)], { type: "application/json" }));
+    jsonLink.href = jsonUrl;
+    result.hidden = false;
+  }
+
+  // ---- highlight: sentence k of a row and its partner, on hover and on focus ----------
+  function highlight(span) {
+    for (const old of view.querySelectorAll(".s.hl")) old.classList.remove("hl");
+    if (!span) return;
+    const row = span.closest(".row");
+    for (const partner of row.querySelectorAll(`.s[data-s="${CSS.escape(span.dataset.s)}"]`)) partner.classList.add("hl");
+  }
+  const focusedSentence = () => (view.contains(document.activeElement) ? document.activeElement.closest(".s") : null);
+  view.addEventListener("mouseover", (event) => highlight(event.target.closest(".s") || focusedSentence()));
+  view.addEventListener("mouseleave", () => highlight(focusedSentence()));
+  view.addEventListener("focusin", (event) => highlight(event.target.closest(".s")));
+  view.addEventListener("focusout", () => highlight(null));
+
+  // ---- input: counter, files, submit ---------------------------------------------------
+  function updateCounter() {
+    const n = codePointLength(source.value);
+    const over = n > config.maxChars;
+    counter.textContent = `${n.toLocaleString("en")} / ${config.maxChars.toLocaleString("en")} characters`;
+    counter.classList.toggle("over", over);
+    source.setAttribute("aria-invalid", String(over));
+    button.disabled = over || ticker !== null;
+  }
+
+  function estimateSentences(text) {
+    let n = 0;
+    for (const line of text.split(/\n/)) {
+      if (!line.trim()) continue;
+      n += Math.max(1, (line.match(/[.!?…]+(?=[\s»"')\]]|$)/g) || []).length);
+    }
+    return n;
+  }
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function setStatus(message, busy) {
+    statusText.textContent = message;
+    progress.hidden = !busy;
+  }
+
+  function setBusy(sentences) {
+    const started = performance.now();
+    const tick = () => {
+      const seconds = Math.round((performance.now() - started) / 1000);
+      setStatus(`Translating ${sentences} sentence${sentences === 1 ? "" : "s"}… ${seconds} s`, true);
+    };
+    tick();
+    ticker = setInterval(tick, 1000);
+    result.setAttribute("aria-busy", "true");
+    updateCounter();
+  }
+
+  function setIdle() {
+    clearInterval(ticker);
+    ticker = null;
+    result.removeAttribute("aria-busy");
+    updateCounter();
+  }
+
+  async function apiError(response) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    const detail = body && body.error ? body.error : null;
+    if (response.status === 503) {
+      const wait = response.headers.get("Retry-After");
+      return `The server is not ready: ${detail ? detail.message : "try again shortly"}${wait ? ` (retry in ${wait} s)` : ""}.`;
+    }
+    if (detail) return `The server refused the text: ${detail.message} (${detail.code}, HTTP ${response.status}).`;
+    return `The server answered HTTP ${response.status} ${response.statusText}.`;
+  }
+
+  async function translate() {
+    const text = source.value;
+    errorBox.hidden = true;
+    if (!text.trim()) return showError("There is nothing to translate: paste or drop a French article first.");
+    if (codePointLength(text) > config.maxChars) {
+      return showError(`The text is longer than the server accepts (${config.maxChars.toLocaleString("en")} characters).`);
+    }
+    if (ticker !== null) return;
+    setBusy(estimateSentences(text));
+    try {
+      const response = await fetch(config.translateUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ text, format: format.value }),
+      });
+      if (!response.ok) {
+        setStatus("", false);
+        return showError(await apiError(response));
+      }
+      last = await response.json();
+      render(last);
+      const stats = last.stats;
+      setStatus(`Translated ${stats.sentences} sentences in ${stats.blocks} blocks in ${stats.seconds.toFixed(1)} s (${last.model.name}).`, false);
+    } catch (error) {
+      setStatus("", false);
+      showError(`Could not reach the translation server (${error.message}).`);
+    } finally {
+      setIdle();
+    }
+  }
+
+  async function loadFile(file) {
+    const extension = (file.name.split(".").pop() || "").toLowerCase();
+    errorBox.hidden = true;
+    if (!(extension in FILE_FORMATS)) return showError(`${file.name}: only .txt, .md and .html files can be opened.`);
+    try {
+      source.value = await file.text();
+    } catch (error) {
+      return showError(`${file.name} could not be read (${error.message}).`);
+    }
+    format.value = FILE_FORMATS[extension];
+    updateCounter();
+    setStatus(`Loaded ${file.name}.`, false);
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    translate();
+  });
+  source.addEventListener("input", updateCounter);
+  source.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      translate();
+    }
+  });
+  fileInput.addEventListener("change", () => fileInput.files.length && loadFile(fileInput.files[0]));
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    form.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", () => form.classList.remove("dragging"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    form.classList.remove("dragging");
+    if (event.dataTransfer.files.length) loadFile(event.dataTransfer.files[0]);
+  });
+
+  // ---- output: copy and downloads -------------------------------------------------------
+  const englishText = (response) => response.blocks.map((b) => (b.prefix || "") + b.en + (b.suffix || "")).join("\n\n") + "\n";
+
+  byId("copy-en").addEventListener("click", async () => {
+    if (!last) return;
+    try {
+      await navigator.clipboard.writeText(englishText(last));
+      setStatus("The English is on the clipboard.", false);
+    } catch (error) {
+      showError(`Copy is not available here (${error.message}); use Download JSON instead.`);
+    }
+  });
+
+  byId("download-html").addEventListener("click", async () => {
+    if (!last) return;
+    try {
+      const response = await fetch(config.exportUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(last),
+      });
+      if (!response.ok) return showError(await apiError(response));
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { href: url, download: "translation.html", hidden: "" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      showError(`Could not build the HTML file (${error.message}).`);
+    }
+  });
+
+  updateCounter();
+})();
