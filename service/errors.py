@@ -18,6 +18,12 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for refusals: always JSON in the error shape, whatever the route returns."""
+    schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {status: {"description": "refused; see error.code", "content": {"application/json": {"schema": schema}}} for status in statuses}
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 

@@ -19,6 +19,11 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     num_beams: int | None = Field(None, ge=1, le=8, description="beam size; default: the model's own (4 for opus-mt)")
+    repair: bool | None = Field(
+        None, description="retry repetition loops and changed numbers, translate ALL-CAPS in sentence case; default: BITEXT_REPAIR"
+    )
+    glossary: dict[str, str] = Field(default_factory=dict, description="French term → the English it must become (adds to the server's)")
+    keep: list[str] = Field(default_factory=list, description="terms to keep exactly as written, e.g. a newspaper's name")
 
 
 class ImageIn(BaseModel):
@@ -42,7 +47,7 @@ class ArticleIn(BaseModel):
 class TranslateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(None, description="the article itself (plain text, markdown or HTML)")
+    text: str | None = Field(None, pattern=r"\S", description="the article itself (plain text, markdown or HTML)")
     article: ArticleIn | None = None
     format: Format = "auto"
     options: Options = Field(default_factory=Options)

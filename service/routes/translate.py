@@ -8,23 +8,25 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
 from models.engine import GenerationOptions
+from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentTooLarge
+from models.repair import Fidelity
 from service.app import StateDep, TranslatorDep
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
-from service.errors import ApiError
+from service.errors import ApiError, error_responses
 from service.openapi import schema_ref
-from service.schemas import ErrorResponse, Format, TranslateRequest, TranslateResponse
+from service.schemas import Format, TranslateRequest, TranslateResponse
 
 router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 503)}
+_ERRORS = error_responses(400, 401, 413, 415, 422, 503)
 _BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/plain": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string", "pattern": r"\S"}},
             "application/json": {"schema": schema_ref(TranslateRequest)},
         },
     }
@@ -57,7 +59,10 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
         if not media:
             raise ApiError(415, "unsupported_media_type", "set Content-Type: text/plain or application/json")
         format = {"text/markdown": "markdown", "text/html": "html"}.get(media, query_format)
-        return TranslateRequest(text=decode_text(body, charset), format=format)  # type: ignore[arg-type]
+        text = decode_text(body, charset)
+        if not text.strip():
+            raise ApiError(400, "empty_text", "there is no text to translate")
+        return TranslateRequest(text=text, format=format)  # type: ignore[arg-type]
     raise ApiError(415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json")
 
 
@@ -79,8 +84,6 @@ async def translate(
     body = await read_capped(request, settings.max_body_bytes)
     media, charset = _media_type(request)
     payload = _request_from(media, body, charset, format)
-    if payload.text is not None and not payload.text.strip():
-        raise ApiError(400, "empty_text", "there is no text to translate")
     if payload.text is not None and len(payload.text) > settings.max_chars:
         raise ApiError(413, "too_many_characters", f"the text has {len(payload.text)} characters; the limit is {settings.max_chars}", limit=settings.max_chars)
     beams = payload.options.num_beams
@@ -95,7 +98,13 @@ async def translate(
         raise ApiError(422, "unparsable", str(error)) from None
     warnings = [_HTML_WARNING] if document.format == "html" else []
     try:
-        result = await translator.translate(document, GenerationOptions(num_beams=beams), warnings)
+        terms = state.terms.merged(Terms.of(payload.options.glossary, payload.options.keep))
+    except GlossaryError as error:
+        raise ApiError(422, "invalid_option", str(error)) from None
+    repair = settings.repair if payload.options.repair is None else payload.options.repair
+    fidelity = Fidelity.of(repair, terms)
+    try:
+        result = await translator.translate(document, GenerationOptions(num_beams=beams), warnings, fidelity)
     except DocumentTooLarge as error:
         raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
     return TranslateResponse.model_validate(result)

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from service.app import StateDep
 from service.body import read_capped
-from service.errors import ApiError
-from service.schemas import ErrorResponse, TranslateResponse
+from service.errors import ApiError, error_responses
+from service.schemas import TranslateResponse
 from service.web.export import EXPORT_CSP, render_standalone_html
 from service.web.layout import FLAG_REASONS
 from service.web.render import STATIC_DIR, environment
@@ -56,7 +56,7 @@ async def static(name: str) -> FileResponse:
 @router.post(
     "/v1/export/html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **{s: {"model": ErrorResponse} for s in (400, 413, 415, 422)}},
+    responses={200: {"content": {"text/html": {}}}, **error_responses(400, 413, 415, 422)},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateResponse"}}}}},
     summary="A translation's JSON (as /v1/translate returned it) as one self-contained HTML file",
 )
