@@ -85,6 +85,18 @@ class CachedEngine:
         if warm is not None:
             warm()
 
+    def lookup(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> dict[int, Translation]:
+        """What the store already holds, by position; counts hits only (a later `translate` counts the rest).
+
+        Lets a scheduler answer cached sentences at once instead of queueing them behind a batch.
+        """
+        keys = [cache_key(self.engine.info, options, text) for text in texts]
+        found = self.store.get_many(keys)
+        hits = {index: found[key] for index, key in enumerate(keys) if key in found}
+        with self._lock:
+            self.hits += len(hits)
+        return hits
+
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         keys = [cache_key(self.engine.info, options, text) for text in texts]
         found = self.store.get_many(keys)

@@ -20,6 +20,7 @@ from models.document import (
     Translation,
 )
 from models.engine import Engine, GenerationOptions
+from models.repair import Checked, Fidelity, translate_checked
 from models.segment import Span, split_sentences, split_windows
 
 Translate = Callable[[Sequence[str], GenerationOptions], list[Translation]]
@@ -84,8 +85,13 @@ def translate_document(
     translate: Translate | None = None,
     warnings: Sequence[str] = (),
     max_sentences: int | None = None,
+    fidelity: Fidelity = Fidelity(),
 ) -> BilingualDocument:
-    """Translate `document` with `engine` (or `translate`, e.g. the service's batching queue)."""
+    """Translate `document` with `engine` (or `translate`, e.g. the service's batching queue).
+
+    Every translated sentence is checked (`models.checks`); `fidelity` adds repairs and
+    protected terms (`models.repair`).
+    """
     started = time.perf_counter()
     run = translate or engine.translate
     count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
@@ -100,7 +106,9 @@ def translate_document(
             if plan.translate:
                 for piece in plan.pieces:
                     distinct.setdefault(block.text[piece.start : piece.end], len(distinct))
-    results = run(list(distinct), options) if distinct else []
+    limit = engine.max_input_tokens - _WINDOW_MARGIN
+    fits = lambda text: count(text) <= limit  # noqa: E731
+    results: list[Checked] = translate_checked(list(distinct), run, options, fidelity, fits) if distinct else []
     if len(results) != len(distinct):
         raise RuntimeError(f"the engine returned {len(results)} translations for {len(distinct)} sentences")
 
@@ -112,10 +120,11 @@ def translate_document(
             fr = block.text[plan.span.start : plan.span.end]
             if plan.translate:
                 outputs = [results[distinct[block.text[p.start : p.end]]] for p in plan.pieces]
-                en = _join(block.text, plan.pieces, [o.text for o in outputs])
-                source_tokens += sum(o.source_tokens for o in outputs)
-                output_tokens += sum(o.output_tokens for o in outputs)
-                flags = (FLAG_SPLIT_WINDOW,) if plan.split else ()
+                en = _join(block.text, plan.pieces, [o.translation.text for o in outputs])
+                source_tokens += sum(o.translation.source_tokens for o in outputs)
+                output_tokens += sum(o.translation.output_tokens for o in outputs)
+                piece_flags = [flag for o in outputs for flag in o.flags]
+                flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + tuple(dict.fromkeys(piece_flags))
             else:
                 en, flags = fr, (FLAG_KEPT_VERBATIM,)
             sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, en, flags))

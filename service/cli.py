@@ -17,12 +17,22 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="French→Eng
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="hub id or local checkpoint directory [env: BITEXT_MODEL]")]
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda [env: BITEXT_DEVICE]")]
 DtypeOpt = Annotated[Optional[str], typer.Option("--dtype", help="auto, float32, bfloat16, int8 (CPU), float16 (GPU) [env: BITEXT_DTYPE]")]
+EngineOpt = Annotated[
+    Optional[str],
+    typer.Option("--engine", help="transformers, or ct2 (CTranslate2; converts the model once into a cache dir) [env: BITEXT_ENGINE]"),
+]
 
 
 def _settings(**overrides: object):  # -> Settings; imported lazily to keep `--help` fast
+    from pydantic import ValidationError
+
     from service.settings import Settings
 
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:  # e.g. --engine foo: one line naming the option, no traceback
+        problems = "; ".join(f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in error.errors(include_input=False))
+        raise _fail(problems) from None
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -44,6 +54,7 @@ def serve(
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
+    engine_name: EngineOpt = None,
     host: Annotated[Optional[str], typer.Option(help="bind address [env: BITEXT_HOST]")] = None,
     port: Annotated[Optional[int], typer.Option(help="port [env: BITEXT_PORT]")] = None,
 ) -> None:
@@ -52,7 +63,7 @@ def serve(
     from service.server import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(model=model, device=device, dtype=dtype, host=host, port=port)
+    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, host=host, port=port)
     engine = _load(settings)  # before binding the port: a missing model is a clear exit, not a crash loop
     run(create_app(settings, engine=engine), settings)
 
@@ -66,6 +77,7 @@ def translate(
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
+    engine_name: EngineOpt = None,
     num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
     repair: Annotated[Optional[bool], typer.Option("--repair/--no-repair", help="retry loops and changed numbers, un-shout capitals [env: BITEXT_REPAIR]")] = None,
     glossary: Annotated[Optional[Path], typer.Option(help="glossary/keep terms, JSON {\"glossary\": {…}, \"keep\": […]} [env: BITEXT_GLOSSARY_FILE]")] = None,
@@ -90,7 +102,7 @@ def translate(
     from models.glossary import GlossaryError, Terms, load_terms
     from models.repair import Fidelity
 
-    settings = _settings(model=model, device=device, dtype=dtype, repair=repair, glossary_file=glossary)
+    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, repair=repair, glossary_file=glossary)
     try:
         terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
     except GlossaryError as error:
@@ -119,6 +131,7 @@ def batch(
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
+    engine_name: EngineOpt = None,
     num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
@@ -136,7 +149,7 @@ def batch(
         options = GenerationOptions(num_beams=num_beams)
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
-    settings = _settings(model=model, device=device, dtype=dtype)
+    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
     engine = _load(settings)
     console = Console(stderr=True)
     with progress_bar(console) as progress:

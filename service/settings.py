@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_chars: int = Field(200_000, ge=1, description="largest text, in characters, one request may carry")
     max_sentences: int = Field(5_000, ge=1, description="most sentences one request may carry")
     max_beams: int = Field(8, ge=1, le=8, description="largest num_beams a request may ask for")
+    repair: bool = Field(False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair")
+    glossary_file: Path | None = Field(
+        None, description='server-wide terms, UTF-8 JSON {"glossary": {"fr": "en"}, "keep": ["…"]}; requests add to it'
+    )
 
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated; empty: no keys required")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off")
@@ -44,6 +48,13 @@ class Settings(BaseSettings):
 
     batch_max_tokens: int = Field(4096, ge=64, description="padded source tokens in one generate call")
     batch_max_sentences: int = Field(64, ge=1, description="sentences in one generate call")
+    engine: Literal["transformers", "ct2"] = Field("transformers", description="ct2: CTranslate2 (extra [ct2]), converted once")
+    ct2_cache_dir: Path | None = Field(None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2")
+    ct2_inter_threads: int = Field(1, ge=1, description="ct2: batches run in parallel (threads is then per batch)")
+    cache_entries: int = Field(100_000, ge=0, description="translated sentences kept in the in-memory LRU cache; 0: no cache")
+    batching: bool = Field(True, description="pack sentences of concurrent requests into shared engine calls")
+    batch_max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a lone sentence waits for company before its batch runs")
+    queue_max_sentences: int = Field(20_000, ge=1, description="sentences waiting for the engine past which requests get 503")
 
     data_dir: Path = Field(Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store")
     jobs_max_upload_bytes: int = Field(1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)")

@@ -10,6 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from models.document import BilingualDocument, Document, Translation
 from models.engine import Engine, GenerationOptions
 from models.pipeline import translate_document
+from models.repair import Fidelity
+from service.errors import ApiError
+from service.scheduler import QueueFull, Scheduler, SchedulerClosed
 
 Priority = Literal["interactive", "batch"]
 
@@ -17,18 +20,37 @@ Priority = Literal["interactive", "batch"]
 class Translator:
     """Wraps an `Engine` with the service's limits; handlers and job runners call this, never the engine."""
 
-    def __init__(self, engine: Engine, max_sentences: int) -> None:
+    def __init__(self, engine: Engine, max_sentences: int, scheduler: Scheduler | None = None) -> None:
         self.engine = engine
         self.max_sentences = max_sentences
+        self.scheduler = scheduler  # None: call the engine directly (tests, the CLI)
 
     def translate_blocking(
         self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "batch"
     ) -> list[Translation]:
         """For worker threads (batch jobs): blocks until `texts` are translated."""
-        return self.engine.translate(texts, options)
+        if self.scheduler is None:
+            return self.engine.translate(texts, options)
+        return self.scheduler.translate(texts, options, priority)
 
-    async def translate(self, document: Document, options: GenerationOptions, warnings: Sequence[str] = ()) -> BilingualDocument:
-        """An interactive request's document, translated without blocking the event loop."""
-        return await run_in_threadpool(
-            translate_document, document, self.engine, options, None, warnings, self.max_sentences
-        )
+    def _interactive(self, texts: Sequence[str], options: GenerationOptions) -> list[Translation]:
+        assert self.scheduler is not None
+        return self.scheduler.translate(texts, options, "interactive")
+
+    async def translate(
+        self, document: Document, options: GenerationOptions, warnings: Sequence[str] = (), fidelity: Fidelity = Fidelity()
+    ) -> BilingualDocument:
+        """An interactive request's document, translated without blocking the event loop.
+
+        Its sentences join the scheduler's queue ahead of batch-job work; a full queue is a 503.
+        """
+        run = self._interactive if self.scheduler is not None else None
+        try:
+            return await run_in_threadpool(
+                translate_document, document, self.engine, options, run, warnings, self.max_sentences, fidelity
+            )
+        except QueueFull as error:
+            retry = str(error.retry_after)
+            raise ApiError(503, "overloaded", f"the translation queue is full; retry in {retry} s", headers={"Retry-After": retry}) from None
+        except SchedulerClosed:
+            raise ApiError(503, "shutting_down", "the service is shutting down; retry shortly", headers={"Retry-After": "5"}) from None

@@ -1,0 +1,145 @@
+"""Part (f): a real `bitext serve` in a subprocess, 32 concurrent clients, batching on vs off.
+
+Clients post single paragraphs as text/plain with the model's default options (beam 4), as a
+newsroom front end would. The cache is off (BITEXT_CACHE_ENTRIES=0) so repeats cannot flatter
+either mode; tokens are those the responses report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Iterator
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    tokens: int
+    seconds: float
+    requests: int
+    peak_rss_mb: float
+    mean_batch_sentences: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[tuple[str, int]]:
+    """`bitext serve` on a free port; yields (base URL, pid) once /health/ready says ok."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        environment = {
+            **os.environ,
+            "BITEXT_MODEL": str(checkpoint),
+            "BITEXT_DEVICE": "cpu",
+            "BITEXT_BATCHING": "true" if batching else "false",
+            "BITEXT_CACHE_ENTRIES": "0",
+            "BITEXT_DATA_DIR": data,
+            "BITEXT_PORT": str(port),
+            **env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+                try:
+                    if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not get ready in 180 s")
+                time.sleep(0.5)
+            yield url, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def _post(client: httpx.AsyncClient, url: str, paragraph: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    response = await client.post(f"{url}/v1/translate", content=paragraph.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+    response.raise_for_status()
+    return int(response.json()["stats"]["output_tokens"]), time.perf_counter() - started
+
+
+async def _load(url: str, paragraphs: list[str], clients: int) -> tuple[int, float]:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for paragraph in paragraphs:
+        queue.put_nowait(paragraph)
+    tokens = 0
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal tokens
+        while not queue.empty():
+            n, _ = await _post(client, url, queue.get_nowait())
+            tokens += n
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(timeout=900, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        return tokens, time.perf_counter() - started
+
+
+def _mean_batch(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.startswith("bitext_batch_sentences_")}
+    count = values.get("bitext_batch_sentences_count", 0.0)
+    return values.get("bitext_batch_sentences_sum", 0.0) / count if count else float("nan")
+
+
+def throughput(checkpoint: Path, paragraphs: list[str], batching: bool, clients: int = 32) -> LoadResult:
+    with server(checkpoint, batching) as (url, pid):
+        tokens, seconds = asyncio.run(_load(url, paragraphs, clients))
+        return LoadResult(tokens, seconds, len(paragraphs), _peak_rss_mb(pid), _mean_batch(url))
+
+
+def idle_latency(checkpoint: Path, paragraphs: list[str]) -> list[float]:
+    """One request at a time on an otherwise idle server (batching on, the default)."""
+
+    async def run(url: str) -> list[float]:
+        async with httpx.AsyncClient(timeout=900) as client:
+            await _post(client, url, "Bonjour à tous.")
+            return [(await _post(client, url, p))[1] for p in paragraphs]
+
+    with server(checkpoint, batching=True) as (url, _):
+        return asyncio.run(run(url))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]

@@ -1,0 +1,245 @@
+"""An optional `Engine` on CTranslate2 (extra `[ct2]`): the same Marian checkpoint, converted once.
+
+CTranslate2 runs Marian with int8 weights and fused kernels, and can run several batches in
+parallel (`inter_threads`). The Hugging Face checkpoint is converted on first use into a cache
+directory keyed by the checkpoint, the quantization and the CTranslate2 version; later starts load
+the converted copy. Tokenization, batching, output bounds and the result type are bitext's own, so
+the JSON a client sees has the same shape as with the transformers engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from models.batching import plan_batches
+from models.document import ModelInfo, Translation
+from models.engine import BatchBudget, GenerationOptions, max_new_tokens_for
+from models.loading import ModelLoadError, _ways_out
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bitext" / "ct2"
+
+# What each device may run; the first is the default. int8 on CPU is CTranslate2's fast path;
+# fp16 on GPU keeps the model's numerics closest while using tensor cores.
+COMPUTE_TYPES = {
+    "cpu": ("int8", "int8_float32", "float32"),
+    "cuda": ("float16", "int8_float16", "bfloat16", "int8_bfloat16", "float32", "int8"),
+}
+_DTYPE_ALIASES = {"auto": None, "float32": "float32", "float16": "float16", "bfloat16": "bfloat16", "int8": "int8"}
+
+
+def _require_ctranslate2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError as error:
+        raise ModelLoadError("the ct2 engine needs CTranslate2: pip install 'bitext[ct2]' (or pip install ctranslate2)") from error
+    return ctranslate2
+
+
+def resolve_compute_type(dtype: str, device: str) -> str:
+    """bitext's dtype names (auto, float32, int8, …) or CTranslate2's own, checked per device."""
+    allowed = COMPUTE_TYPES[device]
+    if dtype in _DTYPE_ALIASES:
+        chosen = _DTYPE_ALIASES[dtype] or allowed[0]
+    else:
+        chosen = dtype
+    if chosen not in allowed:
+        raise ModelLoadError(f"the ct2 engine does not offer {dtype!r} on {device}: choose one of {', '.join(allowed)} or auto")
+    return chosen
+
+
+def _resolve_device(device: str, ctranslate2: Any) -> str:
+    has_cuda = ctranslate2.get_cuda_device_count() > 0
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if device == "cuda" and not has_cuda:
+        raise ModelLoadError("device 'cuda' was asked for but CTranslate2 sees no CUDA GPU; use --device cpu or auto")
+    if device not in ("cpu", "cuda"):
+        raise ModelLoadError(f"unknown device {device!r}: choose auto, cpu or cuda")
+    return device
+
+
+def _checkpoint_dir(model: str) -> Path:
+    """A local directory holding the Hugging Face checkpoint (fetched through the hub cache if needed)."""
+    from models.loading import download_model
+
+    local = Path(model).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ModelLoadError(f"{model!r} is not a model directory: it has no config.json. {_ways_out(model)}")
+        return local
+    return download_model(model)
+
+
+def _fingerprint(checkpoint: Path) -> str:
+    """Changes when the weights or config change, so a rebuilt checkpoint is reconverted."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(checkpoint)):
+        path = checkpoint / name
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:12]
+
+
+def converted_dir(model: str, compute_type: str, cache_dir: Path = DEFAULT_CACHE) -> Path:
+    """The CTranslate2 copy of `model` for `compute_type`, converting it on first use."""
+    ctranslate2 = _require_ctranslate2()
+    checkpoint = _checkpoint_dir(model)
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model.strip("/"))[-60:]
+    target = cache_dir / f"{slug}-{compute_type}-ct2_{ctranslate2.__version__}-{_fingerprint(checkpoint)}"
+    if (target / "model.bin").is_file():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    log.info("converting %s to CTranslate2 (%s) into %s", model, compute_type, target)
+    started = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=cache_dir))
+    try:
+        converter = ctranslate2.converters.TransformersConverter(str(checkpoint))
+        converter.convert(str(staging / "model"), quantization=compute_type, force=True)
+        for name in ("source.spm", "target.spm", "vocab.json", "tokenizer_config.json", "generation_config.json"):
+            if (checkpoint / name).is_file():
+                shutil.copy2(checkpoint / name, staging / "model" / name)
+        try:
+            os.replace(staging / "model", target)  # atomic: a half-written copy is never loaded
+        except OSError:
+            if not (target / "model.bin").is_file():  # another process finished first: use theirs
+                raise
+    except ModelLoadError:
+        raise
+    except Exception as error:
+        raise ModelLoadError(f"cannot convert {model!r} to CTranslate2: {error}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("converted in %.1f s", time.perf_counter() - started)
+    return target
+
+
+def _default_beams(checkpoint: Path) -> int:
+    try:
+        from transformers import GenerationConfig
+
+        return int(GenerationConfig.from_pretrained(str(checkpoint)).num_beams or 1)
+    except (OSError, ValueError):
+        return 1
+
+
+class CT2Engine:
+    """MarianMT through CTranslate2: bitext's batching and bounds around `translate_batch`."""
+
+    def __init__(
+        self,
+        model: str,
+        device: str = "auto",
+        dtype: str = "auto",
+        budget: BatchBudget = BatchBudget(),
+        threads: int | None = None,
+        inter_threads: int = 1,
+        cache_dir: Path = DEFAULT_CACHE,
+    ) -> None:
+        ctranslate2 = _require_ctranslate2()
+        from transformers import MarianTokenizer
+
+        started = time.perf_counter()
+        self._device = _resolve_device(device, ctranslate2)
+        self._compute_type = resolve_compute_type(dtype, self._device)
+        path = converted_dir(model, self._compute_type, cache_dir)
+        self.model_dir = path
+        try:
+            self._tokenizer = MarianTokenizer.from_pretrained(str(path))
+        except (OSError, ValueError, TypeError) as error:
+            raise ModelLoadError(f"model {model!r} has no usable Marian tokenizer: {error}") from error
+        intra = threads or max(1, (os.cpu_count() or 1) // inter_threads)
+        self._translator = ctranslate2.Translator(
+            str(path), device=self._device, compute_type=self._compute_type, inter_threads=inter_threads, intra_threads=intra
+        )
+        self._default_beams = _default_beams(path)
+        self._budget = budget
+        self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
+        self._special = set(self._tokenizer.all_special_ids)
+        self._info = ModelInfo(name=model, engine="ctranslate2", device=self._device, dtype=self._compute_type)
+        self._lock = threading.Lock()
+        self.load_seconds = time.perf_counter() - started
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self._window
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(ids) for ids in self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]]
+
+    def warmup(self) -> None:
+        """One short translation, so the first user does not pay for lazy initialisation."""
+        self.translate(["Bonjour à tous."])
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        """Translate each text, in input order; one sentence's output never depends on its batch."""
+        texts = [" ".join(text.split()) for text in texts]
+        ids = self._tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"] if texts else []
+        too_long = [len(row) for row in ids if len(row) > self._window]
+        if too_long:
+            raise ValueError(f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first")
+        tokens = [self._tokenizer.convert_ids_to_tokens(row) for row in ids]
+        # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.
+        limits = [max_new_tokens_for(len(row), self._window) - 1 for row in ids]
+        beams = options.num_beams or self._default_beams
+        batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.max_sentences)
+        results: list[Translation | None] = [None] * len(texts)
+        with self._lock:  # submit every batch at once: with inter_threads > 1 they run in parallel
+            pending = [(batch, self._submit([tokens[i] for i in batch], [limits[i] for i in batch], beams, options)) for batch in batches]
+            for batch, futures in pending:
+                for index, future in zip(batch, futures, strict=True):
+                    hypothesis = future.result().hypotheses[0][: limits[index]]
+                    results[index] = self._translation(hypothesis, len(ids[index]))
+        missing = [i for i, result in enumerate(results) if result is None]
+        if missing:
+            raise RuntimeError(f"no translation came back for inputs {missing}")
+        return results  # type: ignore[return-value]
+
+    def _submit(self, source: list[list[str]], limits: list[int], beams: int, options: GenerationOptions) -> list[Any]:
+        longest = max(limits)
+        return self._translator.translate_batch(
+            source,
+            asynchronous=True,
+            beam_size=beams,
+            no_repeat_ngram_size=options.no_repeat_ngram_size or 0,
+            max_decoding_length=longest,
+            min_decoding_length=longest if options.exact_length else 1,
+            max_input_length=0,  # bitext already split anything over the window
+        )
+
+    def _translation(self, hypothesis: list[str], source_tokens: int) -> Translation:
+        output_ids = self._tokenizer.convert_tokens_to_ids(hypothesis)
+        text = self._tokenizer.decode(output_ids, skip_special_tokens=True).strip()
+        return Translation(text=text, source_tokens=source_tokens, output_tokens=sum(1 for t in output_ids if t not in self._special))
+
+
+def load_ct2_engine(
+    model: str,
+    device: str = "auto",
+    dtype: str = "auto",
+    budget: BatchBudget = BatchBudget(),
+    threads: int | None = None,
+    inter_threads: int = 1,
+    cache_dir: Path | None = None,
+) -> CT2Engine:
+    """The CTranslate2 counterpart of `models.engine.load_engine`."""
+    log.info("loading model %s with CTranslate2 on %s (%s)", model, device, dtype)
+    return CT2Engine(model, device, dtype, budget, threads, inter_threads, cache_dir or DEFAULT_CACHE)

@@ -1,0 +1,118 @@
+"""HTML in, HTML out: only the text nodes are translated, the markup is kept (lxml's HTML parser).
+
+`HtmlText.parse(html)` lists the translatable text of every text node (without its surrounding
+whitespace); `render(english)` gives the same HTML back with each node's text replaced, its
+whitespace, tags, attributes, comments, scripts and styles untouched. Text is skipped inside
+`script`, `style`, `code`-like elements, `translate="no"` regions (the HTML standard's signal)
+and any extra tags the caller names (DeepL's `ignore_tags`).
+
+The parser re-serialises what it read: entities come back as characters (`&nbsp;` → U+00A0),
+attribute quoting is normalised and unclosed tags are closed. The document means the same; it
+is not byte-identical.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as html_escape
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import lxml.html
+from lxml import etree
+
+SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "code", "kbd", "samp", "var", "pre", "textarea", "svg", "math"})
+
+Slot = tuple[etree._Element, Literal["text", "tail"]]
+
+
+class HtmlError(ValueError):
+    """The input cannot be read as HTML at all."""
+
+
+def _is_document(markup: str) -> bool:
+    """A whole page (doctype or <html>) is kept as a page; anything else is a fragment."""
+    head = markup.lstrip()[:9].lower()
+    return head.startswith("<!doctype") or head.startswith("<html")
+
+
+def _skipped(element: etree._Element, inherited: bool, ignore: frozenset[str]) -> bool:
+    if not isinstance(element.tag, str):  # comments, processing instructions
+        return True
+    tag = element.tag.lower()
+    flag = (element.get("translate") or "").strip().lower()
+    if tag in SKIPPED_TAGS or tag in ignore:
+        return True
+    if flag == "no":
+        return True
+    if flag == "yes":
+        return False
+    return inherited
+
+
+def _slots(root: etree._Element, ignore: frozenset[str]) -> Iterator[Slot]:
+    """Every text node that may be translated, in document order: (element, 'text' | 'tail')."""
+
+    def walk(element: etree._Element, inherited: bool) -> Iterator[Slot]:
+        skip = _skipped(element, inherited, ignore)
+        if not skip and element.text:
+            yield element, "text"
+        for child in element:
+            yield from walk(child, skip)
+            if not skip and child.tail:  # a child's tail is the parent's text
+                yield child, "tail"
+
+    yield from walk(root, False)
+
+
+def _split_space(text: str) -> tuple[str, str, str]:
+    """(leading whitespace, core, trailing whitespace): only the core goes to the model."""
+    core = text.strip()
+    if not core:
+        return text, "", ""
+    start = text.index(core)
+    return text[:start], core, text[start + len(core) :]
+
+
+@dataclass(frozen=True)
+class HtmlText:
+    """A parsed HTML input and the text of its translatable nodes, in document order."""
+
+    root: etree._Element
+    document: bool
+    doctype: str | None  # the page's own doctype; libxml2's default one is never added
+    ignore: frozenset[str]
+    texts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, markup: str, ignore_tags: Sequence[str] = ()) -> HtmlText:
+        ignore = frozenset(tag.strip().lower() for tag in ignore_tags if tag.strip())
+        document = _is_document(markup)
+        try:
+            root = lxml.html.document_fromstring(markup) if document else lxml.html.fragment_fromstring(markup, create_parent="div")
+        except (etree.ParserError, ValueError) as error:
+            raise HtmlError(f"not readable as HTML: {error}") from None
+        texts = []
+        for element, attribute in _slots(root, ignore):
+            core = _split_space(getattr(element, attribute))[1]
+            if any(ch.isalpha() for ch in core):
+                texts.append(core)
+        has_doctype = markup.lstrip()[:9].lower() == "<!doctype"
+        doctype = root.getroottree().docinfo.doctype if has_doctype else None
+        return cls(root, document, doctype or None, ignore, tuple(texts))
+
+    def render(self, english: Sequence[str]) -> str:
+        """The HTML with `english[i]` in place of `texts[i]`; the parsed tree is left as it was."""
+        if len(english) != len(self.texts):
+            raise ValueError(f"{len(english)} translations for {len(self.texts)} text nodes")
+        root = copy.deepcopy(self.root)
+        replacements = iter(english)
+        for element, attribute in _slots(root, self.ignore):
+            lead, core, trail = _split_space(getattr(element, attribute))
+            if any(ch.isalpha() for ch in core):
+                setattr(element, attribute, lead + next(replacements) + trail)
+        if self.document:
+            return lxml.html.tostring(root, encoding="unicode", doctype=self.doctype)
+        inner = html_escape.escape(root.text or "", quote=False)
+        return inner + "".join(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in root)

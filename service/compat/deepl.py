@@ -1,0 +1,207 @@
+"""DeepL's API shape (v2): `POST /v2/translate`, `GET|POST /v2/languages`, `GET|POST /v2/usage`.
+
+Keys come in DeepL's `Authorization: DeepL-Auth-Key KEY` header (or the legacy `auth_key`
+parameter) and are checked against BITEXT_API_KEYS. Errors are DeepL's: `{"message": "…"}` with
+403 for a bad key, 400 for bad parameters, 413 for a body too large, 429 when the queue is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from threading import Lock
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from service.compat.params import Params, read_params
+from service.compat.texts import check_key, check_size, parse_item, require_french, state_of, translate_items
+from service.compat.schemas import STRING, TEXTS, DeepLError, DeepLLanguage, DeepLTranslateResponse, DeepLUsage, body, errors
+from service.errors import ApiError
+
+router = APIRouter(prefix="/v2", tags=["deepl"])
+
+TARGETS = ("EN", "EN-US", "EN-GB")
+# bitext has no billing period: usage reports what was translated since start against a limit never reached.
+USAGE_LIMIT = 10**15
+_SPLIT = {"0", "1", "nonewlines"}
+_BOOLEAN = {"0": False, "1": True, "false": False, "true": True}
+_UNSUPPORTED = ("glossary_id", "glossary_ids", "style_id", "translation_memory_id", "custom_instructions")
+
+
+@dataclass
+class Usage:
+    """Characters sent to `/v2/translate` since the server started (what `/v2/usage` reports)."""
+
+    characters: int = 0
+    lock: Lock = field(default_factory=Lock)
+
+    def add(self, count: int) -> None:
+        with self.lock:
+            self.characters += count
+
+
+def _usage(request: Request) -> Usage:
+    app_state = request.app.state
+    if not hasattr(app_state, "deepl_usage"):
+        app_state.deepl_usage = Usage()
+    return app_state.deepl_usage
+
+
+def _error(error: ApiError) -> JSONResponse:
+    status = {"overloaded": 429}.get(error.code, {422: 400}.get(error.status, error.status))
+    return JSONResponse({"message": error.message}, status_code=status, headers=error.headers)
+
+
+def _presented_key(request: Request, params: Params) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "deepl-auth-key" and credentials.strip():
+        return credentials.strip()
+    return params.text("auth_key")
+
+
+async def _params(request: Request) -> Params:
+    state = state_of(request)
+    params = await read_params(request, state.settings.max_body_bytes)
+    check_key(state, _presented_key(request, params))
+    return params
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "invalid_parameter", message)
+
+
+def _flag(params: Params, name: str) -> bool | None:
+    raw = params.text(name)
+    if raw is None:
+        return None
+    if raw.strip().lower() not in _BOOLEAN:
+        raise _bad(f"Value for '{name}' not supported: use 0 or 1.")
+    return _BOOLEAN[raw.strip().lower()]
+
+
+def _tags(params: Params, name: str) -> list[str]:
+    """DeepL takes tag lists as repeated values, comma-separated strings, or a JSON array."""
+    return [tag for value in params.texts(name) for tag in value.split(",") if tag.strip()]
+
+
+@dataclass(frozen=True)
+class TranslateParams:
+    texts: list[str]
+    source: str | None
+    html: bool
+    ignore_tags: list[str]
+    one_block: bool
+
+
+def _translate_params(params: Params) -> TranslateParams:
+    if not params.getlist("text"):
+        raise _bad("Parameter 'text' not specified.")
+    texts = params.texts("text")
+    target = (params.text("target_lang") or "").strip().upper()
+    if not target:
+        raise _bad("Parameter 'target_lang' not specified.")
+    if target not in TARGETS:
+        raise _bad(f"Value for 'target_lang' not supported: {target!r}; this server translates French to English only (EN, EN-US, EN-GB).")
+    source = (params.text("source_lang") or "").strip().upper() or None
+    if source not in (None, "FR"):
+        raise _bad(f"Value for 'source_lang' not supported: {source!r}; this server translates French (FR) only.")
+    split = (params.text("split_sentences") or "1").strip().lower()
+    if split not in _SPLIT:
+        raise _bad("Value for 'split_sentences' not supported: use 0, 1 or nonewlines.")
+    _flag(params, "preserve_formatting")  # validated; bitext never re-punctuates or re-cases, so both values mean the same
+    _flag(params, "outline_detection")
+    tag_handling = (params.text("tag_handling") or "").strip().lower()
+    if tag_handling not in ("", "html"):
+        raise _bad(f"Value for 'tag_handling' not supported: {tag_handling!r}; this server handles html only.")
+    formality = (params.text("formality") or "default").strip().lower()
+    if formality in ("less", "more"):
+        raise _bad("'formality' is not supported for given 'target_lang'.")
+    if formality not in ("default", "prefer_less", "prefer_more"):
+        raise _bad(f"Value for 'formality' not supported: {formality!r}.")
+    for name in _UNSUPPORTED:
+        if params.getlist(name):
+            raise _bad(f"Parameter '{name}' is not supported by this server.")
+    return TranslateParams(texts, source, tag_handling == "html", _tags(params, "ignore_tags"), one_block=split != "1")
+
+
+_TRANSLATE_BODY = body(
+    {
+        "text": TEXTS,
+        "target_lang": {"type": "string", "enum": list(TARGETS)},
+        "source_lang": {"type": "string", "enum": ["FR"]},
+        "split_sentences": {"type": "string", "enum": sorted(_SPLIT)},
+        "preserve_formatting": {"type": "boolean"},
+        "tag_handling": {"type": "string", "enum": ["html"]},
+        "ignore_tags": TEXTS,
+        "formality": {"type": "string", "enum": ["default", "prefer_less", "prefer_more"]},
+        "context": STRING,
+        "auth_key": STRING,
+    },
+    ["text", "target_lang"],
+)
+_KIND = body({"type": {"type": "string", "enum": ["source", "target"]}, "auth_key": STRING}, [])
+
+
+@router.post(
+    "/translate",
+    summary="DeepL: translate one or more `text` values from FR (or auto) to EN / EN-US / EN-GB",
+    responses={200: {"model": DeepLTranslateResponse}, **errors(DeepLError, 400, 403, 413, 415, 429, 503)},
+    openapi_extra=_TRANSLATE_BODY,
+)
+async def translate(request: Request) -> JSONResponse:
+    try:
+        params = await _params(request)
+        state = state_of(request)
+        wanted = _translate_params(params)
+        check_size(state, wanted.texts)
+        items = [parse_item(text, wanted.html, wanted.ignore_tags, wanted.one_block) for text in wanted.texts]
+        if wanted.source is None:
+            require_french([item.visible_text() for item in items])
+        english = await translate_items(state, items)
+    except ApiError as error:
+        return _error(error)
+    _usage(request).add(sum(len(text) for text in wanted.texts))
+    return JSONResponse(
+        {
+            "translations": [
+                {"detected_source_language": "FR", "text": text, "billed_characters": len(source)}
+                for text, source in zip(english, wanted.texts, strict=True)
+            ]
+        }
+    )
+
+
+_LANGUAGES = {"summary": "DeepL: source (FR) or target (EN-GB, EN-US) languages", "responses": {200: {"model": list[DeepLLanguage]}, **errors(DeepLError, 400, 403, 413, 415)}}
+
+
+@router.get("/languages", operation_id="deepl_languages", **_LANGUAGES)  # type: ignore[arg-type]
+@router.post("/languages", operation_id="deepl_languages_post", openapi_extra=_KIND, **_LANGUAGES)  # type: ignore[arg-type]
+async def languages(request: Request) -> JSONResponse:
+    try:
+        params = await _params(request)
+        kind = (params.text("type") or "source").strip().lower()
+        if kind not in ("source", "target"):
+            raise _bad("Value for 'type' not supported: use source or target.")
+    except ApiError as error:
+        return _error(error)
+    if kind == "source":
+        return JSONResponse([{"language": "FR", "name": "French"}])
+    return JSONResponse(
+        [
+            {"language": "EN-GB", "name": "English (British)", "supports_formality": False},
+            {"language": "EN-US", "name": "English (American)", "supports_formality": False},
+        ]
+    )
+
+
+_USAGE = {"summary": "DeepL: characters translated since the server started; no quota", "responses": {200: {"model": DeepLUsage}, **errors(DeepLError, 403, 413, 415)}}
+
+
+@router.get("/usage", operation_id="deepl_usage", **_USAGE)  # type: ignore[arg-type]
+@router.post("/usage", operation_id="deepl_usage_post", **_USAGE)  # type: ignore[arg-type]
+async def usage(request: Request) -> JSONResponse:
+    try:
+        await _params(request)
+    except ApiError as error:
+        return _error(error)
+    return JSONResponse({"character_count": _usage(request).characters, "character_limit": USAGE_LIMIT})

@@ -1,0 +1,179 @@
+"""LibreTranslate's API shape: `POST /translate`, `POST /detect`, `GET /languages`, `GET /frontend/settings`.
+
+Errors are LibreTranslate's: `{"error": "message"}`, 400 for bad parameters, 403 for a bad key,
+429 when the queue is full. Confidences are percentages (0–100), as LibreTranslate sends them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from models.langdetect import default_detector
+from service.auth import presented_key
+from service.compat.params import Params, read_params
+from service.compat.texts import (
+    LANGUAGE_NAMES,
+    check_key,
+    check_size,
+    parse_item,
+    require_french,
+    state_of,
+    translate_items,
+)
+from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
+from service.errors import ApiError
+
+router = APIRouter(tags=["libretranslate"])
+
+_STATUS = {422: 400, 415: 400}  # LibreTranslate answers every bad request with 400
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _refusal(error: ApiError) -> JSONResponse:
+    status = 429 if error.code == "overloaded" else _STATUS.get(error.status, error.status)
+    return _error(status, error.message, error.headers)
+
+
+async def _params(request: Request) -> Params:
+    state = state_of(request)
+    params = await read_params(request, state.settings.max_body_bytes)
+    check_key(state, params.text("api_key") or presented_key(request))
+    return params
+
+
+def _required(params: Params, name: str) -> str:
+    value = params.text(name)
+    if value is None or not value.strip():
+        raise ApiError(400, "missing_parameter", f"Invalid request: missing {name} parameter")
+    return value.strip().lower()
+
+
+def _percent(confidence: float) -> float:
+    return round(confidence * 100, 1)
+
+
+_TRANSLATE_BODY = body(
+    {
+        "q": TEXTS,
+        "source": {"type": "string", "enum": ["fr", "auto"]},
+        "target": {"type": "string", "enum": ["en"]},
+        "format": {"type": "string", "enum": ["text", "html"]},
+        "alternatives": {"type": "integer", "minimum": 0},
+        "api_key": STRING,
+    },
+    ["q", "source", "target"],
+)
+
+
+@router.post(
+    "/translate",
+    summary="LibreTranslate: translate q (a string or an array) from fr (or auto) to en",
+    responses={200: {"model": LtTranslateResponse}, **errors(LtError, 400, 403, 413, 429, 503)},
+    openapi_extra=_TRANSLATE_BODY,
+)
+async def translate(request: Request) -> JSONResponse:
+    try:
+        params = await _params(request)
+        state = state_of(request)
+        if params.get("q") is None:
+            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+        batch = isinstance(params.get("q"), list)
+        texts = params.texts("q")
+        source, target = _required(params, "source"), _required(params, "target")
+        if source not in ("fr", "auto"):
+            raise ApiError(400, "unsupported_pair", f"Source language {source!r} is not supported: this server translates French (fr, or auto) to English (en)")
+        if target != "en":
+            raise ApiError(400, "unsupported_pair", f"Target language {target!r} is not supported: this server translates French (fr) to English (en) only")
+        format = (params.text("format") or "text").strip().lower()
+        if format not in ("text", "html"):
+            raise ApiError(400, "invalid_parameter", f"format {format!r} is not supported: use text or html")
+        alternatives = _alternatives(params)
+        if not batch and not texts[0].strip():
+            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+        check_size(state, texts)
+        items = [parse_item(text, html=format == "html") for text in texts]
+        detections = require_french([item.visible_text() for item in items]) if source == "auto" else None
+        english = await translate_items(state, items)
+    except ApiError as error:
+        return _refusal(error)
+    body: dict[str, Any] = {"translatedText": english if batch else english[0]}
+    if detections is not None:
+        detected = [{"confidence": _percent(found.confidence), "language": found.language} for found in detections]
+        body["detectedLanguage"] = detected if batch else detected[0]
+    if alternatives:
+        body["alternatives"] = [[] for _ in english] if batch else []
+    return JSONResponse(body)
+
+
+def _alternatives(params: Params) -> int:
+    raw = params.text("alternatives")
+    if raw is None or raw == "":
+        return 0
+    if not raw.strip().isdigit():
+        raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
+    return int(raw)
+
+
+@router.post(
+    "/detect",
+    summary="LibreTranslate: the likeliest languages of q, confidence in percent",
+    responses={200: {"model": list[LtDetection]}, **errors(LtError, 400, 403, 413)},
+    openapi_extra=body({"q": STRING, "api_key": STRING}, ["q"]),
+)
+async def detect(request: Request) -> JSONResponse:
+    try:
+        params = await _params(request)
+        text = params.text("q")
+        if text is None or not text.strip():
+            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+        check_size(state_of(request), [text])
+    except ApiError as error:
+        return _refusal(error)
+    found = default_detector().detect(text)
+    return JSONResponse([{"confidence": _percent(d.confidence), "language": d.language} for d in found] or [{"confidence": 0.0, "language": "und"}])
+
+
+@router.get("/languages", summary="LibreTranslate: the languages this server translates from and to", responses={200: {"model": list[LtLanguage]}})
+async def languages() -> JSONResponse:
+    return JSONResponse(
+        [
+            {"code": "en", "name": LANGUAGE_NAMES["en"], "targets": []},
+            {"code": "fr", "name": LANGUAGE_NAMES["fr"], "targets": ["en"]},
+        ]
+    )
+
+
+@router.get("/frontend/settings", summary="LibreTranslate: what web front-ends and plugins read at start-up")
+async def frontend_settings(request: Request) -> JSONResponse:
+    settings = state_of(request).settings
+    return JSONResponse(
+        {
+            "charLimit": settings.max_chars,
+            "frontendTimeout": 500,
+            "apiKeys": bool(settings.api_keys),
+            "keyRequired": bool(settings.api_keys),
+            "suggestions": False,
+            "filesTranslation": False,
+            "supportedFilesFormat": [],
+            "language": {
+                "source": {"code": "fr", "name": LANGUAGE_NAMES["fr"]},
+                "target": {"code": "en", "name": LANGUAGE_NAMES["en"]},
+            },
+        }
+    )
+
+
+@router.post("/suggest", summary="LibreTranslate: suggestions are not collected by this server", responses=errors(LtError, 403))
+async def suggest() -> JSONResponse:
+    return _error(403, "Suggestions are disabled on this server.")
+
+
+@router.post("/translate_file", summary="LibreTranslate: file translation is not offered; use /v1/jobs", responses=errors(LtError, 403))
+async def translate_file() -> JSONResponse:
+    return _error(403, "Files translation are disabled on this server; use POST /v1/jobs for archives of documents.")

@@ -1,0 +1,135 @@
+"""What both compatible APIs do underneath: check the key, detect French, translate a list of texts.
+
+All texts of one request become one `Document` (one block per paragraph or HTML text node), so
+they are translated by one `Translator.translate` call: the same scheduler, cache, metrics and
+`max_sentences` limit as `/v1/translate`, and the request's sentences batch together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from models.document import BilingualBlock, Block, BlockKind, Document
+from models.engine import GenerationOptions
+from models.html_text import HtmlError, HtmlText
+from models.langdetect import FRENCH, Detection, default_detector, french_confidence, has_letters, other_language
+from models.parse import ParseError, parse
+from models.pipeline import DocumentTooLarge
+from models.repair import Fidelity
+from service.app import AppState
+from service.auth import key_is_valid
+from service.errors import ApiError
+from service.translator import Translator
+
+LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch"}
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.bitext
+
+
+def check_key(state: AppState, candidate: str | None) -> None:
+    """The same keys as `/v1` (BITEXT_API_KEYS), whichever way the client's API carries them."""
+    keys = state.settings.api_keys
+    if keys and not key_is_valid(candidate, keys):
+        raise ApiError(403, "unauthorized", "invalid or missing API key")
+
+
+def translator_of(state: AppState) -> Translator:
+    if state.translator is None or not state.ready:
+        raise ApiError(503, "not_ready", "the model is still loading; retry shortly", headers={"Retry-After": "5"})
+    return state.translator
+
+
+def require_french(texts: Sequence[str]) -> list[Detection]:
+    """French and how sure, for each of `texts`; a 400 naming the first that is confidently
+    another language (the model is fr→en only). Too short to tell is given the benefit of the doubt."""
+    detector = default_detector()
+    out: list[Detection] = []
+    for index, text in enumerate(texts):
+        found = detector.detect(text, top=5) if has_letters(text) else []
+        other = other_language(found)
+        if other is not None:
+            which = f"text {index + 1} of {len(texts)}" if len(texts) > 1 else "the text"
+            name = LANGUAGE_NAMES.get(other.language, other.language)
+            raise ApiError(
+                400,
+                "unsupported_language",
+                f"{which} looks like {name} ({other.language}, {other.confidence:.0%} sure), not French; "
+                "this server translates French to English only",
+                language=other.language,
+            )
+        out.append(Detection(FRENCH, french_confidence(found)))
+    return out
+
+
+@dataclass(frozen=True)
+class Item:
+    """One text of the request, parsed: its blocks, and how to put its English back together."""
+
+    document: Document | None  # plain text
+    html: HtmlText | None
+
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        if self.html is not None:
+            return tuple(Block(BlockKind.PARAGRAPH, text) for text in self.html.texts)
+        assert self.document is not None
+        return self.document.blocks
+
+    def visible_text(self) -> str:
+        return "\n".join(self.html.texts) if self.html is not None else (self.document.render() if self.document else "")
+
+    def render(self, blocks: Sequence[BilingualBlock]) -> str:
+        if self.html is not None:
+            return self.html.render([block.en for block in blocks])
+        assert self.document is not None
+        parts = [self.document.separators[0]]
+        for block, after in zip(blocks, self.document.separators[1:], strict=True):
+            parts += [block.prefix, block.en, block.suffix, after]
+        return "".join(parts)
+
+
+def parse_item(text: str, html: bool, ignore_tags: Sequence[str] = (), one_block: bool = False) -> Item:
+    """`one_block`: newlines do not end sentences (DeepL's split_sentences=nonewlines)."""
+    try:
+        if html:
+            return Item(None, HtmlText.parse(text, ignore_tags))
+        if one_block and text.strip():
+            core = text.strip()
+            start = text.index(core)
+            return Item(Document((Block(BlockKind.PARAGRAPH, core),), (text[:start], text[start + len(core) :]), "text"), None)
+        return Item(parse(text, "text"), None)
+    except (ParseError, HtmlError) as error:
+        raise ApiError(400, "unparsable", str(error)) from None
+
+
+def check_size(state: AppState, texts: Sequence[str]) -> None:
+    limit = state.settings.max_chars
+    total = sum(len(text) for text in texts)
+    if total > limit:
+        raise ApiError(413, "too_many_characters", f"the text has {total} characters; the limit is {limit}")
+
+
+async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
+    """Every item's English, in order, from one pass through the service's translator."""
+    translator = translator_of(state)
+    per_item = [item.blocks for item in items]
+    blocks = tuple(block for item_blocks in per_item for block in item_blocks)
+    if not blocks:
+        return [item.render(()) for item in items]
+    merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
+    fidelity = Fidelity.of(state.settings.repair, state.terms)
+    try:
+        result = await translator.translate(merged, GenerationOptions(), (), fidelity)
+    except DocumentTooLarge as error:
+        raise ApiError(413, "too_many_sentences", str(error)) from None
+    out: list[str] = []
+    start = 0
+    for item, item_blocks in zip(items, per_item, strict=True):
+        out.append(item.render(result.blocks[start : start + len(item_blocks)]))
+        start += len(item_blocks)
+    return out

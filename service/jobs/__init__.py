@@ -1,0 +1,1 @@
+"""Batch translation of archives: streaming readers, safety limits, durable outputs, resumable runner, job store."""

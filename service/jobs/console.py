@@ -1,0 +1,77 @@
+"""`bitext batch`'s terminal side: a rich progress bar (documents, sentences/s, ETA) and the summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from service.jobs.limits import Limits
+from service.jobs.runner import Summary
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_member_bytes=settings.archive_max_member_bytes,
+        max_total_bytes=settings.archive_max_total_bytes,
+        max_ratio=settings.archive_max_ratio,
+    )
+
+
+class RichObserver:
+    """Feeds the runner's events into a rich progress bar; sentences/s over this run's own work."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.sentences = 0
+        self.started_at = time.perf_counter()
+
+    def started(self, total: int, already_done: int) -> None:
+        self.started_at = time.perf_counter()
+        self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
+
+    def finished(self, record: dict[str, Any]) -> None:
+        self.sentences += int(record.get("sentences", 0))
+        rate = self.sentences / max(time.perf_counter() - self.started_at, 1e-9)
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, rate=f"{rate:,.1f} sentences/s")
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def print_summary(console: Console, summary: Summary, outdir: Path) -> None:
+    table = Table(show_header=False, box=None)
+    seconds = max(summary.seconds, 1e-9)
+    rows = [
+        ("documents", f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped, {summary.already_done} already done"),
+        ("sentences", f"{summary.sentences:,} ({summary.sentences / seconds:,.1f}/s, {summary.ok / seconds:,.2f} documents/s)"),
+        ("tokens", f"{summary.source_tokens:,} in, {summary.output_tokens:,} out"),
+        ("cache", f"{summary.cache_hits:,} hits, {summary.cache_misses:,} translated ({summary.cache_hit_rate:.1%} hit rate)"),
+        ("time", f"{summary.seconds:,.1f} s"),
+    ]
+    if summary.reasons:
+        rows.append(("reasons", ", ".join(f"{reason}: {count}" for reason, count in sorted(summary.reasons.items()))))
+    rows.append(("output", f"{outdir / 'index.html'}"))
+    for key, value in rows:
+        table.add_row(f"[bold]{key}", value)
+    console.print(table)

@@ -1,0 +1,70 @@
+"""An archive `Entry` → a content-derived id and a parsed `Document` (or the reason it cannot be one)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from models.document import Document
+from models.parse import ParseError, parse, parse_article
+from service.jobs import limits
+from service.jobs.decode import DocumentError, decode_bytes
+from service.jobs.readers import JSONL_LINE, Entry
+
+HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
+
+
+def document_id(entry: Entry) -> str:
+    """Derived from the name and the bytes: a changed document gets a new id and is translated again."""
+    digest = hashlib.sha256(entry.name.encode("utf-8", "surrogateescape") + b"\x00")
+    if entry.skip is not None:
+        digest.update(f"skip:{entry.skip}:{entry.detail}".encode())
+    else:
+        digest.update(entry.data)
+    return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    document: Document
+    encoding: str
+    warnings: tuple[str, ...]
+
+
+def load_document(entry: Entry) -> Loaded:
+    """Decode and parse one entry; raises `DocumentError` with a reason code."""
+    text, encoding = decode_bytes(entry.data, entry.charset)
+    try:
+        if entry.format == JSONL_LINE:
+            document = _jsonl_document(text)
+        else:
+            document = parse(text, entry.format)
+    except ParseError as error:
+        code = limits.INVALID_JSON if entry.format in ("json", JSONL_LINE) and "not valid JSON" in str(error) else limits.UNPARSABLE
+        raise DocumentError(code, str(error)) from None
+    warnings = (HTML_WARNING,) if document.format == "html" else ()
+    return Loaded(document, encoding, warnings)
+
+
+def _jsonl_document(line: str) -> Document:
+    """A JSONL line: `id` plus `text` (and optional `format`), or `id` plus the structured article fields."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ParseError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+    if not isinstance(value, dict):
+        raise ParseError("a JSONL line must be an object with 'text' or article fields")
+    body = {key: item for key, item in value.items() if key != "id"}
+    if "text" in body:
+        text, format = body.pop("text"), body.pop("format", "auto")
+        if body:
+            raise ParseError(f"unknown fields beside 'text': {', '.join(sorted(body))}")
+        if not isinstance(text, str) or not isinstance(format, str):
+            raise ParseError("'text' and 'format' must be strings")
+        if not text.strip():
+            raise DocumentError(limits.EMPTY, "the line's text is empty")
+        return parse(text, format)
+    if "article" in body and set(body) == {"article"}:
+        return parse_article(body["article"])
+    return parse_article(body)

@@ -1,0 +1,61 @@
+"""What a hostile archive may not do, and the stable reason codes recorded when a member is refused.
+
+Checked before any member is read into memory, and again while it is read (headers can lie).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Reason codes: stable strings, written to manifest.jsonl and shown in index.html.
+ABSOLUTE_PATH = "absolute_path"
+PATH_TRAVERSAL = "path_traversal"
+SYMLINK = "symlink"
+HARDLINK = "hardlink"
+DEVICE = "special_file"
+MEMBER_TOO_LARGE = "member_too_large"
+TOTAL_TOO_LARGE = "total_too_large"
+COMPRESSION_RATIO = "compression_ratio"
+UNSUPPORTED_TYPE = "unsupported_type"
+UNREADABLE = "unreadable"
+EMPTY = "empty"
+BINARY = "binary"
+UNDECODABLE = "undecodable"
+INVALID_JSON = "invalid_json"
+UNPARSABLE = "unparsable"
+TOO_MANY_SENTENCES = "too_many_sentences"
+TRANSLATION_ERROR = "translation_error"
+
+# Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
+SKIP_REASONS = frozenset(
+    {ABSOLUTE_PATH, PATH_TRAVERSAL, SYMLINK, HARDLINK, DEVICE, MEMBER_TOO_LARGE, TOTAL_TOO_LARGE, COMPRESSION_RATIO, UNSUPPORTED_TYPE, UNREADABLE, EMPTY, BINARY, UNDECODABLE}
+)
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps for one archive; the defaults come from `Settings` in the service and the CLI."""
+
+    max_member_bytes: int = 20_000_000
+    max_total_bytes: int = 2_000_000_000
+    max_ratio: float = 100.0
+    # Small members compress well for innocent reasons (runs of spaces); only judge the ratio past this.
+    ratio_floor_bytes: int = 1_000_000
+
+
+def unsafe_name(name: str) -> str | None:
+    """The reason a member name must not be used, or None: absolute, drive-relative or escaping with `..`."""
+    normal = name.replace("\\", "/")
+    if normal.startswith("/") or _DRIVE.match(normal) or "\x00" in normal:
+        return ABSOLUTE_PATH
+    if ".." in normal.split("/"):
+        return PATH_TRAVERSAL
+    return None
+
+
+def ratio_exceeded(uncompressed: int, compressed: int, limits: Limits) -> bool:
+    """True when `uncompressed` bytes came out of `compressed` at a ratio that looks like a bomb."""
+    return uncompressed > limits.ratio_floor_bytes and uncompressed > limits.max_ratio * max(compressed, 1)

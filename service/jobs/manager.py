@@ -1,0 +1,148 @@
+"""The server side of batch jobs: uploads on disk, one worker thread running jobs in turn, resume at start-up.
+
+Job work goes through `Translator.translate_blocking(..., priority="batch")`, so interactive
+`/v1/translate` requests keep priority when both share the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.engine import GenerationOptions
+from service.jobs import outputs
+from service.jobs.console import limits_from
+from service.jobs.readers import ArchiveError
+from service.jobs.runner import BatchRun
+from service.jobs.store import JobStore
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+    from service.translator import Translator
+
+log = logging.getLogger("bitext.jobs")
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+RESULTS = "results.zip"
+
+
+class _StoreObserver:
+    """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
+
+    def __init__(self, store: JobStore, ident: str) -> None:
+        self.store, self.ident = store, ident
+        self.counts = dict.fromkeys(("done", "ok", "failed", "skipped", "sentences"), 0)
+
+    def started(self, total: int, already_done: int) -> None:
+        previous = self.store.get(self.ident) or {}
+        self.counts = {key: int(previous.get(key, 0)) for key in self.counts} | {"done": already_done}
+        self.store.update(self.ident, total=total, done=already_done)
+
+    def finished(self, record: dict[str, Any]) -> None:
+        self.counts["done"] += 1
+        self.counts[record["status"]] += 1
+        self.counts["sentences"] += int(record.get("sentences", 0))
+        self.store.update(self.ident, **self.counts)
+
+
+class JobManager:
+    """Owns the data directory and the worker; `start()` in the app's lifespan, `stop()` at its end."""
+
+    def __init__(self, settings: Settings, translator: Translator) -> None:
+        self.settings, self.translator = settings, translator
+        self.root = Path(settings.data_dir) / "jobs"
+        self._store: JobStore | None = None
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
+
+    @property
+    def store(self) -> JobStore:
+        """Opened on first use: an app that never sees a job never creates the data directory."""
+        if self._store is None:
+            self._store = JobStore(Path(self.settings.data_dir) / "jobs.sqlite3")
+        return self._store
+
+    def start(self) -> None:
+        if (Path(self.settings.data_dir) / "jobs.sqlite3").exists():
+            for ident in self.store.unfinished():
+                log.info("resuming job %s", ident)
+                self._queue.put(ident)
+        self._thread.start()
+
+    def stop(self, timeout: float = 60) -> None:
+        """Ask the worker to stop after its current group; the job stays queued and resumes next start."""
+        self._stop.set()
+        self._queue.put(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def job_dir(self, ident: str) -> Path:
+        if not JOB_ID.fullmatch(ident):
+            raise KeyError(ident)
+        return self.root / ident
+
+    def new_upload(self, filename: str) -> tuple[str, Path]:
+        """A fresh job id and the path its archive is streamed to (not yet a job)."""
+        ident = uuid.uuid4().hex
+        directory = self.job_dir(ident) / "upload"
+        directory.mkdir(parents=True)
+        return ident, directory / filename
+
+    def submit(self, ident: str, filename: str, options: GenerationOptions) -> dict[str, Any]:
+        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}))
+        self._queue.put(ident)
+        return self.get(ident) or {}
+
+    def get(self, ident: str) -> dict[str, Any] | None:
+        return self.store.get(ident) if JOB_ID.fullmatch(ident) else None
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            ident = self._queue.get()
+            if ident is None or self._stop.is_set():
+                return
+            try:
+                self._run(ident)
+            except Exception as error:  # noqa: BLE001 - a job's failure must not kill the worker
+                log.exception("job %s failed", ident)
+                self.store.update(ident, status="failed", error=f"{type(error).__name__}: {error}"[:500])
+
+    def _run(self, ident: str) -> None:
+        job = self.store.get(ident)
+        if job is None or job["status"] not in ("queued", "running"):
+            return
+        self.store.update(ident, status="running")
+        directory = self.job_dir(ident)
+        options = GenerationOptions(**json.loads(job["options"]))
+        run = BatchRun(
+            directory / "upload" / job["filename"],
+            directory / "out",
+            self.translator.engine,
+            options,
+            caps=limits_from(self.settings),
+            translate=lambda texts, opts: self.translator.translate_blocking(texts, opts, priority="batch"),
+            group_sentences=self.settings.batch_group_sentences,
+            max_sentences=self.settings.max_sentences,
+            observer=_StoreObserver(self.store, ident),
+            should_stop=self._stop.is_set,
+        )
+        try:
+            summary = run.run()
+        except ArchiveError as error:
+            self.store.update(ident, status="failed", error=str(error))
+            return
+        if summary.interrupted:
+            self.store.update(ident, status="queued")
+            return
+        outputs.write_results_zip(directory / "out", directory / RESULTS)
+        self.store.update(ident, status="done")

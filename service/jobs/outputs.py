@@ -1,0 +1,138 @@
+"""Durable files in OUTDIR: atomic writes, the append-only manifest, index.html and the results zip.
+
+A reader of OUTDIR never sees a half-written file: every output is written to a hidden temp
+file in the same directory, fsynced, then `os.replace`d over its name (and the directory fsynced).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.jsonl"
+INDEX = "index.html"
+SUMMARY = "summary.json"
+DOCS = "docs"
+_TEMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """`path` holds either its old content or all of `data`, whatever happens to the process."""
+    temp = path.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{path.name}")
+    with open(temp, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temp, path)
+    fsync_dir(path.parent)
+
+
+def remove_temp_files(directory: Path) -> int:
+    """Temp files a killed run left behind; they were never the real outputs."""
+    removed = 0
+    for leftover in directory.glob(f"{_TEMP_PREFIX}*") if directory.is_dir() else ():
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+class Manifest:
+    """manifest.jsonl: one JSON record per line, appended and fsynced; the last record of an id wins."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._repair_torn_tail()
+        self._stream = open(path, "ab")
+
+    def _repair_torn_tail(self) -> None:
+        """A power loss can leave a last line without its newline: it was never committed, cut it."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as stream:
+                stream.truncate(data.rfind(b"\n") + 1)
+                os.fsync(stream.fileno())
+
+    def append(self, record: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def read_manifest(path: Path) -> Iterator[dict[str, Any]]:
+    """Every committed record in order; a line that does not parse (torn by a crash) is skipped."""
+    if not path.exists():
+        return
+    with open(path, "rb") as stream:
+        for line in stream:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "id" in record:
+                yield record
+
+
+def latest_records(path: Path) -> dict[str, dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for record in read_manifest(path):
+        latest[record["id"]] = record
+    return latest
+
+
+_INDEX_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bitext batch — {{ title }}</title>
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}.failed,.skipped{color:#a40000}</style></head>
+<body><h1>{{ title }}</h1>
+<p>{{ counts.ok }} translated, {{ counts.failed }} failed, {{ counts.skipped }} skipped, {{ counts.pending }} pending.</p>
+<table><thead><tr><th>#</th><th>document</th><th>status</th><th>sentences</th><th>encoding</th><th>output</th></tr></thead><tbody>
+{% for row in rows %}<tr class="{{ row.status }}"><td>{{ loop.index }}</td><td>{{ row.name }}</td>
+<td>{{ row.status }}{% if row.reason %} — {{ row.reason }}{% if row.message %}: {{ row.message }}{% endif %}{% endif %}</td>
+<td>{{ row.sentences or "" }}</td><td>{{ row.encoding or "" }}</td>
+<td>{% if row.html %}<a href="{{ row.html }}">side by side</a> · {% endif %}{% if row.json %}<a href="{{ row.json }}">JSON</a>{% endif %}</td></tr>
+{% endfor %}</tbody></table></body></html>
+"""
+
+
+def render_index(title: str, rows: Iterable[dict[str, Any]]) -> str:
+    """All documents of the archive with their status and links (relative to OUTDIR)."""
+    from jinja2 import Environment
+
+    listed = list(rows)
+    counts = {status: sum(1 for row in listed if row.get("status") == status) for status in ("ok", "failed", "skipped", "pending")}
+    template = Environment(autoescape=True).from_string(_INDEX_TEMPLATE)
+    return template.render(title=title, rows=listed, counts=counts)
+
+
+def write_results_zip(outdir: Path, target: Path) -> None:
+    """JSON + HTML of every document, index.html, manifest and summary, in one zip (atomically)."""
+    temp = target.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{target.name}")
+    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in (INDEX, MANIFEST, SUMMARY):
+            if (outdir / name).exists():
+                archive.write(outdir / name, name)
+        docs = outdir / DOCS
+        for path in sorted(docs.iterdir()) if docs.is_dir() else ():
+            if not path.name.startswith(_TEMP_PREFIX):
+                archive.write(path, f"{DOCS}/{path.name}")
+    with open(temp, "rb") as stream:
+        os.fsync(stream.fileno())
+    os.replace(temp, target)
+    fsync_dir(target.parent)

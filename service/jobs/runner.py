@@ -1,0 +1,316 @@
+"""The batch runner: archive in, one bilingual JSON + standalone HTML per document out, resumable.
+
+Sentences of a group of documents are packed into one engine call (distinct ones only; the
+disk cache catches repeats across groups and across runs), then each document is assembled
+from that table. A document is done once its files are in place and its manifest record is
+fsynced; a rerun skips what is done and translates the rest.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from models.cache import CachedEngine
+from models.document import ModelInfo, Translation
+from models.engine import Engine, GenerationOptions
+from models.pipeline import Translate, plan_block, translate_document
+from service.jobs import limits, outputs
+from service.jobs.decode import DocumentError
+from service.jobs.diskcache import SqliteCacheStore
+from service.jobs.documents import Loaded, document_id, load_document
+from service.jobs.limits import Limits
+from service.jobs.readers import Entry, read_archive
+
+CACHE_FILE = "cache.sqlite3"
+LOCK_FILE = ".lock"
+
+
+class BatchBusy(RuntimeError):
+    """Another run holds this OUTDIR."""
+
+
+class Observer(Protocol):
+    """Progress: told the totals once, then every document as it is recorded."""
+
+    def started(self, total: int, already_done: int) -> None: ...
+
+    def finished(self, record: dict[str, Any]) -> None: ...
+
+
+class _Silent:
+    def started(self, total: int, already_done: int) -> None:
+        pass
+
+    def finished(self, record: dict[str, Any]) -> None:
+        pass
+
+
+@dataclass
+class Summary:
+    """What a run did; written to OUTDIR/summary.json and printed by the CLI."""
+
+    documents: int = 0
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    already_done: int = 0
+    sentences: int = 0
+    source_tokens: int = 0
+    output_tokens: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cache_hit_rate(self) -> float:
+        asked = self.cache_hits + self.cache_misses
+        return self.cache_hits / asked if asked else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"cache_hit_rate": round(self.cache_hit_rate, 4)}
+
+
+class RoutedEngine:
+    """An `Engine` whose translations go through another path (the server's priority queue)."""
+
+    def __init__(self, engine: Engine, translate: Translate) -> None:
+        self.engine, self._translate = engine, translate
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.engine.info
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.engine.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.engine.count_tokens(texts)
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        return self._translate(texts, options)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    id: str
+    name: str
+    loaded: Loaded
+    pieces: tuple[str, ...]
+
+
+@contextmanager
+def _locked(outdir: Path) -> Iterator[None]:
+    with open(outdir / LOCK_FILE, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchBusy(f"{outdir} is in use by another batch run") from None
+        yield
+
+
+def _html_renderer() -> Callable[[dict[str, Any]], str] | None:
+    """The web view's standalone page, when that module is installed."""
+    try:
+        from service.web.export import render_standalone_html
+    except ImportError:
+        return None
+    return render_standalone_html
+
+
+def _pieces(loaded: Loaded, engine: Engine) -> tuple[str, ...]:
+    """The texts `translate_document` will ask for, planned the same way it plans them."""
+    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731
+    found: dict[str, None] = {}
+    for block in loaded.document.blocks:
+        for plan in plan_block(block, count, engine.max_input_tokens):
+            if plan.translate:
+                for piece in plan.pieces:
+                    found.setdefault(block.text[piece.start : piece.end])
+    return tuple(found)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
+    """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
+    done = set()
+    for ident, record in previous.items():
+        if record["status"] == "skipped":
+            done.add(ident)
+        elif record["status"] == "ok" and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)):
+            done.add(ident)
+    return done
+
+
+class BatchRun:
+    """One run over one archive into one OUTDIR; `run()` may be called again after a crash."""
+
+    def __init__(
+        self,
+        source: Path,
+        outdir: Path,
+        engine: Engine,
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        caps: Limits = Limits(),
+        translate: Translate | None = None,
+        group_sentences: int = 256,
+        max_sentences: int | None = None,
+        observer: Observer | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
+        self.base = RoutedEngine(engine, translate) if translate else engine
+        self.group_sentences, self.max_sentences = group_sentences, max_sentences
+        self.observer = observer or _Silent()
+        self.should_stop = should_stop
+        self.summary = Summary()
+
+    def run(self) -> Summary:
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        (self.outdir / outputs.DOCS).mkdir(exist_ok=True)
+        with _locked(self.outdir):
+            outputs.remove_temp_files(self.outdir)
+            outputs.remove_temp_files(self.outdir / outputs.DOCS)
+            store = SqliteCacheStore(self.outdir / CACHE_FILE)
+            manifest = outputs.Manifest(self.outdir / outputs.MANIFEST)
+            try:
+                return self._run(CachedEngine(self.base, store), manifest)
+            finally:
+                manifest.close()
+                store.close()
+
+    def _run(self, engine: CachedEngine, manifest: outputs.Manifest) -> Summary:
+        started = time.perf_counter()
+        self.previous = outputs.latest_records(self.outdir / outputs.MANIFEST)
+        self.done = _done_ids(self.outdir, self.previous)
+        self.order: list[tuple[str, str]] = []
+        total = already = 0
+        for entry in read_archive(self.source, self.caps):  # a cheap first pass, for the progress bar's ETA
+            total += 1
+            already += document_id(entry) in self.done
+        self.observer.started(total, already)
+        self.html = _html_renderer()
+        group: list[_Pending] = []
+        try:
+            for entry in read_archive(self.source, self.caps):
+                ident = document_id(entry)
+                self.order.append((ident, entry.name))
+                if ident in self.done:
+                    self.summary.already_done += 1
+                    continue
+                if pending := self._admit(ident, entry, engine, manifest):
+                    group.append(pending)
+                if sum(len(p.pieces) for p in group) >= self.group_sentences:
+                    self._flush(group, engine, manifest)
+                    group = []
+                if self.should_stop():
+                    self.summary.interrupted = True
+                    return self.summary
+            self._flush(group, engine, manifest)
+        except BaseException:
+            self.summary.interrupted = True
+            raise
+        finally:
+            self.summary.cache_hits, self.summary.cache_misses = engine.hits, engine.misses
+            self.summary.seconds = round(time.perf_counter() - started, 3)
+            self._write_index_and_summary()
+        return self.summary
+
+    def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
+        """A loaded document waiting for its group, or None after recording why it cannot be one."""
+        if entry.skip is not None:
+            self._record(manifest, {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail})
+            return None
+        try:
+            loaded = load_document(entry)
+            pieces = _pieces(loaded, engine)
+            planned = sum(1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens))
+            if self.max_sentences is not None and planned > self.max_sentences:
+                raise DocumentError(limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {self.max_sentences}")
+        except DocumentError as error:
+            status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
+            self._record(manifest, {"id": ident, "name": entry.name, "status": status, "reason": error.code, "message": str(error)})
+            return None
+        except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
+            message = f"{type(error).__name__}: {error}"[:500]
+            self._record(manifest, {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message})
+            return None
+        return _Pending(ident, entry.name, loaded, pieces)
+
+    def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
+        if not group:
+            return
+        # Every document's sentences, repeats included: the cached engine sends each distinct one to
+        # the model once and counts the rest as hits, so the hit rate measures the archive's repetition.
+        texts = [piece for pending in group for piece in pending.pieces]
+        table: dict[str, Translation] = {}
+        try:
+            table.update(zip(texts, engine.translate(texts, self.options), strict=True))
+        except Exception:  # noqa: BLE001 - isolate the culprit: each document below retries on its own
+            pass
+
+        def lookup(wanted: Sequence[str], options: GenerationOptions) -> list[Translation]:
+            missing = [text for text in dict.fromkeys(wanted) if text not in table]
+            if missing:
+                table.update(zip(missing, engine.translate(missing, options), strict=True))
+            return [table[text] for text in wanted]
+
+        for pending in group:
+            self._finish(pending, engine, lookup, manifest)
+
+    def _finish(self, pending: _Pending, engine: Engine, lookup: Translate, manifest: outputs.Manifest) -> None:
+        base = {"id": pending.id, "name": pending.name, "encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
+        try:
+            result = translate_document(pending.loaded.document, engine, self.options, translate=lookup, warnings=pending.loaded.warnings)
+        except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
+            self._record(manifest, base | {"status": "failed", "reason": limits.TRANSLATION_ERROR, "message": f"{type(error).__name__}: {error}"[:500]})
+            return
+        from service.schemas import TranslateResponse
+
+        payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+        files = {"json": f"{outputs.DOCS}/{pending.id}.json", "html": None}
+        outputs.write_atomic(self.outdir / files["json"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+        if self.html is not None:
+            files["html"] = f"{outputs.DOCS}/{pending.id}.html"
+            outputs.write_atomic(self.outdir / files["html"], self.html(payload).encode("utf-8"))
+        stats = result.stats
+        self._record(
+            manifest,
+            base | files | {"status": "ok", "sentences": stats.sentences, "source_tokens": stats.source_tokens, "output_tokens": stats.output_tokens},
+        )
+
+    def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
+        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": _now()}
+        manifest.append(record)
+        self.previous[record["id"]] = record
+        summary = self.summary
+        summary.documents += 1
+        status = record["status"]
+        setattr(summary, status, getattr(summary, status) + 1)
+        if status == "ok":
+            summary.sentences += record["sentences"]
+            summary.source_tokens += record["source_tokens"]
+            summary.output_tokens += record["output_tokens"]
+        else:
+            summary.reasons[record["reason"]] = summary.reasons.get(record["reason"], 0) + 1
+        self.observer.finished(record)
+
+    def _write_index_and_summary(self) -> None:
+        rows = [self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name} for ident, name in self.order]
+        title = self.source.name
+        outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
+        outputs.write_atomic(self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8"))

@@ -1,0 +1,128 @@
+"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+
+from models.engine import GenerationOptions
+from service.app import StateDep, TranslatorDep
+from service.errors import ApiError
+from service.jobs import outputs
+from service.jobs.manager import RESULTS, JobManager
+from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
+from service.schemas import ErrorResponse
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 415, 503)}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_DOC_ID = re.compile(r"[0-9a-f]{20}")
+
+
+def get_jobs(state: StateDep, _: TranslatorDep) -> JobManager:
+    jobs = getattr(state, "jobs", None)
+    if jobs is None:
+        raise ApiError(503, "not_ready", "the job runner is still starting; retry shortly", headers={"Retry-After": "5"})
+    return jobs
+
+
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+
+
+def _job(jobs: JobManager, ident: str) -> dict[str, Any]:
+    job = jobs.get(ident)
+    if job is None:
+        raise ApiError(404, "job_not_found", "no job has this id")
+    return job
+
+
+def _view(job: dict[str, Any]) -> dict[str, Any]:
+    base = f"/v1/jobs/{job['id']}"
+    return {
+        "id": job["id"],
+        "status": job["status"],
+        "filename": job["filename"],
+        "created": job["created"],
+        "updated": job["updated"],
+        "error": job["error"],
+        "progress": {key: job[key] for key in ("total", "done", "ok", "failed", "skipped", "sentences")},
+        "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
+    }
+
+
+def _filename(raw: str) -> str:
+    name = _SAFE_NAME.sub("_", os.path.basename(raw.replace("\\", "/"))).strip("._") or ""
+    try:
+        if not name or archive_kind(Path(name)) == "dir":
+            raise ArchiveError("no name")
+    except ArchiveError:
+        raise ApiError(415, "unsupported_archive", f"name the upload with one of {', '.join(ARCHIVE_SUFFIXES)} (?filename=…)") from None
+    return name
+
+
+@router.post("", status_code=202, responses=_ERRORS, summary="Upload an archive (raw body, ?filename=…); translation runs in the background")
+async def create_job(
+    request: Request,
+    state: StateDep,
+    jobs: JobsDep,
+    filename: Annotated[str, Query(max_length=255, description="the archive's name; its suffix picks the reader")],
+    num_beams: Annotated[int | None, Query(ge=1, le=8)] = None,
+) -> dict[str, Any]:
+    name = _filename(filename)
+    if num_beams is not None and num_beams > state.settings.max_beams:
+        raise ApiError(422, "invalid_option", f"num_beams may be at most {state.settings.max_beams}", limit=state.settings.max_beams)
+    limit = state.settings.jobs_max_upload_bytes
+    ident, target = jobs.new_upload(name)
+    size = 0
+    try:
+        with open(target, "wb") as stream:  # streamed to disk: an archive never sits in memory
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit)
+                stream.write(chunk)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if size == 0:
+            raise ApiError(400, "empty_upload", "the request body is empty; send the archive as the body")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams)))
+
+
+@router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")
+def get_job(job_id: str, jobs: JobsDep) -> dict[str, Any]:
+    return _view(_job(jobs, job_id))
+
+
+@router.get("/{job_id}/documents", responses=_ERRORS, summary="Every document recorded so far: status, reason, files")
+def list_documents(job_id: str, jobs: JobsDep) -> dict[str, Any]:
+    _job(jobs, job_id)
+    latest = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST)
+    return {"documents": list(latest.values())}
+
+
+@router.get("/{job_id}/documents/{doc_id}", responses=_ERRORS, summary="One document's bilingual JSON, or ?format=html for its side-by-side page")
+def get_document(job_id: str, doc_id: str, jobs: JobsDep, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> FileResponse:
+    _job(jobs, job_id)
+    record = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id) if _DOC_ID.fullmatch(doc_id) else None
+    if record is None or record.get("status") != "ok" or not record.get(format):
+        raise ApiError(404, "document_not_found", "this job has no translated document with this id")
+    media = "application/json" if format == "json" else "text/html; charset=utf-8"
+    return FileResponse(jobs.job_dir(job_id) / "out" / record[format], media_type=media)
+
+
+@router.get("/{job_id}/download", responses=_ERRORS, summary="All results (JSON + HTML per document, index, manifest) as one zip")
+def download(job_id: str, jobs: JobsDep) -> FileResponse:
+    job = _job(jobs, job_id)
+    path = jobs.job_dir(job_id) / RESULTS
+    if job["status"] != "done" or not path.is_file():
+        raise ApiError(409, "job_not_finished", f"the job is {job['status']}; download once it is done")
+    return FileResponse(path, media_type="application/zip", filename=f"bitext-{job_id}.zip")

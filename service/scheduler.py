@@ -1,0 +1,281 @@
+"""Cross-request dynamic batching: one engine worker, a bounded queue, interactive before batch work.
+
+Thirty-two clients each sending one paragraph would, one request at a time, run thirty-two small
+`generate` calls; on a CPU or GPU the cost of a decoding step barely grows with the rows in it, so
+packing their sentences into shared batches multiplies throughput. Callers (request handlers in
+the thread pool, batch-job threads) block on a future; one worker thread owns the engine, waits
+at most `max_wait` for company, takes one length-sorted, token-budgeted batch from the waiting
+sentences, and routes each result back to its request. Interactive work always goes first; a
+batch is bounded, so an interactive request waits at most for the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Literal
+
+from models.batching import plan_batches
+from models.document import Translation
+from models.engine import BatchBudget, Engine, GenerationOptions
+from service.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Priority = Literal["interactive", "batch"]
+_ORDER: tuple[Priority, ...] = ("interactive", "batch")
+_LOOKAHEAD = 4  # batches' worth of waiting sentences considered when cutting the next batch
+
+
+class QueueFull(RuntimeError):
+    """The queue holds its maximum; the caller should come back in `retry_after` seconds."""
+
+    def __init__(self, pending: int, retry_after: int) -> None:
+        super().__init__(f"{pending} sentences are already waiting for the engine")
+        self.pending, self.retry_after = pending, retry_after
+
+
+class SchedulerClosed(RuntimeError):
+    """The service is shutting down; work not yet started is refused."""
+
+
+@dataclass(eq=False)
+class _Request:
+    options: GenerationOptions
+    future: Future[list[Translation]]
+    results: list[Translation | None]
+    remaining: int
+
+
+@dataclass(eq=False, slots=True)
+class _Item:
+    request: _Request
+    index: int
+    text: str
+    tokens: int
+    arrived: float = field(default_factory=time.monotonic)
+
+
+class Scheduler:
+    """Owns the engine's only worker thread; `translate` may be called from any other thread."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        budget: BatchBudget = BatchBudget(),
+        max_wait: float = 0.005,
+        max_queue: int = 20_000,
+        batching: bool = True,
+        metrics: Metrics | None = None,
+        lookup: Callable[[Sequence[str], GenerationOptions], dict[int, Translation]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.budget = budget
+        self.max_wait = max_wait
+        self.max_queue = max_queue
+        self.batching = batching
+        self.metrics = metrics
+        self._lookup = lookup
+        self._queues: dict[Priority, list[_Item]] = {p: [] for p in _ORDER}
+        self._cond = threading.Condition()
+        self._closed = False
+        self._rate = 0.0  # sentences per second, smoothed; sizes Retry-After
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="bitext-engine", daemon=True)
+            self._thread.start()
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Finish the batch in flight, refuse the rest, stop the worker."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._fail_waiting(SchedulerClosed("the service is shutting down"))
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return sum(len(q) for q in self._queues.values())
+
+    # -- callers -----------------------------------------------------------------------------
+
+    def translate(
+        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "interactive"
+    ) -> list[Translation]:
+        """Blocks until every text is translated (results in input order) or its request fails.
+
+        Interactive work past the queue bound raises `QueueFull` at once; batch work waits for room.
+        """
+        return self.submit(texts, options, priority).result()
+
+    def submit(
+        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "interactive"
+    ) -> Future[list[Translation]]:
+        future: Future[list[Translation]] = Future()
+        found = self._lookup(texts, options) if self._lookup is not None and texts else {}
+        results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
+        missing = [i for i in range(len(texts)) if i not in found]
+        if not missing:
+            future.set_result(results)  # type: ignore[arg-type]
+            return future
+        lengths = self.engine.count_tokens([texts[i] for i in missing])
+        request = _Request(options, future, results, len(missing))
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise SchedulerClosed("the service is shutting down")
+                pending = sum(len(q) for q in self._queues.values())
+                if pending == 0 or pending + len(missing) <= self.max_queue:
+                    break
+                if priority == "interactive":
+                    if self.metrics is not None:
+                        self.metrics.rejected.inc()
+                    raise QueueFull(pending, self._retry_after(pending))
+                self._cond.wait()  # batch jobs apply back-pressure instead of failing
+            now = time.monotonic()
+            self._queues[priority] += [_Item(request, i, texts[i], n, now) for i, n in zip(missing, lengths, strict=True)]
+            self._report_queue()
+            self._cond.notify_all()
+        return future
+
+    def _retry_after(self, pending: int) -> int:
+        if self._rate <= 0:
+            return 5
+        return max(1, min(120, math.ceil(pending / self._rate)))
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not self._has_work():
+                    self._cond.wait()
+                if self._closed:
+                    return
+                if self.batching:
+                    self._gather()
+                items = self._take()
+                self._report_queue()
+                self._cond.notify_all()  # room in the queue for waiting batch submitters
+            if items:
+                self._run(items)
+
+    def _has_work(self) -> bool:
+        return any(self._queues.values())
+
+    def _head(self) -> list[_Item]:
+        return next(q for q in (self._queues[p] for p in _ORDER) if q)
+
+    def _gather(self) -> None:
+        """Wait up to `max_wait` after the oldest waiting sentence arrived, unless a batch is full."""
+        while not self._closed:
+            queue = self._head()
+            if len(queue) >= self.budget.max_sentences or sum(item.tokens for item in queue) >= self.budget.max_tokens:
+                return
+            left = queue[0].arrived + self.max_wait - time.monotonic()
+            if left <= 0:
+                return
+            self._cond.wait(left)
+
+    def _take(self) -> list[_Item]:
+        """The next engine call's sentences, removed from the queue (called under the lock)."""
+        queue = self._head()
+        head = queue[0]
+        if not self.batching:  # one request at a time, as a plain engine lock would do
+            chosen = [item for item in queue if item.request is head.request]
+        else:
+            window = self.budget.max_sentences * _LOOKAHEAD
+            pool = [item for item in queue if item.request.options == head.request.options][:window]
+            distinct: dict[str, int] = {}
+            for item in pool:
+                distinct.setdefault(item.text, item.tokens)
+            texts = list(distinct)
+            plans = plan_batches(list(distinct.values()), self.budget.max_tokens, self.budget.max_sentences)
+            first = next(batch for batch in plans if 0 in batch)  # the oldest sentence always goes now
+            wanted = {texts[i] for i in first}
+            chosen = [item for item in pool if item.text in wanted]
+        taken = {id(item) for item in chosen}
+        queue[:] = [item for item in queue if id(item) not in taken]
+        return chosen
+
+    def _run(self, items: list[_Item]) -> None:
+        options = items[0].request.options
+        texts = list(dict.fromkeys(item.text for item in items))
+        started = time.perf_counter()
+        try:
+            outputs = self.engine.translate(texts, options)
+            if len(outputs) != len(texts):
+                raise RuntimeError(f"the engine returned {len(outputs)} translations for {len(texts)} sentences")
+        except Exception as error:
+            self._isolate(items, error)
+            return
+        seconds = time.perf_counter() - started
+        by_text = dict(zip(texts, outputs, strict=True))
+        requests = {id(item.request): item.request for item in items}
+        for item in items:
+            self._deliver(item, by_text[item.text])
+        self._observe(len(texts), len(requests), sum(o.output_tokens for o in outputs), seconds)
+
+    def _isolate(self, items: list[_Item], error: Exception) -> None:
+        """An engine error fails only the request(s) whose own sentences fail on their own."""
+        requests: dict[int, list[_Item]] = {}
+        for item in items:
+            requests.setdefault(id(item.request), []).append(item)
+        if len(requests) == 1:
+            self._fail(items[0].request, error)
+            return
+        for own in requests.values():
+            self._run(own)
+
+    def _deliver(self, item: _Item, translation: Translation) -> None:
+        request = item.request
+        if request.future.done():  # failed earlier: its other sentences are dropped with it
+            return
+        request.results[item.index] = translation
+        request.remaining -= 1
+        if request.remaining == 0:
+            request.future.set_result(request.results)  # type: ignore[arg-type]
+
+    def _fail(self, request: _Request, error: BaseException) -> None:
+        log.warning("a translation request failed: %s", error)
+        with self._cond:
+            for queue in self._queues.values():
+                queue[:] = [item for item in queue if item.request is not request]
+            self._report_queue()
+            self._cond.notify_all()
+        if not request.future.done():
+            request.future.set_exception(error)
+
+    def _fail_waiting(self, error: BaseException) -> None:
+        with self._cond:
+            waiting = [item.request for queue in self._queues.values() for item in queue]
+            for queue in self._queues.values():
+                queue.clear()
+            self._report_queue()
+            self._cond.notify_all()
+        for request in waiting:
+            if not request.future.done():
+                request.future.set_exception(error)
+
+    def _observe(self, sentences: int, requests: int, output_tokens: int, seconds: float) -> None:
+        if seconds > 0:
+            rate = sentences / seconds
+            self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate
+        if self.metrics is not None:
+            self.metrics.observe_batch(sentences, requests, output_tokens, seconds)
+
+    def _report_queue(self) -> None:
+        if self.metrics is not None:
+            for priority, queue in self._queues.items():
+                self.metrics.set_queue(priority, len(queue))

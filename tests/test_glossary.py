@@ -1,0 +1,80 @@
+"""Protected terms: placeholders in, terms back out, losses detected; the glossary file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models.glossary import GlossaryError, Protected, Terms, load_terms, protect, restore
+
+
+def test_keep_and_glossary_terms_become_numbered_placeholders() -> None:
+    terms = Terms.of({"ministère de l'Intérieur": "Home Office"}, ["Le Journal de Montréal"])
+    protected = protect("Selon Le Journal de Montréal, le ministère de l’Intérieur dément.", terms)
+    assert protected.text == "Selon QZ1, le QZ2 dément."
+    assert protected.slots == (("QZ1", "Le Journal de Montréal"), ("QZ2", "Home Office"))
+
+
+def test_matching_ignores_case_and_spacing_but_keeps_the_source_spelling_of_kept_terms() -> None:
+    terms = Terms.of(keep=["Le Journal de Montréal"])
+    protected = protect("Selon le journal de  Montréal, rien.", terms)
+    assert protected.text == "Selon QZ1, rien."
+    assert protected.slots == (("QZ1", "le journal de  Montréal"),)
+
+
+def test_whole_words_only_and_longest_term_first() -> None:
+    terms = Terms.of({"Sûreté": "Security", "Sûreté du Québec": "Quebec Provincial Police"})
+    assert protect("La Sûreté du Québec enquête.", terms).text == "La QZ1 enquête."
+    assert protect("Les Sûretés enquêtent.", terms).slots == ()
+
+
+def test_restore_puts_terms_back_and_tolerates_case_and_spacing() -> None:
+    protected = Protected("Selon QZ1, le QZ2 dément.", (("QZ1", "Le Journal de Montréal"), ("QZ2", "Home Office")))
+    assert restore("According to QZ1, the QZ2 denies.", protected) == "According to Le Journal de Montréal, the Home Office denies."
+    assert restore("According to qz 1, the Qz-2 denies.", protected) == "According to Le Journal de Montréal, the Home Office denies."
+
+
+def test_a_lost_or_doubled_placeholder_is_reported_not_guessed() -> None:
+    protected = Protected("Selon QZ1, le QZ2 dément.", (("QZ1", "LJM"), ("QZ2", "Home Office")))
+    assert restore("According to the newspaper, the QZ2 denies.", protected) is None
+    assert restore("According to QZ1 QZ1, the QZ2 denies.", protected) is None
+    assert restore("QZ12 and QZ2", Protected("x", (("QZ1", "a"),))) is None  # QZ12 is not QZ1
+
+
+def test_a_sentence_that_already_contains_the_placeholder_form_gets_another_prefix() -> None:
+    protected = protect("Le code QZ1 du Monde.", Terms.of(keep=["Le Monde"]))
+    assert protected.text == "Le code QZ1 du Monde."  # "du Monde" is not "Le Monde": nothing to protect
+    protected = protect("Le code QZ1 selon Le Monde.", Terms.of(keep=["Le Monde"]))
+    assert protected.text == "Le code QZ1 selon ZQ1."
+    assert restore("The QZ1 code according to ZQ1.", protected) == "The QZ1 code according to Le Monde."
+
+
+def test_request_terms_override_server_terms() -> None:
+    server = Terms.of({"député": "MP"}, ["Le Monde"])
+    merged = server.merged(Terms.of({"Député": "member of parliament"}, ["Libération"]))
+    assert dict(merged.glossary) == {"Député": "member of parliament"}
+    assert set(merged.keep) == {"Le Monde", "Libération"}
+
+
+@pytest.mark.parametrize(
+    ("glossary", "keep"),
+    [({"": "x"}, []), ({"mot": ""}, []), ({}, ["  "]), ({}, ["x" * 201]), ({str(i): "x" for i in range(1001)}, [])],
+)
+def test_unusable_terms_are_refused(glossary: dict[str, str], keep: list[str]) -> None:
+    with pytest.raises(GlossaryError):
+        Terms.of(glossary, keep)
+
+
+def test_glossary_file_is_loaded_and_bad_files_are_explained(tmp_path: Path) -> None:
+    good = tmp_path / "terms.json"
+    good.write_text(json.dumps({"glossary": {"député": "MP"}, "keep": ["Le Devoir"]}), encoding="utf-8")
+    assert load_terms(good) == Terms((("député", "MP"),), ("Le Devoir",))
+    for content in ["not json", json.dumps(["a"]), json.dumps({"keep": "Le Devoir"}), json.dumps({"other": 1})]:
+        bad = tmp_path / "bad.json"
+        bad.write_text(content, encoding="utf-8")
+        with pytest.raises(GlossaryError, match="bad.json"):
+            load_terms(bad)
+    with pytest.raises(GlossaryError, match="missing.json"):
+        load_terms(tmp_path / "missing.json")

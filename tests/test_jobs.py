@@ -1,0 +1,128 @@
+"""The jobs API end to end with the fake engine, including a restart of the app in the middle of a job."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.document import Translation
+from models.engine import GenerationOptions
+from service.app import create_app
+from service.jobs.store import JobStore
+from service.settings import Settings
+from tests.fakes import FakeEngine
+
+DOCUMENTS = 24
+
+
+class SlowEngine(FakeEngine):
+    """The fake engine, a little slow, so a job is still running when the test restarts the app."""
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        time.sleep(0.05)
+        return super().translate(texts, options)
+
+
+def archive(count: int = DOCUMENTS) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for i in range(count):
+            zf.writestr(f"a/{i:02}.txt", f"Titre {i}\n\nLe conseil a voté la mesure {i}. Abonnez-vous.\n")
+        zf.writestr("../../slip.txt", "Sortie.")
+    return buffer.getvalue()
+
+
+def settings(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(data_dir=tmp_path / "data", warmup=False, batch_group_sentences=3, **extra)
+
+
+def wait_for(client: TestClient, job: str, ready: Any, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/jobs/{job}").json()
+        if ready(body):
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"job never reached the state: {body}")
+
+
+def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) -> None:
+    first_engine = SlowEngine()
+    with TestClient(create_app(settings(tmp_path), engine=first_engine)) as client:
+        response = client.post("/v1/jobs", params={"filename": "news.zip"}, content=archive(), headers={"content-type": "application/zip"})
+        assert response.status_code == 202
+        job = response.json()["id"]
+        assert response.json()["links"]["download"] == f"/v1/jobs/{job}/download"
+        partway = wait_for(client, job, lambda b: b["progress"]["ok"] >= 3)
+        assert partway["status"] == "running"
+    # The app is gone mid-job; mark it `running` as a kill -9 would have left it.
+    store = JobStore(tmp_path / "data" / "jobs.sqlite3")
+    stopped = store.get(job)
+    assert stopped is not None and stopped["status"] == "queued" and stopped["done"] < DOCUMENTS + 1
+    store.update(job, status="running")
+    store.close()
+    sent_before = {text for call in first_engine.calls for text in call}
+
+    second_engine = FakeEngine()
+    with TestClient(create_app(settings(tmp_path), engine=second_engine)) as client:
+        done = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert done["status"] == "done", done
+        assert done["progress"] | {"sentences": 0} == {"total": DOCUMENTS + 1, "done": DOCUMENTS + 1, "ok": DOCUMENTS, "failed": 0, "skipped": 1, "sentences": 0}
+        sent_after = [text for call in second_engine.calls for text in call]
+        assert "Abonnez-vous." not in sent_after, "the on-disk cache of the job is reused after the restart"
+        assert sent_before and not sent_before & set(sent_after), "nothing translated before the restart is translated again"
+        assert len(sent_after) < 2 * DOCUMENTS
+
+        documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+        ok = [d for d in documents if d["status"] == "ok"]
+        assert Counter(d["name"] for d in ok) == Counter(f"a/{i:02}.txt" for i in range(DOCUMENTS))
+        assert [d["reason"] for d in documents if d["status"] == "skipped"] == ["path_traversal"]
+
+        one = client.get(f"/v1/jobs/{job}/documents/{ok[0]['id']}")
+        assert one.status_code == 200 and one.json()["blocks"][0]["kind"] == "title"
+        page = client.get(f"/v1/jobs/{job}/documents/{ok[0]['id']}", params={"format": "html"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+        zipped = client.get(f"/v1/jobs/{job}/download")
+        assert zipped.status_code == 200 and zipped.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(zipped.content)) as results:
+            names = set(results.namelist())
+            assert {"index.html", "manifest.jsonl", "summary.json"} <= names
+            assert {f"docs/{d['id']}.json" for d in ok} | {f"docs/{d['id']}.html" for d in ok} <= names
+            manifest_ok = [json.loads(line) for line in results.read("manifest.jsonl").splitlines() if json.loads(line)["status"] == "ok"]
+            assert sorted(r["id"] for r in manifest_ok) == sorted(d["id"] for d in ok), "each document recorded ok exactly once"
+
+
+@pytest.fixture
+def client(tmp_path: Path, fake_engine: FakeEngine) -> Any:
+    with TestClient(create_app(settings(tmp_path, jobs_max_upload_bytes=2048), engine=fake_engine)) as test_client:
+        yield test_client
+
+
+def test_refusals_have_the_error_shape(client: TestClient) -> None:
+    def error(response: Any) -> tuple[int, str]:
+        return response.status_code, response.json()["error"]["code"]
+
+    assert error(client.get("/v1/jobs/0123456789abcdef0123456789abcdef")) == (404, "job_not_found")
+    assert client.get("/v1/jobs/not-an-id/documents").status_code == 404
+    assert error(client.post("/v1/jobs", params={"filename": "a.rar"}, content=b"Rar!")) == (415, "unsupported_archive")
+    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"")) == (400, "empty_upload")
+    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"x" * 5000)) == (413, "payload_too_large")
+    assert error(client.post("/v1/jobs", content=b"x")) == (422, "invalid_request")
+
+
+def test_a_corrupt_archive_fails_the_job_with_a_reason_and_download_waits(client: TestClient) -> None:
+    job = client.post("/v1/jobs", params={"filename": "broken.zip"}, content=b"PK\x03\x04 not a zip at all").json()["id"]
+    body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+    assert body["status"] == "failed" and "corrupt" in body["error"]
+    response = client.get(f"/v1/jobs/{job}/download")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "job_not_finished")
