@@ -54,13 +54,25 @@ class SentencePlan:
         return len(self.pieces) > 1
 
 
+# No French word is this long: a run like this is a URL, a hash, base64 or junk, and sending it
+# through the model costs minutes of windows for noise (a 200,000-character run is ~400 windows).
+MAX_WORDLESS_RUN = 100
+
+
+def is_language(text: str) -> bool:
+    """Whether a sentence is worth translating: it has letters and is not one huge unbroken run."""
+    if not any(ch.isalpha() for ch in text):
+        return False
+    return len(text) <= MAX_WORDLESS_RUN or any(ch.isspace() for ch in text)
+
+
 def plan_block(block: Block, count_tokens: Callable[[str], int], window: int) -> list[SentencePlan]:
-    """Segment one block; sentences with no letters are kept as they are."""
+    """Segment one block; sentences without words (see `is_language`) are kept as they are."""
     plans: list[SentencePlan] = []
     limit = window - _WINDOW_MARGIN
     for span in split_sentences(block.text):
         text = block.text[span.start : span.end]
-        if not block.translate or not any(ch.isalpha() for ch in text):
+        if not block.translate or not is_language(text):
             plans.append(SentencePlan(span, (span,), translate=False))
             continue
         # A sentencepiece token covers at least one character, so short text always fits.

@@ -53,11 +53,14 @@ def test_only_punctuation_is_kept_and_flagged(client: TestClient) -> None:
     assert (block["translated"], block["en"]) == (False, "?!... ;;; ((( )))")
 
 
-def test_200k_characters_without_spaces(client: TestClient, fake_engine: FakeEngine) -> None:
+def test_200k_characters_without_spaces_are_kept_verbatim_not_sent_to_the_model(client: TestClient, fake_engine: FakeEngine) -> None:
     text = "anticonstitutionnellement" * 8000
-    response = _post(client, text)
+    response = _post(client, f"Un vrai paragraphe avant.\n{text}\nUn autre après.")
     assert response.status_code == 200
-    assert response.json()["blocks"][0]["fr"] == text
+    blocks = response.json()["blocks"]
+    assert blocks[1]["fr"] == blocks[1]["en"] == text
+    assert blocks[1]["sentences"][0]["flags"] == ["kept_verbatim"]
+    assert all(len(sentence) < 100 for call in fake_engine.calls for sentence in call)
 
 
 def test_utf16_without_bom_or_charset_is_refused_with_a_reason(client: TestClient) -> None:

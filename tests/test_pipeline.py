@@ -50,7 +50,7 @@ def test_repeated_sentences_are_sent_to_the_engine_once(fake_engine: FakeEngine)
 
 def test_sentence_longer_than_the_window_is_split_never_truncated() -> None:
     engine = FakeEngine(window=12)
-    words = [f"mot{i}" for i in range(40)]
+    words = [f"mot{i}" for i in range(40)] + ["x" * 90]
     sentence = " ".join(words) + "."
     result = translate_document(parse(sentence, "text"), engine)
     (block,) = result.blocks
