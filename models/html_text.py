@@ -82,6 +82,7 @@ class HtmlText:
     root: etree._Element
     document: bool
     doctype: str | None  # the page's own doctype; libxml2's default one is never added
+    lead: str  # whitespace before a fragment's first tag, which libxml2 drops
     ignore: frozenset[str]
     texts: tuple[str, ...]
 
@@ -89,8 +90,10 @@ class HtmlText:
     def parse(cls, markup: str, ignore_tags: Sequence[str] = ()) -> HtmlText:
         ignore = frozenset(tag.strip().lower() for tag in ignore_tags if tag.strip())
         document = _is_document(markup)
+        body = markup.lstrip()
+        lead = "" if document else markup[: len(markup) - len(body)]
         try:
-            root = lxml.html.document_fromstring(markup) if document else lxml.html.fragment_fromstring(markup, create_parent="div")
+            root = lxml.html.document_fromstring(markup) if document else lxml.html.fragment_fromstring(body, create_parent="div")
         except (etree.ParserError, ValueError) as error:
             raise HtmlError(f"not readable as HTML: {error}") from None
         texts = []
@@ -100,7 +103,7 @@ class HtmlText:
                 texts.append(core)
         has_doctype = markup.lstrip()[:9].lower() == "<!doctype"
         doctype = root.getroottree().docinfo.doctype if has_doctype else None
-        return cls(root, document, doctype or None, ignore, tuple(texts))
+        return cls(root, document, doctype or None, lead, ignore, tuple(texts))
 
     def render(self, english: Sequence[str]) -> str:
         """The HTML with `english[i]` in place of `texts[i]`; the parsed tree is left as it was."""
@@ -114,5 +117,5 @@ class HtmlText:
                 setattr(element, attribute, lead + next(replacements) + trail)
         if self.document:
             return lxml.html.tostring(root, encoding="unicode", doctype=self.doctype)
-        inner = html_escape.escape(root.text or "", quote=False)
+        inner = self.lead + html_escape.escape(root.text or "", quote=False)
         return inner + "".join(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in root)
