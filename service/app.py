@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.bitext
         loaded = engine or await run_in_threadpool(build_engine, settings)
+        if isinstance(getattr(loaded, "load_seconds", None), float):
+            state.metrics.model_load_seconds.set(loaded.load_seconds)  # type: ignore[attr-defined]
         if settings.warmup and hasattr(loaded, "warmup"):
             await run_in_threadpool(loaded.warmup)
         served, state.scheduler = start_scheduler(settings, loaded, state.metrics)
@@ -109,7 +111,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path))
+    app.add_middleware(RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics)
 
     from service.routes import health, jobs, metrics, translate, web
 

@@ -55,6 +55,19 @@ class Metrics:
             "bitext_engine_tokens_per_second", "output tokens per second of the most recent engine call", registry=self.registry
         )
         self.rejected = Counter("bitext_queue_rejected", "interactive requests refused because the queue was full", registry=self.registry)
+        self.requests = Counter(
+            "bitext_http_requests", "HTTP requests by route template, method and status", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "bitext_http_request_seconds", "HTTP request latency by route template", ["route"], registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
+        self.model_load_seconds = Gauge("bitext_model_load_seconds", "time it took to load the model", registry=self.registry)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One finished HTTP request; `route` is the template (`/v1/jobs/{job_id}`), never the raw path."""
+        self.requests.labels(route=route, method=method, status=str(status)).inc()
+        self.latency.labels(route=route).observe(seconds)
 
     def watch_cache(self, cache: CacheStats) -> None:
         """Expose a cache's hit and miss counts (e.g. `models.cache.CachedEngine`)."""

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_body
+from service.metrics import Metrics
 
 access_log = logging.getLogger("bitext.access")
 
@@ -33,9 +34,10 @@ DEFAULT_CSP = b"default-src 'none'; style-src 'self'; img-src 'self'; base-uri '
 class RequestContextMiddleware:
     """Request id in and out, early 413 on a declared oversize body, security headers, access log."""
 
-    def __init__(self, app: ASGIApp, body_limit: Callable[[str], int]) -> None:
+    def __init__(self, app: ASGIApp, body_limit: Callable[[str], int], metrics: Metrics | None = None) -> None:
         self.app = app
         self.body_limit = body_limit
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,6 +71,10 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"  # templates only: bounded label values
+            if self.metrics is not None:
+                self.metrics.observe_request(route, scope["method"], status, seconds)
             access_log.info(
                 json.dumps(
                     {
@@ -76,7 +82,8 @@ class RequestContextMiddleware:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "route": route,
+                        "ms": round(seconds * 1000, 1),
                         "client": (scope.get("client") or ("", 0))[0],
                     }
                 )

@@ -144,3 +144,22 @@ def test_cors_is_off_by_default_and_configurable(fake_engine: FakeEngine, client
     assert "access-control-allow-origin" not in client.options("/v1/translate", headers=preflight).headers
     with TestClient(create_app(Settings(cors_origins="https://news.example"), engine=fake_engine)) as allowed:  # type: ignore[arg-type]
         assert allowed.options("/v1/translate", headers=preflight).headers["access-control-allow-origin"] == "https://news.example"
+
+
+def test_metrics_count_requests_by_route_template_and_status(client: TestClient) -> None:
+    _post(client, "Bonjour à tous.")
+    client.get("/v1/jobs/does-not-exist")
+    client.get("/no/such/path")
+    text = client.get("/metrics").text
+    assert 'bitext_http_requests_total{method="POST",route="/v1/translate",status="200"} 1.0' in text
+    assert 'route="/v1/jobs/{job_id}"' in text and "does-not-exist" not in text
+    assert 'route="unmatched"' in text
+    assert "bitext_http_request_seconds_bucket" in text
+    assert "bitext_cache_hit_ratio" in text and "bitext_batch_sentences_bucket" in text and "bitext_queue_sentences" in text
+
+
+def test_access_log_is_structured_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="bitext.access"):
+        client.get("/health/live", headers={"X-Request-ID": "trace-42"})
+    record = json.loads(caplog.records[-1].getMessage())
+    assert record["request_id"] == "trace-42" and record["status"] == 200 and record["route"] == "/health/live"
