@@ -7,6 +7,7 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
+from models.batching import BatchTooLargeError
 from models.document import BilingualDocument, Document, Translation
 from models.engine import Engine, GenerationOptions
 from models.pipeline import translate_document
@@ -54,3 +55,10 @@ class Translator:
             raise ApiError(503, "overloaded", f"the translation queue is full; retry in {retry} s", headers={"Retry-After": retry}) from None
         except SchedulerClosed:
             raise ApiError(503, "shutting_down", "the service is shutting down; retry shortly", headers={"Retry-After": "5"}) from None
+        except BatchTooLargeError:
+            raise ApiError(
+                503,
+                "insufficient_memory",
+                "a sentence of this text does not fit in the model's memory even on its own; retry later or shorten it",
+                headers={"Retry-After": "30"},
+            ) from None

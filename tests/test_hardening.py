@@ -163,3 +163,28 @@ def test_access_log_is_structured_with_the_request_id(client: TestClient, caplog
         client.get("/health/live", headers={"X-Request-ID": "trace-42"})
     record = json.loads(caplog.records[-1].getMessage())
     assert record["request_id"] == "trace-42" and record["status"] == 200 and record["route"] == "/health/live"
+
+
+class OutOfMemoryEngine(FakeEngine):
+    """Runs out of memory on any batch holding `ÉNORME`, as a GPU would on a huge sentence."""
+
+    def translate(self, texts, options=None):  # type: ignore[no-untyped-def]
+        from models.batching import run_halving
+
+        def run(part):  # type: ignore[no-untyped-def]
+            if any("ÉNORME" in text for text in part):
+                raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+            return super(OutOfMemoryEngine, self).translate(part)
+
+        return run_halving(list(texts), run)
+
+
+def test_out_of_memory_fails_only_its_own_request_and_the_service_stays_up() -> None:
+    engine = OutOfMemoryEngine()
+    with TestClient(create_app(Settings(), engine=engine)) as test_client:
+        failed = _post(test_client, "Une phrase normale. Une phrase ÉNORME. Une autre.", format="text")
+        assert failed.status_code == 503
+        assert failed.json()["error"]["code"] == "insufficient_memory" and failed.headers["Retry-After"]
+        fine = _post(test_client, "Une phrase normale. Une autre.", format="text")
+        assert fine.status_code == 200
+        assert [s["en"] for s in fine.json()["blocks"][0]["sentences"]] == ["EN<Une phrase normale.>", "EN<Une autre.>"]
