@@ -16,7 +16,9 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+import weakref
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,6 +44,14 @@ class QueueFull(RuntimeError):
 
 class SchedulerClosed(RuntimeError):
     """The service is shutting down; work not yet started is refused."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """A caller's deadline passed: its queued sentences were dropped; `done` of `total` had been translated."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"{done} of {total} sentences were translated before the deadline")
+        self.done, self.total = done, total
 
 
 @dataclass(eq=False)
@@ -86,6 +96,7 @@ class Scheduler:
         self._closed = False
         self._rate = 0.0  # sentences per second, smoothed; sizes Retry-After
         self._thread: threading.Thread | None = None
+        self._requests: weakref.WeakKeyDictionary[Future[list[Translation]], _Request] = weakref.WeakKeyDictionary()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -111,13 +122,31 @@ class Scheduler:
     # -- callers -----------------------------------------------------------------------------
 
     def translate(
-        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "interactive"
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        priority: Priority = "interactive",
+        timeout: float | None = None,
     ) -> list[Translation]:
         """Blocks until every text is translated (results in input order) or its request fails.
 
         Interactive work past the queue bound raises `QueueFull` at once; batch work waits for room.
+        Past `timeout` seconds the request's waiting sentences leave the queue (so no engine time
+        is spent on an answer nobody reads) and `DeadlineExceeded` says how far it got.
         """
-        return self.submit(texts, options, priority).result()
+        future = self.submit(texts, options, priority)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise DeadlineExceeded(self.abandon(future), len(texts)) from None
+
+    def abandon(self, future: Future[list[Translation]]) -> int:
+        """Drop a request's waiting sentences; return how many of them were already translated."""
+        request = self._requests.get(future)
+        if request is None:
+            return 0
+        self._fail(request, DeadlineExceeded(0, len(request.results)))
+        return sum(result is not None for result in request.results)
 
     def submit(
         self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "interactive"
@@ -131,6 +160,7 @@ class Scheduler:
             return future
         lengths = self.engine.count_tokens([texts[i] for i in missing])
         request = _Request(options, future, results, len(missing))
+        self._requests[future] = request
         with self._cond:
             while True:
                 if self._closed:

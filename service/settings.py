@@ -37,6 +37,7 @@ class Settings(BaseSettings):
 
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated; empty: no keys required")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off")
+    request_timeout_seconds: float = Field(300.0, gt=0, description="an interactive translation past this gets 504 with how far it got")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
 
     @field_validator("api_keys", "cors_origins", mode="before")
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
 
     batch_max_tokens: int = Field(4096, ge=64, description="padded source tokens in one generate call")
     batch_max_sentences: int = Field(64, ge=1, description="sentences in one generate call")
+    batch_max_rows: int = Field(64, ge=1, description="sentences x beams in one generate call (beam 4: 16 sentences)")
     engine: Literal["transformers", "ct2"] = Field("transformers", description="ct2: CTranslate2 (extra [ct2]), converted once")
     ct2_cache_dir: Path | None = Field(None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2")
     ct2_inter_threads: int = Field(1, ge=1, description="ct2: batches run in parallel (threads is then per batch)")
@@ -62,6 +64,16 @@ class Settings(BaseSettings):
     archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
     archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
     batch_group_sentences: int = Field(256, ge=1, description="sentences from many documents packed into one engine call")
+    jobs_database_url: str | None = Field(
+        None,
+        description="postgresql://… job store shared by replicas (extra [postgres]); unset: SQLite under data_dir (one process)",
+        pattern=r"^$|^(postgres|postgresql)(\+psycopg)?://",
+    )
+    jobs_lease_seconds: float = Field(120.0, ge=5, description="shared job store: a running job without a heartbeat this long is taken over")
+    jobs_poll_seconds: float = Field(2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs")
+    ray_actors: int | None = Field(None, ge=1, description="bitext batch --ray: engine actors; default one per GPU, else one per ray_cpus_per_actor CPUs")
+    ray_cpus_per_actor: int = Field(1, ge=1, description="bitext batch --ray: CPUs (and torch threads) per CPU actor")
+    ray_batch_documents: int = Field(32, ge=1, description="bitext batch --ray: documents per actor call")
 
 
 @lru_cache

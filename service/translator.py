@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,7 @@ from models.engine import Engine, GenerationOptions
 from models.pipeline import translate_document
 from models.repair import Fidelity
 from service.errors import ApiError
-from service.scheduler import QueueFull, Scheduler, SchedulerClosed
+from service.scheduler import DeadlineExceeded, QueueFull, Scheduler, SchedulerClosed
 
 Priority = Literal["interactive", "batch"]
 
@@ -34,18 +35,31 @@ class Translator:
             return self.engine.translate(texts, options)
         return self.scheduler.translate(texts, options, priority)
 
-    def _interactive(self, texts: Sequence[str], options: GenerationOptions) -> list[Translation]:
-        assert self.scheduler is not None
-        return self.scheduler.translate(texts, options, "interactive")
+    def _interactive(self, deadline: float | None) -> Callable[[Sequence[str], GenerationOptions], list[Translation]]:
+        scheduler = self.scheduler
+        assert scheduler is not None
+
+        def run(texts: Sequence[str], options: GenerationOptions) -> list[Translation]:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return scheduler.translate(texts, options, "interactive", timeout=timeout)
+
+        return run
 
     async def translate(
-        self, document: Document, options: GenerationOptions, warnings: Sequence[str] = (), fidelity: Fidelity = Fidelity()
+        self,
+        document: Document,
+        options: GenerationOptions,
+        warnings: Sequence[str] = (),
+        fidelity: Fidelity = Fidelity(),
+        timeout: float | None = None,
     ) -> BilingualDocument:
         """An interactive request's document, translated without blocking the event loop.
 
-        Its sentences join the scheduler's queue ahead of batch-job work; a full queue is a 503.
+        Its sentences join the scheduler's queue ahead of batch-job work; a full queue is a 503,
+        and past `timeout` seconds the request stops with a 504 that says how far it got.
         """
-        run = self._interactive if self.scheduler is not None else None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        run = self._interactive(deadline) if self.scheduler is not None else None
         try:
             return await run_in_threadpool(
                 translate_document, document, self.engine, options, run, warnings, self.max_sentences, fidelity
@@ -55,6 +69,14 @@ class Translator:
             raise ApiError(503, "overloaded", f"the translation queue is full; retry in {retry} s", headers={"Retry-After": retry}) from None
         except SchedulerClosed:
             raise ApiError(503, "shutting_down", "the service is shutting down; retry shortly", headers={"Retry-After": "5"}) from None
+        except DeadlineExceeded as error:
+            raise ApiError(
+                504,
+                "deadline_exceeded",
+                f"the {timeout:g} s deadline passed with {error.done} of {error.total} sentences translated; send a shorter text",
+                translated=error.done,
+                sentences=error.total,
+            ) from None
         except BatchTooLargeError:
             raise ApiError(
                 503,

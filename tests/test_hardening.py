@@ -188,3 +188,30 @@ def test_out_of_memory_fails_only_its_own_request_and_the_service_stays_up() -> 
         fine = _post(test_client, "Une phrase normale. Une autre.", format="text")
         assert fine.status_code == 200
         assert [s["en"] for s in fine.json()["blocks"][0]["sentences"]] == ["EN<Une phrase normale.>", "EN<Une autre.>"]
+
+
+class SlowEngine(FakeEngine):
+    """Takes 0.15 s per engine call, like a long article on a busy CPU."""
+
+    def translate(self, texts, options=None):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.15)
+        return super().translate(texts)
+
+
+def test_a_request_past_its_deadline_gets_504_with_how_far_it_got_and_the_queue_is_freed() -> None:
+    engine = SlowEngine()
+    settings = Settings(request_timeout_seconds=0.5, batch_max_sentences=1, cache_entries=0)
+    with TestClient(create_app(settings, engine=engine)) as test_client:
+        text = " ".join(f"Phrase numéro {i}." for i in range(30))
+        response = _post(test_client, text, format="text")
+        assert response.status_code == 504
+        error = response.json()["error"]
+        assert error["code"] == "deadline_exceeded" and error["sentences"] == 30 and 0 < error["translated"] < 30
+        calls_at_timeout = len(engine.calls)
+        import time
+
+        time.sleep(0.5)
+        assert len(engine.calls) <= calls_at_timeout + 1  # the abandoned sentences left the queue
+        assert _post(test_client, "Une phrase courte.", format="text").status_code == 200

@@ -124,7 +124,7 @@ async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
     try:
-        result = await translator.translate(merged, GenerationOptions(), (), fidelity)
+        result = await translator.translate(merged, GenerationOptions(), (), fidelity, timeout=state.settings.request_timeout_seconds)
     except DocumentTooLarge as error:
         raise ApiError(413, "too_many_sentences", str(error)) from None
     out: list[str] = []

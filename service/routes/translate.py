@@ -21,7 +21,7 @@ from service.schemas import Format, TranslateRequest, TranslateResponse
 
 router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
 
-_ERRORS = error_responses(400, 401, 413, 415, 422, 503)
+_ERRORS = error_responses(400, 401, 413, 415, 422, 503, 504)
 _BODY = {
     "requestBody": {
         "required": True,
@@ -104,7 +104,9 @@ async def translate(
     repair = settings.repair if payload.options.repair is None else payload.options.repair
     fidelity = Fidelity.of(repair, terms)
     try:
-        result = await translator.translate(document, GenerationOptions(num_beams=beams), warnings, fidelity)
+        result = await translator.translate(
+            document, GenerationOptions(num_beams=beams), warnings, fidelity, timeout=settings.request_timeout_seconds
+        )
     except DocumentTooLarge as error:
         raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
     return TranslateResponse.model_validate(result)
