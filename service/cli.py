@@ -133,6 +133,10 @@ def batch(
     dtype: DtypeOpt = None,
     engine_name: EngineOpt = None,
     num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
+    ray: Annotated[bool, typer.Option("--ray", help="translate on Ray (extra \\[ray]): a local Ray instance, or the cluster at --ray-address")] = False,
+    ray_address: Annotated[
+        Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="join this Ray cluster (host:port, ray://…, auto) [env: RAY_ADDRESS]")
+    ] = None,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -150,17 +154,34 @@ def batch(
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
-    engine = _load(settings)
+    if ray_address:
+        ray = True
+    if ray:
+        try:
+            import ray as _ray  # noqa: F401 - only to fail early with the install hint
+        except ImportError:
+            raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
+    engine = None if ray else _load(settings)  # with Ray, each actor loads its own
     console = Console(stderr=True)
     with progress_bar(console) as progress:
-        run = BatchRun(
-            archive, output, engine, options, caps=limits_from(settings), group_sentences=settings.batch_group_sentences,
-            max_sentences=settings.max_sentences, observer=RichObserver(progress),
-        )
+        if engine is None:
+            from service.jobs.ray_runner import RayBatchRun
+
+            run = RayBatchRun(archive, output, settings, options, address=ray_address, caps=limits_from(settings), observer=RichObserver(progress))
+        else:
+            run = BatchRun(
+                archive, output, engine, options, caps=limits_from(settings), group_sentences=settings.batch_group_sentences,
+                max_sentences=settings.max_sentences, observer=RichObserver(progress),
+            )
         try:
             summary = run.run()
         except (ArchiveError, BatchBusy) as error:
             raise _fail(str(error)) from None
+        except Exception as error:
+            if not ray or not type(error).__module__.startswith("ray"):
+                raise
+            # e.g. an actor could not load the model: Ray's error carries the cause; finished documents are saved
+            raise _fail(f"the Ray run stopped: {str(error).strip()[-2000:]}", 1) from None
         except KeyboardInterrupt:
             summary = run.summary
             progress.stop()

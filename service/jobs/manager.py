@@ -2,6 +2,10 @@
 
 Job work goes through `Translator.translate_blocking(..., priority="batch")`, so interactive
 `/v1/translate` requests keep priority when both share the engine.
+
+With a shared job store (`BITEXT_JOBS_DATABASE_URL`, several replicas over one shared data
+directory) a replica also polls the store for queued jobs, claims one atomically, beats a heartbeat
+while it runs it, and takes over a running job whose owner stopped beating for the lease time.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from models.engine import GenerationOptions
 from service.jobs import outputs
 from service.jobs.console import limits_from
 from service.jobs.readers import ArchiveError
-from service.jobs.runner import BatchRun
-from service.jobs.store import JobStore
+from service.jobs.runner import BatchBusy, BatchRun
+from service.jobs.store import Store, open_job_store
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -35,7 +39,7 @@ RESULTS = "results.zip"
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
-    def __init__(self, store: JobStore, ident: str) -> None:
+    def __init__(self, store: Store, ident: str) -> None:
         self.store, self.ident = store, ident
         self.counts = dict.fromkeys(("done", "ok", "failed", "skipped", "sentences"), 0)
 
@@ -57,21 +61,27 @@ class JobManager:
     def __init__(self, settings: Settings, translator: Translator) -> None:
         self.settings, self.translator = settings, translator
         self.root = Path(settings.data_dir) / "jobs"
-        self._store: JobStore | None = None
+        self._store: Store | None = None
+        self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
 
     @property
-    def store(self) -> JobStore:
+    def store(self) -> Store:
         """Opened on first use: an app that never sees a job never creates the data directory."""
         if self._store is None:
-            self._store = JobStore(Path(self.settings.data_dir) / "jobs.sqlite3")
+            self._store = open_job_store(self.settings.jobs_database_url, Path(self.settings.data_dir))
         return self._store
 
+    @property
+    def _stale_after(self) -> float | None:
+        """Alone, every `running` job at start-up was ours and was cut off; shared, only those past the lease."""
+        return self.settings.jobs_lease_seconds if self.shared else None
+
     def start(self) -> None:
-        if (Path(self.settings.data_dir) / "jobs.sqlite3").exists():
-            for ident in self.store.unfinished():
+        if self.shared or (Path(self.settings.data_dir) / "jobs.sqlite3").exists():
+            for ident in self.store.unfinished(self._stale_after):
                 log.info("resuming job %s", ident)
                 self._queue.put(ident)
         self._thread.start()
@@ -108,7 +118,12 @@ class JobManager:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            ident = self._queue.get()
+            try:
+                ident = self._queue.get(timeout=self.settings.jobs_poll_seconds) if self.shared else self._queue.get()
+            except queue.Empty:  # idle replica: take queued (or abandoned) jobs from the shared store
+                for found in self._poll():
+                    self._queue.put(found)
+                continue
             if ident is None or self._stop.is_set():
                 return
             try:
@@ -117,11 +132,37 @@ class JobManager:
                 log.exception("job %s failed", ident)
                 self.store.update(ident, status="failed", error=f"{type(error).__name__}: {error}"[:500])
 
+    def _poll(self) -> list[str]:
+        try:
+            return self.store.unfinished(self._stale_after)
+        except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker; the next poll retries
+            log.exception("polling the job store failed")
+            return []
+
     def _run(self, ident: str) -> None:
-        job = self.store.get(ident)
-        if job is None or job["status"] not in ("queued", "running"):
+        if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
-        self.store.update(ident, status="running")
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(ident, beating), name="bitext-jobs-heartbeat", daemon=True)
+        heart.start()
+        try:
+            self._run_claimed(ident)
+        finally:
+            beating.set()
+            heart.join()
+
+    def _heartbeat(self, ident: str, stop: threading.Event) -> None:
+        """Keep the claim alive during long groups (progress updates beat too, once per document)."""
+        while not stop.wait(self.settings.jobs_lease_seconds / 4):
+            try:
+                self.store.touch(ident)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
+                log.warning("job %s: heartbeat failed", ident)
+
+    def _run_claimed(self, ident: str) -> None:
+        job = self.store.get(ident)
+        if job is None:
+            return
         directory = self.job_dir(ident)
         options = GenerationOptions(**json.loads(job["options"]))
         run = BatchRun(
@@ -138,6 +179,9 @@ class JobManager:
         )
         try:
             summary = run.run()
+        except BatchBusy:  # a replica whose lease lapsed is still writing this job: leave it to that one
+            log.warning("job %s: its output directory is in use by another process", ident)
+            return
         except ArchiveError as error:
             self.store.update(ident, status="failed", error=str(error))
             return

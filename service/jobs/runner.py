@@ -119,7 +119,7 @@ def _locked(outdir: Path) -> Iterator[None]:
         yield
 
 
-def _html_renderer() -> Callable[[dict[str, Any]], str] | None:
+def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     """The web view's standalone page, when that module is installed."""
     try:
         from service.web.export import render_standalone_html
@@ -144,7 +144,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
+def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
     done = set()
     for ident, record in previous.items():
@@ -153,6 +153,74 @@ def _done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
         elif record["status"] == "ok" and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)):
             done.add(ident)
     return done
+
+
+def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -> _Pending | dict[str, Any]:
+    """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
+    if entry.skip is not None:
+        return {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
+    try:
+        loaded = load_document(entry)
+        pieces = _pieces(loaded, engine)
+        planned = sum(1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens))
+        if max_sentences is not None and planned > max_sentences:
+            raise DocumentError(limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {max_sentences}")
+    except DocumentError as error:
+        status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
+        return {"id": ident, "name": entry.name, "status": status, "reason": error.code, "message": str(error)}
+    except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
+        message = f"{type(error).__name__}: {error}"[:500]
+        return {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
+    return _Pending(ident, entry.name, loaded, pieces)
+
+
+def translate_group(
+    group: Sequence[_Pending], engine: Engine, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
+) -> Iterator[dict[str, Any]]:
+    """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
+
+    A record is yielded only once its files are in place, so whoever appends it to the manifest
+    (the single-machine run, or the Ray driver) keeps "done means the files exist".
+    """
+    if not group:
+        return
+    # Every document's sentences, repeats included: the cached engine sends each distinct one to
+    # the model once and counts the rest as hits, so the hit rate measures the archive's repetition.
+    texts = [piece for pending in group for piece in pending.pieces]
+    table: dict[str, Translation] = {}
+    try:
+        table.update(zip(texts, engine.translate(texts, options), strict=True))
+    except Exception:  # noqa: BLE001 - isolate the culprit: each document below retries on its own
+        pass
+
+    def lookup(wanted: Sequence[str], options: GenerationOptions) -> list[Translation]:
+        missing = [text for text in dict.fromkeys(wanted) if text not in table]
+        if missing:
+            table.update(zip(missing, engine.translate(missing, options), strict=True))
+        return [table[text] for text in wanted]
+
+    for pending in group:
+        yield _finish(pending, engine, lookup, options, outdir, html)
+
+
+def _finish(
+    pending: _Pending, engine: Engine, lookup: Translate, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
+) -> dict[str, Any]:
+    base = {"id": pending.id, "name": pending.name, "encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
+    try:
+        result = translate_document(pending.loaded.document, engine, options, translate=lookup, warnings=pending.loaded.warnings)
+    except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
+        return base | {"status": "failed", "reason": limits.TRANSLATION_ERROR, "message": f"{type(error).__name__}: {error}"[:500]}
+    from service.schemas import TranslateResponse
+
+    payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    files = {"json": f"{outputs.DOCS}/{pending.id}.json", "html": None}
+    outputs.write_atomic(outdir / files["json"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    if html is not None:
+        files["html"] = f"{outputs.DOCS}/{pending.id}.html"
+        outputs.write_atomic(outdir / files["html"], html(payload).encode("utf-8"))
+    stats = result.stats
+    return base | files | {"status": "ok", "sentences": stats.sentences, "source_tokens": stats.source_tokens, "output_tokens": stats.output_tokens}
 
 
 class BatchRun:
@@ -196,14 +264,14 @@ class BatchRun:
     def _run(self, engine: CachedEngine, manifest: outputs.Manifest) -> Summary:
         started = time.perf_counter()
         self.previous = outputs.latest_records(self.outdir / outputs.MANIFEST)
-        self.done = _done_ids(self.outdir, self.previous)
+        self.done = done_ids(self.outdir, self.previous)
         self.order: list[tuple[str, str]] = []
         total = already = 0
         for entry in read_archive(self.source, self.caps):  # a cheap first pass, for the progress bar's ETA
             total += 1
             already += document_id(entry) in self.done
         self.observer.started(total, already)
-        self.html = _html_renderer()
+        self.html = html_renderer()
         group: list[_Pending] = []
         try:
             for entry in read_archive(self.source, self.caps):
@@ -232,66 +300,15 @@ class BatchRun:
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        if entry.skip is not None:
-            self._record(manifest, {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail})
+        admitted = admit(ident, entry, engine, self.max_sentences)
+        if isinstance(admitted, dict):
+            self._record(manifest, admitted)
             return None
-        try:
-            loaded = load_document(entry)
-            pieces = _pieces(loaded, engine)
-            planned = sum(1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens))
-            if self.max_sentences is not None and planned > self.max_sentences:
-                raise DocumentError(limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {self.max_sentences}")
-        except DocumentError as error:
-            status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
-            self._record(manifest, {"id": ident, "name": entry.name, "status": status, "reason": error.code, "message": str(error)})
-            return None
-        except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
-            message = f"{type(error).__name__}: {error}"[:500]
-            self._record(manifest, {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message})
-            return None
-        return _Pending(ident, entry.name, loaded, pieces)
+        return admitted
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        if not group:
-            return
-        # Every document's sentences, repeats included: the cached engine sends each distinct one to
-        # the model once and counts the rest as hits, so the hit rate measures the archive's repetition.
-        texts = [piece for pending in group for piece in pending.pieces]
-        table: dict[str, Translation] = {}
-        try:
-            table.update(zip(texts, engine.translate(texts, self.options), strict=True))
-        except Exception:  # noqa: BLE001 - isolate the culprit: each document below retries on its own
-            pass
-
-        def lookup(wanted: Sequence[str], options: GenerationOptions) -> list[Translation]:
-            missing = [text for text in dict.fromkeys(wanted) if text not in table]
-            if missing:
-                table.update(zip(missing, engine.translate(missing, options), strict=True))
-            return [table[text] for text in wanted]
-
-        for pending in group:
-            self._finish(pending, engine, lookup, manifest)
-
-    def _finish(self, pending: _Pending, engine: Engine, lookup: Translate, manifest: outputs.Manifest) -> None:
-        base = {"id": pending.id, "name": pending.name, "encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
-        try:
-            result = translate_document(pending.loaded.document, engine, self.options, translate=lookup, warnings=pending.loaded.warnings)
-        except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
-            self._record(manifest, base | {"status": "failed", "reason": limits.TRANSLATION_ERROR, "message": f"{type(error).__name__}: {error}"[:500]})
-            return
-        from service.schemas import TranslateResponse
-
-        payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-        files = {"json": f"{outputs.DOCS}/{pending.id}.json", "html": None}
-        outputs.write_atomic(self.outdir / files["json"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
-        if self.html is not None:
-            files["html"] = f"{outputs.DOCS}/{pending.id}.html"
-            outputs.write_atomic(self.outdir / files["html"], self.html(payload).encode("utf-8"))
-        stats = result.stats
-        self._record(
-            manifest,
-            base | files | {"status": "ok", "sentences": stats.sentences, "source_tokens": stats.source_tokens, "output_tokens": stats.output_tokens},
-        )
+        for record in translate_group(group, engine, self.options, self.outdir, self.html):
+            self._record(manifest, record)
 
     def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
         record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": _now()}

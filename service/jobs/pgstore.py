@@ -1,0 +1,107 @@
+"""The job store in PostgreSQL (psycopg 3, extra `[postgres]`): the one piece of state replicas share.
+
+Same methods, statuses and row shape as the SQLite `JobStore` (timestamps stay ISO text), so the
+manager and the routes cannot tell them apart. `claim` is one conditional UPDATE, so two replicas
+that both see a queued job cannot both run it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from service.jobs.store import _now, check_fields, stale_before
+
+TABLE = "bitext_jobs"
+_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, options TEXT NOT NULL,
+    created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,
+    total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0,
+    seq BIGSERIAL)"""
+_COLUMNS = "id, status, filename, options, created, updated, error, total, done, ok, failed, skipped, sentences"
+
+T = TypeVar("T")
+
+
+class PostgresJobStore:
+    """One autocommit connection behind a lock, reopened once if the server dropped it."""
+
+    def __init__(self, url: str, connect_timeout: float = 10) -> None:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - depends on the install
+            raise RuntimeError("BITEXT_JOBS_DATABASE_URL needs the PostgreSQL driver: pip install 'bitext[postgres]'") from None
+        self._psycopg = psycopg
+        self._url, self._timeout = url.replace("+psycopg://", "://", 1), connect_timeout
+        self._lock = threading.Lock()
+        self._db = self._connect()
+        with self._lock:
+            # Two replicas starting together would race on CREATE TABLE IF NOT EXISTS; an advisory lock serialises them.
+            self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
+            try:
+                self._db.execute(_SCHEMA)
+            finally:
+                self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
+
+    def _connect(self) -> Any:
+        from psycopg.rows import dict_row
+
+        try:
+            return self._psycopg.connect(self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout))
+        except self._psycopg.OperationalError as error:
+            # The message names host and reason; the URL (which may hold a password) is not repeated.
+            raise RuntimeError(f"cannot reach the jobs database: {str(error).strip()}") from None
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        with self._lock:
+            try:
+                return work(self._db)
+            except self._psycopg.OperationalError:
+                if not self._db.closed:
+                    raise
+                self._db = self._connect()  # the server restarted or dropped us: one fresh try
+                return work(self._db)
+
+    def create(self, ident: str, filename: str, options: str) -> None:
+        now = _now()
+        self._run(
+            lambda db: db.execute(
+                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated) VALUES (%s, 'queued', %s, %s, %s, %s)",
+                (ident, filename, options, now, now),
+            )
+        )
+
+    def get(self, ident: str) -> dict[str, Any] | None:
+        row = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
+        return dict(row) if row else None
+
+    def update(self, ident: str, **fields: Any) -> None:
+        check_fields(fields)
+        assignments = ", ".join(f"{key} = %s" for key in fields)  # keys checked against the column list above
+        self._run(lambda db: db.execute(f"UPDATE {TABLE} SET {assignments}, updated = %s WHERE id = %s", (*fields.values(), _now(), ident)))
+
+    def claim(self, ident: str) -> bool:
+        """queued → running in one statement: of two replicas asking at once, exactly one gets True."""
+        cursor = self._run(lambda db: db.execute(f"UPDATE {TABLE} SET status = 'running', updated = %s WHERE id = %s AND status = 'queued'", (_now(), ident)))
+        return cursor.rowcount == 1
+
+    def touch(self, ident: str) -> None:
+        self._run(lambda db: db.execute(f"UPDATE {TABLE} SET updated = %s WHERE id = %s", (_now(), ident)))
+
+    def unfinished(self, stale_after: float | None = None) -> list[str]:
+        """Queued jobs, oldest first, after requeueing running ones whose owner stopped beating (all, when None)."""
+
+        def work(db: Any) -> list[dict[str, Any]]:
+            if stale_after is None:
+                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running'")
+            else:
+                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s", (stale_before(stale_after),))
+            return db.execute(f"SELECT id FROM {TABLE} WHERE status = 'queued' ORDER BY created, seq").fetchall()
+
+        return [row["id"] for row in self._run(work)]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

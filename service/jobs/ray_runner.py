@@ -1,0 +1,260 @@
+"""`bitext batch --ray`: the same run as `BatchRun`, with the translation done by a Ray Data actor pool.
+
+One dataset streams the archive through three stages, in archive order:
+  read   one Ray task runs the same `read_archive` (same safety rules and budget) and the same ids,
+         marking documents the manifest already has as done (their bytes are not shipped);
+  map    `map_batches` over an actor pool: each actor loads the engine once (one GPU per actor when
+         the cluster has GPUs, else `ray_cpus_per_actor` CPUs and as many torch threads), then runs
+         the single-machine code on its documents — `admit`, sentence groups, `translate_group` —
+         which writes each document's JSON and HTML atomically under OUTDIR (a shared path on a cluster);
+  driver appends each record to the manifest after its files are in place, and keeps the index,
+         summary and progress exactly as `BatchRun` does. Killing the driver loses nothing done:
+         the next run (Ray or not) resumes from the manifest.
+
+The translation cache is per actor and in memory: SQLite on a shared filesystem is not safe for many
+writers, so OUTDIR's cache.sqlite3 is not used here (a rerun of done documents costs nothing anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.cache import CachedEngine, MemoryLRU
+from models.engine import GenerationOptions
+from service.jobs import outputs
+from service.jobs.documents import document_id
+from service.jobs.limits import Limits
+from service.jobs.readers import Entry, read_archive
+from service.jobs.runner import BatchRun, Observer, Summary, _locked, _Pending, _Silent, admit, done_ids, html_renderer, translate_group
+
+if TYPE_CHECKING:
+    import pyarrow
+
+    from service.settings import Settings
+
+LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
+_READ_ROWS = 16  # entries per block the read task hands downstream
+_COLUMNS = ("id", "name", "done", "skip", "detail", "data", "format", "charset")
+
+
+def _read_blocks(source: Path, caps: Limits, done: frozenset[str]) -> Iterator[pyarrow.Table]:
+    """The archive as small Arrow blocks of entries, in order; done documents carry no bytes."""
+    import pyarrow
+
+    rows: list[dict[str, Any]] = []
+    for entry in read_archive(source, caps):
+        ident = document_id(entry)
+        finished = ident in done
+        rows.append(
+            {
+                "id": ident,
+                "name": entry.name,
+                "done": finished,
+                "skip": entry.skip,
+                "detail": entry.detail,
+                "data": b"" if finished else entry.data,
+                "format": entry.format,
+                "charset": entry.charset,
+            }
+        )
+        if len(rows) >= _READ_ROWS:
+            yield pyarrow.Table.from_pylist(rows, schema=_entry_schema())
+            rows = []
+    if rows:
+        yield pyarrow.Table.from_pylist(rows, schema=_entry_schema())
+
+
+def _entry_schema() -> pyarrow.Schema:
+    import pyarrow
+
+    text = pyarrow.string()
+    return pyarrow.schema(
+        [("id", text), ("name", text), ("done", pyarrow.bool_()), ("skip", text), ("detail", text), ("data", pyarrow.binary()), ("format", text), ("charset", text)]
+    )
+
+
+def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
+    """A one-task Ray Data source: the archive's readers are streams, so one reader keeps their order and budget."""
+    from ray.data.block import BlockMetadata
+    from ray.data.datasource import Datasource, ReadTask
+
+    class ArchiveSource(Datasource):
+        def estimate_inmemory_data_size(self) -> int | None:
+            return None
+
+        def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None) -> list[ReadTask]:
+            metadata = BlockMetadata(num_rows=None, size_bytes=None, input_files=None, exec_stats=None)
+            return [ReadTask(lambda: _read_blocks(source, caps, done), metadata, schema=_entry_schema())]
+
+    return ArchiveSource()
+
+
+class DocumentActor:
+    """A Ray actor: loads the engine once, then turns batches of entries into written files + records."""
+
+    def __init__(self, settings: Settings, options: GenerationOptions, outdir: str, group_sentences: int, max_sentences: int | None) -> None:
+        from service.app import build_engine
+
+        engine = build_engine(settings)
+        self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
+        self.options, self.outdir = options, Path(outdir)
+        self.group_sentences, self.max_sentences = group_sentences, max_sentences
+        self.html = html_renderer()
+
+    def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
+        import pyarrow
+
+        hits, misses = self.engine.hits, self.engine.misses
+        records: dict[str, dict[str, Any]] = {}
+        group: list[_Pending] = []
+        rows = batch.to_pylist()
+        for row in rows:
+            if row["done"]:
+                continue
+            entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
+            admitted = admit(row["id"], entry, self.engine, self.max_sentences)
+            if isinstance(admitted, dict):
+                records[row["id"]] = admitted
+                continue
+            group.append(admitted)
+            if sum(len(p.pieces) for p in group) >= self.group_sentences:
+                records.update((record["id"], record) for record in translate_group(group, self.engine, self.options, self.outdir, self.html))
+                group = []
+        records.update((record["id"], record) for record in translate_group(group, self.engine, self.options, self.outdir, self.html))
+        out = [
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "done": row["done"],
+                "record": "" if row["done"] else json.dumps(records[row["id"]], ensure_ascii=False),
+                "hits": 0,
+                "misses": 0,
+            }
+            for row in rows
+        ]
+        if out:  # this batch's share of the cache counters rides on its first row
+            out[0]["hits"], out[0]["misses"] = self.engine.hits - hits, self.engine.misses - misses
+        return pyarrow.Table.from_pylist(out)
+
+
+def connect(address: str | None) -> None:
+    """Join the cluster at `address` (or Ray's own `auto`), or start a small local instance."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    quiet = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+    if address in (None, "", LOCAL):
+        ray.init(**quiet)
+    else:
+        ray.init(address=address, **quiet)
+
+
+def actor_plan(settings: Settings) -> tuple[int, dict[str, float]]:
+    """How many engine actors, and what each asks Ray for: a GPU each when there are any, else CPUs."""
+    import ray
+
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    if gpus:
+        return settings.ray_actors or gpus, {"num_gpus": 1, "num_cpus": 1}
+    per_actor = settings.ray_cpus_per_actor
+    return settings.ray_actors or max(1, int(resources.get("CPU", 1)) // per_actor), {"num_cpus": per_actor}
+
+
+class RayBatchRun(BatchRun):
+    """`BatchRun`'s driver half (lock, manifest, resume, index, summary, progress) over Ray workers."""
+
+    def __init__(
+        self,
+        source: Path,
+        outdir: Path,
+        settings: Settings,
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        address: str | None = None,
+        caps: Limits = Limits(),
+        observer: Observer | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.source, self.outdir, self.options, self.caps = source.resolve(), outdir.resolve(), options, caps
+        self.settings, self.address = settings, address
+        self.group_sentences, self.max_sentences = settings.batch_group_sentences, settings.max_sentences
+        self.observer = observer or _Silent()
+        self.should_stop = should_stop
+        self.summary = Summary()
+
+    def run(self) -> Summary:
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        (self.outdir / outputs.DOCS).mkdir(exist_ok=True)
+        with _locked(self.outdir):
+            outputs.remove_temp_files(self.outdir)
+            outputs.remove_temp_files(self.outdir / outputs.DOCS)
+            manifest = outputs.Manifest(self.outdir / outputs.MANIFEST)
+            try:
+                return self._run_ray(manifest)
+            finally:
+                manifest.close()
+
+    def _dataset(self, done: frozenset[str]) -> Any:
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True  # the manifest and index follow the archive
+        context.enable_progress_bars = False  # the driver's own progress bar says it
+        connect(self.address)
+        actors, resources = actor_plan(self.settings)
+        if "num_gpus" not in resources:
+            self.settings = self.settings.model_copy(update={"threads": resources["num_cpus"], "device": "cpu"})
+        # The read task is I/O; it takes no CPU slot so that every CPU can hold an engine actor.
+        entries = ray.data.read_datasource(_archive_source(self.source, self.caps, done), override_num_blocks=1, num_cpus=0)
+        return entries.map_batches(
+            DocumentActor,
+            fn_constructor_kwargs={
+                "settings": self.settings,
+                "options": self.options,
+                "outdir": str(self.outdir),
+                "group_sentences": self.group_sentences,
+                "max_sentences": self.max_sentences,
+            },
+            batch_size=self.settings.ray_batch_documents,
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            **resources,
+        )
+
+    def _run_ray(self, manifest: outputs.Manifest) -> Summary:
+        started = time.perf_counter()
+        self.previous = outputs.latest_records(self.outdir / outputs.MANIFEST)
+        self.done = done_ids(self.outdir, self.previous)
+        self.order: list[tuple[str, str]] = []
+        total = already = 0
+        for entry in read_archive(self.source, self.caps):  # the same cheap first pass, for the ETA
+            total += 1
+            already += document_id(entry) in self.done
+        self.observer.started(total, already)
+        hits = misses = 0
+        try:
+            for row in self._dataset(frozenset(self.done)).iter_rows():
+                self.order.append((row["id"], row["name"]))
+                hits, misses = hits + row["hits"], misses + row["misses"]
+                if row["done"]:
+                    self.summary.already_done += 1
+                else:
+                    self._record(manifest, json.loads(row["record"]))
+                if self.should_stop():
+                    self.summary.interrupted = True
+                    return self.summary
+        except BaseException:
+            self.summary.interrupted = True
+            raise
+        finally:
+            self.summary.cache_hits, self.summary.cache_misses = hits, misses
+            self.summary.seconds = round(time.perf_counter() - started, 3)
+            self._write_index_and_summary()
+        return self.summary
