@@ -146,3 +146,14 @@ def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path:
     rest = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (rest.already_done, rest.ok) == (3, 7)
     assert sorted(r["name"] for r in records(tmp_path / "out")) == [f"articles/{i:03}.txt" for i in range(10)]
+
+
+def test_a_document_that_is_not_french_is_skipped_with_its_language(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    english = b"The city council adopted a record budget on Tuesday evening. The opposition voted against it.\n"
+    source = make_zip(tmp_path / "a.zip", 2, {"english.txt": english})
+    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (summary.ok, summary.skipped) == (2, 1)
+    (record,) = [r for r in records(tmp_path / "out") if r["name"] == "english.txt"]
+    assert (record["status"], record["reason"]) == ("skipped", limits.NOT_FRENCH)
+    assert "'en'" in record["message"]
+    assert not any("city council" in text for call in fake_engine.calls for text in call)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from models.cache import CachedEngine
-from models.document import ModelInfo, Translation
+from models.document import Document, ModelInfo, Translation
+from models.langdetect import default_detector, other_language
 from models.engine import Engine, GenerationOptions
 from models.pipeline import Translate, plan_block, translate_document
 from service.jobs import limits, outputs
@@ -155,12 +156,21 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     return done
 
 
+def _require_french(document: Document) -> None:
+    """The fr→en model turns any other language into confident nonsense: skip such documents, saying which language."""
+    text = "\n".join(block.text for block in document.blocks if block.translate)
+    other = other_language(default_detector().detect(text))
+    if other is not None:
+        raise DocumentError(limits.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French")
+
+
 def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -> _Pending | dict[str, Any]:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     if entry.skip is not None:
         return {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
     try:
         loaded = load_document(entry)
+        _require_french(loaded.document)
         pieces = _pieces(loaded, engine)
         planned = sum(1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens))
         if max_sentences is not None and planned > max_sentences:
