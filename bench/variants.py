@@ -84,19 +84,27 @@ def pipeline(engine: Any, work: Workload, beams: int | None) -> Measured:
     return Measured(generated, seconds, len(sentences), check)
 
 
-def bitext_transformers(checkpoint: Path, work: Workload, dtype: str, beams: int | None, max_sentences: int | None = None) -> Measured:
-    from models.engine import BatchBudget, load_engine
+def _budget(max_sentences: int | None, max_rows: int | None) -> Any:
+    from models.engine import BatchBudget
 
-    budget = BatchBudget() if max_sentences is None else BatchBudget(max_sentences=max_sentences)
+    default = BatchBudget()
+    return BatchBudget(default.max_tokens, max_sentences or default.max_sentences, max_rows or default.max_rows)
+
+
+def bitext_transformers(checkpoint: Path, work: Workload, dtype: str, beams: int | None, max_rows: int | None = None) -> Measured:
+    from models.engine import load_engine
+
+    budget = _budget(None, max_rows)
     engine = load_engine(str(checkpoint), device="cpu", dtype=dtype, budget=budget)
     return pipeline(engine, work, beams)
 
 
-def bitext_ct2(checkpoint: Path, work: Workload, dtype: str, beams: int | None, inter_threads: int = 1, max_sentences: int | None = None) -> Measured:
+def bitext_ct2(
+    checkpoint: Path, work: Workload, dtype: str, beams: int | None, inter_threads: int = 1, max_sentences: int | None = None, max_rows: int | None = None
+) -> Measured:
     from models.ct2 import load_ct2_engine
-    from models.engine import BatchBudget
 
-    budget = BatchBudget() if max_sentences is None else BatchBudget(max_sentences=max_sentences)
+    budget = _budget(max_sentences, max_rows)
     engine = load_ct2_engine(str(checkpoint), "cpu", dtype, budget, None, inter_threads, CACHE / "ct2")
     return pipeline(engine, work, beams)
 
@@ -144,8 +152,8 @@ def ct2_direct(checkpoint: Path, work: Workload, beams: int = 4, batch: int = 16
     return Measured(tokens, seconds, len(work.sentences), "exact" if tokens == want else f"expected {want}")
 
 
-def raw_latency(checkpoint: Path, paragraphs: list[str]) -> list[float]:
-    """Seconds for `MarianEngine.translate` on each paragraph's sentences, model defaults (the HTTP baseline)."""
+def raw_latency(checkpoint: Path, paragraphs: list[str], repeats: int = 3) -> list[float]:
+    """Best-of-`repeats` seconds of `MarianEngine.translate` on each paragraph's sentences (the HTTP baseline)."""
     from models.engine import load_engine
     from models.segment import split_sentences
 
@@ -154,7 +162,10 @@ def raw_latency(checkpoint: Path, paragraphs: list[str]) -> list[float]:
     times = []
     for paragraph in paragraphs:
         sentences = [paragraph[s.start : s.end] for s in split_sentences(paragraph)]
-        started = time.perf_counter()
-        engine.translate(sentences)
-        times.append(time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            engine.translate(sentences)
+            best = min(best, time.perf_counter() - started)
+        times.append(best)
     return times

@@ -200,7 +200,7 @@ class CT2Engine:
         # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.
         limits = [max_new_tokens_for(len(row), self._window) - 1 for row in ids]
         beams = options.num_beams or self._default_beams
-        batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.max_sentences)
+        batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.sentences_for(beams))
         results: list[Translation | None] = [None] * len(texts)
         with self._lock:  # submit every batch at once: with inter_threads > 1 they run in parallel
             pending = [(batch, self._submit([tokens[i] for i in batch], [limits[i] for i in batch], beams, options)) for batch in batches]

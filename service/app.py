@@ -43,7 +43,7 @@ class AppState:
 
 def build_engine(settings: Settings) -> Engine:
     """The engine the settings describe; raises ModelLoadError with a user-facing message."""
-    budget = BatchBudget(max_tokens=settings.batch_max_tokens, max_sentences=settings.batch_max_sentences)
+    budget = BatchBudget(settings.batch_max_tokens, settings.batch_max_sentences, settings.batch_max_rows)
     if settings.engine == "ct2":
         from models.ct2 import load_ct2_engine
 
@@ -61,7 +61,7 @@ def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> tup
         engine, lookup = cached, cached.lookup
     else:
         lookup = None
-    budget = BatchBudget(max_tokens=settings.batch_max_tokens, max_sentences=settings.batch_max_sentences)
+    budget = BatchBudget(settings.batch_max_tokens, settings.batch_max_sentences, settings.batch_max_rows)
     scheduler = Scheduler(
         engine,
         budget,

@@ -92,3 +92,32 @@ def test_unknown_compute_type_and_missing_model_are_clear_errors(tmp_path: Path)
         resolve_compute_type("bfloat16", "cpu")
     with pytest.raises(ModelLoadError, match="not a model directory"):
         load_ct2_engine(str(tmp_path), device="cpu", cache_dir=tmp_path / "cache")
+
+
+def test_cli_engine_ct2_gives_the_same_json_shape(tiny_checkpoint: Path, ct2_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from service import cli
+
+    monkeypatch.setenv("BITEXT_CT2_CACHE_DIR", str(ct2_cache))
+    source = tmp_path / "article.txt"
+    source.write_text("Le budget est voté. Il pleut sur Lyon.\n\nGrève nationale jeudi.", encoding="utf-8")
+    outputs = {}
+    for engine in ("ct2", "transformers"):
+        result = CliRunner().invoke(cli.app, ["translate", str(source), "--model", str(tiny_checkpoint), "--engine", engine, "--num-beams", "1"])
+        assert result.exit_code == 0, result.output
+        outputs[engine] = json.loads(result.stdout)
+    ct2, hf = outputs["ct2"], outputs["transformers"]
+    assert ct2["model"]["engine"] == "ctranslate2" and ct2["model"]["dtype"] == "int8"
+    assert hf["model"]["engine"] == "transformers"
+
+    def shape(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: shape(item) for key, item in value.items() if key not in ("en", "seconds")}
+        if isinstance(value, list):
+            return [shape(item) for item in value]
+        return type(value).__name__
+
+    assert shape(ct2) == shape(hf)
