@@ -141,7 +141,7 @@ def main() -> None:
         f"- machine: {_machine()}; no GPU was available to this run",
         f"- checkpoint: random weights, opus-mt-fr-en shape, {parameter_count(checkpoint) / 1e6:.1f}M parameters ({checkpoint.name})",
         f"- workload: {args.sentences} sentences of bench/corpus/fr.txt for batched rows; naive loop on the paragraphs of the first {args.naive_sentences} sentences",
-        f"- every sentence generates exactly ceil(1.5 x source tokens) + 9 tokens (EOS forbidden before, forced at the bound)",
+        "- every sentence generates exactly ceil(1.5 x source tokens) + 9 tokens (EOS forbidden before, forced at the bound)",
         f"- load average (1/5/15 min) at start: {_load()}",
         "",
         "| row | variant | beams | precision | units | output tokens | seconds | tokens/s | x naive | peak RSS MB | check | command |",

@@ -15,7 +15,7 @@ from dataclasses import astuple
 from typing import Protocol
 
 from models.document import ModelInfo, Translation
-from models.engine import Engine, GenerationOptions
+from models.engine import DelegatingEngine, Engine, GenerationOptions
 
 
 class CacheStore(Protocol):
@@ -59,31 +59,15 @@ class MemoryLRU:
                 self._items.popitem(last=False)
 
 
-class CachedEngine:
+class CachedEngine(DelegatingEngine):
     """An `Engine` that asks its store first and the wrapped engine only for what is missing."""
 
     def __init__(self, engine: Engine, store: CacheStore) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.store = store
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.engine.info
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self.engine.max_input_tokens
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.engine.count_tokens(texts)
-
-    def warmup(self) -> None:
-        warm = getattr(self.engine, "warmup", None)
-        if warm is not None:
-            warm()
 
     def lookup(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> dict[int, Translation]:
         """What the store already holds, by position; counts hits only (a later `translate` counts the rest).

@@ -23,7 +23,7 @@ from typing import Any
 
 from models.batching import plan_batches
 from models.document import ModelInfo, Translation
-from models.engine import BatchBudget, GenerationOptions, max_new_tokens_for
+from models.engine import BatchBudget, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
 from models.loading import ModelLoadError, _ways_out
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def _default_beams(checkpoint: Path) -> int:
         return 1
 
 
-class CT2Engine:
+class CT2Engine(MarianTokenizing):
     """MarianMT through CTranslate2: bitext's batching and bounds around `translate_batch`."""
 
     def __init__(
@@ -172,30 +172,9 @@ class CT2Engine:
         self._lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
 
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._window
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]]
-
-    def warmup(self) -> None:
-        """One short translation, so the first user does not pay for lazy initialisation."""
-        self.translate(["Bonjour à tous."])
-
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         """Translate each text, in input order; one sentence's output never depends on its batch."""
-        texts = [" ".join(text.split()) for text in texts]
-        ids = self._tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"] if texts else []
-        too_long = [len(row) for row in ids if len(row) > self._window]
-        if too_long:
-            raise ValueError(f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first")
+        texts, ids = self._prepare(texts)
         tokens = [self._tokenizer.convert_ids_to_tokens(row) for row in ids]
         # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.
         limits = [max_new_tokens_for(len(row), self._window) - 1 for row in ids]
@@ -208,10 +187,7 @@ class CT2Engine:
                 for index, future in zip(batch, futures, strict=True):
                     hypothesis = future.result().hypotheses[0][: limits[index]]
                     results[index] = self._translation(hypothesis, len(ids[index]))
-        missing = [i for i, result in enumerate(results) if result is None]
-        if missing:
-            raise RuntimeError(f"no translation came back for inputs {missing}")
-        return results  # type: ignore[return-value]
+        return all_translated(results)
 
     def _submit(self, source: list[list[str]], limits: list[int], beams: int, options: GenerationOptions) -> list[Any]:
         longest = max(limits)

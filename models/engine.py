@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from models.batching import plan_batches, run_halving
 from models.document import ModelInfo, Translation
@@ -144,7 +144,81 @@ def _resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
-class MarianEngine:
+def all_translated(results: list[Translation | None]) -> list[Translation]:
+    """The results, or an error: a batching bug must never turn into a silently dropped sentence."""
+    missing = [i for i, result in enumerate(results) if result is None]
+    if missing:
+        raise RuntimeError(f"no translation came back for inputs {missing}")
+    return results  # type: ignore[return-value]
+
+
+class MarianTokenizing:
+    """What every Marian engine shares: the sentencepiece tokenizer, the window, the reported model.
+
+    Subclasses set `_tokenizer`, `_window` and `_info`, and implement `translate`.
+    """
+
+    _tokenizer: Any
+    _window: int
+    _info: ModelInfo
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self._window
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(ids) for ids in self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]]
+
+    def warmup(self) -> None:
+        """One short translation, so the first user does not pay for lazy initialisation."""
+        self.translate(["Bonjour à tous."])
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        raise NotImplementedError
+
+    def _prepare(self, texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+        """Single-line texts (the model was trained on lines) and their ids; over-window input is refused, the pipeline splits it first."""
+        lines = [" ".join(text.split()) for text in texts]
+        ids = self._tokenizer(lines, add_special_tokens=True, truncation=False)["input_ids"] if lines else []
+        too_long = [len(row) for row in ids if len(row) > self._window]
+        if too_long:
+            raise ValueError(f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first")
+        return lines, ids
+
+
+class DelegatingEngine:
+    """An `Engine` wrapping another (same model, same tokenizer); subclasses change how `translate` gets its answers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.engine.info
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.engine.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.engine.count_tokens(texts)
+
+    def warmup(self) -> None:
+        warm = getattr(self.engine, "warmup", None)
+        if warm is not None:
+            warm()
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        return self.engine.translate(texts, options)
+
+
+class MarianEngine(MarianTokenizing):
     """MarianMT through transformers: batched, length-sorted, bounded, thread-safe."""
 
     def __init__(
@@ -185,41 +259,17 @@ class MarianEngine:
         # We always pass max_new_tokens (bounded by the input); the config's max_length only warns.
         self._model.generation_config.max_length = None
 
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._window
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
-
-    def warmup(self) -> None:
-        """One short translation, so the first user does not pay for lazy initialisation."""
-        self.translate(["Bonjour à tous."])
-
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         """Translate each text; the result is in input order whatever the batching did."""
-        texts = [" ".join(text.split()) for text in texts]  # the model was trained on single lines
-        lengths = self.count_tokens(texts)
-        too_long = [n for n in lengths if n > self._window]
-        if too_long:
-            raise ValueError(f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first")
+        texts, ids = self._prepare(texts)
+        lengths = [len(row) for row in ids]
         results: list[Translation | None] = [None] * len(texts)
         beams = options.num_beams or self._model.generation_config.num_beams or 1
         for batch in plan_batches(lengths, self._budget.max_tokens, self._budget.sentences_for(beams)):
             outputs = run_halving(batch, lambda part: self._generate([texts[i] for i in part], options))
             for index, output in zip(batch, outputs, strict=True):
                 results[index] = output  # type: ignore[assignment]
-        missing = [i for i, result in enumerate(results) if result is None]
-        if missing:  # a batching bug must never turn into a silently dropped sentence
-            raise RuntimeError(f"no translation came back for inputs {missing}")
-        return results  # type: ignore[return-value]
+        return all_translated(results)
 
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
         import torch

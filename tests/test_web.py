@@ -19,7 +19,7 @@ from service.routes.web import PAGE_CSP
 from service.schemas import BlockOut, TranslateResponse
 from service.settings import Settings
 from service.web.export import render_standalone_html
-from service.web.layout import english_pieces, french_pieces, is_web_url, rows
+from service.web.layout import english_pieces, french_pieces, is_web_url
 from tests.fakes import FakeEngine
 
 XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."

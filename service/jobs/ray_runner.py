@@ -30,7 +30,7 @@ from service.jobs import outputs
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.readers import Entry, read_archive
-from service.jobs.runner import BatchRun, Observer, Summary, _locked, _Pending, _Silent, admit, done_ids, html_renderer, translate_group
+from service.jobs.runner import BatchRun, Observer, Summary, _Pending, _Silent, admit, done_ids, html_renderer, opened_outdir, translate_group
 
 if TYPE_CHECKING:
     import pyarrow
@@ -190,16 +190,8 @@ class RayBatchRun(BatchRun):
         self.summary = Summary()
 
     def run(self) -> Summary:
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        (self.outdir / outputs.DOCS).mkdir(exist_ok=True)
-        with _locked(self.outdir):
-            outputs.remove_temp_files(self.outdir)
-            outputs.remove_temp_files(self.outdir / outputs.DOCS)
-            manifest = outputs.Manifest(self.outdir / outputs.MANIFEST)
-            try:
-                return self._run_ray(manifest)
-            finally:
-                manifest.close()
+        with opened_outdir(self.outdir) as manifest:
+            return self._run_ray(manifest)
 
     def _dataset(self, done: frozenset[str]) -> Any:
         import ray.data

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from models.cache import CachedEngine
-from models.document import Document, ModelInfo, Translation
+from models.document import Document, Translation
 from models.langdetect import default_detector, other_language
-from models.engine import Engine, GenerationOptions
+from models.engine import DelegatingEngine, Engine, GenerationOptions
 from models.pipeline import Translate, plan_block, translate_document
 from service.jobs import limits, outputs
 from service.jobs.decode import DocumentError
@@ -81,22 +81,12 @@ class Summary:
         return asdict(self) | {"cache_hit_rate": round(self.cache_hit_rate, 4)}
 
 
-class RoutedEngine:
+class RoutedEngine(DelegatingEngine):
     """An `Engine` whose translations go through another path (the server's priority queue)."""
 
     def __init__(self, engine: Engine, translate: Translate) -> None:
-        self.engine, self._translate = engine, translate
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.engine.info
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self.engine.max_input_tokens
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.engine.count_tokens(texts)
+        super().__init__(engine)
+        self._translate = translate
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self._translate(texts, options)
@@ -118,6 +108,21 @@ def _locked(outdir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BatchBusy(f"{outdir} is in use by another batch run") from None
         yield
+
+
+@contextmanager
+def opened_outdir(outdir: Path) -> Iterator[outputs.Manifest]:
+    """OUTDIR ready for one run: locked against a second run, temp files of a killed run removed, manifest open."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / outputs.DOCS).mkdir(exist_ok=True)
+    with _locked(outdir):
+        outputs.remove_temp_files(outdir)
+        outputs.remove_temp_files(outdir / outputs.DOCS)
+        manifest = outputs.Manifest(outdir / outputs.MANIFEST)
+        try:
+            yield manifest
+        finally:
+            manifest.close()
 
 
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
@@ -258,17 +263,11 @@ class BatchRun:
         self.summary = Summary()
 
     def run(self) -> Summary:
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        (self.outdir / outputs.DOCS).mkdir(exist_ok=True)
-        with _locked(self.outdir):
-            outputs.remove_temp_files(self.outdir)
-            outputs.remove_temp_files(self.outdir / outputs.DOCS)
+        with opened_outdir(self.outdir) as manifest:
             store = SqliteCacheStore(self.outdir / CACHE_FILE)
-            manifest = outputs.Manifest(self.outdir / outputs.MANIFEST)
             try:
                 return self._run(CachedEngine(self.base, store), manifest)
             finally:
-                manifest.close()
                 store.close()
 
     def _run(self, engine: CachedEngine, manifest: outputs.Manifest) -> Summary:
