@@ -62,15 +62,17 @@ def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[tuple[str, 
             "BITEXT_PORT": str(port),
             **env,
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # The server's log goes to a file: an unread pipe fills up under load (one access-log line per
+        # request) and would block the server mid-benchmark.
+        log = Path(data) / "serve.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=sink, stderr=sink)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 180
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"the server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+                    raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
                 try:
                     if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
                         break
