@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,6 +24,9 @@ from service.schemas import ErrorResponse, TranslateRequest
 from service.settings import Settings
 from service.translator import Translator
 
+if TYPE_CHECKING:  # the job manager imports the app's dependencies, so only for type checkers here
+    from service.jobs.manager import JobManager
+
 log = logging.getLogger("bitext")
 
 
@@ -35,7 +38,7 @@ class AppState:
     translator: Translator | None = None
     ready: bool = False
     draining: bool = False
-    jobs: Any = None  # service.jobs.manager.JobManager once the lifespan started it
+    jobs: JobManager | None = None  # started by the lifespan
     terms: Terms = field(default_factory=Terms)  # server-wide glossary and keep terms (BITEXT_GLOSSARY_FILE)
     metrics: Metrics = field(default_factory=Metrics)
     scheduler: Scheduler | None = None
