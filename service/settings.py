@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -75,7 +74,3 @@ class Settings(BaseSettings):
     ray_cpus_per_actor: int = Field(1, ge=1, description="bitext batch --ray: CPUs (and torch threads) per CPU actor")
     ray_batch_documents: int = Field(32, ge=1, description="bitext batch --ray: documents per actor call")
 
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
@@ -14,9 +13,7 @@ from models.engine import Engine, GenerationOptions
 from models.pipeline import translate_document
 from models.repair import Fidelity
 from service.errors import ApiError
-from service.scheduler import DeadlineExceeded, QueueFull, Scheduler, SchedulerClosed
-
-Priority = Literal["interactive", "batch"]
+from service.scheduler import DeadlineExceeded, Priority, QueueFull, Scheduler, SchedulerClosed
 
 
 class Translator:
