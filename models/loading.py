@@ -6,9 +6,12 @@ and `HF_ENDPOINT` behave as users of the Hugging Face stack expect.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-fr-en"
 
@@ -60,6 +63,7 @@ def load_marian(model: str) -> tuple[Any, Any]:
         raise ModelLoadError(f"model directory {model!r} does not exist. {_ways_out(DEFAULT_MODEL)}")
     else:
         source = model
+        _announce_fetch(model)
     if local.is_dir() and not (local / "config.json").is_file():
         raise ModelLoadError(f"{model!r} is not a model directory: it has no config.json. {_ways_out(DEFAULT_MODEL)}")
     try:
@@ -78,6 +82,16 @@ def load_marian(model: str) -> tuple[Any, Any]:
     except (OSError, ValueError, TypeError) as error:
         raise ModelLoadError(f"model {model!r} is incomplete or damaged: {_first_line(error)}. {_ways_out(model)}") from error
     return tokenizer, network
+
+
+def _announce_fetch(model: str) -> None:
+    """One line before a hub fetch, so the minute of retries that may follow has a known cause."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if offline():
+        log.info("model %s: HF_HUB_OFFLINE is set, reading it from the local cache %s", model, constants.HF_HUB_CACHE)
+    elif not isinstance(try_to_load_from_cache(model, "config.json"), str):
+        log.info("model %s is not in the local cache %s: fetching it from %s", model, constants.HF_HUB_CACHE, constants.ENDPOINT)
 
 
 def download_model(model: str) -> Path:

@@ -35,6 +35,17 @@ def _settings(**overrides: object):  # -> Settings; imported lazily to keep `--h
         raise _fail(problems) from None
 
 
+def configure_logging() -> None:
+    """One handler for every logger: the hub and transformers add their own, which printed each line twice."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from huggingface_hub.utils import logging as hub_logging  # installs its handler on import: remove it after
+    from transformers.utils import logging as hf_logging
+
+    hub_logging.get_logger().handlers.clear()
+    hf_logging.disable_default_handler()
+    hf_logging.enable_propagation()
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
@@ -62,7 +73,7 @@ def serve(
     from service.app import create_app
     from service.server import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, host=host, port=port)
     engine = _load(settings)  # before binding the port: a missing model is a clear exit, not a crash loop
     run(create_app(settings, engine=engine), settings)
