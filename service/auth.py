@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import Request
@@ -26,7 +27,17 @@ def key_is_valid(candidate: str | None, keys: list[str]) -> bool:
     return matched and candidate is not None
 
 
-async def require_api_key(request: Request) -> None:
+def owner_of(key: str) -> str:
+    """What a job records of the key that made it: a hash, so the store never holds a usable key."""
+    return hashlib.sha256(b"bitext-job-owner:" + key.encode()).hexdigest()
+
+
+async def require_api_key(request: Request) -> str:
+    """The caller's owner id (a hash of its key), or "" when keys are off; 401 without a valid key."""
     keys = request.app.state.bitext.settings.api_keys
-    if keys and not key_is_valid(presented_key(request), keys):
+    if not keys:
+        return ""
+    key = presented_key(request)
+    if not key_is_valid(key, keys):
         raise ApiError(401, "unauthorized", "a valid API key is required", headers={"WWW-Authenticate": "Bearer"})
+    return owner_of(key or "")

@@ -126,3 +126,28 @@ def test_a_corrupt_archive_fails_the_job_with_a_reason_and_download_waits(client
     assert body["status"] == "failed" and "corrupt" in body["error"]
     response = client.get(f"/v1/jobs/{job}/download")
     assert (response.status_code, response.json()["error"]["code"]) == (409, "job_not_finished")
+
+
+def test_jobs_belong_to_the_key_that_made_them(tmp_path: Path) -> None:
+    owner, other = {"Authorization": "Bearer key-a"}, {"X-API-Key": "key-b"}
+    with TestClient(create_app(settings(tmp_path, api_keys=["key-a", "key-b"]), engine=FakeEngine())) as client:
+        assert client.post("/v1/jobs?filename=a.zip", content=archive(2)).status_code == 401
+        created = client.post("/v1/jobs?filename=a.zip", content=archive(2), headers=owner)
+        assert created.status_code == 202
+        job = created.json()["id"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/jobs/{job}", headers=owner).json()["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        documents = client.get(f"/v1/jobs/{job}/documents", headers=owner).json()["documents"]
+        doc = next(d["id"] for d in documents if d["status"] == "ok")
+        base = f"/v1/jobs/{job}"
+        for path in (base, f"{base}/documents", f"{base}/documents/{doc}", f"{base}/download"):
+            assert client.get(path, headers=owner).status_code == 200, path
+            refused = client.get(path, headers=other)
+            assert refused.status_code == 404, path  # another key cannot even tell the job exists
+            assert refused.json()["error"]["code"] == "job_not_found"
+            assert client.get(path).status_code == 401, path
+    stored = JobStore(tmp_path / "data" / "jobs.sqlite3").get(job)
+    assert stored is not None and len(stored["owner"]) == 64
+    assert "key-a" not in json.dumps(stored)  # the store keeps a hash, never the key

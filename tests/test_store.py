@@ -38,7 +38,8 @@ def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, Store]
     jobs.create("a" * 32, "news.zip", '{"num_beams": null}')
     row = jobs.get("a" * 32)
     assert row is not None
-    assert set(row) == {"id", "status", "filename", "options", "created", "updated", "error", "total", "done", "ok", "failed", "skipped", "sentences"}
+    assert set(row) == {"id", "status", "filename", "options", "created", "updated", "error", "total", "done", "ok", "failed", "skipped", "sentences", "owner"}
+    assert row["owner"] == ""  # made with keys off: no owner
     assert (row["status"], row["filename"], row["options"], row["error"], row["done"]) == ("queued", "news.zip", '{"num_beams": null}', None, 0)
     jobs.update("a" * 32, total=10, done=3, ok=2, skipped=1, sentences=17)
     row = jobs.get("a" * 32) or {}
@@ -112,3 +113,24 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None
     with pytest.raises(RuntimeError, match="cannot reach the jobs database") as caught:
         pgstore.PostgresJobStore("postgresql://bitext:s3cret-pw@127.0.0.1:1/nothing", connect_timeout=2)
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, options TEXT NOT NULL,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT, total INTEGER NOT NULL DEFAULT 0,"
+        " done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+        " skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0)"
+    )
+    old.execute("INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x.zip', '{}', 't', 't')")
+    old.commit()
+    old.close()
+    store = JobStore(path)
+    assert (store.get("d") or {})["owner"] == ""
+    store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
+    assert (store.get("e" * 32) or {})["owner"] == "f" * 64
+    store.close()

@@ -10,6 +10,7 @@ while it runs it, and takes over a running job whose owner stopped beating for t
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import queue
@@ -108,13 +109,17 @@ class JobManager:
         directory.mkdir(parents=True)
         return ident, directory / filename
 
-    def submit(self, ident: str, filename: str, options: GenerationOptions) -> dict[str, Any]:
-        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}))
+    def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> dict[str, Any]:
+        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner)
         self._queue.put(ident)
         return self.get(ident) or {}
 
-    def get(self, ident: str) -> dict[str, Any] | None:
-        return self.store.get(ident) if JOB_ID.fullmatch(ident) else None
+    def get(self, ident: str, owner: str | None = None) -> dict[str, Any] | None:
+        """The job, or None; with `owner`, None too when another key made it (callers answer 404 alike)."""
+        job = self.store.get(ident) if JOB_ID.fullmatch(ident) else None
+        if job is not None and owner is not None and not hmac.compare_digest(job.get("owner") or "", owner):
+            return None
+        return job
 
     def _work(self) -> None:
         while not self._stop.is_set():

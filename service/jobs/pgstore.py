@@ -19,8 +19,9 @@ _SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,
     total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0,
-    seq BIGSERIAL)"""
-_COLUMNS = "id, status, filename, options, created, updated, error, total, done, ok, failed, skipped, sentences"
+    seq BIGSERIAL, owner TEXT NOT NULL DEFAULT '')"""
+_MIGRATE = f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT ''"
+_COLUMNS = "id, status, filename, options, created, updated, error, total, done, ok, failed, skipped, sentences, owner"
 
 T = TypeVar("T")
 
@@ -42,6 +43,7 @@ class PostgresJobStore:
             self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
             try:
                 self._db.execute(_SCHEMA)
+                self._db.execute(_MIGRATE)
             finally:
                 self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
 
@@ -64,12 +66,13 @@ class PostgresJobStore:
                 self._db = self._connect()  # the server restarted or dropped us: one fresh try
                 return work(self._db)
 
-    def create(self, ident: str, filename: str, options: str) -> None:
+    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
         now = _now()
         self._run(
             lambda db: db.execute(
-                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated) VALUES (%s, 'queued', %s, %s, %s, %s)",
-                (ident, filename, options, now, now),
+                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner)"
+                " VALUES (%s, 'queued', %s, %s, %s, %s, %s)",
+                (ident, filename, options, now, now, owner),
             )
         )
 

@@ -21,7 +21,8 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, options TEXT NOT NULL,
     created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,
     total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0)"""
+    failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0,
+    owner TEXT NOT NULL DEFAULT '')"""
 
 
 def _now() -> str:
@@ -44,7 +45,7 @@ def check_fields(fields: dict[str, Any]) -> None:
 class Store(Protocol):
     """What the job manager and the routes need from a job store (SQLite here, PostgreSQL in pgstore)."""
 
-    def create(self, ident: str, filename: str, options: str) -> None: ...
+    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None: ...
 
     def get(self, ident: str) -> dict[str, Any] | None: ...
 
@@ -77,12 +78,18 @@ class JobStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "owner" not in columns:  # a store written before jobs had owners: those jobs belong to no key
+            self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
         self._lock = threading.Lock()
 
-    def create(self, ident: str, filename: str, options: str) -> None:
+    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
         now = _now()
         with self._lock:
-            self._db.execute("INSERT INTO jobs (id, status, filename, options, created, updated) VALUES (?, 'queued', ?, ?, ?, ?)", (ident, filename, options, now, now))
+            self._db.execute(
+                "INSERT INTO jobs (id, status, filename, options, created, updated, owner) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                (ident, filename, options, now, now, owner),
+            )
 
     def get(self, ident: str) -> dict[str, Any] | None:
         with self._lock:

@@ -12,15 +12,17 @@ from fastapi.responses import FileResponse
 
 from models.engine import GenerationOptions
 from service.app import StateDep, TranslatorDep
+from service.auth import require_api_key
 from service.errors import ApiError
 from service.jobs import outputs
 from service.jobs.manager import RESULTS, JobManager
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
 from service.schemas import ErrorResponse
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(require_api_key)])
+OwnerDep = Annotated[str, Depends(require_api_key)]  # jobs belong to the key that made them
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 415, 503)}
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
 
@@ -35,8 +37,8 @@ def get_jobs(state: StateDep, _: TranslatorDep) -> JobManager:
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 
 
-def _job(jobs: JobManager, ident: str) -> dict[str, Any]:
-    job = jobs.get(ident)
+def _job(jobs: JobManager, ident: str, owner: str) -> dict[str, Any]:
+    job = jobs.get(ident, owner)
     if job is None:
         raise ApiError(404, "job_not_found", "no job has this id")
     return job
@@ -71,6 +73,7 @@ async def create_job(
     request: Request,
     state: StateDep,
     jobs: JobsDep,
+    owner: OwnerDep,
     filename: Annotated[str, Query(max_length=255, description="the archive's name; its suffix picks the reader")],
     num_beams: Annotated[int | None, Query(ge=1, le=8)] = None,
 ) -> dict[str, Any]:
@@ -94,24 +97,24 @@ async def create_job(
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams)))
+    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams), owner))
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")
-def get_job(job_id: str, jobs: JobsDep) -> dict[str, Any]:
-    return _view(_job(jobs, job_id))
+def get_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    return _view(_job(jobs, job_id, owner))
 
 
 @router.get("/{job_id}/documents", responses=_ERRORS, summary="Every document recorded so far: status, reason, files")
-def list_documents(job_id: str, jobs: JobsDep) -> dict[str, Any]:
-    _job(jobs, job_id)
+def list_documents(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    _job(jobs, job_id, owner)
     latest = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST)
     return {"documents": list(latest.values())}
 
 
 @router.get("/{job_id}/documents/{doc_id}", responses=_ERRORS, summary="One document's bilingual JSON, or ?format=html for its side-by-side page")
-def get_document(job_id: str, doc_id: str, jobs: JobsDep, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> FileResponse:
-    _job(jobs, job_id)
+def get_document(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> FileResponse:
+    _job(jobs, job_id, owner)
     record = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id) if _DOC_ID.fullmatch(doc_id) else None
     if record is None or record.get("status") != "ok" or not record.get(format):
         raise ApiError(404, "document_not_found", "this job has no translated document with this id")
@@ -120,8 +123,8 @@ def get_document(job_id: str, doc_id: str, jobs: JobsDep, format: Annotated[str,
 
 
 @router.get("/{job_id}/download", responses=_ERRORS, summary="All results (JSON + HTML per document, index, manifest) as one zip")
-def download(job_id: str, jobs: JobsDep) -> FileResponse:
-    job = _job(jobs, job_id)
+def download(job_id: str, jobs: JobsDep, owner: OwnerDep) -> FileResponse:
+    job = _job(jobs, job_id, owner)
     path = jobs.job_dir(job_id) / RESULTS
     if job["status"] != "done" or not path.is_file():
         raise ApiError(409, "job_not_finished", f"the job is {job['status']}; download once it is done")

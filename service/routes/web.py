@@ -6,11 +6,12 @@ JSON; the export endpoint turns that same JSON into the self-contained HTML file
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
 from service.app import StateDep
+from service.auth import require_api_key
 from service.body import read_capped
 from service.errors import ApiError, error_responses
 from service.schemas import TranslateResponse
@@ -56,9 +57,10 @@ async def static(name: str) -> FileResponse:
 @router.post(
     "/v1/export/html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **error_responses(400, 413, 415, 422)},
+    responses={200: {"content": {"text/html": {}}}, **error_responses(400, 401, 413, 415, 422)},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateResponse"}}}}},
     summary="A translation's JSON (as /v1/translate returned it) as one self-contained HTML file",
+    dependencies=[Depends(require_api_key)],
 )
 async def export_html(request: Request, state: StateDep) -> HTMLResponse:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
