@@ -27,6 +27,7 @@ from models.engine import BatchBudget, GenerationOptions, MarianTokenizing, all_
 from models.loading import ModelLoadError, _ways_out
 
 log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bitext" / "ct2"
 
@@ -97,7 +98,7 @@ def converted_dir(model: str, compute_type: str, cache_dir: Path = DEFAULT_CACHE
     """The CTranslate2 copy of `model` for `compute_type`, converting it on first use."""
     ctranslate2 = _require_ctranslate2()
     checkpoint = _checkpoint_dir(model)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model.strip("/"))[-60:]
+    slug = _UNSAFE.sub("_", model.strip("/"))[-60:]
     target = cache_dir / f"{slug}-{compute_type}-ct2_{ctranslate2.__version__}-{_fingerprint(checkpoint)}"
     if (target / "model.bin").is_file():
         return target

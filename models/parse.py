@@ -18,11 +18,14 @@ from models.document import Block, BlockKind, Document
 
 FORMATS = ("auto", "text", "markdown", "html", "json")
 
-_IMAGE = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<url>[^)\s]+)(?P<title>\s+\"[^\"\n]*\")?\)")
-_HEADING = re.compile(r"(?P<marks>#{1,6}[ \t]+)(?P<text>.*?)(?P<close>[ \t]+#+)?")
+# The alt text stops at any bracket, so a search from each `![` in "![![![…" ends at the next one.
+_IMAGE = re.compile(r"!\[(?P<alt>[^\[\]\n]*)\]\((?P<url>[^)\s]+)(?P<title>\s+\"[^\"\n]*\")?\)")
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+_HEADING_MARKS = re.compile(r"#{1,6}[ \t]+")
 _LIST_OR_QUOTE = re.compile(r"(?:[-*+][ \t]+|\d{1,3}[.)][ \t]+|>[ \t]?)+")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_MARKDOWN_HINT = re.compile(r"^(?:!\[[^\]]*\]\(|#{1,6}[ \t]|[-*+][ \t]|```|~~~|>[ \t])", re.MULTILINE)
+# `[^\]\n]`: an unclosed `![` scans to the end of its line, never on through the following ones (quadratic).
+_MARKDOWN_HINT = re.compile(r"^(?:!\[[^\]\n]*\]\(|#{1,6}[ \t]|[-*+][ \t]|```|~~~|>[ \t])", re.MULTILINE)
 _HTML_HINT = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<article|<main|<div|<p[\s>]|<h[1-6][\s>])", re.IGNORECASE)
 _SENTENCE_END = ("." ,"!", "?", "…", ":", ";", ",")
 # Words a publisher's name may hold in lower case ("Le Journal de Montréal").
@@ -65,7 +68,7 @@ def _has_letters(text: str) -> bool:
 
 def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
     """Yield (start, end, is_code) of each block's span; spans exclude surrounding whitespace."""
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*(?:\n|$)", text) if m.end() > m.start()]
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.end() > m.start()]
     by_blank = any(not text[s:e].strip() for s, e in lines) and len(text.strip().splitlines()) > 1
     group: list[tuple[int, int]] = []
     in_fence = False
@@ -94,7 +97,7 @@ def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
         if not line.strip():
             yield from flush()
             continue
-        standalone = markdown and (_IMAGE.fullmatch(line.strip()) or _HEADING.fullmatch(line.strip()))
+        standalone = markdown and (_IMAGE.fullmatch(line.strip()) or _heading(line.strip()))
         if standalone or not by_blank:
             yield from flush()
             group.append((start, end))
@@ -107,6 +110,25 @@ def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
         yield from flush()
 
 
+def _heading(line: str) -> tuple[str, str, str] | None:
+    """An ATX heading as (marks, text, closing marks), or None.
+
+    Done with str methods rather than one regex: `text.*?` followed by an optional `[ \t]+#+`
+    backtracks over every run of blanks, which made a 40,000-character heading take seconds.
+    """
+    marks = _HEADING_MARKS.match(line)
+    if marks is None:
+        return None
+    text = line[marks.end():]
+    close = ""
+    unhashed = text.rstrip("#")
+    if len(unhashed) < len(text):
+        trimmed = unhashed.rstrip(" \t")
+        if len(trimmed) < len(unhashed):  # closing hashes count only after a blank
+            text, close = trimmed, text[len(trimmed):]
+    return marks.group(), text, close
+
+
 def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
     if is_code:
         return Block(BlockKind.VERBATIM, raw, translate=False)
@@ -114,8 +136,9 @@ def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
         if image := _IMAGE.fullmatch(raw):
             alt = image["alt"]
             return Block(BlockKind.IMAGE, alt, translate=_has_letters(alt), prefix="![", suffix=raw[image.end("alt"):], url=image["url"])
-        if heading := _HEADING.fullmatch(raw):
-            return Block(BlockKind.HEADING, heading["text"], translate=_has_letters(heading["text"]), prefix=heading["marks"], suffix=heading["close"] or "")
+        if heading := _heading(raw):
+            marks, text, close = heading
+            return Block(BlockKind.HEADING, text, translate=_has_letters(text), prefix=marks, suffix=close)
         if marker := _LIST_OR_QUOTE.match(raw):
             body = raw[marker.end():]
             if _has_letters(body):

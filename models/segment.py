@@ -65,7 +65,7 @@ _CANDIDATE = re.compile(
 _MID_SENTENCE_GAP = re.compile(r"(?<=\w)\s")
 # Hyphenated initials: "J.-F. Copé", "J.-P. Dupont".
 _HYPHENATED_INITIALS = re.compile(r"(?:[^\W\d_]\.-)+[^\W\d_]")
-_NUMBERISH = re.compile(r"\d|[IVXLCDM]+\b")
+_NUMBERISH = re.compile(r"\d|(?<![IVXLCDM])[IVXLCDM]+\b")  # from a run's start only: linear under search
 
 # Abbreviations (lowercased, without the final period) after which a period
 # never ends a sentence in news text.  Checked case-insensitively.  "M." is

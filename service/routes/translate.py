@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentTooLarge
 from models.repair import Fidelity
-from service.app import StateDep, TranslatorDep
+from service.app import AppState, StateDep, TranslatorDep
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.errors import ApiError, error_responses
@@ -80,12 +83,40 @@ async def translate(
     translator: TranslatorDep,
     format: Annotated[Format, Query(description="format of a text/plain body; auto detects it")] = "auto",
 ) -> TranslateResponse:
-    settings = state.settings
-    body = await read_capped(request, settings.max_body_bytes)
+    body = await read_capped(request, state.settings.max_body_bytes)
     media, charset = _media_type(request)
-    payload = _request_from(media, body, charset, format)
-    if payload.text is not None and len(payload.text) > settings.max_chars:
-        raise ApiError(413, "too_many_characters", f"the text has {len(payload.text)} characters; the limit is {settings.max_chars}", limit=settings.max_chars)
+    # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
+    # input: off the event loop, so health probes and other requests keep being answered.
+    job = await run_in_threadpool(_prepare, state, media, body, charset, format)
+    try:
+        result = await translator.translate(
+            job.document, job.options, job.warnings, job.fidelity, timeout=state.settings.request_timeout_seconds
+        )
+    except DocumentTooLarge as error:
+        raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
+    return TranslateResponse.model_validate(result)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    document: Document
+    options: GenerationOptions
+    warnings: list[str]
+    fidelity: Fidelity
+
+
+def _prepare(state: AppState, media: str, body: bytes, charset: str | None, query_format: Format) -> _Prepared:
+    """The request body → the parsed document and its options; every refusal is an ApiError."""
+    settings = state.settings
+    payload = _request_from(media, body, charset, query_format)
+    characters = len(payload.text) if payload.text is not None else _article_characters(payload)
+    if characters > settings.max_chars:
+        raise ApiError(
+            413,
+            "too_many_characters",
+            f"the text has {characters} characters; the limit is {settings.max_chars}",
+            limit=settings.max_chars,
+        )
     beams = payload.options.num_beams
     if beams is not None and beams > settings.max_beams:
         raise ApiError(422, "invalid_option", f"num_beams may be at most {settings.max_beams}", limit=settings.max_beams)
@@ -102,11 +133,21 @@ async def translate(
     except GlossaryError as error:
         raise ApiError(422, "invalid_option", str(error)) from None
     repair = settings.repair if payload.options.repair is None else payload.options.repair
-    fidelity = Fidelity.of(repair, terms)
-    try:
-        result = await translator.translate(
-            document, GenerationOptions(num_beams=beams), warnings, fidelity, timeout=settings.request_timeout_seconds
-        )
-    except DocumentTooLarge as error:
-        raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
-    return TranslateResponse.model_validate(result)
+    return _Prepared(document, GenerationOptions(num_beams=beams), warnings, Fidelity.of(repair, terms))
+
+
+def _article_characters(payload: TranslateRequest) -> int:
+    """A structured article counts against the same character limit as a text: every string in it."""
+    if payload.article is None:
+        return 0
+    return sum(len(value) for value in _strings(payload.article.model_dump(exclude_none=True)))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []

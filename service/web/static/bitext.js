@@ -180,7 +180,14 @@
     let n = 0;
     for (const line of text.split(/\n/)) {
       if (!line.trim()) continue;
-      n += Math.max(1, (line.match(/[.!?…]+(?=[\s»"')\]]|$)/g) || []).length);
+      // Each run of end marks is matched once and its next character looked at by hand: a lookahead
+      // after `[.!?…]+` backtracks through the whole run at every start (quadratic on "......").
+      let ends = 0;
+      for (const run of line.matchAll(/[.!?…]+/g)) {
+        const next = line.charAt(run.index + run[0].length);
+        if (next === "" || /[\s»"')\]]/.test(next)) ends += 1;
+      }
+      n += Math.max(1, ends);
     }
     return n;
   }
