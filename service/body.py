@@ -6,6 +6,7 @@ import codecs
 
 from fastapi import Request
 
+from service.charsets import text_codec
 from service.errors import ApiError
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -27,15 +28,23 @@ async def read_capped(request: Request, limit: int) -> bytes:
 
 
 def decode_text(body: bytes, charset: str | None) -> str:
-    """Bytes → str: the declared charset, else a byte-order mark, else UTF-8; strictly."""
-    encoding = charset or next((name for bom, name in _BOMS if body.startswith(bom)), "utf-8")
-    if charset is None and encoding == "utf-8" and body.count(0) * 8 > len(body) > 0:
-        # NUL is valid UTF-8, so UTF-16 without a BOM would "decode" into garbage: refuse it instead.
-        raise ApiError(400, "invalid_encoding", "the body looks like UTF-16 without a byte-order mark; send UTF-8 or declare charset=utf-16")
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ApiError(415, "unsupported_charset", f"unknown charset {encoding!r}; send UTF-8") from None
+    """Bytes → str: the declared charset, else a byte-order mark, else UTF-8; strictly.
+
+    A declared charset must be a text encoding of the web (service/charsets.py): Python also knows
+    `punycode` (a quadratic decoder), `rot13`, `hex` or `zlib`, none of which is a way to send text.
+    """
+    if charset is not None:
+        encoding = text_codec(charset)
+        if encoding is None:
+            shown = charset[:40]
+            raise ApiError(415, "unsupported_charset", f"charset {shown!r} is not a text encoding this service reads; send UTF-8")
+    else:
+        encoding = next((name for bom, name in _BOMS if body.startswith(bom)), "utf-8")
+        if encoding == "utf-8" and body.count(0) * 8 > len(body) > 0:
+            # NUL is valid UTF-8, so UTF-16 without a BOM would "decode" into garbage: refuse it instead.
+            raise ApiError(
+                400, "invalid_encoding", "the body looks like UTF-16 without a byte-order mark; send UTF-8 or declare charset=utf-16"
+            )
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as error:

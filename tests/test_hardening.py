@@ -215,3 +215,32 @@ def test_a_request_past_its_deadline_gets_504_with_how_far_it_got_and_the_queue_
         time.sleep(0.5)
         assert len(engine.calls) <= calls_at_timeout + 1  # the abandoned sentences left the queue
         assert _post(test_client, "Une phrase courte.", format="text").status_code == 200
+
+
+@pytest.mark.parametrize("charset", ["punycode", "rot13", "hex", "zlib", "base64", "idna", "unicode_escape", "raw_unicode_escape", "x-user-defined-but-long" * 5])
+def test_charsets_that_are_not_text_encodings_are_refused(client: TestClient, charset: str) -> None:
+    response = _post(client, b"a" * 2000, f"text/plain; charset={charset}")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_charset"
+    assert "a" * 100 not in response.text  # the body is never echoed
+
+
+@pytest.mark.parametrize(("charset", "encoding"), [("ISO-8859-1", "latin-1"), ("windows-1252", "cp1252"), ('"utf-8"', "utf-8"), ("latin1", "latin-1")])
+def test_web_text_charsets_are_read(client: TestClient, charset: str, encoding: str) -> None:
+    response = _post(client, "Le député a voté « oui ».".encode(encoding), f"text/plain; charset={charset}")
+    assert response.status_code == 200
+    assert response.json()["blocks"][0]["fr"] == "Le député a voté « oui »."
+
+
+@pytest.mark.parametrize("path", ["/translate", "/v2/translate"])
+def test_compat_forms_refuse_non_text_charsets(client: TestClient, path: str) -> None:
+    form = "q=Bonjour&text=Bonjour&source=fr&target=en&target_lang=EN"
+    response = client.post(path, content=form, headers={"Content-Type": "application/x-www-form-urlencoded; charset=punycode"})
+    assert response.status_code in (400, 415), response.text
+
+
+@pytest.mark.parametrize("path", ["/translate", "/v2/translate"])
+def test_compat_deeply_nested_json_is_a_4xx(client: TestClient, path: str) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500, response.status_code

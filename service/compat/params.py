@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from service.body import read_capped
+from service.charsets import text_codec
 from service.errors import ApiError
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -63,7 +64,9 @@ async def read_params(request: Request, limit: int) -> Params:
     body = await read_capped(request, limit)
     if not body:
         return Params(values)
-    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    raw_type = request.headers.get("content-type", "")
+    media = raw_type.partition(";")[0].strip().lower()
+    _check_charset(raw_type)
     if media == "application/json" or media.endswith("+json"):
         for key, value in _json_object(body).items():
             values.setdefault(key, []).append(value)  # a JSON array stays one value: `q: [...]` means a batch
@@ -75,11 +78,21 @@ async def read_params(request: Request, limit: int) -> Params:
     return Params(values)
 
 
+def _check_charset(content_type: str) -> None:
+    """Starlette decodes form fields with whatever charset the request declares (punycode included)."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "charset" and text_codec(value) is None:
+            raise ApiError(415, "unsupported_charset", f"charset {value.strip()[:40]!r} is not a text encoding; send UTF-8")
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the JSON body is nested too deeply") from None
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_json", "the JSON body must be an object")
     return value
