@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from models.document import Translation
 from models.engine import GenerationOptions
 from service.app import create_app
-from service.jobs.store import JobStore
+from service.jobs.stores import SqliteJobStore
 from service.settings import Settings
 from tests.fakes import FakeEngine
 
@@ -65,9 +65,9 @@ def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) 
         partway = wait_for(client, job, lambda b: b["progress"]["ok"] >= 3)
         assert partway["status"] == "running"
     # The app is gone mid-job; mark it `running` as a kill -9 would have left it.
-    store = JobStore(tmp_path / "data" / "jobs.sqlite3")
+    store = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3")
     stopped = store.get(job)
-    assert stopped is not None and stopped["status"] == "queued" and stopped["done"] < DOCUMENTS + 1
+    assert stopped is not None and stopped.status == "queued" and stopped.progress.done < DOCUMENTS + 1
     store.update(job, status="running")
     store.close()
     sent_before = {text for call in first_engine.calls for text in call}
@@ -148,6 +148,6 @@ def test_jobs_belong_to_the_key_that_made_them(tmp_path: Path) -> None:
             assert refused.status_code == 404, path  # another key cannot even tell the job exists
             assert refused.json()["error"]["code"] == "job_not_found"
             assert client.get(path).status_code == 401, path
-    stored = JobStore(tmp_path / "data" / "jobs.sqlite3").get(job)
-    assert stored is not None and len(stored["owner"]) == 64
-    assert "key-a" not in json.dumps(stored)  # the store keeps a hash, never the key
+    stored = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3").get(job)
+    assert stored is not None and len(stored.owner) == 64
+    assert "key-a" not in repr(stored)  # the store keeps a hash, never the key

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs import pgstore, store
-from service.jobs.store import JobStore, Store, open_job_store
+from service import clock
+from service.jobs.stores import Job, JobStore, Progress, SqliteJobStore, open_job_store
 from tests.pg import database_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Store]]:
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, JobStore]]:
     kind = request.param
     url = database_url() if kind == "postgres" else None
     job_store = open_job_store(url, tmp_path)
@@ -22,28 +22,31 @@ def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     job_store.close()
 
 
-def _again(target: str) -> Store:
+def _again(target: str) -> JobStore:
     """A second, independent connection to the same store (another process or replica)."""
-    return open_job_store(target, Path("unused")) if target.startswith("postgres") else JobStore(Path(target) / "jobs.sqlite3")
+    return open_job_store(target, Path("unused")) if target.startswith("postgres") else SqliteJobStore(Path(target) / "jobs.sqlite3")
 
 
 def _age(monkeypatch: pytest.MonkeyPatch, stamp: str) -> None:
     """Make the stores write `stamp` as the time: a heartbeat from long ago."""
-    for module in (store, pgstore):
-        monkeypatch.setattr(module, "_now", lambda: stamp)
+    monkeypatch.setattr(clock, "now", lambda: stamp)
 
 
-def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, Store]) -> None:
+def _status(jobs: JobStore, ident: str) -> str | None:
+    job = jobs.get(ident)
+    return job.status if job is not None else None
+
+
+def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobStore]) -> None:
     _, jobs = opened
     jobs.create("a" * 32, "news.zip", '{"num_beams": null}')
     row = jobs.get("a" * 32)
-    assert row is not None
-    assert set(row) == {"id", "status", "filename", "options", "created", "updated", "error", "total", "done", "ok", "failed", "skipped", "sentences", "owner"}
-    assert row["owner"] == ""  # made with keys off: no owner
-    assert (row["status"], row["filename"], row["options"], row["error"], row["done"]) == ("queued", "news.zip", '{"num_beams": null}', None, 0)
+    assert isinstance(row, Job)
+    assert row.owner == ""  # made with keys off: no owner
+    assert (row.status, row.filename, row.options, row.error, row.progress) == ("queued", "news.zip", '{"num_beams": null}', None, Progress())
     jobs.update("a" * 32, total=10, done=3, ok=2, skipped=1, sentences=17)
-    row = jobs.get("a" * 32) or {}
-    assert [row[key] for key in ("total", "done", "ok", "failed", "skipped", "sentences")] == [10, 3, 2, 0, 1, 17]
+    row = jobs.get("a" * 32)
+    assert row is not None and row.progress == Progress(total=10, done=3, ok=2, failed=0, skipped=1, sentences=17)
     assert jobs.get("b" * 32) is None
     with pytest.raises(ValueError, match="unknown job fields"):
         jobs.update("a" * 32, filename="other.zip")
@@ -51,14 +54,14 @@ def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, Store]
         jobs.update("a" * 32, status="paused")
 
 
-def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, Store]) -> None:
+def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, JobStore]) -> None:
     target, jobs = opened
     jobs.create("c" * 32, "x.zip", "{}")
     others = [_again(target) for _ in range(4)]
     wins: list[bool] = []
     barrier = threading.Barrier(len(others))
 
-    def race(other: Store) -> None:
+    def race(other: JobStore) -> None:
         barrier.wait()
         wins.append(other.claim("c" * 32))
 
@@ -70,21 +73,21 @@ def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, Sto
     for other in others:
         other.close()
     assert sorted(wins) == [False, False, False, True]
-    assert (jobs.get("c" * 32) or {})["status"] == "running"
+    assert _status(jobs, "c" * 32) == "running"
     assert not jobs.claim("c" * 32), "a running job cannot be claimed again"
 
 
-def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, Store]) -> None:
+def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, JobStore]) -> None:
     _, jobs = opened
     for ident in ("1" * 32, "2" * 32, "3" * 32):
         jobs.create(ident, "x.zip", "{}")
     assert jobs.claim("2" * 32)
     jobs.update("3" * 32, status="done")
     assert jobs.unfinished() == ["1" * 32, "2" * 32]
-    assert (jobs.get("2" * 32) or {})["status"] == "queued"
+    assert _status(jobs, "2" * 32) == "queued"
 
 
-def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(opened: tuple[str, Store], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch) -> None:
     _, jobs = opened
     jobs.create("d" * 32, "dead.zip", "{}")
     jobs.create("e" * 32, "alive.zip", "{}")
@@ -94,24 +97,26 @@ def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(opened: tuple
         jobs.touch("d" * 32)  # its owner's last beat, long ago
     jobs.touch("e" * 32)  # beating now
     assert jobs.unfinished(stale_after=60) == ["d" * 32]
-    assert (jobs.get("e" * 32) or {})["status"] == "running"
+    assert _status(jobs, "e" * 32) == "running"
     assert jobs.claim("d" * 32), "the abandoned job can be claimed by a live replica"
 
 
 def test_open_job_store_picks_the_backend_from_the_url(tmp_path: Path) -> None:
     embedded = open_job_store(None, tmp_path)
-    assert isinstance(embedded, JobStore) and (tmp_path / "jobs.sqlite3").is_file()
+    assert isinstance(embedded, SqliteJobStore) and (tmp_path / "jobs.sqlite3").is_file()
     embedded.close()
     url = database_url()
     shared = open_job_store(url.replace("postgresql://", "postgresql+psycopg://", 1), tmp_path / "other")
-    assert isinstance(shared, pgstore.PostgresJobStore)
+    assert type(shared).__name__ == "PostgresJobStore"
     shared.close()
 
 
 def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None:
     pytest.importorskip("psycopg")
+    from service.jobs.stores.postgres import PostgresJobStore
+
     with pytest.raises(RuntimeError, match="cannot reach the jobs database") as caught:
-        pgstore.PostgresJobStore("postgresql://bitext:s3cret-pw@127.0.0.1:1/nothing", connect_timeout=2)
+        PostgresJobStore("postgresql://bitext:s3cret-pw@127.0.0.1:1/nothing", connect_timeout=2)
     assert "s3cret-pw" not in str(caught.value)
 
 
@@ -129,8 +134,8 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
     old.execute("INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x.zip', '{}', 't', 't')")
     old.commit()
     old.close()
-    store = JobStore(path)
-    assert (store.get("d") or {})["owner"] == ""
+    store = SqliteJobStore(path)
+    assert getattr(store.get("d"), "owner", None) == ""
     store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
-    assert (store.get("e" * 32) or {})["owner"] == "f" * 64
+    assert getattr(store.get("e" * 32), "owner", None) == "f" * 64
     store.close()

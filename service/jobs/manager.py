@@ -25,7 +25,7 @@ from service.jobs import outputs
 from service.jobs.console import limits_from
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
-from service.jobs.store import Store, open_job_store
+from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -40,13 +40,14 @@ RESULTS = "results.zip"
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
-    def __init__(self, store: Store, ident: str) -> None:
+    def __init__(self, store: JobStore, ident: str) -> None:
         self.store, self.ident = store, ident
-        self.counts = dict.fromkeys(("done", "ok", "failed", "skipped", "sentences"), 0)
+        self.counts = dict.fromkeys(PROGRESS[1:], 0)  # all but `total`, which `started` sets
 
     def started(self, total: int, already_done: int) -> None:
-        previous = self.store.get(self.ident) or {}
-        self.counts = {key: int(previous.get(key, 0)) for key in self.counts} | {"done": already_done}
+        previous = self.store.get(self.ident)
+        counted = previous.progress.as_dict() if previous is not None else {}
+        self.counts = {key: counted.get(key, 0) for key in self.counts} | {"done": already_done}
         self.store.update(self.ident, total=total, done=already_done)
 
     def finished(self, record: dict[str, Any]) -> None:
@@ -62,14 +63,14 @@ class JobManager:
     def __init__(self, settings: Settings, translator: Translator) -> None:
         self.settings, self.translator = settings, translator
         self.root = Path(settings.data_dir) / "jobs"
-        self._store: Store | None = None
+        self._store: JobStore | None = None
         self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
 
     @property
-    def store(self) -> Store:
+    def store(self) -> JobStore:
         """Opened on first use: an app that never sees a job never creates the data directory."""
         if self._store is None:
             self._store = open_job_store(self.settings.jobs_database_url, Path(self.settings.data_dir))
@@ -109,15 +110,17 @@ class JobManager:
         directory.mkdir(parents=True)
         return ident, directory / filename
 
-    def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> dict[str, Any]:
+    def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> Job:
         self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner)
         self._queue.put(ident)
-        return self.get(ident) or {}
+        job = self.get(ident)
+        assert job is not None  # just created
+        return job
 
-    def get(self, ident: str, owner: str | None = None) -> dict[str, Any] | None:
+    def get(self, ident: str, owner: str | None = None) -> Job | None:
         """The job, or None; with `owner`, None too when another key made it (callers answer 404 alike)."""
         job = self.store.get(ident) if JOB_ID.fullmatch(ident) else None
-        if job is not None and owner is not None and not hmac.compare_digest(job.get("owner") or "", owner):
+        if job is not None and owner is not None and not hmac.compare_digest(job.owner, owner):
             return None
         return job
 
@@ -169,9 +172,9 @@ class JobManager:
         if job is None:
             return
         directory = self.job_dir(ident)
-        options = GenerationOptions(**json.loads(job["options"]))
+        options = GenerationOptions(**json.loads(job.options))
         run = BatchRun(
-            directory / "upload" / job["filename"],
+            directory / "upload" / job.filename,
             directory / "out",
             self.translator.engine,
             options,

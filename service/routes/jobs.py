@@ -16,6 +16,7 @@ from service.auth import require_api_key
 from service.errors import ApiError
 from service.jobs import outputs
 from service.jobs.manager import RESULTS, JobManager
+from service.jobs.stores import Job
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
 from service.schemas import ErrorResponse
 
@@ -37,23 +38,23 @@ def get_jobs(state: StateDep, _: TranslatorDep) -> JobManager:
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 
 
-def _job(jobs: JobManager, ident: str, owner: str) -> dict[str, Any]:
+def _job(jobs: JobManager, ident: str, owner: str) -> Job:
     job = jobs.get(ident, owner)
     if job is None:
         raise ApiError(404, "job_not_found", "no job has this id")
     return job
 
 
-def _view(job: dict[str, Any]) -> dict[str, Any]:
-    base = f"/v1/jobs/{job['id']}"
+def _view(job: Job) -> dict[str, Any]:
+    base = f"/v1/jobs/{job.id}"
     return {
-        "id": job["id"],
-        "status": job["status"],
-        "filename": job["filename"],
-        "created": job["created"],
-        "updated": job["updated"],
-        "error": job["error"],
-        "progress": {key: job[key] for key in ("total", "done", "ok", "failed", "skipped", "sentences")},
+        "id": job.id,
+        "status": job.status,
+        "filename": job.filename,
+        "created": job.created,
+        "updated": job.updated,
+        "error": job.error,
+        "progress": job.progress.as_dict(),
         "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
     }
 
@@ -126,6 +127,6 @@ def get_document(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep, forma
 def download(job_id: str, jobs: JobsDep, owner: OwnerDep) -> FileResponse:
     job = _job(jobs, job_id, owner)
     path = jobs.job_dir(job_id) / RESULTS
-    if job["status"] != "done" or not path.is_file():
-        raise ApiError(409, "job_not_finished", f"the job is {job['status']}; download once it is done")
+    if job.status != "done" or not path.is_file():
+        raise ApiError(409, "job_not_finished", f"the job is {job.status}; download once it is done")
     return FileResponse(path, media_type="application/zip", filename=f"bitext-{job_id}.zip")

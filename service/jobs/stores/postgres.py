@@ -1,7 +1,7 @@
 """The job store in PostgreSQL (psycopg 3, extra `[postgres]`): the one piece of state replicas share.
 
-Same methods, statuses and row shape as the SQLite `JobStore` (timestamps stay ISO text), so the
-manager and the routes cannot tell them apart. `claim` is one conditional UPDATE, so two replicas
+Same methods, table and `Job` rows as the SQLite store (timestamps stay ISO text), so the manager
+and the routes cannot tell them apart. `claim` is one conditional UPDATE, so two replicas
 that both see a queued job cannot both run it.
 """
 
@@ -11,17 +11,13 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from service.jobs.store import _now, check_fields, stale_before
+from service import clock
+from service.jobs.stores.base import COLUMNS, Job, check_fields, table_ddl
 
 TABLE = "bitext_jobs"
-_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-    id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, options TEXT NOT NULL,
-    created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,
-    total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0,
-    seq BIGSERIAL, owner TEXT NOT NULL DEFAULT '')"""
+_SCHEMA = table_ddl(TABLE, sequence="seq BIGSERIAL")
 _MIGRATE = f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT ''"
-_COLUMNS = "id, status, filename, options, created, updated, error, total, done, ok, failed, skipped, sentences, owner"
+_COLUMNS = ", ".join(COLUMNS)
 
 T = TypeVar("T")
 
@@ -67,7 +63,7 @@ class PostgresJobStore:
                 return work(self._db)
 
     def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
-        now = _now()
+        now = clock.now()
         self._run(
             lambda db: db.execute(
                 f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner)"
@@ -76,22 +72,26 @@ class PostgresJobStore:
             )
         )
 
-    def get(self, ident: str) -> dict[str, Any] | None:
+    def get(self, ident: str) -> Job | None:
         row = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
-        return dict(row) if row else None
+        return Job.from_row(row) if row else None
 
-    def update(self, ident: str, **fields: Any) -> None:
-        check_fields(fields)
-        assignments = ", ".join(f"{key} = %s" for key in fields)  # keys checked against the column list above
-        self._run(lambda db: db.execute(f"UPDATE {TABLE} SET {assignments}, updated = %s WHERE id = %s", (*fields.values(), _now(), ident)))
+    def update(self, ident: str, **changes: Any) -> None:
+        check_fields(changes)
+        assignments = ", ".join(f"{key} = %s" for key in changes)  # keys checked against the column list
+        self._run(
+            lambda db: db.execute(
+                f"UPDATE {TABLE} SET {assignments}, updated = %s WHERE id = %s", (*changes.values(), clock.now(), ident)
+            )
+        )
 
     def claim(self, ident: str) -> bool:
         """queued → running in one statement: of two replicas asking at once, exactly one gets True."""
-        cursor = self._run(lambda db: db.execute(f"UPDATE {TABLE} SET status = 'running', updated = %s WHERE id = %s AND status = 'queued'", (_now(), ident)))
+        cursor = self._run(lambda db: db.execute(f"UPDATE {TABLE} SET status = 'running', updated = %s WHERE id = %s AND status = 'queued'", (clock.now(), ident)))
         return cursor.rowcount == 1
 
     def touch(self, ident: str) -> None:
-        self._run(lambda db: db.execute(f"UPDATE {TABLE} SET updated = %s WHERE id = %s", (_now(), ident)))
+        self._run(lambda db: db.execute(f"UPDATE {TABLE} SET updated = %s WHERE id = %s", (clock.now(), ident)))
 
     def unfinished(self, stale_after: float | None = None) -> list[str]:
         """Queued jobs, oldest first, after requeueing running ones whose owner stopped beating (all, when None)."""
@@ -100,7 +100,7 @@ class PostgresJobStore:
             if stale_after is None:
                 db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running'")
             else:
-                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s", (stale_before(stale_after),))
+                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s", (clock.seconds_ago(stale_after),))
             return db.execute(f"SELECT id FROM {TABLE} WHERE status = 'queued' ORDER BY created, seq").fetchall()
 
         return [row["id"] for row in self._run(work)]

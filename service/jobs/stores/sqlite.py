@@ -1,0 +1,79 @@
+"""The job store of a single server: one SQLite table (stdlib sqlite3, WAL) under the data directory."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from service import clock
+from service.jobs.stores.base import Job, check_fields, table_ddl
+
+
+class SqliteJobStore:
+    """Thread-safe access to the jobs table."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(table_ddl("jobs"))
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "owner" not in columns:  # a store written before jobs had owners: those jobs belong to no key
+            self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        self._lock = threading.Lock()
+
+    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
+        stamp = clock.now()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs (id, status, filename, options, created, updated, owner) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                (ident, filename, options, stamp, stamp, owner),
+            )
+
+    def get(self, ident: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (ident,)).fetchone()
+        return Job.from_row(dict(row)) if row else None
+
+    def update(self, ident: str, **changes: Any) -> None:
+        check_fields(changes)
+        assignments = ", ".join(f"{key} = ?" for key in changes)
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {assignments}, updated = ? WHERE id = ?", (*changes.values(), clock.now(), ident))
+
+    def claim(self, ident: str) -> bool:
+        """queued → running, atomically; False when the job is not queued (another worker has it)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET status = 'running', updated = ? WHERE id = ? AND status = 'queued'", (clock.now(), ident)
+            )
+        return cursor.rowcount == 1
+
+    def touch(self, ident: str) -> None:
+        """The running job's heartbeat: its owner is alive."""
+        with self._lock:
+            self._db.execute("UPDATE jobs SET updated = ? WHERE id = ?", (clock.now(), ident))
+
+    def unfinished(self, stale_after: float | None = None) -> list[str]:
+        """Jobs to (re)start, oldest first; `running` ones were cut off and are requeued.
+
+        `stale_after`: only running jobs without a heartbeat for that many seconds count as cut off
+        (replicas sharing a store); None: every running job (one process owns the store).
+        """
+        with self._lock:
+            if stale_after is None:
+                self._db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
+            else:
+                self._db.execute(
+                    "UPDATE jobs SET status = 'queued' WHERE status = 'running' AND updated < ?",
+                    (clock.seconds_ago(stale_after),),
+                )
+            rows = self._db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created, rowid").fetchall()
+        return [row["id"] for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
