@@ -38,6 +38,24 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     return batches
 
 
+def next_batch(texts: Sequence[str], lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[int]:
+    """Which of the waiting `texts` (oldest first) go into the next engine call: indices into them.
+
+    The policy the scheduler applies under its lock, kept pure so it is tested without threads:
+    identical texts are translated once, the waiting pool is cut into length-sorted batches, and
+    the batch holding the oldest sentence goes now, so nothing waits behind newer work forever.
+    Every waiting copy of a chosen text is chosen.
+    """
+    distinct: dict[str, int] = {}
+    for text, length in zip(texts, lengths, strict=True):
+        distinct.setdefault(text, length)
+    order = list(distinct)
+    plans = plan_batches(list(distinct.values()), max_tokens, max_sentences)
+    first = next(batch for batch in plans if 0 in batch)
+    wanted = {order[i] for i in first}
+    return [i for i, text in enumerate(texts) if text in wanted]
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """True for CUDA OOM and CPU allocation failures, the errors a smaller batch can avoid."""
     if isinstance(error, MemoryError):

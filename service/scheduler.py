@@ -22,8 +22,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Literal
 
-from models.batching import plan_batches
-from models.document import Translation
+from models.batching import next_batch
+from models.document import ModelInfo, Translation
 from models.engine import BatchBudget, Engine, GenerationOptions
 from service.metrics import Metrics
 
@@ -140,6 +140,13 @@ class Scheduler:
         except FutureTimeout:
             raise DeadlineExceeded(self.abandon(future), len(texts)) from None
 
+    def lane(self, priority: Priority = "interactive", deadline: float | None = None) -> Lane:
+        """This scheduler as an `Engine` for one kind of work: what the pipeline, jobs and CLI take.
+
+        `deadline` is a `time.monotonic()` instant; each call waits at most until then.
+        """
+        return Lane(self, priority, deadline)
+
     def abandon(self, future: Future[list[Translation]]) -> int:
         """Drop a request's waiting sentences; return how many of them were already translated."""
         request = self._requests.get(future)
@@ -227,14 +234,8 @@ class Scheduler:
         else:
             window = self.budget.max_sentences * _LOOKAHEAD
             pool = [item for item in queue if item.request.options == head.request.options][:window]
-            distinct: dict[str, int] = {}
-            for item in pool:
-                distinct.setdefault(item.text, item.tokens)
-            texts = list(distinct)
-            plans = plan_batches(list(distinct.values()), self.budget.max_tokens, self.budget.max_sentences)
-            first = next(batch for batch in plans if 0 in batch)  # the oldest sentence always goes now
-            wanted = {texts[i] for i in first}
-            chosen = [item for item in pool if item.text in wanted]
+            picked = next_batch([i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self.budget.max_sentences)
+            chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
         queue[:] = [item for item in queue if id(item) not in taken]
         return chosen
@@ -309,3 +310,29 @@ class Scheduler:
         if self.metrics is not None:
             for priority, queue in self._queues.items():
                 self.metrics.set_queue(priority, len(queue))
+
+
+class Lane:
+    """An `Engine` whose `translate` queues on the scheduler at one priority, up to one deadline.
+
+    Callers above see an engine and nothing of how batching is done; the model's own facts
+    (info, token counts, window) come from the engine the scheduler owns.
+    """
+
+    def __init__(self, scheduler: Scheduler, priority: Priority, deadline: float | None) -> None:
+        self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.scheduler.engine.info
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.scheduler.engine.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.scheduler.engine.count_tokens(texts)
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        return self.scheduler.translate(texts, options, self.priority, timeout=timeout)
