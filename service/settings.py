@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(300.0, gt=0, description="an interactive translation past this gets 504 with how far it got")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
 
-    @field_validator("batch_max_tokens", "batch_max_sentences", "batch_max_rows", "batch_group_sentences", mode="before")
+    @field_validator(
+        "batch_max_tokens", "batch_max_sentences", "batch_max_rows", "batch_group_sentences", mode="before"
+    )
     @classmethod
     def _auto(cls, value: object) -> object:
         """`auto`, empty or 0: the per-device default (models/budgets.py) instead of a fixed number."""
@@ -60,10 +62,12 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    batch_max_tokens: int | None = Field(None, ge=64, description="padded source tokens in one generate call; auto: per device")
+    batch_max_tokens: int | None = Field(
+        None, ge=64, description="padded source tokens in one generate call; auto: per device"
+    )
     batch_max_sentences: int | None = Field(None, ge=1, description="sentences in one generate call; auto: per device")
     batch_max_rows: int | None = Field(
-        None, ge=1, description="sentences x beams in one generate call; auto: per device (CPU 64: 16 sentences at beam 4)"
+        None, ge=1, description="sentences x beams in one generate call; auto: per device (CPU 64, 16 at beam 4)"
     )
     engine: Literal["transformers", "ct2"] = Field("transformers", description="ct2: CTranslate2 (extra [ct2]), converted once")
     ct2_cache_dir: Path | None = Field(None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2")

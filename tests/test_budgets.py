@@ -82,7 +82,8 @@ def test_the_planned_memory_fits_in_the_safe_share() -> None:
 def test_half_precision_fits_more_than_fp32_and_beams_cost_tokens() -> None:
     free = 4 * GIB
     assert gpu_budget(free, dtype="bfloat16").max_rows > gpu_budget(free, dtype="float32").max_rows
-    assert gpu_budget(free, dtype="bfloat16", beams=1).max_tokens > gpu_budget(free, dtype="bfloat16", beams=4).max_tokens
+    greedy, beam4 = gpu_budget(free, dtype="bfloat16", beams=1), gpu_budget(free, dtype="bfloat16", beams=4)
+    assert greedy.max_tokens > beam4.max_tokens
 
 
 def test_a_bigger_model_gets_a_smaller_budget() -> None:
@@ -180,4 +181,5 @@ def test_engine_exposes_its_device_budget(tiny_checkpoint: Path, monkeypatch: py
     # what a GPU load would choose, with a fake reading: the tiny model's own dims size it
     monkeypatch.setattr(budgets, "free_cuda_memory", lambda device_index=None: 8 * GIB)
     shape = ModelShape.from_config(engine._model.config)
-    assert budget_for_device(BudgetSettings(), "cuda", 4, shape, "bfloat16") == gpu_budget(8 * GIB, shape, "bfloat16", 4)
+    chosen = budget_for_device(BudgetSettings(), "cuda", 4, shape, "bfloat16")
+    assert chosen == gpu_budget(8 * GIB, shape, "bfloat16", 4)

@@ -99,7 +99,12 @@ class DocumentActor:
     """A Ray actor: loads the engine once, then turns batches of entries into written files + records."""
 
     def __init__(
-        self, settings: Settings, options: GenerationOptions, outdir: str, group_sentences: int | None, max_sentences: int | None
+        self,
+        settings: Settings,
+        options: GenerationOptions,
+        outdir: str,
+        group_sentences: int | None,
+        max_sentences: int | None,
     ) -> None:
         from service.app import build_engine
 
