@@ -23,7 +23,8 @@ from typing import Any
 
 from models.batching import plan_batches
 from models.document import ModelInfo, Translation
-from models.engine import BatchBudget, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
+from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
+from models.engine import GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
 from models.loading import ModelLoadError, _ways_out
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,16 @@ def _default_beams(checkpoint: Path) -> int:
         return 1
 
 
+def _shape(model: str) -> ModelShape:
+    """The checkpoint's dimensions, for sizing GPU batches; the opus-mt-fr-en shape if unreadable."""
+    try:
+        from transformers import AutoConfig
+
+        return ModelShape.from_config(AutoConfig.from_pretrained(str(_checkpoint_dir(model))))
+    except (OSError, ValueError, ModelLoadError):
+        return ModelShape()
+
+
 class CT2Engine(MarianTokenizing):
     """MarianMT through CTranslate2: bitext's batching and bounds around `translate_batch`."""
 
@@ -144,7 +155,7 @@ class CT2Engine(MarianTokenizing):
         model: str,
         device: str = "auto",
         dtype: str = "auto",
-        budget: BatchBudget = BatchBudget(),
+        budget: BatchBudget | BudgetSettings = BudgetSettings(),
         threads: int | None = None,
         inter_threads: int = 1,
         cache_dir: Path = DEFAULT_CACHE,
@@ -166,12 +177,18 @@ class CT2Engine(MarianTokenizing):
             str(path), device=self._device, compute_type=self._compute_type, inter_threads=inter_threads, intra_threads=intra
         )
         self._default_beams = _default_beams(path)
-        self._budget = budget
+        shape = _shape(model) if self._device == "cuda" else ModelShape()  # only GPU budgets depend on it
+        self._budget = budget_for_device(budget, self._device, self._default_beams, shape, self._compute_type)
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
         self._info = ModelInfo(name=model, engine="ctranslate2", device=self._device, dtype=self._compute_type)
         self._lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
+
+    @property
+    def budget(self) -> BatchBudget:
+        """The batch budget in force: the one given, or the per-device default chosen at load."""
+        return self._budget
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         """Translate each text, in input order; one sentence's output never depends on its batch."""
@@ -212,7 +229,7 @@ def load_ct2_engine(
     model: str,
     device: str = "auto",
     dtype: str = "auto",
-    budget: BatchBudget = BatchBudget(),
+    budget: BatchBudget | BudgetSettings = BudgetSettings(),
     threads: int | None = None,
     inter_threads: int = 1,
     cache_dir: Path | None = None,

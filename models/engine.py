@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from models.batching import plan_batches, run_halving
+from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.loading import ModelLoadError, load_marian
 
@@ -94,24 +95,6 @@ class Engine(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class BatchBudget:
-    """How much goes into one `generate` call, in padded source tokens, sentences and decoder rows.
-
-    `max_rows` bounds sentences × beams: every decoding step scores each row against the whole
-    59k-word vocabulary, and past ~64 rows those logits stop fitting in cache; on 2 CPU cores
-    CTranslate2 at beam 4 ran 2.9× faster in batches of 16 sentences than of 64 (bench/).
-    """
-
-    max_tokens: int = 4096
-    max_sentences: int = 64
-    max_rows: int = 64
-
-    def sentences_for(self, beams: int) -> int:
-        """Sentences per call at this beam size."""
-        return max(1, min(self.max_sentences, self.max_rows // max(1, beams)))
 
 
 def _resolve_device(device: str) -> str:
@@ -214,6 +197,11 @@ class DelegatingEngine:
         if warm is not None:
             warm()
 
+    @property
+    def budget(self) -> BatchBudget | None:
+        """The wrapped engine's batch budget, if it has one."""
+        return getattr(self.engine, "budget", None)
+
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, options)
 
@@ -226,7 +214,7 @@ class MarianEngine(MarianTokenizing):
         model: str,
         device: str = "auto",
         dtype: str = "auto",
-        budget: BatchBudget = BatchBudget(),
+        budget: BatchBudget | BudgetSettings = BudgetSettings(),
         threads: int | None = None,
     ) -> None:
         import torch
@@ -239,10 +227,17 @@ class MarianEngine(MarianTokenizing):
         self._tokenizer, self._model = load_marian(model)
         self._prepare_model()
         self.load_seconds = time.perf_counter() - started
-        self._budget = budget
         self._info = ModelInfo(name=model, engine="transformers", device=self._device, dtype=self._dtype)
         self._window = int(getattr(self._model.config, "max_position_embeddings", 512))
+        beams = self._model.generation_config.num_beams or 1
+        shape = ModelShape.from_config(self._model.config)
+        self._budget = budget_for_device(budget, self._device, beams, shape, self._dtype)
         self._lock = threading.Lock()  # one generate at a time: torch already uses every core
+
+    @property
+    def budget(self) -> BatchBudget:
+        """The batch budget in force: the one given, or the per-device default chosen at load."""
+        return self._budget
 
     def _prepare_model(self) -> None:
         import torch
@@ -299,7 +294,17 @@ class MarianEngine(MarianTokenizing):
         ]
 
 
-def load_engine(model: str, device: str = "auto", dtype: str = "auto", budget: BatchBudget = BatchBudget(), threads: int | None = None) -> MarianEngine:
-    """The one way the service, the CLI and the benchmarks build an engine."""
+def load_engine(
+    model: str,
+    device: str = "auto",
+    dtype: str = "auto",
+    budget: BatchBudget | BudgetSettings = BudgetSettings(),
+    threads: int | None = None,
+) -> MarianEngine:
+    """The one way the service, the CLI and the benchmarks build an engine.
+
+    `budget`: a full `BatchBudget` is used as is; `BudgetSettings` (default: all unset) gets the
+    per-device default of `models.budgets` under its explicit fields.
+    """
     log.info("loading model %s on %s (%s)", model, device, dtype)
     return MarianEngine(model, device=device, dtype=dtype, budget=budget, threads=threads)

@@ -13,7 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from models.cache import CachedEngine, MemoryLRU
-from models.engine import BatchBudget, Engine, load_engine
+from models.budgets import CPU_BUDGET, budget_of
+from models.engine import Engine, load_engine
 from models.glossary import Terms, load_terms
 from service.errors import ApiError, install_error_handlers
 from service.metrics import Metrics
@@ -46,7 +47,7 @@ class AppState:
 
 def build_engine(settings: Settings) -> Engine:
     """The engine the settings describe; raises ModelLoadError with a user-facing message."""
-    budget = BatchBudget(settings.batch_max_tokens, settings.batch_max_sentences, settings.batch_max_rows)
+    budget = settings.budget  # what is unset, the engine sizes for its device after loading
     if settings.engine == "ct2":
         from models.ct2 import load_ct2_engine
 
@@ -64,7 +65,7 @@ def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> tup
         engine, lookup = cached, cached.lookup
     else:
         lookup = None
-    budget = BatchBudget(settings.batch_max_tokens, settings.batch_max_sentences, settings.batch_max_rows)
+    budget = settings.budget.resolve(budget_of(engine) or CPU_BUDGET)  # the engine's per-device budget
     scheduler = Scheduler(
         engine,
         budget,

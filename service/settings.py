@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.budgets import BudgetSettings
 from models.loading import DEFAULT_MODEL
 
 
@@ -39,6 +40,21 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(300.0, gt=0, description="an interactive translation past this gets 504 with how far it got")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
 
+    @field_validator(
+        "batch_max_tokens", "batch_max_sentences", "batch_max_rows", "batch_group_sentences", mode="before"
+    )
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        """`auto`, empty or 0: the per-device default (models/budgets.py) instead of a fixed number."""
+        if value in (0, "0") or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+            return None
+        return value
+
+    @property
+    def budget(self) -> BudgetSettings:
+        """The batch limits set explicitly; the engine fills the rest with its device's defaults."""
+        return BudgetSettings(self.batch_max_tokens, self.batch_max_sentences, self.batch_max_rows)
+
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -46,9 +62,13 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    batch_max_tokens: int = Field(4096, ge=64, description="padded source tokens in one generate call")
-    batch_max_sentences: int = Field(64, ge=1, description="sentences in one generate call")
-    batch_max_rows: int = Field(64, ge=1, description="sentences x beams in one generate call (beam 4: 16 sentences)")
+    batch_max_tokens: int | None = Field(
+        None, ge=64, description="padded source tokens in one generate call; auto: per device"
+    )
+    batch_max_sentences: int | None = Field(None, ge=1, description="sentences in one generate call; auto: per device")
+    batch_max_rows: int | None = Field(
+        None, ge=1, description="sentences x beams in one generate call; auto: per device (CPU 64, 16 at beam 4)"
+    )
     engine: Literal["transformers", "ct2"] = Field("transformers", description="ct2: CTranslate2 (extra [ct2]), converted once")
     ct2_cache_dir: Path | None = Field(None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2")
     ct2_inter_threads: int = Field(1, ge=1, description="ct2: batches run in parallel (threads is then per batch)")
@@ -62,7 +82,9 @@ class Settings(BaseSettings):
     archive_max_member_bytes: int = Field(20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped")
     archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
     archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
-    batch_group_sentences: int = Field(256, ge=1, description="sentences from many documents packed into one engine call")
+    batch_group_sentences: int | None = Field(
+        None, ge=1, description="sentences from many documents packed into one engine call; auto: 256, more on a GPU"
+    )
     jobs_database_url: str | None = Field(
         None,
         description="postgresql://… job store shared by replicas (extra [postgres]); unset: SQLite under data_dir (one process)",

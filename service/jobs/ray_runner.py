@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.cache import CachedEngine, MemoryLRU
+from models.budgets import budget_of, group_size
 from models.engine import GenerationOptions
 from service.jobs import outputs
 from service.jobs.documents import document_id
@@ -97,13 +98,21 @@ def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
 class DocumentActor:
     """A Ray actor: loads the engine once, then turns batches of entries into written files + records."""
 
-    def __init__(self, settings: Settings, options: GenerationOptions, outdir: str, group_sentences: int, max_sentences: int | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: GenerationOptions,
+        outdir: str,
+        group_sentences: int | None,
+        max_sentences: int | None,
+    ) -> None:
         from service.app import build_engine
 
         engine = build_engine(settings)
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir = options, Path(outdir)
-        self.group_sentences, self.max_sentences = group_sentences, max_sentences
+        self.group_sentences = group_size(group_sentences, budget_of(engine))  # unset: sized for this actor's device
+        self.max_sentences = max_sentences
         self.html = html_renderer()
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:

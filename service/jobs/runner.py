@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from models.budgets import budget_of, group_size
 from models.cache import CachedEngine
 from models.document import Document, Translation
 from models.langdetect import default_detector, other_language
@@ -250,14 +251,16 @@ class BatchRun:
         *,
         caps: Limits = Limits(),
         translate: Translate | None = None,
-        group_sentences: int = 256,
+        group_sentences: int | None = None,
         max_sentences: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
         self.base = RoutedEngine(engine, translate) if translate else engine
-        self.group_sentences, self.max_sentences = group_sentences, max_sentences
+        # unset: enough sentences to fill the engine's largest call on its device
+        self.group_sentences = group_size(group_sentences, budget_of(engine))
+        self.max_sentences = max_sentences
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
