@@ -17,14 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.engine import GenerationOptions, load_engine  # noqa: E402
+from models.engine import EngineSpec, GenerationOptions  # noqa: E402
+from models.factory import load_engine  # noqa: E402
 from models.parse import parse  # noqa: E402
 from models.pipeline import translate_document  # noqa: E402
 
 
 def main(checkpoint: str, article: Path) -> None:
     started = time.perf_counter()
-    engine = load_engine(checkpoint, device="cpu")
+    engine = load_engine(EngineSpec(checkpoint, device="cpu"))
     load = time.perf_counter() - started
     document = parse(article.read_text(encoding="utf-8"))
     for beams in (None, 1):

@@ -328,10 +328,12 @@ def _budget_text(budget: Any) -> str:
 def engine_vs_loop(report: Report, checkpoint: Path, sentences: list[str], device: str, plan: Plan) -> None:
     """bitext's engine (auto dtype, per-device budget, length-sorted batches) against what a plain
     script does (fixed batches in corpus order, each run to its longest row's bound), same sentences."""
-    from models.engine import GenerationOptions, load_engine, max_new_tokens_for
+    from models.engine import EngineSpec, GenerationOptions, max_new_tokens_for
+
+    from models.factory import load_engine
 
     work = sentences * plan.repeats
-    engine = load_engine(str(checkpoint), device=device)  # dtype auto, budget: the per-device default
+    engine = load_engine(EngineSpec(str(checkpoint), device=device))  # dtype auto, budget: the per-device default
     budget = engine.budget
     dtype = engine.info.dtype
     want = _expected(engine, work)
@@ -394,7 +396,8 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
     if ctranslate2.get_cuda_device_count() < 1:
         report.skip("ctranslate2", "this ctranslate2 build sees no CUDA device")
         return
-    from models.ct2 import load_ct2_engine
+    from models.engine import EngineSpec
+    from models.factory import load_engine
     from models.engine import GenerationOptions
 
     deadline = Deadline(plan.section_seconds)
@@ -403,7 +406,7 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
         if deadline.passed:
             report.skip("ctranslate2", f"time box reached before {compute_type}")
             break
-        engine = load_ct2_engine(str(checkpoint), "cuda", compute_type, cache_dir=CACHE / "ct2")
+        engine = load_engine(EngineSpec(str(checkpoint), kind="ct2", device="cuda", dtype=compute_type, cache_dir=CACHE / "ct2"))
         want = _expected(engine, work)
         for beams in (4, 1):
             options = GenerationOptions(num_beams=beams, exact_length=True)
@@ -421,13 +424,14 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
 
 def article(report: Report, checkpoint: Path, device: str, plan: Plan) -> None:
     """An article from the bench corpus through bitext's pipeline, model defaults; checks device and dtype."""
-    from models.engine import GenerationOptions, load_engine
+    from models.engine import EngineSpec, GenerationOptions
+    from models.factory import load_engine
     from models.parse import parse
     from models.pipeline import translate_document
 
     paragraphs = [p.strip() for p in (CORPUS / "fr.txt").read_text(encoding="utf-8").split("\n\n") if p.strip()]
     text = "\n\n".join(paragraphs[: plan.article_paragraphs])
-    engine = load_engine(str(checkpoint), device=device)
+    engine = load_engine(EngineSpec(str(checkpoint), device=device))
     engine.warmup()
     timings = []
     for _ in range(2):  # the first pass pays for lazy initialisation (segmenter, kernels); both are shown
@@ -460,9 +464,11 @@ def oom_halving(report: Report, checkpoint: Path, sentences: list[str], device: 
     import torch
 
     from models.budgets import BatchBudget
-    from models.engine import GenerationOptions, load_engine
+    from models.engine import EngineSpec, GenerationOptions
 
-    engine = load_engine(str(checkpoint), device="cuda", budget=BatchBudget(10**7, 10**5, 10**6))
+    from models.factory import load_engine
+
+    engine = load_engine(EngineSpec(str(checkpoint), device="cuda", budget=BatchBudget(10**7, 10**5, 10**6)))
     pool = _batch(sentences, 3 * 512)
     work = [" ".join(pool[i : i + 3]) for i in range(0, len(pool), 3)]  # 512 inputs of three sentences each
     engine.translate(work[:2])

@@ -92,20 +92,23 @@ def _budget(max_sentences: int | None, max_rows: int | None) -> Any:
 
 
 def bitext_transformers(checkpoint: Path, work: Workload, dtype: str, beams: int | None, max_rows: int | None = None) -> Measured:
-    from models.engine import load_engine
+    from models.engine import EngineSpec
+
+    from models.factory import load_engine
 
     budget = _budget(None, max_rows)
-    engine = load_engine(str(checkpoint), device="cpu", dtype=dtype, budget=budget)
+    engine = load_engine(EngineSpec(str(checkpoint), device="cpu", dtype=dtype, budget=budget))
     return pipeline(engine, work, beams)
 
 
 def bitext_ct2(
     checkpoint: Path, work: Workload, dtype: str, beams: int | None, inter_threads: int = 1, max_sentences: int | None = None, max_rows: int | None = None
 ) -> Measured:
-    from models.ct2 import load_ct2_engine
+    from models.engine import EngineSpec
+    from models.factory import load_engine
 
     budget = _budget(max_sentences, max_rows)
-    engine = load_ct2_engine(str(checkpoint), "cpu", dtype, budget, None, inter_threads, CACHE / "ct2")
+    engine = load_engine(EngineSpec(str(checkpoint), kind="ct2", device="cpu", dtype=dtype, budget=budget, inter_threads=inter_threads, cache_dir=CACHE / "ct2"))
     return pipeline(engine, work, beams)
 
 
@@ -154,10 +157,11 @@ def ct2_direct(checkpoint: Path, work: Workload, beams: int = 4, batch: int = 16
 
 def raw_latency(checkpoint: Path, paragraphs: list[str], repeats: int = 3) -> list[float]:
     """Best-of-`repeats` seconds of `MarianEngine.translate` on each paragraph's sentences (the HTTP baseline)."""
-    from models.engine import load_engine
+    from models.engine import EngineSpec
+    from models.factory import load_engine
     from models.segment import split_sentences
 
-    engine = load_engine(str(checkpoint), device="cpu")
+    engine = load_engine(EngineSpec(str(checkpoint), device="cpu"))
     engine.warmup()
     times = []
     for paragraph in paragraphs:

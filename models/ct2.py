@@ -24,7 +24,7 @@ from typing import Any
 from models.batching import plan_batches
 from models.document import ModelInfo, Translation
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
-from models.engine import GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
+from models.engine import EngineSpec, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
 from models.loading import ModelLoadError, _ways_out
 
 log = logging.getLogger(__name__)
@@ -150,35 +150,27 @@ def _shape(model: str) -> ModelShape:
 class CT2Engine(MarianTokenizing):
     """MarianMT through CTranslate2: bitext's batching and bounds around `translate_batch`."""
 
-    def __init__(
-        self,
-        model: str,
-        device: str = "auto",
-        dtype: str = "auto",
-        budget: BatchBudget | BudgetSettings = BudgetSettings(),
-        threads: int | None = None,
-        inter_threads: int = 1,
-        cache_dir: Path = DEFAULT_CACHE,
-    ) -> None:
+    def __init__(self, spec: EngineSpec) -> None:
         ctranslate2 = _require_ctranslate2()
         from transformers import MarianTokenizer
 
         started = time.perf_counter()
-        self._device = _resolve_device(device, ctranslate2)
-        self._compute_type = resolve_compute_type(dtype, self._device)
-        path = converted_dir(model, self._compute_type, cache_dir)
+        model, inter_threads = spec.model, spec.inter_threads
+        self._device = _resolve_device(spec.device, ctranslate2)
+        self._compute_type = resolve_compute_type(spec.dtype, self._device)
+        path = converted_dir(model, self._compute_type, spec.cache_dir or DEFAULT_CACHE)
         self.model_dir = path
         try:
             self._tokenizer = MarianTokenizer.from_pretrained(str(path))
         except (OSError, ValueError, TypeError) as error:
             raise ModelLoadError(f"model {model!r} has no usable Marian tokenizer: {error}") from error
-        intra = threads or max(1, (os.cpu_count() or 1) // inter_threads)
+        intra = spec.threads or max(1, (os.cpu_count() or 1) // inter_threads)
         self._translator = ctranslate2.Translator(
             str(path), device=self._device, compute_type=self._compute_type, inter_threads=inter_threads, intra_threads=intra
         )
         self._default_beams = _default_beams(path)
         shape = _shape(model) if self._device == "cuda" else ModelShape()  # only GPU budgets depend on it
-        self._budget = budget_for_device(budget, self._device, self._default_beams, shape, self._compute_type)
+        self._budget = budget_for_device(spec.budget, self._device, self._default_beams, shape, self._compute_type)
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
         self._info = ModelInfo(name=model, engine="ctranslate2", device=self._device, dtype=self._compute_type)
@@ -223,17 +215,3 @@ class CT2Engine(MarianTokenizing):
         output_ids = self._tokenizer.convert_tokens_to_ids(hypothesis)
         text = self._tokenizer.decode(output_ids, skip_special_tokens=True).strip()
         return Translation(text=text, source_tokens=source_tokens, output_tokens=sum(1 for t in output_ids if t not in self._special))
-
-
-def load_ct2_engine(
-    model: str,
-    device: str = "auto",
-    dtype: str = "auto",
-    budget: BatchBudget | BudgetSettings = BudgetSettings(),
-    threads: int | None = None,
-    inter_threads: int = 1,
-    cache_dir: Path | None = None,
-) -> CT2Engine:
-    """The CTranslate2 counterpart of `models.engine.load_engine`."""
-    log.info("loading model %s with CTranslate2 on %s (%s)", model, device, dtype)
-    return CT2Engine(model, device, dtype, budget, threads, inter_threads, cache_dir or DEFAULT_CACHE)

@@ -12,7 +12,8 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from models.batching import plan_batches, run_halving
@@ -80,6 +81,24 @@ class RowLengthLimit:
         if self.exact:
             scores[~done, self.eos] = float("-inf")
         return scores
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything that picks and shapes an engine: the one signature `load_engine` and both engines take.
+
+    `budget`: a full `BatchBudget` is used as is; `BudgetSettings` (default: all unset) gets the
+    per-device default of `models.budgets` under its explicit fields.
+    """
+
+    model: str
+    kind: str = "transformers"  # or "ct2" (CTranslate2, extra [ct2])
+    device: str = "auto"
+    dtype: str = "auto"
+    budget: BatchBudget | BudgetSettings = field(default_factory=BudgetSettings)
+    threads: int | None = None
+    inter_threads: int = 1  # ct2: batches run in parallel
+    cache_dir: Path | None = None  # ct2: where converted models are kept
 
 
 @runtime_checkable
@@ -209,20 +228,14 @@ class DelegatingEngine:
 class MarianEngine(MarianTokenizing):
     """MarianMT through transformers: batched, length-sorted, bounded, thread-safe."""
 
-    def __init__(
-        self,
-        model: str,
-        device: str = "auto",
-        dtype: str = "auto",
-        budget: BatchBudget | BudgetSettings = BudgetSettings(),
-        threads: int | None = None,
-    ) -> None:
+    def __init__(self, spec: EngineSpec) -> None:
         import torch
 
-        if threads:
-            torch.set_num_threads(threads)
-        self._device = _resolve_device(device)
-        self._dtype = _resolve_dtype(dtype, self._device)
+        if spec.threads:
+            torch.set_num_threads(spec.threads)
+        model = spec.model
+        self._device = _resolve_device(spec.device)
+        self._dtype = _resolve_dtype(spec.dtype, self._device)
         started = time.perf_counter()
         self._tokenizer, self._model = load_marian(model)
         self._prepare_model()
@@ -231,7 +244,7 @@ class MarianEngine(MarianTokenizing):
         self._window = int(getattr(self._model.config, "max_position_embeddings", 512))
         beams = self._model.generation_config.num_beams or 1
         shape = ModelShape.from_config(self._model.config)
-        self._budget = budget_for_device(budget, self._device, beams, shape, self._dtype)
+        self._budget = budget_for_device(spec.budget, self._device, beams, shape, self._dtype)
         self._lock = threading.Lock()  # one generate at a time: torch already uses every core
 
     @property
@@ -292,19 +305,3 @@ class MarianEngine(MarianTokenizing):
             Translation(text=text.strip(), source_tokens=source, output_tokens=sum(1 for t in row if t not in special))
             for text, row, source in zip(decoded, rows, source_lengths, strict=True)
         ]
-
-
-def load_engine(
-    model: str,
-    device: str = "auto",
-    dtype: str = "auto",
-    budget: BatchBudget | BudgetSettings = BudgetSettings(),
-    threads: int | None = None,
-) -> MarianEngine:
-    """The one way the service, the CLI and the benchmarks build an engine.
-
-    `budget`: a full `BatchBudget` is used as is; `BudgetSettings` (default: all unset) gets the
-    per-device default of `models.budgets` under its explicit fields.
-    """
-    log.info("loading model %s on %s (%s)", model, device, dtype)
-    return MarianEngine(model, device=device, dtype=dtype, budget=budget, threads=threads)

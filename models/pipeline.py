@@ -23,9 +23,6 @@ from models.engine import Engine, GenerationOptions
 from models.repair import Checked, Fidelity, translate_checked
 from models.segment import Span, split_sentences, split_windows
 
-Translate = Callable[[Sequence[str], GenerationOptions], list[Translation]]
-"""Anything that translates a list of sentences: an Engine's `translate`, or the scheduler."""
-
 FLAG_SPLIT_WINDOW = "split_window"
 FLAG_KEPT_VERBATIM = "kept_verbatim"
 
@@ -94,18 +91,17 @@ def translate_document(
     document: Document,
     engine: Engine,
     options: GenerationOptions = GenerationOptions(),
-    translate: Translate | None = None,
     warnings: Sequence[str] = (),
     max_sentences: int | None = None,
     fidelity: Fidelity = Fidelity(),
 ) -> BilingualDocument:
-    """Translate `document` with `engine` (or `translate`, e.g. the service's batching queue).
+    """Translate `document` with `engine`: a model, or the service's scheduler lane (the same interface).
 
     Every translated sentence is checked (`models.checks`); `fidelity` adds repairs and
     protected terms (`models.repair`).
     """
     started = time.perf_counter()
-    run = translate or engine.translate
+    run = engine.translate
     count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
     plans = [plan_block(block, count, engine.max_input_tokens) for block in document.blocks]
     planned = sum(len(block_plans) for block_plans in plans)

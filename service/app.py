@@ -1,63 +1,41 @@
-"""`create_app(settings)`: the FastAPI application, its lifespan and its typed dependencies."""
+"""`create_app(settings)`: assembles the FastAPI application and runs its lifespan.
+
+Routers, dependencies (service/deps.py) and error handlers live elsewhere; this module only puts
+them together and owns start-up and shut-down: load and warm the engine, start the scheduler
+that every translation goes through, resume unfinished jobs.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from models.cache import CachedEngine, MemoryLRU
 from models.budgets import CPU_BUDGET, budget_of
-from models.engine import Engine, load_engine
+from models.cache import CachedEngine, MemoryLRU
+from models.engine import Engine
+from models.factory import load_engine
 from models.glossary import Terms, load_terms
-from service.errors import ApiError, install_error_handlers
+from service.compat import deepl, libretranslate
+from service.deps import AppState
+from service.errors import install_error_handlers
+from service.jobs.manager import JobManager
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
+from service.routes import health, jobs, metrics, translate, web
 from service.scheduler import Scheduler
 from service.schemas import ErrorResponse, TranslateRequest
 from service.settings import Settings
-from service.translator import Translator
-
-if TYPE_CHECKING:  # the job manager imports the app's dependencies, so only for type checkers here
-    from service.jobs.manager import JobManager
 
 log = logging.getLogger("bitext")
 
 
-@dataclass
-class AppState:
-    """What the lifespan builds and the handlers read; `ready` turns true once warmed."""
-
-    settings: Settings
-    translator: Translator | None = None
-    ready: bool = False
-    draining: bool = False
-    jobs: JobManager | None = None  # started by the lifespan
-    terms: Terms = field(default_factory=Terms)  # server-wide glossary and keep terms (BITEXT_GLOSSARY_FILE)
-    metrics: Metrics = field(default_factory=Metrics)
-    scheduler: Scheduler | None = None
-
-
-def build_engine(settings: Settings) -> Engine:
-    """The engine the settings describe; raises ModelLoadError with a user-facing message."""
-    budget = settings.budget  # what is unset, the engine sizes for its device after loading
-    if settings.engine == "ct2":
-        from models.ct2 import load_ct2_engine
-
-        return load_ct2_engine(
-            settings.model, settings.device, settings.dtype, budget, settings.threads, settings.ct2_inter_threads, settings.ct2_cache_dir
-        )
-    return load_engine(settings.model, device=settings.device, dtype=settings.dtype, budget=budget, threads=settings.threads)
-
-
-def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> tuple[Engine, Scheduler]:
+def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> Scheduler:
     """The cache in front of the engine, and the one worker that batches across requests."""
     if settings.cache_entries > 0:
         cached = CachedEngine(engine, MemoryLRU(settings.cache_entries))
@@ -76,7 +54,7 @@ def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> tup
         lookup=lookup,
     )
     scheduler.start()
-    return engine, scheduler
+    return scheduler
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -86,16 +64,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.bitext
-        loaded = engine or await run_in_threadpool(build_engine, settings)
-        if isinstance(getattr(loaded, "load_seconds", None), float):
-            state.metrics.model_load_seconds.set(loaded.load_seconds)  # type: ignore[attr-defined]
-        if settings.warmup and hasattr(loaded, "warmup"):
-            await run_in_threadpool(loaded.warmup)
-        served, state.scheduler = start_scheduler(settings, loaded, state.metrics)
-        state.translator = Translator(served, settings.max_sentences, state.scheduler)
-        from service.jobs.manager import JobManager
-
-        state.jobs = JobManager(settings, state.translator)
+        loaded = engine or await run_in_threadpool(load_engine, settings.engine_spec())
+        load_seconds = getattr(loaded, "load_seconds", None)
+        if isinstance(load_seconds, float):
+            state.metrics.model_load_seconds.set(load_seconds)
+        warmup = getattr(loaded, "warmup", None)
+        if settings.warmup and callable(warmup):
+            await run_in_threadpool(warmup)
+        state.scheduler = start_scheduler(settings, loaded, state.metrics)
+        state.jobs = JobManager(settings, state.scheduler)
         state.jobs.start()  # resumes jobs a crash or restart left unfinished
         state.ready = True
         log.info("ready: %s", loaded.info)
@@ -111,21 +88,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
         responses={422: {"description": "invalid request"}},
     )
-    app.state.bitext = AppState(settings=settings, terms=load_terms(settings.glossary_file) if settings.glossary_file else Terms())
+    terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
+    app.state.bitext = AppState(settings=settings, terms=terms)
     install_error_handlers(app)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics)
-
-    from service.routes import health, jobs, metrics, translate, web
-
-    app.include_router(health.router)
-    app.include_router(translate.router)
-    app.include_router(web.router)
-    app.include_router(jobs.router)
-    app.include_router(metrics.router)
-    from service.compat import deepl, libretranslate
-
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
+    app.add_middleware(
+        RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics
+    )
+    for router in (health.router, translate.router, web.router, jobs.router, metrics.router):
+        app.include_router(router)
     app.include_router(libretranslate.router)  # drop-in LibreTranslate shape: /translate, /detect, /languages
     app.include_router(deepl.router)  # drop-in DeepL shape: /v2/translate, /v2/languages, /v2/usage
     add_component_schemas(app, TranslateRequest, ErrorResponse)
@@ -135,17 +109,3 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def body_limit(settings: Settings, path: str) -> int:
     """The largest body a route takes: archives for jobs are far larger than one article."""
     return settings.jobs_max_upload_bytes if path.startswith("/v1/jobs") else settings.max_body_bytes
-
-
-def get_state(request: Request) -> AppState:
-    return request.app.state.bitext
-
-
-def get_translator(state: Annotated[AppState, Depends(get_state)]) -> Translator:
-    if state.translator is None or not state.ready:
-        raise ApiError(503, "not_ready", "the model is still loading; retry shortly", headers={"Retry-After": "5"})
-    return state.translator
-
-
-StateDep = Annotated[AppState, Depends(get_state)]
-TranslatorDep = Annotated[Translator, Depends(get_translator)]

@@ -52,10 +52,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _load(settings):  # -> Engine
-    from service.app import build_engine
+    from models.factory import load_engine
 
     try:
-        return build_engine(settings)
+        return load_engine(settings.engine_spec())
     except ModelLoadError as error:
         raise _fail(str(error)) from None
 

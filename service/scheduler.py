@@ -330,6 +330,11 @@ class Lane:
     def max_input_tokens(self) -> int:
         return self.scheduler.engine.max_input_tokens
 
+    @property
+    def budget(self) -> BatchBudget:
+        """The scheduler's batch budget: what a batch job sizes its groups by."""
+        return self.scheduler.budget
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.scheduler.engine.count_tokens(texts)
 

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.budgets import BudgetSettings
+from models.engine import EngineSpec
 from models.loading import DEFAULT_MODEL
 
 
@@ -54,6 +55,19 @@ class Settings(BaseSettings):
     def budget(self) -> BudgetSettings:
         """The batch limits set explicitly; the engine fills the rest with its device's defaults."""
         return BudgetSettings(self.batch_max_tokens, self.batch_max_sentences, self.batch_max_rows)
+
+    def engine_spec(self) -> EngineSpec:
+        """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""
+        return EngineSpec(
+            model=self.model,
+            kind=self.engine,
+            device=self.device,
+            dtype=self.dtype,
+            budget=self.budget,
+            threads=self.threads,
+            inter_threads=self.ct2_inter_threads,
+            cache_dir=self.ct2_cache_dir,
+        )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -154,17 +154,17 @@ def test_scheduler_uses_the_engine_budget() -> None:
     class GpuFake(FakeEngine):
         budget = BatchBudget(100_000, 1000, 2000)
 
-    _, scheduler = start_scheduler(Settings(cache_entries=10), GpuFake(), Metrics())
+    scheduler = start_scheduler(Settings(cache_entries=10), GpuFake(), Metrics())
     try:
         assert scheduler.budget == GpuFake.budget  # through the cache wrapper
     finally:
         scheduler.close()
-    _, scheduler = start_scheduler(Settings(cache_entries=0, batch_max_sentences=7), GpuFake(), Metrics())
+    scheduler = start_scheduler(Settings(cache_entries=0, batch_max_sentences=7), GpuFake(), Metrics())
     try:
         assert scheduler.budget == BatchBudget(100_000, 7, 2000)
     finally:
         scheduler.close()
-    _, scheduler = start_scheduler(Settings(cache_entries=0), FakeEngine(), Metrics())
+    scheduler = start_scheduler(Settings(cache_entries=0), FakeEngine(), Metrics())
     try:
         assert scheduler.budget == CPU_BUDGET
     finally:
@@ -173,10 +173,12 @@ def test_scheduler_uses_the_engine_budget() -> None:
 
 @pytest.mark.integration
 def test_engine_exposes_its_device_budget(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.engine import load_engine
+    from models.engine import EngineSpec
 
-    assert load_engine(str(tiny_checkpoint), device="cpu").budget == CPU_BUDGET
-    engine = load_engine(str(tiny_checkpoint), device="cpu", budget=BudgetSettings(max_rows=8))
+    from models.factory import load_engine
+
+    assert load_engine(EngineSpec(str(tiny_checkpoint), device="cpu")).budget == CPU_BUDGET
+    engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", budget=BudgetSettings(max_rows=8)))
     assert engine.budget == BatchBudget(4096, 64, 8)
     # what a GPU load would choose, with a fake reading: the tiny model's own dims size it
     monkeypatch.setattr(budgets, "free_cuda_memory", lambda device_index=None: 8 * GIB)

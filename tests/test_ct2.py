@@ -26,9 +26,10 @@ def ct2_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ct2_engine(tiny_checkpoint: Path, ct2_cache: Path):
-    from models.ct2 import load_ct2_engine
+    from models.engine import EngineSpec
+    from models.factory import load_engine
 
-    return load_ct2_engine(str(tiny_checkpoint), device="cpu", dtype="float32", cache_dir=ct2_cache)
+    return load_engine(EngineSpec(str(tiny_checkpoint), kind="ct2", device="cpu", dtype="float32", cache_dir=ct2_cache))
 
 
 def test_conversion_happens_once_and_is_reused(tiny_checkpoint: Path, ct2_cache: Path, ct2_engine) -> None:
@@ -84,14 +85,16 @@ def test_too_long_input_is_refused_not_truncated(ct2_engine) -> None:
 
 
 def test_unknown_compute_type_and_missing_model_are_clear_errors(tmp_path: Path) -> None:
-    from models.ct2 import load_ct2_engine, resolve_compute_type
+    from models.ct2 import resolve_compute_type
+    from models.engine import EngineSpec
+    from models.factory import load_engine
 
     assert resolve_compute_type("auto", "cpu") == "int8"
     assert resolve_compute_type("auto", "cuda") == "float16"
     with pytest.raises(ModelLoadError, match="does not offer 'bfloat16' on cpu"):
         resolve_compute_type("bfloat16", "cpu")
     with pytest.raises(ModelLoadError, match="not a model directory"):
-        load_ct2_engine(str(tmp_path), device="cpu", cache_dir=tmp_path / "cache")
+        load_engine(EngineSpec(str(tmp_path), kind="ct2", device="cpu", cache_dir=tmp_path / "cache"))
 
 
 def test_cli_engine_ct2_gives_the_same_json_shape(tiny_checkpoint: Path, ct2_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

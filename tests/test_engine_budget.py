@@ -18,9 +18,11 @@ def test_sentences_per_call_shrink_with_beams() -> None:
 
 @pytest.mark.integration
 def test_marian_engine_cuts_calls_by_rows(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.engine import load_engine
+    from models.engine import EngineSpec
 
-    engine = load_engine(str(tiny_checkpoint), device="cpu", budget=BatchBudget(max_sentences=64, max_rows=8))
+    from models.factory import load_engine
+
+    engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", budget=BatchBudget(max_sentences=64, max_rows=8)))
     sizes: list[int] = []
     generate = engine._generate
     monkeypatch.setattr(engine, "_generate", lambda texts, options: sizes.append(len(texts)) or generate(texts, options))

@@ -20,13 +20,15 @@ import models
 names = [m.name for m in pkgutil.iter_modules(models.__path__, "models.")]
 for name in names:
     importlib.import_module(name)
-from models.engine import GenerationOptions, load_engine
-engine = load_engine(sys.argv[1], device="cpu")
+from models.engine import EngineSpec, GenerationOptions
+from models.factory import load_engine
+engine = load_engine(EngineSpec(sys.argv[1], device="cpu"))
 out = engine.translate(["Le budget est voté.", "Il pleut."], GenerationOptions(num_beams=2, exact_length=True))
 assert [o.output_tokens for o in out] == [o.source_tokens * 3 // 2 + 9 + (o.source_tokens % 2) for o in out], out
 if "ct2" in sys.argv[2:]:
-    from models.ct2 import load_ct2_engine
-    ct2 = load_ct2_engine(sys.argv[1], device="cpu", cache_dir=__import__("pathlib").Path(sys.argv[3]))
+    from models.engine import EngineSpec
+    from models.factory import load_engine
+    ct2 = load_engine(EngineSpec(sys.argv[1], kind="ct2", device="cpu", cache_dir=__import__("pathlib").Path(sys.argv[3])))
     assert len(ct2.translate(["Le budget est voté."])) == 1
 loaded = sorted(m for m, mod in sys.modules.items() if mod is not None and m.split(".")[0] in BLOCKED)
 assert not loaded, loaded

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models.engine import GenerationOptions, MarianEngine, load_engine
+from models.engine import EngineSpec, GenerationOptions, MarianEngine
+from models.factory import load_engine
 from models.loading import ModelLoadError
 from tests.live import BITEXT, LiveServer, cli_env
 
@@ -44,17 +45,17 @@ def test_exact_length_generates_the_bound(tiny_engine: MarianEngine) -> None:
 
 def test_int8_and_bf16_cpu_options_load_and_report(tiny_checkpoint: Path) -> None:
     for dtype in ("int8", "bfloat16"):
-        engine = load_engine(str(tiny_checkpoint), device="cpu", dtype=dtype)
+        engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", dtype=dtype))
         assert engine.info.dtype == dtype
         assert len(engine.translate(["Bonjour à tous.", "Merci."], GenerationOptions(num_beams=1))) == 2
 
 
 def test_missing_directory_and_non_marian_checkpoint_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="does not exist.*--model DIR"):
-        load_engine(str(tmp_path / "absent"))
+        load_engine(EngineSpec(str(tmp_path / "absent")))
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
     with pytest.raises(ModelLoadError, match="not a Marian one"):
-        load_engine(str(tmp_path))
+        load_engine(EngineSpec(str(tmp_path)))
 
 
 def test_cli_translate_article(tiny_checkpoint: Path, article_text: str, tmp_path: Path) -> None:

@@ -7,18 +7,24 @@ parameter) and are checked against BITEXT_API_KEYS. Errors are DeepL's: `{"messa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from threading import Lock
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.compat.params import Params, read_params
-from service.compat.texts import check_key, check_size, parse_item, require_french, state_of, translate_items
+from service.compat.texts import check_key, check_size, parse_item, require_french, translate_items
 from service.compat.schemas import STRING, TEXTS, DeepLError, DeepLLanguage, DeepLTranslateResponse, DeepLUsage, body, errors
-from service.errors import ApiError
+from service.deps import get_state
+from service.errors import ApiError, ShapedErrorRoute
 
-router = APIRouter(prefix="/v2", tags=["deepl"])
+
+
+class _DeepLRoute(ShapedErrorRoute):
+    render = staticmethod(lambda error: _error(error))
+
+
+router = APIRouter(prefix="/v2", tags=["deepl"], route_class=_DeepLRoute)
 
 TARGETS = ("EN", "EN-US", "EN-GB")
 # bitext has no billing period: usage reports what was translated since start against a limit never reached.
@@ -26,25 +32,6 @@ USAGE_LIMIT = 10**15
 _SPLIT = {"0", "1", "nonewlines"}
 _BOOLEAN = {"0": False, "1": True, "false": False, "true": True}
 _UNSUPPORTED = ("glossary_id", "glossary_ids", "style_id", "translation_memory_id", "custom_instructions")
-
-
-@dataclass
-class Usage:
-    """Characters sent to `/v2/translate` since the server started (what `/v2/usage` reports)."""
-
-    characters: int = 0
-    lock: Lock = field(default_factory=Lock)
-
-    def add(self, count: int) -> None:
-        with self.lock:
-            self.characters += count
-
-
-def _usage(request: Request) -> Usage:
-    app_state = request.app.state
-    if not hasattr(app_state, "deepl_usage"):
-        app_state.deepl_usage = Usage()
-    return app_state.deepl_usage
 
 
 def _error(error: ApiError) -> JSONResponse:
@@ -60,7 +47,7 @@ def _presented_key(request: Request, params: Params) -> str | None:
 
 
 async def _params(request: Request) -> Params:
-    state = state_of(request)
+    state = get_state(request)
     params = await read_params(request, state.settings.max_body_bytes)
     check_key(state, _presented_key(request, params))
     return params
@@ -149,18 +136,15 @@ _KIND = body({"type": {"type": "string", "enum": ["source", "target"]}, "auth_ke
     openapi_extra=_TRANSLATE_BODY,
 )
 async def translate(request: Request) -> JSONResponse:
-    try:
-        params = await _params(request)
-        state = state_of(request)
-        wanted = _translate_params(params)
-        check_size(state, wanted.texts)
-        items = [parse_item(text, wanted.html, wanted.ignore_tags, wanted.one_block) for text in wanted.texts]
-        if wanted.source is None:
-            require_french([item.visible_text() for item in items])
-        english = await translate_items(state, items)
-    except ApiError as error:
-        return _error(error)
-    _usage(request).add(sum(len(text) for text in wanted.texts))
+    params = await _params(request)
+    state = get_state(request)
+    wanted = _translate_params(params)
+    check_size(state, wanted.texts)
+    items = [parse_item(text, wanted.html, wanted.ignore_tags, wanted.one_block) for text in wanted.texts]
+    if wanted.source is None:
+        require_french([item.visible_text() for item in items])
+    english = await translate_items(state, items)
+    get_state(request).deepl_usage.add(sum(len(text) for text in wanted.texts))
     return JSONResponse(
         {
             "translations": [
@@ -177,13 +161,10 @@ _LANGUAGES = {"summary": "DeepL: source (FR) or target (EN-GB, EN-US) languages"
 @router.get("/languages", operation_id="deepl_languages", **_LANGUAGES)  # type: ignore[arg-type]
 @router.post("/languages", operation_id="deepl_languages_post", openapi_extra=_KIND, **_LANGUAGES)  # type: ignore[arg-type]
 async def languages(request: Request) -> JSONResponse:
-    try:
-        params = await _params(request)
-        kind = (params.text("type") or "source").strip().lower()
-        if kind not in ("source", "target"):
-            raise _bad("Value for 'type' not supported: use source or target.")
-    except ApiError as error:
-        return _error(error)
+    params = await _params(request)
+    kind = (params.text("type") or "source").strip().lower()
+    if kind not in ("source", "target"):
+        raise _bad("Value for 'type' not supported: use source or target.")
     if kind == "source":
         return JSONResponse([{"language": "FR", "name": "French"}])
     return JSONResponse(
@@ -200,8 +181,5 @@ _USAGE = {"summary": "DeepL: characters translated since the server started; no 
 @router.get("/usage", operation_id="deepl_usage", **_USAGE)  # type: ignore[arg-type]
 @router.post("/usage", operation_id="deepl_usage_post", **_USAGE)  # type: ignore[arg-type]
 async def usage(request: Request) -> JSONResponse:
-    try:
-        await _params(request)
-    except ApiError as error:
-        return _error(error)
-    return JSONResponse({"character_count": _usage(request).characters, "character_limit": USAGE_LIMIT})
+    await _params(request)
+    return JSONResponse({"character_count": get_state(request).deepl_usage.characters, "character_limit": USAGE_LIMIT})

@@ -20,13 +20,19 @@ from service.compat.texts import (
     check_size,
     parse_item,
     require_french,
-    state_of,
     translate_items,
 )
 from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
-from service.errors import ApiError
+from service.deps import get_state
+from service.errors import ApiError, ShapedErrorRoute
 
-router = APIRouter(tags=["libretranslate"])
+
+
+class _LibreTranslateRoute(ShapedErrorRoute):
+    render = staticmethod(lambda error: _refusal(error))
+
+
+router = APIRouter(tags=["libretranslate"], route_class=_LibreTranslateRoute)
 
 _STATUS = {422: 400, 415: 400}  # LibreTranslate answers every bad request with 400
 
@@ -41,7 +47,7 @@ def _refusal(error: ApiError) -> JSONResponse:
 
 
 async def _params(request: Request) -> Params:
-    state = state_of(request)
+    state = get_state(request)
     params = await read_params(request, state.settings.max_body_bytes)
     check_key(state, params.text("api_key") or presented_key(request))
     return params
@@ -78,30 +84,27 @@ _TRANSLATE_BODY = body(
     openapi_extra=_TRANSLATE_BODY,
 )
 async def translate(request: Request) -> JSONResponse:
-    try:
-        params = await _params(request)
-        state = state_of(request)
-        if params.get("q") is None:
-            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
-        batch = isinstance(params.get("q"), list)
-        texts = params.texts("q")
-        source, target = _required(params, "source"), _required(params, "target")
-        if source not in ("fr", "auto"):
-            raise ApiError(400, "unsupported_pair", f"Source language {source!r} is not supported: this server translates French (fr, or auto) to English (en)")
-        if target != "en":
-            raise ApiError(400, "unsupported_pair", f"Target language {target!r} is not supported: this server translates French (fr) to English (en) only")
-        format = (params.text("format") or "text").strip().lower()
-        if format not in ("text", "html"):
-            raise ApiError(400, "invalid_parameter", f"format {format!r} is not supported: use text or html")
-        alternatives = _alternatives(params)
-        if not batch and not texts[0].strip():
-            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
-        check_size(state, texts)
-        items = [parse_item(text, html=format == "html") for text in texts]
-        detections = require_french([item.visible_text() for item in items]) if source == "auto" else None
-        english = await translate_items(state, items)
-    except ApiError as error:
-        return _refusal(error)
+    params = await _params(request)
+    state = get_state(request)
+    if params.get("q") is None:
+        raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+    batch = isinstance(params.get("q"), list)
+    texts = params.texts("q")
+    source, target = _required(params, "source"), _required(params, "target")
+    if source not in ("fr", "auto"):
+        raise ApiError(400, "unsupported_pair", f"Source language {source!r} is not supported: this server translates French (fr, or auto) to English (en)")
+    if target != "en":
+        raise ApiError(400, "unsupported_pair", f"Target language {target!r} is not supported: this server translates French (fr) to English (en) only")
+    format = (params.text("format") or "text").strip().lower()
+    if format not in ("text", "html"):
+        raise ApiError(400, "invalid_parameter", f"format {format!r} is not supported: use text or html")
+    alternatives = _alternatives(params)
+    if not batch and not texts[0].strip():
+        raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+    check_size(state, texts)
+    items = [parse_item(text, html=format == "html") for text in texts]
+    detections = require_french([item.visible_text() for item in items]) if source == "auto" else None
+    english = await translate_items(state, items)
     body: dict[str, Any] = {"translatedText": english if batch else english[0]}
     if detections is not None:
         detected = [{"confidence": _percent(found.confidence), "language": found.language} for found in detections]
@@ -127,14 +130,11 @@ def _alternatives(params: Params) -> int:
     openapi_extra=body({"q": STRING, "api_key": STRING}, ["q"]),
 )
 async def detect(request: Request) -> JSONResponse:
-    try:
-        params = await _params(request)
-        text = params.text("q")
-        if text is None or not text.strip():
-            raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
-        check_size(state_of(request), [text])
-    except ApiError as error:
-        return _refusal(error)
+    params = await _params(request)
+    text = params.text("q")
+    if text is None or not text.strip():
+        raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+    check_size(get_state(request), [text])
     found = default_detector().detect(text)
     return JSONResponse([{"confidence": _percent(d.confidence), "language": d.language} for d in found] or [{"confidence": 0.0, "language": "und"}])
 
@@ -151,7 +151,7 @@ async def languages() -> JSONResponse:
 
 @router.get("/frontend/settings", summary="LibreTranslate: what web front-ends and plugins read at start-up")
 async def frontend_settings(request: Request) -> JSONResponse:
-    settings = state_of(request).settings
+    settings = get_state(request).settings
     return JSONResponse(
         {
             "charLimit": settings.max_chars,

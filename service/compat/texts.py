@@ -1,7 +1,7 @@
 """What both compatible APIs do underneath: check the key, detect French, translate a list of texts.
 
 All texts of one request become one `Document` (one block per paragraph or HTML text node), so
-they are translated by one `Translator.translate` call: the same scheduler, cache, metrics and
+they are translated by one `translate_interactive` call: the same scheduler, cache, metrics and
 `max_sentences` limit as `/v1/translate`, and the request's sentences batch together.
 """
 
@@ -17,18 +17,14 @@ from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import FRENCH, Detection, default_detector, french_confidence, has_letters, other_language
 from models.parse import ParseError, parse
-from models.pipeline import DocumentTooLarge
 from models.repair import Fidelity
-from service.app import AppState
+from service.deps import AppState, get_scheduler
 from service.auth import key_is_valid
 from service.errors import ApiError
-from service.translator import Translator
+from service.translation import translate_interactive
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch"}
 
-
-def state_of(request: Request) -> AppState:
-    return request.app.state.bitext
 
 
 def check_key(state: AppState, candidate: str | None) -> None:
@@ -37,11 +33,6 @@ def check_key(state: AppState, candidate: str | None) -> None:
     if keys and not key_is_valid(candidate, keys):
         raise ApiError(403, "unauthorized", "invalid or missing API key")
 
-
-def translator_of(state: AppState) -> Translator:
-    if state.translator is None or not state.ready:
-        raise ApiError(503, "not_ready", "the model is still loading; retry shortly", headers={"Retry-After": "5"})
-    return state.translator
 
 
 def require_french(texts: Sequence[str]) -> list[Detection]:
@@ -116,17 +107,14 @@ def check_size(state: AppState, texts: Sequence[str]) -> None:
 
 async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
     """Every item's English, in order, from one pass through the service's translator."""
-    translator = translator_of(state)
+    scheduler = get_scheduler(state)
     per_item = [item.blocks for item in items]
     blocks = tuple(block for item_blocks in per_item for block in item_blocks)
     if not blocks:
         return [item.render(()) for item in items]
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
-    try:
-        result = await translator.translate(merged, GenerationOptions(), (), fidelity, timeout=state.settings.request_timeout_seconds)
-    except DocumentTooLarge as error:
-        raise ApiError(413, "too_many_sentences", str(error)) from None
+    result = await translate_interactive(state, scheduler, merged, GenerationOptions(), (), fidelity)
     out: list[str] = []
     start = 0
     for item, item_blocks in zip(items, per_item, strict=True):

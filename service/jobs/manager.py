@@ -1,6 +1,6 @@
 """The server side of batch jobs: uploads on disk, one worker thread running jobs in turn, resume at start-up.
 
-Job work goes through `Translator.translate_blocking(..., priority="batch")`, so interactive
+Job work goes through the scheduler's batch lane (`Scheduler.lane("batch")`), so interactive
 `/v1/translate` requests keep priority when both share the engine.
 
 With a shared job store (`BITEXT_JOBS_DATABASE_URL`, several replicas over one shared data
@@ -29,7 +29,7 @@ from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
 
 if TYPE_CHECKING:
     from service.settings import Settings
-    from service.translator import Translator
+    from service.scheduler import Scheduler
 
 log = logging.getLogger("bitext.jobs")
 
@@ -60,8 +60,8 @@ class _StoreObserver:
 class JobManager:
     """Owns the data directory and the worker; `start()` in the app's lifespan, `stop()` at its end."""
 
-    def __init__(self, settings: Settings, translator: Translator) -> None:
-        self.settings, self.translator = settings, translator
+    def __init__(self, settings: Settings, scheduler: Scheduler) -> None:
+        self.settings, self.scheduler = settings, scheduler
         self.root = Path(settings.data_dir) / "jobs"
         self._store: JobStore | None = None
         self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
@@ -176,10 +176,9 @@ class JobManager:
         run = BatchRun(
             directory / "upload" / job.filename,
             directory / "out",
-            self.translator.engine,
+            self.scheduler.lane("batch"),
             options,
             caps=limits_from(self.settings),
-            translate=lambda texts, opts: self.translator.translate_blocking(texts, opts, priority="batch"),
             group_sentences=self.settings.batch_group_sentences,
             max_sentences=self.settings.max_sentences,
             observer=_StoreObserver(self.store, ident),

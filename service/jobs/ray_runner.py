@@ -106,9 +106,9 @@ class DocumentActor:
         group_sentences: int | None,
         max_sentences: int | None,
     ) -> None:
-        from service.app import build_engine
+        from models.factory import load_engine  # in the actor's process: each actor loads its own
 
-        engine = build_engine(settings)
+        engine = load_engine(settings.engine_spec())
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir = options, Path(outdir)
         self.group_sentences = group_size(group_sentences, budget_of(engine))  # unset: sized for this actor's device

@@ -14,16 +14,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from service import clock
 from models.budgets import budget_of, group_size
 from models.cache import CachedEngine
 from models.document import Document, Translation
 from models.langdetect import default_detector, other_language
 from models.engine import DelegatingEngine, Engine, GenerationOptions
-from models.pipeline import Translate, plan_block, translate_document
+from models.pipeline import plan_block, translate_document
 from service.jobs import limits, outputs
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -82,15 +82,18 @@ class Summary:
         return asdict(self) | {"cache_hit_rate": round(self.cache_hit_rate, 4)}
 
 
-class RoutedEngine(DelegatingEngine):
-    """An `Engine` whose translations go through another path (the server's priority queue)."""
+class _GroupEngine(DelegatingEngine):
+    """A group's translations, made in shared calls up front; what is missing goes to the engine."""
 
-    def __init__(self, engine: Engine, translate: Translate) -> None:
+    def __init__(self, engine: Engine, table: dict[str, Translation]) -> None:
         super().__init__(engine)
-        self._translate = translate
+        self.table = table
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        return self._translate(texts, options)
+        missing = [text for text in dict.fromkeys(texts) if text not in self.table]
+        if missing:
+            self.table.update(zip(missing, self.engine.translate(missing, options), strict=True))
+        return [self.table[text] for text in texts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +148,6 @@ def _pieces(loaded: Loaded, engine: Engine) -> tuple[str, ...]:
                 for piece in plan.pieces:
                     found.setdefault(block.text[piece.start : piece.end])
     return tuple(found)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
@@ -209,22 +208,17 @@ def translate_group(
     except Exception:  # noqa: BLE001 - isolate the culprit: each document below retries on its own
         pass
 
-    def lookup(wanted: Sequence[str], options: GenerationOptions) -> list[Translation]:
-        missing = [text for text in dict.fromkeys(wanted) if text not in table]
-        if missing:
-            table.update(zip(missing, engine.translate(missing, options), strict=True))
-        return [table[text] for text in wanted]
-
+    grouped = _GroupEngine(engine, table)
     for pending in group:
-        yield _finish(pending, engine, lookup, options, outdir, html)
+        yield _finish(pending, grouped, options, outdir, html)
 
 
 def _finish(
-    pending: _Pending, engine: Engine, lookup: Translate, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
+    pending: _Pending, engine: Engine, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
 ) -> dict[str, Any]:
     base = {"id": pending.id, "name": pending.name, "encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
-        result = translate_document(pending.loaded.document, engine, options, translate=lookup, warnings=pending.loaded.warnings)
+        result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         return base | {"status": "failed", "reason": limits.TRANSLATION_ERROR, "message": f"{type(error).__name__}: {error}"[:500]}
     from service.schemas import TranslateResponse
@@ -250,14 +244,13 @@ class BatchRun:
         options: GenerationOptions = GenerationOptions(),
         *,
         caps: Limits = Limits(),
-        translate: Translate | None = None,
         group_sentences: int | None = None,
         max_sentences: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
-        self.base = RoutedEngine(engine, translate) if translate else engine
+        self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(group_sentences, budget_of(engine))
         self.max_sentences = max_sentences
@@ -323,7 +316,7 @@ class BatchRun:
             self._record(manifest, record)
 
     def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
-        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": _now()}
+        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": clock.now()}
         manifest.append(record)
         self.previous[record["id"]] = record
         summary = self.summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.app import StateDep
+from service.deps import StateDep
 from service.schemas import Health, ModelOut
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -20,7 +20,7 @@ async def live() -> Health:
 async def ready(state: StateDep) -> JSONResponse:
     if state.draining:
         return JSONResponse(Health(status="draining").model_dump(), status_code=503)
-    if not state.ready or state.translator is None:
+    if not state.ready or state.scheduler is None:
         return JSONResponse(Health(status="loading").model_dump(), status_code=503, headers={"Retry-After": "5"})
-    model = ModelOut.model_validate(state.translator.engine.info)
+    model = ModelOut.model_validate(state.scheduler.engine.info)
     return JSONResponse(Health(status="ok", model=model).model_dump())

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from models.engine import GenerationOptions
-from service.app import StateDep, TranslatorDep
+from service.deps import JobsDep, OwnerDep, StateDep
 from service.auth import require_api_key
 from service.errors import ApiError
 from service.jobs import outputs
@@ -21,21 +21,12 @@ from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
 from service.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(require_api_key)])
-OwnerDep = Annotated[str, Depends(require_api_key)]  # jobs belong to the key that made them
 
 _ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
 
 
-def get_jobs(state: StateDep, _: TranslatorDep) -> JobManager:
-    jobs = getattr(state, "jobs", None)
-    if jobs is None:
-        raise ApiError(503, "not_ready", "the job runner is still starting; retry shortly", headers={"Retry-After": "5"})
-    return jobs
-
-
-JobsDep = Annotated[JobManager, Depends(get_jobs)]
 
 
 def _job(jobs: JobManager, ident: str, owner: str) -> Job:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.app import StateDep
+from service.deps import StateDep
 from service.auth import require_api_key
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(require_api_key)])

@@ -13,13 +13,13 @@ from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
-from models.pipeline import DocumentTooLarge
 from models.repair import Fidelity
-from service.app import AppState, StateDep, TranslatorDep
+from service.deps import AppState, SchedulerDep, StateDep
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.errors import ApiError, error_responses
 from service.openapi import schema_ref
+from service.translation import translate_interactive
 from service.schemas import Format, TranslateRequest, TranslateResponse
 
 router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
@@ -80,7 +80,7 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
 async def translate(
     request: Request,
     state: StateDep,
-    translator: TranslatorDep,
+    scheduler: SchedulerDep,
     format: Annotated[Format, Query(description="format of a text/plain body; auto detects it")] = "auto",
 ) -> TranslateResponse:
     body = await read_capped(request, state.settings.max_body_bytes)
@@ -88,12 +88,7 @@ async def translate(
     # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
     # input: off the event loop, so health probes and other requests keep being answered.
     job = await run_in_threadpool(_prepare, state, media, body, charset, format)
-    try:
-        result = await translator.translate(
-            job.document, job.options, job.warnings, job.fidelity, timeout=state.settings.request_timeout_seconds
-        )
-    except DocumentTooLarge as error:
-        raise ApiError(413, "too_many_sentences", str(error), limit=error.limit) from None
+    result = await translate_interactive(state, scheduler, job.document, job.options, job.warnings, job.fidelity)
     return TranslateResponse.model_validate(result)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
-from service.app import StateDep
+from service.deps import StateDep
 from service.auth import require_api_key
 from service.body import read_capped
 from service.errors import ApiError, error_responses
