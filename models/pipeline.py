@@ -21,7 +21,8 @@ from models.document import (
 )
 from models.engine import Engine, GenerationOptions
 from models.repair import Checked, Fidelity, translate_checked
-from models.segment import Span, split_sentences, split_windows
+from models.segment import Span, split_sentences
+from models.windows import split_windows
 
 Translate = Callable[[Sequence[str], GenerationOptions], list[Translation]]
 """Anything that translates a list of sentences: an Engine's `translate`, or the scheduler."""
