@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import math
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -205,6 +209,119 @@ def test_split(text: str, expected: list[str]) -> None:
     assert sents(text) == expected
 
 
+# ---------------------------------------------------------------------------
+# split_sentences: quote and bracket protection is local
+# ---------------------------------------------------------------------------
+
+LOCAL = [
+    (
+        "unclosed_paren",
+        "Le service était lent (le serveur n'avait même pas pris notre commande. La salle était pleine. "
+        "Le dessert est arrivé froid. Nous ne reviendrons pas (jamais).",
+        [
+            "Le service était lent (le serveur n'avait même pas pris notre commande.",
+            "La salle était pleine.",
+            "Le dessert est arrivé froid.",
+            "Nous ne reviendrons pas (jamais).",
+        ],
+    ),
+    (
+        "unclosed_paren_closed_much_later",
+        "Le musée rouvre (après deux ans de travaux. Les visiteurs sont nombreux. Le guide est ravi. "
+        "Les tarifs baissent. La boutique (enfin) est ouverte.",
+        [
+            "Le musée rouvre (après deux ans de travaux.",
+            "Les visiteurs sont nombreux.",
+            "Le guide est ravi.",
+            "Les tarifs baissent.",
+            "La boutique (enfin) est ouverte.",
+        ],
+    ),
+    (
+        "stray_closing_guillemet",
+        "Il me l'a répété à Genève ». Le ministre a démenti. La réunion est annulée. "
+        "Le sommet, dit-il, « reste possible ».",
+        [
+            "Il me l'a répété à Genève ».",
+            "Le ministre a démenti.",
+            "La réunion est annulée.",
+            "Le sommet, dit-il, « reste possible ».",
+        ],
+    ),
+    (
+        "unclosed_then_stray_guillemet",
+        "Le journal titre « Victoire historique. Les supporters ont envahi la place. La fête a duré "
+        "toute la nuit ». Le préfet promet une enquête.",
+        [
+            "Le journal titre « Victoire historique.",
+            "Les supporters ont envahi la place.",
+            "La fête a duré toute la nuit ».",
+            "Le préfet promet une enquête.",
+        ],
+    ),
+    (
+        "reopened_guillemet_across_paragraphs",
+        "« Nous avons travaillé toute la nuit. Les équipes étaient épuisées. Personne n'a dormi.\n\n"
+        "« Le lendemain, tout était à refaire. Nous avons recommencé. Il a fallu tenir. »",
+        [
+            "« Nous avons travaillé toute la nuit.",
+            "Les équipes étaient épuisées.",
+            "Personne n'a dormi.",
+            "« Le lendemain, tout était à refaire.",
+            "Nous avons recommencé.",
+            "Il a fallu tenir. »",
+        ],
+    ),
+    (
+        "guillemet_closing_too_far",
+        "Elle répond « Non. " + "Le comité a longuement délibéré sur ce point sans trouver d'accord. " * 5
+        + "Rien ne change », dit-elle.",
+        ["Elle répond « Non."]
+        + ["Le comité a longuement délibéré sur ce point sans trouver d'accord."] * 5
+        + ["Rien ne change », dit-elle."],
+    ),
+    (
+        "spaced_straight_quote_closes",
+        'Le client est reparti furieux ! " Les serveurs ne l\'ont pas retenu.',
+        ['Le client est reparti furieux ! "', "Les serveurs ne l'ont pas retenu."],
+    ),
+    (
+        "unclosed_straight_quote",
+        'Ils répètent : " Il s\'agit de contrebande. "La question reste ouverte", note le juge.',
+        ['Ils répètent : " Il s\'agit de contrebande.', '"La question reste ouverte", note le juge.'],
+    ),
+    (
+        "bare_bracket_ends_sentence",
+        "La route monte sur 12 km (pente moyenne de 7 %) Elle est fermée l'hiver.",
+        ["La route monte sur 12 km (pente moyenne de 7 %)", "Elle est fermée l'hiver."],
+    ),
+    (
+        "single_capital_ends_sentence",
+        "Le logiciel tourne sous Mac OS X. Une version Linux est prévue. Le roi Henri I. Il régna peu.",
+        ["Le logiciel tourne sous Mac OS X.", "Une version Linux est prévue.", "Le roi Henri I.", "Il régna peu."],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in LOCAL], ids=[i for i, _, _ in LOCAL])
+def test_local_protection(text: str, expected: list[str]) -> None:
+    assert sents(text) == expected
+
+
+STILL_ONE = [
+    ("paren_with_inner_sentence", "Le texte (voir l'annexe. Elle détaille tout) sera voté lundi."),
+    ("bracket_then_name", "Le ministre de l'Intérieur (LR) Bruno Martin a démenti."),
+    ("middle_initial", "Le président George W. Bush a reçu M. Le Pen à Washington."),
+    ("english_title", "Il se fait appeler Mr. Bean depuis l'enfance."),
+    ("quote_two_sentences_attribution", "« Je pars. Adieu », a-t-il lancé avant de claquer la porte."),
+]
+
+
+@pytest.mark.parametrize("text", [t for _, t in STILL_ONE], ids=[i for i, _ in STILL_ONE])
+def test_local_protection_keeps_sentences_whole(text: str) -> None:
+    assert sents(text) == [text]
+
+
 @pytest.mark.parametrize("text", ["", " ", "\n\n\t ", "\u00a0\u2029\u3000"], ids=["empty", "space", "blank_lines", "unicode_spaces"])
 def test_whitespace_only(text: str) -> None:
     assert split_sentences(text) == []
@@ -261,6 +378,11 @@ LONG = {
     "unclosed_guillemets": "« " * 100_000,  # sentencex alone is quadratic here
     "dots_and_spaces": ". " * 100_000,
     "abbreviations": "M. " * 66_667,
+    "unclosed_parentheses": "( " * 100_000,
+    "stray_closers": "». ) " * 50_000,
+    "straight_quotes": '" ' * 100_000,
+    "bare_brackets": "(a) Le " * 28_572,
+    "single_capitals": "X. Il " * 33_334,
 }
 
 
@@ -273,6 +395,48 @@ def test_long_paragraph_completes_losslessly(text: str) -> None:
 def test_long_normal_text_splits_sentences() -> None:
     spans = split_sentences(LONG["normal_text"])
     assert len(spans) > 200_000 // len(NEWS) * 3
+
+
+def _best_times(small: str, large: str, runs: int = 5) -> tuple[float, float]:
+    """Fastest of ``runs`` interleaved timings of each text, garbage collector off (less noise)."""
+    best = [math.inf, math.inf]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            for i, text in enumerate((small, large)):
+                t0 = time.perf_counter()
+                split_sentences(text)
+                best[i] = min(best[i], time.perf_counter() - t0)
+    finally:
+        if enabled:
+            gc.enable()
+    return best[0], best[1]
+
+
+LINEAR = {
+    "normal_text": NEWS,
+    "unclosed_guillemets": "« Il part. ",
+    "unclosed_parentheses": "(il part. ",
+    "stray_closers": "Il part ». ",
+    "straight_quotes": '" Il part. ',
+    "short_quotes": "« Oui. Non. » Il part. ",
+    "dots_in_brackets": "(. ",
+    "bare_brackets": "(a) Le ",
+    "initials": "X. Il ",
+}
+
+
+@pytest.mark.parametrize("unit", list(LINEAR.values()), ids=list(LINEAR))
+def test_time_is_linear(unit: str) -> None:
+    """Doubling the paragraph at most about doubles the time (10 ms allowed for timer noise)."""
+    small = (unit * (50_000 // len(unit) + 1))[:50_000]
+    large = (unit * (100_000 // len(unit) + 1))[:100_000]
+    split_sentences(small)  # warm up
+    t_small, t_large = _best_times(small, large)
+    if t_large > 2.5 * t_small + 0.01:  # a busy machine: measure once more before failing
+        t_small, t_large = _best_times(small, large)
+    assert t_large <= 2.5 * t_small + 0.01
 
 
 # ---------------------------------------------------------------------------
