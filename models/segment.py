@@ -10,6 +10,11 @@ boundaries are taken as candidates, a few pattern-based candidates it misses
 are added, and every non-paragraph candidate then goes through one veto
 function (`_is_boundary`) that encodes our French rules.
 
+Quotes and brackets are hidden from sentencex, which pairs them over any
+distance (one unclosed « or ( and the rest of the paragraph became one
+sentence).  Our own protection is local (`_protected_pairs`): only a pair
+that closes within a sentence-sized span protects what it encloses.
+
 Everything works on code-point offsets into the caller's ``str`` so that the
 segmentation is lossless: only whitespace lies outside the returned spans.
 """
