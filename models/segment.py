@@ -202,8 +202,8 @@ def _sentence_starts(para: str, offset: int) -> list[int]:
 def _before_openers(para: str, p: int) -> int:
     """Move a sentencex cut back over the gap and opening quotes/brackets before it.
 
-    sentencex sees quotes and brackets as spaces, so its cut may fall between an
-    opening « and the word it quotes; the sentence starts at the «.
+    sentencex sees quotes and brackets as a neutral symbol, so its cut may fall
+    between an opening « and the word it quotes; the sentence starts at the «.
     """
     limit = max(0, p - _LOOKBACK)
     while p > limit and (para[p - 1].isspace() or _opens(para, p - 1)):
@@ -216,8 +216,8 @@ def _before_openers(para: str, p: int) -> int:
 def _past_closers(para: str, s: int) -> int:
     """Move a sentencex cut forward over closing quotes/brackets: they end the previous sentence.
 
-    sentencex cuts before the symbol that stands for « Oui. » Puis'» (and for the
-    spaced straight quote of 'pollution. " Ce sont'); the next sentence starts after it.
+    sentencex sees them as a neutral symbol and may cut before one ("« Oui. » Puis",
+    'pollution. " Ce sont'); the next sentence starts after it.
     """
     limit = min(len(para), s + _LOOKBACK)
     while s < limit and (para[s] in _CLOSING or _spaced_straight_quote(para, s)):
@@ -434,8 +434,8 @@ def _pairs(para: str) -> list[tuple[int, int]]:
 
     Straight ``"`` before a word after whitespace, start or opening
     punctuation opens; otherwise it closes an open ``"`` nearby or, spaced
-    on both sides with none open, opens.  The search for a partner is bounded so mismatched
-    input stays linear.
+    on both sides with none open, opens.  The search for a partner is
+    bounded so mismatched input stays linear.
     """
     stack: list[tuple[str, int]] = []
     pairs: list[tuple[int, int]] = []

@@ -95,7 +95,11 @@ SPLIT = [
     ("exclamation", "Quelle victoire ! Les supporters exultent.", ["Quelle victoire !", "Les supporters exultent."]),
     ("ellipsis_char", "Il attend… Rien ne vient.", ["Il attend…", "Rien ne vient."]),
     ("ellipsis_dots", "Il attend... Rien ne vient.", ["Il attend...", "Rien ne vient."]),
-    ("interrobang", "Encore une hausse ?! Les ménages s'inquiètent.", ["Encore une hausse ?!", "Les ménages s'inquiètent."]),
+    (
+        "interrobang",
+        "Encore une hausse ?! Les ménages s'inquiètent.",
+        ["Encore une hausse ?!", "Les ménages s'inquiètent."],
+    ),
     ("double_bang", "Incroyable !! Le record est battu.", ["Incroyable !!", "Le record est battu."]),
     ("no_space_question", "Pourquoi?? Personne ne répond.", ["Pourquoi??", "Personne ne répond."]),
     (
@@ -169,10 +173,22 @@ SPLIT = [
         ["Le rapport est signé du Dr. Lambert.", "Il sera publié lundi."],
     ),
     ("unit_m_end", "Il a sauté 8,95 m. Un record de France.", ["Il a sauté 8,95 m.", "Un record de France."]),
-    ("digit_start", "Le bilan est lourd. 25 personnes sont mortes.", ["Le bilan est lourd.", "25 personnes sont mortes."]),
-    ("number_end", "La version finale est la 1.2. Elle sort lundi.", ["La version finale est la 1.2.", "Elle sort lundi."]),
+    (
+        "digit_start",
+        "Le bilan est lourd. 25 personnes sont mortes.",
+        ["Le bilan est lourd.", "25 personnes sont mortes."],
+    ),
+    (
+        "number_end",
+        "La version finale est la 1.2. Elle sort lundi.",
+        ["La version finale est la 1.2.", "Elle sort lundi."],
+    ),
     ("newline_after_period", "Le Sénat a voté.\nLes députés suivront.", ["Le Sénat a voté.", "Les députés suivront."]),
-    ("blank_line", "Réforme des retraites\n\nLe texte arrive au Sénat", ["Réforme des retraites", "Le texte arrive au Sénat"]),
+    (
+        "blank_line",
+        "Réforme des retraites\n\nLe texte arrive au Sénat",
+        ["Réforme des retraites", "Le texte arrive au Sénat"],
+    ),
     (
         "blank_line_with_spaces",
         "Premier paragraphe sans point \n \t\n second paragraphe",
@@ -322,7 +338,9 @@ def test_local_protection_keeps_sentences_whole(text: str) -> None:
     assert sents(text) == [text]
 
 
-@pytest.mark.parametrize("text", ["", " ", "\n\n\t ", "\u00a0\u2029\u3000"], ids=["empty", "space", "blank_lines", "unicode_spaces"])
+@pytest.mark.parametrize(
+    "text", ["", " ", "\n\n\t ", "\u00a0\u2029\u3000"], ids=["empty", "space", "blank_lines", "unicode_spaces"]
+)
 def test_whitespace_only(text: str) -> None:
     assert split_sentences(text) == []
 
