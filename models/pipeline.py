@@ -21,7 +21,8 @@ from models.document import (
 )
 from models.engine import Engine, GenerationOptions
 from models.repair import Checked, Fidelity, translate_checked
-from models.segment import Span, split_sentences, split_windows
+from models.segment import Span, split_sentences
+from models.windows import split_windows
 
 FLAG_SPLIT_WINDOW = "split_window"
 FLAG_KEPT_VERBATIM = "kept_verbatim"

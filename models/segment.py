@@ -1,4 +1,4 @@
-"""French sentence segmentation and token-window splitting for the translator.
+"""French sentence segmentation for the translator.
 
 Base splitter: ``sentencex`` (Rust, ~1000x faster than pysbd 0.3.4 on a
 200k-char paragraph, and lossless code-point offsets).  Both candidates were
@@ -10,6 +10,11 @@ boundaries are taken as candidates, a few pattern-based candidates it misses
 are added, and every non-paragraph candidate then goes through one veto
 function (`_is_boundary`) that encodes our French rules.
 
+Quotes and brackets are hidden from sentencex, which pairs them over any
+distance (one unclosed « or ( and the rest of the paragraph became one
+sentence).  Our own protection is local (`_protected_pairs`): only a pair
+that closes within a sentence-sized span protects what it encloses.
+
 Everything works on code-point offsets into the caller's ``str`` so that the
 segmentation is lossless: only whitespace lies outside the returned spans.
 """
@@ -18,13 +23,11 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sentencex
 
-__all__ = ["Span", "split_sentences", "split_windows"]
+__all__ = ["Span", "split_sentences"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +50,27 @@ _THIN_SPACES = frozenset(" \u00a0\u202f\u2009\u200a")
 # A real new sentence never starts with one of these (nor with a lowercase letter).
 _NO_START = frozenset(",;:.!?)]}»”›%")
 _OPENING_PUNCT = "([{«“‹\"'"
-_QUOTE_PAIRS = {"«": "»", "“": "”", "‹": "›"}
+# Quotes and brackets that protect what they enclose (when they close nearby).
+_PAIRS = {"«": "»", "“": "”", "‹": "›", "(": ")", "[": "]"}
+# sentencex pairs quotes and brackets over any distance: one unclosed « or ( and it
+# proposes no boundary until the paragraph ends.  It sees them as a neutral
+# symbol instead, and `_protected_pairs` applies our local rule.
+_HIDE_FROM_SENTENCEX = str.maketrans(dict.fromkeys("«»“”‹›\"()[]{}", "_"))
+_CLOSING = frozenset("»”›)]")
 
 _PARA_BREAK = re.compile(r"\n\s*\n|\u2029")
 _NONSPACE = re.compile(r"\S")
-_WORD = re.compile(r"\S+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_QUOTE_CHAR = re.compile("[«»“”‹›\"]")
+_PAIR_CHAR = re.compile("[«»“”‹›\"()\\[\\]]")
+_LEADING_LETTERS = re.compile(r"[^\W\d_]+")
 # Terminal run (anchored at its first mark so a long run of dots stays
 # linear), optional closing quotes/brackets (a guillemet may be preceded
 # by a thin/no-break space), then whitespace: a potential boundary.
 _CANDIDATE = re.compile(
     r"(?<![.!?…‼⁇⁈⁉])[.!?…‼⁇⁈⁉]+(?:[\"»”’›)\]]|[ \u00a0\u202f\u2009\u200a]{1,3}[»”›])*(?=\s)"
 )
+# A closing bracket with no mark before it: "… (109,5 km) Elle a …" may end a sentence.
+_BARE_BRACKET = re.compile(r"(?<![.!?…‼⁇⁈⁉])\)(?=\s)")
 # A space after a letter or digit is never a sentence boundary, so cutting
 # the text for sentencex there loses nothing.
 _MID_SENTENCE_GAP = re.compile(r"(?<=\w)\s")
@@ -73,7 +84,7 @@ _NUMBERISH = re.compile(r"\d|(?<![IVXLCDM])[IVXLCDM]+\b")  # from a run's start 
 # still end a sentence.
 _ABBREV = frozenset(
     """
-    mm mme mmes mlle mlles mgr dr drs pr prs st ste sts stes
+    mm mme mmes mlle mlles mgr dr drs pr prs st ste sts stes mr mrs
     ch ph th chr
     p pp av apr cf éd éds env bd boul fg cie sté éts gén gal lt cdt
     janv févr fév avr juil oct nov déc
@@ -86,10 +97,23 @@ _ABBREV_BEFORE_NUMBER = frozenset("art vol no n° t chap fig sept".split())
 # words ("le temps est sec.", "le vol."): sentencex never splits after them,
 # so we propose the boundary ourselves and let `_is_abbreviation` decide.
 _WORDS_SENTENCEX_ABBREVIATES = frozenset("etc art vol sec sup dir".split())
-# Quotes longer than this are treated as running text: protecting them would
-# glue whole multi-sentence speeches (or a misparsed straight quote) into one
-# oversized "sentence".
-_MAX_PROTECTED_QUOTE = 1000
+# Protection is local: a quote or bracket protects what it encloses only if it
+# closes within a sentence-sized span holding at most this many sentence ends.
+# An unclosed « or ( then pairs with nothing nearby and protects nothing, and a
+# stray » or ) is plain punctuation; neither can glue a paragraph together.
+_MAX_PROTECTED_SPAN = 300
+_MAX_PROTECTED_ENDS = 1
+# Words that start sentences but are never a surname or a name's last part, so
+# after "Dagobert I." or "Mac OS X." they mean the single capital ended a sentence
+# (after "M." or "J." a name follows: "M. Dupont", "M. Le Pen", "Jack Ma").
+_NOT_A_NAME = frozenset(
+    """
+    il ils elle elles on je nous vous c ce cet cette ces un une les sa ses leur leurs
+    mais dans en pour après avant depuis selon cependant ainsi puis alors enfin
+    """.split()
+)
+# After a bare closing bracket the next sentence may also start with an article.
+_AFTER_BRACKET_STARTS = _NOT_A_NAME | {"le", "la", "l"}
 # Largest piece of text handed to sentencex at once (see `_base_cuts`).
 _BASE_CHUNK = 2000
 # How far back to look for a word / closing punctuation: keeps every check
@@ -149,6 +173,7 @@ def _sentence_starts(para: str, offset: int) -> list[int]:
     candidates: set[int] = set()
     last_s = -1
     for p in base or ():
+        p = _before_openers(para, p)
         if p <= 0 or p >= len(para):
             continue
         if not (para[p - 1].isspace() or para[p].isspace()):
@@ -158,15 +183,62 @@ def _sentence_starts(para: str, offset: int) -> list[int]:
             continue
         m = _NONSPACE.search(para, p)
         if m is not None:
-            last_s = m.start()
+            last_s = _past_closers(para, m.start())
             candidates.add(last_s)
     for m in _CANDIDATE.finditer(para):
         if base is None or _needs_own_candidate(para, m.start(), m.end()):
             s = _NONSPACE.search(para, m.end())
             if s is not None:
                 candidates.add(s.start())
-    quotes = _protected_quotes(para)
-    return [offset + s for s in sorted(candidates) if _is_boundary(para, s, quotes)]
+    for m in _BARE_BRACKET.finditer(para):
+        s = _NONSPACE.search(para, m.end())
+        if s is not None:
+            candidates.add(s.start())
+    ends = [s for s in sorted(candidates) if _is_boundary(para, s)]
+    protected = _protected_pairs(para, ends)
+    return [offset + s for s in ends if not _inside(protected, s)]
+
+
+def _before_openers(para: str, p: int) -> int:
+    """Move a sentencex cut back over the gap and opening quotes/brackets before it.
+
+    sentencex sees quotes and brackets as a neutral symbol, so its cut may fall
+    between an opening « and the word it quotes; the sentence starts at the «.
+    """
+    limit = max(0, p - _LOOKBACK)
+    while p > limit and (para[p - 1].isspace() or _opens(para, p - 1)):
+        if para[p - 1] == '"' and para[p].isspace():
+            break  # 'pollution. " Ce sont': a spaced straight quote after a sentence closes it
+        p -= 1
+    return p
+
+
+def _past_closers(para: str, s: int) -> int:
+    """Move a sentencex cut forward over closing quotes/brackets: they end the previous sentence.
+
+    sentencex sees them as a neutral symbol and may cut before one ("« Oui. » Puis",
+    'pollution. " Ce sont'); the next sentence starts after it.
+    """
+    limit = min(len(para), s + _LOOKBACK)
+    while s < limit and (para[s] in _CLOSING or _spaced_straight_quote(para, s)):
+        m = _NONSPACE.search(para, s + 1, limit)
+        if m is None:
+            break
+        s = m.start()
+    return s
+
+
+def _spaced_straight_quote(para: str, i: int) -> bool:
+    """A ``"`` followed by whitespace (or the end): after a sentence it closes that sentence."""
+    return para[i] == '"' and (i + 1 == len(para) or para[i + 1].isspace())
+
+
+def _opens(para: str, i: int) -> bool:
+    """Whether ``para[i]`` is an opening quote or bracket."""
+    ch = para[i]
+    if ch in _PAIRS:
+        return True
+    return ch == '"' and (i == 0 or para[i - 1].isspace() or para[i - 1] in _OPENING_PUNCT)
 
 
 def _base_cuts(para: str) -> list[int] | None:
@@ -212,7 +284,7 @@ def _sentencex_cuts(chunk: str) -> list[int] | None:
     panic (a BaseException), or offsets that do not map back onto the text
     makes the caller fall back to our own pattern candidates.
     """
-    safe = _SURROGATE.sub("\ufffd", chunk)
+    safe = _SURROGATE.sub("\ufffd", chunk).translate(_HIDE_FROM_SENTENCEX)
     try:
         bounds = sentencex.get_sentence_boundaries("fr", safe)
         cuts = []
@@ -233,8 +305,8 @@ def _needs_own_candidate(para: str, start: int, end: int) -> bool:
 
     Plain ``word. Word`` is left to sentencex (its abbreviation list is
     larger than ours); we only add ellipses, ``?``/``!``, closing quotes or
-    brackets after the mark, and words like ``etc.`` or ``vol.`` that
-    sentencex always treats as abbreviations.
+    brackets after the mark, words like ``etc.`` or ``vol.`` and single
+    capitals (``Dagobert I.``) that sentencex always treats as abbreviations.
     """
     run_end = start
     while run_end < end and para[run_end] in _TERMINALS:
@@ -242,11 +314,12 @@ def _needs_own_candidate(para: str, start: int, end: int) -> bool:
     run = para[start:run_end]
     if run != "." or run_end != end:
         return True
-    return _word_before(para, start).lower() in _WORDS_SENTENCEX_ABBREVIATES
+    word = _word_before(para, start)
+    return word.lower() in _WORDS_SENTENCEX_ABBREVIATES or (len(word) == 1 and word.isupper())
 
 
-def _is_boundary(para: str, s: int, quotes: tuple[list[int], list[int]]) -> bool:
-    """Decide whether a sentence may start at ``s`` (first char after a gap)."""
+def _is_boundary(para: str, s: int) -> bool:
+    """Decide whether a sentence may start at ``s`` (first char after a gap), quotes aside."""
     if s <= 0 or s >= len(para):
         return False
     e = s
@@ -255,20 +328,27 @@ def _is_boundary(para: str, s: int, quotes: tuple[list[int], list[int]]) -> bool
     if e == s or e == 0:
         return False  # no whitespace gap, or nothing before it
     nxt = para[s]
-    if nxt.islower() or nxt in _NO_START:
-        return False  # "etc. et", "Ch. de Gaulle", "« Quoi ? » demanda-t-il"
+    if nxt.islower() or nxt in _NO_START or _spaced_straight_quote(para, s):
+        return False  # "etc. et", "Ch. de Gaulle", "« Quoi ? » demanda-t-il", 'bête ! " Les'
     j = _skip_closers(para, e)
-    if j == 0 or para[j - 1] not in _TERMINALS:
-        return False  # single line break / no sentence-final mark
+    if j == 0:
+        return False
+    if para[j - 1] not in _TERMINALS:
+        # "… (109,5 km) Elle a …"; otherwise a single line break / no sentence-final mark
+        return para[e - 1] == ")" and _next_word(para, s) in _AFTER_BRACKET_STARTS
     k = j
     while k > max(0, j - _LOOKBACK) and para[k - 1] in _TERMINALS:
         k -= 1
     run = para[k:j]
     if run in ("...", "…") and k > 0 and para[k - 1] in "([" and j < len(para) and para[j] in ")]":
         return False  # "(...)" marks an omission, not an end
-    if run == "." and _is_abbreviation(para, k, s):
-        return False
-    return not _inside(quotes, s)
+    return not (run == "." and _is_abbreviation(para, k, s))
+
+
+def _next_word(para: str, s: int) -> str:
+    """The letters starting at ``s``, lowercased ("C'est" → "c"); bounded look-ahead."""
+    m = _LEADING_LETTERS.match(para, s, min(len(para), s + _LOOKBACK))
+    return "" if m is None else m.group().lower()
 
 
 def _skip_closers(para: str, e: int) -> int:
@@ -302,7 +382,8 @@ def _is_abbreviation(para: str, k: int, s: int) -> bool:
     if low in _ABBREV:
         return True
     if len(word) == 1 and word.isupper():
-        return True  # initials: "J. K. Rowling", "M. Dupont"
+        # initials: "J. K. Rowling", "M. Dupont"; but "Dagobert I. Ils …", "Mac OS X. Une …"
+        return word == "M" or _next_word(para, s) not in _NOT_A_NAME
     if _HYPHENATED_INITIALS.fullmatch(word) and word[0].isupper():
         # "J.-F. Copé", but "52 av. J.-C." ends a sentence.
         before = k - len(word)
@@ -316,57 +397,67 @@ def _is_abbreviation(para: str, k: int, s: int) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Quotes
+# Quotes and brackets
 # --------------------------------------------------------------------------
 
 
-def _protected_quotes(para: str) -> tuple[list[int], list[int]]:
-    """Outermost quotes that sit inside a larger sentence, as (opens, closes).
+def _protected_pairs(para: str, ends: list[int]) -> tuple[list[int], list[int]]:
+    """Outermost local quotes and brackets inside a larger sentence, as (opens, closes).
 
     No boundary may fall strictly inside them or right before their closing
-    mark.  A quote that is a whole sentence on its own is not protected.
+    mark.  ``ends`` are the sorted sentence starts found without quotes in
+    mind.  A pair protects only when it closes within ``_MAX_PROTECTED_SPAN``
+    chars around at most ``_MAX_PROTECTED_ENDS`` of them; a quote or bracket
+    that is a whole sentence on its own is not protected either.
     """
+    local = [
+        (o, c)
+        for o, c in _pairs(para)
+        if c - o <= _MAX_PROTECTED_SPAN
+        and bisect.bisect_right(ends, c) - bisect.bisect_right(ends, o) <= _MAX_PROTECTED_ENDS
+    ]
     opens: list[int] = []
     closes: list[int] = []
     last_close = -1
-    for o, c in sorted(_quote_pairs(para)):
+    for o, c in sorted(local):
         if o <= last_close:
-            continue  # nested in an earlier outermost quote
+            continue  # nested in an earlier outermost pair
         last_close = c
-        if c - o <= _MAX_PROTECTED_QUOTE and not _standalone_quote(para, o, c):
+        if not _standalone(para, o, c):
             opens.append(o)
             closes.append(c)
     return opens, closes
 
 
-def _quote_pairs(para: str) -> list[tuple[int, int]]:
-    """Matched (open, close) quote indices; unmatched marks are ignored.
+def _pairs(para: str) -> list[tuple[int, int]]:
+    """Matched (open, close) quote and bracket indices; unmatched marks are ignored.
 
-    Straight ``"`` opens after whitespace/start/opening punctuation and
-    closes otherwise.  The search for a partner is bounded so mismatched
-    input stays linear.
+    Straight ``"`` before a word after whitespace, start or opening
+    punctuation opens; otherwise it closes an open ``"`` nearby or, spaced
+    on both sides with none open, opens.  The search for a partner is
+    bounded so mismatched input stays linear.
     """
     stack: list[tuple[str, int]] = []
     pairs: list[tuple[int, int]] = []
-    for m in _QUOTE_CHAR.finditer(para):
+    for m in _PAIR_CHAR.finditer(para):
         i = m.start()
         ch = para[i]
-        if ch in _QUOTE_PAIRS:
-            stack.append((_QUOTE_PAIRS[ch], i))
-            continue
-        if ch == '"' and (i == 0 or para[i - 1].isspace() or para[i - 1] in _OPENING_PUNCT):
-            stack.append(('"', i))
+        if ch in _PAIRS or (ch == '"' and _opens(para, i) and i + 1 < len(para) and not para[i + 1].isspace()):
+            stack.append((_PAIRS.get(ch, ch), i))  # '"Le' always opens; a spaced '"' may close
             continue
         for depth in range(len(stack) - 1, max(-1, len(stack) - 9), -1):
             if stack[depth][0] == ch:
                 pairs.append((stack[depth][1], i))
                 del stack[depth:]
                 break
+        else:
+            if ch == '"' and _opens(para, i):
+                stack.append(('"', i))
     return pairs
 
 
-def _standalone_quote(para: str, o: int, c: int) -> bool:
-    """A quote that starts a sentence and ends one (« Oui. » Puis …)."""
+def _standalone(para: str, o: int, c: int) -> bool:
+    """A quote or bracket that starts a sentence and ends one (« Oui. » Puis …)."""
     before = o
     while before > 0 and para[before - 1].isspace():
         before -= 1
@@ -386,132 +477,8 @@ def _standalone_quote(para: str, o: int, c: int) -> bool:
     return not (nxt.islower() or nxt in _NO_START)
 
 
-def _inside(quotes: tuple[list[int], list[int]], s: int) -> bool:
-    """Whether ``s`` lies in ``(open, close]`` of a protected quote."""
-    opens, closes = quotes
+def _inside(protected: tuple[list[int], list[int]], s: int) -> bool:
+    """Whether ``s`` lies in ``(open, close]`` of a protected pair."""
+    opens, closes = protected
     i = bisect.bisect_left(opens, s) - 1
     return i >= 0 and s <= closes[i]
-
-
-# --------------------------------------------------------------------------
-# split_windows
-# --------------------------------------------------------------------------
-
-_SOFT_BREAKS = frozenset(";:,.!?…")
-
-
-def split_windows(
-    text: str,
-    span: Span,
-    count_tokens: Callable[[str], int],
-    max_tokens: int,
-) -> list[Span]:
-    """Cut ``span`` into consecutive windows that each fit ``max_tokens``.
-
-    Never truncates: windows are sub-spans of ``span`` with only whitespace
-    between them (none when a word had to be cut).  Preferred cuts: after
-    ``; : ,`` (or a sentence mark), then at whitespace, then anywhere.
-    ``count_tokens`` is called O(windows × log n) times, on slices about the
-    size of a window (galloping search), never once per character.
-    Raises ValueError if ``span`` is out of range or a single character
-    does not fit.
-    """
-    if not 0 <= span.start <= span.end <= len(text):
-        raise ValueError(f"span {span} out of range for text of length {len(text)}")
-    if count_tokens(text[span.start : span.end]) <= max_tokens:
-        return [span]
-    inner = _strip(text, span.start, span.end)
-    if inner is None:
-        return []  # whitespace only: nothing to translate, still lossless
-    end = inner.end
-    word_ends = [m.end() for m in _WORD.finditer(text, inner.start, end)]
-    soft_ends = [e for e in word_ends if text[e - 1] in _SOFT_BREAKS]
-    windows: list[Span] = []
-    pos = inner.start
-    while pos < end:
-        fits = _fitter(text, pos, count_tokens, max_tokens)
-        cut = _next_cut(text, pos, word_ends, soft_ends, fits)
-        windows.append(Span(pos, cut))
-        nxt = _NONSPACE.search(text, cut, end)
-        pos = end if nxt is None else nxt.start()
-    return windows
-
-
-def _fitter(
-    text: str, pos: int, count_tokens: Callable[[str], int], max_tokens: int
-) -> Callable[[int], bool]:
-    """Predicate: does ``text[pos:e]`` fit the window?"""
-    return lambda e: count_tokens(text[pos:e]) <= max_tokens
-
-
-def _next_cut(
-    text: str,
-    pos: int,
-    word_ends: list[int],
-    soft_ends: list[int],
-    fits: Callable[[int], bool],
-) -> int:
-    """End of the window starting at ``pos``."""
-    first = bisect.bisect_right(word_ends, pos)
-    best = _last_fitting(word_ends, first, len(word_ends), fits)
-    if best is None:
-        return _cut_inside_word(text, pos, word_ends[first], fits)
-    if best == word_ends[-1]:
-        return best  # the rest of the span fits
-    lo = bisect.bisect_right(soft_ends, pos)
-    hi = bisect.bisect_right(soft_ends, best)
-    if hi > lo:
-        soft = soft_ends[hi - 1]
-        # Only worth it if it does not shrink the window below half.
-        if 2 * (soft - pos) >= best - pos and (soft == best or fits(soft)):
-            return soft
-    return best
-
-
-def _cut_inside_word(text: str, pos: int, word_end: int, fits: Callable[[int], bool]) -> int:
-    """Cut a run with no whitespace (or a word too long for the window)."""
-    cut = _last_fitting(range(pos + 1, word_end), 0, word_end - pos - 1, fits)
-    if cut is None:
-        raise ValueError("max_tokens is too small for a single character")
-    nudged = cut
-    while nudged - 1 > pos and _is_joiner(text[nudged]):
-        nudged -= 1  # keep combining marks / ZWJ sequences with their base
-    if nudged != cut and fits(nudged):
-        return nudged
-    return cut
-
-
-def _is_joiner(ch: str) -> bool:
-    """Characters that should not start a window (they attach to the previous one)."""
-    return bool(unicodedata.combining(ch)) or ch in "\u200d\ufe0e\ufe0f" or (
-        unicodedata.category(ch) in ("Mn", "Me", "Mc")
-    )
-
-
-def _last_fitting(
-    cands: Sequence[int], lo: int, hi: int, fits: Callable[[int], bool]
-) -> int | None:
-    """Largest ``cands[i]`` (lo <= i < hi) that fits, assuming monotonicity.
-
-    Gallops forward from ``lo`` then bisects, so probes stay within about
-    twice the window size: O(log window) calls on small slices instead of
-    tokenizing half of a 200k-char span on the first probe.
-    """
-    if lo >= hi or not fits(cands[lo]):
-        return None
-    good, step = lo, 1
-    bad = hi
-    while good + step < hi:
-        if fits(cands[good + step]):
-            good += step
-            step *= 2
-        else:
-            bad = good + step
-            break
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        if fits(cands[mid]):
-            good = mid
-        else:
-            bad = mid
-    return cands[good]

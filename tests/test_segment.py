@@ -1,15 +1,17 @@
-"""Tests for models.segment: French sentence splitting and token windows."""
+"""Tests for models.segment: French sentence splitting."""
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable
+import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.segment import Span, split_sentences, split_windows
+from models.segment import Span, split_sentences
+from tests.spans import ANY_CHAR, FRENCHISH, assert_lossless
 
 
 def sents(text: str) -> list[str]:
@@ -17,38 +19,6 @@ def sents(text: str) -> list[str]:
     spans = split_sentences(text)
     assert_lossless(text, spans, Span(0, len(text)))
     return [text[s.start : s.end] for s in spans]
-
-
-def assert_lossless(text: str, spans: list[Span], outer: Span) -> None:
-    """Spans ordered, inside ``outer``, non-empty, stripped; gaps whitespace only."""
-    prev = outer.start
-    for span in spans:
-        assert isinstance(span, Span)
-        assert outer.start <= prev <= span.start < span.end <= outer.end, (span, prev)
-        gap = text[prev : span.start]
-        assert gap == "" or gap.isspace(), (span, gap)
-        body = text[span.start : span.end]
-        assert not body[0].isspace() and not body[-1].isspace(), body
-        prev = span.end
-    tail = text[prev : outer.end]
-    assert tail == "" or tail.isspace(), tail
-
-
-def tokens(s: str) -> int:
-    """Stand-in for a subword tokenizer: words plus one token per 7 chars."""
-    return len(s.split()) + len(s) // 7
-
-
-class Counter:
-    """count_tokens wrapper that records how often it is called."""
-
-    def __init__(self, fn: Callable[[str], int] = tokens) -> None:
-        self.fn = fn
-        self.calls = 0
-
-    def __call__(self, s: str) -> int:
-        self.calls += 1
-        return self.fn(s)
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +95,11 @@ SPLIT = [
     ("exclamation", "Quelle victoire ! Les supporters exultent.", ["Quelle victoire !", "Les supporters exultent."]),
     ("ellipsis_char", "Il attend… Rien ne vient.", ["Il attend…", "Rien ne vient."]),
     ("ellipsis_dots", "Il attend... Rien ne vient.", ["Il attend...", "Rien ne vient."]),
-    ("interrobang", "Encore une hausse ?! Les ménages s'inquiètent.", ["Encore une hausse ?!", "Les ménages s'inquiètent."]),
+    (
+        "interrobang",
+        "Encore une hausse ?! Les ménages s'inquiètent.",
+        ["Encore une hausse ?!", "Les ménages s'inquiètent."],
+    ),
     ("double_bang", "Incroyable !! Le record est battu.", ["Incroyable !!", "Le record est battu."]),
     ("no_space_question", "Pourquoi?? Personne ne répond.", ["Pourquoi??", "Personne ne répond."]),
     (
@@ -199,10 +173,22 @@ SPLIT = [
         ["Le rapport est signé du Dr. Lambert.", "Il sera publié lundi."],
     ),
     ("unit_m_end", "Il a sauté 8,95 m. Un record de France.", ["Il a sauté 8,95 m.", "Un record de France."]),
-    ("digit_start", "Le bilan est lourd. 25 personnes sont mortes.", ["Le bilan est lourd.", "25 personnes sont mortes."]),
-    ("number_end", "La version finale est la 1.2. Elle sort lundi.", ["La version finale est la 1.2.", "Elle sort lundi."]),
+    (
+        "digit_start",
+        "Le bilan est lourd. 25 personnes sont mortes.",
+        ["Le bilan est lourd.", "25 personnes sont mortes."],
+    ),
+    (
+        "number_end",
+        "La version finale est la 1.2. Elle sort lundi.",
+        ["La version finale est la 1.2.", "Elle sort lundi."],
+    ),
     ("newline_after_period", "Le Sénat a voté.\nLes députés suivront.", ["Le Sénat a voté.", "Les députés suivront."]),
-    ("blank_line", "Réforme des retraites\n\nLe texte arrive au Sénat", ["Réforme des retraites", "Le texte arrive au Sénat"]),
+    (
+        "blank_line",
+        "Réforme des retraites\n\nLe texte arrive au Sénat",
+        ["Réforme des retraites", "Le texte arrive au Sénat"],
+    ),
     (
         "blank_line_with_spaces",
         "Premier paragraphe sans point \n \t\n second paragraphe",
@@ -239,7 +225,122 @@ def test_split(text: str, expected: list[str]) -> None:
     assert sents(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", " ", "\n\n\t ", "\u00a0\u2029\u3000"], ids=["empty", "space", "blank_lines", "unicode_spaces"])
+# ---------------------------------------------------------------------------
+# split_sentences: quote and bracket protection is local
+# ---------------------------------------------------------------------------
+
+LOCAL = [
+    (
+        "unclosed_paren",
+        "Le service était lent (le serveur n'avait même pas pris notre commande. La salle était pleine. "
+        "Le dessert est arrivé froid. Nous ne reviendrons pas (jamais).",
+        [
+            "Le service était lent (le serveur n'avait même pas pris notre commande.",
+            "La salle était pleine.",
+            "Le dessert est arrivé froid.",
+            "Nous ne reviendrons pas (jamais).",
+        ],
+    ),
+    (
+        "unclosed_paren_closed_much_later",
+        "Le musée rouvre (après deux ans de travaux. Les visiteurs sont nombreux. Le guide est ravi. "
+        "Les tarifs baissent. La boutique (enfin) est ouverte.",
+        [
+            "Le musée rouvre (après deux ans de travaux.",
+            "Les visiteurs sont nombreux.",
+            "Le guide est ravi.",
+            "Les tarifs baissent.",
+            "La boutique (enfin) est ouverte.",
+        ],
+    ),
+    (
+        "stray_closing_guillemet",
+        "Il me l'a répété à Genève ». Le ministre a démenti. La réunion est annulée. "
+        "Le sommet, dit-il, « reste possible ».",
+        [
+            "Il me l'a répété à Genève ».",
+            "Le ministre a démenti.",
+            "La réunion est annulée.",
+            "Le sommet, dit-il, « reste possible ».",
+        ],
+    ),
+    (
+        "unclosed_then_stray_guillemet",
+        "Le journal titre « Victoire historique. Les supporters ont envahi la place. La fête a duré "
+        "toute la nuit ». Le préfet promet une enquête.",
+        [
+            "Le journal titre « Victoire historique.",
+            "Les supporters ont envahi la place.",
+            "La fête a duré toute la nuit ».",
+            "Le préfet promet une enquête.",
+        ],
+    ),
+    (
+        "reopened_guillemet_across_paragraphs",
+        "« Nous avons travaillé toute la nuit. Les équipes étaient épuisées. Personne n'a dormi.\n\n"
+        "« Le lendemain, tout était à refaire. Nous avons recommencé. Il a fallu tenir. »",
+        [
+            "« Nous avons travaillé toute la nuit.",
+            "Les équipes étaient épuisées.",
+            "Personne n'a dormi.",
+            "« Le lendemain, tout était à refaire.",
+            "Nous avons recommencé.",
+            "Il a fallu tenir. »",
+        ],
+    ),
+    (
+        "guillemet_closing_too_far",
+        "Elle répond « Non. " + "Le comité a longuement délibéré sur ce point sans trouver d'accord. " * 5
+        + "Rien ne change », dit-elle.",
+        ["Elle répond « Non."]
+        + ["Le comité a longuement délibéré sur ce point sans trouver d'accord."] * 5
+        + ["Rien ne change », dit-elle."],
+    ),
+    (
+        "spaced_straight_quote_closes",
+        'Le client est reparti furieux ! " Les serveurs ne l\'ont pas retenu.',
+        ['Le client est reparti furieux ! "', "Les serveurs ne l'ont pas retenu."],
+    ),
+    (
+        "unclosed_straight_quote",
+        'Ils répètent : " Il s\'agit de contrebande. "La question reste ouverte", note le juge.',
+        ['Ils répètent : " Il s\'agit de contrebande.', '"La question reste ouverte", note le juge.'],
+    ),
+    (
+        "bare_bracket_ends_sentence",
+        "La route monte sur 12 km (pente moyenne de 7 %) Elle est fermée l'hiver.",
+        ["La route monte sur 12 km (pente moyenne de 7 %)", "Elle est fermée l'hiver."],
+    ),
+    (
+        "single_capital_ends_sentence",
+        "Le logiciel tourne sous Mac OS X. Une version Linux est prévue. Le roi Henri I. Il régna peu.",
+        ["Le logiciel tourne sous Mac OS X.", "Une version Linux est prévue.", "Le roi Henri I.", "Il régna peu."],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in LOCAL], ids=[i for i, _, _ in LOCAL])
+def test_local_protection(text: str, expected: list[str]) -> None:
+    assert sents(text) == expected
+
+
+STILL_ONE = [
+    ("paren_with_inner_sentence", "Le texte (voir l'annexe. Elle détaille tout) sera voté lundi."),
+    ("bracket_then_name", "Le ministre de l'Intérieur (LR) Bruno Martin a démenti."),
+    ("middle_initial", "Le président George W. Bush a reçu M. Le Pen à Washington."),
+    ("english_title", "Il se fait appeler Mr. Bean depuis l'enfance."),
+    ("quote_two_sentences_attribution", "« Je pars. Adieu », a-t-il lancé avant de claquer la porte."),
+]
+
+
+@pytest.mark.parametrize("text", [t for _, t in STILL_ONE], ids=[i for i, _ in STILL_ONE])
+def test_local_protection_keeps_sentences_whole(text: str) -> None:
+    assert sents(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "\n\n\t ", "\u00a0\u2029\u3000"], ids=["empty", "space", "blank_lines", "unicode_spaces"]
+)
 def test_whitespace_only(text: str) -> None:
     assert split_sentences(text) == []
 
@@ -295,6 +396,11 @@ LONG = {
     "unclosed_guillemets": "« " * 100_000,  # sentencex alone is quadratic here
     "dots_and_spaces": ". " * 100_000,
     "abbreviations": "M. " * 66_667,
+    "unclosed_parentheses": "( " * 100_000,
+    "stray_closers": "». ) " * 50_000,
+    "straight_quotes": '" ' * 100_000,
+    "bare_brackets": "(a) Le " * 28_572,
+    "single_capitals": "X. Il " * 33_334,
 }
 
 
@@ -309,25 +415,54 @@ def test_long_normal_text_splits_sentences() -> None:
     assert len(spans) > 200_000 // len(NEWS) * 3
 
 
+def _best_times(small: str, large: str, runs: int = 5) -> tuple[float, float]:
+    """Fastest of ``runs`` interleaved timings of each text, garbage collector off (less noise)."""
+    best = [math.inf, math.inf]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            for i, text in enumerate((small, large)):
+                t0 = time.perf_counter()
+                split_sentences(text)
+                best[i] = min(best[i], time.perf_counter() - t0)
+    finally:
+        if enabled:
+            gc.enable()
+    return best[0], best[1]
+
+
+LINEAR = {
+    "normal_text": NEWS,
+    "unclosed_guillemets": "« Il part. ",
+    "unclosed_parentheses": "(il part. ",
+    "stray_closers": "Il part ». ",
+    "straight_quotes": '" Il part. ',
+    "short_quotes": "« Oui. Non. » Il part. ",
+    "dots_in_brackets": "(. ",
+    "bare_brackets": "(a) Le ",
+    "initials": "X. Il ",
+}
+
+
+@pytest.mark.parametrize("unit", list(LINEAR.values()), ids=list(LINEAR))
+def test_time_is_linear(unit: str) -> None:
+    """Doubling the paragraph at most about doubles the time (10 ms allowed for timer noise)."""
+    small = (unit * (50_000 // len(unit) + 1))[:50_000]
+    large = (unit * (100_000 // len(unit) + 1))[:100_000]
+    split_sentences(small)  # warm up
+    ratios = []
+    for _ in range(3):  # a busy machine can spoil one round; quadratic time fails every round (about 4x)
+        t_small, t_large = _best_times(small, large)
+        if t_large <= 2.5 * t_small + 0.01:
+            return
+        ratios.append(round(t_large / t_small, 2))
+    pytest.fail(f"doubling the input multiplied the time by {ratios}")
+
+
 # ---------------------------------------------------------------------------
 # split_sentences: properties
 # ---------------------------------------------------------------------------
-
-ANY_CHAR = st.one_of(
-    st.characters(exclude_categories=()),
-    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
-    st.sampled_from(list("\x00\x1c\x1d\x1e\x1f\x85\u2028\u2029\u202e\u200b\u00a0\u202f\n\r\t .?!…«»")),
-)
-FRENCH_PIECES = [
-    " ", " ", " ", "\n", "\n\n", "\u00a0", "\t",
-    ".", ".", "?", "!", "…", "...", "?!", "!!",
-    "«", "»", "« ", " »", "“", "”", '"', "(", ")", "(...)",
-    "M.", "Mme", "MM.", "Dr.", "p.", "av. J.-C.", "sept.", "etc.", "art.", "J.", "K.",
-    "Le", "la", "Paris", "Il", "a dit", "mot", "vol", "é",
-    "0", "3,5", "1 000", "2023", "13", ":", ",", ";",
-]
-FRENCHISH = st.lists(st.sampled_from(FRENCH_PIECES), max_size=60).map("".join)
-
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(ANY_CHAR, max_size=200))
@@ -348,117 +483,3 @@ def test_blank_line_is_always_a_boundary(left: str, right: str) -> None:
     cut = len(left) + 1
     for span in split_sentences(text):
         assert not span.start < cut < span.end
-
-
-# ---------------------------------------------------------------------------
-# split_windows
-# ---------------------------------------------------------------------------
-
-
-def window_texts(text: str, span: Span, count: Callable[[str], int], limit: int) -> list[str]:
-    windows = split_windows(text, span, count, limit)
-    assert_lossless(text, windows, span)
-    assert all(count(text[w.start : w.end]) <= limit for w in windows)
-    return [text[w.start : w.end] for w in windows]
-
-
-def test_window_fits_returns_span_unchanged() -> None:
-    text = "  Le Sénat a voté.  "
-    span = Span(2, 18)
-    counter = Counter()
-    assert split_windows(text, span, counter, 100) == [span]
-    assert counter.calls == 1
-
-
-def test_window_prefers_punctuation_cut() -> None:
-    text = "Les députés ont débattu toute la nuit du budget, puis ils ont voté le texte sans surprise"
-    out = window_texts(text, Span(0, len(text)), lambda s: len(s.split()), 12)
-    assert out[0].endswith("budget,")
-
-
-def test_window_prefers_semicolon_and_colon() -> None:
-    text = "Le ministre a tranché ; la réforme passera : les syndicats protestent vivement ce soir"
-    out = window_texts(text, Span(0, len(text)), lambda s: len(s.split()), 6)
-    assert out[:2] == ["Le ministre a tranché ;", "la réforme passera :"]
-
-
-def test_window_ignores_punctuation_that_would_shrink_window() -> None:
-    text = "Oui, le gouvernement présentera demain matin un texte très attendu par les élus locaux"
-    out = window_texts(text, Span(0, len(text)), lambda s: len(s.split()), 8)
-    assert out[0] == "Oui, le gouvernement présentera demain matin un texte"
-
-
-def test_window_cuts_whitespace_without_punctuation() -> None:
-    text = " ".join(["mot"] * 25)
-    out = window_texts(text, Span(0, len(text)), lambda s: len(s.split()), 10)
-    assert [len(w.split()) for w in out] == [10, 10, 5]
-
-
-def test_window_no_space_run_cut_adjacent() -> None:
-    text = "x" * 100
-    windows = split_windows(text, Span(0, 100), len, 30)
-    assert [(w.start, w.end) for w in windows] == [(0, 30), (30, 60), (60, 90), (90, 100)]
-
-
-def test_window_long_word_inside_sentence() -> None:
-    text = "Le mot " + "anticonstitutionnellement" * 4 + " est long."
-    out = window_texts(text, Span(0, len(text)), len, 20)
-    assert "".join(out).replace(" ", "") == text.replace(" ", "")
-
-
-def test_window_keeps_combining_marks_with_base() -> None:
-    text = "e\u0301" * 20
-    windows = split_windows(text, Span(0, len(text)), len, 3)
-    assert_lossless(text, windows, Span(0, len(text)))
-    assert all(text[w.start] == "e" for w in windows)
-
-
-def test_window_sub_span_of_larger_text() -> None:
-    text = "Avant. " + "Le texte, très long, continue encore et encore sans fin. " * 5 + "Après."
-    span = split_sentences(text)[1]
-    out = window_texts(text, span, tokens, 9)
-    assert len(out) > 1
-
-
-def test_window_whitespace_span_that_does_not_fit() -> None:
-    assert split_windows("     ", Span(0, 5), lambda s: len(s) + 1, 2) == []
-
-
-def test_window_too_small_budget_raises() -> None:
-    with pytest.raises(ValueError):
-        split_windows("abc def", Span(0, 7), lambda s: 5 * len(s), 1)
-
-
-def test_window_span_out_of_range_raises() -> None:
-    with pytest.raises(ValueError):
-        split_windows("abc", Span(0, 10), len, 5)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["x" * 200_000, ("mot, " * 40_000)[:-1]],
-    ids=["no_spaces_200k", "words_200k"],
-)
-def test_window_count_calls_logarithmic(text: str) -> None:
-    counter = Counter()
-    windows = split_windows(text, Span(0, len(text)), counter, 400)
-    assert_lossless(text, windows, Span(0, len(text)))
-    bound = 1 + len(windows) * (4 * math.ceil(math.log2(len(text))) + 4)
-    assert counter.calls <= bound
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(FRENCHISH, st.text(ANY_CHAR, max_size=120)), st.integers(1, 40))
-def test_windows_lossless_and_fit(text: str, limit: int) -> None:
-    counter = Counter()
-    body = text.strip()
-    lead = len(text) - len(text.lstrip())
-    whole = [Span(lead, lead + len(body))] if body else []
-    for span in [*whole, *split_sentences(text)]:
-        windows = split_windows(text, span, counter, limit)
-        assert_lossless(text, windows, span)
-        for w in windows:
-            assert tokens(text[w.start : w.end]) <= limit
-        for a, b in zip(windows, windows[1:]):
-            if a.end == b.start:  # cut inside a non-space run
-                assert not text[a.end - 1].isspace() and not text[b.start].isspace()
