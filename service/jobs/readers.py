@@ -412,6 +412,14 @@ class _TarInfo(tarfile.TarInfo):
 
     max_header_bytes = Limits().max_header_bytes
 
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        """tarfile takes a bad header after the first for the archive's end: say it is corrupt instead."""
+        try:
+            return super().fromtarfile(archive)
+        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as error:  # type: ignore[attr-defined]
+            raise _Corrupt(f"a bad tar header ({error})") from None
+
     def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _TAR_EXTENDED and self.size > self.max_header_bytes:
             raise _Stop(limits.HEADER_TOO_LARGE, f"a {self.size}-byte extended header (type {self.type!r})")
