@@ -51,7 +51,7 @@ _LABEL = re.compile(r"[a-z0-9][a-z0-9._:-]{0,39}")  # one character class, no ne
 
 
 def text_codec(name: str) -> str | None:
-    """The Python codec for the charset label `name` (quotes and case ignored), or None when it is not a text encoding."""
+    """The Python codec for the charset label `name` (quotes, case ignored); None when not a text encoding."""
     label = name.strip().strip("\"'").strip().lower()
     if not _LABEL.fullmatch(label):
         return None

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
     archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
     archive_max_entries: int = Field(
-        100_000, ge=1, description="most members (JSONL lines, WARC records, files) read from one archive; past it the rest is skipped"
+        100_000,
+        ge=1,
+        description="most members (JSONL lines, WARC records, files) read from one archive; the rest is skipped",
     )
     batch_group_sentences: int = Field(256, ge=1, description="sentences from many documents packed into one engine call")
     jobs_database_url: str | None = Field(

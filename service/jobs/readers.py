@@ -84,11 +84,16 @@ def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
             yielded = True
             yield entry
     except _Stop as stop:
-        yield Entry(f"{path.name}#rest", skip=stop.reason, detail=f"{stop.detail}; the rest of the archive was not read"[:500])
+        yield _rest(path, stop.reason, f"{stop.detail}; the rest of the archive was not read")
     except _CORRUPT as error:
         if not yielded:
             raise ArchiveError(f"{path.name}: the archive is corrupt or unreadable ({error})") from None
-        yield Entry(f"{path.name}#rest", skip=limits.UNREADABLE, detail=f"the rest of the archive is corrupt or truncated ({error})"[:500])
+        yield _rest(path, limits.UNREADABLE, f"the rest of the archive is corrupt or truncated ({error})")
+
+
+def _rest(path: Path, reason: str, detail: str) -> Entry:
+    """The refused entry that ends an archive early."""
+    return Entry(f"{path.name}#rest", skip=reason, detail=detail[:500])
 
 
 def count_entries(path: Path, caps: Limits = Limits()) -> int:
@@ -125,7 +130,7 @@ def count_entries(path: Path, caps: Limits = Limits()) -> int:
         elif kind == "tar":
             with open(path, "rb") as raw:
                 counter = _CountingReader(raw)
-                with tarfile.open(fileobj=_tar_stream(raw, counter, caps), mode="r|", tarinfo=_tar_info(caps)) as tar:  # type: ignore[call-overload]
+                with _open_tar(raw, counter, caps) as tar:
                     for member in tar:
                         budget.entry()
                         found += not member.isdir()
@@ -278,7 +283,8 @@ class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[misc]
             (psize,) = struct.unpack("<H", self._unconsumed[2:4])
             if len(self._unconsumed) <= 4 + psize:
                 return b""
-            properties = lzma._decode_filter_properties(lzma.FILTER_LZMA1, self._unconsumed[4 : 4 + psize])  # type: ignore[attr-defined]
+            header = self._unconsumed[4 : 4 + psize]
+            properties = lzma._decode_filter_properties(lzma.FILTER_LZMA1, header)  # type: ignore[attr-defined]
             self._decomp = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[properties])
             data = self._unconsumed[4 + psize :]
             del self._unconsumed
@@ -383,7 +389,8 @@ class _Expanded:
         caps = self.caps
         if self.count > caps.max_total_bytes + caps.max_member_bytes:
             raise _Stop(limits.TOTAL_TOO_LARGE, f"more than {caps.max_total_bytes} bytes once expanded")
-        if self.compressed and self.count > caps.stream_ratio_floor_bytes and self.count > caps.max_ratio * max(self.counter.count, 1):
+        floor, compressed = caps.stream_ratio_floor_bytes, max(self.counter.count, 1)
+        if self.compressed and self.count > floor and self.count > caps.max_ratio * compressed:
             raise _Stop(limits.COMPRESSION_RATIO, f"{self.count} bytes expanded from {self.counter.count}")
         return data
 
@@ -404,7 +411,9 @@ def _tar_stream(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> _Expan
     return _Expanded(inner, counter, True, caps)
 
 
-_TAR_EXTENDED = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_TAR_EXTENDED = (
+    tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE
+)
 
 
 class _TarInfo(tarfile.TarInfo):
@@ -436,15 +445,18 @@ class _TarInfo(tarfile.TarInfo):
         raise _Stop(limits.UNSUPPORTED_TYPE, "a PAX sparse 1.0 member (its map is unbounded)")
 
 
-def _tar_info(caps: Limits) -> type[_TarInfo]:
-    return type("_CappedTarInfo", (_TarInfo,), {"max_header_bytes": caps.max_header_bytes})
+def _open_tar(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> tarfile.TarFile:
+    """The tar stream, read with the capped headers of `_TarInfo`."""
+    info = type("_CappedTarInfo", (_TarInfo,), {"max_header_bytes": caps.max_header_bytes})
+    stream = _tar_stream(raw, counter, caps)
+    return tarfile.open(fileobj=stream, mode="r|", tarinfo=info)  # type: ignore[call-overload,no-any-return]
 
 
 def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
     caps = budget.caps
     with open(path, "rb") as raw:
         counter = _CountingReader(raw)
-        with tarfile.open(fileobj=_tar_stream(raw, counter, caps), mode="r|", tarinfo=_tar_info(caps)) as archive:  # type: ignore[call-overload]
+        with _open_tar(raw, counter, caps) as archive:
             declared = 0
             for member in archive:
                 budget.entry()
@@ -544,7 +556,8 @@ def _capped_warc_reader(caps: Limits) -> type:
             self.header_bytes += len(line)
             self.header_lines += 1
             if self.header_bytes > caps.max_header_bytes or self.header_lines > _WARC_HEADER_LINES:
-                raise _Stop(limits.HEADER_TOO_LARGE, f"a WARC record's headers over {caps.max_header_bytes} bytes or {_WARC_HEADER_LINES} lines")
+                too_many = f"a WARC record's headers over {caps.max_header_bytes} bytes or {_WARC_HEADER_LINES} lines"
+                raise _Stop(limits.HEADER_TOO_LARGE, too_many)
             return line
 
         def read(self, length: int | None = None) -> bytes:
@@ -582,7 +595,8 @@ def _read_warc(path: Path, budget: _Budget) -> Iterator[Entry]:
 
 
 def _count_warc(path: Path, budget: _Budget) -> int:
-    return sum(1 for _, record in _warc_records(path, budget) if record.rec_type == "response" and record.http_headers is not None)
+    records = _warc_records(path, budget)
+    return sum(1 for _, record in records if record.rec_type == "response" and record.http_headers is not None)
 
 
 def _warc_entry(number: int, record: Any, budget: _Budget) -> Entry | None:
@@ -592,10 +606,11 @@ def _warc_entry(number: int, record: Any, budget: _Budget) -> Entry | None:
     content_type = record.http_headers.get_header("Content-Type") or ""
     media, _, params = content_type.partition(";")
     if media.strip().lower() not in ("text/html", "application/xhtml+xml"):
-        return Entry(uri, skip=limits.UNSUPPORTED_TYPE, detail=f"response is {media.strip()[:100] or 'untyped'}, not HTML")
+        detail = f"response is {media.strip()[:100] or 'untyped'}, not HTML"
+        return Entry(uri, skip=limits.UNSUPPORTED_TYPE, detail=detail)
     try:
         data = _read_capped(record.content_stream(), budget.caps.max_member_bytes)
-    except (zlib.error, OSError, EOFError, ValueError) as error:  # a corrupt Content-Encoding or chunking: this record only
+    except (zlib.error, OSError, EOFError, ValueError) as error:  # bad Content-Encoding or chunking: this record only
         return Entry(uri, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
     if data is None:
         return Entry(uri, skip=limits.MEMBER_TOO_LARGE, detail="response body over the cap")
@@ -605,7 +620,7 @@ def _warc_entry(number: int, record: Any, budget: _Budget) -> Entry | None:
 
 
 def _charset(params: str) -> str | None:
-    """The declared charset label, as is (lower case); `service.charsets` decides later whether it is a text encoding."""
+    """The declared charset label (lower case); `service.charsets` decides later whether it is a text encoding."""
     for param in params.split(";"):
         key, _, value = param.strip().partition("=")
         if key.lower() == "charset" and value:
