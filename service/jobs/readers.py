@@ -569,6 +569,7 @@ def _capped_warc_reader(caps: Limits) -> type:
 
 
 _WARC_HEADER_LINES = 1_000
+_WARC_BLOCK = 4096  # compressed bytes per fill: one fill of gzip expands to at most about 4 MB
 
 
 def _warc_records(path: Path, budget: _Budget) -> Iterator[tuple[int, Any]]:
@@ -578,7 +579,7 @@ def _warc_records(path: Path, budget: _Budget) -> Iterator[tuple[int, Any]]:
 
     with open(path, "rb") as stream:
         iterator = ArchiveIterator(stream)
-        iterator.reader = _capped_warc_reader(budget.caps)(iterator.fh, block_size=iterator.reader.block_size)
+        iterator.reader = _capped_warc_reader(budget.caps)(iterator.fh, block_size=_WARC_BLOCK)
         try:
             for number, record in enumerate(iterator, start=1):
                 budget.entry()
