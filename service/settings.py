@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     archive_max_member_bytes: int = Field(20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped")
     archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
     archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
+    archive_max_entries: int = Field(
+        100_000,
+        ge=1,
+        description="most members (JSONL lines, WARC records, files) read from one archive; the rest is skipped",
+    )
     batch_group_sentences: int | None = Field(
         None, ge=1, description="sentences from many documents packed into one engine call; auto: 256, more on a GPU"
     )

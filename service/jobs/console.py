@@ -22,6 +22,7 @@ def limits_from(settings: Settings) -> Limits:
         max_member_bytes=settings.archive_max_member_bytes,
         max_total_bytes=settings.archive_max_total_bytes,
         max_ratio=settings.archive_max_ratio,
+        max_entries=settings.archive_max_entries,
     )
 
 

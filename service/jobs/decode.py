@@ -1,4 +1,6 @@
-"""Bytes → text: UTF-8 first (with or without BOM), then a declared charset, then detection.
+"""Bytes → text: UTF-8 first (with or without BOM), then a declared text charset, then detection.
+
+A declared charset is used only when `service.charsets` knows it for a text encoding.
 
 The encoding used is returned so that it can be recorded per document in the manifest.
 """
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 
+from service.charsets import text_codec
 from service.jobs import limits
 
 _BOMS = (
@@ -49,9 +52,10 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if declared:
+    codec = text_codec(declared) if declared else None
+    if codec is not None:
         try:
-            return data.decode(declared), codecs.lookup(declared).name
+            return data.decode(codec), codec
         except (LookupError, UnicodeDecodeError):
             pass
     from charset_normalizer import from_bytes

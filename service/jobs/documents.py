@@ -53,6 +53,8 @@ def _jsonl_document(line: str) -> Document:
         value = json.loads(line)
     except json.JSONDecodeError as error:
         raise ParseError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise ParseError("not valid JSON here: nested too deeply") from None
     if not isinstance(value, dict):
         raise ParseError("a JSONL line must be an object with 'text' or article fields")
     body = {key: item for key, item in value.items() if key != "id"}

@@ -19,6 +19,9 @@ TOTAL_TOO_LARGE = "total_too_large"
 COMPRESSION_RATIO = "compression_ratio"
 UNSUPPORTED_TYPE = "unsupported_type"
 UNREADABLE = "unreadable"
+ENCRYPTED = "encrypted"
+HEADER_TOO_LARGE = "header_too_large"
+TOO_MANY_ENTRIES = "too_many_entries"
 EMPTY = "empty"
 BINARY = "binary"
 UNDECODABLE = "undecodable"
@@ -30,7 +33,11 @@ NOT_FRENCH = "not_french"
 
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
-    {ABSOLUTE_PATH, PATH_TRAVERSAL, SYMLINK, HARDLINK, DEVICE, MEMBER_TOO_LARGE, TOTAL_TOO_LARGE, COMPRESSION_RATIO, UNSUPPORTED_TYPE, UNREADABLE, EMPTY, BINARY, UNDECODABLE, NOT_FRENCH}
+    {
+        ABSOLUTE_PATH, PATH_TRAVERSAL, SYMLINK, HARDLINK, DEVICE, MEMBER_TOO_LARGE, TOTAL_TOO_LARGE, COMPRESSION_RATIO,
+        UNSUPPORTED_TYPE, UNREADABLE, EMPTY, BINARY, UNDECODABLE, NOT_FRENCH,
+        ENCRYPTED, HEADER_TOO_LARGE, TOO_MANY_ENTRIES,
+    }
 )
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -45,6 +52,12 @@ class Limits:
     max_ratio: float = 100.0
     # Small members compress well for innocent reasons (runs of spaces); only judge the ratio past this.
     ratio_floor_bytes: int = 1_000_000
+    # Members (and JSONL lines, WARC records, directory entries) one archive may hold; the rest are not read.
+    max_entries: int = 100_000
+    # A compressed tar stream as a whole is judged against `max_ratio` past this many expanded bytes.
+    stream_ratio_floor_bytes: int = 64_000_000
+    # One header: a tar PAX/GNU long-name header, the global PAX headers together, a WARC record's header block.
+    max_header_bytes: int = 1_000_000
 
 
 def unsafe_name(name: str) -> str | None:

@@ -30,7 +30,7 @@ from models.engine import GenerationOptions
 from service.jobs import outputs
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
-from service.jobs.readers import Entry, read_archive
+from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.runner import BatchRun, Observer, Summary, _Pending, _Silent, admit, done_ids, html_renderer, opened_outdir, translate_group
 
 if TYPE_CHECKING:
@@ -234,11 +234,8 @@ class RayBatchRun(BatchRun):
         self.previous = outputs.latest_records(self.outdir / outputs.MANIFEST)
         self.done = done_ids(self.outdir, self.previous)
         self.order: list[tuple[str, str]] = []
-        total = already = 0
-        for entry in read_archive(self.source, self.caps):  # the same cheap first pass, for the ETA
-            total += 1
-            already += document_id(entry) in self.done
-        self.observer.started(total, already)
+        total = count_entries(self.source, self.caps)  # headers only, for the ETA
+        self.observer.started(total, min(len(self.done), total))
         hits = misses = 0
         try:
             for row in self._dataset(frozenset(self.done)).iter_rows():

@@ -3,21 +3,31 @@
 Each reader yields `Entry`s in archive order. A member that breaks a safety rule is yielded as
 a refused entry with its reason instead of its bytes, so it is recorded and the batch goes on.
 Only documents are yielded: directories, and WARC request/metadata records, are not documents.
+
+Memory stays bounded whatever the archive holds: members are read up to the member cap, header
+lines and header blocks (WARC, tar PAX and GNU long names) up to `Limits.max_header_bytes`,
+compressed streams are expanded a bounded chunk at a time, and an archive yields at most
+`Limits.max_entries` members. Past a limit, or when the rest of an archive is corrupt, one last
+refused entry says why and reading stops; what was read before it stands.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
 import os
 import stat
+import struct
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
@@ -58,23 +68,101 @@ def archive_kind(path: Path) -> str:
 
 
 def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
-    """Every document of the archive at `path`, in order, with refused members as skip entries."""
+    """Every document of the archive at `path`, in order, with refused members as skip entries.
+
+    A limit reached (entries, a header, the stream's ratio) or corruption after the first entry
+    ends the archive with one refused entry named `ARCHIVE#rest`; corruption before it is an `ArchiveError`.
+    """
     if not path.exists():
         raise ArchiveError(f"{path}: no such file or directory")
     kind = archive_kind(path)
     readers = {"dir": _read_dir, "zip": _read_zip, "tar": _read_tar, "jsonl": _read_jsonl_file, "warc": _read_warc}
+    budget = _Budget(caps)
+    yielded = False
     try:
-        yield from readers[kind](path, _Budget(caps))
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
-        raise ArchiveError(f"{path.name}: the archive is corrupt or unreadable ({error})") from None
+        for entry in readers[kind](path, budget):
+            yielded = True
+            yield entry
+    except _Stop as stop:
+        yield _rest(path, stop.reason, f"{stop.detail}; the rest of the archive was not read")
+    except _CORRUPT as error:
+        if not yielded:
+            raise ArchiveError(f"{path.name}: the archive is corrupt or unreadable ({error})") from None
+        yield _rest(path, limits.UNREADABLE, f"the rest of the archive is corrupt or truncated ({error})")
+
+
+def _rest(path: Path, reason: str, detail: str) -> Entry:
+    """The refused entry that ends an archive early."""
+    return Entry(f"{path.name}#rest", skip=reason, detail=detail[:500])
+
+
+def count_entries(path: Path, caps: Limits = Limits()) -> int:
+    """About how many entries `read_archive` yields, for a progress bar, without reading a document's bytes.
+
+    A directory's and a zip's listings are exact; a tar or WARC is walked header by header (no member is
+    extracted, hashed or parsed); a JSONL member of a zip or tar counts as one. At most `max_entries + 1`.
+    """
+    kind = archive_kind(path)
+    budget = _Budget(caps)
+    found = 0
+    try:
+        if kind == "dir":
+            pending = [str(path)]
+            while pending:
+                for item in _listing(pending.pop(), budget):
+                    budget.entry()
+                    if item.is_dir(follow_symlinks=False):
+                        pending.append(item.path)
+                    else:
+                        found += 1
+        elif kind == "jsonl":
+            with open(path, "rb") as stream:
+                while line := stream.readline(caps.max_member_bytes + 1):
+                    budget.entry()
+                    over = len(line) > caps.max_member_bytes
+                    found += over or bool(line.strip())
+                    while over and line and not line.endswith(b"\n"):  # the rest of an over-long line
+                        line = stream.readline(_CHUNK)
+        elif kind == "zip":
+            _check_zip_directory(path, caps)
+            with zipfile.ZipFile(path) as archive:
+                found = sum(1 for info in archive.infolist() if not info.is_dir())
+        elif kind == "tar":
+            with open(path, "rb") as raw:
+                counter = _CountingReader(raw)
+                with _open_tar(raw, counter, caps) as tar:
+                    for member in tar:
+                        budget.entry()
+                        found += not member.isdir()
+        else:
+            found = _count_warc(path, budget)
+    except (_Stop, *_CORRUPT):
+        found += 1  # the refused entry that ends the archive
+    return min(found, caps.max_entries + 1)
+
+
+class _Stop(Exception):
+    """Raised inside a reader when a limit ends the archive: `reason` is a code from `limits`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+class _Corrupt(Exception):
+    """A library-specific error (a bad WARC record) that means the rest of the archive cannot be read."""
+
+
+_CORRUPT = (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, _Corrupt)
 
 
 class _Budget:
-    """The running total of uncompressed bytes against the archive-wide cap."""
+    """The running totals of one archive: uncompressed bytes and entries against their caps."""
 
     def __init__(self, caps: Limits) -> None:
         self.caps = caps
         self.used = 0
+        self.entries = 0
 
     def take(self, size: int) -> str | None:
         if size > self.caps.max_member_bytes:
@@ -83,6 +171,12 @@ class _Budget:
             return limits.TOTAL_TOO_LARGE
         self.used += size
         return None
+
+    def entry(self) -> None:
+        """Count one member (directories and non-document records too); past the cap the archive ends."""
+        self.entries += 1
+        if self.entries > self.caps.max_entries:
+            raise _Stop(limits.TOO_MANY_ENTRIES, f"more than {self.caps.max_entries} entries")
 
 
 def _format_of(name: str) -> str | None:
@@ -104,56 +198,134 @@ def _read_capped(stream: IO[bytes], cap: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _documents(name: str, data: bytes) -> Iterator[Entry]:
-    """One file's entries: itself, or one per line for a JSONL member."""
+def _documents(name: str, data: bytes, budget: _Budget) -> Iterator[Entry]:
+    """One file's entries: itself, or one per line for a JSONL member (each line counted as an entry)."""
     format = _format_of(name)
     if format == JSONL_LINE:
-        yield from _jsonl_lines(name, io.BytesIO(data), Limits(max_member_bytes=len(data) + 1))
+        yield from _jsonl_lines(name, io.BytesIO(data), budget, within=len(data) + 1)
     elif format is None:
         yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
     else:
         yield Entry(name, data, format)
 
 
+def _listing(directory: str, budget: _Budget) -> list[os.DirEntry[str]]:
+    """A directory's entries, sorted; no more than the entry cap is ever held (the cap ends the archive)."""
+    found: list[os.DirEntry[str]] = []
+    with os.scandir(directory) as scan:
+        for item in scan:
+            found.append(item)
+            if len(found) > budget.caps.max_entries:
+                raise _Stop(limits.TOO_MANY_ENTRIES, f"{directory} holds more than {budget.caps.max_entries} entries")
+    return sorted(found, key=lambda item: item.name)
+
+
 def _read_dir(root: Path, budget: _Budget) -> Iterator[Entry]:
-    for directory, subdirs, files in os.walk(root, followlinks=False):
-        subdirs.sort()
-        for sub in list(subdirs):
-            if os.path.islink(os.path.join(directory, sub)):
-                subdirs.remove(sub)
-                yield Entry(os.path.relpath(os.path.join(directory, sub), root), skip=limits.SYMLINK, detail="symbolic link not followed")
-        for file in sorted(files):
-            full = os.path.join(directory, file)
-            name = os.path.relpath(full, root).replace(os.sep, "/")
-            info = os.lstat(full)
-            if stat.S_ISLNK(info.st_mode):
+    pending = [str(root)]
+    while pending:
+        directory = pending.pop()
+        subdirs: list[str] = []
+        for item in _listing(directory, budget):
+            budget.entry()
+            name = os.path.relpath(item.path, root).replace(os.sep, "/")
+            if item.is_symlink():
                 yield Entry(name, skip=limits.SYMLINK, detail="symbolic link not followed")
-            elif not stat.S_ISREG(info.st_mode):
+            elif item.is_dir(follow_symlinks=False):
+                subdirs.append(item.path)
+            elif not item.is_file(follow_symlinks=False):
                 yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
             elif _format_of(name) is None:
                 yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
             elif _format_of(name) == JSONL_LINE:
-                with open(full, "rb") as stream:
-                    yield from _jsonl_lines(name, stream, budget.caps, budget)
-            elif reason := budget.take(info.st_size):
-                yield Entry(name, skip=reason, detail=f"{info.st_size} bytes")
+                with open(item.path, "rb") as stream:
+                    yield from _jsonl_lines(name, stream, budget)
+            elif reason := budget.take(size := item.stat(follow_symlinks=False).st_size):
+                yield Entry(name, skip=reason, detail=f"{size} bytes")
             else:
-                with open(full, "rb") as stream:
+                with open(item.path, "rb") as stream:
                     data = _read_capped(stream, budget.caps.max_member_bytes)
                 if data is None:  # grew while we read it
                     yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="the file grew past the cap while read")
                 else:
                     yield Entry(name, data, _format_of(name) or "auto")
+        pending.extend(reversed(subdirs))
 
 
 def _zip_mode(info: zipfile.ZipInfo) -> int:
     return (info.external_attr >> 16) & 0xFFFF if info.create_system == 3 else 0
 
 
+# A central directory entry is 46 bytes plus its name, extra field and comment: a generous average.
+_ZIP_DIRECTORY_BYTES_PER_ENTRY = 512
+
+
+def _check_zip_directory(path: Path, caps: Limits) -> None:
+    """Refuse a zip whose central directory alone would fill memory, before `zipfile` parses it."""
+    with open(path, "rb") as raw:
+        end = zipfile._EndRecData(raw)  # type: ignore[attr-defined]  # the end record, zip64 aware
+    if end is None:
+        return  # not a zip: `ZipFile` says so
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+    if entries > caps.max_entries:
+        raise _Stop(limits.TOO_MANY_ENTRIES, f"the zip lists {entries} entries; the limit is {caps.max_entries}")
+    if size > caps.max_entries * _ZIP_DIRECTORY_BYTES_PER_ENTRY:
+        raise _Stop(limits.HEADER_TOO_LARGE, f"the zip's central directory is {size} bytes")
+
+
+class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[misc]
+    """zipfile's LZMA member decompressor, taking `max_length` like the standard decompressors."""
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        if self._decomp is None:
+            self._unconsumed += data
+            if len(self._unconsumed) <= 4:
+                return b""
+            (psize,) = struct.unpack("<H", self._unconsumed[2:4])
+            if len(self._unconsumed) <= 4 + psize:
+                return b""
+            header = self._unconsumed[4 : 4 + psize]
+            properties = lzma._decode_filter_properties(lzma.FILTER_LZMA1, header)  # type: ignore[attr-defined]
+            self._decomp = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[properties])
+            data = self._unconsumed[4 + psize :]
+            del self._unconsumed
+        result: bytes = self._decomp.decompress(data, max_length)
+        self.eof = self._decomp.eof
+        return result
+
+
+class _CappedDecompressor:
+    """zipfile asks its bz2 and LZMA decompressors for all they can make of a block (gigabytes for a few
+    kilobytes of bz2): this one makes at most one byte more than the member declares, in all."""
+
+    def __init__(self, compress_type: int, declared: int) -> None:
+        self._inner: Any = bz2.BZ2Decompressor() if compress_type == zipfile.ZIP_BZIP2 else _ZipLzma()
+        self._room = declared + 1
+        self.eof = False
+
+    def decompress(self, data: bytes) -> bytes:
+        if self._room <= 0:
+            return b""
+        result: bytes = self._inner.decompress(data, self._room)
+        self._room -= len(result)
+        self.eof = self._inner.eof
+        return result
+
+
+def _open_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    stream = archive.open(info)
+    if info.compress_type in (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        if not hasattr(stream, "_decompressor"):
+            raise NotImplementedError("bz2/LZMA members cannot be read with a bound on this Python")
+        stream._decompressor = _CappedDecompressor(info.compress_type, info.file_size)
+    return stream
+
+
 def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
     caps = budget.caps
+    _check_zip_directory(path, caps)
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
+            budget.entry()
             name = info.filename
             mode = _zip_mode(info)
             if info.is_dir():
@@ -166,21 +338,23 @@ def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
                 yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
             elif _format_of(name) is None:
                 yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
+            elif info.flag_bits & 0x1:
+                yield Entry(name, skip=limits.ENCRYPTED, detail="encrypted member: no password is ever asked for")
             elif ratio_exceeded(info.file_size, info.compress_size, caps):
                 yield Entry(name, skip=limits.COMPRESSION_RATIO, detail=f"{info.file_size} bytes from {info.compress_size}")
             elif reason := budget.take(info.file_size):
                 yield Entry(name, skip=reason, detail=f"{info.file_size} bytes")
             else:
                 try:
-                    with archive.open(info) as stream:
+                    with _open_zip_member(archive, info) as stream:
                         data = _read_capped(stream, min(caps.max_member_bytes, info.file_size))
-                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:  # one corrupt member
-                    yield Entry(name, skip=limits.UNREADABLE, detail=str(error)[:200])
+                except (*_CORRUPT, NotImplementedError, RuntimeError) as error:  # this member only
+                    yield Entry(name, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
                     continue
                 if data is None:
                     yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="more data than the header declared")
                 else:
-                    yield from _documents(name, data)
+                    yield from _documents(name, data, budget)
 
 
 class _CountingReader:
@@ -196,13 +370,96 @@ class _CountingReader:
         return data
 
 
+class _Expanded:
+    """The decompressed tar stream, a bounded chunk per read, judged as a whole as it is read.
+
+    tarfile's own `r|gz`/`r|bz2`/`r|xz` hand a whole compressed block to the decompressor at once
+    (a few kilobytes of bz2 make gigabytes); the `gzip`, `bz2` and `lzma` file objects used here
+    never make more than asked for. Past the total cap, or past the ratio once the stream is past
+    its floor, the archive ends: even skipping members means decompressing them.
+    """
+
+    def __init__(self, inner: IO[bytes], counter: _CountingReader, compressed: bool, caps: Limits) -> None:
+        self.inner, self.counter, self.compressed, self.caps = inner, counter, compressed, caps
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(size if 0 <= size <= _CHUNK * 16 else _CHUNK * 16)
+        self.count += len(data)
+        caps = self.caps
+        if self.count > caps.max_total_bytes + caps.max_member_bytes:
+            raise _Stop(limits.TOTAL_TOO_LARGE, f"more than {caps.max_total_bytes} bytes once expanded")
+        floor, compressed = caps.stream_ratio_floor_bytes, max(self.counter.count, 1)
+        if self.compressed and self.count > floor and self.count > caps.max_ratio * compressed:
+            raise _Stop(limits.COMPRESSION_RATIO, f"{self.count} bytes expanded from {self.counter.count}")
+        return data
+
+
+def _tar_stream(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> _Expanded:
+    """The tar inside gzip, bz2 or xz (told by its magic bytes), or the file itself."""
+    magic = raw.read(6)
+    raw.seek(0)
+    inner: IO[bytes]
+    if magic.startswith(b"\x1f\x8b"):
+        inner = gzip.GzipFile(fileobj=counter, mode="rb")  # type: ignore[arg-type]
+    elif magic.startswith(b"BZh"):
+        inner = bz2.BZ2File(counter)  # type: ignore[arg-type]
+    elif magic.startswith(b"\xfd7zXZ\x00"):
+        inner = lzma.LZMAFile(counter)  # type: ignore[arg-type]
+    else:
+        return _Expanded(counter, counter, False, caps)  # type: ignore[arg-type]
+    return _Expanded(inner, counter, True, caps)
+
+
+_TAR_EXTENDED = (
+    tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE
+)
+
+
+class _TarInfo(tarfile.TarInfo):
+    """tarfile reads a PAX or GNU long-name header whole, whatever size it declares: cap it first."""
+
+    max_header_bytes = Limits().max_header_bytes
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        """tarfile takes a bad header after the first for the archive's end: say it is corrupt instead."""
+        try:
+            return super().fromtarfile(archive)
+        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as error:  # type: ignore[attr-defined]
+            raise _Corrupt(f"a bad tar header ({error})") from None
+
+    def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _TAR_EXTENDED and self.size > self.max_header_bytes:
+            raise _Stop(limits.HEADER_TOO_LARGE, f"a {self.size}-byte extended header (type {self.type!r})")
+        member: tarfile.TarInfo = super()._proc_member(tarfile)  # type: ignore[misc]
+        globals_size = sum(len(key) + len(value) for key, value in tarfile.pax_headers.items())
+        if globals_size > self.max_header_bytes:
+            raise _Stop(limits.HEADER_TOO_LARGE, f"{globals_size} bytes of global PAX headers")
+        return member
+
+    def _proc_sparse(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        raise _Stop(limits.UNSUPPORTED_TYPE, "a GNU sparse member (its map is unbounded)")
+
+    def _proc_gnusparse_10(self, next: tarfile.TarInfo, pax_headers: dict[str, str], tarfile: tarfile.TarFile) -> None:
+        raise _Stop(limits.UNSUPPORTED_TYPE, "a PAX sparse 1.0 member (its map is unbounded)")
+
+
+def _open_tar(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> tarfile.TarFile:
+    """The tar stream, read with the capped headers of `_TarInfo`."""
+    info = type("_CappedTarInfo", (_TarInfo,), {"max_header_bytes": caps.max_header_bytes})
+    stream = _tar_stream(raw, counter, caps)
+    return tarfile.open(fileobj=stream, mode="r|", tarinfo=info)  # type: ignore[call-overload,no-any-return]
+
+
 def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
     caps = budget.caps
     with open(path, "rb") as raw:
         counter = _CountingReader(raw)
-        with tarfile.open(fileobj=counter, mode="r|*") as archive:  # type: ignore[call-overload]
+        with _open_tar(raw, counter, caps) as archive:
             declared = 0
             for member in archive:
+                budget.entry()
                 name = member.name
                 if member.isdir():
                     continue
@@ -224,37 +481,46 @@ def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
                     yield Entry(name, skip=reason, detail=f"{member.size} bytes")
                 else:
                     before = counter.count
-                    stream = archive.extractfile(member)
-                    data = _read_capped(stream, caps.max_member_bytes) if stream else b""
+                    try:
+                        stream = archive.extractfile(member)
+                        data = _read_capped(stream, caps.max_member_bytes) if stream else b""
+                    except _CORRUPT as error:  # this member; the next header says whether the archive goes on
+                        yield Entry(name, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
+                        continue
                     if data is None:
                         yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="more data than the header declared")
                     elif ratio_exceeded(len(data), counter.count - before, caps):
                         yield Entry(name, skip=limits.COMPRESSION_RATIO, detail=f"{len(data)} bytes from about {counter.count - before}")
                     else:
-                        yield from _documents(name, data)
+                        yield from _documents(name, data, budget)
 
 
 def _read_jsonl_file(path: Path, budget: _Budget) -> Iterator[Entry]:
     with open(path, "rb") as stream:
-        yield from _jsonl_lines(path.name, stream, budget.caps, budget)
+        yield from _jsonl_lines(path.name, stream, budget)
 
 
-def _jsonl_lines(name: str, lines: IO[bytes], caps: Limits, budget: _Budget | None = None) -> Iterator[Entry]:
-    """One entry per non-blank line, named `file#id` (or `file#line` when it has no id)."""
+def _jsonl_lines(name: str, lines: IO[bytes], budget: _Budget, within: int | None = None) -> Iterator[Entry]:
+    """One entry per non-blank line, named `file#id` (or `file#line` when it has no id).
+
+    `within` set: the lines of a member already read (and counted against the total budget) whole.
+    """
+    cap = budget.caps.max_member_bytes if within is None else within
     number = 0
     while True:
-        line = lines.readline(caps.max_member_bytes + 1)
+        line = lines.readline(cap + 1)
         if not line:
             return
         number += 1
-        if len(line) > caps.max_member_bytes:
+        budget.entry()
+        if len(line) > cap:
             while line and not line.endswith(b"\n"):  # discard the rest of the over-long line
                 line = lines.readline(_CHUNK)
             yield Entry(f"{name}#{number}", skip=limits.MEMBER_TOO_LARGE, detail=f"line {number} is over the cap")
             continue
         if not line.strip():
             continue
-        if budget is not None and (reason := budget.take(len(line))):
+        if within is None and (reason := budget.take(len(line))):
             yield Entry(f"{name}#{number}", skip=reason, detail=f"line {number}")
             continue
         yield Entry(f"{name}#{_line_id(line, number)}", line, JSONL_LINE)
@@ -264,37 +530,100 @@ def _line_id(line: bytes, number: int) -> str:
     """The line's own `id` when it has a usable one, else its line number."""
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the document says so later
         return str(number)
     ident = value.get("id") if isinstance(value, dict) else None
     return str(ident) if isinstance(ident, (str, int)) and str(ident).strip() else str(number)
 
 
-def _read_warc(path: Path, budget: _Budget) -> Iterator[Entry]:
+def _capped_warc_reader(caps: Limits) -> type:
+    """warcio's reader with header lines capped: warcio reads a header line, and a record's headers, whole."""
+    from warcio.bufferedreaders import DecompressingBufferedReader
+
+    max_line = min(caps.max_header_bytes, 1 << 16)
+
+    class CappedReader(DecompressingBufferedReader):  # type: ignore[misc]
+        """Counts the header bytes and lines read since the last body read; a record's header block ends there."""
+
+        header_bytes = 0
+        header_lines = 0
+
+        def readline(self, length: int | None = None) -> bytes:
+            want = max_line + 1 if length is None or length < 0 else min(length, max_line + 1)
+            line: bytes = super().readline(want)
+            if len(line) > max_line:
+                raise _Stop(limits.HEADER_TOO_LARGE, f"a WARC header line over {max_line} bytes")
+            self.header_bytes += len(line)
+            self.header_lines += 1
+            if self.header_bytes > caps.max_header_bytes or self.header_lines > _WARC_HEADER_LINES:
+                too_many = f"a WARC record's headers over {caps.max_header_bytes} bytes or {_WARC_HEADER_LINES} lines"
+                raise _Stop(limits.HEADER_TOO_LARGE, too_many)
+            return line
+
+        def read(self, length: int | None = None) -> bytes:
+            self.header_bytes = self.header_lines = 0
+            data: bytes = super().read(_CHUNK if length is None or length < 0 else length)
+            return data
+
+    return CappedReader
+
+
+_WARC_HEADER_LINES = 1_000
+_WARC_BLOCK = 4096  # compressed bytes per fill: one fill of gzip expands to at most about 4 MB
+
+
+def _warc_records(path: Path, budget: _Budget) -> Iterator[tuple[int, Any]]:
+    """A WARC's records through the capped reader, each counted as an entry."""
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
 
     with open(path, "rb") as stream:
-        for number, record in enumerate(ArchiveIterator(stream), start=1):
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            uri = record.rec_headers.get_header("WARC-Target-URI") or f"record-{number}"
-            content_type = record.http_headers.get_header("Content-Type") or ""
-            media, _, params = content_type.partition(";")
-            if media.strip().lower() not in ("text/html", "application/xhtml+xml"):
-                yield Entry(uri, skip=limits.UNSUPPORTED_TYPE, detail=f"response is {media.strip() or 'untyped'}, not HTML")
-                continue
-            data = _read_capped(record.content_stream(), budget.caps.max_member_bytes)
-            if data is None:
-                yield Entry(uri, skip=limits.MEMBER_TOO_LARGE, detail="response body over the cap")
-            elif reason := budget.take(len(data)):
-                yield Entry(uri, skip=reason, detail=f"{len(data)} bytes")
-            else:
-                yield Entry(uri, data, "html", charset=_charset(params))
+        iterator = ArchiveIterator(stream)
+        iterator.reader = _capped_warc_reader(budget.caps)(iterator.fh, block_size=_WARC_BLOCK)
+        try:
+            for number, record in enumerate(iterator, start=1):
+                budget.entry()
+                yield number, record
+        except ArchiveLoadFailed as error:
+            raise _Corrupt(str(error)[:300]) from None
+
+
+def _read_warc(path: Path, budget: _Budget) -> Iterator[Entry]:
+    for number, record in _warc_records(path, budget):
+        entry = _warc_entry(number, record, budget)
+        if entry is not None:
+            yield entry
+
+
+def _count_warc(path: Path, budget: _Budget) -> int:
+    records = _warc_records(path, budget)
+    return sum(1 for _, record in records if record.rec_type == "response" and record.http_headers is not None)
+
+
+def _warc_entry(number: int, record: Any, budget: _Budget) -> Entry | None:
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    uri = record.rec_headers.get_header("WARC-Target-URI") or f"record-{number}"
+    content_type = record.http_headers.get_header("Content-Type") or ""
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() not in ("text/html", "application/xhtml+xml"):
+        detail = f"response is {media.strip()[:100] or 'untyped'}, not HTML"
+        return Entry(uri, skip=limits.UNSUPPORTED_TYPE, detail=detail)
+    try:
+        data = _read_capped(record.content_stream(), budget.caps.max_member_bytes)
+    except (zlib.error, OSError, EOFError, ValueError) as error:  # bad Content-Encoding or chunking: this record only
+        return Entry(uri, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
+    if data is None:
+        return Entry(uri, skip=limits.MEMBER_TOO_LARGE, detail="response body over the cap")
+    if reason := budget.take(len(data)):
+        return Entry(uri, skip=reason, detail=f"{len(data)} bytes")
+    return Entry(uri, data, "html", charset=_charset(params))
 
 
 def _charset(params: str) -> str | None:
+    """The declared charset label (lower case); `service.charsets` decides later whether it is a text encoding."""
     for param in params.split(";"):
         key, _, value = param.strip().partition("=")
         if key.lower() == "charset" and value:
-            return value.strip("\"' ").lower()
+            return value.strip("\"' ").lower()[:64]
     return None

@@ -29,7 +29,7 @@ from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
 from service.jobs.limits import Limits
-from service.jobs.readers import Entry, read_archive
+from service.jobs.readers import Entry, count_entries, read_archive
 
 CACHE_FILE = "cache.sqlite3"
 LOCK_FILE = ".lock"
@@ -271,11 +271,8 @@ class BatchRun:
         self.previous = outputs.latest_records(self.outdir / outputs.MANIFEST)
         self.done = done_ids(self.outdir, self.previous)
         self.order: list[tuple[str, str]] = []
-        total = already = 0
-        for entry in read_archive(self.source, self.caps):  # a cheap first pass, for the progress bar's ETA
-            total += 1
-            already += document_id(entry) in self.done
-        self.observer.started(total, already)
+        total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
+        self.observer.started(total, min(len(self.done), total))
         self.html = html_renderer()
         group: list[_Pending] = []
         try:
