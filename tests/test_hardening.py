@@ -244,3 +244,19 @@ def test_compat_deeply_nested_json_is_a_4xx(client: TestClient, path: str) -> No
     body = "[" * 100_000 + "]" * 100_000
     response = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.status_code
+
+
+@pytest.mark.parametrize("declared", ["²", "³", "1²"])
+def test_a_content_length_of_superscript_digits_is_not_a_500(declared: str) -> None:
+    """`str.isdigit` accepts "²" but `int` does not: the declared length must be ASCII digits to be read."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from service.body import read_capped
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"Bonjour.", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", declared.encode("latin-1"))]}
+    assert asyncio.run(read_capped(Request(scope, receive), 1024)) == b"Bonjour."
