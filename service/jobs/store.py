@@ -9,11 +9,14 @@ With `BITEXT_JOBS_DATABASE_URL` set, `open_job_store` returns the PostgreSQL sto
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+
+from service.jobs.outputs import create_file, private_dir
 
 STATUSES = ("queued", "running", "done", "failed")
 PROGRESS = ("total", "done", "ok", "failed", "skipped", "sentences")
@@ -73,7 +76,8 @@ class JobStore:
     """Thread-safe access to the jobs table; rows come back as plain dicts."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        os.close(create_file(path, os.O_WRONLY))  # 0o600; SQLite gives its -wal and -shm the same mode
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
