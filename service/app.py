@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import BatchBudget, Engine, load_engine
 from models.glossary import Terms, load_terms
+from models.parse import MissingDependency, check_dependencies
 from service.errors import ApiError, install_error_handlers
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
@@ -85,6 +86,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.bitext
+        try:  # before the model loads: a broken install stops start-up at once, never ready=True
+            await run_in_threadpool(check_dependencies)
+        except MissingDependency as error:
+            log.error("cannot start: %s", error)
+            raise
         loaded = engine or await run_in_threadpool(build_engine, settings)
         if isinstance(getattr(loaded, "load_seconds", None), float):
             state.metrics.model_load_seconds.set(loaded.load_seconds)  # type: ignore[attr-defined]

@@ -260,3 +260,20 @@ def test_a_content_length_of_superscript_digits_is_not_a_500(declared: str) -> N
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", declared.encode("latin-1"))]}
     assert asyncio.run(read_capped(Request(scope, receive), 1024)) == b"Bonjour."
+
+
+@pytest.mark.parametrize(("module", "package"), [("trafilatura", "trafilatura"), ("lxml.html.clean", "lxml_html_clean")])
+def test_a_missing_html_dependency_stops_start_up_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, module: str, package: str
+) -> None:
+    """Imported at start-up, not at the first HTML request: /health/ready is never true without it."""
+    import sys
+
+    from models.parse import MissingDependency
+
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
+    app = create_app(Settings(warmup=False), engine=FakeEngine())
+    with pytest.raises(MissingDependency, match=f"pip install {package}"):
+        with TestClient(app):
+            pass
+    assert not app.state.bitext.ready
