@@ -169,7 +169,9 @@ class CT2Engine(MarianTokenizing):
         self._budget = budget
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
-        self._info = ModelInfo(name=public_name(model), engine="ctranslate2", device=self._device, dtype=self._compute_type)
+        self._info = ModelInfo(
+            name=public_name(model), engine="ctranslate2", device=self._device, dtype=self._compute_type
+        )
         self._lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
 

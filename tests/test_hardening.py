@@ -258,11 +258,14 @@ def test_a_content_length_of_superscript_digits_is_not_a_500(declared: str) -> N
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b"Bonjour.", "more_body": False}
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", declared.encode("latin-1"))]}
+    headers = [(b"content-length", declared.encode("latin-1"))]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
     assert asyncio.run(read_capped(Request(scope, receive), 1024)) == b"Bonjour."
 
 
-@pytest.mark.parametrize(("module", "package"), [("trafilatura", "trafilatura"), ("lxml.html.clean", "lxml_html_clean")])
+@pytest.mark.parametrize(
+    ("module", "package"), [("trafilatura", "trafilatura"), ("lxml.html.clean", "lxml_html_clean")]
+)
 def test_a_missing_html_dependency_stops_start_up_with_a_clear_message(
     monkeypatch: pytest.MonkeyPatch, module: str, package: str
 ) -> None:

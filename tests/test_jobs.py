@@ -191,5 +191,6 @@ def test_everything_a_job_writes_under_the_data_directory_is_private(tmp_path: P
     paths = [data, *data.rglob("*")]
     assert any(p.name == "jobs.sqlite3" for p in paths) and any(p.name == RESULTS_NAME for p in paths)
     assert any(p.suffix == ".html" for p in paths) and any(p.name == "a.zip" for p in paths)
-    exposed = [f"{p.relative_to(tmp_path)} {stat.filemode(p.stat().st_mode)}" for p in paths if p.stat().st_mode & 0o077]
+    modes = {p: p.stat().st_mode for p in paths}
+    exposed = [f"{p.relative_to(tmp_path)} {stat.filemode(mode)}" for p, mode in modes.items() if mode & 0o077]
     assert not exposed

@@ -85,7 +85,8 @@ async def create_job(
     ident, target = jobs.new_upload(name)
     size = 0
     try:
-        with os.fdopen(outputs.create_file(target), "wb") as stream:  # streamed to disk (0o600): an archive never sits in memory
+        # Streamed to disk (0o600 in the private job directory): an archive never sits in memory.
+        with os.fdopen(outputs.create_file(target), "wb") as stream:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
