@@ -25,7 +25,7 @@ from models.batching import plan_batches
 from models.document import ModelInfo, Translation
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.engine import EngineSpec, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
-from models.loading import ModelLoadError, _ways_out
+from models.loading import ModelLoadError, _ways_out, public_name
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -173,7 +173,9 @@ class CT2Engine(MarianTokenizing):
         self._budget = budget_for_device(spec.budget, self._device, self._default_beams, shape, self._compute_type)
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
-        self._info = ModelInfo(name=model, engine="ctranslate2", device=self._device, dtype=self._compute_type)
+        self._info = ModelInfo(
+            name=public_name(model), engine="ctranslate2", device=self._device, dtype=self._compute_type
+        )
         self._lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from models.batching import plan_batches, run_halving
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
-from models.loading import ModelLoadError, load_marian
+from models.loading import ModelLoadError, load_marian, public_name
 
 if TYPE_CHECKING:
     import torch
@@ -240,7 +240,7 @@ class MarianEngine(MarianTokenizing):
         self._tokenizer, self._model = load_marian(model)
         self._prepare_model()
         self.load_seconds = time.perf_counter() - started
-        self._info = ModelInfo(name=model, engine="transformers", device=self._device, dtype=self._dtype)
+        self._info = ModelInfo(name=public_name(model), engine="transformers", device=self._device, dtype=self._dtype)
         self._window = int(getattr(self._model.config, "max_position_embeddings", 512))
         beams = self._model.generation_config.num_beams or 1
         shape = ModelShape.from_config(self._model.config)

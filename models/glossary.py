@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,49 +80,162 @@ class Protected:
     slots: tuple[tuple[str, str], ...] = ()
 
 
-def _term_pattern(term: str) -> str:
-    """A term as a regex: any run of spaces, either apostrophe, whole words only."""
-    parts = []
-    for char in term:
+_MARK = None  # in an encoded text: the next character is not a word character (`(?!\w)`)
+Symbol = str | None
+
+
+def _is_word(char: str) -> bool:
+    """What `\\w` matches in a str regex: letters, digits (any script) and the underscore."""
+    return char.isalnum() or char == "_"
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """One character compared case-insensitively, still one character (so positions map back)."""
+    if char == "’":
+        return "'"
+    for folded in (char.casefold(), char.lower()):
+        if len(folded) == 1:
+            return folded
+    return char
+
+
+def _encode(text: str) -> tuple[list[Symbol], list[int], list[int]]:
+    """`text` as symbols: folded characters, one " " per whitespace run, a mark before every
+    non-word character and at the end. Returns the symbols and each one's span in `text`.
+
+    The marks make the end of a whole-word match part of the string matched, so a plain
+    substring automaton enforces it; the start is checked on the text (`(?<!\\w)`).
+    """
+    symbols: list[Symbol] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, size = 0, len(text)
+    while i < size:
+        char = text[i]
+        end = i + 1
         if char.isspace():
-            if not parts or parts[-1] != r"\s+":
-                parts.append(r"\s+")
-        elif char in "'’":
-            parts.append("['’]")
-        else:
-            parts.append(re.escape(char))
-    return r"(?<!\w)" + "".join(parts) + r"(?!\w)"
+            while end < size and text[end].isspace():
+                end += 1
+        if not _is_word(char):
+            symbols.append(_MARK)
+            starts.append(i)
+            ends.append(i)
+        symbols.append(" " if char.isspace() else _fold(char))
+        starts.append(i)
+        ends.append(end)
+        i = end
+    symbols.append(_MARK)
+    starts.append(size)
+    ends.append(size)
+    return symbols, starts, ends
 
 
-@lru_cache(maxsize=64)
-def _matcher(terms: Terms) -> tuple[re.Pattern[str], tuple[str | None, ...]]:
-    """One alternation, longest term first; group i gives the English of term i (None: keep)."""
-    entries: dict[str, tuple[str, str | None]] = {term.casefold(): (term, None) for term in terms.keep}
-    entries.update({fr.casefold(): (fr, en) for fr, en in terms.glossary})  # a fixed English wins
-    ordered = sorted(entries.values(), key=lambda item: len(item[0]), reverse=True)
-    pattern = "|".join(f"({_term_pattern(term)})" for term, _ in ordered)
-    return re.compile(pattern, re.IGNORECASE), tuple(en for _, en in ordered)
+def _term_symbols(term: str) -> tuple[Symbol, ...]:
+    """A term as the symbols of a whole-word match: any run of spaces, either apostrophe, any case."""
+    symbols = _encode(term)[0]
+    return tuple(symbols[1:] if symbols and symbols[0] is _MARK else symbols)
+
+
+@dataclass(frozen=True, slots=True)
+class _Automaton:
+    """Aho–Corasick over the reversed terms: one pass over a reversed text finds, for every
+    position, the longest term that starts there, in time linear in the text whatever the
+    number of terms (a regex alternation of 1,000 terms tries each one at every character)."""
+
+    children: tuple[dict[Symbol, int], ...]
+    fail: tuple[int, ...]
+    depth: tuple[int, ...]
+    output: tuple[int, ...]  # node of the longest term that is a suffix of this node's path; -1: none
+    term: tuple[int, ...]  # index into `english` of the term ending at this node; -1: none
+    english: tuple[str | None, ...]  # None: a keep term, put back as written
+
+    def longest_from(self, symbols: list[Symbol]) -> list[tuple[int, int]]:
+        """For each position: (symbols in the longest term starting there, its index), or (0, -1)."""
+        size = len(symbols)
+        found = [(0, -1)] * size
+        children, fail, depth, output, term = self.children, self.fail, self.depth, self.output, self.term
+        node = 0
+        for position in range(size - 1, -1, -1):
+            symbol = symbols[position]
+            while node and symbol not in children[node]:
+                node = fail[node]
+            node = children[node].get(symbol, 0)
+            hit = output[node]
+            if hit >= 0:
+                found[position] = (depth[hit], term[hit])
+        return found
+
+
+@lru_cache(maxsize=16)
+def _matcher(terms: Terms) -> _Automaton:
+    """The automaton of `terms`; on the same term a fixed English wins over keeping it."""
+    entries: dict[tuple[Symbol, ...], str | None] = {_term_symbols(term): None for term in terms.keep}
+    entries.update({_term_symbols(fr): en for fr, en in terms.glossary})
+    children: list[dict[Symbol, int]] = [{}]
+    depth, term = [0], [-1]
+    english: list[str | None] = []
+    for symbols, en in entries.items():
+        node = 0
+        for symbol in reversed(symbols):
+            child = children[node].get(symbol)
+            if child is None:
+                child = len(children)
+                children[node][symbol] = child
+                children.append({})
+                depth.append(depth[node] + 1)
+                term.append(-1)
+            node = child
+        term[node] = len(english)
+        english.append(en)
+    fail, output = [0] * len(children), [-1] * len(children)
+    queue = deque([0])
+    while queue:
+        node = queue.popleft()
+        for symbol, child in children[node].items():
+            if node:
+                back = fail[node]
+                while back and symbol not in children[back]:
+                    back = fail[back]
+                fail[child] = children[back].get(symbol, 0)
+            output[child] = child if term[child] >= 0 else output[fail[child]]
+            queue.append(child)
+    return _Automaton(tuple(children), tuple(fail), tuple(depth), tuple(output), tuple(term), tuple(english))
 
 
 def protect(text: str, terms: Terms) -> Protected:
-    """Replace each glossary or keep term found in `text` by a numbered placeholder."""
+    """Replace each glossary or keep term found in `text` by a numbered placeholder.
+
+    Leftmost match first, the longest term where several start at the same place, whole words
+    only (as `(?<!\\w)term(?!\\w)` would), case-insensitive; linear in the length of `text`.
+    """
     if not terms:
         return Protected(text)
     lowered = text.casefold()
     prefix = next((p for p in _PREFIXES if p.casefold() not in lowered), None)
     if prefix is None:
         return Protected(text)
-    pattern, english = _matcher(terms)
+    automaton = _matcher(terms)
+    symbols, starts, ends = _encode(text)
+    longest = automaton.longest_from(symbols)
     slots: list[tuple[str, str]] = []
-
-    def substitute(match: re.Match[str]) -> str:
-        value = english[match.lastindex - 1] if match.lastindex else None
-        placeholder = f"{prefix}{len(slots) + 1}"
-        slots.append((placeholder, value if value is not None else match.group()))
-        return placeholder
-
-    protected = pattern.sub(substitute, text)
-    return Protected(protected, tuple(slots))
+    pieces: list[str] = []
+    done = position = 0
+    while position < len(symbols):
+        length, index = longest[position]
+        start = starts[position]
+        if length and (start == 0 or not _is_word(text[start - 1])):
+            end = ends[position + length - 2]  # the last symbol is the end mark
+            value = automaton.english[index]
+            placeholder = f"{prefix}{len(slots) + 1}"
+            slots.append((placeholder, value if value is not None else text[start:end]))
+            pieces += [text[done:start], placeholder]
+            done = end
+            position += length
+        else:
+            position += 1
+    pieces.append(text[done:])
+    return Protected("".join(pieces), tuple(slots))
 
 
 def _placeholder_pattern(placeholder: str) -> re.Pattern[str]:

@@ -9,6 +9,10 @@ and any extra tags the caller names (DeepL's `ignore_tags`).
 The parser re-serialises what it read: entities come back as characters (`&nbsp;` → U+00A0),
 attribute quoting is normalised and unclosed tags are closed. The document means the same; it
 is not byte-identical.
+
+libxml2 stops building the tree about 255 elements deep and drops everything below without an
+error, so a page nested deeper than `MAX_DEPTH` is refused (`HtmlTooDeep`) rather than
+translated with its text silently missing.
 """
 
 from __future__ import annotations
@@ -27,8 +31,25 @@ SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "code", "kb
 Slot = tuple[etree._Element, Literal["text", "tail"]]
 
 
+MAX_DEPTH = 200  # well under libxml2's limit (255), past which it drops the deeper text
+
+
 class HtmlError(ValueError):
     """The input cannot be read as HTML at all."""
+
+
+class HtmlTooDeep(HtmlError):
+    """Elements nested deeper than `MAX_DEPTH`: the parser would lose their text."""
+
+
+def _depth(root: etree._Element) -> int:
+    """How many elements deep the tree goes (iterative: no recursion limit to hit)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
 
 
 def _is_document(markup: str) -> bool:
@@ -96,6 +117,8 @@ class HtmlText:
             root = lxml.html.document_fromstring(markup) if document else lxml.html.fragment_fromstring(body, create_parent="div")
         except (etree.ParserError, ValueError) as error:
             raise HtmlError(f"not readable as HTML: {error}") from None
+        if _depth(root) > MAX_DEPTH:
+            raise HtmlTooDeep(f"the HTML is nested too deeply: more than {MAX_DEPTH} levels of elements")
         texts = []
         for element, attribute in _slots(root, ignore):
             core = _split_space(getattr(element, attribute))[1]

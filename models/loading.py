@@ -45,6 +45,15 @@ def _looks_like_path(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~")) or os.sep in model.strip("/").split("/", 1)[-1] or Path(model).exists()
 
 
+def public_name(model: str) -> str:
+    """What responses and /health/ready call the model: a hub id as given, a local checkpoint by
+    its directory's name only, so no reply reveals where the server keeps its files."""
+    if not _looks_like_path(model):
+        return model
+    path = Path(model).expanduser()
+    return path.name or path.resolve().name or "local-model"
+
+
 def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 

@@ -9,6 +9,7 @@ kept as verbatim blocks, and `Document.render()` gives the text input back exact
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -223,6 +224,26 @@ def parse_article(article: Any) -> Document:
     if not blocks:
         raise ParseError("the article has no title, image or paragraphs")
     return Document(tuple(blocks), ("",) + ("\n",) * (len(blocks) - 1) + ("",), "json")
+
+
+class MissingDependency(RuntimeError):
+    """A library HTML input needs is not installed; the message says which and how to get it."""
+
+
+def check_dependencies() -> None:
+    """Import what HTML input needs now, so a broken install fails at start-up, not at the first page.
+
+    trafilatura is imported lazily by `parse_html` (it is slow to import and the CLI on plain text
+    never needs it); a server calls this before it reports ready.
+    """
+    for module, package in (("lxml.html.clean", "lxml_html_clean"), ("trafilatura", "trafilatura")):
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise MissingDependency(
+                f"{module} cannot be imported ({error}); HTML input needs it: pip install {package} "
+                "(or reinstall bitext with its dependencies)"
+            ) from error
 
 
 def parse_html(html: str) -> Document:

@@ -20,6 +20,7 @@ from models.cache import CachedEngine, MemoryLRU
 from models.engine import Engine
 from models.factory import load_engine
 from models.glossary import Terms, load_terms
+from models.parse import MissingDependency, check_dependencies
 from service.compat import deepl, libretranslate
 from service.deps import AppState
 from service.errors import install_error_handlers
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.bitext
+        try:  # before the model loads: a broken install stops start-up at once, never ready=True
+            await run_in_threadpool(check_dependencies)
+        except MissingDependency as error:
+            log.error("cannot start: %s", error)
+            raise
         loaded = engine or await run_in_threadpool(load_engine, settings.engine_spec())
         load_seconds = getattr(loaded, "load_seconds", None)
         if isinstance(load_seconds, float):

@@ -15,7 +15,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 async def read_capped(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:  # "²".isdigit() is True
         raise ApiError(413, "payload_too_large", f"the body is {int(declared)} bytes; the limit is {limit}", limit=limit)
     chunks: list[bytes] = []
     size = 0

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.budgets import BudgetSettings
 from models.engine import EngineSpec
+from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
 
 
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     max_sentences: int = Field(5_000, ge=1, description="most sentences one request may carry")
     max_beams: int = Field(8, ge=1, le=8, description="largest num_beams a request may ask for")
     repair: bool = Field(False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair")
+    max_glossary_terms: int = Field(
+        MAX_TERMS, ge=0, le=MAX_TERMS, description="most glossary plus keep terms one request may carry (422 past it)"
+    )
     glossary_file: Path | None = Field(
         None, description='server-wide terms, UTF-8 JSON {"glossary": {"fr": "en"}, "keep": ["…"]}; requests add to it'
     )

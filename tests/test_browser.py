@@ -38,6 +38,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 MAX_CHARS, MAX_SENTENCES = 5000, 200
 XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."
+PAGE_KEY = "page-key-7f3a"
 HIGHLIGHT = "rgb(255, 226, 122)"  # --hl in bitext.css
 PICTURE = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="494" viewBox="0 0 1200 494">'
@@ -64,10 +65,20 @@ class Greedy:
 @pytest.fixture(scope="module")
 def live_server(tiny_engine: Any) -> Iterator[str]:
     """The real app on the tiny engine (greedy, cached: the article is translated once), on a free localhost port."""
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False)
+    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tiny_engine: Any) -> Iterator[str]:
+    """The same app with `BITEXT_API_KEYS` set: the page must send a key."""
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[PAGE_KEY])
+    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+
+
+def _serve(settings: Settings, engine: Any) -> Iterator[str]:
     import uvicorn
 
-    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False)
-    engine = CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -349,3 +360,54 @@ def test_files_keyboard_submit_and_copy(watched: Watched, article_text: str, tmp
     expect(page.locator("#status-text")).to_contain_text("clipboard")
     expected = "\n\n".join(b.get("prefix", "") + b["en"] + b.get("suffix", "") for b in data["blocks"]) + "\n"
     assert page.evaluate("navigator.clipboard.readText()") == expected
+
+
+def test_without_keys_the_page_shows_no_key_field(watched: Watched) -> None:
+    expect(watched.page.locator("#key-field")).to_be_hidden()
+
+
+def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_the_tab(
+    browser: Any, keyed_server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    view = Watched(page)
+    requests: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
+    try:
+        page.goto(keyed_server + "/")
+        expect(page.locator("#counter")).to_contain_text("characters")
+        key = page.locator("#api-key")
+        expect(key).to_be_visible()
+        assert key.get_attribute("type") == "password" and key.get_attribute("autocomplete") == "off"
+
+        page.fill("#source", "Le conseil municipal a voté le budget.")
+        with page.expect_response("**/v1/translate") as refused:
+            page.click("#translate")
+        assert refused.value.status == 401
+        expect(page.locator("#error")).to_contain_text("needs an API key")
+        expect(page.locator("#error")).to_contain_text("API key field")
+
+        key.fill(PAGE_KEY)
+        with page.expect_response("**/v1/translate") as answer:
+            page.click("#translate")
+        assert answer.value.status == 200
+        assert answer.value.request.headers["authorization"] == f"Bearer {PAGE_KEY}"
+        expect(page.locator("#bitext .row")).to_have_count(len(answer.value.json()["blocks"]))
+        expect(page.locator("#error")).to_be_hidden()
+        with page.expect_response("**/v1/export/html") as exported, page.expect_download():
+            page.click("#download-html")
+        assert exported.value.status == 200
+
+        page.reload()
+        expect(page.locator("#counter")).to_contain_text("characters")
+        expect(page.locator("#api-key")).to_have_value(PAGE_KEY)  # sessionStorage: this tab, across reloads
+        with page.expect_response("**/v1/translate") as again:
+            page.fill("#source", "Le maire a répondu.")
+            page.click("#translate")
+        assert again.value.status == 200
+    finally:
+        context.close()
+    assert all(PAGE_KEY not in url for url, _ in requests), "the key went into a URL"
+    assert PAGE_KEY not in page.url
+    assert view.errors == [] and view.dialogs == []

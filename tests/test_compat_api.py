@@ -89,6 +89,8 @@ def test_lt_alternatives_are_an_honest_empty_list(client: TestClient) -> None:
         ({"q": "Bonjour", "format": "docx"}, 400, "format 'docx' is not supported"),
         ({"q": ["Bonjour", 3]}, 400, "must be a string"),
         ({"q": "Bonjour", "alternatives": "two"}, 400, "whole number"),
+        ({"q": "Bonjour", "alternatives": "²"}, 400, "whole number"),  # "²".isdigit() but int("²") fails
+        ({"q": "Bonjour", "alternatives": "³⁴"}, 400, "whole number"),
         ({"q": "x" * 2_001}, 413, "the limit is 2000"),
         ({"q": ["x" * 1_000, "y" * 1_001]}, 413, "the limit is 2000"),
         ({"q": ". ".join(["Phrase"] * 30)}, 413, "sentences; the limit is 20"),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.html_text import HtmlError, HtmlText
+from models.html_text import HtmlError, HtmlText, HtmlTooDeep
 
 
 def _upper(markup: str, ignore: tuple[str, ...] = ()) -> str:
@@ -98,3 +98,33 @@ def test_identity_translation_round_trips_well_formed_markup(markup: str) -> Non
     assert parsed.render(list(parsed.texts)) == markup
     markers = [f"x{i}" for i in range(len(parsed.texts))]
     assert HtmlText.parse(parsed.render(markers)).texts == tuple(markers)  # every node replaced once, in order
+
+
+def test_html_nested_deeper_than_the_parser_reads_is_refused_not_emptied() -> None:
+    assert HtmlText.parse("<div>" * 150 + "Bonjour" + "</div>" * 150).texts == ("Bonjour",)
+    for depth in (300, 5000):
+        with pytest.raises(HtmlTooDeep, match="nested too deeply"):
+            HtmlText.parse("<div>" * depth + "Bonjour" + "</div>" * depth)
+        with pytest.raises(HtmlTooDeep, match="nested too deeply"):
+            HtmlText.parse("<!doctype html><html><body>" + "<div>" * depth + "Bonjour")
+
+
+@pytest.mark.parametrize("depth", [300, 5000])
+def test_deep_html_through_both_compat_routes_is_a_400_never_a_500_or_lost_text(depth: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+    from tests.fakes import FakeEngine
+
+    markup = "<div>" * depth + "Bonjour le monde." + "</div>" * depth
+    settings = Settings(warmup=False, max_body_bytes=1_000_000, max_chars=500_000)
+    app = create_app(settings, engine=FakeEngine())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        libre = client.post("/translate", json={"q": markup, "source": "fr", "target": "en", "format": "html"})
+        deepl = client.post("/v2/translate", json={"text": [markup], "target_lang": "EN", "tag_handling": "html"})
+        shallow = client.post("/translate", json={"q": "<div>" * 100 + "Bonjour.", "source": "fr", "target": "en",
+                                                   "format": "html"})
+    assert libre.status_code == 400 and "nested too deeply" in libre.json()["error"], libre.text
+    assert deepl.status_code == 400 and "nested too deeply" in deepl.json()["message"], deepl.text
+    assert shallow.status_code == 200 and "EN&lt;Bonjour.&gt;" in shallow.json()["translatedText"]

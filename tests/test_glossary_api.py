@@ -86,3 +86,32 @@ def test_an_unreadable_server_glossary_stops_start_up_with_its_path(tmp_path: Pa
 
     with pytest.raises(GlossaryError, match="missing.json"):
         create_app(Settings(warmup=False, glossary_file=tmp_path / "missing.json"), engine=FakeEngine())
+
+
+def test_markup_inside_a_term_is_matched_literally_never_a_500() -> None:
+    terms = ["**mot**", "<b>x</b>", "[a](b)", "`code`", "# titre", "<script>", "&amp;", "QZ1"]
+    text = "Le **mot** et <b>x</b>, [a](b), `code` et &amp; ici."
+    engine = FakeEngine()
+    with TestClient(create_app(Settings(warmup=False), engine=engine), raise_server_exceptions=False) as client:
+        for format in ("text", "markdown", "html", "auto"):
+            for term in terms:
+                for options in ({"glossary": {term: "**EN**"}}, {"keep": [term]}):
+                    body = {"text": text, "format": format, "options": options}
+                    response = client.post("/v1/translate", json=body)
+                    assert response.status_code < 500, (format, term, response.text)
+                    if format in ("text", "markdown"):  # a short HTML text may have no article (422)
+                        assert response.status_code == 200, (format, term, response.text)
+        body = {"text": "Le **mot** et [a](b).", "format": "text", "options": {"glossary": {"**mot**": "word"}}}
+        (sentence,) = _sentences(client.post("/v1/translate", json=body))
+    assert sentence["en"] == "EN<Le word et [a](b).>"
+
+
+def test_more_terms_than_the_setting_allows_is_a_422_naming_the_limit() -> None:
+    with _client(FakeEngine(), max_glossary_terms=3) as client:
+        options = {"glossary": {"un": "one", "deux": "two"}, "keep": ["trois", "quatre"]}
+        response = client.post("/v1/translate", json={"text": "Un texte.", "options": options})
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "invalid_option" and error["limit"] == 3 and "3" in error["message"]
+        options = {"glossary": {"un": "one"}, "keep": ["trois", "quatre"]}
+        assert client.post("/v1/translate", json={"text": "Un texte.", "options": options}).status_code == 200

@@ -244,3 +244,39 @@ def test_compat_deeply_nested_json_is_a_4xx(client: TestClient, path: str) -> No
     body = "[" * 100_000 + "]" * 100_000
     response = client.post(path, content=body, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.status_code
+
+
+@pytest.mark.parametrize("declared", ["²", "³", "1²"])
+def test_a_content_length_of_superscript_digits_is_not_a_500(declared: str) -> None:
+    """`str.isdigit` accepts "²" but `int` does not: the declared length must be ASCII digits to be read."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from service.body import read_capped
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"Bonjour.", "more_body": False}
+
+    headers = [(b"content-length", declared.encode("latin-1"))]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    assert asyncio.run(read_capped(Request(scope, receive), 1024)) == b"Bonjour."
+
+
+@pytest.mark.parametrize(
+    ("module", "package"), [("trafilatura", "trafilatura"), ("lxml.html.clean", "lxml_html_clean")]
+)
+def test_a_missing_html_dependency_stops_start_up_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, module: str, package: str
+) -> None:
+    """Imported at start-up, not at the first HTML request: /health/ready is never true without it."""
+    import sys
+
+    from models.parse import MissingDependency
+
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
+    app = create_app(Settings(warmup=False), engine=FakeEngine())
+    with pytest.raises(MissingDependency, match=f"pip install {package}"):
+        with TestClient(app):
+            pass
+    assert not app.state.bitext.ready

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def test_engine_reports_what_it_runs(tiny_engine: MarianEngine, tiny_checkpoint: Path) -> None:
     info = tiny_engine.info
-    assert (info.name, info.engine, info.device, info.dtype) == (str(tiny_checkpoint), "transformers", "cpu", "float32")
+    assert (info.name, info.engine, info.device, info.dtype) == (tiny_checkpoint.name, "transformers", "cpu", "float32")
     assert tiny_engine.max_input_tokens == 512
 
 
@@ -98,3 +98,22 @@ def test_served_article_matches_the_cli(tiny_checkpoint: Path, article_text: str
     source.write_text(article_text, encoding="utf-8")
     cli = json.loads(subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=cli_env(), check=True, timeout=180).stdout)
     assert served["blocks"] == cli["blocks"]
+
+
+def test_no_response_names_where_the_model_lives_on_disk(tiny_checkpoint: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    assert tiny_checkpoint.is_absolute() and str(tiny_checkpoint.parent) != "/"
+    settings = Settings(model=str(tiny_checkpoint), device="cpu", warmup=False, batching=False)
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/health/ready")
+        translated = client.post("/v1/translate", json={"text": "Bonjour.", "format": "text"})
+    assert ready.status_code == 200 and translated.status_code == 200, (ready.text, translated.text)
+    for response in (ready, translated):
+        assert str(tiny_checkpoint.parent) not in response.text
+        assert json.dumps(str(tiny_checkpoint))[1:-1] not in response.text
+    assert ready.json()["model"]["name"] == tiny_checkpoint.name == translated.json()["model"]["name"]
+    assert "/" not in ready.json()["model"]["name"]

@@ -22,6 +22,7 @@ from service.settings import Settings
 from tests.fakes import FakeEngine
 
 DOCUMENTS = 24
+RESULTS_NAME = "results.zip"
 
 
 class SlowEngine(FakeEngine):
@@ -151,3 +152,45 @@ def test_jobs_belong_to_the_key_that_made_them(tmp_path: Path) -> None:
     stored = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3").get(job)
     assert stored is not None and len(stored.owner) == 64
     assert "key-a" not in repr(stored)  # the store keeps a hash, never the key
+
+
+def _finished_job(client: TestClient) -> tuple[str, str]:
+    created = client.post("/v1/jobs?filename=a.zip", content=archive(2))
+    assert created.status_code == 202, created.text
+    job = created.json()["id"]
+    wait_for(client, job, lambda b: b["status"] == "done")
+    documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+    return job, next(d["id"] for d in documents if d["status"] == "ok")
+
+
+def test_a_jobs_html_page_gets_the_export_csp_that_allows_its_inline_style(tmp_path: Path) -> None:
+    from service.web.export import EXPORT_CSP
+
+    with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+        job, doc = _finished_job(client)
+        page = client.get(f"/v1/jobs/{job}/documents/{doc}", params={"format": "html"})
+        data = client.get(f"/v1/jobs/{job}/documents/{doc}")
+    assert page.status_code == 200 and "<style" in page.text
+    assert page.headers["content-security-policy"] == EXPORT_CSP
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in data.headers or data.headers["content-security-policy"] != EXPORT_CSP
+
+
+def test_everything_a_job_writes_under_the_data_directory_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual umask: without explicit modes, files would be world-readable
+    try:
+        with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+            _finished_job(client)
+            client.get("/v1/jobs")
+    finally:
+        os.umask(old)
+    data = tmp_path / "data"
+    paths = [data, *data.rglob("*")]
+    assert any(p.name == "jobs.sqlite3" for p in paths) and any(p.name == RESULTS_NAME for p in paths)
+    assert any(p.suffix == ".html" for p in paths) and any(p.name == "a.zip" for p in paths)
+    modes = {p: p.stat().st_mode for p in paths}
+    exposed = [f"{p.relative_to(tmp_path)} {stat.filemode(mode)}" for p, mode in modes.items() if mode & 0o077]
+    assert not exposed

@@ -240,3 +240,17 @@ def test_cli_translate_writes_the_standalone_html(monkeypatch: pytest.MonkeyPatc
     assert out_html.read_text(encoding="utf-8") == render_standalone_html(document)
     missing = CliRunner().invoke(cli.app, ["translate", str(source), "-o", str(out_json), "--html", str(tmp_path / "no" / "x.html")])
     assert missing.exit_code == 2 and "cannot write" in missing.output
+
+
+@pytest.mark.parametrize("keys", [[], ["k-page"]])
+def test_the_page_shows_its_key_field_only_when_keys_are_required(keys: list[str]) -> None:
+    import re
+
+    with TestClient(create_app(Settings(warmup=False, api_keys=keys), engine=FakeEngine())) as client:
+        html = client.get("/").text
+    config = json.loads(re.search(r'id="bitext-config">(.*?)</script>', html).group(1))
+    assert config["keyRequired"] is bool(keys)
+    field = re.search(r'<span id="key-field"[^>]*>', html).group(0)
+    assert ("hidden" in field) is not bool(keys)
+    assert '<input type="password" id="api-key" autocomplete="off"' in html
+    assert "k-page" not in html  # the page never carries a key

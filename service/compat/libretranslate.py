@@ -118,7 +118,8 @@ def _alternatives(params: Params) -> int:
     raw = params.text("alternatives")
     if raw is None or raw == "":
         return 0
-    if not raw.strip().isdigit():
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()):  # "²" and "٣" pass isdigit() but are no use here
         raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
     return int(raw)
 

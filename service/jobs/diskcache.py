@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from models.document import Translation
+from service.jobs.outputs import create_file
 
 _BATCH = 500  # SQLite's bound-parameter limit is 999 on old builds
 
@@ -17,6 +19,7 @@ class SqliteCacheStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        os.close(create_file(path, os.O_WRONLY))  # 0o600 in a private directory; its -wal and -shm follow
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -106,8 +106,7 @@ class JobManager:
     def new_upload(self, filename: str) -> tuple[str, Path]:
         """A fresh job id and the path its archive is streamed to (not yet a job)."""
         ident = uuid.uuid4().hex
-        directory = self.job_dir(ident) / "upload"
-        directory.mkdir(parents=True)
+        directory = outputs.private_dir(self.job_dir(ident) / "upload")
         return ident, directory / filename
 
     def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> Job:

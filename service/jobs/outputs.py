@@ -2,6 +2,10 @@
 
 A reader of OUTDIR never sees a half-written file: every output is written to a hidden temp
 file in the same directory, fsynced, then `os.replace`d over its name (and the directory fsynced).
+
+A file is as private as the directory it is written in: under the service's data directory
+(0o700, made by `private_dir`) uploads, outputs and SQLite files are created 0o600, since they
+hold the articles people sent; in an ordinary OUTDIR of `bitext batch` they get the usual modes.
 """
 
 from __future__ import annotations
@@ -20,6 +24,39 @@ DOCS = "docs"
 _TEMP_PREFIX = ".tmp-"
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """`path` and any missing parents created 0o700; an existing `path` is made 0o700 if it is ours."""
+    missing = [parent for parent in (path, *path.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(directory, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
+    if not missing and path.stat().st_uid == os.geteuid():
+        os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def _private(directory: Path) -> bool:
+    try:
+        return not directory.stat().st_mode & 0o077
+    except FileNotFoundError:
+        return False
+
+
+def create_file(path: Path, flags: int = os.O_WRONLY | os.O_TRUNC) -> int:
+    """A descriptor for `path`, created 0o600 in a private directory, else with the usual modes."""
+    return os.open(path, flags | os.O_CREAT, PRIVATE_FILE if _private(path.parent) else 0o666)
+
+
+def make_dir(path: Path) -> None:
+    """`path` (and its parents) as `mkdir -p`; 0o700 where its parent is private."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR if _private(path.parent) else 0o777)
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -31,7 +68,7 @@ def fsync_dir(directory: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """`path` holds either its old content or all of `data`, whatever happens to the process."""
     temp = path.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{path.name}")
-    with open(temp, "wb") as stream:
+    with os.fdopen(create_file(temp), "wb") as stream:
         stream.write(data)
         stream.flush()
         os.fsync(stream.fileno())
@@ -54,7 +91,7 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._repair_torn_tail()
-        self._stream = open(path, "ab")
+        self._stream = os.fdopen(create_file(path, os.O_WRONLY | os.O_APPEND), "ab")
 
     def _repair_torn_tail(self) -> None:
         """A power loss can leave a last line without its newline: it was never committed, cut it."""
@@ -124,7 +161,9 @@ def render_index(title: str, rows: Iterable[dict[str, Any]]) -> str:
 def write_results_zip(outdir: Path, target: Path) -> None:
     """JSON + HTML of every document, index.html, manifest and summary, in one zip (atomically)."""
     temp = target.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{target.name}")
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with os.fdopen(create_file(temp, os.O_RDWR | os.O_TRUNC), "w+b") as raw, zipfile.ZipFile(
+        raw, "w", compression=zipfile.ZIP_DEFLATED
+    ) as archive:
         for name in (INDEX, MANIFEST, SUMMARY):
             if (outdir / name).exists():
                 archive.write(outdir / name, name)

@@ -9,6 +9,7 @@ fsynced; a rerun skips what is done and translates the rest.
 from __future__ import annotations
 
 import fcntl
+import os
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -106,7 +107,7 @@ class _Pending:
 
 @contextmanager
 def _locked(outdir: Path) -> Iterator[None]:
-    with open(outdir / LOCK_FILE, "w") as lock:
+    with os.fdopen(outputs.create_file(outdir / LOCK_FILE), "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -117,8 +118,8 @@ def _locked(outdir: Path) -> Iterator[None]:
 @contextmanager
 def opened_outdir(outdir: Path) -> Iterator[outputs.Manifest]:
     """OUTDIR ready for one run: locked against a second run, temp files of a killed run removed, manifest open."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / outputs.DOCS).mkdir(exist_ok=True)
+    outputs.make_dir(outdir)
+    outputs.make_dir(outdir / outputs.DOCS)
     with _locked(outdir):
         outputs.remove_temp_files(outdir)
         outputs.remove_temp_files(outdir / outputs.DOCS)

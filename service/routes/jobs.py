@@ -19,6 +19,7 @@ from service.jobs.manager import RESULTS, JobManager
 from service.jobs.stores import Job
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
 from service.schemas import ErrorResponse
+from service.web.export import EXPORT_CSP
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(require_api_key)])
 
@@ -76,7 +77,8 @@ async def create_job(
     ident, target = jobs.new_upload(name)
     size = 0
     try:
-        with open(target, "wb") as stream:  # streamed to disk: an archive never sits in memory
+        # Streamed to disk (0o600 in the private job directory): an archive never sits in memory.
+        with os.fdopen(outputs.create_file(target), "wb") as stream:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -110,8 +112,11 @@ def get_document(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep, forma
     record = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id) if _DOC_ID.fullmatch(doc_id) else None
     if record is None or record.get("status") != "ok" or not record.get(format):
         raise ApiError(404, "document_not_found", "this job has no translated document with this id")
-    media = "application/json" if format == "json" else "text/html; charset=utf-8"
-    return FileResponse(jobs.job_dir(job_id) / "out" / record[format], media_type=media)
+    if format == "json":
+        return FileResponse(jobs.job_dir(job_id) / "out" / record[format], media_type="application/json")
+    # The side-by-side page styles itself inline: the export's CSP, not the default that blocks it.
+    page = jobs.job_dir(job_id) / "out" / record[format]
+    return FileResponse(page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": EXPORT_CSP})
 
 
 @router.get("/{job_id}/download", responses=_ERRORS, summary="All results (JSON + HTML per document, index, manifest) as one zip")

@@ -123,6 +123,10 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
     except ParseError as error:
         raise ApiError(422, "unparsable", str(error)) from None
     warnings = [_HTML_WARNING] if document.format == "html" else []
+    count, most = len(payload.options.glossary) + len(payload.options.keep), settings.max_glossary_terms
+    if count > most:
+        message = f"the request has {count} glossary and keep terms; the limit is {most}"
+        raise ApiError(422, "invalid_option", message, limit=most)
     try:
         terms = state.terms.merged(Terms.of(payload.options.glossary, payload.options.keep))
     except GlossaryError as error:

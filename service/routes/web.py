@@ -41,6 +41,7 @@ async def page(state: StateDep) -> HTMLResponse:
         "translateUrl": "/v1/translate",
         "exportUrl": "/v1/export/html",
         "flags": FLAG_REASONS,
+        "keyRequired": bool(state.settings.api_keys),  # the page then asks for a key (sent as a Bearer header)
     }
     html = environment().get_template("index.html").render(config=config)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})

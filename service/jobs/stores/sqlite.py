@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
 from service import clock
+from service.jobs.outputs import create_file, private_dir
 from service.jobs.stores.base import Job, check_fields, table_ddl
 
 
@@ -15,7 +17,8 @@ class SqliteJobStore:
     """Thread-safe access to the jobs table."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        os.close(create_file(path, os.O_WRONLY))  # 0o600; SQLite gives its -wal and -shm the same mode
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -19,6 +19,8 @@
   const view = byId("bitext");
   const warningList = byId("warnings");
   const jsonLink = byId("download-json");
+  const keyInput = byId("api-key");
+  const KEY_STORAGE = "bitext.apiKey";
 
   const CELL_TAGS = { title: "h1", heading: "h2", verbatim: "pre" };
   const FILE_FORMATS = { txt: "text", md: "markdown", markdown: "markdown", html: "html", htm: "html" };
@@ -221,6 +223,30 @@
     updateCounter();
   }
 
+  // ---- the API key: this tab only (sessionStorage), sent as a header, never in a URL -------
+  function storedKey() {
+    try {
+      return sessionStorage.getItem(KEY_STORAGE) || "";
+    } catch {
+      return "";
+    }
+  }
+
+  function saveKey() {
+    try {
+      const key = keyInput.value.trim();
+      if (key) sessionStorage.setItem(KEY_STORAGE, key);
+      else sessionStorage.removeItem(KEY_STORAGE);
+    } catch {
+      // storage off (private mode): the key still works for this page
+    }
+  }
+
+  function apiHeaders(headers) {
+    const key = config.keyRequired ? keyInput.value.trim() : "";
+    return key ? { ...headers, Authorization: `Bearer ${key}` } : headers;
+  }
+
   async function apiError(response) {
     let body = null;
     try {
@@ -229,6 +255,12 @@
       body = null;
     }
     const detail = body && body.error ? body.error : null;
+    if (response.status === 401) {
+      if (config.keyRequired) keyInput.focus();
+      return keyInput.value.trim()
+        ? "The server refused the API key (HTTP 401): check it in the API key field."
+        : "This server needs an API key (HTTP 401): enter it in the API key field, then translate again.";
+    }
     if (response.status === 503) {
       const wait = response.headers.get("Retry-After");
       return `The server is not ready: ${detail ? detail.message : "try again shortly"}${wait ? ` (retry in ${wait} s)` : ""}.`;
@@ -249,7 +281,7 @@
     try {
       const response = await fetch(config.translateUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: apiHeaders({ "Content-Type": "application/json", Accept: "application/json" }),
         body: JSON.stringify({ text, format: format.value }),
       });
       if (!response.ok) {
@@ -287,6 +319,8 @@
     translate();
   });
   source.addEventListener("input", updateCounter);
+  keyInput.value = storedKey();
+  keyInput.addEventListener("input", saveKey);
   source.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -323,7 +357,7 @@
     try {
       const response = await fetch(config.exportUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: apiHeaders({ "Content-Type": "application/json" }),
         body: JSON.stringify(last),
       });
       if (!response.ok) return showError(await apiError(response));
