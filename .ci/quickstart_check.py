@@ -70,7 +70,18 @@ def check_server(model: Path) -> None:
     port = free_port()
     env = {**os.environ, "BITEXT_DATA_DIR": str(model.parent / "data")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port), "--host", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -90,7 +90,10 @@ def main() -> None:
 
         data = ROOT / "tests" / "data"
         model = build_marian_checkpoint(
-            work / "tiny", data.joinpath("corpus.fr.txt").read_text().splitlines(), data.joinpath("corpus.en.txt").read_text().splitlines(), TINY
+            work / "tiny",
+            data.joinpath("corpus.fr.txt").read_text().splitlines(),
+            data.joinpath("corpus.en.txt").read_text().splitlines(),
+            TINY,
         )
     archive = make_archive(work / "news.zip", args.articles)
 

@@ -108,8 +108,12 @@ class Report:
     def add(self, row: Row) -> None:
         self.rows.append(row)
         seconds = "" if row.seconds is None else f"{row.seconds:.2f} s"
-        print(f"  {row.section} | {row.variant} | {row.dtype} | beams {row.beams} | batch {row.batch} | {seconds} "
-              f"| {row.rate} tok/s | {row.note}", file=sys.stderr, flush=True)
+        print(
+            f"  {row.section} | {row.variant} | {row.dtype} | beams {row.beams} | batch {row.batch} | {seconds} "
+            f"| {row.rate} tok/s | {row.note}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def skip(self, section: str, why: str) -> None:
         self.add(Row(section, f"skipped: {why}"))
@@ -273,8 +277,18 @@ def sweep(report: Report, checkpoint: Path, sentences: list[str], device: str, d
                 break
             rate = size * plan.new_tokens / seconds
             flat = flat + 1 if rate < best * GROWTH else 0
-            report.add(Row("sweep", "raw generate", dtype, beams, size, size * plan.new_tokens, seconds,
-                           "stopped growing" if flat >= 2 else ""))
+            report.add(
+                Row(
+                    "sweep",
+                    "raw generate",
+                    dtype,
+                    beams,
+                    size,
+                    size * plan.new_tokens,
+                    seconds,
+                    "stopped growing" if flat >= 2 else "",
+                )
+            )
             best = max(best, rate)
             if flat >= 2:
                 break
@@ -329,7 +343,6 @@ def engine_vs_loop(report: Report, checkpoint: Path, sentences: list[str], devic
     """bitext's engine (auto dtype, per-device budget, length-sorted batches) against what a plain
     script does (fixed batches in corpus order, each run to its longest row's bound), same sentences."""
     from models.engine import EngineSpec, GenerationOptions, max_new_tokens_for
-
     from models.factory import load_engine
 
     work = sentences * plan.repeats
@@ -351,9 +364,18 @@ def engine_vs_loop(report: Report, checkpoint: Path, sentences: list[str], devic
         tokens = sum(t.output_tokens for t in out)
         check = "exact" if tokens == want else f"expected {want}"
         ooms = sum(1 for _, what in calls if what == "OOM")
-        report.add(Row("engine vs loop", f"bitext engine, per-device budget ({_budget_text(budget)})", dtype, beams,
-                       f"≤{budget.sentences_for(beams)}", tokens, seconds,
-                       f"{len(work)} sentences in {len(calls)} calls, {ooms} OOM halvings, {check}{_peak(device)}"))
+        report.add(
+            Row(
+                "engine vs loop",
+                f"bitext engine, per-device budget ({_budget_text(budget)})",
+                dtype,
+                beams,
+                f"≤{budget.sentences_for(beams)}",
+                tokens,
+                seconds,
+                f"{len(work)} sentences in {len(calls)} calls, {ooms} OOM halvings, {check}{_peak(device)}",
+            )
+        )
 
     tokenizer, model = engine._tokenizer, engine._model  # the same weights, dtype and device
     import torch
@@ -377,8 +399,18 @@ def engine_vs_loop(report: Report, checkpoint: Path, sentences: list[str], devic
             done += len(chunk)
         useful = _expected(engine, work[:done])
         note = f"{done} of {len(work)} sentences" + ("" if done == len(work) else " (time box)")
-        report.add(Row("engine vs loop", f"plain generate loop, batches of {plan.loop_batch} in order", dtype, beams,
-                       plan.loop_batch, useful, seconds, note + "; tokens: the useful ones, as for the engine"))
+        report.add(
+            Row(
+                "engine vs loop",
+                f"plain generate loop, batches of {plan.loop_batch} in order",
+                dtype,
+                beams,
+                plan.loop_batch,
+                useful,
+                seconds,
+                note + "; tokens: the useful ones, as for the engine",
+            )
+        )
     del engine, model
     _free_cache(device)
 
@@ -396,9 +428,8 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
     if ctranslate2.get_cuda_device_count() < 1:
         report.skip("ctranslate2", "this ctranslate2 build sees no CUDA device")
         return
-    from models.engine import EngineSpec
+    from models.engine import EngineSpec, GenerationOptions
     from models.factory import load_engine
-    from models.engine import GenerationOptions
 
     deadline = Deadline(plan.section_seconds)
     work = sentences * plan.repeats
@@ -406,7 +437,9 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
         if deadline.passed:
             report.skip("ctranslate2", f"time box reached before {compute_type}")
             break
-        engine = load_engine(EngineSpec(str(checkpoint), kind="ct2", device="cuda", dtype=compute_type, cache_dir=CACHE / "ct2"))
+        engine = load_engine(
+            EngineSpec(str(checkpoint), kind="ct2", device="cuda", dtype=compute_type, cache_dir=CACHE / "ct2")
+        )
         want = _expected(engine, work)
         for beams in (4, 1):
             options = GenerationOptions(num_beams=beams, exact_length=True)
@@ -415,9 +448,18 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
             out = engine.translate(work, options)
             seconds = time.perf_counter() - started
             tokens = sum(t.output_tokens for t in out)
-            report.add(Row("ctranslate2", f"bitext --engine ct2 ({_budget_text(engine.budget)})", compute_type, beams,
-                           f"≤{engine.budget.sentences_for(beams)}", tokens, seconds,
-                           "exact" if tokens == want else f"expected {want}"))
+            report.add(
+                Row(
+                    "ctranslate2",
+                    f"bitext --engine ct2 ({_budget_text(engine.budget)})",
+                    compute_type,
+                    beams,
+                    f"≤{engine.budget.sentences_for(beams)}",
+                    tokens,
+                    seconds,
+                    "exact" if tokens == want else f"expected {want}",
+                )
+            )
         del engine
         _free_cache(device)
 
@@ -444,10 +486,19 @@ def article(report: Report, checkpoint: Path, device: str, plan: Plan) -> None:
     wanted_dtypes = ("bfloat16", "float16") if device == "cuda" else ("float32",)
     ok = result.model.device == device and result.model.dtype in wanted_dtypes
     sentences = sum(len(block.sentences) for block in result.blocks)
-    report.add(Row("article", f"translate_document, {len(text)} characters, {sentences} sentences", result.model.dtype,
-                   "model default", "auto", result.stats.output_tokens, seconds,
-                   f"second pass (first {first:.2f} s); model reports device={result.model.device} "
-                   f"dtype={result.model.dtype}: {'ok' if ok else 'WRONG'}"))
+    report.add(
+        Row(
+            "article",
+            f"translate_document, {len(text)} characters, {sentences} sentences",
+            result.model.dtype,
+            "model default",
+            "auto",
+            result.stats.output_tokens,
+            seconds,
+            f"second pass (first {first:.2f} s); model reports device={result.model.device} "
+            f"dtype={result.model.dtype}: {'ok' if ok else 'WRONG'}",
+        )
+    )
     if not ok:
         ran = f"{result.model.device}/{result.model.dtype}"
         raise RuntimeError(f"the article ran on {ran}, expected {device} in one of {wanted_dtypes}")
@@ -465,7 +516,6 @@ def oom_halving(report: Report, checkpoint: Path, sentences: list[str], device: 
 
     from models.budgets import BatchBudget
     from models.engine import EngineSpec, GenerationOptions
-
     from models.factory import load_engine
 
     engine = load_engine(EngineSpec(str(checkpoint), device="cuda", budget=BatchBudget(10**7, 10**5, 10**6)))
@@ -486,10 +536,19 @@ def oom_halving(report: Report, checkpoint: Path, sentences: list[str], device: 
     ooms = [size for size, what in calls if what == "OOM"]
     fitted = sorted({size for size, what in calls if what == "ok"})
     ok = len(out) == len(work) and bool(ooms)
-    report.add(Row("oom halving", f"{len(work)} sentences at beam 4 in one call, ~1 GiB free", engine.info.dtype, 4,
-                   len(work), sum(t.output_tokens for t in out), seconds,
-                   f"OOM at {ooms[:6]}; pieces that fit: {fitted[:6]}; {len(out)}/{len(work)} translated: "
-                   + ("ok" if ok else "NOT TRIGGERED" if not ooms else "LOST SENTENCES")))
+    report.add(
+        Row(
+            "oom halving",
+            f"{len(work)} sentences at beam 4 in one call, ~1 GiB free",
+            engine.info.dtype,
+            4,
+            len(work),
+            sum(t.output_tokens for t in out),
+            seconds,
+            f"OOM at {ooms[:6]}; pieces that fit: {fitted[:6]}; {len(out)}/{len(work)} translated: "
+            + ("ok" if ok else "NOT TRIGGERED" if not ooms else "LOST SENTENCES"),
+        )
+    )
     if len(out) != len(work):
         raise RuntimeError("sentences were lost while halving")
     del engine

@@ -15,10 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 import httpx
 
@@ -66,7 +66,9 @@ def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[tuple[str, 
         # request) and would block the server mid-benchmark.
         log = Path(data) / "serve.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=sink, stderr=sink)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=sink, stderr=sink
+            )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 180
@@ -92,7 +94,9 @@ def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[tuple[str, 
 
 async def _post(client: httpx.AsyncClient, url: str, paragraph: str) -> tuple[int, float]:
     started = time.perf_counter()
-    response = await client.post(f"{url}/v1/translate", content=paragraph.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+    response = await client.post(
+        f"{url}/v1/translate", content=paragraph.encode(), headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
     response.raise_for_status()
     return int(response.json()["stats"]["output_tokens"]), time.perf_counter() - started
 
@@ -118,7 +122,11 @@ async def _load(url: str, paragraphs: list[str], clients: int) -> tuple[int, flo
 
 def _mean_batch(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.startswith("bitext_batch_sentences_")}
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith("bitext_batch_sentences_")
+    }
     count = values.get("bitext_batch_sentences_count", 0.0)
     return values.get("bitext_batch_sentences_sum", 0.0) / count if count else float("nan")
 

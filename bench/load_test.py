@@ -79,7 +79,9 @@ def _quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def _run(url: str, paragraphs: list[str], clients: int, duration: float, ramp: float) -> tuple[list[float], Counter[str], int, int, int, float]:
+async def _run(
+    url: str, paragraphs: list[str], clients: int, duration: float, ramp: float
+) -> tuple[list[float], Counter[str], int, int, int, float]:
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     malformed = transport_errors = sentences = 0
@@ -94,7 +96,11 @@ async def _run(url: str, paragraphs: list[str], clients: int, duration: float, r
             paragraph = rng.choice(paragraphs)
             sent = time.perf_counter()
             try:
-                response = await client.post(f"{url}/v1/translate?format=text", content=paragraph.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+                response = await client.post(
+                    f"{url}/v1/translate?format=text",
+                    content=paragraph.encode(),
+                    headers={"Content-Type": "text/plain; charset=utf-8"},
+                )
             except httpx.TransportError:
                 transport_errors += 1
                 continue
@@ -117,7 +123,9 @@ async def _run(url: str, paragraphs: list[str], clients: int, duration: float, r
 def run_load(checkpoint: Path, paragraphs: list[str], clients: int, duration: float, ramp: float) -> LoadReport:
     with server(checkpoint, batching=True, BITEXT_CACHE_ENTRIES="0", BITEXT_THREADS="2") as (url, pid):
         rss_before = _rss_mb(pid)
-        latencies, statuses, malformed, errors, sentences, seconds = asyncio.run(_run(url, paragraphs, clients, duration, ramp))
+        latencies, statuses, malformed, errors, sentences, seconds = asyncio.run(
+            _run(url, paragraphs, clients, duration, ramp)
+        )
         rss_after = _rss_mb(pid)
     ms = [value * 1000 for value in latencies]
     requests = sum(statuses.values())
@@ -151,14 +159,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load, ramp included")
-    parser.add_argument("--ramp", type=float, default=None, help="seconds to reach all clients (default: a quarter of the duration)")
+    parser.add_argument(
+        "--ramp", type=float, default=None, help="seconds to reach all clients (default: a quarter of the duration)"
+    )
     parser.add_argument("--model", type=Path, default=None, help="checkpoint directory (default: build the tiny one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args()
     paragraphs = [p for p in (BENCH / "corpus" / "fr.txt").read_text(encoding="utf-8").split("\n\n") if p.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = args.model or _tiny_checkpoint(Path(tmp) / "tiny")
-        report = run_load(checkpoint, paragraphs, args.clients, args.duration, args.duration / 4 if args.ramp is None else args.ramp)
+        report = run_load(
+            checkpoint, paragraphs, args.clients, args.duration, args.duration / 4 if args.ramp is None else args.ramp
+        )
     print(json.dumps(asdict(report), indent=2))
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")

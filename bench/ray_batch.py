@@ -43,7 +43,9 @@ ENV = dict(os.environ)
 def timed(archive: Path, out: Path, model: Path, ray: bool) -> tuple[float, dict]:
     started = time.perf_counter()
     with open(out.parent / f"{out.name}.log", "wb") as log:
-        code = subprocess.call([*command(archive, out, model), *(["--ray"] if ray else [])], stdout=log, stderr=log, cwd=ROOT, env=ENV)
+        code = subprocess.call(
+            [*command(archive, out, model), *(["--ray"] if ray else [])], stdout=log, stderr=log, cwd=ROOT, env=ENV
+        )
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{out.name}: exit {code}; see {out.parent / f'{out.name}.log'}")
@@ -54,26 +56,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=400)
-    parser.add_argument("--group", type=int, default=64, help="BITEXT_BATCH_GROUP_SENTENCES for both modes: the same engine batches")
+    parser.add_argument(
+        "--group", type=int, default=64, help="BITEXT_BATCH_GROUP_SENTENCES for both modes: the same engine batches"
+    )
     args = parser.parse_args()
     ENV["BITEXT_BATCH_GROUP_SENTENCES"] = str(args.group)
     work = Path(tempfile.mkdtemp(prefix="bitext-ray-bench-"))
     from models.synthetic import TINY, build_marian_checkpoint
 
     data = ROOT / "tests" / "data"
-    model = build_marian_checkpoint(work / "tiny", data.joinpath("corpus.fr.txt").read_text().splitlines(), data.joinpath("corpus.en.txt").read_text().splitlines(), TINY)
-    report: dict = {"cpu_threads": os.cpu_count(), "model": "tiny", "sizes": [args.small, args.large], "group_sentences": args.group}
+    model = build_marian_checkpoint(
+        work / "tiny",
+        data.joinpath("corpus.fr.txt").read_text().splitlines(),
+        data.joinpath("corpus.en.txt").read_text().splitlines(),
+        TINY,
+    )
+    report: dict = {
+        "cpu_threads": os.cpu_count(),
+        "model": "tiny",
+        "sizes": [args.small, args.large],
+        "group_sentences": args.group,
+    }
     walls: dict[str, list[float]] = {}
     for mode in ("single", "ray"):
         rows = []
         for size in (args.small, args.large):
             archive = make_archive(work / f"news-{size}.zip", size)
             wall, summary = timed(archive, work / f"{mode}-{size}", model, mode == "ray")
-            rows.append({"documents": summary["ok"], "wall_s": round(wall, 2), "run_s": summary["seconds"], "documents_per_s": round(summary["ok"] / summary["seconds"], 2)})
+            rows.append(
+                {
+                    "documents": summary["ok"],
+                    "wall_s": round(wall, 2),
+                    "run_s": summary["seconds"],
+                    "documents_per_s": round(summary["ok"] / summary["seconds"], 2),
+                }
+            )
             walls.setdefault(mode, []).append(wall)
         slope = (walls[mode][1] - walls[mode][0]) / (args.large - args.small)
-        report[mode] = {"runs": rows, "s_per_document": round(slope, 4), "fixed_s": round(walls[mode][0] - slope * args.small, 2)}
-    report["ray_overhead_s_per_document"] = round(report["ray"]["s_per_document"] - report["single"]["s_per_document"], 4)
+        report[mode] = {
+            "runs": rows,
+            "s_per_document": round(slope, 4),
+            "fixed_s": round(walls[mode][0] - slope * args.small, 2),
+        }
+    report["ray_overhead_s_per_document"] = round(
+        report["ray"]["s_per_document"] - report["single"]["s_per_document"], 4
+    )
     report["ray_extra_fixed_s"] = round(report["ray"]["fixed_s"] - report["single"]["fixed_s"], 2)
     print(json.dumps(report, indent=1))
 

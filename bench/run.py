@@ -25,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from models.segment import split_sentences  # noqa: E402
 from workload import full_size_checkpoint, load_workload, parameter_count  # noqa: E402
+
+from models.segment import split_sentences  # noqa: E402
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,12 @@ VARIANTS = [
     Variant("d-greedy", "CTranslate2 directly, greedy, 2 workers x 1 thread", 1, "int8", quick=False),
     Variant("e", "bitext --engine ct2", 4, "int8"),
     Variant("e-2x1", "bitext --engine ct2, ct2_inter_threads=2 (2 batches x 1 thread)", 4, "int8"),
-    Variant("e-rows256", "bitext --engine ct2, batch_max_rows=256 (64 sentences x 4 beams per call)", 4, "int8", quick=False),
-    Variant("e-greedy", "bitext --engine ct2, greedy, ct2_inter_threads=2, batch_max_sentences=32", 1, "int8", quick=False),
+    Variant(
+        "e-rows256", "bitext --engine ct2, batch_max_rows=256 (64 sentences x 4 beams per call)", 4, "int8", quick=False
+    ),
+    Variant(
+        "e-greedy", "bitext --engine ct2, greedy, ct2_inter_threads=2, batch_max_sentences=32", 1, "int8", quick=False
+    ),
 ]
 
 
@@ -89,8 +94,19 @@ def run_variant(key: str, sentences: int, naive_sentences: int) -> dict[str, obj
 
 
 def _child(key: str, args: argparse.Namespace) -> tuple[dict[str, object] | None, str]:
-    command = [sys.executable, str(HERE / "run.py"), "--variant", key, "--sentences", str(args.sentences), "--naive-sentences", str(args.naive_sentences)]
-    shown = f"python bench/run.py --variant {key} --sentences {args.sentences}" + (f" --naive-sentences {args.naive_sentences}" if key == "a" else "")
+    command = [
+        sys.executable,
+        str(HERE / "run.py"),
+        "--variant",
+        key,
+        "--sentences",
+        str(args.sentences),
+        "--naive-sentences",
+        str(args.naive_sentences),
+    ]
+    shown = f"python bench/run.py --variant {key} --sentences {args.sentences}" + (
+        f" --naive-sentences {args.naive_sentences}" if key == "a" else ""
+    )
     done = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
     if done.returncode != 0:
         print(f"  {key} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
@@ -103,23 +119,37 @@ def _load() -> str:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     flags = Path("/proc/cpuinfo").read_text()
     extras = [f for f in ("avx512_bf16", "amx_bf16", "avx512_vnni") if f in flags]
     import torch
 
-    return f"{cpu}, {os.cpu_count()} cores ({', '.join(extras) or 'no bf16/AMX units'}), torch {torch.__version__}, {platform.python_version()}"
+    units = ", ".join(extras) or "no bf16/AMX units"
+    return f"{cpu}, {os.cpu_count()} cores ({units}), torch {torch.__version__}, {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a subset and fewer rows: under 10 minutes on 2 cores")
-    parser.add_argument("--sentences", type=int, help="sentences for the batched variants (default: 64 quick, all otherwise)")
-    parser.add_argument("--naive-sentences", type=int, help="sentences' worth of paragraphs for the naive loop (default 16 quick, 48)")
+    parser.add_argument(
+        "--sentences", type=int, help="sentences for the batched variants (default: 64 quick, all otherwise)"
+    )
+    parser.add_argument(
+        "--naive-sentences", type=int, help="sentences' worth of paragraphs for the naive loop (default 16 quick, 48)"
+    )
     parser.add_argument("--only", help="comma-separated variant keys (a, b, c-int8, d, e, f, …)")
     parser.add_argument("--no-http", action="store_true", help="skip part (f)")
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--write", type=Path, help="write the markdown report here (default: bench/RESULTS.md for a full run)")
+    parser.add_argument(
+        "--write", type=Path, help="write the markdown report here (default: bench/RESULTS.md for a full run)"
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.sentences = args.sentences or (32 if args.quick else 10_000)
@@ -139,12 +169,16 @@ def main() -> None:
         "",
         f"- command: `{command.strip()}`",
         f"- machine: {_machine()}; no GPU was available to this run",
-        f"- checkpoint: random weights, opus-mt-fr-en shape, {parameter_count(checkpoint) / 1e6:.1f}M parameters ({checkpoint.name})",
-        f"- workload: {args.sentences} sentences of bench/corpus/fr.txt for batched rows; naive loop on the paragraphs of the first {args.naive_sentences} sentences",
-        "- every sentence generates exactly ceil(1.5 x source tokens) + 9 tokens (EOS forbidden before, forced at the bound)",
+        f"- checkpoint: random weights, opus-mt-fr-en shape, {parameter_count(checkpoint) / 1e6:.1f}M "
+        f"parameters ({checkpoint.name})",
+        f"- workload: {args.sentences} sentences of bench/corpus/fr.txt for batched rows; naive loop on the "
+        f"paragraphs of the first {args.naive_sentences} sentences",
+        "- every sentence generates exactly ceil(1.5 x source tokens) + 9 tokens (EOS forbidden before, "
+        "forced at the bound)",
         f"- load average (1/5/15 min) at start: {_load()}",
         "",
-        "| row | variant | beams | precision | units | output tokens | seconds | tokens/s | x naive | peak RSS MB | check | command |",
+        "| row | variant | beams | precision | units | output tokens | seconds | tokens/s | x naive | peak "
+        "RSS MB | check | command |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     wanted = set(args.only.split(",")) if args.only else None
@@ -156,7 +190,10 @@ def main() -> None:
         print(f"running {variant.key}: {variant.label} …", file=sys.stderr, flush=True)
         measured, shown = _child(variant.key, args)
         if measured is None:
-            lines.append(f"| {variant.key} | {variant.label} | {variant.beams} | {variant.precision} | | | | failed | | | | `{shown}` |")
+            lines.append(
+                f"| {variant.key} | {variant.label} | {variant.beams} | {variant.precision} | | | | failed | "
+                f"| | | `{shown}` |"
+            )
             continue
         results[variant.key] = measured
         rate = float(measured["tokens"]) / float(measured["seconds"])  # type: ignore[arg-type]
@@ -165,8 +202,10 @@ def main() -> None:
         ratio = f"{rate / naive_rate:.2f}" if naive_rate else "–"
         unit = "paragraphs" if variant.key == "a" else "sentences"
         lines.append(
-            f"| {variant.key} | {variant.label} | {variant.beams} | {variant.precision} | {measured['units']} {unit} | {measured['tokens']} "
-            f"| {float(measured['seconds']):.1f} | {rate:.0f} | {ratio} | {float(measured['peak_rss_mb']):.0f} | {measured['check']} | `{shown}` |"
+            f"| {variant.key} | {variant.label} | {variant.beams} | {variant.precision} | {measured['units']} "
+            f"{unit} | {measured['tokens']} "
+            f"| {float(measured['seconds']):.1f} | {rate:.0f} | {ratio} | "
+            f"{float(measured['peak_rss_mb']):.0f} | {measured['check']} | `{shown}` |"
         )
         print("  " + lines[-1], file=sys.stderr, flush=True)
 
@@ -195,12 +234,15 @@ def _http_part(checkpoint: Path, args: argparse.Namespace) -> list[str]:
     which = "the shortest paragraphs of the corpus" if args.quick else "corpus paragraphs in order"
     lines = [
         "",
-        f"## (f) HTTP: `bitext serve` in a subprocess, {args.clients} concurrent clients, {count} single-paragraph requests",
+        f"## (f) HTTP: `bitext serve` in a subprocess, {args.clients} concurrent clients, {count} "
+        "single-paragraph requests",
         "",
-        f"{which} ({sentences} sentences); beam 4 (model default), fp32 transformers engine, cache off. Output length is not forced",
+        f"{which} ({sentences} sentences); beam 4 (model default), fp32 transformers engine, cache off. "
+        "Output length is not forced",
         "over HTTP, but random weights almost never emit EOS, so each sentence runs to its own bound.",
         "",
-        "| mode | requests | output tokens | seconds | tokens/s | ratio | mean sentences per engine call | server peak RSS MB |",
+        "| mode | requests | output tokens | seconds | tokens/s | ratio | mean sentences per engine call | "
+        "server peak RSS MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
     rates: dict[bool, float] = {}
@@ -210,7 +252,8 @@ def _http_part(checkpoint: Path, args: argparse.Namespace) -> list[str]:
         rates[batching] = result.tokens / result.seconds
         ratio = f"{rates[True] / rates[False]:.2f}" if batching else "1.00"
         lines.append(
-            f"| BITEXT_BATCHING={'true' if batching else 'false'} | {result.requests} | {result.tokens} | {result.seconds:.1f} "
+            f"| BITEXT_BATCHING={'true' if batching else 'false'} | {result.requests} | {result.tokens} | "
+            f"{result.seconds:.1f} "
             f"| {rates[batching]:.0f} | {ratio} | {result.mean_batch_sentences:.1f} | {result.peak_rss_mb:.0f} |"
         )
         print("  " + lines[-1], file=sys.stderr, flush=True)
@@ -220,14 +263,16 @@ def _http_part(checkpoint: Path, args: argparse.Namespace) -> list[str]:
     raw = _raw_latency(sample)
     lines += [
         "",
-        f"Idle server, one request at a time, {len(sample)} paragraphs ({sum(len(split_sentences(p)) for p in sample)} sentences), best of 3 each,"
+        f"Idle server, one request at a time, {len(sample)} paragraphs "
+        f"({sum(len(split_sentences(p)) for p in sample)} sentences), best of 3 each,"
         " vs `MarianEngine.translate` on the same sentences in a separate process (model defaults: beam 4, fp32):",
         "",
         "| | p50 s | p95 s |",
         "|---|---|---|",
         f"| HTTP request | {http_load.percentile(http, 50):.3f} | {http_load.percentile(http, 95):.3f} |",
         f"| raw engine call | {http_load.percentile(raw, 50):.3f} | {http_load.percentile(raw, 95):.3f} |",
-        f"| ratio | {http_load.percentile(http, 50) / http_load.percentile(raw, 50):.2f} | {http_load.percentile(http, 95) / http_load.percentile(raw, 95):.2f} |",
+        f"| ratio | {http_load.percentile(http, 50) / http_load.percentile(raw, 50):.2f} | "
+        f"{http_load.percentile(http, 95) / http_load.percentile(raw, 95):.2f} |",
     ]
     del variants
     return lines
@@ -239,7 +284,10 @@ def _raw_latency(paragraphs: list[str]) -> list[float]:
         "print(json.dumps(variants.raw_latency(workload.full_size_checkpoint(), json.loads(sys.argv[3]))))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(HERE), str(HERE.parent), json.dumps(paragraphs)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(HERE), str(HERE.parent), json.dumps(paragraphs)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from models.segment import split_sentences  # noqa: E402
 
-STRICT_ENDS = tuple(".!?…»\")")
+STRICT_ENDS = tuple('.!?…»")')
 _NONSPACE = re.compile(r"\S")
 
 Splitter = Callable[[str], list[int]]
@@ -126,7 +127,7 @@ def paragraphs(sentences: list[str], k: int) -> list[tuple[str, list[int], list[
         gold: list[int] = []
         strict: list[int] = []
         pos = 0
-        for prev, sent in zip(group, group[1:]):
+        for prev, _next in pairwise(group):
             pos += len(prev) + 1
             gold.append(pos)
             if prev.endswith(STRICT_ENDS):
@@ -140,7 +141,7 @@ def score(name: str, split: Splitter, paras: list[tuple[str, list[int], list[int
     t0 = time.perf_counter()
     predicted = [set(split(text)) for text, _, _ in paras]
     result.seconds = time.perf_counter() - t0
-    for (text, gold, strict), pred in zip(paras, predicted):
+    for (text, gold, strict), pred in zip(paras, predicted, strict=True):
         gold_set = set(gold)
         result.predicted += len(pred)
         result.correct += len(pred & gold_set)
@@ -149,7 +150,7 @@ def score(name: str, split: Splitter, paras: list[tuple[str, list[int], list[int
         result.false_splits += [(text, p) for p in sorted(pred - gold_set)]
         result.misses += [(text, g) for g in strict if g not in pred]
         cuts = [0, *sorted(pred), len(text) + 1]
-        pieces = [(a, b) for a, b in zip(cuts, cuts[1:]) if sum(a < g < b for g in gold) >= 2]
+        pieces = [(a, b) for a, b in pairwise(cuts) if sum(a < g < b for g in gold) >= 2]
         if pieces:
             result.merged_paragraphs += 1
             result.merged += [text[a:b] for a, b in pieces]
@@ -192,8 +193,10 @@ def main() -> None:
         splitters.append(("pysbd", sbd))
     scores = [score(name, split, paras) for name, split in splitters]
 
-    print(f"{args.path.name}: {len(sentences)} sentences, {len(paras)} paragraphs of {args.k}, "
-          f"{scores[0].strict_gold} strict joins of {sum(len(g) for _, g, _ in paras)}")
+    print(
+        f"{args.path.name}: {len(sentences)} sentences, {len(paras)} paragraphs of {args.k}, "
+        f"{scores[0].strict_gold} strict joins of {sum(len(g) for _, g, _ in paras)}"
+    )
     print(f"CPU: {cpu_model()}\n")
     print(table(scores, len(paras)))
     if args.show_errors:

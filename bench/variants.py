@@ -45,7 +45,9 @@ def naive(checkpoint: Path, work: Workload, beams: int = 4) -> Measured:
         encoded = tokenizer([paragraph], return_tensors="pt")
         bound = max_new_tokens_for(encoded["input_ids"].shape[1], 512)
         with torch.inference_mode():
-            out = model.generate(**encoded, num_beams=beams, max_new_tokens=bound, min_new_tokens=bound, max_length=None)
+            out = model.generate(
+                **encoded, num_beams=beams, max_new_tokens=bound, min_new_tokens=bound, max_length=None
+            )
         return int(out.shape[1]) - 2  # minus the decoder start token and the final EOS
 
     one(work.paragraphs[0])
@@ -91,9 +93,10 @@ def _budget(max_sentences: int | None, max_rows: int | None) -> Any:
     return BatchBudget(default.max_tokens, max_sentences or default.max_sentences, max_rows or default.max_rows)
 
 
-def bitext_transformers(checkpoint: Path, work: Workload, dtype: str, beams: int | None, max_rows: int | None = None) -> Measured:
+def bitext_transformers(
+    checkpoint: Path, work: Workload, dtype: str, beams: int | None, max_rows: int | None = None
+) -> Measured:
     from models.engine import EngineSpec
-
     from models.factory import load_engine
 
     budget = _budget(None, max_rows)
@@ -102,13 +105,29 @@ def bitext_transformers(checkpoint: Path, work: Workload, dtype: str, beams: int
 
 
 def bitext_ct2(
-    checkpoint: Path, work: Workload, dtype: str, beams: int | None, inter_threads: int = 1, max_sentences: int | None = None, max_rows: int | None = None
+    checkpoint: Path,
+    work: Workload,
+    dtype: str,
+    beams: int | None,
+    inter_threads: int = 1,
+    max_sentences: int | None = None,
+    max_rows: int | None = None,
 ) -> Measured:
     from models.engine import EngineSpec
     from models.factory import load_engine
 
     budget = _budget(max_sentences, max_rows)
-    engine = load_engine(EngineSpec(str(checkpoint), kind="ct2", device="cpu", dtype=dtype, budget=budget, inter_threads=inter_threads, cache_dir=CACHE / "ct2"))
+    engine = load_engine(
+        EngineSpec(
+            str(checkpoint),
+            kind="ct2",
+            device="cpu",
+            dtype=dtype,
+            budget=budget,
+            inter_threads=inter_threads,
+            cache_dir=CACHE / "ct2",
+        )
+    )
     return pipeline(engine, work, beams)
 
 
@@ -125,7 +144,11 @@ def ct2_direct(checkpoint: Path, work: Workload, beams: int = 4, batch: int = 16
     path = converted_dir(str(checkpoint), "int8", CACHE / "ct2")
     tokenizer = MarianTokenizer.from_pretrained(str(path))
     translator = ctranslate2.Translator(
-        str(path), device="cpu", compute_type="int8", inter_threads=inter_threads, intra_threads=max(1, (os.cpu_count() or 1) // inter_threads)
+        str(path),
+        device="cpu",
+        compute_type="int8",
+        inter_threads=inter_threads,
+        intra_threads=max(1, (os.cpu_count() or 1) // inter_threads),
     )
 
     def run(sentences: list[str]) -> int:
@@ -136,9 +159,19 @@ def ct2_direct(checkpoint: Path, work: Workload, beams: int = 4, batch: int = 16
             chunk = order[start : start + batch]
             length = max_new_tokens_for(max(len(ids[i]) for i in chunk), 512) - 1
             source = [tokenizer.convert_ids_to_tokens(ids[i]) for i in chunk]
-            futures.append((chunk, translator.translate_batch(
-                source, asynchronous=True, beam_size=beams, max_decoding_length=length, min_decoding_length=length, max_input_length=0
-            )))
+            futures.append(
+                (
+                    chunk,
+                    translator.translate_batch(
+                        source,
+                        asynchronous=True,
+                        beam_size=beams,
+                        max_decoding_length=length,
+                        min_decoding_length=length,
+                        max_input_length=0,
+                    ),
+                )
+            )
         tokens = 0
         for chunk, results in futures:
             for i, result in zip(chunk, results, strict=True):

@@ -77,7 +77,9 @@ class BatchTooLargeError(RuntimeError):
     """Even one item does not fit in memory: only the request holding it should fail."""
 
 
-def run_halving(items: Sequence[T], run: Callable[[Sequence[T]], list[object]], on_oom: Callable[[], None] = lambda: None) -> list[object]:
+def run_halving(
+    items: Sequence[T], run: Callable[[Sequence[T]], list[object]], on_oom: Callable[[], None] = lambda: None
+) -> list[object]:
     """Run `items` as one batch; on a memory error, split in halves and retry each half."""
     try:
         return run(items)

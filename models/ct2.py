@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from models.batching import plan_batches
+from models.budgets import BatchBudget, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
-from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.engine import EngineSpec, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
 from models.loading import ModelLoadError, _ways_out, public_name
 
@@ -45,7 +45,9 @@ def _require_ctranslate2() -> Any:
     try:
         import ctranslate2
     except ImportError as error:
-        raise ModelLoadError("the ct2 engine needs CTranslate2: pip install 'bitext[ct2]' (or pip install ctranslate2)") from error
+        raise ModelLoadError(
+            "the ct2 engine needs CTranslate2: pip install 'bitext[ct2]' (or pip install ctranslate2)"
+        ) from error
     return ctranslate2
 
 
@@ -57,7 +59,9 @@ def resolve_compute_type(dtype: str, device: str) -> str:
     else:
         chosen = dtype
     if chosen not in allowed:
-        raise ModelLoadError(f"the ct2 engine does not offer {dtype!r} on {device}: choose one of {', '.join(allowed)} or auto")
+        raise ModelLoadError(
+            f"the ct2 engine does not offer {dtype!r} on {device}: choose one of {', '.join(allowed)} or auto"
+        )
     return chosen
 
 
@@ -166,7 +170,11 @@ class CT2Engine(MarianTokenizing):
             raise ModelLoadError(f"model {model!r} has no usable Marian tokenizer: {error}") from error
         intra = spec.threads or max(1, (os.cpu_count() or 1) // inter_threads)
         self._translator = ctranslate2.Translator(
-            str(path), device=self._device, compute_type=self._compute_type, inter_threads=inter_threads, intra_threads=intra
+            str(path),
+            device=self._device,
+            compute_type=self._compute_type,
+            inter_threads=inter_threads,
+            intra_threads=intra,
         )
         self._default_beams = _default_beams(path)
         shape = _shape(model) if self._device == "cuda" else ModelShape()  # only GPU budgets depend on it
@@ -194,7 +202,10 @@ class CT2Engine(MarianTokenizing):
         batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.sentences_for(beams))
         results: list[Translation | None] = [None] * len(texts)
         with self._lock:  # submit every batch at once: with inter_threads > 1 they run in parallel
-            pending = [(batch, self._submit([tokens[i] for i in batch], [limits[i] for i in batch], beams, options)) for batch in batches]
+            pending = [
+                (batch, self._submit([tokens[i] for i in batch], [limits[i] for i in batch], beams, options))
+                for batch in batches
+            ]
             for batch, futures in pending:
                 for index, future in zip(batch, futures, strict=True):
                     hypothesis = future.result().hypotheses[0][: limits[index]]
@@ -216,4 +227,6 @@ class CT2Engine(MarianTokenizing):
     def _translation(self, hypothesis: list[str], source_tokens: int) -> Translation:
         output_ids = self._tokenizer.convert_tokens_to_ids(hypothesis)
         text = self._tokenizer.decode(output_ids, skip_special_tokens=True).strip()
-        return Translation(text=text, source_tokens=source_tokens, output_tokens=sum(1 for t in output_ids if t not in self._special))
+        return Translation(
+            text=text, source_tokens=source_tokens, output_tokens=sum(1 for t in output_ids if t not in self._special)
+        )

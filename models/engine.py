@@ -113,7 +113,9 @@ class Engine(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]: ...
+    def translate(
+        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
+    ) -> list[Translation]: ...
 
 
 def _resolve_device(device: str) -> str:
@@ -175,7 +177,9 @@ class MarianTokenizing:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return [len(ids) for ids in self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]]
+        return [
+            len(ids) for ids in self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        ]
 
     def warmup(self) -> None:
         """One short translation, so the first user does not pay for lazy initialisation."""
@@ -185,12 +189,17 @@ class MarianTokenizing:
         raise NotImplementedError
 
     def _prepare(self, texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
-        """Single-line texts (the model was trained on lines) and their ids; over-window input is refused, the pipeline splits it first."""
+        """Single-line texts (the model was trained on lines) and their ids.
+
+        Over-window input is refused: the pipeline splits it into windows first.
+        """
         lines = [" ".join(text.split()) for text in texts]
         ids = self._tokenizer(lines, add_special_tokens=True, truncation=False)["input_ids"] if lines else []
         too_long = [len(row) for row in ids if len(row) > self._window]
         if too_long:
-            raise ValueError(f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first")
+            raise ValueError(
+                f"input of {max(too_long)} tokens exceeds the model window of {self._window}; split it first"
+            )
         return lines, ids
 
 
@@ -289,7 +298,10 @@ class MarianEngine(MarianTokenizing):
             bounds = [max_new_tokens_for(n, self._window) for n in source_lengths]
             eos = self._model.generation_config.eos_token_id
             limit = RowLengthLimit(bounds, eos, exact=options.exact_length)
-            kwargs: dict[str, object] = {"max_new_tokens": max(bounds), "logits_processor": LogitsProcessorList([limit])}
+            kwargs: dict[str, object] = {
+                "max_new_tokens": max(bounds),
+                "logits_processor": LogitsProcessorList([limit]),
+            }
             if options.num_beams is not None:
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:

@@ -251,7 +251,7 @@ def restore(translated: str, protected: Protected) -> str | None:
         pattern = _placeholder_pattern(placeholder)
         if len(pattern.findall(result)) != 1:
             return None
-        result = pattern.sub(lambda _: value, result)
+        result = pattern.sub(lambda _, english=value: english, result)
     return result
 
 
@@ -264,7 +264,9 @@ def load_terms(path: Path) -> Terms:
     if not isinstance(data, dict) or set(data) - {"glossary", "keep"}:
         raise GlossaryError(f"glossary file {path} must be a JSON object with 'glossary' and/or 'keep'")
     glossary, keep = data.get("glossary", {}), data.get("keep", [])
-    if not isinstance(glossary, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in glossary.items()):
+    if not isinstance(glossary, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in glossary.items()
+    ):
         raise GlossaryError(f"{path}: 'glossary' must map French strings to English strings")
     if not isinstance(keep, list) or not all(isinstance(term, str) for term in keep):
         raise GlossaryError(f"{path}: 'keep' must be a list of strings")

@@ -26,7 +26,9 @@ from typing import Literal
 import lxml.html
 from lxml import etree
 
-SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "code", "kbd", "samp", "var", "pre", "textarea", "svg", "math"})
+SKIPPED_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "code", "kbd", "samp", "var", "pre", "textarea", "svg", "math"}
+)
 
 Slot = tuple[etree._Element, Literal["text", "tail"]]
 
@@ -114,7 +116,11 @@ class HtmlText:
         body = markup.lstrip()
         lead = "" if document else markup[: len(markup) - len(body)]
         try:
-            root = lxml.html.document_fromstring(markup) if document else lxml.html.fragment_fromstring(body, create_parent="div")
+            root = (
+                lxml.html.document_fromstring(markup)
+                if document
+                else lxml.html.fragment_fromstring(body, create_parent="div")
+            )
         except (etree.ParserError, ValueError) as error:
             raise HtmlError(f"not readable as HTML: {error}") from None
         if _depth(root) > MAX_DEPTH:

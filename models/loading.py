@@ -42,7 +42,11 @@ def _ways_out(model: str) -> str:
 
 
 def _looks_like_path(model: str) -> bool:
-    return model.startswith(("/", "./", "../", "~")) or os.sep in model.strip("/").split("/", 1)[-1] or Path(model).exists()
+    return (
+        model.startswith(("/", "./", "../", "~"))
+        or os.sep in model.strip("/").split("/", 1)[-1]
+        or Path(model).exists()
+    )
 
 
 def public_name(model: str) -> str:
@@ -89,7 +93,9 @@ def load_marian(model: str) -> tuple[Any, Any]:
         tokenizer = MarianTokenizer.from_pretrained(source)
         network = MarianMTModel.from_pretrained(source)
     except (OSError, ValueError, TypeError) as error:
-        raise ModelLoadError(f"model {model!r} is incomplete or damaged: {_first_line(error)}. {_ways_out(model)}") from error
+        raise ModelLoadError(
+            f"model {model!r} is incomplete or damaged: {_first_line(error)}. {_ways_out(model)}"
+        ) from error
     return tokenizer, network
 
 
@@ -100,7 +106,12 @@ def _announce_fetch(model: str) -> None:
     if offline():
         log.info("model %s: HF_HUB_OFFLINE is set, reading it from the local cache %s", model, constants.HF_HUB_CACHE)
     elif not isinstance(try_to_load_from_cache(model, "config.json"), str):
-        log.info("model %s is not in the local cache %s: fetching it from %s", model, constants.HF_HUB_CACHE, constants.ENDPOINT)
+        log.info(
+            "model %s is not in the local cache %s: fetching it from %s",
+            model,
+            constants.HF_HUB_CACHE,
+            constants.ENDPOINT,
+        )
 
 
 def download_model(model: str) -> Path:

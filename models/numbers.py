@@ -114,7 +114,7 @@ def _readings(token: str, lang: str) -> set[Decimal]:
 def _roman(numeral: str) -> int:
     values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
     total = 0
-    for char, following in zip(numeral, numeral[1:] + " "):
+    for char, following in zip(numeral, numeral[1:] + " ", strict=True):
         value = values[char]
         total += -value if following in values and values[following] > value else value
     return total
@@ -155,7 +155,9 @@ def quantities(text: str, lang: str) -> list[Quantity]:
             found.append((match.start(), Quantity(name, frozenset({("month", Decimal(number))}))))
     if lang == "fr":
         for match in _ROMAN_ORDINAL.finditer(text):
-            found.append((match.start(), Quantity(match.group(), frozenset({("num", Decimal(_roman(match.group(1))))}))))
+            found.append(
+                (match.start(), Quantity(match.group(), frozenset({("num", Decimal(_roman(match.group(1))))})))
+            )
     else:
         for match in _EN_WORD.finditer(text):
             values, end = _scaled(text, match.end(), "en", {Decimal(_EN_WORDS[match.group(1).lower()])})

@@ -27,8 +27,10 @@ _LIST_OR_QUOTE = re.compile(r"(?:[-*+][ \t]+|\d{1,3}[.)][ \t]+|>[ \t]?)+")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 # `[^\]\n]`: an unclosed `![` scans to the end of its line, never on through the following ones (quadratic).
 _MARKDOWN_HINT = re.compile(r"^(?:!\[[^\]\n]*\]\(|#{1,6}[ \t]|[-*+][ \t]|```|~~~|>[ \t])", re.MULTILINE)
-_HTML_HINT = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<article|<main|<div|<p[\s>]|<h[1-6][\s>])", re.IGNORECASE)
-_SENTENCE_END = ("." ,"!", "?", "…", ":", ";", ",")
+_HTML_HINT = re.compile(
+    r"^\s*(?:<!doctype html|<html|<head|<body|<article|<main|<div|<p[\s>]|<h[1-6][\s>])", re.IGNORECASE
+)
+_SENTENCE_END = (".", "!", "?", "…", ":", ";", ",")
 # Words a publisher's name may hold in lower case ("Le Journal de Montréal").
 _NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "et", "d'", "l'", "à", "en", "sur", "par", "au", "aux"}
 
@@ -120,13 +122,13 @@ def _heading(line: str) -> tuple[str, str, str] | None:
     marks = _HEADING_MARKS.match(line)
     if marks is None:
         return None
-    text = line[marks.end():]
+    text = line[marks.end() :]
     close = ""
     unhashed = text.rstrip("#")
     if len(unhashed) < len(text):
         trimmed = unhashed.rstrip(" \t")
         if len(trimmed) < len(unhashed):  # closing hashes count only after a blank
-            text, close = trimmed, text[len(trimmed):]
+            text, close = trimmed, text[len(trimmed) :]
     return marks.group(), text, close
 
 
@@ -136,12 +138,19 @@ def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
     if markdown:
         if image := _IMAGE.fullmatch(raw):
             alt = image["alt"]
-            return Block(BlockKind.IMAGE, alt, translate=_has_letters(alt), prefix="![", suffix=raw[image.end("alt"):], url=image["url"])
+            return Block(
+                BlockKind.IMAGE,
+                alt,
+                translate=_has_letters(alt),
+                prefix="![",
+                suffix=raw[image.end("alt") :],
+                url=image["url"],
+            )
         if heading := _heading(raw):
             marks, text, close = heading
             return Block(BlockKind.HEADING, text, translate=_has_letters(text), prefix=marks, suffix=close)
         if marker := _LIST_OR_QUOTE.match(raw):
-            body = raw[marker.end():]
+            body = raw[marker.end() :]
             if _has_letters(body):
                 return Block(BlockKind.PARAGRAPH, body, prefix=marker.group())
     if not _has_letters(raw):
@@ -151,7 +160,13 @@ def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
 
 def _looks_like_title(block: Block) -> bool:
     text = block.text.strip()
-    return block.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and not block.prefix.startswith(("-", "*", "+", ">")) and len(text) <= 200 and not text.endswith(_SENTENCE_END) and "\n" not in text
+    return (
+        block.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING)
+        and not block.prefix.startswith(("-", "*", "+", ">"))
+        and len(text) <= 200
+        and not text.endswith(_SENTENCE_END)
+        and "\n" not in text
+    )
 
 
 def _looks_like_publisher(block: Block) -> bool:
@@ -206,7 +221,16 @@ def parse_article(article: Any) -> Document:
         alt = image.get("alt") or ""
         if not isinstance(alt, str):
             raise ParseError("article.image.alt must be a string")
-        blocks.append(Block(BlockKind.IMAGE, alt, translate=_has_letters(alt), prefix="![", suffix=f"]({image['url']})", url=image["url"]))
+        blocks.append(
+            Block(
+                BlockKind.IMAGE,
+                alt,
+                translate=_has_letters(alt),
+                prefix="![",
+                suffix=f"]({image['url']})",
+                url=image["url"],
+            )
+        )
     for field, kind in (("title", BlockKind.TITLE), ("source", BlockKind.SOURCE)):
         value = article.get(field)
         if value is None:
@@ -250,7 +274,9 @@ def parse_html(html: str) -> Document:
     """The main article of an HTML page (trafilatura), as a text document: title then paragraphs."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(html, output_format="python", include_comments=False, include_tables=False, with_metadata=True)
+    extracted = trafilatura.bare_extraction(
+        html, output_format="python", include_comments=False, include_tables=False, with_metadata=True
+    )
     if extracted is None:
         raise ParseError("no article text could be found in this HTML")
     data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
@@ -261,5 +287,7 @@ def parse_html(html: str) -> Document:
     paragraphs = [line for line in body.splitlines() if line.strip()]
     if title and paragraphs and paragraphs[0].strip() == title:
         paragraphs = paragraphs[1:]
-    document = parse_article({"title": title or None, "paragraphs": paragraphs} if title else {"paragraphs": paragraphs})
+    document = parse_article(
+        {"title": title or None, "paragraphs": paragraphs} if title else {"paragraphs": paragraphs}
+    )
     return Document(document.blocks, document.separators, "html")

@@ -17,7 +17,6 @@ from models.document import (
     Block,
     Document,
     Stats,
-    Translation,
 )
 from models.engine import Engine, GenerationOptions
 from models.repair import Checked, Fidelity, translate_checked
@@ -83,7 +82,7 @@ def plan_block(block: Block, count_tokens: Callable[[str], int], window: int) ->
 def _join(text: str, pieces: Sequence[Span], translations: Sequence[str]) -> str:
     """Translations of consecutive pieces of `text`, joined by the source's own gaps."""
     out = [translations[0]]
-    for previous, piece, english in zip(pieces, pieces[1:], translations[1:]):
+    for previous, piece, english in zip(pieces, pieces[1:], translations[1:], strict=False):
         out += [text[previous.end : piece.start], english]
     return "".join(out)
 
@@ -138,12 +137,24 @@ def translate_document(
                 en, flags = fr, (FLAG_KEPT_VERBATIM,)
             sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, en, flags))
         sentence_count += len(sentences)
-        english = _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+        english = (
+            _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+        )
         if sentences:  # whitespace around the first and last sentence is the source's, kept
             english = block.text[: block_plans[0].span.start] + english + block.text[block_plans[-1].span.end :]
         translated = block.translate and any(plan.translate for plan in block_plans)
         blocks.append(
-            BilingualBlock(index, block.kind, block.text, english, translated, tuple(sentences), block.prefix, block.suffix, block.url)
+            BilingualBlock(
+                index,
+                block.kind,
+                block.text,
+                english,
+                translated,
+                tuple(sentences),
+                block.prefix,
+                block.suffix,
+                block.url,
+            )
         )
     stats = Stats(len(blocks), sentence_count, source_tokens, output_tokens, round(time.perf_counter() - started, 4))
     return BilingualDocument("fr", "en", engine.info, document.format, tuple(blocks), stats, tuple(warnings))

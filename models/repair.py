@@ -125,7 +125,9 @@ def _finish(item: _Input, output: Translation, guarded: bool) -> _Candidate:
     return _Candidate(replace(output, text=text), check(item.source, text), lost=False)
 
 
-def _attempt(items: Sequence[_Input], run: Translate, options: GenerationOptions, guarded: Sequence[bool]) -> list[_Candidate]:
+def _attempt(
+    items: Sequence[_Input], run: Translate, options: GenerationOptions, guarded: Sequence[bool]
+) -> list[_Candidate]:
     """One engine call for `items`; `guarded[i]`: send item i with its placeholders."""
     if not items:
         return []
@@ -145,7 +147,9 @@ def _retry(
     guarded: list[bool],
 ) -> list[_Candidate]:
     """Translate `indices` again with `options` in one call, keeping each sentence's glossary state."""
-    results = dict(zip(indices, _attempt([items[i] for i in indices], run, options, [guarded[i] for i in indices]), strict=True))
+    results = dict(
+        zip(indices, _attempt([items[i] for i in indices], run, options, [guarded[i] for i in indices]), strict=True)
+    )
     return [results[i] if i in results and not results[i].lost else chosen[i] for i in range(len(items))]
 
 
@@ -168,7 +172,9 @@ def translate_checked(
     chosen = _attempt(items, run, options, guarded)
     lost = [i for i, candidate in enumerate(chosen) if candidate.lost]
     if lost:  # a placeholder went missing: the sentence again, without protection
-        for i, candidate in zip(lost, _attempt([items[i] for i in lost], run, options, [False] * len(lost)), strict=True):
+        for i, candidate in zip(
+            lost, _attempt([items[i] for i in lost], run, options, [False] * len(lost)), strict=True
+        ):
             chosen[i], guarded[i] = candidate, False
     extra: list[set[str]] = [set() for _ in items]
     for i in lost:
@@ -181,7 +187,9 @@ def translate_checked(
         looping = [i for i, c in enumerate(chosen) if FLAG_REPETITION in c.flags]
         retried = _retry(items, chosen, looping, run, _retry_options(options, no_repeat=True), guarded)
         for i in looping:
-            if loop_score(items[i].source, retried[i].translation.text) < loop_score(items[i].source, chosen[i].translation.text):
+            if loop_score(items[i].source, retried[i].translation.text) < loop_score(
+                items[i].source, chosen[i].translation.text
+            ):
                 chosen[i] = retried[i]
                 if FLAG_REPETITION not in chosen[i].flags:
                     extra[i].add(FLAG_REPETITION_REPAIRED)

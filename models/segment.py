@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import sentencex
 
@@ -55,20 +56,18 @@ _PAIRS = {"«": "»", "“": "”", "‹": "›", "(": ")", "[": "]"}
 # sentencex pairs quotes and brackets over any distance: one unclosed « or ( and it
 # proposes no boundary until the paragraph ends.  It sees them as a neutral
 # symbol instead, and `_protected_pairs` applies our local rule.
-_HIDE_FROM_SENTENCEX = str.maketrans(dict.fromkeys("«»“”‹›\"()[]{}", "_"))
+_HIDE_FROM_SENTENCEX = str.maketrans(dict.fromkeys('«»“”‹›"()[]{}', "_"))
 _CLOSING = frozenset("»”›)]")
 
 _PARA_BREAK = re.compile(r"\n\s*\n|\u2029")
 _NONSPACE = re.compile(r"\S")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_PAIR_CHAR = re.compile("[«»“”‹›\"()\\[\\]]")
+_PAIR_CHAR = re.compile('[«»“”‹›"()\\[\\]]')
 _LEADING_LETTERS = re.compile(r"[^\W\d_]+")
 # Terminal run (anchored at its first mark so a long run of dots stays
 # linear), optional closing quotes/brackets (a guillemet may be preceded
 # by a thin/no-break space), then whitespace: a potential boundary.
-_CANDIDATE = re.compile(
-    r"(?<![.!?…‼⁇⁈⁉])[.!?…‼⁇⁈⁉]+(?:[\"»”’›)\]]|[ \u00a0\u202f\u2009\u200a]{1,3}[»”›])*(?=\s)"
-)
+_CANDIDATE = re.compile(r"(?<![.!?…‼⁇⁈⁉])[.!?…‼⁇⁈⁉]+(?:[\"»”’›)\]]|[ \u00a0\u202f\u2009\u200a]{1,3}[»”›])*(?=\s)")
 # A closing bracket with no mark before it: "… (109,5 km) Elle a …" may end a sentence.
 _BARE_BRACKET = re.compile(r"(?<![.!?…‼⁇⁈⁉])\)(?=\s)")
 # A space after a letter or digit is never a sentence boundary, so cutting
@@ -135,7 +134,7 @@ def split_sentences(text: str) -> list[Span]:
     spans: list[Span] = []
     for a, b in _paragraphs(text):
         bounds = [a, *_sentence_starts(text[a:b], a), b]
-        for x, y in zip(bounds, bounds[1:]):
+        for x, y in pairwise(bounds):
             span = _strip(text, x, y)
             if span is not None:
                 spans.append(span)
@@ -389,8 +388,8 @@ def _is_abbreviation(para: str, k: int, s: int) -> bool:
         before = k - len(word)
         while before > 0 and para[before - 1].isspace():
             before -= 1
-        after_era = before > 0 and para[before - 1] == "." and (
-            _word_before(para, before - 1).lower() in ("av", "apr", "ap")
+        after_era = (
+            before > 0 and para[before - 1] == "." and (_word_before(para, before - 1).lower() in ("av", "apr", "ap"))
         )
         return not (word == "J.-C" and after_era)
     return low in _ABBREV_BEFORE_NUMBER and _NUMBERISH.match(para, s) is not None

@@ -59,9 +59,7 @@ def split_windows(
     return windows
 
 
-def _fitter(
-    text: str, pos: int, count_tokens: Callable[[str], int], max_tokens: int
-) -> Callable[[int], bool]:
+def _fitter(text: str, pos: int, count_tokens: Callable[[str], int], max_tokens: int) -> Callable[[int], bool]:
     """Predicate: does ``text[pos:e]`` fit the window?"""
     return lambda e: count_tokens(text[pos:e]) <= max_tokens
 
@@ -105,14 +103,14 @@ def _cut_inside_word(text: str, pos: int, word_end: int, fits: Callable[[int], b
 
 def _is_joiner(ch: str) -> bool:
     """Characters that should not start a window (they attach to the previous one)."""
-    return bool(unicodedata.combining(ch)) or ch in "\u200d\ufe0e\ufe0f" or (
-        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+    return (
+        bool(unicodedata.combining(ch))
+        or ch in "\u200d\ufe0e\ufe0f"
+        or (unicodedata.category(ch) in ("Mn", "Me", "Mc"))
     )
 
 
-def _last_fitting(
-    cands: Sequence[int], lo: int, hi: int, fits: Callable[[int], bool]
-) -> int | None:
+def _last_fitting(cands: Sequence[int], lo: int, hi: int, fits: Callable[[int], bool]) -> int | None:
     """Largest ``cands[i]`` (lo <= i < hi) that fits, assuming monotonicity.
 
     Gallops forward from ``lo`` then bisects, so probes stay within about

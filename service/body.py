@@ -9,14 +9,22 @@ from fastapi import Request
 from service.charsets import text_codec
 from service.errors import ApiError
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:  # "²".isdigit() is True
-        raise ApiError(413, "payload_too_large", f"the body is {int(declared)} bytes; the limit is {limit}", limit=limit)
+        raise ApiError(
+            413, "payload_too_large", f"the body is {int(declared)} bytes; the limit is {limit}", limit=limit
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -37,13 +45,17 @@ def decode_text(body: bytes, charset: str | None) -> str:
         encoding = text_codec(charset)
         if encoding is None:
             shown = charset[:40]
-            raise ApiError(415, "unsupported_charset", f"charset {shown!r} is not a text encoding this service reads; send UTF-8")
+            raise ApiError(
+                415, "unsupported_charset", f"charset {shown!r} is not a text encoding this service reads; send UTF-8"
+            )
     else:
         encoding = next((name for bom, name in _BOMS if body.startswith(bom)), "utf-8")
         if encoding == "utf-8" and body.count(0) * 8 > len(body) > 0:
             # NUL is valid UTF-8, so UTF-16 without a BOM would "decode" into garbage: refuse it instead.
             raise ApiError(
-                400, "invalid_encoding", "the body looks like UTF-16 without a byte-order mark; send UTF-8 or declare charset=utf-16"
+                400,
+                "invalid_encoding",
+                "the body looks like UTF-16 without a byte-order mark; send UTF-8 or declare charset=utf-16",
             )
     try:
         text = body.decode(encoding)

@@ -6,20 +6,30 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from models.loading import ModelLoadError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="French→English translation with aligned bilingual output.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="French→English translation with aligned bilingual output."
+)
 
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="hub id or local checkpoint directory [env: BITEXT_MODEL]")]
-DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda [env: BITEXT_DEVICE]")]
-DtypeOpt = Annotated[Optional[str], typer.Option("--dtype", help="auto, float32, bfloat16, int8 (CPU), float16 (GPU) [env: BITEXT_DTYPE]")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", help="hub id or local checkpoint directory [env: BITEXT_MODEL]")
+]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda [env: BITEXT_DEVICE]")]
+DtypeOpt = Annotated[
+    str | None,
+    typer.Option("--dtype", help="auto, float32, bfloat16, int8 (CPU), float16 (GPU) [env: BITEXT_DTYPE]"),
+]
 EngineOpt = Annotated[
-    Optional[str],
-    typer.Option("--engine", help="transformers, or ct2 (CTranslate2; converts the model once into a cache dir) [env: BITEXT_ENGINE]"),
+    str | None,
+    typer.Option(
+        "--engine",
+        help="transformers, or ct2 (CTranslate2; converts the model once into a cache dir) [env: BITEXT_ENGINE]",
+    ),
 ]
 
 
@@ -31,7 +41,9 @@ def _settings(**overrides: object):  # -> Settings; imported lazily to keep `--h
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:  # e.g. --engine foo: one line naming the option, no traceback
-        problems = "; ".join(f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in error.errors(include_input=False))
+        problems = "; ".join(
+            f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in error.errors(include_input=False)
+        )
         raise _fail(problems) from None
 
 
@@ -66,8 +78,8 @@ def serve(
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     engine_name: EngineOpt = None,
-    host: Annotated[Optional[str], typer.Option(help="bind address [env: BITEXT_HOST]")] = None,
-    port: Annotated[Optional[int], typer.Option(help="port [env: BITEXT_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address [env: BITEXT_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env: BITEXT_PORT]")] = None,
 ) -> None:
     """Load the model, then serve the HTTP API and the web page."""
     from service.app import create_app
@@ -83,15 +95,26 @@ def serve(
 def translate(
     source: Annotated[str, typer.Argument(help="file to translate, or - for standard input")],
     format: Annotated[str, typer.Option("--format", "-f", help="auto, text, markdown, html or json")] = "auto",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the JSON here instead of stdout")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="also write the side-by-side view here, as one self-contained HTML file")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the JSON here instead of stdout")] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="also write the side-by-side view here, as one self-contained HTML file"),
+    ] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     engine_name: EngineOpt = None,
-    num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
-    repair: Annotated[Optional[bool], typer.Option("--repair/--no-repair", help="retry loops and changed numbers, un-shout capitals [env: BITEXT_REPAIR]")] = None,
-    glossary: Annotated[Optional[Path], typer.Option(help="glossary/keep terms, JSON {\"glossary\": {…}, \"keep\": […]} [env: BITEXT_GLOSSARY_FILE]")] = None,
+    num_beams: Annotated[int | None, typer.Option(help="beam size (default: the model's own)")] = None,
+    repair: Annotated[
+        bool | None,
+        typer.Option(
+            "--repair/--no-repair", help="retry loops and changed numbers, un-shout capitals [env: BITEXT_REPAIR]"
+        ),
+    ] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(help='glossary/keep terms, JSON {"glossary": {…}, "keep": […]} [env: BITEXT_GLOSSARY_FILE]'),
+    ] = None,
 ) -> None:
     """Translate one article and print its aligned bilingual JSON (and, with --html, write the bilingual page)."""
     from models.engine import GenerationOptions
@@ -113,7 +136,9 @@ def translate(
     from models.glossary import GlossaryError, Terms, load_terms
     from models.repair import Fidelity
 
-    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, repair=repair, glossary_file=glossary)
+    settings = _settings(
+        model=model, device=device, dtype=dtype, engine=engine_name, repair=repair, glossary_file=glossary
+    )
     try:
         terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
     except GlossaryError as error:
@@ -138,22 +163,34 @@ def translate(
 @app.command()
 def batch(
     archive: Annotated[Path, typer.Argument(help="directory, .zip, .tar[.gz|.bz2|.xz], .jsonl or .warc[.gz]")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="OUTDIR: JSON + HTML per document, index.html, manifest.jsonl")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="OUTDIR: JSON + HTML per document, index.html, manifest.jsonl")
+    ],
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     engine_name: EngineOpt = None,
-    num_beams: Annotated[Optional[int], typer.Option(help="beam size (default: the model's own)")] = None,
-    ray: Annotated[bool, typer.Option("--ray", help="translate on Ray (extra \\[ray]): a local Ray instance, or the cluster at --ray-address")] = False,
+    num_beams: Annotated[int | None, typer.Option(help="beam size (default: the model's own)")] = None,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray", help="translate on Ray (extra \\[ray]): a local Ray instance, or the cluster at --ray-address"
+        ),
+    ] = False,
     ray_address: Annotated[
-        Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="join this Ray cluster (host:port, ray://…, auto) [env: RAY_ADDRESS]")
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="ADDRESS",
+            help="join this Ray cluster (host:port, ray://…, auto) [env: RAY_ADDRESS]",
+        ),
     ] = None,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
 
     from models.engine import GenerationOptions
-    from service.jobs.console import RichObserver, limits_from, print_summary, progress_bar
+    from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
     from service.jobs.runner import BatchBusy, BatchRun
 
@@ -178,11 +215,25 @@ def batch(
         if engine is None:
             from service.jobs.ray_runner import RayBatchRun
 
-            run = RayBatchRun(archive, output, settings, options, address=ray_address, caps=limits_from(settings), observer=RichObserver(progress))
+            run = RayBatchRun(
+                archive,
+                output,
+                settings,
+                options,
+                address=ray_address,
+                caps=settings.archive_limits(),
+                observer=RichObserver(progress),
+            )
         else:
             run = BatchRun(
-                archive, output, engine, options, caps=limits_from(settings), group_sentences=settings.batch_group_sentences,
-                max_sentences=settings.max_sentences, observer=RichObserver(progress),
+                archive,
+                output,
+                engine,
+                options,
+                caps=settings.archive_limits(),
+                group_sentences=settings.batch_group_sentences,
+                max_sentences=settings.max_sentences,
+                observer=RichObserver(progress),
             )
         try:
             summary = run.run()
@@ -197,7 +248,9 @@ def batch(
             summary = run.summary
             progress.stop()
             print_summary(console, summary, output)
-            raise _fail("interrupted; finished documents are saved, run the same command again to resume", 130) from None
+            raise _fail(
+                "interrupted; finished documents are saved, run the same command again to resume", 130
+            ) from None
     print_summary(console, summary, output)
     if summary.failed:
         raise typer.Exit(1)

@@ -47,9 +47,13 @@ def get_scheduler(state: Annotated[AppState, Depends(get_state)]) -> Scheduler:
     return state.scheduler
 
 
-def get_jobs(state: Annotated[AppState, Depends(get_state)], _: Annotated[Scheduler, Depends(get_scheduler)]) -> JobManager:
+def get_jobs(
+    state: Annotated[AppState, Depends(get_state)], _: Annotated[Scheduler, Depends(get_scheduler)]
+) -> JobManager:
     if state.jobs is None:
-        raise ApiError(503, "not_ready", "the job runner is still starting; retry shortly", headers={"Retry-After": "5"})
+        raise ApiError(
+            503, "not_ready", "the job runner is still starting; retry shortly", headers={"Retry-After": "5"}
+        )
     return state.jobs
 
 

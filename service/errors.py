@@ -6,21 +6,23 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from models.batching import BatchTooLargeError
 from models.pipeline import DocumentTooLarge
 from service.scheduler import DeadlineExceeded, QueueFull, SchedulerClosed
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ApiError(Exception):
     """A refusal the client can act on: an HTTP status, a stable code and a sentence."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
 
@@ -35,9 +37,13 @@ def as_api_error(error: BaseException) -> ApiError | None:
         return error
     if isinstance(error, QueueFull):
         retry = str(error.retry_after)
-        return ApiError(503, "overloaded", f"the translation queue is full; retry in {retry} s", headers={"Retry-After": retry})
+        return ApiError(
+            503, "overloaded", f"the translation queue is full; retry in {retry} s", headers={"Retry-After": retry}
+        )
     if isinstance(error, SchedulerClosed):
-        return ApiError(503, "shutting_down", "the service is shutting down; retry shortly", headers={"Retry-After": "5"})
+        return ApiError(
+            503, "shutting_down", "the service is shutting down; retry shortly", headers={"Retry-After": "5"}
+        )
     if isinstance(error, DeadlineExceeded):
         return ApiError(
             504,
@@ -64,7 +70,10 @@ TRANSLATION_ERRORS = (QueueFull, SchedulerClosed, DeadlineExceeded, BatchTooLarg
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for refusals: always JSON in the error shape, whatever the route returns."""
     schema = {"$ref": "#/components/schemas/ErrorResponse"}
-    return {status: {"description": "refused; see error.code", "content": {"application/json": {"schema": schema}}} for status in statuses}
+    return {
+        status: {"description": "refused; see error.code", "content": {"application/json": {"schema": schema}}}
+        for status in statuses
+    }
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -81,7 +90,9 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(error.code, error.message, **error.extra), status_code=error.status, headers=error.headers)
+    return JSONResponse(
+        error_body(error.code, error.message, **error.extra), status_code=error.status, headers=error.headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -104,7 +115,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=getattr(error, "headers", None))
+        return JSONResponse(
+            error_body(code, str(error.detail)), status_code=error.status_code, headers=getattr(error, "headers", None)
+        )
 
 
 class ShapedErrorRoute(APIRoute):

@@ -57,7 +57,9 @@ class RequestContextMiddleware:
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(b"x-request-id", request_id.encode())]
                 extra += [(name, value) for name, value in SECURITY_HEADERS.items() if name not in present]
-                is_html = any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in message.get("headers", []))
+                is_html = any(
+                    n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in message.get("headers", [])
+                )
                 if is_html and b"content-security-policy" not in present and not scope["path"].startswith("/docs"):
                     extra.append((b"content-security-policy", DEFAULT_CSP))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
@@ -91,6 +93,18 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _refuse(send: Send, declared: int, limit: int) -> None:
-        body = json.dumps(error_body("payload_too_large", f"the body is {declared} bytes; the limit is {limit}", limit=limit)).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        body = json.dumps(
+            error_body("payload_too_large", f"the body is {declared} bytes; the limit is {limit}", limit=limit)
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -15,8 +15,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
 import weakref
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -181,7 +181,9 @@ class Scheduler:
                     raise QueueFull(pending, self._retry_after(pending))
                 self._cond.wait()  # batch jobs apply back-pressure instead of failing
             now = time.monotonic()
-            self._queues[priority] += [_Item(request, i, texts[i], n, now) for i, n in zip(missing, lengths, strict=True)]
+            self._queues[priority] += [
+                _Item(request, i, texts[i], n, now) for i, n in zip(missing, lengths, strict=True)
+            ]
             self._report_queue()
             self._cond.notify_all()
         return future
@@ -234,7 +236,9 @@ class Scheduler:
         else:
             window = self.budget.max_sentences * _LOOKAHEAD
             pool = [item for item in queue if item.request.options == head.request.options][:window]
-            picked = next_batch([i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self.budget.max_sentences)
+            picked = next_batch(
+                [i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self.budget.max_sentences
+            )
             chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
         queue[:] = [item for item in queue if id(item) not in taken]

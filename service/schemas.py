@@ -20,10 +20,17 @@ class Options(BaseModel):
 
     num_beams: int | None = Field(None, ge=1, le=8, description="beam size; default: the model's own (4 for opus-mt)")
     repair: bool | None = Field(
-        None, description="retry repetition loops and changed numbers, translate ALL-CAPS in sentence case; default: BITEXT_REPAIR"
+        None,
+        description=(
+            "retry repetition loops and changed numbers, translate ALL-CAPS in sentence case; default: BITEXT_REPAIR"
+        ),
     )
-    glossary: dict[str, str] = Field(default_factory=dict, description="French term → the English it must become (adds to the server's)")
-    keep: list[str] = Field(default_factory=list, description="terms to keep exactly as written, e.g. a newspaper's name")
+    glossary: dict[str, str] = Field(
+        default_factory=dict, description="French term → the English it must become (adds to the server's)"
+    )
+    keep: list[str] = Field(
+        default_factory=list, description="terms to keep exactly as written, e.g. a newspaper's name"
+    )
 
 
 class ImageIn(BaseModel):

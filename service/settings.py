@@ -12,6 +12,7 @@ from models.budgets import BudgetSettings
 from models.engine import EngineSpec
 from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
+from service.jobs.limits import Limits
 
 
 class Settings(BaseSettings):
@@ -32,7 +33,9 @@ class Settings(BaseSettings):
     max_chars: int = Field(200_000, ge=1, description="largest text, in characters, one request may carry")
     max_sentences: int = Field(5_000, ge=1, description="most sentences one request may carry")
     max_beams: int = Field(8, ge=1, le=8, description="largest num_beams a request may ask for")
-    repair: bool = Field(False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair")
+    repair: bool = Field(
+        False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair"
+    )
     max_glossary_terms: int = Field(
         MAX_TERMS, ge=0, le=MAX_TERMS, description="most glossary plus keep terms one request may carry (422 past it)"
     )
@@ -40,9 +43,15 @@ class Settings(BaseSettings):
         None, description='server-wide terms, UTF-8 JSON {"glossary": {"fr": "en"}, "keep": ["…"]}; requests add to it'
     )
 
-    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated; empty: no keys required")
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off")
-    request_timeout_seconds: float = Field(300.0, gt=0, description="an interactive translation past this gets 504 with how far it got")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated; empty: no keys required"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off"
+    )
+    request_timeout_seconds: float = Field(
+        300.0, gt=0, description="an interactive translation past this gets 504 with how far it got"
+    )
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
 
     @field_validator(
@@ -59,6 +68,15 @@ class Settings(BaseSettings):
     def budget(self) -> BudgetSettings:
         """The batch limits set explicitly; the engine fills the rest with its device's defaults."""
         return BudgetSettings(self.batch_max_tokens, self.batch_max_sentences, self.batch_max_rows)
+
+    def archive_limits(self) -> Limits:
+        """The caps every archive reader applies (the CLI's batch, the jobs API, Ray alike)."""
+        return Limits(
+            max_member_bytes=self.archive_max_member_bytes,
+            max_total_bytes=self.archive_max_total_bytes,
+            max_ratio=self.archive_max_ratio,
+            max_entries=self.archive_max_entries,
+        )
 
     def engine_spec(self) -> EngineSpec:
         """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""
@@ -87,19 +105,37 @@ class Settings(BaseSettings):
     batch_max_rows: int | None = Field(
         None, ge=1, description="sentences x beams in one generate call; auto: per device (CPU 64, 16 at beam 4)"
     )
-    engine: Literal["transformers", "ct2"] = Field("transformers", description="ct2: CTranslate2 (extra [ct2]), converted once")
-    ct2_cache_dir: Path | None = Field(None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2")
+    engine: Literal["transformers", "ct2"] = Field(
+        "transformers", description="ct2: CTranslate2 (extra [ct2]), converted once"
+    )
+    ct2_cache_dir: Path | None = Field(
+        None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2"
+    )
     ct2_inter_threads: int = Field(1, ge=1, description="ct2: batches run in parallel (threads is then per batch)")
-    cache_entries: int = Field(100_000, ge=0, description="translated sentences kept in the in-memory LRU cache; 0: no cache")
+    cache_entries: int = Field(
+        100_000, ge=0, description="translated sentences kept in the in-memory LRU cache; 0: no cache"
+    )
     batching: bool = Field(True, description="pack sentences of concurrent requests into shared engine calls")
-    batch_max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a lone sentence waits for company before its batch runs")
-    queue_max_sentences: int = Field(20_000, ge=1, description="sentences waiting for the engine past which requests get 503")
+    batch_max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="how long a lone sentence waits for company before its batch runs"
+    )
+    queue_max_sentences: int = Field(
+        20_000, ge=1, description="sentences waiting for the engine past which requests get 503"
+    )
 
     data_dir: Path = Field(Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store")
-    jobs_max_upload_bytes: int = Field(1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)")
-    archive_max_member_bytes: int = Field(20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped")
-    archive_max_total_bytes: int = Field(5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive")
-    archive_max_ratio: float = Field(100.0, ge=2, description="compression ratio past which a member is taken for a bomb")
+    jobs_max_upload_bytes: int = Field(
+        1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"
+    )
+    archive_max_member_bytes: int = Field(
+        20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped"
+    )
+    archive_max_total_bytes: int = Field(
+        5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive"
+    )
+    archive_max_ratio: float = Field(
+        100.0, ge=2, description="compression ratio past which a member is taken for a bomb"
+    )
     archive_max_entries: int = Field(
         100_000,
         ge=1,
@@ -110,12 +146,21 @@ class Settings(BaseSettings):
     )
     jobs_database_url: str | None = Field(
         None,
-        description="postgresql://… job store shared by replicas (extra [postgres]); unset: SQLite under data_dir (one process)",
+        description=(
+            "postgresql://… job store shared by replicas (extra [postgres]); unset: SQLite under data_dir (one process)"
+        ),
         pattern=r"^$|^(postgres|postgresql)(\+psycopg)?://",
     )
-    jobs_lease_seconds: float = Field(120.0, ge=5, description="shared job store: a running job without a heartbeat this long is taken over")
-    jobs_poll_seconds: float = Field(2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs")
-    ray_actors: int | None = Field(None, ge=1, description="bitext batch --ray: engine actors; default one per GPU, else one per ray_cpus_per_actor CPUs")
+    jobs_lease_seconds: float = Field(
+        120.0, ge=5, description="shared job store: a running job without a heartbeat this long is taken over"
+    )
+    jobs_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs"
+    )
+    ray_actors: int | None = Field(
+        None,
+        ge=1,
+        description="bitext batch --ray: engine actors; default one per GPU, else one per ray_cpus_per_actor CPUs",
+    )
     ray_cpus_per_actor: int = Field(1, ge=1, description="bitext batch --ray: CPUs (and torch threads) per CPU actor")
     ray_batch_documents: int = Field(32, ge=1, description="bitext batch --ray: documents per actor call")
-

@@ -29,7 +29,6 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_checkpoint: Path):
     from models.engine import EngineSpec
-
     from models.factory import load_engine
 
     return load_engine(EngineSpec(str(tiny_checkpoint), device="cpu"))

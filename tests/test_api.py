@@ -34,7 +34,10 @@ def test_plain_text_article_gives_aligned_blocks(client: TestClient, article_tex
     assert data["model"] == {"name": "fake", "engine": "fake", "device": "cpu", "dtype": "float32"}
     assert len(data["blocks"]) == len(article_text.strip().splitlines())
     image = data["blocks"][0]
-    assert image["kind"] == "image" and image["url"] == "https://images.example.org/lyon/budget-2025.jpg?w=1200&h=494&crop=1"
+    assert (
+        image["kind"] == "image"
+        and image["url"] == "https://images.example.org/lyon/budget-2025.jpg?w=1200&h=494&crop=1"
+    )
     assert image["en"] == f"EN<{image['fr']}>"
     assert "url" not in data["blocks"][1]
     assert data["stats"]["blocks"] == len(data["blocks"])
@@ -42,15 +45,26 @@ def test_plain_text_article_gives_aligned_blocks(client: TestClient, article_tex
 
 
 def test_json_text_and_json_article(client: TestClient) -> None:
-    response = client.post("/v1/translate", json={"text": "Bonjour. Au revoir.", "format": "text", "options": {"num_beams": 2}})
+    response = client.post(
+        "/v1/translate", json={"text": "Bonjour. Au revoir.", "format": "text", "options": {"num_beams": 2}}
+    )
     assert response.status_code == 200
     assert [s["en"] for s in response.json()["blocks"][0]["sentences"]] == ["EN<Bonjour.>", "EN<Au revoir.>"]
-    article = {"title": "Titre", "source": "AFP", "image": {"url": "https://x.org/i.png", "alt": "Photo"}, "paragraphs": ["Un.", "Deux."]}
+    article = {
+        "title": "Titre",
+        "source": "AFP",
+        "image": {"url": "https://x.org/i.png", "alt": "Photo"},
+        "paragraphs": ["Un.", "Deux."],
+    }
     response = client.post("/v1/translate", json={"article": article})
     assert response.status_code == 200
     blocks = response.json()["blocks"]
     assert [(b["kind"], b["translated"]) for b in blocks] == [
-        ("image", True), ("title", True), ("source", False), ("paragraph", True), ("paragraph", True)
+        ("image", True),
+        ("title", True),
+        ("source", False),
+        ("paragraph", True),
+        ("paragraph", True),
     ]
     assert blocks[2]["en"] == "AFP"
 
@@ -72,7 +86,12 @@ def test_format_query_parameter_overrides_detection(client: TestClient) -> None:
         (b"{" + SECRET.encode(), "application/json", 400, "invalid_json"),
         (json.dumps({"text": SECRET, "article": {"title": "x"}}).encode(), "application/json", 422, "invalid_request"),
         (json.dumps({"text": SECRET, "format": "docx"}).encode(), "application/json", 422, "invalid_request"),
-        (json.dumps({"text": SECRET, "options": {"num_beams": 99}}).encode(), "application/json", 422, "invalid_request"),
+        (
+            json.dumps({"text": SECRET, "options": {"num_beams": 99}}).encode(),
+            "application/json",
+            422,
+            "invalid_request",
+        ),
         (json.dumps({"text": SECRET, "colour": "red"}).encode(), "application/json", 422, "invalid_request"),
         (json.dumps({"article": {"paragraphs": [SECRET, 3]}}).encode(), "application/json", 422, "invalid_request"),
         (json.dumps({"article": {}}).encode(), "application/json", 422, "unparsable"),
@@ -97,7 +116,11 @@ def test_unknown_format_parameter_is_422(client: TestClient) -> None:
 def test_a_5_mb_body_is_413(client: TestClient) -> None:
     response = _post_text(client, b"a" * 5_000_000)
     assert response.status_code == 413
-    assert response.json()["error"] == {"code": "payload_too_large", "message": "the body is 5000000 bytes; the limit is 100000", "limit": 100000}
+    assert response.json()["error"] == {
+        "code": "payload_too_large",
+        "message": "the body is 5000000 bytes; the limit is 100000",
+        "limit": 100000,
+    }
 
 
 def test_a_streamed_body_over_the_limit_is_413_without_content_length(client: TestClient) -> None:
@@ -114,7 +137,9 @@ def test_characters_and_sentences_limits(client: TestClient) -> None:
     assert too_long.status_code == 413 and too_long.json()["error"]["code"] == "too_many_characters"
     too_many = _post_text(client, "Une phrase. " * 60)
     assert too_many.status_code == 413 and too_many.json()["error"] == {
-        "code": "too_many_sentences", "message": "the text has 60 sentences; the limit is 50", "limit": 50
+        "code": "too_many_sentences",
+        "message": "the text has 60 sentences; the limit is 50",
+        "limit": 50,
     }
 
 

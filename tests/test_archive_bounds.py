@@ -194,9 +194,21 @@ def zip_many_members(tmp: Path) -> Path:
 
 
 SHAPES = [
-    warc_huge_line, warc_huge_line_plain, warc_header_count, warc_folded_header, warc_blank_lines,
-    tar_pax_header, tar_global_pax_header, tar_gnu_longname, tar_gz_bomb, tar_bz2_bomb, tar_xz_bomb,
-    jsonl_huge_line, zip_bz2_member, zip_lzma_member, zip_many_members,
+    warc_huge_line,
+    warc_huge_line_plain,
+    warc_header_count,
+    warc_folded_header,
+    warc_blank_lines,
+    tar_pax_header,
+    tar_global_pax_header,
+    tar_gnu_longname,
+    tar_gz_bomb,
+    tar_bz2_bomb,
+    tar_xz_bomb,
+    jsonl_huge_line,
+    zip_bz2_member,
+    zip_lzma_member,
+    zip_many_members,
 ]
 
 
@@ -370,12 +382,28 @@ def test_count_entries_matches_what_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "label,codec",
     [
-        ("utf-8", "utf-8"), ("UTF8", "utf-8"), ('"ISO-8859-1"', "iso8859-1"), ("latin1", "iso8859-1"),
-        ("windows-1252", "cp1252"), ("iso-8859-15", "iso8859-15"), ("utf-16le", "utf-16-le"), ("utf-16be", "utf-16-be"),
-        ("utf-32", "utf-32"), ("us-ascii", "ascii"), ("koi8-r", "koi8-r"), ("koi8-u", "koi8-u"),
-        ("x-mac-roman", "mac-roman"), ("gb18030", "gb18030"), ("gbk", "gbk"), ("big5", "big5"),
-        ("shift_jis", "shift_jis"), ("euc-jp", "euc_jp"), ("euc-kr", "euc_kr"), ("iso-2022-jp", "iso2022_jp"),
-        ("windows-874", "cp874"), ("ibm866", "cp866"),
+        ("utf-8", "utf-8"),
+        ("UTF8", "utf-8"),
+        ('"ISO-8859-1"', "iso8859-1"),
+        ("latin1", "iso8859-1"),
+        ("windows-1252", "cp1252"),
+        ("iso-8859-15", "iso8859-15"),
+        ("utf-16le", "utf-16-le"),
+        ("utf-16be", "utf-16-be"),
+        ("utf-32", "utf-32"),
+        ("us-ascii", "ascii"),
+        ("koi8-r", "koi8-r"),
+        ("koi8-u", "koi8-u"),
+        ("x-mac-roman", "mac-roman"),
+        ("gb18030", "gb18030"),
+        ("gbk", "gbk"),
+        ("big5", "big5"),
+        ("shift_jis", "shift_jis"),
+        ("euc-jp", "euc_jp"),
+        ("euc-kr", "euc_kr"),
+        ("iso-2022-jp", "iso2022_jp"),
+        ("windows-874", "cp874"),
+        ("ibm866", "cp866"),
     ],
 )
 def test_text_charsets_map_to_their_codec(label: str, codec: str) -> None:

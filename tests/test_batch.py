@@ -41,7 +41,11 @@ def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: 
     summary = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (summary.ok, summary.skipped, summary.failed) == (6, 3, 0)
     by_name = {r["name"]: r for r in records(tmp_path / "out")}
-    assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.pdf")} == {limits.PATH_TRAVERSAL, limits.EMPTY, limits.UNSUPPORTED_TYPE}
+    assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.pdf")} == {
+        limits.PATH_TRAVERSAL,
+        limits.EMPTY,
+        limits.UNSUPPORTED_TYPE,
+    }
     for i in range(6):
         record = by_name[f"articles/{i:03}.txt"]
         payload = json.loads((tmp_path / "out" / record["json"]).read_text(encoding="utf-8"))
@@ -55,7 +59,9 @@ def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: 
     assert json.loads((tmp_path / "out" / outputs.SUMMARY).read_text())["ok"] == 6
 
 
-def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translated_once(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translated_once(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
     source = make_zip(tmp_path / "a.zip", 20)
     summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=40).run()
     sent = [text for call in fake_engine.calls for text in call]
@@ -65,7 +71,9 @@ def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translat
     assert summary.cache_hits == 2 * 19 and summary.cache_misses == len(sent) == 20 * 2 + 2
 
 
-def test_a_rerun_redoes_nothing_and_a_changed_document_is_translated_again(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_a_rerun_redoes_nothing_and_a_changed_document_is_translated_again(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
     source = tmp_path / "articles"
     source.mkdir()
     for i in range(5):
@@ -82,7 +90,9 @@ def test_a_rerun_redoes_nothing_and_a_changed_document_is_translated_again(tmp_p
     assert index.count("<tr class=") == 5, "the index lists the archive as it is now"
 
 
-def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
     source = make_zip(tmp_path / "a.zip", 4)
     BatchRun(source, tmp_path / "out", fake_engine).run()
     first = records(tmp_path / "out")[0]
@@ -118,7 +128,9 @@ def test_documents_over_the_sentence_cap_fail_before_translation(tmp_path: Path,
     assert not any("Phrase numéro" in text for call in fake_engine.calls for text in call)
 
 
-def test_a_torn_manifest_tail_and_leftover_temp_files_are_cleaned_on_resume(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_a_torn_manifest_tail_and_leftover_temp_files_are_cleaned_on_resume(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
     source = make_zip(tmp_path / "a.zip", 3)
     out = tmp_path / "out"
     BatchRun(source, out, fake_engine).run()
@@ -141,7 +153,9 @@ def test_two_runs_cannot_share_an_outdir(tmp_path: Path, fake_engine: FakeEngine
 def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 10)
     stop = iter([False, False, True])
-    first = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=1, should_stop=lambda: next(stop, True)).run()
+    first = BatchRun(
+        source, tmp_path / "out", fake_engine, group_sentences=1, should_stop=lambda: next(stop, True)
+    ).run()
     assert first.interrupted and first.ok == 3
     rest = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (rest.already_done, rest.ok) == (3, 7)

@@ -68,9 +68,13 @@ def test_sigkill_at_several_points_then_resume(tmp_path: Path, tiny_checkpoint: 
 
     records = [json.loads(line) for line in (out / outputs.MANIFEST).read_text(encoding="utf-8").splitlines()]
     ok = [r for r in records if r["status"] == "ok"]
-    assert Counter(r["name"] for r in ok) == Counter(f"a/{i:03}.md" for i in range(DOCUMENTS)), "each document done exactly once"
+    assert Counter(r["name"] for r in ok) == Counter(f"a/{i:03}.md" for i in range(DOCUMENTS)), (
+        "each document done exactly once"
+    )
     assert len({r["id"] for r in ok}) == DOCUMENTS
-    assert [r["reason"] for r in records if r["status"] == "skipped"] == ["path_traversal"], "a refusal is recorded once"
+    assert [r["reason"] for r in records if r["status"] == "skipped"] == ["path_traversal"], (
+        "a refusal is recorded once"
+    )
 
     docs = out / outputs.DOCS
     assert not list(docs.glob(".tmp-*")) and not list(out.glob(".tmp-*")), "no half-written file is left"

@@ -16,7 +16,10 @@ def test_gpu_bench_dry_run_writes_its_table(tmp_path: Path) -> None:
     out = tmp_path / "GPU_RESULTS.md"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "gpu.py"), "--dry-run", "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = out.read_text(encoding="utf-8")

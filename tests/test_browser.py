@@ -34,7 +34,14 @@ except ImportError:  # CI installs the `test` extra: there, a missing playwright
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 MAX_CHARS, MAX_SENTENCES = 5000, 200
 XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."
@@ -95,7 +102,9 @@ def _serve(settings: Settings, engine: Any) -> Iterator[str]:
     sock.close()
 
 
-@pytest.fixture(scope="module")  # not session: Playwright's sync API holds an asyncio loop on this thread until it stops
+@pytest.fixture(
+    scope="module"
+)  # not session: Playwright's sync API holds an asyncio loop on this thread until it stops
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
@@ -166,8 +175,12 @@ def test_article_lays_out_one_aligned_row_per_block(watched: Watched, article_te
     data = translate(page, article_text)
     assert len(data["blocks"]) == data["stats"]["blocks"] == len(article_text.strip().splitlines())
     assert page.locator("#bitext .row").count() == len(data["blocks"])
-    assert page.eval_on_selector_all("#bitext .row", "rows => rows.map(r => +r.dataset.block)") == [b["index"] for b in data["blocks"]]
-    assert page.eval_on_selector_all("#bitext .row .cell", "cells => cells.map(c => c.lang)") == ["fr", "en"] * len(data["blocks"])
+    assert page.eval_on_selector_all("#bitext .row", "rows => rows.map(r => +r.dataset.block)") == [
+        b["index"] for b in data["blocks"]
+    ]
+    assert page.eval_on_selector_all("#bitext .row .cell", "cells => cells.map(c => c.lang)") == ["fr", "en"] * len(
+        data["blocks"]
+    )
     assert page.text_content("#status-text").startswith(f"Translated {data['stats']['sentences']} sentences")
 
     # wide: each English cell starts level with its French one, to its right
@@ -184,7 +197,8 @@ def test_article_lays_out_one_aligned_row_per_block(watched: Watched, article_te
     flagged = [[b["index"], s["index"], s["flags"]] for b in data["blocks"] for s in b["sentences"] if s["flags"]]
     markers = page.eval_on_selector_all(
         "#bitext .flag",
-        "ms => ms.map(m => [+m.closest('.row').dataset.block, +m.previousElementSibling.dataset.s, m.dataset.flags.split(' '), m.title])",
+        "ms => ms.map(m => [+m.closest('.row').dataset.block, +m.previousElementSibling.dataset.s, "
+        "m.dataset.flags.split(' '), m.title])",
     )
     assert flagged and [m[:3] for m in markers] == flagged
     assert all(m[3] and m[3] != m[2][0] for m in markers if m[2] == ["kept_verbatim"])
@@ -249,10 +263,22 @@ def test_markup_in_french_is_shown_as_text_and_runs_nothing(watched: Watched, li
     assert watched.dialogs == []
 
     # a response with a javascript: image and markup in its alt text (whatever the parser makes of input)
-    hostile = dict(data, blocks=[
-        {"index": 0, "kind": "image", "fr": "<b onmouseover=alert(4)>photo</b>", "en": "<script>alert(5)</script>",
-         "translated": True, "sentences": [], "url": "javascript:alert(3)", "prefix": "", "suffix": ""},
-    ])
+    hostile = dict(
+        data,
+        blocks=[
+            {
+                "index": 0,
+                "kind": "image",
+                "fr": "<b onmouseover=alert(4)>photo</b>",
+                "en": "<script>alert(5)</script>",
+                "translated": True,
+                "sentences": [],
+                "url": "javascript:alert(3)",
+                "prefix": "",
+                "suffix": "",
+            },
+        ],
+    )
     page.route("**/v1/translate", lambda route: route.fulfill(json=hostile))
     translate(page, "Peu importe.")
     assert page.locator("#bitext img, #bitext script, #bitext b, #bitext a").count() == 0
@@ -262,7 +288,9 @@ def test_markup_in_french_is_shown_as_text_and_runs_nothing(watched: Watched, li
     assert watched.dialogs == []
 
 
-def test_downloads_json_and_a_standalone_html_that_fetches_nothing(watched: Watched, browser: Any, article_text: str) -> None:
+def test_downloads_json_and_a_standalone_html_that_fetches_nothing(
+    watched: Watched, browser: Any, article_text: str
+) -> None:
     page = watched.page
     data = translate(page, article_text)
     with page.expect_download() as json_download:
@@ -287,9 +315,9 @@ def test_downloads_json_and_a_standalone_html_that_fetches_nothing(watched: Watc
         assert viewer.violations == [] and viewer.errors == []  # nothing even tried (the file's CSP would say)
         assert offline.evaluate("document.scripts.length") == 0
         assert offline.locator(".row").count() == len(data["blocks"])
-        assert offline.eval_on_selector_all(".row", "rows => rows.map(r => r.querySelector('.cell.en').textContent)") == [
-            b["en"] for b in data["blocks"]
-        ]
+        assert offline.eval_on_selector_all(
+            ".row", "rows => rows.map(r => r.querySelector('.cell.en').textContent)"
+        ) == [b["en"] for b in data["blocks"]]
         p = next(b["index"] for b in data["blocks"] if len(b["sentences"]) >= 2)
         offline.hover(f".row[data-block='{p}'] .cell.fr .s[data-s='1']")  # CSS-only highlight in the file
         partner = offline.locator(f".row[data-block='{p}'] .cell.en .s[data-s='1']")
@@ -343,7 +371,8 @@ def test_files_keyboard_submit_and_copy(watched: Watched, article_text: str, tmp
         """() => {
             const data = new DataTransfer();
             data.items.add(new File(["<p>Bonjour. Au revoir.</p>"], "page.html", {type: "text/html"}));
-            document.getElementById("input-form").dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+            const drop = new DragEvent("drop", {dataTransfer: data, bubbles: true});
+            document.getElementById("input-form").dispatchEvent(drop);
         }"""
     )
     expect(page.locator("#format")).to_have_value("html")

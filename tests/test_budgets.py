@@ -95,8 +95,14 @@ def test_shape_from_a_marian_config() -> None:
     from transformers import MarianConfig
 
     config = MarianConfig(
-        vocab_size=1000, d_model=64, decoder_layers=2, decoder_attention_heads=4, decoder_ffn_dim=128,
-        max_position_embeddings=512, pad_token_id=999, decoder_start_token_id=999,
+        vocab_size=1000,
+        d_model=64,
+        decoder_layers=2,
+        decoder_attention_heads=4,
+        decoder_ffn_dim=128,
+        max_position_embeddings=512,
+        pad_token_id=999,
+        decoder_start_token_id=999,
     )
     assert ModelShape.from_config(config) == ModelShape(d_model=64, decoder_layers=2, heads=4, ffn=128, vocab_size=1000)
     assert ModelShape.from_config(object()) == OPUS_MT_FR_EN
@@ -174,7 +180,6 @@ def test_scheduler_uses_the_engine_budget() -> None:
 @pytest.mark.integration
 def test_engine_exposes_its_device_budget(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from models.engine import EngineSpec
-
     from models.factory import load_engine
 
     assert load_engine(EngineSpec(str(tiny_checkpoint), device="cpu")).budget == CPU_BUDGET

@@ -31,7 +31,9 @@ def _lt(client: TestClient, **fields: object):
 
 
 def test_lt_form_body_as_libretranslatepy_sends_it(client: TestClient) -> None:
-    response = client.post("/translate", data={"q": "Bonjour. Au revoir.", "source": "fr", "target": "en", "api_key": KEY})
+    response = client.post(
+        "/translate", data={"q": "Bonjour. Au revoir.", "source": "fr", "target": "en", "api_key": KEY}
+    )
     assert response.status_code == 200
     assert response.json() == {"translatedText": "EN<Bonjour.> EN<Au revoir.>"}
 
@@ -47,7 +49,9 @@ def test_lt_array_is_one_engine_call_in_order_with_nothing_dropped(client: TestC
     response = _lt(client, q=q)
     assert response.status_code == 200
     assert response.json() == {"translatedText": ["EN<Un.>", "", "EN<Deux.>\n\nEN<Trois.>", "  EN<Quatre.>  ", "42"]}
-    assert fake_engine.calls == [["Un.", "Deux.", "Trois.", "Quatre."]]  # one batch through the scheduler for the whole request
+    assert fake_engine.calls == [
+        ["Un.", "Deux.", "Trois.", "Quatre."]
+    ]  # one batch through the scheduler for the whole request
 
 
 def test_lt_auto_reports_the_detected_language_per_text(client: TestClient) -> None:
@@ -71,7 +75,9 @@ def test_lt_auto_refuses_text_that_is_not_french(client: TestClient, fake_engine
 
 def test_lt_html_keeps_markup(client: TestClient) -> None:
     response = _lt(client, q='<p class="x">Bonjour <b>le monde</b></p><code>x = 1</code>', format="html")
-    assert response.json() == {"translatedText": '<p class="x">EN&lt;Bonjour&gt; <b>EN&lt;le monde&gt;</b></p><code>x = 1</code>'}
+    assert response.json() == {
+        "translatedText": '<p class="x">EN&lt;Bonjour&gt; <b>EN&lt;le monde&gt;</b></p><code>x = 1</code>'
+    }
 
 
 def test_lt_alternatives_are_an_honest_empty_list(client: TestClient) -> None:
@@ -97,7 +103,9 @@ def test_lt_alternatives_are_an_honest_empty_list(client: TestClient) -> None:
         ({"q": "Bonjour", "api_key": "wrong"}, 403, "invalid or missing API key"),
     ],
 )
-def test_lt_refusals_use_its_error_shape(client: TestClient, fields: dict[str, object], status: int, fragment: str) -> None:
+def test_lt_refusals_use_its_error_shape(
+    client: TestClient, fields: dict[str, object], status: int, fragment: str
+) -> None:
     response = _lt(client, **fields)
     assert response.status_code == status
     assert set(response.json()) == {"error"} and fragment in response.json()["error"]
@@ -186,7 +194,9 @@ def test_deepl_auto_detection_refuses_other_languages(client: TestClient) -> Non
         ({"text": ["x" * 2_001]}, 413, "the limit is 2000"),
     ],
 )
-def test_deepl_refusals_use_its_error_shape(client: TestClient, fields: dict[str, object], status: int, fragment: str) -> None:
+def test_deepl_refusals_use_its_error_shape(
+    client: TestClient, fields: dict[str, object], status: int, fragment: str
+) -> None:
     response = client.post("/v2/translate", json={"target_lang": "EN-GB", **fields}, headers=DEEPL)
     assert response.status_code == status
     assert set(response.json()) == {"message"} and fragment in response.json()["message"]
@@ -213,12 +223,17 @@ def test_deepl_languages_read_type_from_a_get_body_and_usage_counts(client: Test
     assert client.get("/v2/usage", headers=DEEPL).json()["character_count"] == 0
     _deepl(client, text=["Bonjour.", "Salut."])
     usage = client.get("/v2/usage", headers=DEEPL).json()
-    assert usage["character_count"] == len("Bonjour.") + len("Salut.") and usage["character_limit"] > usage["character_count"]
+    assert (
+        usage["character_count"] == len("Bonjour.") + len("Salut.")
+        and usage["character_limit"] > usage["character_count"]
+    )
 
 
 def test_no_keys_configured_means_any_key_works(fake_engine: FakeEngine) -> None:
     with TestClient(create_app(Settings(), engine=fake_engine)) as open_client:
-        assert _deepl(open_client, headers={"Authorization": "DeepL-Auth-Key anything"}, text=["Un."]).status_code == 200
+        assert (
+            _deepl(open_client, headers={"Authorization": "DeepL-Auth-Key anything"}, text=["Un."]).status_code == 200
+        )
         assert open_client.post("/translate", data={"q": "Un.", "source": "fr", "target": "en"}).status_code == 200
 
 

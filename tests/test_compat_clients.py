@@ -73,7 +73,11 @@ def test_libretranslate_shape_list_and_html_over_http(server: LiveServer) -> Non
     data = httpx.post(f"{server.url}/translate", json=body, timeout=60).json()
     assert len(data["translatedText"]) == 3 and data["translatedText"][2] == ""
     assert [d["language"] for d in data["detectedLanguage"]] == ["fr", "fr", "fr"]
-    html = httpx.post(f"{server.url}/translate", json={"q": HTML, "source": "fr", "target": "en", "format": "html", "api_key": KEY}, timeout=60)
+    html = httpx.post(
+        f"{server.url}/translate",
+        json={"q": HTML, "source": "fr", "target": "en", "format": "html", "api_key": KEY},
+        timeout=60,
+    )
     assert _structure(html.json()["translatedText"]) == _structure(HTML)
 
 
@@ -91,7 +95,9 @@ def test_deepl_translates_a_string_a_list_and_html(translator: deepl.Translator)
     one = translator.translate_text(FRENCH, target_lang="EN-US")
     assert isinstance(one, deepl.TextResult) and one.text.strip() and one.detected_source_lang == "FR"
     assert one.billed_characters == len(FRENCH)
-    many = translator.translate_text([FRENCH, "Bonjour."], source_lang="FR", target_lang="EN-GB", split_sentences="nonewlines")
+    many = translator.translate_text(
+        [FRENCH, "Bonjour."], source_lang="FR", target_lang="EN-GB", split_sentences="nonewlines"
+    )
     assert isinstance(many, list) and len(many) == 2
     html = translator.translate_text(HTML, target_lang="EN-US", tag_handling="html", preserve_formatting=True)
     assert isinstance(html, deepl.TextResult) and _structure(html.text) == _structure(HTML)
@@ -104,7 +110,9 @@ def test_deepl_languages_and_usage(translator: deepl.Translator) -> None:
     assert usage.character.valid and not usage.any_limit_reached
 
 
-def test_deepl_wrong_key_wrong_pair_and_not_french_are_its_exceptions(server: LiveServer, translator: deepl.Translator) -> None:
+def test_deepl_wrong_key_wrong_pair_and_not_french_are_its_exceptions(
+    server: LiveServer, translator: deepl.Translator
+) -> None:
     wrong = deepl.Translator("wrong-key", server_url=server.url, send_platform_info=False)
     with pytest.raises(deepl.AuthorizationException):
         wrong.translate_text(FRENCH, target_lang="EN-US")

@@ -15,11 +15,15 @@ def _upper(markup: str, ignore: tuple[str, ...] = ()) -> str:
 
 
 def test_only_text_nodes_change_and_whitespace_is_kept() -> None:
-    markup = '<p class="lead">Bonjour <b>le monde</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">lien</a>.</p>\n<p>  Deux  </p>'
+    markup = (
+        '<p class="lead">Bonjour <b>le monde</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">lien</a>.</p>'
+        "\n<p>  Deux  </p>"
+    )
     parsed = HtmlText.parse(markup)
     assert parsed.texts == ("Bonjour", "le monde", "lien", "Deux")
     assert _upper(markup) == (
-        '<p class="lead">BONJOUR <b>LE MONDE</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">LIEN</a>.</p>\n<p>  DEUX  </p>'
+        '<p class="lead">BONJOUR <b>LE MONDE</b>, <a href="/fr/page?a=1&amp;b=2" '
+        'title="Titre">LIEN</a>.</p>\n<p>  DEUX  </p>'
     )
 
 
@@ -42,10 +46,15 @@ def test_ignore_tags_are_skipped_like_deepl_does() -> None:
 
 
 def test_a_whole_page_keeps_its_doctype_and_head() -> None:
-    page = '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Titre</title></head><body><p>Salut</p></body></html>'
+    page = (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Titre</title></head>'
+        "<body><p>Salut</p></body></html>"
+    )
     out = _upper(page)
     assert out.startswith("<!DOCTYPE html>")
-    assert '<html lang="fr"><head><meta charset="utf-8"><title>TITRE</title></head><body><p>SALUT</p></body></html>' in out
+    assert (
+        '<html lang="fr"><head><meta charset="utf-8"><title>TITRE</title></head><body><p>SALUT</p></body></html>' in out
+    )
     assert not _upper("<html><body><p>Oui</p></body></html>").startswith("<!DOCTYPE")
 
 
@@ -123,8 +132,9 @@ def test_deep_html_through_both_compat_routes_is_a_400_never_a_500_or_lost_text(
     with TestClient(app, raise_server_exceptions=False) as client:
         libre = client.post("/translate", json={"q": markup, "source": "fr", "target": "en", "format": "html"})
         deepl = client.post("/v2/translate", json={"text": [markup], "target_lang": "EN", "tag_handling": "html"})
-        shallow = client.post("/translate", json={"q": "<div>" * 100 + "Bonjour.", "source": "fr", "target": "en",
-                                                   "format": "html"})
+        shallow = client.post(
+            "/translate", json={"q": "<div>" * 100 + "Bonjour.", "source": "fr", "target": "en", "format": "html"}
+        )
     assert libre.status_code == 400 and "nested too deeply" in libre.json()["error"], libre.text
     assert deepl.status_code == 400 and "nested too deeply" in deepl.json()["message"], deepl.text
     assert shallow.status_code == 200 and "EN&lt;Bonjour.&gt;" in shallow.json()["translatedText"]

@@ -16,7 +16,11 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 
 pytestmark = pytest.mark.integration
 
-SENTENCES = ["Le conseil municipal de Lyon a adopté mardi soir un budget de 1,2 milliard d'euros.", "Il pleut.", "Grève nationale jeudi."]
+SENTENCES = [
+    "Le conseil municipal de Lyon a adopté mardi soir un budget de 1,2 milliard d'euros.",
+    "Il pleut.",
+    "Grève nationale jeudi.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +79,9 @@ def test_document_json_shape_is_the_same_as_with_transformers(ct2_engine, tiny_e
     document = parse(article_text)
     a = translate_document(document, ct2_engine, GenerationOptions(num_beams=1))
     b = translate_document(document, tiny_engine, GenerationOptions(num_beams=1))
-    assert [(x.kind, x.fr, [s.fr for s in x.sentences]) for x in a.blocks] == [(x.kind, x.fr, [s.fr for s in x.sentences]) for x in b.blocks]
+    assert [(x.kind, x.fr, [s.fr for s in x.sentences]) for x in a.blocks] == [
+        (x.kind, x.fr, [s.fr for s in x.sentences]) for x in b.blocks
+    ]
     assert a.stats.sentences == b.stats.sentences and a.stats.source_tokens == b.stats.source_tokens
 
 
@@ -97,7 +103,9 @@ def test_unknown_compute_type_and_missing_model_are_clear_errors(tmp_path: Path)
         load_engine(EngineSpec(str(tmp_path), kind="ct2", device="cpu", cache_dir=tmp_path / "cache"))
 
 
-def test_cli_engine_ct2_gives_the_same_json_shape(tiny_checkpoint: Path, ct2_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_engine_ct2_gives_the_same_json_shape(
+    tiny_checkpoint: Path, ct2_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -109,7 +117,9 @@ def test_cli_engine_ct2_gives_the_same_json_shape(tiny_checkpoint: Path, ct2_cac
     source.write_text("Le budget est voté. Il pleut sur Lyon.\n\nGrève nationale jeudi.", encoding="utf-8")
     outputs = {}
     for engine in ("ct2", "transformers"):
-        result = CliRunner().invoke(cli.app, ["translate", str(source), "--model", str(tiny_checkpoint), "--engine", engine, "--num-beams", "1"])
+        result = CliRunner().invoke(
+            cli.app, ["translate", str(source), "--model", str(tiny_checkpoint), "--engine", engine, "--num-beams", "1"]
+        )
         assert result.exit_code == 0, result.output
         outputs[engine] = json.loads(result.stdout)
     ct2, hf = outputs["ct2"], outputs["transformers"]

@@ -19,13 +19,16 @@ def test_sentences_per_call_shrink_with_beams() -> None:
 @pytest.mark.integration
 def test_marian_engine_cuts_calls_by_rows(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from models.engine import EngineSpec
-
     from models.factory import load_engine
 
-    engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", budget=BatchBudget(max_sentences=64, max_rows=8)))
+    engine = load_engine(
+        EngineSpec(str(tiny_checkpoint), device="cpu", budget=BatchBudget(max_sentences=64, max_rows=8))
+    )
     sizes: list[int] = []
     generate = engine._generate
-    monkeypatch.setattr(engine, "_generate", lambda texts, options: sizes.append(len(texts)) or generate(texts, options))
+    monkeypatch.setattr(
+        engine, "_generate", lambda texts, options: sizes.append(len(texts)) or generate(texts, options)
+    )
     texts = [f"Phrase numéro {i} du budget." for i in range(9)]
     out = engine.translate(texts, GenerationOptions(num_beams=4))
     assert len(out) == 9 and sizes == [2, 2, 2, 2, 1]

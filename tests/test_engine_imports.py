@@ -12,7 +12,18 @@ import pytest
 _SCRIPT = r"""
 import importlib, pkgutil, sys
 
-BLOCKED = ("fastapi", "starlette", "uvicorn", "pydantic", "pydantic_settings", "prometheus_client", "typer", "jinja2", "httpx", "service")
+BLOCKED = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "pydantic_settings",
+    "prometheus_client",
+    "typer",
+    "jinja2",
+    "httpx",
+    "service",
+)
 
 for name in BLOCKED:  # None in sys.modules: `import` fails and find_spec says "not installed"
     sys.modules[name] = None
@@ -28,7 +39,8 @@ assert [o.output_tokens for o in out] == [o.source_tokens * 3 // 2 + 9 + (o.sour
 if "ct2" in sys.argv[2:]:
     from models.engine import EngineSpec
     from models.factory import load_engine
-    ct2 = load_engine(EngineSpec(sys.argv[1], kind="ct2", device="cpu", cache_dir=__import__("pathlib").Path(sys.argv[3])))
+    cache = __import__("pathlib").Path(sys.argv[3])
+    ct2 = load_engine(EngineSpec(sys.argv[1], kind="ct2", device="cpu", cache_dir=cache))
     assert len(ct2.translate(["Le budget est voté."])) == 1
 loaded = sorted(m for m, mod in sys.modules.items() if mod is not None and m.split(".")[0] in BLOCKED)
 assert not loaded, loaded

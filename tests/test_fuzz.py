@@ -21,7 +21,10 @@ from service.app import create_app
 from service.settings import Settings
 from tests.fakes import FakeEngine
 
-app = create_app(Settings(max_body_bytes=20_000, max_chars=5_000, max_sentences=200, data_dir="/tmp/bitext-fuzz-data"), engine=FakeEngine())
+app = create_app(
+    Settings(max_body_bytes=20_000, max_chars=5_000, max_sentences=200, data_dir="/tmp/bitext-fuzz-data"),
+    engine=FakeEngine(),
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 

@@ -32,8 +32,14 @@ def test_whole_words_only_and_longest_term_first() -> None:
 
 def test_restore_puts_terms_back_and_tolerates_case_and_spacing() -> None:
     protected = Protected("Selon QZ1, le QZ2 dément.", (("QZ1", "Le Journal de Montréal"), ("QZ2", "Home Office")))
-    assert restore("According to QZ1, the QZ2 denies.", protected) == "According to Le Journal de Montréal, the Home Office denies."
-    assert restore("According to qz 1, the Qz-2 denies.", protected) == "According to Le Journal de Montréal, the Home Office denies."
+    assert (
+        restore("According to QZ1, the QZ2 denies.", protected)
+        == "According to Le Journal de Montréal, the Home Office denies."
+    )
+    assert (
+        restore("According to qz 1, the Qz-2 denies.", protected)
+        == "According to Le Journal de Montréal, the Home Office denies."
+    )
 
 
 def test_a_lost_or_doubled_placeholder_is_reported_not_guessed() -> None:

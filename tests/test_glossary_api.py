@@ -72,7 +72,12 @@ def test_server_glossary_file_applies_and_requests_override_it(tmp_path: Path) -
 
 def test_unusable_terms_are_a_422_with_the_error_shape() -> None:
     with _client(FakeEngine()) as client:
-        for options in ({"keep": [" "]}, {"glossary": {"mot": ""}}, {"keep": ["x" * 201]}, {"glossary": ["not", "a", "map"]}):
+        for options in (
+            {"keep": [" "]},
+            {"glossary": {"mot": ""}},
+            {"keep": ["x" * 201]},
+            {"glossary": ["not", "a", "map"]},
+        ):
             response = client.post("/v1/translate", json={"text": "Un texte.", "options": options})
             assert response.status_code == 422, options
             error = response.json()["error"]

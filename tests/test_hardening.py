@@ -15,7 +15,9 @@ from tests.fakes import FakeEngine
 
 @pytest.fixture
 def client(fake_engine: FakeEngine) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(max_body_bytes=3_000_000, max_chars=250_000), engine=fake_engine)) as test_client:
+    with TestClient(
+        create_app(Settings(max_body_bytes=3_000_000, max_chars=250_000), engine=fake_engine)
+    ) as test_client:
         yield test_client
 
 
@@ -42,7 +44,9 @@ def test_odd_text_is_translated_or_kept_verbatim(client: TestClient, text: str) 
     response = _post(client, text.encode("utf-8"), format="text")
     assert response.status_code == 200, response.text
     data = response.json()
-    assert "".join(ch for ch in _all_text_kept(data) if not ch.isspace()) in "".join(ch for ch in text if not ch.isspace())
+    assert "".join(ch for ch in _all_text_kept(data) if not ch.isspace()) in "".join(
+        ch for ch in text if not ch.isspace()
+    )
     for block in data["blocks"]:
         for sentence in block["sentences"]:
             assert sentence["en"] == f"EN<{sentence['fr']}>" or "kept_verbatim" in sentence["flags"]
@@ -53,7 +57,9 @@ def test_only_punctuation_is_kept_and_flagged(client: TestClient) -> None:
     assert (block["translated"], block["en"]) == (False, "?!... ;;; ((( )))")
 
 
-def test_200k_characters_without_spaces_are_kept_verbatim_not_sent_to_the_model(client: TestClient, fake_engine: FakeEngine) -> None:
+def test_200k_characters_without_spaces_are_kept_verbatim_not_sent_to_the_model(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
     text = "anticonstitutionnellement" * 8000
     response = _post(client, f"Un vrai paragraphe avant.\n{text}\nUn autre après.")
     assert response.status_code == 200
@@ -85,7 +91,9 @@ def test_huge_json_is_413(client: TestClient) -> None:
     assert _post(client, body, "application/json").status_code == 413
 
 
-@pytest.mark.parametrize("content_type", ["application/pdf", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"])
+@pytest.mark.parametrize(
+    "content_type", ["application/pdf", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"]
+)
 def test_wrong_content_types_are_415(client: TestClient, content_type: str) -> None:
     assert _post(client, b"%PDF-1.7 binary", content_type).status_code == 415
 
@@ -105,7 +113,18 @@ def test_declared_oversize_body_is_refused_before_reading(fake_engine: FakeEngin
 
     import anyio
 
-    scope = {"type": "http", "method": "POST", "path": "/v1/translate", "headers": [(b"content-length", b"999999"), (b"content-type", b"text/plain")], "query_string": b"", "client": ("127.0.0.1", 1), "server": ("t", 80), "scheme": "http", "root_path": "", "http_version": "1.1"}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/translate",
+        "headers": [(b"content-length", b"999999"), (b"content-type", b"text/plain")],
+        "query_string": b"",
+        "client": ("127.0.0.1", 1),
+        "server": ("t", 80),
+        "scheme": "http",
+        "root_path": "",
+        "http_version": "1.1",
+    }
     anyio.run(app, scope, receive, send)
     assert sent[0]["status"] == 413 and read == []
 
@@ -125,7 +144,9 @@ def keyed(fake_engine: FakeEngine) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "k-on"}, {"Authorization": "Basic k-one"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "k-on"}, {"Authorization": "Basic k-one"}]
+)
 def test_api_keys_refuse_without_saying_why(keyed: TestClient, headers: dict[str, str]) -> None:
     response = keyed.post("/v1/translate", content="Bonjour.", headers={"Content-Type": "text/plain", **headers})
     assert response.status_code == 401
@@ -143,7 +164,10 @@ def test_cors_is_off_by_default_and_configurable(fake_engine: FakeEngine, client
     preflight = {"Origin": "https://news.example", "Access-Control-Request-Method": "POST"}
     assert "access-control-allow-origin" not in client.options("/v1/translate", headers=preflight).headers
     with TestClient(create_app(Settings(cors_origins="https://news.example"), engine=fake_engine)) as allowed:  # type: ignore[arg-type]
-        assert allowed.options("/v1/translate", headers=preflight).headers["access-control-allow-origin"] == "https://news.example"
+        assert (
+            allowed.options("/v1/translate", headers=preflight).headers["access-control-allow-origin"]
+            == "https://news.example"
+        )
 
 
 def test_metrics_count_requests_by_route_template_and_status(client: TestClient) -> None:
@@ -155,7 +179,11 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     assert 'route="/v1/jobs/{job_id}"' in text and "does-not-exist" not in text
     assert 'route="unmatched"' in text
     assert "bitext_http_request_seconds_bucket" in text
-    assert "bitext_cache_hit_ratio" in text and "bitext_batch_sentences_bucket" in text and "bitext_queue_sentences" in text
+    assert (
+        "bitext_cache_hit_ratio" in text
+        and "bitext_batch_sentences_bucket" in text
+        and "bitext_queue_sentences" in text
+    )
 
 
 def test_access_log_is_structured_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -217,7 +245,20 @@ def test_a_request_past_its_deadline_gets_504_with_how_far_it_got_and_the_queue_
         assert _post(test_client, "Une phrase courte.", format="text").status_code == 200
 
 
-@pytest.mark.parametrize("charset", ["punycode", "rot13", "hex", "zlib", "base64", "idna", "unicode_escape", "raw_unicode_escape", "x-user-defined-but-long" * 5])
+@pytest.mark.parametrize(
+    "charset",
+    [
+        "punycode",
+        "rot13",
+        "hex",
+        "zlib",
+        "base64",
+        "idna",
+        "unicode_escape",
+        "raw_unicode_escape",
+        "x-user-defined-but-long" * 5,
+    ],
+)
 def test_charsets_that_are_not_text_encodings_are_refused(client: TestClient, charset: str) -> None:
     response = _post(client, b"a" * 2000, f"text/plain; charset={charset}")
     assert response.status_code == 415
@@ -225,7 +266,10 @@ def test_charsets_that_are_not_text_encodings_are_refused(client: TestClient, ch
     assert "a" * 100 not in response.text  # the body is never echoed
 
 
-@pytest.mark.parametrize(("charset", "encoding"), [("ISO-8859-1", "latin-1"), ("windows-1252", "cp1252"), ('"utf-8"', "utf-8"), ("latin1", "latin-1")])
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [("ISO-8859-1", "latin-1"), ("windows-1252", "cp1252"), ('"utf-8"', "utf-8"), ("latin1", "latin-1")],
+)
 def test_web_text_charsets_are_read(client: TestClient, charset: str, encoding: str) -> None:
     response = _post(client, "Le député a voté « oui ».".encode(encoding), f"text/plain; charset={charset}")
     assert response.status_code == 200
@@ -235,7 +279,9 @@ def test_web_text_charsets_are_read(client: TestClient, charset: str, encoding: 
 @pytest.mark.parametrize("path", ["/translate", "/v2/translate"])
 def test_compat_forms_refuse_non_text_charsets(client: TestClient, path: str) -> None:
     form = "q=Bonjour&text=Bonjour&source=fr&target=en&target_lang=EN"
-    response = client.post(path, content=form, headers={"Content-Type": "application/x-www-form-urlencoded; charset=punycode"})
+    response = client.post(
+        path, content=form, headers={"Content-Type": "application/x-www-form-urlencoded; charset=punycode"}
+    )
     assert response.status_code in (400, 415), response.text
 
 

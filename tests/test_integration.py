@@ -17,7 +17,6 @@ from tests.live import BITEXT, LiveServer, cli_env
 pytestmark = pytest.mark.integration
 
 
-
 def test_engine_reports_what_it_runs(tiny_engine: MarianEngine, tiny_checkpoint: Path) -> None:
     info = tiny_engine.info
     assert (info.name, info.engine, info.device, info.dtype) == (tiny_checkpoint.name, "transformers", "cpu", "float32")
@@ -25,7 +24,11 @@ def test_engine_reports_what_it_runs(tiny_engine: MarianEngine, tiny_checkpoint:
 
 
 def test_batched_translation_keeps_input_order(tiny_engine: MarianEngine) -> None:
-    texts = ["Bonjour.", "Le conseil municipal de Lyon a adopté mardi soir un budget de 1,2 milliard d'euros.", "Merci."]
+    texts = [
+        "Bonjour.",
+        "Le conseil municipal de Lyon a adopté mardi soir un budget de 1,2 milliard d'euros.",
+        "Merci.",
+    ]
     greedy = GenerationOptions(num_beams=1)
     one_by_one = [tiny_engine.translate([text], greedy)[0] for text in texts]
     together = tiny_engine.translate(texts, greedy)
@@ -39,7 +42,9 @@ def test_output_length_is_bounded_by_the_input(tiny_engine: MarianEngine) -> Non
 
 
 def test_exact_length_generates_the_bound(tiny_engine: MarianEngine) -> None:
-    (result,) = tiny_engine.translate(["Le président recevra les chefs de parti."], GenerationOptions(num_beams=1, exact_length=True))
+    (result,) = tiny_engine.translate(
+        ["Le président recevra les chefs de parti."], GenerationOptions(num_beams=1, exact_length=True)
+    )
     assert result.output_tokens >= int(result.source_tokens * 1.5 + 10) - 1
 
 
@@ -61,7 +66,13 @@ def test_missing_directory_and_non_marian_checkpoint_are_clear_errors(tmp_path: 
 def test_cli_translate_article(tiny_checkpoint: Path, article_text: str, tmp_path: Path) -> None:
     source = tmp_path / "article.md"
     source.write_text(article_text, encoding="utf-8")
-    run = subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=cli_env(), timeout=180)
+    run = subprocess.run(
+        [*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     lines = article_text.strip().splitlines()
@@ -80,23 +91,50 @@ def test_cli_translate_article(tiny_checkpoint: Path, article_text: str, tmp_pat
 
 def test_cli_without_model_or_network_exits_with_one_clear_message(tmp_path: Path) -> None:
     env = cli_env(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
-    run = subprocess.run([*BITEXT, "serve", "--model", "Helsinki-NLP/opus-mt-fr-en", "--port", "1"], capture_output=True, text=True, env=env, timeout=120)
+    run = subprocess.run(
+        [*BITEXT, "serve", "--model", "Helsinki-NLP/opus-mt-fr-en", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert "Helsinki-NLP/opus-mt-fr-en" in run.stderr and "--model DIR" in run.stderr and "download-model" in run.stderr
-    run = subprocess.run([*BITEXT, "translate", "-", "--model", str(tmp_path / "nowhere")], input="Bonjour.", capture_output=True, text=True, env=env, timeout=120)
+    run = subprocess.run(
+        [*BITEXT, "translate", "-", "--model", str(tmp_path / "nowhere")],
+        input="Bonjour.",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.slow
 def test_served_article_matches_the_cli(tiny_checkpoint: Path, article_text: str, tmp_path: Path) -> None:
     with LiveServer(tiny_checkpoint, tmp_path / "serve.log") as server:
-        response = httpx.post(f"{server.url}/v1/translate", content=article_text.encode(), headers={"Content-Type": "text/plain"}, timeout=120)
+        response = httpx.post(
+            f"{server.url}/v1/translate",
+            content=article_text.encode(),
+            headers={"Content-Type": "text/plain"},
+            timeout=120,
+        )
         assert response.status_code == 200
         served = response.json()
     source = tmp_path / "article.md"
     source.write_text(article_text, encoding="utf-8")
-    cli = json.loads(subprocess.run([*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)], capture_output=True, text=True, env=cli_env(), check=True, timeout=180).stdout)
+    cli = json.loads(
+        subprocess.run(
+            [*BITEXT, "translate", str(source), "--model", str(tiny_checkpoint)],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            check=True,
+            timeout=180,
+        ).stdout
+    )
     assert served["blocks"] == cli["blocks"]
 
 

@@ -59,7 +59,9 @@ def wait_for(client: TestClient, job: str, ready: Any, timeout: float = 30) -> d
 def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) -> None:
     first_engine = SlowEngine()
     with TestClient(create_app(settings(tmp_path), engine=first_engine)) as client:
-        response = client.post("/v1/jobs", params={"filename": "news.zip"}, content=archive(), headers={"content-type": "application/zip"})
+        response = client.post(
+            "/v1/jobs", params={"filename": "news.zip"}, content=archive(), headers={"content-type": "application/zip"}
+        )
         assert response.status_code == 202
         job = response.json()["id"]
         assert response.json()["links"]["download"] == f"/v1/jobs/{job}/download"
@@ -77,10 +79,19 @@ def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) 
     with TestClient(create_app(settings(tmp_path), engine=second_engine)) as client:
         done = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
         assert done["status"] == "done", done
-        assert done["progress"] | {"sentences": 0} == {"total": DOCUMENTS + 1, "done": DOCUMENTS + 1, "ok": DOCUMENTS, "failed": 0, "skipped": 1, "sentences": 0}
+        assert done["progress"] | {"sentences": 0} == {
+            "total": DOCUMENTS + 1,
+            "done": DOCUMENTS + 1,
+            "ok": DOCUMENTS,
+            "failed": 0,
+            "skipped": 1,
+            "sentences": 0,
+        }
         sent_after = [text for call in second_engine.calls for text in call]
         assert "Abonnez-vous." not in sent_after, "the on-disk cache of the job is reused after the restart"
-        assert sent_before and not sent_before & set(sent_after), "nothing translated before the restart is translated again"
+        assert sent_before and not sent_before & set(sent_after), (
+            "nothing translated before the restart is translated again"
+        )
         assert len(sent_after) < 2 * DOCUMENTS
 
         documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
@@ -99,8 +110,14 @@ def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) 
             names = set(results.namelist())
             assert {"index.html", "manifest.jsonl", "summary.json"} <= names
             assert {f"docs/{d['id']}.json" for d in ok} | {f"docs/{d['id']}.html" for d in ok} <= names
-            manifest_ok = [json.loads(line) for line in results.read("manifest.jsonl").splitlines() if json.loads(line)["status"] == "ok"]
-            assert sorted(r["id"] for r in manifest_ok) == sorted(d["id"] for d in ok), "each document recorded ok exactly once"
+            manifest_ok = [
+                json.loads(line)
+                for line in results.read("manifest.jsonl").splitlines()
+                if json.loads(line)["status"] == "ok"
+            ]
+            assert sorted(r["id"] for r in manifest_ok) == sorted(d["id"] for d in ok), (
+                "each document recorded ok exactly once"
+            )
 
 
 @pytest.fixture
@@ -117,12 +134,17 @@ def test_refusals_have_the_error_shape(client: TestClient) -> None:
     assert client.get("/v1/jobs/not-an-id/documents").status_code == 404
     assert error(client.post("/v1/jobs", params={"filename": "a.rar"}, content=b"Rar!")) == (415, "unsupported_archive")
     assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"")) == (400, "empty_upload")
-    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"x" * 5000)) == (413, "payload_too_large")
+    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"x" * 5000)) == (
+        413,
+        "payload_too_large",
+    )
     assert error(client.post("/v1/jobs", content=b"x")) == (422, "invalid_request")
 
 
 def test_a_corrupt_archive_fails_the_job_with_a_reason_and_download_waits(client: TestClient) -> None:
-    job = client.post("/v1/jobs", params={"filename": "broken.zip"}, content=b"PK\x03\x04 not a zip at all").json()["id"]
+    job = client.post("/v1/jobs", params={"filename": "broken.zip"}, content=b"PK\x03\x04 not a zip at all").json()[
+        "id"
+    ]
     body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
     assert body["status"] == "failed" and "corrupt" in body["error"]
     response = client.get(f"/v1/jobs/{job}/download")

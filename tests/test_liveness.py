@@ -41,7 +41,9 @@ def test_health_answers_within_a_second_while_worst_cases_run(tiny_checkpoint: P
 
             def send(media: str = media, body: bytes = body, done: threading.Event = done) -> None:
                 try:
-                    reply = httpx.post(f"{server.url}/v1/translate", content=body, headers={"Content-Type": media}, timeout=120)
+                    reply = httpx.post(
+                        f"{server.url}/v1/translate", content=body, headers={"Content-Type": media}, timeout=120
+                    )
                     statuses.append(reply.status_code)
                 finally:
                     done.set()

@@ -17,7 +17,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_concurrent_clients_get_no_5xx_and_only_well_formed_200s(tiny_checkpoint: Path, tmp_path: Path) -> None:
     report_file = tmp_path / "load.json"
-    command = [sys.executable, str(ROOT / "bench" / "load_test.py"), "--clients", "16", "--duration", "6", "--ramp", "1", "--model", str(tiny_checkpoint), "--json", str(report_file)]
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "load_test.py"),
+        "--clients",
+        "16",
+        "--duration",
+        "6",
+        "--ramp",
+        "1",
+        "--model",
+        str(tiny_checkpoint),
+        "--json",
+        str(report_file),
+    ]
     run = subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(report_file.read_text())

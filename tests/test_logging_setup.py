@@ -28,7 +28,9 @@ def test_library_warnings_print_once_in_our_format() -> None:
         assert " WARNING " in lines[0]
 
 
-def test_a_hub_fetch_is_announced_with_its_source(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_hub_fetch_is_announced_with_its_source(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with caplog.at_level(logging.INFO, logger="models.loading"):
         _announce_fetch("example-org/not-cached-model")

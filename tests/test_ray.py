@@ -1,4 +1,7 @@
-"""`bitext batch --ray` on a local Ray instance: the same files as the single-machine runner, and a resume after the driver is killed."""
+"""`bitext batch --ray` on a local Ray instance.
+
+The same files as the single-machine runner, and a resume after the driver is killed.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +44,24 @@ def _archive(path: Path) -> Path:
 
 
 def _ray_batch(archive: Path, out: Path, model: Path, **popen: Any) -> subprocess.Popen[bytes]:
-    env = os.environ | {"BITEXT_DEVICE": "cpu", "BITEXT_RAY_BATCH_DOCUMENTS": "8", "BITEXT_BATCH_GROUP_SENTENCES": "16", "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "service.cli", "batch", str(archive), "-o", str(out), "--model", str(model), "--ray"]
+    env = os.environ | {
+        "BITEXT_DEVICE": "cpu",
+        "BITEXT_RAY_BATCH_DOCUMENTS": "8",
+        "BITEXT_BATCH_GROUP_SENTENCES": "16",
+        "PYTHONWARNINGS": "ignore",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "batch",
+        str(archive),
+        "-o",
+        str(out),
+        "--model",
+        str(model),
+        "--ray",
+    ]
     with open(out.parent / f"{out.name}.log", "ab") as log:  # the child keeps its own descriptor
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, **popen)
 
@@ -61,7 +80,10 @@ def _documents(out: Path) -> dict[str, Any]:
 
 
 def _manifest(out: Path) -> dict[str, dict[str, Any]]:
-    return {ident: {k: v for k, v in record.items() if k != "at"} for ident, record in outputs.latest_records(out / outputs.MANIFEST).items()}
+    return {
+        ident: {k: v for k, v in record.items() if k != "at"}
+        for ident, record in outputs.latest_records(out / outputs.MANIFEST).items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +96,9 @@ def single(tmp_path_factory: pytest.TempPathFactory, tiny_engine: Any) -> tuple[
     return archive, work / "single"
 
 
-def test_ray_outputs_are_identical_to_the_single_machine_runner(single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_ray_outputs_are_identical_to_the_single_machine_runner(
+    single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     archive, reference = single
     process = _ray_batch(archive, tmp_path / "ray", tiny_checkpoint)
     assert process.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
@@ -95,7 +119,9 @@ def _lines(out: Path) -> int:
         return 0
 
 
-def test_killed_ray_driver_resumes_from_the_manifest(single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_killed_ray_driver_resumes_from_the_manifest(
+    single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     archive, reference = single
     out = tmp_path / "ray"
     # Its own session: the kill takes the driver and the local Ray instance it started, nothing else.
@@ -112,7 +138,9 @@ def test_killed_ray_driver_resumes_from_the_manifest(single: tuple[Path, Path], 
     resumed = _ray_batch(archive, out, tiny_checkpoint)
     assert resumed.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
     records = [json.loads(line) for line in (out / outputs.MANIFEST).read_text(encoding="utf-8").splitlines()]
-    assert Counter(r["name"] for r in records if r["status"] == "ok") == Counter(f"news/{i:03}.md" for i in range(DOCUMENTS)), "each document done once"
+    assert Counter(r["name"] for r in records if r["status"] == "ok") == Counter(
+        f"news/{i:03}.md" for i in range(DOCUMENTS)
+    ), "each document done once"
     summary = json.loads((out / outputs.SUMMARY).read_text())
     assert summary["already_done"] == at_kill, "everything recorded before the kill is skipped, nothing else"
     assert summary["already_done"] + summary["ok"] + summary["skipped"] + summary["failed"] == DOCUMENTS + 2

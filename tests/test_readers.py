@@ -21,7 +21,10 @@ from service.jobs.readers import ArchiveError, Entry, read_archive
 ARTICLE = "Le conseil vote le budget\n\nLes élus ont débattu toute la soirée. Le maire a défendu son projet.\n"
 HTML = (
     "<html><head><title>Le budget voté</title></head><body><article><h1>Le budget voté</h1>"
-    + "".join(f"<p>Les élus ont débattu du budget pendant la séance numéro {i}, tard dans la soirée du jeudi.</p>" for i in range(6))
+    + "".join(
+        f"<p>Les élus ont débattu du budget pendant la séance numéro {i}, tard dans la soirée du jeudi.</p>"
+        for i in range(6)
+    )
     + "</article></body></html>"
 )
 SMALL = Limits(max_member_bytes=50_000, max_total_bytes=400_000, max_ratio=20, ratio_floor_bytes=10_000)
@@ -45,11 +48,16 @@ def test_directory_is_read_recursively_with_formats_from_extensions(tmp_path: Pa
     (tmp_path / "one.txt").write_text(ARTICLE, encoding="utf-8")
     (tmp_path / "a" / "two.md").write_text("# Titre\n\n" + ARTICLE, encoding="utf-8")
     (tmp_path / "a" / "b" / "three.html").write_text(HTML, encoding="utf-8")
-    (tmp_path / "a" / "four.json").write_text(json.dumps({"title": "Un titre", "paragraphs": ["Un paragraphe."]}), encoding="utf-8")
+    (tmp_path / "a" / "four.json").write_text(
+        json.dumps({"title": "Un titre", "paragraphs": ["Un paragraphe."]}), encoding="utf-8"
+    )
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     found = entries(tmp_path)
     assert {name: e.format for name, e in found.items() if e.skip is None} == {
-        "one.txt": "auto", "a/two.md": "markdown", "a/b/three.html": "html", "a/four.json": "json"
+        "one.txt": "auto",
+        "a/two.md": "markdown",
+        "a/b/three.html": "html",
+        "a/four.json": "json",
     }
     assert found["photo.jpg"].skip == limits.UNSUPPORTED_TYPE
     assert found["one.txt"].data == ARTICLE.encode()
@@ -64,10 +72,15 @@ def test_zip_members_are_read_in_order(tmp_path: Path) -> None:
         archive.writestr("dir/1.txt", ARTICLE)
         archive.writestr("2.md", "# Titre\n\n" + ARTICLE)
     found = list(read_archive(path))
-    assert [(e.name, e.data.decode(), e.skip) for e in found] == [("dir/1.txt", ARTICLE, None), ("2.md", "# Titre\n\n" + ARTICLE, None)]
+    assert [(e.name, e.data.decode(), e.skip) for e in found] == [
+        ("dir/1.txt", ARTICLE, None),
+        ("2.md", "# Titre\n\n" + ARTICLE, None),
+    ]
 
 
-@pytest.mark.parametrize("suffix,mode", [(".tar", "w"), (".tar.gz", "w:gz"), (".tgz", "w:gz"), (".tar.bz2", "w:bz2"), (".tar.xz", "w:xz")])
+@pytest.mark.parametrize(
+    "suffix,mode", [(".tar", "w"), (".tar.gz", "w:gz"), (".tgz", "w:gz"), (".tar.bz2", "w:bz2"), (".tar.xz", "w:xz")]
+)
 def test_tar_in_every_compression(tmp_path: Path, suffix: str, mode: str) -> None:
     path = tmp_path / f"a{suffix}"
     with tarfile.open(path, mode) as archive:
@@ -86,10 +99,16 @@ def test_jsonl_text_and_structured_lines_named_by_id(tmp_path: Path) -> None:
         {"id": 7, "title": "Un titre", "source": "AFP", "paragraphs": ["Un paragraphe ici."]},
         {"text": "Sans identifiant. Une phrase."},
     ]
-    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n\nnot json\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n\nnot json\n", encoding="utf-8"
+    )
     found = entries(path)
     assert list(found) == ["feed.jsonl#a-1", "feed.jsonl#7", "feed.jsonl#3", "feed.jsonl#5"]
-    assert [b.text for b in load_document(found["feed.jsonl#7"]).document.blocks] == ["Un titre", "AFP", "Un paragraphe ici."]
+    assert [b.text for b in load_document(found["feed.jsonl#7"]).document.blocks] == [
+        "Un titre",
+        "AFP",
+        "Un paragraphe ici.",
+    ]
     assert load_document(found["feed.jsonl#a-1"]).document.blocks[0].text == "Le conseil vote le budget"
     with pytest.raises(DocumentError) as error:
         load_document(found["feed.jsonl#5"])
@@ -98,7 +117,8 @@ def test_jsonl_text_and_structured_lines_named_by_id(tmp_path: Path) -> None:
 
 def _warc_record(kind: str, uri: str, block: bytes, content_type: str) -> bytes:
     head = (
-        f"WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {uri}\r\nWARC-Record-ID: <urn:uuid:{abs(hash((kind, uri))):032x}>\r\n"
+        f"WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {uri}\r\nWARC-Record-ID: "
+        f"<urn:uuid:{abs(hash((kind, uri))):032x}>\r\n"
         f"WARC-Date: 2025-01-01T00:00:00Z\r\nContent-Type: {content_type}\r\nContent-Length: {len(block)}\r\n\r\n"
     )
     return head.encode() + block + b"\r\n\r\n"
@@ -115,7 +135,9 @@ def _warc(path: Path, gzip: bool) -> None:
     records = [
         response("https://exemple.fr/budget", "text/html; charset=iso-8859-1", HTML.encode("latin-1")),
         response("https://exemple.fr/logo.png", "image/png", b"\x89PNG"),
-        _warc_record("request", "https://exemple.fr/budget", b"GET /budget HTTP/1.1\r\n\r\n", "application/http; msgtype=request"),
+        _warc_record(
+            "request", "https://exemple.fr/budget", b"GET /budget HTTP/1.1\r\n\r\n", "application/http; msgtype=request"
+        ),
     ]
     path.write_bytes(b"".join(gz.compress(record) if gzip else record for record in records))
 
@@ -125,7 +147,10 @@ def test_warc_html_responses_become_articles(tmp_path: Path, name: str, gzip: bo
     path = tmp_path / name
     _warc(path, gzip)
     found = entries(path)
-    assert list(found) == ["https://exemple.fr/budget", "https://exemple.fr/logo.png"]  # the request record is no document
+    assert list(found) == [
+        "https://exemple.fr/budget",
+        "https://exemple.fr/logo.png",
+    ]  # the request record is no document
     page = found["https://exemple.fr/budget"]
     assert (page.format, page.charset) == ("html", "iso-8859-1")
     loaded = load_document(page)
@@ -148,7 +173,9 @@ def test_unknown_or_missing_archive_is_refused(tmp_path: Path) -> None:
 # --- encodings -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoding,recorded", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("utf-16", "utf-16")])
+@pytest.mark.parametrize(
+    "encoding,recorded", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("utf-16", "utf-16")]
+)
 def test_encodings_are_detected_and_recorded(encoding: str, recorded: str) -> None:
     text = "L'été à Noël : où est passé le maïs ? Ça coûte très cher."
     assert decode_bytes(text.encode(encoding)) == (text, recorded)
@@ -158,7 +185,15 @@ def test_declared_charset_is_used_when_not_utf8() -> None:
     assert decode_bytes("Le café".encode("latin-1"), "iso-8859-1") == ("Le café", "iso8859-1")
 
 
-@pytest.mark.parametrize("data,code", [(b"", limits.EMPTY), (b" \n\t ", limits.EMPTY), (b"abc\x00def", limits.BINARY), (bytes(range(256)) * 8, limits.BINARY)])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", limits.EMPTY),
+        (b" \n\t ", limits.EMPTY),
+        (b"abc\x00def", limits.BINARY),
+        (bytes(range(256)) * 8, limits.BINARY),
+    ],
+)
 def test_empty_and_binary_content_is_refused(data: bytes, code: str) -> None:
     with pytest.raises(DocumentError) as error:
         decode_bytes(data)
@@ -186,7 +221,9 @@ def test_hostile_zip_members_are_skipped_with_reasons(tmp_path: Path) -> None:
         _zip_member(archive, "C:/windows/x.txt", b"drive")
         _zip_member(archive, "link.txt", b"/etc/passwd", stat.S_IFLNK | 0o777)
         _zip_member(archive, "fifo.txt", b"", stat.S_IFIFO | 0o644)
-        _zip_member(archive, "big.txt", os.urandom(40_000).hex().encode())  # 80 kB that barely compress: over the member cap
+        _zip_member(
+            archive, "big.txt", os.urandom(40_000).hex().encode()
+        )  # 80 kB that barely compress: over the member cap
         _zip_member(archive, "bomb.txt", b"\x00" * 300_000)  # compresses about 1000:1
         _zip_member(archive, "latin.txt", "Le café est très bon. L'été arrive.".encode("latin-1"))
         _zip_member(archive, "garbage.txt", os.urandom(3000))
@@ -232,7 +269,9 @@ def test_zip_member_whose_header_lies_is_refused_and_the_next_read(tmp_path: Pat
     assert reasons(path, SMALL) == {"liar.txt": limits.UNREADABLE, "next.txt": None}
 
 
-def _tar_add(archive: tarfile.TarFile, name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link: str = "") -> None:
+def _tar_add(
+    archive: tarfile.TarFile, name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link: str = ""
+) -> None:
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.size = kind, link, len(data) if kind == tarfile.REGTYPE else 0
     archive.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
@@ -294,12 +333,20 @@ def test_directory_symlinks_are_not_followed(tmp_path: Path) -> None:
     (root / "link.txt").symlink_to(outside / "secret.txt")
     (root / "linkdir").symlink_to(outside, target_is_directory=True)
     os.mkfifo(root / "pipe.txt")
-    assert reasons(root) == {"ok.txt": None, "link.txt": limits.SYMLINK, "linkdir": limits.SYMLINK, "pipe.txt": limits.DEVICE}
+    assert reasons(root) == {
+        "ok.txt": None,
+        "link.txt": limits.SYMLINK,
+        "linkdir": limits.SYMLINK,
+        "pipe.txt": limits.DEVICE,
+    }
 
 
 def test_jsonl_line_over_the_cap_is_skipped_and_the_next_line_read(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
-    path.write_text(json.dumps({"id": "big", "text": "x " * 40_000}) + "\n" + json.dumps({"id": "small", "text": ARTICLE}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "big", "text": "x " * 40_000}) + "\n" + json.dumps({"id": "small", "text": ARTICLE}) + "\n",
+        encoding="utf-8",
+    )
     assert reasons(path, SMALL) == {"feed.jsonl#1": limits.MEMBER_TOO_LARGE, "feed.jsonl#small": None}
 
 

@@ -60,7 +60,9 @@ def test_every_setting_has_a_row_in_the_configuration_table() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and not line.startswith("#")][-1]
+    command = [
+        line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and not line.startswith("#")
+    ][-1]
     assert command == "python -m pytest"
     assert f"`{command}`" in readme
 

@@ -81,7 +81,9 @@ def test_pattern_is_linear(name: str, pattern: re.Pattern[str]) -> None:
             continue
         single = min(_slowest(pattern, shape(SIZE)) for _ in range(5))
         double = min(double, *(_slowest(pattern, shape(2 * SIZE)) for _ in range(4)))
-        assert double <= 2.5 * single + QUICK, f"{name}: {shape(12)!r}… {single:.4f} s at {SIZE}, {double:.4f} s at {2 * SIZE}"
+        assert double <= 2.5 * single + QUICK, (
+            f"{name}: {shape(12)!r}… {single:.4f} s at {SIZE}, {double:.4f} s at {2 * SIZE}"
+        )
 
 
 def test_the_fuzzer_catches_a_quadratic_pattern() -> None:

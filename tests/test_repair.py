@@ -154,8 +154,13 @@ def test_shouted_headline_is_translated_in_sentence_case_and_restored_to_capital
 
 @pytest.mark.parametrize(
     ("text", "shouted"),
-    [("LE GOUVERNEMENT ANNONCE UN PLAN", True), ("L'ONU ET L'OTAN SE RÉUNISSENT", True), ("L'ONU se réunit à Genève.", False),
-     ("SNCF", False), ("Le PDG de la SNCF démissionne", False)],
+    [
+        ("LE GOUVERNEMENT ANNONCE UN PLAN", True),
+        ("L'ONU ET L'OTAN SE RÉUNISSENT", True),
+        ("L'ONU se réunit à Genève.", False),
+        ("SNCF", False),
+        ("Le PDG de la SNCF démissionne", False),
+    ],
 )
 def test_mostly_upper_case_detection(text: str, shouted: bool) -> None:
     assert mostly_upper(text) is shouted
@@ -168,7 +173,11 @@ def test_sentence_case() -> None:
 def test_glossary_and_keep_terms_reach_the_output_through_placeholders() -> None:
     engine = ScriptedEngine()
     terms = Terms.of({"ministère de l'Intérieur": "Home Office"}, ["Le Journal de Montréal"])
-    (result,) = translate_checked(["Selon Le Journal de Montréal, le ministère de l'Intérieur dément."], engine.translate, fidelity=Fidelity(terms=terms))
+    (result,) = translate_checked(
+        ["Selon Le Journal de Montréal, le ministère de l'Intérieur dément."],
+        engine.translate,
+        fidelity=Fidelity(terms=terms),
+    )
     assert engine.calls == [["Selon QZ1, le QZ2 dément."]]
     assert result.translation.text == "EN<Selon Le Journal de Montréal, le Home Office dément.>"
     assert FLAG_GLOSSARY_LOST not in result.flags
@@ -195,7 +204,9 @@ def test_kept_term_in_a_shouted_headline_comes_back_in_capitals() -> None:
 def test_placeholders_are_not_used_when_they_would_overflow_the_window() -> None:
     engine = ScriptedEngine()
     terms = Terms.of({"ONU": "UN"})
-    (result,) = translate_checked(["L' ONU vote."], engine.translate, fidelity=Fidelity(terms=terms), fits=lambda t: "QZ" not in t)
+    (result,) = translate_checked(
+        ["L' ONU vote."], engine.translate, fidelity=Fidelity(terms=terms), fits=lambda t: "QZ" not in t
+    )
     assert engine.calls == [["L' ONU vote."]]
     assert result.translation.text == "EN<L' ONU vote.>"
 
@@ -254,7 +265,11 @@ def test_a_retried_sentence_keeps_its_placeholders() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    words=st.lists(st.sampled_from(["Le", "Devoir", "député", "l'Intérieur", "QZ1", "zq", "3,5", "%", "«", "»", "ÉTÉ"]), min_size=1, max_size=12),
+    words=st.lists(
+        st.sampled_from(["Le", "Devoir", "député", "l'Intérieur", "QZ1", "zq", "3,5", "%", "«", "»", "ÉTÉ"]),
+        min_size=1,
+        max_size=12,
+    ),
     picks=st.lists(st.integers(0, 11), max_size=3),
 )
 def test_protection_is_invisible_to_a_model_that_copies(words: list[str], picks: list[int]) -> None:

@@ -147,7 +147,9 @@ def test_full_queue_makes_batch_work_wait_for_room(gated: GatedEngine) -> None:
         _block(scheduler, gated)
         scheduler.submit(["Un.", "Deux."])
         done: list[list[Translation]] = []
-        waiter = threading.Thread(target=lambda: done.append(scheduler.translate(["Trois."], priority="batch")))
+        waiter = threading.Thread(
+            target=lambda d=done, s=scheduler: d.append(s.translate(["Trois."], priority="batch"))
+        )
         waiter.start()
         waiter.join(0.2)
         assert waiter.is_alive() and scheduler.pending == 2  # waiting, not failed, not queued

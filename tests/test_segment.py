@@ -218,9 +218,7 @@ SPLIT = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [(t, e) for _, t, e in SPLIT], ids=[i for i, _, _ in SPLIT]
-)
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in SPLIT], ids=[i for i, _, _ in SPLIT])
 def test_split(text: str, expected: list[str]) -> None:
     assert sents(text) == expected
 
@@ -290,7 +288,8 @@ LOCAL = [
     ),
     (
         "guillemet_closing_too_far",
-        "Elle répond « Non. " + "Le comité a longuement délibéré sur ce point sans trouver d'accord. " * 5
+        "Elle répond « Non. "
+        + "Le comité a longuement délibéré sur ce point sans trouver d'accord. " * 5
         + "Rien ne change », dit-elle.",
         ["Elle répond « Non."]
         + ["Le comité a longuement délibéré sur ce point sans trouver d'accord."] * 5
@@ -298,13 +297,13 @@ LOCAL = [
     ),
     (
         "spaced_straight_quote_closes",
-        'Le client est reparti furieux ! " Les serveurs ne l\'ont pas retenu.',
+        "Le client est reparti furieux ! \" Les serveurs ne l'ont pas retenu.",
         ['Le client est reparti furieux ! "', "Les serveurs ne l'ont pas retenu."],
     ),
     (
         "unclosed_straight_quote",
         'Ils répètent : " Il s\'agit de contrebande. "La question reste ouverte", note le juge.',
-        ['Ils répètent : " Il s\'agit de contrebande.', '"La question reste ouverte", note le juge.'],
+        ["Ils répètent : \" Il s'agit de contrebande.", '"La question reste ouverte", note le juge.'],
     ),
     (
         "bare_bracket_ends_sentence",
@@ -463,6 +462,7 @@ def test_time_is_linear(unit: str) -> None:
 # ---------------------------------------------------------------------------
 # split_sentences: properties
 # ---------------------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(ANY_CHAR, max_size=200))

@@ -16,14 +16,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_sigterm_drains_in_flight_requests_then_exits_zero(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    article = "\n".join(f"Le conseil municipal numéro {i} a adopté mardi soir un budget de transports." for i in range(60))
+    article = "\n".join(
+        f"Le conseil municipal numéro {i} a adopté mardi soir un budget de transports." for i in range(60)
+    )
     results: dict[str, httpx.Response] = {}
 
     with LiveServer(tiny_checkpoint, tmp_path / "serve.log") as server:
         assert server.process is not None
 
         def post() -> None:
-            results["response"] = httpx.post(f"{server.url}/v1/translate", content=article.encode(), headers={"Content-Type": "text/plain"}, timeout=120)
+            results["response"] = httpx.post(
+                f"{server.url}/v1/translate",
+                content=article.encode(),
+                headers={"Content-Type": "text/plain"},
+                timeout=120,
+            )
 
         worker = threading.Thread(target=post)
         worker.start()

@@ -24,7 +24,11 @@ def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
 
 def _again(target: str) -> JobStore:
     """A second, independent connection to the same store (another process or replica)."""
-    return open_job_store(target, Path("unused")) if target.startswith("postgres") else SqliteJobStore(Path(target) / "jobs.sqlite3")
+    return (
+        open_job_store(target, Path("unused"))
+        if target.startswith("postgres")
+        else SqliteJobStore(Path(target) / "jobs.sqlite3")
+    )
 
 
 def _age(monkeypatch: pytest.MonkeyPatch, stamp: str) -> None:
@@ -43,7 +47,13 @@ def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobSto
     row = jobs.get("a" * 32)
     assert isinstance(row, Job)
     assert row.owner == ""  # made with keys off: no owner
-    assert (row.status, row.filename, row.options, row.error, row.progress) == ("queued", "news.zip", '{"num_beams": null}', None, Progress())
+    assert (row.status, row.filename, row.options, row.error, row.progress) == (
+        "queued",
+        "news.zip",
+        '{"num_beams": null}',
+        None,
+        Progress(),
+    )
     jobs.update("a" * 32, total=10, done=3, ok=2, skipped=1, sentences=17)
     row = jobs.get("a" * 32)
     assert row is not None and row.progress == Progress(total=10, done=3, ok=2, failed=0, skipped=1, sentences=17)
@@ -87,7 +97,9 @@ def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, Job
     assert _status(jobs, "2" * 32) == "queued"
 
 
-def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, jobs = opened
     jobs.create("d" * 32, "dead.zip", "{}")
     jobs.create("e" * 32, "alive.zip", "{}")
@@ -131,7 +143,10 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
         " done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
         " skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0)"
     )
-    old.execute("INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x.zip', '{}', 't', 't')")
+    old.execute(
+        "INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x.zip', "
+        "'{}', 't', 't')"
+    )
     old.commit()
     old.close()
     store = SqliteJobStore(path)

@@ -33,9 +33,14 @@ def response_for(text: str, format: str = "auto") -> dict[str, Any]:
 def block(fr: str, en: str, sentences: list[tuple[int, int, str, str]], **extra: Any) -> BlockOut:
     return BlockOut.model_validate(
         {
-            "index": 0, "kind": "paragraph", "fr": fr, "en": en, "translated": True,
+            "index": 0,
+            "kind": "paragraph",
+            "fr": fr,
+            "en": en,
+            "translated": True,
             "sentences": [
-                {"index": i, "start": a, "end": b, "fr": f, "en": e, "flags": []} for i, (a, b, f, e) in enumerate(sentences)
+                {"index": i, "start": a, "end": b, "fr": f, "en": e, "flags": []}
+                for i, (a, b, f, e) in enumerate(sentences)
             ],
             **extra,
         }
@@ -72,7 +77,15 @@ def parsed(html: str) -> Elements:
 def test_pieces_tile_both_texts_and_pair_every_sentence() -> None:
     fr = "Bonjour.  Ça va ?\nOui 🙂 merci."  # the emoji: offsets are code points
     en = "Hello.  How are you?\nYes 🙂 thanks."
-    b = block(fr, en, [(0, 8, "Bonjour.", "Hello."), (10, 17, "Ça va ?", "How are you?"), (18, 30, "Oui 🙂 merci.", "Yes 🙂 thanks.")])
+    b = block(
+        fr,
+        en,
+        [
+            (0, 8, "Bonjour.", "Hello."),
+            (10, 17, "Ça va ?", "How are you?"),
+            (18, 30, "Oui 🙂 merci.", "Yes 🙂 thanks."),
+        ],
+    )
     french, english = french_pieces(b), english_pieces(b)
     assert "".join(p.text for p in french) == fr
     assert "".join(p.text for p in english) == en
@@ -124,7 +137,9 @@ def test_standalone_html_has_one_row_per_block_with_lang_cells(article_text: str
 
 
 def test_standalone_html_is_self_contained() -> None:
-    html = render_standalone_html(response_for("![Une photo](https://images.example.org/p.jpg)\nTitre\nUn paragraphe. Deux phrases."))
+    html = render_standalone_html(
+        response_for("![Une photo](https://images.example.org/p.jpg)\nTitre\nUn paragraphe. Deux phrases.")
+    )
     page = parsed(html)
     tags = {tag for tag, _ in page.tags}
     assert not tags & {"script", "link", "img", "iframe", "object", "embed", "base"}
@@ -139,8 +154,15 @@ def test_standalone_html_is_self_contained() -> None:
 def test_xss_text_is_escaped_and_unsafe_image_urls_are_not_linked() -> None:
     document = response_for(XSS, "text")
     document["blocks"].append(
-        {"index": 1, "kind": "image", "fr": "alt <b>fr</b>", "en": "alt <b>en</b>", "translated": True, "sentences": [],
-         "url": "javascript:alert(3)"}
+        {
+            "index": 1,
+            "kind": "image",
+            "fr": "alt <b>fr</b>",
+            "en": "alt <b>en</b>",
+            "translated": True,
+            "sentences": [],
+            "url": "javascript:alert(3)",
+        }
     )
     html = render_standalone_html(document)
     page = parsed(html)
@@ -191,7 +213,9 @@ def test_page_carries_the_limit_and_a_strict_csp(client: TestClient) -> None:
     assert page.having("lang", "fr")  # the text box is French
 
 
-@pytest.mark.parametrize(("name", "media"), [("bitext.js", "text/javascript"), ("bitext.css", "text/css"), ("page.css", "text/css")])
+@pytest.mark.parametrize(
+    ("name", "media"), [("bitext.js", "text/javascript"), ("bitext.css", "text/css"), ("page.css", "text/css")]
+)
 def test_static_files_are_served(client: TestClient, name: str, media: str) -> None:
     response = client.get(f"/static/{name}")
     assert response.status_code == 200 and response.headers["content-type"].startswith(media)
@@ -227,7 +251,9 @@ def test_export_endpoint_refusals(client: TestClient, body: bytes, content_type:
     assert response.json()["error"]["code"] == code
 
 
-def test_cli_translate_writes_the_standalone_html(monkeypatch: pytest.MonkeyPatch, article_text: str, tmp_path: Path) -> None:
+def test_cli_translate_writes_the_standalone_html(
+    monkeypatch: pytest.MonkeyPatch, article_text: str, tmp_path: Path
+) -> None:
     from service import cli
 
     monkeypatch.setattr(cli, "_load", lambda settings: FakeEngine())
@@ -238,7 +264,9 @@ def test_cli_translate_writes_the_standalone_html(monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     document = json.loads(out_json.read_text(encoding="utf-8"))
     assert out_html.read_text(encoding="utf-8") == render_standalone_html(document)
-    missing = CliRunner().invoke(cli.app, ["translate", str(source), "-o", str(out_json), "--html", str(tmp_path / "no" / "x.html")])
+    missing = CliRunner().invoke(
+        cli.app, ["translate", str(source), "-o", str(out_json), "--html", str(tmp_path / "no" / "x.html")]
+    )
     assert missing.exit_code == 2 and "cannot write" in missing.output
 
 

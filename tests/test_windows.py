@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,6 +136,6 @@ def test_windows_lossless_and_fit(text: str, limit: int) -> None:
         assert_lossless(text, windows, span)
         for w in windows:
             assert tokens(text[w.start : w.end]) <= limit
-        for a, b in zip(windows, windows[1:]):
+        for a, b in pairwise(windows):
             if a.end == b.start:  # cut inside a non-space run
                 assert not text[a.end - 1].isspace() and not text[b.start].isspace()

@@ -13,11 +13,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.compat.params import Params, read_params
+from service.compat.schemas import (
+    STRING,
+    TEXTS,
+    DeepLError,
+    DeepLLanguage,
+    DeepLTranslateResponse,
+    DeepLUsage,
+    body,
+    errors,
+)
 from service.compat.texts import check_key, check_size, parse_item, require_french, translate_items
-from service.compat.schemas import STRING, TEXTS, DeepLError, DeepLLanguage, DeepLTranslateResponse, DeepLUsage, body, errors
 from service.deps import get_state
 from service.errors import ApiError, ShapedErrorRoute
-
 
 
 class _DeepLRoute(ShapedErrorRoute):
@@ -88,14 +96,19 @@ def _translate_params(params: Params) -> TranslateParams:
     if not target:
         raise _bad("Parameter 'target_lang' not specified.")
     if target not in TARGETS:
-        raise _bad(f"Value for 'target_lang' not supported: {target!r}; this server translates French to English only (EN, EN-US, EN-GB).")
+        raise _bad(
+            f"Value for 'target_lang' not supported: {target!r}; this server translates French to English "
+            "only (EN, EN-US, EN-GB)."
+        )
     source = (params.text("source_lang") or "").strip().upper() or None
     if source not in (None, "FR"):
         raise _bad(f"Value for 'source_lang' not supported: {source!r}; this server translates French (FR) only.")
     split = (params.text("split_sentences") or "1").strip().lower()
     if split not in _SPLIT:
         raise _bad("Value for 'split_sentences' not supported: use 0, 1 or nonewlines.")
-    _flag(params, "preserve_formatting")  # validated; bitext never re-punctuates or re-cases, so both values mean the same
+    _flag(
+        params, "preserve_formatting"
+    )  # validated; bitext never re-punctuates or re-cases, so both values mean the same
     _flag(params, "outline_detection")
     tag_handling = (params.text("tag_handling") or "").strip().lower()
     if tag_handling not in ("", "html"):
@@ -155,7 +168,10 @@ async def translate(request: Request) -> JSONResponse:
     )
 
 
-_LANGUAGES = {"summary": "DeepL: source (FR) or target (EN-GB, EN-US) languages", "responses": {200: {"model": list[DeepLLanguage]}, **errors(DeepLError, 400, 403, 413, 415)}}
+_LANGUAGES = {
+    "summary": "DeepL: source (FR) or target (EN-GB, EN-US) languages",
+    "responses": {200: {"model": list[DeepLLanguage]}, **errors(DeepLError, 400, 403, 413, 415)},
+}
 
 
 @router.get("/languages", operation_id="deepl_languages", **_LANGUAGES)  # type: ignore[arg-type]
@@ -175,7 +191,10 @@ async def languages(request: Request) -> JSONResponse:
     )
 
 
-_USAGE = {"summary": "DeepL: characters translated since the server started; no quota", "responses": {200: {"model": DeepLUsage}, **errors(DeepLError, 403, 413, 415)}}
+_USAGE = {
+    "summary": "DeepL: characters translated since the server started; no quota",
+    "responses": {200: {"model": DeepLUsage}, **errors(DeepLError, 403, 413, 415)},
+}
 
 
 @router.get("/usage", operation_id="deepl_usage", **_USAGE)  # type: ignore[arg-type]

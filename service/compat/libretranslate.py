@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from models.langdetect import default_detector
 from service.auth import presented_key
 from service.compat.params import Params, read_params
+from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
 from service.compat.texts import (
     LANGUAGE_NAMES,
     check_key,
@@ -22,10 +23,8 @@ from service.compat.texts import (
     require_french,
     translate_items,
 )
-from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
 from service.deps import get_state
 from service.errors import ApiError, ShapedErrorRoute
-
 
 
 class _LibreTranslateRoute(ShapedErrorRoute):
@@ -92,9 +91,17 @@ async def translate(request: Request) -> JSONResponse:
     texts = params.texts("q")
     source, target = _required(params, "source"), _required(params, "target")
     if source not in ("fr", "auto"):
-        raise ApiError(400, "unsupported_pair", f"Source language {source!r} is not supported: this server translates French (fr, or auto) to English (en)")
+        raise ApiError(
+            400,
+            "unsupported_pair",
+            f"Source language {source!r} is not supported: this server translates French (fr, or auto) to English (en)",
+        )
     if target != "en":
-        raise ApiError(400, "unsupported_pair", f"Target language {target!r} is not supported: this server translates French (fr) to English (en) only")
+        raise ApiError(
+            400,
+            "unsupported_pair",
+            f"Target language {target!r} is not supported: this server translates French (fr) to English (en) only",
+        )
     format = (params.text("format") or "text").strip().lower()
     if format not in ("text", "html"):
         raise ApiError(400, "invalid_parameter", f"format {format!r} is not supported: use text or html")
@@ -137,10 +144,17 @@ async def detect(request: Request) -> JSONResponse:
         raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
     check_size(get_state(request), [text])
     found = default_detector().detect(text)
-    return JSONResponse([{"confidence": _percent(d.confidence), "language": d.language} for d in found] or [{"confidence": 0.0, "language": "und"}])
+    return JSONResponse(
+        [{"confidence": _percent(d.confidence), "language": d.language} for d in found]
+        or [{"confidence": 0.0, "language": "und"}]
+    )
 
 
-@router.get("/languages", summary="LibreTranslate: the languages this server translates from and to", responses={200: {"model": list[LtLanguage]}})
+@router.get(
+    "/languages",
+    summary="LibreTranslate: the languages this server translates from and to",
+    responses={200: {"model": list[LtLanguage]}},
+)
 async def languages() -> JSONResponse:
     return JSONResponse(
         [
@@ -170,11 +184,17 @@ async def frontend_settings(request: Request) -> JSONResponse:
     )
 
 
-@router.post("/suggest", summary="LibreTranslate: suggestions are not collected by this server", responses=errors(LtError, 403))
+@router.post(
+    "/suggest", summary="LibreTranslate: suggestions are not collected by this server", responses=errors(LtError, 403)
+)
 async def suggest() -> JSONResponse:
     return _error(403, "Suggestions are disabled on this server.")
 
 
-@router.post("/translate_file", summary="LibreTranslate: file translation is not offered; use /v1/jobs", responses=errors(LtError, 403))
+@router.post(
+    "/translate_file",
+    summary="LibreTranslate: file translation is not offered; use /v1/jobs",
+    responses=errors(LtError, 403),
+)
 async def translate_file() -> JSONResponse:
     return _error(403, "Files translation are disabled on this server; use POST /v1/jobs for archives of documents.")

@@ -74,7 +74,9 @@ async def read_params(request: Request, limit: int) -> Params:
         for key, value in (await _form(request, body)).items():
             values.setdefault(key, []).extend(value)
     else:
-        raise ApiError(415, "unsupported_media_type", f"content type {media or 'none'!r} is not accepted; send a form or JSON")
+        raise ApiError(
+            415, "unsupported_media_type", f"content type {media or 'none'!r} is not accepted; send a form or JSON"
+        )
     return Params(values)
 
 
@@ -83,7 +85,9 @@ def _check_charset(content_type: str) -> None:
     for param in content_type.split(";")[1:]:
         key, _, value = param.strip().partition("=")
         if key.strip().lower() == "charset" and text_codec(value) is None:
-            raise ApiError(415, "unsupported_charset", f"charset {value.strip()[:40]!r} is not a text encoding; send UTF-8")
+            raise ApiError(
+                415, "unsupported_charset", f"charset {value.strip()[:40]!r} is not a text encoding; send UTF-8"
+            )
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

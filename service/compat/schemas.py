@@ -60,7 +60,10 @@ class DeepLUsage(BaseModel):
 def body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     """`openapi_extra` for a body sent as JSON, urlencoded or multipart form."""
     schema = {"type": "object", "properties": properties, "required": required}
-    content = {media: {"schema": schema} for media in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")}
+    content = {
+        media: {"schema": schema}
+        for media in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+    }
     return {"requestBody": {"required": bool(required), "content": content}}
 
 

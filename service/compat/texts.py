@@ -10,21 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fastapi import Request
-
 from models.document import BilingualBlock, Block, BlockKind, Document
 from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import FRENCH, Detection, default_detector, french_confidence, has_letters, other_language
 from models.parse import ParseError, parse
 from models.repair import Fidelity
-from service.deps import AppState, get_scheduler
 from service.auth import key_is_valid
+from service.deps import AppState, get_scheduler
 from service.errors import ApiError
 from service.translation import translate_interactive
 
-LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch"}
-
+LANGUAGE_NAMES = {
+    "fr": "French",
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+}
 
 
 def check_key(state: AppState, candidate: str | None) -> None:
@@ -32,7 +37,6 @@ def check_key(state: AppState, candidate: str | None) -> None:
     keys = state.settings.api_keys
     if keys and not key_is_valid(candidate, keys):
         raise ApiError(403, "unauthorized", "invalid or missing API key")
-
 
 
 def require_french(texts: Sequence[str]) -> list[Detection]:
@@ -72,7 +76,9 @@ class Item:
         return self.document.blocks
 
     def visible_text(self) -> str:
-        return "\n".join(self.html.texts) if self.html is not None else (self.document.render() if self.document else "")
+        return (
+            "\n".join(self.html.texts) if self.html is not None else (self.document.render() if self.document else "")
+        )
 
     def render(self, blocks: Sequence[BilingualBlock]) -> str:
         if self.html is not None:
@@ -92,7 +98,9 @@ def parse_item(text: str, html: bool, ignore_tags: Sequence[str] = (), one_block
         if one_block and text.strip():
             core = text.strip()
             start = text.index(core)
-            return Item(Document((Block(BlockKind.PARAGRAPH, core),), (text[:start], text[start + len(core) :]), "text"), None)
+            return Item(
+                Document((Block(BlockKind.PARAGRAPH, core),), (text[:start], text[start + len(core) :]), "text"), None
+            )
         return Item(parse(text, "text"), None)
     except (ParseError, HtmlError) as error:
         raise ApiError(400, "unparsable", str(error)) from None

@@ -7,23 +7,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from service.jobs.limits import Limits
 from service.jobs.runner import Summary
 
 if TYPE_CHECKING:
-    from service.settings import Settings
-
-
-def limits_from(settings: Settings) -> Limits:
-    return Limits(
-        max_member_bytes=settings.archive_max_member_bytes,
-        max_total_bytes=settings.archive_max_total_bytes,
-        max_ratio=settings.archive_max_ratio,
-        max_entries=settings.archive_max_entries,
-    )
+    pass
 
 
 class RichObserver:
@@ -64,10 +62,19 @@ def print_summary(console: Console, summary: Summary, outdir: Path) -> None:
     table = Table(show_header=False, box=None)
     seconds = max(summary.seconds, 1e-9)
     rows = [
-        ("documents", f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped, {summary.already_done} already done"),
-        ("sentences", f"{summary.sentences:,} ({summary.sentences / seconds:,.1f}/s, {summary.ok / seconds:,.2f} documents/s)"),
+        (
+            "documents",
+            f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped, {summary.already_done} already done",
+        ),
+        (
+            "sentences",
+            f"{summary.sentences:,} ({summary.sentences / seconds:,.1f}/s, {summary.ok / seconds:,.2f} documents/s)",
+        ),
         ("tokens", f"{summary.source_tokens:,} in, {summary.output_tokens:,} out"),
-        ("cache", f"{summary.cache_hits:,} hits, {summary.cache_misses:,} translated ({summary.cache_hit_rate:.1%} hit rate)"),
+        (
+            "cache",
+            f"{summary.cache_hits:,} hits, {summary.cache_misses:,} translated ({summary.cache_hit_rate:.1%} hit rate)",
+        ),
         ("time", f"{summary.seconds:,.1f} s"),
     ]
     if summary.reasons:

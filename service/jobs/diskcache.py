@@ -1,4 +1,7 @@
-"""An on-disk `CacheStore` in SQLite under OUTDIR: identical sentences across an archive, and across a resume, are translated once."""
+"""An on-disk `CacheStore` in SQLite under OUTDIR.
+
+Identical sentences across an archive, and across a resume, are translated once.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,10 @@ class SqliteCacheStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS translations (key TEXT PRIMARY KEY, text TEXT NOT NULL, source_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS translations (key TEXT PRIMARY KEY, text TEXT NOT NULL, source_tokens "
+            "INTEGER NOT NULL, output_tokens INTEGER NOT NULL)"
+        )
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -37,7 +43,9 @@ class SqliteCacheStore:
             for start in range(0, len(unique), _BATCH):
                 part = unique[start : start + _BATCH]
                 rows = self._db.execute(
-                    f"SELECT key, text, source_tokens, output_tokens FROM translations WHERE key IN ({','.join('?' * len(part))})", part
+                    "SELECT key, text, source_tokens, output_tokens FROM translations WHERE key IN "
+                    f"({','.join('?' * len(part))})",
+                    part,
                 )
                 for key, text, source, output in rows:
                     found[key] = Translation(text, source, output)

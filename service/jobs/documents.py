@@ -41,7 +41,11 @@ def load_document(entry: Entry) -> Loaded:
         else:
             document = parse(text, entry.format)
     except ParseError as error:
-        code = limits.INVALID_JSON if entry.format in ("json", JSONL_LINE) and "not valid JSON" in str(error) else limits.UNPARSABLE
+        code = (
+            limits.INVALID_JSON
+            if entry.format in ("json", JSONL_LINE) and "not valid JSON" in str(error)
+            else limits.UNPARSABLE
+        )
         raise DocumentError(code, str(error)) from None
     warnings = (HTML_WARNING,) if document.format == "html" else ()
     return Loaded(document, encoding, warnings)

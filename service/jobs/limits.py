@@ -34,9 +34,23 @@ NOT_FRENCH = "not_french"
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
     {
-        ABSOLUTE_PATH, PATH_TRAVERSAL, SYMLINK, HARDLINK, DEVICE, MEMBER_TOO_LARGE, TOTAL_TOO_LARGE, COMPRESSION_RATIO,
-        UNSUPPORTED_TYPE, UNREADABLE, EMPTY, BINARY, UNDECODABLE, NOT_FRENCH,
-        ENCRYPTED, HEADER_TOO_LARGE, TOO_MANY_ENTRIES,
+        ABSOLUTE_PATH,
+        PATH_TRAVERSAL,
+        SYMLINK,
+        HARDLINK,
+        DEVICE,
+        MEMBER_TOO_LARGE,
+        TOTAL_TOO_LARGE,
+        COMPRESSION_RATIO,
+        UNSUPPORTED_TYPE,
+        UNREADABLE,
+        EMPTY,
+        BINARY,
+        UNDECODABLE,
+        NOT_FRENCH,
+        ENCRYPTED,
+        HEADER_TOO_LARGE,
+        TOO_MANY_ENTRIES,
     }
 )
 

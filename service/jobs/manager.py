@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from models.engine import GenerationOptions
 from service.jobs import outputs
-from service.jobs.console import limits_from
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
 
 if TYPE_CHECKING:
-    from service.settings import Settings
     from service.scheduler import Scheduler
+    from service.settings import Settings
 
 log = logging.getLogger("bitext.jobs")
 
@@ -150,7 +149,9 @@ class JobManager:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
         beating = threading.Event()
-        heart = threading.Thread(target=self._heartbeat, args=(ident, beating), name="bitext-jobs-heartbeat", daemon=True)
+        heart = threading.Thread(
+            target=self._heartbeat, args=(ident, beating), name="bitext-jobs-heartbeat", daemon=True
+        )
         heart.start()
         try:
             self._run_claimed(ident)
@@ -177,7 +178,7 @@ class JobManager:
             directory / "out",
             self.scheduler.lane("batch"),
             options,
-            caps=limits_from(self.settings),
+            caps=self.settings.archive_limits(),
             group_sentences=self.settings.batch_group_sentences,
             max_sentences=self.settings.max_sentences,
             observer=_StoreObserver(self.store, ident),

@@ -133,37 +133,25 @@ def latest_records(path: Path) -> dict[str, dict[str, Any]]:
     return latest
 
 
-_INDEX_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>bitext batch — {{ title }}</title>
-<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}.failed,.skipped{color:#a40000}</style></head>
-<body><h1>{{ title }}</h1>
-<p>{{ counts.ok }} translated, {{ counts.failed }} failed, {{ counts.skipped }} skipped, {{ counts.pending }} pending.</p>
-<table><thead><tr><th>#</th><th>document</th><th>status</th><th>sentences</th><th>encoding</th><th>output</th></tr></thead><tbody>
-{% for row in rows %}<tr class="{{ row.status }}"><td>{{ loop.index }}</td><td>{{ row.name }}</td>
-<td>{{ row.status }}{% if row.reason %} — {{ row.reason }}{% if row.message %}: {{ row.message }}{% endif %}{% endif %}</td>
-<td>{{ row.sentences or "" }}</td><td>{{ row.encoding or "" }}</td>
-<td>{% if row.html %}<a href="{{ row.html }}">side by side</a> · {% endif %}{% if row.json %}<a href="{{ row.json }}">JSON</a>{% endif %}</td></tr>
-{% endfor %}</tbody></table></body></html>
-"""
-
-
 def render_index(title: str, rows: Iterable[dict[str, Any]]) -> str:
     """All documents of the archive with their status and links (relative to OUTDIR)."""
-    from jinja2 import Environment
+    from service.web.render import environment  # the page's templates and autoescape, loaded on use
 
     listed = list(rows)
-    counts = {status: sum(1 for row in listed if row.get("status") == status) for status in ("ok", "failed", "skipped", "pending")}
-    template = Environment(autoescape=True).from_string(_INDEX_TEMPLATE)
-    return template.render(title=title, rows=listed, counts=counts)
+    counts = {
+        status: sum(1 for row in listed if row.get("status") == status)
+        for status in ("ok", "failed", "skipped", "pending")
+    }
+    return environment().get_template("batch_index.html").render(title=title, rows=listed, counts=counts)
 
 
 def write_results_zip(outdir: Path, target: Path) -> None:
     """JSON + HTML of every document, index.html, manifest and summary, in one zip (atomically)."""
     temp = target.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{target.name}")
-    with os.fdopen(create_file(temp, os.O_RDWR | os.O_TRUNC), "w+b") as raw, zipfile.ZipFile(
-        raw, "w", compression=zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        os.fdopen(create_file(temp, os.O_RDWR | os.O_TRUNC), "w+b") as raw,
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for name in (INDEX, MANIFEST, SUMMARY):
             if (outdir / name).exists():
                 archive.write(outdir / name, name)

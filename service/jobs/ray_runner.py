@@ -24,14 +24,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.cache import CachedEngine, MemoryLRU
 from models.budgets import budget_of, group_size
+from models.cache import CachedEngine, MemoryLRU
 from models.engine import GenerationOptions
 from service.jobs import outputs
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.readers import Entry, count_entries, read_archive
-from service.jobs.runner import BatchRun, Observer, Summary, _Pending, _Silent, admit, done_ids, html_renderer, opened_outdir, translate_group
+from service.jobs.runner import (
+    BatchRun,
+    Observer,
+    Summary,
+    _Pending,
+    _Silent,
+    admit,
+    done_ids,
+    html_renderer,
+    opened_outdir,
+    translate_group,
+)
 
 if TYPE_CHECKING:
     import pyarrow
@@ -75,7 +86,16 @@ def _entry_schema() -> pyarrow.Schema:
 
     text = pyarrow.string()
     return pyarrow.schema(
-        [("id", text), ("name", text), ("done", pyarrow.bool_()), ("skip", text), ("detail", text), ("data", pyarrow.binary()), ("format", text), ("charset", text)]
+        [
+            ("id", text),
+            ("name", text),
+            ("done", pyarrow.bool_()),
+            ("skip", text),
+            ("detail", text),
+            ("data", pyarrow.binary()),
+            ("format", text),
+            ("charset", text),
+        ]
     )
 
 
@@ -88,7 +108,9 @@ def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
         def estimate_inmemory_data_size(self) -> int | None:
             return None
 
-        def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None) -> list[ReadTask]:
+        def get_read_tasks(
+            self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+        ) -> list[ReadTask]:
             metadata = BlockMetadata(num_rows=None, size_bytes=None, input_files=None, exec_stats=None)
             return [ReadTask(lambda: _read_blocks(source, caps, done), metadata, schema=_entry_schema())]
 
@@ -132,9 +154,15 @@ class DocumentActor:
                 continue
             group.append(admitted)
             if sum(len(p.pieces) for p in group) >= self.group_sentences:
-                records.update((record["id"], record) for record in translate_group(group, self.engine, self.options, self.outdir, self.html))
+                records.update(
+                    (record["id"], record)
+                    for record in translate_group(group, self.engine, self.options, self.outdir, self.html)
+                )
                 group = []
-        records.update((record["id"], record) for record in translate_group(group, self.engine, self.options, self.outdir, self.html))
+        records.update(
+            (record["id"], record)
+            for record in translate_group(group, self.engine, self.options, self.outdir, self.html)
+        )
         out = [
             {
                 "id": row["id"],
@@ -213,7 +241,9 @@ class RayBatchRun(BatchRun):
         if "num_gpus" not in resources:
             self.settings = self.settings.model_copy(update={"threads": resources["num_cpus"], "device": "cpu"})
         # The read task is I/O; it takes no CPU slot so that every CPU can hold an engine actor.
-        entries = ray.data.read_datasource(_archive_source(self.source, self.caps, done), override_num_blocks=1, num_cpus=0)
+        entries = ray.data.read_datasource(
+            _archive_source(self.source, self.caps, done), override_num_blocks=1, num_cpus=0
+        )
         return entries.map_batches(
             DocumentActor,
             fn_constructor_kwargs={

@@ -32,8 +32,28 @@ from typing import IO, Any, BinaryIO
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
-DOCUMENT_FORMATS = {".txt": "auto", ".text": "auto", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".jsonl", ".warc", ".warc.gz")
+DOCUMENT_FORMATS = {
+    ".txt": "auto",
+    ".text": "auto",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+}
+ARCHIVE_SUFFIXES = (
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".jsonl",
+    ".warc",
+    ".warc.gz",
+)
 JSONL_LINE = "jsonl"
 _CHUNK = 1 << 16
 
@@ -341,7 +361,9 @@ def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
             elif info.flag_bits & 0x1:
                 yield Entry(name, skip=limits.ENCRYPTED, detail="encrypted member: no password is ever asked for")
             elif ratio_exceeded(info.file_size, info.compress_size, caps):
-                yield Entry(name, skip=limits.COMPRESSION_RATIO, detail=f"{info.file_size} bytes from {info.compress_size}")
+                yield Entry(
+                    name, skip=limits.COMPRESSION_RATIO, detail=f"{info.file_size} bytes from {info.compress_size}"
+                )
             elif reason := budget.take(info.file_size):
                 yield Entry(name, skip=reason, detail=f"{info.file_size} bytes")
             else:
@@ -412,7 +434,11 @@ def _tar_stream(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> _Expan
 
 
 _TAR_EXTENDED = (
-    tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
 )
 
 
@@ -465,7 +491,9 @@ def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
                     continue
                 declared += member.size
                 if declared > caps.max_total_bytes:  # even skipping means decompressing: stop here
-                    yield Entry(name, skip=limits.TOTAL_TOO_LARGE, detail="the archive's remaining members were not read")
+                    yield Entry(
+                        name, skip=limits.TOTAL_TOO_LARGE, detail="the archive's remaining members were not read"
+                    )
                     return
                 if reason := unsafe_name(name):
                     yield Entry(name, skip=reason, detail="member name escapes the archive")
@@ -490,7 +518,11 @@ def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
                     if data is None:
                         yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="more data than the header declared")
                     elif ratio_exceeded(len(data), counter.count - before, caps):
-                        yield Entry(name, skip=limits.COMPRESSION_RATIO, detail=f"{len(data)} bytes from about {counter.count - before}")
+                        yield Entry(
+                            name,
+                            skip=limits.COMPRESSION_RATIO,
+                            detail=f"{len(data)} bytes from about {counter.count - before}",
+                        )
                     else:
                         yield from _documents(name, data, budget)
 

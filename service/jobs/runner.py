@@ -9,8 +9,8 @@ fsynced; a rerun skips what is done and translates the rest.
 from __future__ import annotations
 
 import fcntl
-import os
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,13 +18,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from service import clock
 from models.budgets import budget_of, group_size
 from models.cache import CachedEngine
 from models.document import Document, Translation
-from models.langdetect import default_detector, other_language
 from models.engine import DelegatingEngine, Engine, GenerationOptions
+from models.langdetect import default_detector, other_language
 from models.pipeline import plan_block, translate_document
+from service import clock
 from service.jobs import limits, outputs
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -157,7 +157,9 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     for ident, record in previous.items():
         if record["status"] == "skipped":
             done.add(ident)
-        elif record["status"] == "ok" and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)):
+        elif record["status"] == "ok" and all(
+            (outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)
+        ):
             done.add(ident)
     return done
 
@@ -167,7 +169,9 @@ def _require_french(document: Document) -> None:
     text = "\n".join(block.text for block in document.blocks if block.translate)
     other = other_language(default_detector().detect(text))
     if other is not None:
-        raise DocumentError(limits.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French")
+        raise DocumentError(
+            limits.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French"
+        )
 
 
 def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -> _Pending | dict[str, Any]:
@@ -178,9 +182,13 @@ def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -
         loaded = load_document(entry)
         _require_french(loaded.document)
         pieces = _pieces(loaded, engine)
-        planned = sum(1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens))
+        planned = sum(
+            1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens)
+        )
         if max_sentences is not None and planned > max_sentences:
-            raise DocumentError(limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {max_sentences}")
+            raise DocumentError(
+                limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {max_sentences}"
+            )
     except DocumentError as error:
         status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
         return {"id": ident, "name": entry.name, "status": status, "reason": error.code, "message": str(error)}
@@ -191,7 +199,11 @@ def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -
 
 
 def translate_group(
-    group: Sequence[_Pending], engine: Engine, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
+    group: Sequence[_Pending],
+    engine: Engine,
+    options: GenerationOptions,
+    outdir: Path,
+    html: Callable[[dict[str, Any]], str] | None,
 ) -> Iterator[dict[str, Any]]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -215,13 +227,26 @@ def translate_group(
 
 
 def _finish(
-    pending: _Pending, engine: Engine, options: GenerationOptions, outdir: Path, html: Callable[[dict[str, Any]], str] | None
+    pending: _Pending,
+    engine: Engine,
+    options: GenerationOptions,
+    outdir: Path,
+    html: Callable[[dict[str, Any]], str] | None,
 ) -> dict[str, Any]:
-    base = {"id": pending.id, "name": pending.name, "encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
+    base = {
+        "id": pending.id,
+        "name": pending.name,
+        "encoding": pending.loaded.encoding,
+        "format": pending.loaded.document.format,
+    }
     try:
         result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
-        return base | {"status": "failed", "reason": limits.TRANSLATION_ERROR, "message": f"{type(error).__name__}: {error}"[:500]}
+        return base | {
+            "status": "failed",
+            "reason": limits.TRANSLATION_ERROR,
+            "message": f"{type(error).__name__}: {error}"[:500],
+        }
     from service.schemas import TranslateResponse
 
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
@@ -231,7 +256,16 @@ def _finish(
         files["html"] = f"{outputs.DOCS}/{pending.id}.html"
         outputs.write_atomic(outdir / files["html"], html(payload).encode("utf-8"))
     stats = result.stats
-    return base | files | {"status": "ok", "sentences": stats.sentences, "source_tokens": stats.source_tokens, "output_tokens": stats.output_tokens}
+    return (
+        base
+        | files
+        | {
+            "status": "ok",
+            "sentences": stats.sentences,
+            "source_tokens": stats.source_tokens,
+            "output_tokens": stats.output_tokens,
+        }
+    )
 
 
 class BatchRun:
@@ -330,7 +364,12 @@ class BatchRun:
         self.observer.finished(record)
 
     def _write_index_and_summary(self) -> None:
-        rows = [self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name} for ident, name in self.order]
+        rows = [
+            self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name}
+            for ident, name in self.order
+        ]
         title = self.source.name
         outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
-        outputs.write_atomic(self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8"))
+        outputs.write_atomic(
+            self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")
+        )

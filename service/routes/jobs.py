@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from models.engine import GenerationOptions
-from service.deps import JobsDep, OwnerDep, StateDep
 from service.auth import require_api_key
+from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import outputs
 from service.jobs.manager import RESULTS, JobManager
-from service.jobs.stores import Job
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
+from service.jobs.stores import Job
 from service.schemas import ErrorResponse
 from service.web.export import EXPORT_CSP
 
@@ -26,8 +26,6 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(requi
 _ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
-
-
 
 
 def _job(jobs: JobManager, ident: str, owner: str) -> Job:
@@ -57,11 +55,18 @@ def _filename(raw: str) -> str:
         if not name or archive_kind(Path(name)) == "dir":
             raise ArchiveError("no name")
     except ArchiveError:
-        raise ApiError(415, "unsupported_archive", f"name the upload with one of {', '.join(ARCHIVE_SUFFIXES)} (?filename=…)") from None
+        raise ApiError(
+            415, "unsupported_archive", f"name the upload with one of {', '.join(ARCHIVE_SUFFIXES)} (?filename=…)"
+        ) from None
     return name
 
 
-@router.post("", status_code=202, responses=_ERRORS, summary="Upload an archive (raw body, ?filename=…); translation runs in the background")
+@router.post(
+    "",
+    status_code=202,
+    responses=_ERRORS,
+    summary="Upload an archive (raw body, ?filename=…); translation runs in the background",
+)
 async def create_job(
     request: Request,
     state: StateDep,
@@ -72,7 +77,12 @@ async def create_job(
 ) -> dict[str, Any]:
     name = _filename(filename)
     if num_beams is not None and num_beams > state.settings.max_beams:
-        raise ApiError(422, "invalid_option", f"num_beams may be at most {state.settings.max_beams}", limit=state.settings.max_beams)
+        raise ApiError(
+            422,
+            "invalid_option",
+            f"num_beams may be at most {state.settings.max_beams}",
+            limit=state.settings.max_beams,
+        )
     limit = state.settings.jobs_max_upload_bytes
     ident, target = jobs.new_upload(name)
     size = 0
@@ -82,7 +92,9 @@ async def create_job(
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise ApiError(413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit)
+                    raise ApiError(
+                        413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit
+                    )
                 stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
@@ -106,10 +118,24 @@ def list_documents(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any
     return {"documents": list(latest.values())}
 
 
-@router.get("/{job_id}/documents/{doc_id}", responses=_ERRORS, summary="One document's bilingual JSON, or ?format=html for its side-by-side page")
-def get_document(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> FileResponse:
+@router.get(
+    "/{job_id}/documents/{doc_id}",
+    responses=_ERRORS,
+    summary="One document's bilingual JSON, or ?format=html for its side-by-side page",
+)
+def get_document(
+    job_id: str,
+    doc_id: str,
+    jobs: JobsDep,
+    owner: OwnerDep,
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+) -> FileResponse:
     _job(jobs, job_id, owner)
-    record = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id) if _DOC_ID.fullmatch(doc_id) else None
+    record = (
+        outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id)
+        if _DOC_ID.fullmatch(doc_id)
+        else None
+    )
     if record is None or record.get("status") != "ok" or not record.get(format):
         raise ApiError(404, "document_not_found", "this job has no translated document with this id")
     if format == "json":
@@ -119,7 +145,11 @@ def get_document(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep, forma
     return FileResponse(page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": EXPORT_CSP})
 
 
-@router.get("/{job_id}/download", responses=_ERRORS, summary="All results (JSON + HTML per document, index, manifest) as one zip")
+@router.get(
+    "/{job_id}/download",
+    responses=_ERRORS,
+    summary="All results (JSON + HTML per document, index, manifest) as one zip",
+)
 def download(job_id: str, jobs: JobsDep, owner: OwnerDep) -> FileResponse:
     job = _job(jobs, job_id, owner)
     path = jobs.job_dir(job_id) / RESULTS

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.deps import StateDep
 from service.auth import require_api_key
+from service.deps import StateDep
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(require_api_key)])
 

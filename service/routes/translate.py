@@ -14,13 +14,13 @@ from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
 from models.repair import Fidelity
-from service.deps import AppState, SchedulerDep, StateDep
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
+from service.deps import AppState, SchedulerDep, StateDep
 from service.errors import ApiError, error_responses
 from service.openapi import schema_ref
-from service.translation import translate_interactive
 from service.schemas import Format, TranslateRequest, TranslateResponse
+from service.translation import translate_interactive
 
 router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
 
@@ -54,7 +54,8 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
             return TranslateRequest.model_validate_json(body)
         except ValidationError as error:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_input=False)[:5]
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                for e in error.errors(include_input=False)[:5]
             )
             code = "invalid_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_request"
             raise ApiError(400 if code == "invalid_json" else 422, code, problems) from None
@@ -66,7 +67,9 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
         if not text.strip():
             raise ApiError(400, "empty_text", "there is no text to translate")
         return TranslateRequest(text=text, format=format)  # type: ignore[arg-type]
-    raise ApiError(415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json")
+    raise ApiError(
+        415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json"
+    )
 
 
 @router.post(
@@ -114,7 +117,9 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
         )
     beams = payload.options.num_beams
     if beams is not None and beams > settings.max_beams:
-        raise ApiError(422, "invalid_option", f"num_beams may be at most {settings.max_beams}", limit=settings.max_beams)
+        raise ApiError(
+            422, "invalid_option", f"num_beams may be at most {settings.max_beams}", limit=settings.max_beams
+        )
     try:
         if payload.article is not None:
             document = parse_article(payload.article.model_dump(exclude_none=True))

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
-from service.deps import StateDep
 from service.auth import require_api_key
 from service.body import read_capped
+from service.deps import StateDep
 from service.errors import ApiError, error_responses
 from service.schemas import TranslateResponse
 from service.web.export import EXPORT_CSP, render_standalone_html
@@ -59,7 +59,12 @@ async def static(name: str) -> FileResponse:
     "/v1/export/html",
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}}, **error_responses(400, 401, 413, 415, 422)},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateResponse"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateResponse"}}},
+        }
+    },
     summary="A translation's JSON (as /v1/translate returned it) as one self-contained HTML file",
     dependencies=[Depends(require_api_key)],
 )
@@ -77,5 +82,9 @@ async def export_html(request: Request, state: StateDep) -> HTMLResponse:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in problems[:5])
         raise ApiError(422, "invalid_request", f"not a translation response: {where}") from None
     html = render_standalone_html(document.model_dump(mode="json"))
-    headers = {"Content-Disposition": 'attachment; filename="translation.html"', "Content-Security-Policy": EXPORT_CSP, **_HARDENING}
+    headers = {
+        "Content-Disposition": 'attachment; filename="translation.html"',
+        "Content-Security-Policy": EXPORT_CSP,
+        **_HARDENING,
+    }
     return HTMLResponse(html, headers=headers)

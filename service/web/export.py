@@ -35,12 +35,18 @@ def render_standalone_html(document: Mapping[str, Any]) -> str:
     """
     response = TranslateResponse.model_validate(document)
     table = rows(response.blocks)
-    title = next((block.en for block in response.blocks if block.kind == "title" and block.en.strip()), "bitext translation")
-    return environment().get_template("standalone.html").render(
-        doc=response,
-        rows=table,
-        title=title,
-        csp=EXPORT_CSP,
-        css=Markup(static_text("bitext.css")),
-        highlight=Markup(highlight_css(most_sentences(table))),
+    title = next(
+        (block.en for block in response.blocks if block.kind == "title" and block.en.strip()), "bitext translation"
+    )
+    return (
+        environment()
+        .get_template("standalone.html")
+        .render(
+            doc=response,
+            rows=table,
+            title=title,
+            csp=EXPORT_CSP,
+            css=Markup(static_text("bitext.css")),
+            highlight=Markup(highlight_css(most_sentences(table))),
+        )
     )

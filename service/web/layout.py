@@ -89,7 +89,9 @@ def french_pieces(block: BlockOut) -> list[Piece]:
     """The French cut at the sentences' code-point offsets; the whole text if they disagree with it."""
     spans = [(s.start, s.end) for s in block.sentences]
     pieces = _with_gaps(block.fr, spans, block.sentences)
-    if pieces is None or any(p.text != s.fr for p, s in zip((p for p in pieces if p.sentence is not None), block.sentences)):
+    if pieces is None or any(
+        p.text != s.fr for p, s in zip((p for p in pieces if p.sentence is not None), block.sentences, strict=False)
+    ):
         return [Piece(block.fr)]
     return pieces
 
@@ -115,7 +117,7 @@ def english_pieces(block: BlockOut) -> list[Piece]:
     if not block.sentences:
         return [Piece(block.en)]
     rebuilt: list[Piece] = []
-    for previous, sentence in zip((None, *block.sentences), block.sentences):
+    for previous, sentence in zip((None, *block.sentences), block.sentences, strict=False):
         if previous is not None:
             rebuilt.append(Piece(block.fr[previous.end : sentence.start] or " "))
         rebuilt.append(Piece(sentence.en, sentence.index, tuple(sentence.flags)))

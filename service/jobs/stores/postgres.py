@@ -29,7 +29,9 @@ class PostgresJobStore:
         try:
             import psycopg
         except ImportError:  # pragma: no cover - depends on the install
-            raise RuntimeError("BITEXT_JOBS_DATABASE_URL needs the PostgreSQL driver: pip install 'bitext[postgres]'") from None
+            raise RuntimeError(
+                "BITEXT_JOBS_DATABASE_URL needs the PostgreSQL driver: pip install 'bitext[postgres]'"
+            ) from None
         self._psycopg = psycopg
         self._url, self._timeout = url.replace("+psycopg://", "://", 1), connect_timeout
         self._lock = threading.Lock()
@@ -47,7 +49,9 @@ class PostgresJobStore:
         from psycopg.rows import dict_row
 
         try:
-            return self._psycopg.connect(self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout))
+            return self._psycopg.connect(
+                self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout)
+            )
         except self._psycopg.OperationalError as error:
             # The message names host and reason; the URL (which may hold a password) is not repeated.
             raise RuntimeError(f"cannot reach the jobs database: {str(error).strip()}") from None
@@ -87,7 +91,12 @@ class PostgresJobStore:
 
     def claim(self, ident: str) -> bool:
         """queued → running in one statement: of two replicas asking at once, exactly one gets True."""
-        cursor = self._run(lambda db: db.execute(f"UPDATE {TABLE} SET status = 'running', updated = %s WHERE id = %s AND status = 'queued'", (clock.now(), ident)))
+        cursor = self._run(
+            lambda db: db.execute(
+                f"UPDATE {TABLE} SET status = 'running', updated = %s WHERE id = %s AND status = 'queued'",
+                (clock.now(), ident),
+            )
+        )
         return cursor.rowcount == 1
 
     def touch(self, ident: str) -> None:
@@ -100,7 +109,10 @@ class PostgresJobStore:
             if stale_after is None:
                 db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running'")
             else:
-                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s", (clock.seconds_ago(stale_after),))
+                db.execute(
+                    f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s",
+                    (clock.seconds_ago(stale_after),),
+                )
             return db.execute(f"SELECT id FROM {TABLE} WHERE status = 'queued' ORDER BY created, seq").fetchall()
 
         return [row["id"] for row in self._run(work)]

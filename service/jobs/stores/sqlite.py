@@ -32,7 +32,8 @@ class SqliteJobStore:
         stamp = clock.now()
         with self._lock:
             self._db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, status, filename, options, created, updated, owner) VALUES (?, "
+                "'queued', ?, ?, ?, ?, ?)",
                 (ident, filename, options, stamp, stamp, owner),
             )
 
@@ -45,13 +46,16 @@ class SqliteJobStore:
         check_fields(changes)
         assignments = ", ".join(f"{key} = ?" for key in changes)
         with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments}, updated = ? WHERE id = ?", (*changes.values(), clock.now(), ident))
+            self._db.execute(
+                f"UPDATE jobs SET {assignments}, updated = ? WHERE id = ?", (*changes.values(), clock.now(), ident)
+            )
 
     def claim(self, ident: str) -> bool:
         """queued → running, atomically; False when the job is not queued (another worker has it)."""
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE jobs SET status = 'running', updated = ? WHERE id = ? AND status = 'queued'", (clock.now(), ident)
+                "UPDATE jobs SET status = 'running', updated = ? WHERE id = ? AND status = 'queued'",
+                (clock.now(), ident),
             )
         return cursor.rowcount == 1
 
