@@ -8,10 +8,7 @@ either mode; tokens are those the responses report.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +20,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.live import LiveServer  # noqa: E402  (the one live-server helper, shared with the tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,62 +34,19 @@ class LoadResult:
     mean_batch_sentences: float
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 @contextmanager
-def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[tuple[str, int]]:
-    """`bitext serve` on a free port; yields (base URL, pid) once /health/ready says ok."""
-    port = _free_port()
+def server(checkpoint: Path, batching: bool, **env: str) -> Iterator[LiveServer]:
+    """`bitext serve` on a free port (tests/support/live.py), cache off, batching as asked."""
     with tempfile.TemporaryDirectory() as data:
-        environment = {
-            **os.environ,
-            "BITEXT_MODEL": str(checkpoint),
+        settings = {
             "BITEXT_DEVICE": "cpu",
             "BITEXT_BATCHING": "true" if batching else "false",
             "BITEXT_CACHE_ENTRIES": "0",
             "BITEXT_DATA_DIR": data,
-            "BITEXT_PORT": str(port),
             **env,
         }
-        # The server's log goes to a file: an unread pipe fills up under load (one access-log line per
-        # request) and would block the server mid-benchmark.
-        log = Path(data) / "serve.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=environment, stdout=sink, stderr=sink
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not get ready in 180 s")
-                time.sleep(0.5)
-            yield url, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        with LiveServer(checkpoint, Path(data) / "serve.log", ready_timeout=180, **settings) as live:
+            yield live
 
 
 async def _post(client: httpx.AsyncClient, url: str, paragraph: str) -> tuple[int, float]:
@@ -132,9 +89,9 @@ def _mean_batch(url: str) -> float:
 
 
 def throughput(checkpoint: Path, paragraphs: list[str], batching: bool, clients: int = 32) -> LoadResult:
-    with server(checkpoint, batching) as (url, pid):
-        tokens, seconds = asyncio.run(_load(url, paragraphs, clients))
-        return LoadResult(tokens, seconds, len(paragraphs), _peak_rss_mb(pid), _mean_batch(url))
+    with server(checkpoint, batching) as live:
+        tokens, seconds = asyncio.run(_load(live.url, paragraphs, clients))
+        return LoadResult(tokens, seconds, len(paragraphs), live.peak_rss_mb(), _mean_batch(live.url))
 
 
 def idle_latency(checkpoint: Path, paragraphs: list[str], repeats: int = 3) -> list[float]:
@@ -149,7 +106,8 @@ def idle_latency(checkpoint: Path, paragraphs: list[str], repeats: int = 3) -> l
             await _post(client, url, "Bonjour à tous.")
             return [min([(await _post(client, url, p))[1] for _ in range(repeats)]) for p in paragraphs]
 
-    with server(checkpoint, batching=True) as (url, _):
+    with server(checkpoint, batching=True) as live:
+        url = live.url
         return asyncio.run(run(url))
 
 

@@ -121,12 +121,12 @@ async def _run(
 
 
 def run_load(checkpoint: Path, paragraphs: list[str], clients: int, duration: float, ramp: float) -> LoadReport:
-    with server(checkpoint, batching=True, BITEXT_CACHE_ENTRIES="0", BITEXT_THREADS="2") as (url, pid):
-        rss_before = _rss_mb(pid)
+    with server(checkpoint, batching=True, BITEXT_CACHE_ENTRIES="0", BITEXT_THREADS="2") as live:
+        rss_before = _rss_mb(live.pid)
         latencies, statuses, malformed, errors, sentences, seconds = asyncio.run(
-            _run(url, paragraphs, clients, duration, ramp)
+            _run(live.url, paragraphs, clients, duration, ramp)
         )
-        rss_after = _rss_mb(pid)
+        rss_after = _rss_mb(live.pid)
     ms = [value * 1000 for value in latencies]
     requests = sum(statuses.values())
     return LoadReport(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeEngine
+from tests.support.fakes import FakeEngine
 
 DATA = Path(__file__).parent / "data"
 

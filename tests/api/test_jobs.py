@@ -1,0 +1,218 @@
+"""The jobs API end to end with the fake engine, including a restart of the app in the middle of a job."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.document import Translation
+from models.engine import GenerationOptions
+from service.app import create_app
+from service.jobs.stores import SqliteJobStore
+from service.settings import Settings
+from tests.support.fakes import FakeEngine
+
+DOCUMENTS = 24
+RESULTS_NAME = "results.zip"
+
+
+class SlowEngine(FakeEngine):
+    """The fake engine, a little slow, so a job is still running when the test restarts the app."""
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        time.sleep(0.05)
+        return super().translate(texts, options)
+
+
+def archive(count: int = DOCUMENTS) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for i in range(count):
+            zf.writestr(f"a/{i:02}.txt", f"Titre {i}\n\nLe conseil a voté la mesure {i}. Abonnez-vous.\n")
+        zf.writestr("../../slip.txt", "Sortie.")
+    return buffer.getvalue()
+
+
+def settings(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(data_dir=tmp_path / "data", warmup=False, batch_group_sentences=3, **extra)
+
+
+def wait_for(client: TestClient, job: str, ready: Any, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/jobs/{job}").json()
+        if ready(body):
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"job never reached the state: {body}")
+
+
+def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) -> None:
+    first_engine = SlowEngine()
+    with TestClient(create_app(settings(tmp_path), engine=first_engine)) as client:
+        response = client.post(
+            "/v1/jobs", params={"filename": "news.zip"}, content=archive(), headers={"content-type": "application/zip"}
+        )
+        assert response.status_code == 202
+        job = response.json()["id"]
+        assert response.json()["links"]["download"] == f"/v1/jobs/{job}/download"
+        partway = wait_for(client, job, lambda b: b["progress"]["ok"] >= 3)
+        assert partway["status"] == "running"
+    # The app is gone mid-job; mark it `running` as a kill -9 would have left it.
+    store = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3")
+    stopped = store.get(job)
+    assert stopped is not None and stopped.status == "queued" and stopped.progress.done < DOCUMENTS + 1
+    store.update(job, status="running")
+    store.close()
+    sent_before = {text for call in first_engine.calls for text in call}
+
+    second_engine = FakeEngine()
+    with TestClient(create_app(settings(tmp_path), engine=second_engine)) as client:
+        done = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert done["status"] == "done", done
+        assert done["progress"] | {"sentences": 0} == {
+            "total": DOCUMENTS + 1,
+            "done": DOCUMENTS + 1,
+            "ok": DOCUMENTS,
+            "failed": 0,
+            "skipped": 1,
+            "sentences": 0,
+        }
+        sent_after = [text for call in second_engine.calls for text in call]
+        assert "Abonnez-vous." not in sent_after, "the on-disk cache of the job is reused after the restart"
+        assert sent_before and not sent_before & set(sent_after), (
+            "nothing translated before the restart is translated again"
+        )
+        assert len(sent_after) < 2 * DOCUMENTS
+
+        documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+        ok = [d for d in documents if d["status"] == "ok"]
+        assert Counter(d["name"] for d in ok) == Counter(f"a/{i:02}.txt" for i in range(DOCUMENTS))
+        assert [d["reason"] for d in documents if d["status"] == "skipped"] == ["path_traversal"]
+
+        one = client.get(f"/v1/jobs/{job}/documents/{ok[0]['id']}")
+        assert one.status_code == 200 and one.json()["blocks"][0]["kind"] == "title"
+        page = client.get(f"/v1/jobs/{job}/documents/{ok[0]['id']}", params={"format": "html"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+        zipped = client.get(f"/v1/jobs/{job}/download")
+        assert zipped.status_code == 200 and zipped.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(zipped.content)) as results:
+            names = set(results.namelist())
+            assert {"index.html", "manifest.jsonl", "summary.json"} <= names
+            assert {f"docs/{d['id']}.json" for d in ok} | {f"docs/{d['id']}.html" for d in ok} <= names
+            manifest_ok = [
+                json.loads(line)
+                for line in results.read("manifest.jsonl").splitlines()
+                if json.loads(line)["status"] == "ok"
+            ]
+            assert sorted(r["id"] for r in manifest_ok) == sorted(d["id"] for d in ok), (
+                "each document recorded ok exactly once"
+            )
+
+
+@pytest.fixture
+def client(tmp_path: Path, fake_engine: FakeEngine) -> Any:
+    with TestClient(create_app(settings(tmp_path, jobs_max_upload_bytes=2048), engine=fake_engine)) as test_client:
+        yield test_client
+
+
+def test_refusals_have_the_error_shape(client: TestClient) -> None:
+    def error(response: Any) -> tuple[int, str]:
+        return response.status_code, response.json()["error"]["code"]
+
+    assert error(client.get("/v1/jobs/0123456789abcdef0123456789abcdef")) == (404, "job_not_found")
+    assert client.get("/v1/jobs/not-an-id/documents").status_code == 404
+    assert error(client.post("/v1/jobs", params={"filename": "a.rar"}, content=b"Rar!")) == (415, "unsupported_archive")
+    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"")) == (400, "empty_upload")
+    assert error(client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"x" * 5000)) == (
+        413,
+        "payload_too_large",
+    )
+    assert error(client.post("/v1/jobs", content=b"x")) == (422, "invalid_request")
+
+
+def test_a_corrupt_archive_fails_the_job_with_a_reason_and_download_waits(client: TestClient) -> None:
+    job = client.post("/v1/jobs", params={"filename": "broken.zip"}, content=b"PK\x03\x04 not a zip at all").json()[
+        "id"
+    ]
+    body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+    assert body["status"] == "failed" and "corrupt" in body["error"]
+    response = client.get(f"/v1/jobs/{job}/download")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "job_not_finished")
+
+
+def test_jobs_belong_to_the_key_that_made_them(tmp_path: Path) -> None:
+    owner, other = {"Authorization": "Bearer key-a"}, {"X-API-Key": "key-b"}
+    with TestClient(create_app(settings(tmp_path, api_keys=["key-a", "key-b"]), engine=FakeEngine())) as client:
+        assert client.post("/v1/jobs?filename=a.zip", content=archive(2)).status_code == 401
+        created = client.post("/v1/jobs?filename=a.zip", content=archive(2), headers=owner)
+        assert created.status_code == 202
+        job = created.json()["id"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/jobs/{job}", headers=owner).json()["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        documents = client.get(f"/v1/jobs/{job}/documents", headers=owner).json()["documents"]
+        doc = next(d["id"] for d in documents if d["status"] == "ok")
+        base = f"/v1/jobs/{job}"
+        for path in (base, f"{base}/documents", f"{base}/documents/{doc}", f"{base}/download"):
+            assert client.get(path, headers=owner).status_code == 200, path
+            refused = client.get(path, headers=other)
+            assert refused.status_code == 404, path  # another key cannot even tell the job exists
+            assert refused.json()["error"]["code"] == "job_not_found"
+            assert client.get(path).status_code == 401, path
+    stored = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3").get(job)
+    assert stored is not None and len(stored.owner) == 64
+    assert "key-a" not in repr(stored)  # the store keeps a hash, never the key
+
+
+def _finished_job(client: TestClient) -> tuple[str, str]:
+    created = client.post("/v1/jobs?filename=a.zip", content=archive(2))
+    assert created.status_code == 202, created.text
+    job = created.json()["id"]
+    wait_for(client, job, lambda b: b["status"] == "done")
+    documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+    return job, next(d["id"] for d in documents if d["status"] == "ok")
+
+
+def test_a_jobs_html_page_gets_the_export_csp_that_allows_its_inline_style(tmp_path: Path) -> None:
+    from service.web.export import EXPORT_CSP
+
+    with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+        job, doc = _finished_job(client)
+        page = client.get(f"/v1/jobs/{job}/documents/{doc}", params={"format": "html"})
+        data = client.get(f"/v1/jobs/{job}/documents/{doc}")
+    assert page.status_code == 200 and "<style" in page.text
+    assert page.headers["content-security-policy"] == EXPORT_CSP
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in data.headers or data.headers["content-security-policy"] != EXPORT_CSP
+
+
+def test_everything_a_job_writes_under_the_data_directory_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual umask: without explicit modes, files would be world-readable
+    try:
+        with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+            _finished_job(client)
+            client.get("/v1/jobs")
+    finally:
+        os.umask(old)
+    data = tmp_path / "data"
+    paths = [data, *data.rglob("*")]
+    assert any(p.name == "jobs.sqlite3" for p in paths) and any(p.name == RESULTS_NAME for p in paths)
+    assert any(p.suffix == ".html" for p in paths) and any(p.name == "a.zip" for p in paths)
+    modes = {p: p.stat().st_mode for p in paths}
+    exposed = [f"{p.relative_to(tmp_path)} {stat.filemode(mode)}" for p, mode in modes.items() if mode & 0o077]
+    assert not exposed

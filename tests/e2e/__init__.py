@@ -1,0 +1,1 @@
+"""End-to-end tests: live `bitext serve` processes, browsers, real clients, crashes, replicas, Ray."""

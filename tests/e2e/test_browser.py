@@ -1,0 +1,442 @@
+"""The side-by-side page in headless Chromium (Debian's, via Playwright) against a live server on the tiny model.
+
+The tiny checkpoint's English is gibberish, but the structure (blocks, sentences, offsets) is real.
+Screenshots land in test-output/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.cache import CachedEngine, MemoryLRU
+from models.document import Translation
+from models.engine import GenerationOptions
+from service.app import create_app
+from service.settings import Settings
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("playwright is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+MAX_CHARS, MAX_SENTENCES = 5000, 200
+XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."
+PAGE_KEY = "page-key-7f3a"
+HIGHLIGHT = "rgb(255, 226, 122)"  # --hl in bitext.css
+PICTURE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="494" viewBox="0 0 1200 494">'
+    b'<rect width="1200" height="494" fill="#27548a"/><circle cx="950" cy="130" r="70" fill="#f2c14e"/>'
+    b'<rect x="0" y="330" width="1200" height="164" fill="#3b7d4f"/></svg>'
+)
+
+
+class Greedy:
+    """The tiny engine decoding greedily: beam 4 on random weights is slow, and these tests are about layout."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.info = engine.info
+        self.max_input_tokens = engine.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.engine.count_tokens(texts)
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        return self.engine.translate(texts, replace(options, num_beams=1))
+
+
+@pytest.fixture(scope="module")
+def live_server(tiny_engine: Any) -> Iterator[str]:
+    """The real app on the tiny engine (greedy, cached: the article is translated once), on a free localhost port."""
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False)
+    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tiny_engine: Any) -> Iterator[str]:
+    """The same app with `BITEXT_API_KEYS` set: the page must send a key."""
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[PAGE_KEY])
+    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+
+
+def _serve(settings: Settings, engine: Any) -> Iterator[str]:
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(
+    scope="module"
+)  # not session: Playwright's sync API holds an asyncio loop on this thread until it stops
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page with what it did on the side: dialogs opened, script errors, CSP violations."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.violations: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", self._console)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+
+@pytest.fixture
+def watched(browser: Any, live_server: str) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.route("https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml"))
+    view = Watched(page)
+    response = page.goto(live_server + "/")
+    assert response is not None and response.ok
+    expect(page.locator("#counter")).to_contain_text("characters")  # the script ran
+    yield view
+    context.close()
+    assert view.errors == [], "the page threw"
+    assert view.dialogs == [], "a dialog opened"
+
+
+def translate(page: Any, text: str, format: str = "auto") -> dict[str, Any]:
+    """Paste, press Translate, wait until every block is on the page; the API's JSON."""
+    page.fill("#source", text)
+    page.select_option("#format", format)
+    with page.expect_response("**/v1/translate") as answer:
+        page.click("#translate")
+    data = answer.value.json()
+    assert answer.value.status == 200, data
+    expect(page.locator("#bitext .row")).to_have_count(len(data["blocks"]))
+    return data
+
+
+def boxes(page: Any, selector: str) -> list[dict[str, float]]:
+    return page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.getBoundingClientRect().toJSON())")
+
+
+def test_article_lays_out_one_aligned_row_per_block(watched: Watched, article_text: str) -> None:
+    page = watched.page
+    data = translate(page, article_text)
+    assert len(data["blocks"]) == data["stats"]["blocks"] == len(article_text.strip().splitlines())
+    assert page.locator("#bitext .row").count() == len(data["blocks"])
+    assert page.eval_on_selector_all("#bitext .row", "rows => rows.map(r => +r.dataset.block)") == [
+        b["index"] for b in data["blocks"]
+    ]
+    assert page.eval_on_selector_all("#bitext .row .cell", "cells => cells.map(c => c.lang)") == ["fr", "en"] * len(
+        data["blocks"]
+    )
+    assert page.text_content("#status-text").startswith(f"Translated {data['stats']['sentences']} sentences")
+
+    # wide: each English cell starts level with its French one, to its right
+    french, english = boxes(page, "#bitext .cell.fr"), boxes(page, "#bitext .cell.en")
+    for fr, en in zip(french, english, strict=True):
+        assert abs(fr["top"] - en["top"]) < 1 and en["left"] >= fr["right"]
+    # the image (http(s)) is shown above its French and English captions
+    image = page.locator("#bitext .row[data-kind=image] img")
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 1200
+    assert image.bounding_box()["y"] + image.bounding_box()["height"] <= french[0]["top"] + 1
+    assert page.text_content("#bitext .row[data-kind=image] .cell.en") == data["blocks"][0]["en"]
+    assert page.text_content("#bitext .row[data-kind=title] .cell.en") == data["blocks"][1]["en"]
+    # flags: one marker after each flagged English sentence, its reasons in the title (a source line is kept_verbatim)
+    flagged = [[b["index"], s["index"], s["flags"]] for b in data["blocks"] for s in b["sentences"] if s["flags"]]
+    markers = page.eval_on_selector_all(
+        "#bitext .flag",
+        "ms => ms.map(m => [+m.closest('.row').dataset.block, +m.previousElementSibling.dataset.s, "
+        "m.dataset.flags.split(' '), m.title])",
+    )
+    assert flagged and [m[:3] for m in markers] == flagged
+    assert all(m[3] and m[3] != m[2][0] for m in markers if m[2] == ["kept_verbatim"])
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=OUTPUT / "web-wide.png", full_page=True)
+
+    page.emulate_media(media="print")  # print: the document alone, still side by side
+    assert page.locator("#input-form").is_hidden() and page.locator(".toolbar").is_hidden()
+    assert abs(boxes(page, "#bitext .cell.fr")[3]["top"] - boxes(page, "#bitext .cell.en")[3]["top"]) < 1
+    page.emulate_media(media="screen")
+
+    # narrow: the columns stack as French / English pairs, in block order
+    page.set_viewport_size({"width": 390, "height": 844})
+    french, english = boxes(page, "#bitext .cell.fr"), boxes(page, "#bitext .cell.en")
+    for k, (fr, en) in enumerate(zip(french, english, strict=True)):
+        assert en["top"] >= fr["bottom"] - 1 and abs(en["left"] - fr["left"]) < 2
+        if k + 1 < len(french):
+            assert french[k + 1]["top"] >= en["bottom"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing overflows sideways
+    page.screenshot(path=OUTPUT / "web-narrow.png", full_page=True)
+    page.locator("#bitext .row").first.scroll_into_view_if_needed()
+    page.screenshot(path=OUTPUT / "web-narrow-screen.png")  # one phone screen, legible at full size
+    assert watched.violations == []
+
+
+def test_hover_and_focus_highlight_the_partner_sentence(watched: Watched, article_text: str) -> None:
+    page = watched.page
+    data = translate(page, article_text)
+    p = next(b["index"] for b in data["blocks"] if b["kind"] == "paragraph" and len(b["sentences"]) >= 3)
+    row = page.locator(f"#bitext .row[data-block='{p}']")
+    fr, en = row.locator(".cell.fr .s"), row.locator(".cell.en .s")
+    assert fr.count() == en.count() == len(data["blocks"][p]["sentences"])
+    highlighted = lambda: page.eval_on_selector_all(  # noqa: E731
+        ".s.hl", "nodes => nodes.map(n => [n.closest('.row').dataset.block, n.closest('.cell').lang, +n.dataset.s])"
+    )
+
+    for k in range(fr.count()):
+        fr.nth(k).hover()
+        assert sorted(highlighted()) == [[str(p), "en", k], [str(p), "fr", k]]
+        assert en.nth(k).text_content() == data["blocks"][p]["sentences"][k]["en"]
+        assert en.nth(k).evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
+    en.nth(0).hover()  # and from the English side
+    assert sorted(highlighted()) == [[str(p), "en", 0], [str(p), "fr", 0]]
+
+    page.mouse.move(1, 1)  # keyboard only: Tab moves sentence by sentence, the highlight follows focus
+    fr.nth(0).focus()
+    assert sorted(highlighted()) == [[str(p), "en", 0], [str(p), "fr", 0]]
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.s") == "1"
+    assert sorted(highlighted()) == [[str(p), "en", 1], [str(p), "fr", 1]]
+
+
+def test_markup_in_french_is_shown_as_text_and_runs_nothing(watched: Watched, live_server: str) -> None:
+    page = watched.page
+    csp = page.request.get(live_server + "/").headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+    data = translate(page, XSS, "text")
+    assert page.text_content("#bitext .row .cell.fr") == XSS
+    assert page.locator("#bitext .row .cell.en").text_content() == data["blocks"][0]["en"]
+    assert page.locator("#bitext img, #bitext script").count() == 0
+    page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    assert watched.dialogs == []
+
+    # a response with a javascript: image and markup in its alt text (whatever the parser makes of input)
+    hostile = dict(
+        data,
+        blocks=[
+            {
+                "index": 0,
+                "kind": "image",
+                "fr": "<b onmouseover=alert(4)>photo</b>",
+                "en": "<script>alert(5)</script>",
+                "translated": True,
+                "sentences": [],
+                "url": "javascript:alert(3)",
+                "prefix": "",
+                "suffix": "",
+            },
+        ],
+    )
+    page.route("**/v1/translate", lambda route: route.fulfill(json=hostile))
+    translate(page, "Peu importe.")
+    assert page.locator("#bitext img, #bitext script, #bitext b, #bitext a").count() == 0
+    assert page.text_content("#bitext .cell.fr") == "<b onmouseover=alert(4)>photo</b>"
+    assert "javascript:alert(3)" in page.text_content("#bitext .media")  # shown as text, never a link
+    page.hover("#bitext .cell.fr")
+    assert watched.dialogs == []
+
+
+def test_downloads_json_and_a_standalone_html_that_fetches_nothing(
+    watched: Watched, browser: Any, article_text: str
+) -> None:
+    page = watched.page
+    data = translate(page, article_text)
+    with page.expect_download() as json_download:
+        page.click("#download-json")
+    assert json.loads(Path(json_download.value.path()).read_text(encoding="utf-8")) == data
+    with page.expect_download() as html_download:
+        page.click("#download-html")
+    assert html_download.value.suggested_filename == "translation.html"
+    OUTPUT.mkdir(exist_ok=True)
+    standalone = OUTPUT / "standalone.html"
+    html_download.value.save_as(standalone)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        offline = context.new_page()
+        requests: list[str] = []
+        offline.on("request", lambda request: requests.append(request.url))
+        viewer = Watched(offline)
+        offline.goto(standalone.as_uri())
+        offline.wait_for_load_state("networkidle")
+        assert requests == [standalone.as_uri()]  # the file itself, nothing else
+        assert viewer.violations == [] and viewer.errors == []  # nothing even tried (the file's CSP would say)
+        assert offline.evaluate("document.scripts.length") == 0
+        assert offline.locator(".row").count() == len(data["blocks"])
+        assert offline.eval_on_selector_all(
+            ".row", "rows => rows.map(r => r.querySelector('.cell.en').textContent)"
+        ) == [b["en"] for b in data["blocks"]]
+        p = next(b["index"] for b in data["blocks"] if len(b["sentences"]) >= 2)
+        offline.hover(f".row[data-block='{p}'] .cell.fr .s[data-s='1']")  # CSS-only highlight in the file
+        partner = offline.locator(f".row[data-block='{p}'] .cell.en .s[data-s='1']")
+        assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
+        offline.screenshot(path=OUTPUT / "standalone.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_counter_progress_and_api_errors_in_words(watched: Watched) -> None:
+    page = watched.page
+    page.fill("#source", "Un texte.")
+    assert page.text_content("#counter") == f"9 / {MAX_CHARS:,} characters"
+    page.fill("#source", "é" * (MAX_CHARS + 1))
+    assert "over" in page.get_attribute("#counter", "class") and page.is_disabled("#translate")
+
+    seen: list[str] = []
+
+    def peek(route: Any) -> None:  # what the page shows while the request is in flight
+        seen.append(page.text_content("#status-text") or "")
+        route.continue_()
+
+    page.route("**/v1/translate", peek)
+    sentences = "Oui. " * (MAX_SENTENCES + 50)
+    page.fill("#source", sentences)
+    assert not page.is_disabled("#translate")
+    with page.expect_response("**/v1/translate") as answer:
+        page.click("#translate")
+    assert answer.value.status == 413
+    assert seen and seen[0].startswith(f"Translating {MAX_SENTENCES + 50} sentences…")
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    assert f"the limit is {MAX_SENTENCES}" in error.text_content() and "too_many_sentences" in error.text_content()
+    assert page.locator("#result").is_hidden()
+
+    page.fill("#source", "   \n ")
+    page.click("#translate")
+    assert "nothing to translate" in error.text_content()
+
+
+def test_files_keyboard_submit_and_copy(watched: Watched, article_text: str, tmp_path: Path) -> None:
+    page = watched.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    article = tmp_path / "article.md"
+    article.write_text(article_text, encoding="utf-8")
+    page.set_input_files("#file", str(article))
+    expect(page.locator("#source")).to_have_value(article_text)
+    assert page.input_value("#format") == "markdown"
+
+    page.evaluate(
+        """() => {
+            const data = new DataTransfer();
+            data.items.add(new File(["<p>Bonjour. Au revoir.</p>"], "page.html", {type: "text/html"}));
+            const drop = new DragEvent("drop", {dataTransfer: data, bubbles: true});
+            document.getElementById("input-form").dispatchEvent(drop);
+        }"""
+    )
+    expect(page.locator("#format")).to_have_value("html")
+    assert page.input_value("#source") == "<p>Bonjour. Au revoir.</p>"
+
+    page.fill("#source", "Bonjour. Au revoir.\n\nMerci.")
+    page.select_option("#format", "text")
+    page.focus("#source")
+    with page.expect_response("**/v1/translate") as answer:
+        page.keyboard.press("Control+Enter")
+    data = answer.value.json()
+    page.locator("#bitext .row").first.wait_for()
+    page.click("#copy-en")
+    expect(page.locator("#status-text")).to_contain_text("clipboard")
+    expected = "\n\n".join(b.get("prefix", "") + b["en"] + b.get("suffix", "") for b in data["blocks"]) + "\n"
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+
+
+def test_without_keys_the_page_shows_no_key_field(watched: Watched) -> None:
+    expect(watched.page.locator("#key-field")).to_be_hidden()
+
+
+def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_the_tab(
+    browser: Any, keyed_server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    view = Watched(page)
+    requests: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
+    try:
+        page.goto(keyed_server + "/")
+        expect(page.locator("#counter")).to_contain_text("characters")
+        key = page.locator("#api-key")
+        expect(key).to_be_visible()
+        assert key.get_attribute("type") == "password" and key.get_attribute("autocomplete") == "off"
+
+        page.fill("#source", "Le conseil municipal a voté le budget.")
+        with page.expect_response("**/v1/translate") as refused:
+            page.click("#translate")
+        assert refused.value.status == 401
+        expect(page.locator("#error")).to_contain_text("needs an API key")
+        expect(page.locator("#error")).to_contain_text("API key field")
+
+        key.fill(PAGE_KEY)
+        with page.expect_response("**/v1/translate") as answer:
+            page.click("#translate")
+        assert answer.value.status == 200
+        assert answer.value.request.headers["authorization"] == f"Bearer {PAGE_KEY}"
+        expect(page.locator("#bitext .row")).to_have_count(len(answer.value.json()["blocks"]))
+        expect(page.locator("#error")).to_be_hidden()
+        with page.expect_response("**/v1/export/html") as exported, page.expect_download():
+            page.click("#download-html")
+        assert exported.value.status == 200
+
+        page.reload()
+        expect(page.locator("#counter")).to_contain_text("characters")
+        expect(page.locator("#api-key")).to_have_value(PAGE_KEY)  # sessionStorage: this tab, across reloads
+        with page.expect_response("**/v1/translate") as again:
+            page.fill("#source", "Le maire a répondu.")
+            page.click("#translate")
+        assert again.value.status == 200
+    finally:
+        context.close()
+    assert all(PAGE_KEY not in url for url, _ in requests), "the key went into a URL"
+    assert PAGE_KEY not in page.url
+    assert view.errors == [] and view.dialogs == []

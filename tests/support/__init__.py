@@ -1,0 +1,1 @@
+"""What the tests share: fake engines, the live-server helper, PostgreSQL, text generators."""

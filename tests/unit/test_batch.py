@@ -1,0 +1,173 @@
+"""The batch runner with the fake engine: outputs, manifest, packing, cache, resume, failures."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from models.document import Translation
+from models.engine import GenerationOptions
+from service.jobs import limits, outputs
+from service.jobs.runner import BatchBusy, BatchRun, _locked
+from service.schemas import TranslateResponse
+from tests.support.fakes import FakeEngine
+
+BOILERPLATE = "Abonnez-vous à notre lettre d'information."
+
+
+def article(i: int) -> str:
+    return f"Titre de l'article {i}\n\nLe conseil a voté la mesure {i}. Les élus ont débattu.\n\n{BOILERPLATE}\n"
+
+
+def make_zip(path: Path, count: int, extra: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(count):
+            archive.writestr(f"articles/{i:03}.txt", article(i))
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def records(outdir: Path) -> list[dict]:
+    return [json.loads(line) for line in (outdir / outputs.MANIFEST).read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    source = make_zip(tmp_path / "a.zip", 6, {"bad/../../x.txt": b"slip", "empty.txt": b"", "notes.pdf": b"%PDF"})
+    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (summary.ok, summary.skipped, summary.failed) == (6, 3, 0)
+    by_name = {r["name"]: r for r in records(tmp_path / "out")}
+    assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.pdf")} == {
+        limits.PATH_TRAVERSAL,
+        limits.EMPTY,
+        limits.UNSUPPORTED_TYPE,
+    }
+    for i in range(6):
+        record = by_name[f"articles/{i:03}.txt"]
+        payload = json.loads((tmp_path / "out" / record["json"]).read_text(encoding="utf-8"))
+        response = TranslateResponse.model_validate(payload)
+        assert response.blocks[1].en == f"EN<Le conseil a voté la mesure {i}.> EN<Les élus ont débattu.>"
+        assert (record["encoding"], record["sentences"]) == ("utf-8", response.stats.sentences)
+        html = (tmp_path / "out" / record["html"]).read_text(encoding="utf-8")
+        assert "<html" in html.lower() and f"la mesure {i}" in html
+    index = (tmp_path / "out" / outputs.INDEX).read_text(encoding="utf-8")
+    assert index.count("<tr class=") == 9 and "path_traversal" in index and "../../x.txt" in index
+    assert json.loads((tmp_path / "out" / outputs.SUMMARY).read_text())["ok"] == 6
+
+
+def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translated_once(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    source = make_zip(tmp_path / "a.zip", 20)
+    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=40).run()
+    sent = [text for call in fake_engine.calls for text in call]
+    assert len(fake_engine.calls) < 20 / 2, "documents are packed together"
+    assert len(sent) == len(set(sent)), "no sentence is sent to the model twice"
+    assert sent.count(BOILERPLATE) == 1 and sent.count("Les élus ont débattu.") == 1
+    assert summary.cache_hits == 2 * 19 and summary.cache_misses == len(sent) == 20 * 2 + 2
+
+
+def test_a_rerun_redoes_nothing_and_a_changed_document_is_translated_again(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    source = tmp_path / "articles"
+    source.mkdir()
+    for i in range(5):
+        (source / f"{i}.txt").write_text(article(i), encoding="utf-8")
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    fake_engine.calls.clear()
+    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (again.already_done, again.ok, fake_engine.calls) == (5, 0, [])
+    (source / "2.txt").write_text("Un texte nouveau. Une phrase inconnue.", encoding="utf-8")
+    changed = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (changed.already_done, changed.ok) == (4, 1)
+    assert fake_engine.calls == [["Un texte nouveau.", "Une phrase inconnue."]]
+    index = (tmp_path / "out" / outputs.INDEX).read_text(encoding="utf-8")
+    assert index.count("<tr class=") == 5, "the index lists the archive as it is now"
+
+
+def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    source = make_zip(tmp_path / "a.zip", 4)
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    first = records(tmp_path / "out")[0]
+    (tmp_path / "out" / first["json"]).unlink()
+    fake_engine.calls.clear()
+    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (summary.ok, summary.already_done, summary.cache_misses, fake_engine.calls) == (1, 3, 0, [])
+    assert (tmp_path / "out" / first["json"]).is_file()
+
+
+class FailingEngine(FakeEngine):
+    """Fails on any call that contains the poison sentence."""
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        if any("POISON" in text for text in texts):
+            raise RuntimeError("the model broke on this input")
+        return super().translate(texts, options)
+
+
+def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
+    source = make_zip(tmp_path / "a.zip", 6, {"poison.txt": b"Une phrase POISON ici."})
+    summary = BatchRun(source, tmp_path / "out", FailingEngine(), group_sentences=1000).run()
+    assert (summary.ok, summary.failed) == (6, 1)
+    failed = [r for r in records(tmp_path / "out") if r["status"] == "failed"]
+    assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == limits.TRANSLATION_ERROR
+    assert "the model broke" in failed[0]["message"]
+
+
+def test_documents_over_the_sentence_cap_fail_before_translation(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    source = make_zip(tmp_path / "a.zip", 1, {"long.txt": " ".join(f"Phrase numéro {i}." for i in range(30)).encode()})
+    summary = BatchRun(source, tmp_path / "out", fake_engine, max_sentences=10).run()
+    assert summary.reasons == {limits.TOO_MANY_SENTENCES: 1}
+    assert not any("Phrase numéro" in text for call in fake_engine.calls for text in call)
+
+
+def test_a_torn_manifest_tail_and_leftover_temp_files_are_cleaned_on_resume(
+    tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    source = make_zip(tmp_path / "a.zip", 3)
+    out = tmp_path / "out"
+    BatchRun(source, out, fake_engine).run()
+    with open(out / outputs.MANIFEST, "ab") as stream:
+        stream.write(b'{"id": "torn", "sta')
+    (out / outputs.DOCS / ".tmp-123-x.json").write_text("{half", encoding="utf-8")
+    BatchRun(source, out, fake_engine).run()
+    lines = (out / outputs.MANIFEST).read_bytes().splitlines()
+    assert len(lines) == 3 and all(json.loads(line)["status"] == "ok" for line in lines)
+    assert not list((out / outputs.DOCS).glob(".tmp-*"))
+
+
+def test_two_runs_cannot_share_an_outdir(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    source = make_zip(tmp_path / "a.zip", 1)
+    (tmp_path / "out").mkdir()
+    with _locked(tmp_path / "out"), pytest.raises(BatchBusy):
+        BatchRun(source, tmp_path / "out", fake_engine).run()
+
+
+def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    source = make_zip(tmp_path / "a.zip", 10)
+    stop = iter([False, False, True])
+    first = BatchRun(
+        source, tmp_path / "out", fake_engine, group_sentences=1, should_stop=lambda: next(stop, True)
+    ).run()
+    assert first.interrupted and first.ok == 3
+    rest = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (rest.already_done, rest.ok) == (3, 7)
+    assert sorted(r["name"] for r in records(tmp_path / "out")) == [f"articles/{i:03}.txt" for i in range(10)]
+
+
+def test_a_document_that_is_not_french_is_skipped_with_its_language(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    english = b"The city council adopted a record budget on Tuesday evening. The opposition voted against it.\n"
+    source = make_zip(tmp_path / "a.zip", 2, {"english.txt": english})
+    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (summary.ok, summary.skipped) == (2, 1)
+    (record,) = [r for r in records(tmp_path / "out") if r["name"] == "english.txt"]
+    assert (record["status"], record["reason"]) == ("skipped", limits.NOT_FRENCH)
+    assert "'en'" in record["message"]
+    assert not any("city council" in text for call in fake_engine.calls for text in call)

@@ -1,0 +1,210 @@
+"""The cross-request scheduler with the fake engine: routing, merging, priority, bounds, failures."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+
+import pytest
+
+from models.document import Translation
+from models.engine import BatchBudget, GenerationOptions
+from service.metrics import Metrics
+from service.scheduler import QueueFull, Scheduler, SchedulerClosed
+from tests.support.fakes import FakeEngine
+
+WAIT = 10  # seconds; only reached when something is broken
+
+
+class GatedEngine(FakeEngine):
+    """Blocks inside its first `translate` until released, so work can pile up behind it."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail_on = fail_on
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        first = not self.entered.is_set()
+        self.entered.set()
+        if first:
+            assert self.release.wait(WAIT), "the test never released the engine"
+        if self.fail_on is not None and any(self.fail_on in text for text in texts):
+            self.calls.append(list(texts))
+            raise RuntimeError("engine exploded")
+        return super().translate(texts, options)
+
+
+@pytest.fixture
+def gated() -> GatedEngine:
+    return GatedEngine()
+
+
+def make(engine: FakeEngine, **kwargs: object) -> Iterator[Scheduler]:
+    scheduler = Scheduler(engine, **kwargs)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.close(timeout=WAIT)
+
+
+@pytest.fixture
+def scheduler(gated: GatedEngine) -> Iterator[Scheduler]:
+    yield from make(gated, max_wait=0.0)
+
+
+def _block(scheduler: Scheduler, engine: GatedEngine) -> Future[list[Translation]]:
+    """Occupy the worker with a one-sentence request; returns its future."""
+    future = scheduler.submit(["Premier."])
+    assert engine.entered.wait(WAIT)
+    return future
+
+
+def _texts(result: list[Translation]) -> list[str]:
+    return [t.text for t in result]
+
+
+def test_results_go_back_to_their_own_requests_in_order(scheduler: Scheduler, gated: GatedEngine) -> None:
+    first = _block(scheduler, gated)
+    requests = {n: [f"Phrase {n} numéro {i} ici." for i in range(n + 1)] for n in range(6)}
+    futures = {n: scheduler.submit(texts) for n, texts in requests.items()}
+    gated.release.set()
+    assert _texts(first.result(WAIT)) == ["EN<Premier.>"]
+    for n, texts in requests.items():
+        assert _texts(futures[n].result(WAIT)) == [f"EN<{t}>" for t in texts]
+
+
+def test_concurrent_requests_are_merged_into_one_engine_call(scheduler: Scheduler, gated: GatedEngine) -> None:
+    _block(scheduler, gated)
+    futures = [scheduler.submit([f"Le client {n} écrit."]) for n in range(8)]
+    gated.release.set()
+    for future in futures:
+        future.result(WAIT)
+    assert len(gated.calls) == 2  # the blocking one, then all eight together
+    assert sorted(gated.calls[1]) == sorted(f"Le client {n} écrit." for n in range(8))
+
+
+def test_without_batching_each_request_is_its_own_engine_call(gated: GatedEngine) -> None:
+    for scheduler in make(gated, batching=False):
+        _block(scheduler, gated)
+        futures = [scheduler.submit([f"Le client {n} écrit.", "Et encore."]) for n in range(4)]
+        gated.release.set()
+        for future in futures:
+            future.result(WAIT)
+    assert len(gated.calls) == 5
+    assert all(len(call) == 2 for call in gated.calls[1:])
+
+
+def test_batches_respect_the_sentence_budget(gated: GatedEngine) -> None:
+    for scheduler in make(gated, budget=BatchBudget(max_tokens=10_000, max_sentences=3), max_wait=0.0):
+        _block(scheduler, gated)
+        futures = [scheduler.submit([f"Phrase {n}."]) for n in range(7)]
+        gated.release.set()
+        assert [_texts(f.result(WAIT)) for f in futures] == [[f"EN<Phrase {n}.>"] for n in range(7)]
+    assert [len(call) for call in gated.calls[1:]] == [3, 3, 1]
+
+
+def test_interactive_work_goes_before_batch_work(scheduler: Scheduler, gated: GatedEngine) -> None:
+    _block(scheduler, gated)
+    batch = scheduler.submit(["Archive un.", "Archive deux."], priority="batch")
+    interactive = scheduler.submit(["Lecteur pressé."], priority="interactive")
+    gated.release.set()
+    interactive.result(WAIT)
+    batch.result(WAIT)
+    assert gated.calls[1] == ["Lecteur pressé."]
+    assert sorted(gated.calls[2]) == ["Archive deux.", "Archive un."]
+
+
+def test_same_sentence_from_two_requests_is_translated_once(scheduler: Scheduler, gated: GatedEngine) -> None:
+    _block(scheduler, gated)
+    a = scheduler.submit(["Bonjour.", "Il pleut."])
+    b = scheduler.submit(["Il pleut."])
+    gated.release.set()
+    assert _texts(a.result(WAIT)) == ["EN<Bonjour.>", "EN<Il pleut.>"]
+    assert _texts(b.result(WAIT)) == ["EN<Il pleut.>"]
+    assert sorted(gated.calls[1]) == ["Bonjour.", "Il pleut."]
+
+
+def test_full_queue_refuses_interactive_work_with_a_retry_delay(gated: GatedEngine) -> None:
+    metrics = Metrics()
+    for scheduler in make(gated, max_queue=3, metrics=metrics):
+        _block(scheduler, gated)
+        queued = scheduler.submit(["Un.", "Deux."])
+        with pytest.raises(QueueFull) as refused:
+            scheduler.submit(["Trois.", "Quatre."])
+        assert refused.value.retry_after >= 1
+        assert scheduler.pending == 2  # the refused request left nothing behind
+        gated.release.set()
+        assert _texts(queued.result(WAIT)) == ["EN<Un.>", "EN<Deux.>"]
+    assert metrics.rejected._value.get() == 1
+
+
+def test_full_queue_makes_batch_work_wait_for_room(gated: GatedEngine) -> None:
+    for scheduler in make(gated, max_queue=2):
+        _block(scheduler, gated)
+        scheduler.submit(["Un.", "Deux."])
+        done: list[list[Translation]] = []
+        waiter = threading.Thread(
+            target=lambda d=done, s=scheduler: d.append(s.translate(["Trois."], priority="batch"))
+        )
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive() and scheduler.pending == 2  # waiting, not failed, not queued
+        gated.release.set()
+        waiter.join(WAIT)
+        assert [_texts(d) for d in done] == [["EN<Trois.>"]]
+
+
+def test_an_engine_error_fails_only_its_own_request() -> None:
+    engine = GatedEngine(fail_on="BOOM")
+    for scheduler in make(engine, max_wait=0.0):
+        _block(scheduler, engine)
+        healthy = scheduler.submit(["Tout va bien.", "Vraiment."])
+        broken = scheduler.submit(["Ceci fait BOOM.", "Innocente."])
+        other = scheduler.submit(["Encore une."])
+        engine.release.set()
+        with pytest.raises(RuntimeError, match="engine exploded"):
+            broken.result(WAIT)
+        assert _texts(healthy.result(WAIT)) == ["EN<Tout va bien.>", "EN<Vraiment.>"]
+        assert _texts(other.result(WAIT)) == ["EN<Encore une.>"]
+        # the worker survives: later work still runs
+        assert _texts(scheduler.translate(["Après."])) == ["EN<Après.>"]
+
+
+def test_close_refuses_waiting_and_new_work(gated: GatedEngine) -> None:
+    scheduler = Scheduler(gated, max_wait=0.0)
+    scheduler.start()
+    running = _block(scheduler, gated)
+    waiting = scheduler.submit(["En attente."])
+    closer = threading.Thread(target=scheduler.close)
+    closer.start()
+    gated.release.set()
+    closer.join(WAIT)
+    assert _texts(running.result(WAIT)) == ["EN<Premier.>"]  # the batch in flight finishes
+    with pytest.raises(SchedulerClosed):
+        waiting.result(WAIT)
+    with pytest.raises(SchedulerClosed):
+        scheduler.submit(["Trop tard."])
+
+
+def test_metrics_record_batch_sizes_and_queue_depth(gated: GatedEngine) -> None:
+    metrics = Metrics()
+    for scheduler in make(gated, metrics=metrics, max_wait=0.0):
+        _block(scheduler, gated)
+        futures = [scheduler.submit([f"Client {n}.", f"Autre {n}."]) for n in range(3)]
+        assert metrics.queue_sentences.labels(priority="interactive")._value.get() == 6
+        gated.release.set()
+        for future in futures:
+            future.result(WAIT)
+    assert metrics.batch_sentences._sum.get() == 7  # 1 + 6 sentences in two engine calls
+    assert metrics.batch_requests._sum.get() == 4  # 1 + 3 requests
+    assert metrics.output_tokens._value.get() > 0
+    assert metrics.queue_sentences.labels(priority="interactive")._value.get() == 0
+
+
+def test_empty_input_needs_no_engine(scheduler: Scheduler, gated: GatedEngine) -> None:
+    assert scheduler.translate([]) == []
+    assert gated.calls == []

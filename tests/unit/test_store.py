@@ -1,0 +1,156 @@
+"""The job store's contract, run against both backends: embedded SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service import clock
+from service.jobs.stores import Job, JobStore, Progress, SqliteJobStore, open_job_store
+from tests.support.pg import database_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, JobStore]]:
+    kind = request.param
+    url = database_url() if kind == "postgres" else None
+    job_store = open_job_store(url, tmp_path)
+    yield (url or str(tmp_path)), job_store
+    job_store.close()
+
+
+def _again(target: str) -> JobStore:
+    """A second, independent connection to the same store (another process or replica)."""
+    return (
+        open_job_store(target, Path("unused"))
+        if target.startswith("postgres")
+        else SqliteJobStore(Path(target) / "jobs.sqlite3")
+    )
+
+
+def _age(monkeypatch: pytest.MonkeyPatch, stamp: str) -> None:
+    """Make the stores write `stamp` as the time: a heartbeat from long ago."""
+    monkeypatch.setattr(clock, "now", lambda: stamp)
+
+
+def _status(jobs: JobStore, ident: str) -> str | None:
+    job = jobs.get(ident)
+    return job.status if job is not None else None
+
+
+def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobStore]) -> None:
+    _, jobs = opened
+    jobs.create("a" * 32, "news.zip", '{"num_beams": null}')
+    row = jobs.get("a" * 32)
+    assert isinstance(row, Job)
+    assert row.owner == ""  # made with keys off: no owner
+    assert (row.status, row.filename, row.options, row.error, row.progress) == (
+        "queued",
+        "news.zip",
+        '{"num_beams": null}',
+        None,
+        Progress(),
+    )
+    jobs.update("a" * 32, total=10, done=3, ok=2, skipped=1, sentences=17)
+    row = jobs.get("a" * 32)
+    assert row is not None and row.progress == Progress(total=10, done=3, ok=2, failed=0, skipped=1, sentences=17)
+    assert jobs.get("b" * 32) is None
+    with pytest.raises(ValueError, match="unknown job fields"):
+        jobs.update("a" * 32, filename="other.zip")
+    with pytest.raises(ValueError, match="unknown status"):
+        jobs.update("a" * 32, status="paused")
+
+
+def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, JobStore]) -> None:
+    target, jobs = opened
+    jobs.create("c" * 32, "x.zip", "{}")
+    others = [_again(target) for _ in range(4)]
+    wins: list[bool] = []
+    barrier = threading.Barrier(len(others))
+
+    def race(other: JobStore) -> None:
+        barrier.wait()
+        wins.append(other.claim("c" * 32))
+
+    threads = [threading.Thread(target=race, args=(other,)) for other in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in others:
+        other.close()
+    assert sorted(wins) == [False, False, False, True]
+    assert _status(jobs, "c" * 32) == "running"
+    assert not jobs.claim("c" * 32), "a running job cannot be claimed again"
+
+
+def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, JobStore]) -> None:
+    _, jobs = opened
+    for ident in ("1" * 32, "2" * 32, "3" * 32):
+        jobs.create(ident, "x.zip", "{}")
+    assert jobs.claim("2" * 32)
+    jobs.update("3" * 32, status="done")
+    assert jobs.unfinished() == ["1" * 32, "2" * 32]
+    assert _status(jobs, "2" * 32) == "queued"
+
+
+def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, jobs = opened
+    jobs.create("d" * 32, "dead.zip", "{}")
+    jobs.create("e" * 32, "alive.zip", "{}")
+    assert jobs.claim("d" * 32) and jobs.claim("e" * 32)
+    with monkeypatch.context() as patched:
+        _age(patched, "2000-01-01T00:00:00+00:00")
+        jobs.touch("d" * 32)  # its owner's last beat, long ago
+    jobs.touch("e" * 32)  # beating now
+    assert jobs.unfinished(stale_after=60) == ["d" * 32]
+    assert _status(jobs, "e" * 32) == "running"
+    assert jobs.claim("d" * 32), "the abandoned job can be claimed by a live replica"
+
+
+def test_open_job_store_picks_the_backend_from_the_url(tmp_path: Path) -> None:
+    embedded = open_job_store(None, tmp_path)
+    assert isinstance(embedded, SqliteJobStore) and (tmp_path / "jobs.sqlite3").is_file()
+    embedded.close()
+    url = database_url()
+    shared = open_job_store(url.replace("postgresql://", "postgresql+psycopg://", 1), tmp_path / "other")
+    assert type(shared).__name__ == "PostgresJobStore"
+    shared.close()
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None:
+    pytest.importorskip("psycopg")
+    from service.jobs.stores.postgres import PostgresJobStore
+
+    with pytest.raises(RuntimeError, match="cannot reach the jobs database") as caught:
+        PostgresJobStore("postgresql://bitext:s3cret-pw@127.0.0.1:1/nothing", connect_timeout=2)
+    assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, options TEXT NOT NULL,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT, total INTEGER NOT NULL DEFAULT 0,"
+        " done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+        " skipped INTEGER NOT NULL DEFAULT 0, sentences INTEGER NOT NULL DEFAULT 0)"
+    )
+    old.execute(
+        "INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x.zip', "
+        "'{}', 't', 't')"
+    )
+    old.commit()
+    old.close()
+    store = SqliteJobStore(path)
+    assert getattr(store.get("d"), "owner", None) == ""
+    store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
+    assert getattr(store.get("e" * 32), "owner", None) == "f" * 64
+    store.close()
