@@ -13,7 +13,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 FRENCH = "fr"
 UNDETERMINED = "und"
@@ -55,10 +58,10 @@ class LangidDetector:
 
     def __init__(self, languages: Sequence[str] | None = None) -> None:
         self._languages = list(languages) if languages else None
-        self._identifier = None
+        self._identifier: LanguageIdentifier | None = None
         self._lock = threading.Lock()
 
-    def _load(self):  # -> py3langid.langid.LanguageIdentifier
+    def _load(self) -> LanguageIdentifier:
         with self._lock:
             if self._identifier is None:
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier

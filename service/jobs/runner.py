@@ -250,11 +250,13 @@ def _finish(
     from service.schemas import TranslateResponse
 
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    files = {"json": f"{outputs.DOCS}/{pending.id}.json", "html": None}
-    outputs.write_atomic(outdir / files["json"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    json_file = f"{outputs.DOCS}/{pending.id}.json"
+    outputs.write_atomic(outdir / json_file, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    html_file = None
     if html is not None:
-        files["html"] = f"{outputs.DOCS}/{pending.id}.html"
-        outputs.write_atomic(outdir / files["html"], html(payload).encode("utf-8"))
+        html_file = f"{outputs.DOCS}/{pending.id}.html"
+        outputs.write_atomic(outdir / html_file, html(payload).encode("utf-8"))
+    files = {"json": json_file, "html": html_file}
     stats = result.stats
     return (
         base
