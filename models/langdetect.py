@@ -95,6 +95,25 @@ def french_confidence(detections: Sequence[Detection]) -> float:
     return next((d.confidence for d in detections if d.language == FRENCH), 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class FrenchCheck:
+    """Whether a text may go to the fr→en model: the one decision every caller makes, each refusing its own way.
+
+    `other`: the language the text confidently is in, when that is not French; None when it may be French
+    (too short or too mixed to tell is given the benefit of the doubt). `french`: French, with the detector's
+    confidence in it (0 when French is not among its likeliest candidates).
+    """
+
+    other: Detection | None
+    french: Detection
+
+
+def check_french(text: str, detector: LanguageDetector | None = None) -> FrenchCheck:
+    """Judge `text` (its opening, for long ones) with `detector`, by default the shared one."""
+    found = (detector or default_detector()).detect(text, top=5)
+    return FrenchCheck(other_language(found), Detection(FRENCH, french_confidence(found)))
+
+
 @lru_cache(maxsize=1)
 def default_detector() -> LanguageDetector:
     """One shared detector per process (the model is read-only once loaded)."""
