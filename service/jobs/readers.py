@@ -286,6 +286,7 @@ def _check_zip_directory(path: Path, caps: Limits) -> None:
         end = zipfile._EndRecData(raw)  # type: ignore[attr-defined]  # the end record, zip64 aware
     if end is None:
         return  # not a zip: `ZipFile` says so
+    # zipfile's private end-record offsets, absent from its stubs
     entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if entries > caps.max_entries:
         raise _Stop(limits.TOO_MANY_ENTRIES, f"the zip lists {entries} entries; the limit is {caps.max_entries}")
@@ -309,6 +310,7 @@ class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[name-defined]  # priva
             if len(self._unconsumed) <= 4 + psize:
                 return b""
             header = self._unconsumed[4 : 4 + psize]
+            # private to lzma (what zipfile itself calls), absent from its stubs
             properties = lzma._decode_filter_properties(lzma.FILTER_LZMA1, header)  # type: ignore[attr-defined]
             self._decomp = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[properties])
             data = self._unconsumed[4 + psize :]
