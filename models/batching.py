@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[list[int]]:
@@ -78,8 +79,8 @@ class BatchTooLargeError(RuntimeError):
 
 
 def run_halving(
-    items: Sequence[T], run: Callable[[Sequence[T]], list[object]], on_oom: Callable[[], None] = lambda: None
-) -> list[object]:
+    items: Sequence[T], run: Callable[[Sequence[T]], list[R]], on_oom: Callable[[], None] = lambda: None
+) -> list[R]:
     """Run `items` as one batch; on a memory error, split in halves and retry each half."""
     try:
         return run(items)

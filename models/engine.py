@@ -67,7 +67,7 @@ class RowLengthLimit:
         self.eos = eos_token_id
         self.exact = exact
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
         import torch
 
         generated = input_ids.shape[1] - 1  # the decoder start token is not output
@@ -153,7 +153,7 @@ def all_translated(results: list[Translation | None]) -> list[Translation]:
     missing = [i for i, result in enumerate(results) if result is None]
     if missing:
         raise RuntimeError(f"no translation came back for inputs {missing}")
-    return results  # type: ignore[return-value]
+    return [result for result in results if result is not None]
 
 
 class MarianTokenizing:
@@ -285,7 +285,7 @@ class MarianEngine(MarianTokenizing):
         for batch in plan_batches(lengths, self._budget.max_tokens, self._budget.sentences_for(beams)):
             outputs = run_halving(batch, lambda part: self._generate([texts[i] for i in part], options))
             for index, output in zip(batch, outputs, strict=True):
-                results[index] = output  # type: ignore[assignment]
+                results[index] = output
         return all_translated(results)
 
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -244,6 +244,11 @@ def _placeholder_pattern(placeholder: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W\d_]){spaced}(?!\d)", re.IGNORECASE)
 
 
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that inserts `text` as is (a string replacement would expand its backslashes)."""
+    return lambda _match: text
+
+
 def restore(translated: str, protected: Protected) -> str | None:
     """`translated` with each placeholder put back; None if one is missing or doubled."""
     result = translated
@@ -251,7 +256,7 @@ def restore(translated: str, protected: Protected) -> str | None:
         pattern = _placeholder_pattern(placeholder)
         if len(pattern.findall(result)) != 1:
             return None
-        result = pattern.sub(lambda _, english=value: english, result)
+        result = pattern.sub(_constant(value), result)
     return result
 
 

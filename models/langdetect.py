@@ -13,7 +13,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 FRENCH = "fr"
 UNDETERMINED = "und"
@@ -55,10 +58,10 @@ class LangidDetector:
 
     def __init__(self, languages: Sequence[str] | None = None) -> None:
         self._languages = list(languages) if languages else None
-        self._identifier = None
+        self._identifier: LanguageIdentifier | None = None
         self._lock = threading.Lock()
 
-    def _load(self):  # -> py3langid.langid.LanguageIdentifier
+    def _load(self) -> LanguageIdentifier:
         with self._lock:
             if self._identifier is None:
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -90,6 +93,25 @@ def other_language(detections: Sequence[Detection]) -> Detection | None:
 
 def french_confidence(detections: Sequence[Detection]) -> float:
     return next((d.confidence for d in detections if d.language == FRENCH), 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FrenchCheck:
+    """Whether a text may go to the fr→en model: the one decision every caller makes, each refusing its own way.
+
+    `other`: the language the text confidently is in, when that is not French; None when it may be French
+    (too short or too mixed to tell is given the benefit of the doubt). `french`: French, with the detector's
+    confidence in it (0 when French is not among its likeliest candidates).
+    """
+
+    other: Detection | None
+    french: Detection
+
+
+def check_french(text: str, detector: LanguageDetector | None = None) -> FrenchCheck:
+    """Judge `text` (its opening, for long ones) with `detector`, by default the shared one."""
+    found = (detector or default_detector()).detect(text, top=5)
+    return FrenchCheck(other_language(found), Detection(FRENCH, french_confidence(found)))
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,8 @@ def build_marian_checkpoint(
         tokenizer.save_pretrained(out_dir)
 
     pad = vocab["<pad>"]
+    # As the published opus-mt configs have it; not a named MarianConfig argument, so kept as an attribute.
+    published: dict[str, Any] = {"static_position_embeddings": True}
     config = MarianConfig(
         vocab_size=len(vocab),
         decoder_vocab_size=len(vocab),
@@ -120,12 +123,12 @@ def build_marian_checkpoint(
         activation_function="swish",
         max_position_embeddings=512,
         scale_embedding=True,
-        static_position_embeddings=True,
         share_encoder_decoder_embeddings=True,
         pad_token_id=pad,
         eos_token_id=0,
         decoder_start_token_id=pad,
         forced_eos_token_id=0,
+        **published,
     )
     torch.manual_seed(seed)
     model = MarianMTModel(config)

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         except MissingDependency as error:
             log.error("cannot start: %s", error)
             raise
-        loaded = engine or await run_in_threadpool(load_engine, settings.engine_spec())
+        loaded: Engine = engine if engine is not None else await run_in_threadpool(load_engine, settings.engine_spec())
         load_seconds = getattr(loaded, "load_seconds", None)
         if isinstance(load_seconds, float):
             state.metrics.model_load_seconds.set(load_seconds)

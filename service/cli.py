@@ -6,11 +6,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from models.loading import ModelLoadError
+
+if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
+    from models.engine import Engine
+    from service.settings import Settings
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="French→English translation with aligned bilingual output."
@@ -33,7 +37,7 @@ EngineOpt = Annotated[
 ]
 
 
-def _settings(**overrides: object):  # -> Settings; imported lazily to keep `--help` fast
+def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
 
     from service.settings import Settings
@@ -63,7 +67,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(settings):  # -> Engine
+def _load(settings: Settings) -> Engine:
     from models.factory import load_engine
 
     try:
@@ -211,6 +215,7 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     engine = None if ray else _load(settings)  # with Ray, each actor loads its own
     console = Console(stderr=True)
+    run: BatchRun
     with progress_bar(console) as progress:
         if engine is None:
             from service.jobs.ray_runner import RayBatchRun

@@ -24,7 +24,7 @@ from typing import Literal
 
 from models.batching import next_batch
 from models.document import ModelInfo, Translation
-from models.engine import BatchBudget, Engine, GenerationOptions
+from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class Scheduler:
         results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
         missing = [i for i in range(len(texts)) if i not in found]
         if not missing:
-            future.set_result(results)  # type: ignore[arg-type]
+            future.set_result([found[i] for i in range(len(texts))])
             return future
         lengths = self.engine.count_tokens([texts[i] for i in missing])
         request = _Request(options, future, results, len(missing))
@@ -280,7 +280,12 @@ class Scheduler:
         request.results[item.index] = translation
         request.remaining -= 1
         if request.remaining == 0:
-            request.future.set_result(request.results)  # type: ignore[arg-type]
+            try:
+                translations = all_translated(request.results)
+            except RuntimeError as error:  # a batching bug: the request fails rather than lose a sentence
+                self._fail(request, error)
+                return
+            request.future.set_result(translations)
 
     def _fail(self, request: _Request, error: BaseException) -> None:
         log.warning("a translation request failed: %s", error)

@@ -18,9 +18,11 @@ Format = Literal["auto", "text", "markdown", "html"]
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    num_beams: int | None = Field(None, ge=1, le=8, description="beam size; default: the model's own (4 for opus-mt)")
+    num_beams: int | None = Field(
+        default=None, ge=1, le=8, description="beam size; default: the model's own (4 for opus-mt)"
+    )
     repair: bool | None = Field(
-        None,
+        default=None,
         description=(
             "retry repetition loops and changed numbers, translate ALL-CAPS in sentence case; default: BITEXT_REPAIR"
         ),
@@ -54,7 +56,9 @@ class ArticleIn(BaseModel):
 class TranslateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(None, pattern=r"\S", description="the article itself (plain text, markdown or HTML)")
+    text: str | None = Field(
+        default=None, pattern=r"\S", description="the article itself (plain text, markdown or HTML)"
+    )
     article: ArticleIn | None = None
     format: Format = "auto"
     options: Options = Field(default_factory=Options)
@@ -95,9 +99,9 @@ class BlockOut(BaseModel):
     en: str
     translated: bool = Field(description="false: kept verbatim (a publisher line, a line without words)")
     sentences: list[SentenceOut]
-    prefix: str = Field("", description="markup before `fr` in the input, kept verbatim")
-    suffix: str = Field("", description="markup after `fr` in the input, kept verbatim")
-    url: str | None = Field(None, description="image URL, byte for byte as sent")
+    prefix: str = Field(default="", description="markup before `fr` in the input, kept verbatim")
+    suffix: str = Field(default="", description="markup after `fr` in the input, kept verbatim")
+    url: str | None = Field(default=None, description="image URL, byte for byte as sent")
 
 
 class StatsOut(BaseModel):

@@ -20,27 +20,31 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BITEXT_", env_file=".env", extra="ignore")
 
-    model: str = Field(DEFAULT_MODEL, description="Hugging Face hub id or local checkpoint directory")
+    model: str = Field(default=DEFAULT_MODEL, description="Hugging Face hub id or local checkpoint directory")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8"] = "auto"
-    threads: int | None = Field(None, ge=1, description="torch CPU threads; default: all cores")
-    warmup: bool = Field(True, description="translate one sentence at start-up before reporting ready")
+    threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: all cores")
+    warmup: bool = Field(default=True, description="translate one sentence at start-up before reporting ready")
 
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
 
-    max_body_bytes: int = Field(2_000_000, ge=1024, description="largest request body accepted (413 past it)")
-    max_chars: int = Field(200_000, ge=1, description="largest text, in characters, one request may carry")
-    max_sentences: int = Field(5_000, ge=1, description="most sentences one request may carry")
-    max_beams: int = Field(8, ge=1, le=8, description="largest num_beams a request may ask for")
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body accepted (413 past it)")
+    max_chars: int = Field(default=200_000, ge=1, description="largest text, in characters, one request may carry")
+    max_sentences: int = Field(default=5_000, ge=1, description="most sentences one request may carry")
+    max_beams: int = Field(default=8, ge=1, le=8, description="largest num_beams a request may ask for")
     repair: bool = Field(
-        False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair"
+        default=False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair"
     )
     max_glossary_terms: int = Field(
-        MAX_TERMS, ge=0, le=MAX_TERMS, description="most glossary plus keep terms one request may carry (422 past it)"
+        default=MAX_TERMS,
+        ge=0,
+        le=MAX_TERMS,
+        description="most glossary plus keep terms one request may carry (422 past it)",
     )
     glossary_file: Path | None = Field(
-        None, description='server-wide terms, UTF-8 JSON {"glossary": {"fr": "en"}, "keep": ["…"]}; requests add to it'
+        default=None,
+        description='server-wide terms, UTF-8 JSON {"glossary": {"fr": "en"}, "keep": ["…"]}; requests add to it',
     )
 
     api_keys: Annotated[list[str], NoDecode] = Field(
@@ -50,9 +54,11 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated origins allowed by CORS; empty: CORS off"
     )
     request_timeout_seconds: float = Field(
-        300.0, gt=0, description="an interactive translation past this gets 504 with how far it got"
+        default=300.0, gt=0, description="an interactive translation past this gets 504 with how far it got"
     )
-    shutdown_grace_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish")
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish"
+    )
 
     @field_validator(
         "batch_max_tokens", "batch_max_sentences", "batch_max_rows", "batch_group_sentences", mode="before"
@@ -99,68 +105,80 @@ class Settings(BaseSettings):
         return value
 
     batch_max_tokens: int | None = Field(
-        None, ge=64, description="padded source tokens in one generate call; auto: per device"
+        default=None, ge=64, description="padded source tokens in one generate call; auto: per device"
     )
-    batch_max_sentences: int | None = Field(None, ge=1, description="sentences in one generate call; auto: per device")
+    batch_max_sentences: int | None = Field(
+        default=None, ge=1, description="sentences in one generate call; auto: per device"
+    )
     batch_max_rows: int | None = Field(
-        None, ge=1, description="sentences x beams in one generate call; auto: per device (CPU 64, 16 at beam 4)"
+        default=None,
+        ge=1,
+        description="sentences x beams in one generate call; auto: per device (CPU 64, 16 at beam 4)",
     )
     engine: Literal["transformers", "ct2"] = Field(
-        "transformers", description="ct2: CTranslate2 (extra [ct2]), converted once"
+        default="transformers", description="ct2: CTranslate2 (extra [ct2]), converted once"
     )
     ct2_cache_dir: Path | None = Field(
-        None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2"
+        default=None, description="where the ct2 engine keeps converted models; default ~/.cache/bitext/ct2"
     )
-    ct2_inter_threads: int = Field(1, ge=1, description="ct2: batches run in parallel (threads is then per batch)")
+    ct2_inter_threads: int = Field(
+        default=1, ge=1, description="ct2: batches run in parallel (threads is then per batch)"
+    )
     cache_entries: int = Field(
-        100_000, ge=0, description="translated sentences kept in the in-memory LRU cache; 0: no cache"
+        default=100_000, ge=0, description="translated sentences kept in the in-memory LRU cache; 0: no cache"
     )
-    batching: bool = Field(True, description="pack sentences of concurrent requests into shared engine calls")
+    batching: bool = Field(default=True, description="pack sentences of concurrent requests into shared engine calls")
     batch_max_wait_ms: float = Field(
-        5.0, ge=0, le=1000, description="how long a lone sentence waits for company before its batch runs"
+        default=5.0, ge=0, le=1000, description="how long a lone sentence waits for company before its batch runs"
     )
     queue_max_sentences: int = Field(
-        20_000, ge=1, description="sentences waiting for the engine past which requests get 503"
+        default=20_000, ge=1, description="sentences waiting for the engine past which requests get 503"
     )
 
-    data_dir: Path = Field(Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store")
+    data_dir: Path = Field(
+        default=Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store"
+    )
     jobs_max_upload_bytes: int = Field(
-        1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"
+        default=1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"
     )
     archive_max_member_bytes: int = Field(
-        20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped"
+        default=20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped"
     )
     archive_max_total_bytes: int = Field(
-        5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive"
+        default=5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive"
     )
     archive_max_ratio: float = Field(
-        100.0, ge=2, description="compression ratio past which a member is taken for a bomb"
+        default=100.0, ge=2, description="compression ratio past which a member is taken for a bomb"
     )
     archive_max_entries: int = Field(
-        100_000,
+        default=100_000,
         ge=1,
         description="most members (JSONL lines, WARC records, files) read from one archive; the rest is skipped",
     )
     batch_group_sentences: int | None = Field(
-        None, ge=1, description="sentences from many documents packed into one engine call; auto: 256, more on a GPU"
+        default=None,
+        ge=1,
+        description="sentences from many documents packed into one engine call; auto: 256, more on a GPU",
     )
     jobs_database_url: str | None = Field(
-        None,
+        default=None,
         description=(
             "postgresql://… job store shared by replicas (extra [postgres]); unset: SQLite under data_dir (one process)"
         ),
         pattern=r"^$|^(postgres|postgresql)(\+psycopg)?://",
     )
     jobs_lease_seconds: float = Field(
-        120.0, ge=5, description="shared job store: a running job without a heartbeat this long is taken over"
+        default=120.0, ge=5, description="shared job store: a running job without a heartbeat this long is taken over"
     )
     jobs_poll_seconds: float = Field(
-        2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs"
+        default=2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs"
     )
     ray_actors: int | None = Field(
-        None,
+        default=None,
         ge=1,
         description="bitext batch --ray: engine actors; default one per GPU, else one per ray_cpus_per_actor CPUs",
     )
-    ray_cpus_per_actor: int = Field(1, ge=1, description="bitext batch --ray: CPUs (and torch threads) per CPU actor")
-    ray_batch_documents: int = Field(32, ge=1, description="bitext batch --ray: documents per actor call")
+    ray_cpus_per_actor: int = Field(
+        default=1, ge=1, description="bitext batch --ray: CPUs (and torch threads) per CPU actor"
+    )
+    ray_batch_documents: int = Field(default=32, ge=1, description="bitext batch --ray: documents per actor call")

@@ -8,6 +8,7 @@ parameter) and are checked against BITEXT_API_KEYS. Errors are DeepL's: `{"messa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -139,6 +140,15 @@ _TRANSLATE_BODY = body(
     },
     ["text", "target_lang"],
 )
+
+
+class _RouteDoc(TypedDict):
+    """The route arguments a GET and its POST twin share."""
+
+    summary: str
+    responses: dict[int | str, dict[str, Any]]
+
+
 _KIND = body({"type": {"type": "string", "enum": ["source", "target"]}, "auth_key": STRING}, [])
 
 
@@ -168,14 +178,14 @@ async def translate(request: Request) -> JSONResponse:
     )
 
 
-_LANGUAGES = {
+_LANGUAGES: _RouteDoc = {
     "summary": "DeepL: source (FR) or target (EN-GB, EN-US) languages",
     "responses": {200: {"model": list[DeepLLanguage]}, **errors(DeepLError, 400, 403, 413, 415)},
 }
 
 
-@router.get("/languages", operation_id="deepl_languages", **_LANGUAGES)  # type: ignore[arg-type]
-@router.post("/languages", operation_id="deepl_languages_post", openapi_extra=_KIND, **_LANGUAGES)  # type: ignore[arg-type]
+@router.get("/languages", operation_id="deepl_languages", **_LANGUAGES)
+@router.post("/languages", operation_id="deepl_languages_post", openapi_extra=_KIND, **_LANGUAGES)
 async def languages(request: Request) -> JSONResponse:
     params = await _params(request)
     kind = (params.text("type") or "source").strip().lower()
@@ -191,14 +201,14 @@ async def languages(request: Request) -> JSONResponse:
     )
 
 
-_USAGE = {
+_USAGE: _RouteDoc = {
     "summary": "DeepL: characters translated since the server started; no quota",
     "responses": {200: {"model": DeepLUsage}, **errors(DeepLError, 403, 413, 415)},
 }
 
 
-@router.get("/usage", operation_id="deepl_usage", **_USAGE)  # type: ignore[arg-type]
-@router.post("/usage", operation_id="deepl_usage_post", **_USAGE)  # type: ignore[arg-type]
+@router.get("/usage", operation_id="deepl_usage", **_USAGE)
+@router.post("/usage", operation_id="deepl_usage_post", **_USAGE)
 async def usage(request: Request) -> JSONResponse:
     await _params(request)
     return JSONResponse({"character_count": get_state(request).deepl_usage.characters, "character_limit": USAGE_LIMIT})

@@ -68,11 +68,11 @@ async def read_params(request: Request, limit: int) -> Params:
     media = raw_type.partition(";")[0].strip().lower()
     _check_charset(raw_type)
     if media == "application/json" or media.endswith("+json"):
-        for key, value in _json_object(body).items():
-            values.setdefault(key, []).append(value)  # a JSON array stays one value: `q: [...]` means a batch
+        for key, item in _json_object(body).items():
+            values.setdefault(key, []).append(item)  # a JSON array stays one value: `q: [...]` means a batch
     elif media in _FORMS:
-        for key, value in (await _form(request, body)).items():
-            values.setdefault(key, []).extend(value)
+        for key, items in (await _form(request, body)).items():
+            values.setdefault(key, []).extend(items)
     else:
         raise ApiError(
             415, "unsupported_media_type", f"content type {media or 'none'!r} is not accepted; send a form or JSON"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from models.document import BilingualBlock, Block, BlockKind, Document
 from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
-from models.langdetect import FRENCH, Detection, default_detector, french_confidence, has_letters, other_language
+from models.langdetect import Detection, check_french
 from models.parse import ParseError, parse
 from models.repair import Fidelity
 from service.auth import key_is_valid
@@ -42,11 +42,10 @@ def check_key(state: AppState, candidate: str | None) -> None:
 def require_french(texts: Sequence[str]) -> list[Detection]:
     """French and how sure, for each of `texts`; a 400 naming the first that is confidently
     another language (the model is fr→en only). Too short to tell is given the benefit of the doubt."""
-    detector = default_detector()
     out: list[Detection] = []
     for index, text in enumerate(texts):
-        found = detector.detect(text, top=5) if has_letters(text) else []
-        other = other_language(found)
+        check = check_french(text)
+        other = check.other
         if other is not None:
             which = f"text {index + 1} of {len(texts)}" if len(texts) > 1 else "the text"
             name = LANGUAGE_NAMES.get(other.language, other.language)
@@ -57,7 +56,7 @@ def require_french(texts: Sequence[str]) -> list[Detection]:
                 "this server translates French to English only",
                 language=other.language,
             )
-        out.append(Detection(FRENCH, french_confidence(found)))
+        out.append(check.french)
     return out
 
 

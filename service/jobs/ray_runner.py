@@ -185,7 +185,7 @@ def connect(address: str | None) -> None:
 
     if ray.is_initialized():
         return
-    quiet = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+    quiet: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
     if address in (None, "", LOCAL):
         ray.init(**quiet)
     else:
@@ -221,7 +221,9 @@ class RayBatchRun(BatchRun):
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source.resolve(), outdir.resolve(), options, caps
         self.settings, self.address = settings, address
-        self.group_sentences, self.max_sentences = settings.batch_group_sentences, settings.max_sentences
+        # unset: each actor sizes its groups for its own device
+        self.actor_group_sentences: int | None = settings.batch_group_sentences
+        self.max_sentences = settings.max_sentences
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
@@ -250,7 +252,7 @@ class RayBatchRun(BatchRun):
                 "settings": self.settings,
                 "options": self.options,
                 "outdir": str(self.outdir),
-                "group_sentences": self.group_sentences,
+                "group_sentences": self.actor_group_sentences,
                 "max_sentences": self.max_sentences,
             },
             batch_size=self.settings.ray_batch_documents,

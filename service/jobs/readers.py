@@ -27,7 +27,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from tarfile import TarInfo
+from typing import IO, Any, BinaryIO, Protocol, Self
 
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
@@ -285,6 +286,7 @@ def _check_zip_directory(path: Path, caps: Limits) -> None:
         end = zipfile._EndRecData(raw)  # type: ignore[attr-defined]  # the end record, zip64 aware
     if end is None:
         return  # not a zip: `ZipFile` says so
+    # zipfile's private end-record offsets, absent from its stubs
     entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if entries > caps.max_entries:
         raise _Stop(limits.TOO_MANY_ENTRIES, f"the zip lists {entries} entries; the limit is {caps.max_entries}")
@@ -292,8 +294,12 @@ def _check_zip_directory(path: Path, caps: Limits) -> None:
         raise _Stop(limits.HEADER_TOO_LARGE, f"the zip's central directory is {size} bytes")
 
 
-class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[misc]
+class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[name-defined]  # private to zipfile, not in its stubs
     """zipfile's LZMA member decompressor, taking `max_length` like the standard decompressors."""
+
+    _decomp: lzma.LZMADecompressor | None
+    _unconsumed: bytes
+    eof: bool
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         if self._decomp is None:
@@ -304,6 +310,7 @@ class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[misc]
             if len(self._unconsumed) <= 4 + psize:
                 return b""
             header = self._unconsumed[4 : 4 + psize]
+            # private to lzma (what zipfile itself calls), absent from its stubs
             properties = lzma._decode_filter_properties(lzma.FILTER_LZMA1, header)  # type: ignore[attr-defined]
             self._decomp = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[properties])
             data = self._unconsumed[4 + psize :]
@@ -391,6 +398,16 @@ class _CountingReader:
         self.count += len(data)
         return data
 
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        raise io.UnsupportedOperation("a counted stream is read forward only")
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
 
 class _Expanded:
     """The decompressed tar stream, a bounded chunk per read, judged as a whole as it is read.
@@ -401,7 +418,7 @@ class _Expanded:
     its floor, the archive ends: even skipping members means decompressing them.
     """
 
-    def __init__(self, inner: IO[bytes], counter: _CountingReader, compressed: bool, caps: Limits) -> None:
+    def __init__(self, inner: _Readable, counter: _CountingReader, compressed: bool, caps: Limits) -> None:
         self.inner, self.counter, self.compressed, self.caps = inner, counter, compressed, caps
         self.count = 0
 
@@ -421,15 +438,15 @@ def _tar_stream(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> _Expan
     """The tar inside gzip, bz2 or xz (told by its magic bytes), or the file itself."""
     magic = raw.read(6)
     raw.seek(0)
-    inner: IO[bytes]
+    inner: _Readable
     if magic.startswith(b"\x1f\x8b"):
-        inner = gzip.GzipFile(fileobj=counter, mode="rb")  # type: ignore[arg-type]
+        inner = gzip.GzipFile(fileobj=counter, mode="rb")
     elif magic.startswith(b"BZh"):
-        inner = bz2.BZ2File(counter)  # type: ignore[arg-type]
+        inner = bz2.BZ2File(counter)
     elif magic.startswith(b"\xfd7zXZ\x00"):
-        inner = lzma.LZMAFile(counter)  # type: ignore[arg-type]
+        inner = lzma.LZMAFile(counter)  # type: ignore[arg-type]  # typeshed wants a full IO; it only reads
     else:
-        return _Expanded(counter, counter, False, caps)  # type: ignore[arg-type]
+        return _Expanded(counter, counter, False, caps)
     return _Expanded(inner, counter, True, caps)
 
 
@@ -448,17 +465,17 @@ class _TarInfo(tarfile.TarInfo):
     max_header_bytes = Limits().max_header_bytes
 
     @classmethod
-    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+    def fromtarfile(cls, archive: tarfile.TarFile) -> Self:
         """tarfile takes a bad header after the first for the archive's end: say it is corrupt instead."""
         try:
             return super().fromtarfile(archive)
-        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as error:  # type: ignore[attr-defined]
+        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as error:  # type: ignore[attr-defined]  # not in the stubs
             raise _Corrupt(f"a bad tar header ({error})") from None
 
     def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _TAR_EXTENDED and self.size > self.max_header_bytes:
             raise _Stop(limits.HEADER_TOO_LARGE, f"a {self.size}-byte extended header (type {self.type!r})")
-        member: tarfile.TarInfo = super()._proc_member(tarfile)  # type: ignore[misc]
+        member: TarInfo = super()._proc_member(tarfile)  # type: ignore[misc]  # private to tarfile, not in its stubs
         globals_size = sum(len(key) + len(value) for key, value in tarfile.pax_headers.items())
         if globals_size > self.max_header_bytes:
             raise _Stop(limits.HEADER_TOO_LARGE, f"{globals_size} bytes of global PAX headers")
@@ -475,7 +492,8 @@ def _open_tar(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> tarfile.
     """The tar stream, read with the capped headers of `_TarInfo`."""
     info = type("_CappedTarInfo", (_TarInfo,), {"max_header_bytes": caps.max_header_bytes})
     stream = _tar_stream(raw, counter, caps)
-    return tarfile.open(fileobj=stream, mode="r|", tarinfo=info)  # type: ignore[call-overload,no-any-return]
+    # typeshed wants a seekable, writable file even for stream mode, which only reads
+    return tarfile.open(fileobj=stream, mode="r|", tarinfo=info)  # type: ignore[call-overload]
 
 
 def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
@@ -574,7 +592,7 @@ def _capped_warc_reader(caps: Limits) -> type:
 
     max_line = min(caps.max_header_bytes, 1 << 16)
 
-    class CappedReader(DecompressingBufferedReader):  # type: ignore[misc]
+    class CappedReader(DecompressingBufferedReader):
         """Counts the header bytes and lines read since the last body read; a record's header block ends there."""
 
         header_bytes = 0

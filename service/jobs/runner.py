@@ -22,7 +22,7 @@ from models.budgets import budget_of, group_size
 from models.cache import CachedEngine
 from models.document import Document, Translation
 from models.engine import DelegatingEngine, Engine, GenerationOptions
-from models.langdetect import default_detector, other_language
+from models.langdetect import check_french
 from models.pipeline import plan_block, translate_document
 from service import clock
 from service.jobs import limits, outputs
@@ -167,7 +167,7 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
 def _require_french(document: Document) -> None:
     """The fr→en model turns any other language into confident nonsense: skip such documents, saying which language."""
     text = "\n".join(block.text for block in document.blocks if block.translate)
-    other = other_language(default_detector().detect(text))
+    other = check_french(text).other
     if other is not None:
         raise DocumentError(
             limits.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French"
@@ -250,11 +250,13 @@ def _finish(
     from service.schemas import TranslateResponse
 
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    files = {"json": f"{outputs.DOCS}/{pending.id}.json", "html": None}
-    outputs.write_atomic(outdir / files["json"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    json_file = f"{outputs.DOCS}/{pending.id}.json"
+    outputs.write_atomic(outdir / json_file, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    html_file = None
     if html is not None:
-        files["html"] = f"{outputs.DOCS}/{pending.id}.html"
-        outputs.write_atomic(outdir / files["html"], html(payload).encode("utf-8"))
+        html_file = f"{outputs.DOCS}/{pending.id}.html"
+        outputs.write_atomic(outdir / html_file, html(payload).encode("utf-8"))
+    files = {"json": json_file, "html": html_file}
     stats = result.stats
     return (
         base

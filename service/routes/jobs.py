@@ -23,7 +23,9 @@ from service.web.export import EXPORT_CSP
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(require_api_key)])
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)
+}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
 

@@ -62,11 +62,12 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
     if media in ("text/plain", "text/markdown", "text/html", ""):
         if not media:
             raise ApiError(415, "unsupported_media_type", "set Content-Type: text/plain or application/json")
-        format = {"text/markdown": "markdown", "text/html": "html"}.get(media, query_format)
+        by_media: dict[str, Format] = {"text/markdown": "markdown", "text/html": "html"}
+        format = by_media.get(media, query_format)
         text = decode_text(body, charset)
         if not text.strip():
             raise ApiError(400, "empty_text", "there is no text to translate")
-        return TranslateRequest(text=text, format=format)  # type: ignore[arg-type]
+        return TranslateRequest(text=text, format=format)
     raise ApiError(
         415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json"
     )
