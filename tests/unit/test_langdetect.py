@@ -75,3 +75,13 @@ def test_a_restricted_detector_only_answers_among_its_languages() -> None:
     detector = LangidDetector(["fr", "en"])
     found = detector.detect("Der Gemeinderat hat am Dienstag den Haushalt beschlossen.", top=5)
     assert {d.language for d in found} <= {"fr", "en"}
+
+
+def test_check_french_is_the_one_decision() -> None:
+    from models.langdetect import check_french
+
+    french = check_french("Le conseil municipal a voté le budget de la ville après un long débat.")
+    assert french.other is None and french.french.language == FRENCH and french.french.confidence > 0.5
+    german = check_french("Der Stadtrat hat nach einer langen Debatte den Haushalt der Stadt beschlossen.")
+    assert german.other is not None and german.other.language == "de"
+    assert check_french("OK").other is None  # too short to tell: the benefit of the doubt
