@@ -17,7 +17,8 @@ class BlockKind(StrEnum):
     PARAGRAPH = "paragraph"
     IMAGE = "image"  # text is the alt text; url is kept byte for byte
     SOURCE = "source"  # publisher / byline: kept verbatim, never translated
-    VERBATIM = "verbatim"  # anything we keep as is (code fences, tables, rules…)
+    VERBATIM = "verbatim"  # anything we keep as is (code fences, rules…)
+    CELL = "cell"  # one table cell; `cell` says where
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Block:
     prefix: str = ""
     suffix: str = ""
     url: str | None = None
+    markup: str = ""  # "markdown" or "html": `text` holds inline markup (`models.markup`)
+    cell: tuple[int, int, int] | None = None  # a table cell: (table, row, column)
 
     @property
     def raw(self) -> str:
@@ -80,6 +83,10 @@ class BilingualSentence:
     fr: str
     en: str
     flags: tuple[str, ...] = ()
+    # With alignment asked for: the sentence's plain texts and (fr start, fr end, en start, en end) pairs.
+    fr_plain: str | None = None
+    en_plain: str | None = None
+    alignment: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,8 @@ class BilingualBlock:
     prefix: str = ""
     suffix: str = ""
     url: str | None = None
+    markup: str | None = None  # "markdown" or "html"; None: plain text
+    cell: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from models.batching import plan_batches, run_halving
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.loading import ModelLoadError, load_marian, public_name
+from models.markup import Alignment
 
 if TYPE_CHECKING:
     import torch
@@ -233,6 +234,13 @@ class DelegatingEngine:
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, options)
 
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        """The wrapped engine's alignment, or the monotonic one if it has none."""
+        from models.align import Aligner, MonotonicAligner
+
+        inner = self.engine if isinstance(self.engine, Aligner) else MonotonicAligner()
+        return inner.align(sources, targets)
+
 
 class MarianEngine(MarianTokenizing):
     """MarianMT through transformers: batched, length-sorted, bounded, thread-safe."""
@@ -317,3 +325,94 @@ class MarianEngine(MarianTokenizing):
             Translation(text=text.strip(), source_tokens=source, output_tokens=sum(1 for t in row if t not in special))
             for text, row, source in zip(decoded, rows, source_lengths, strict=True)
         ]
+
+    # -- alignment (the optional `models.align.Aligner` capability) ------------------------------
+
+    ALIGN_BATCH = 16
+
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        """Word alignment from cross-attention on a teacher-forced pass over `targets`.
+
+        The decoder is run on the given English (not generated again); the heads of the
+        second-to-last decoder layer are averaged and each English token is aligned to the
+        French token it attends to most. A pair longer than the window is aligned monotonically.
+        """
+        from models.align import monotonic
+
+        out: list[Alignment] = [()] * len(sources)
+        fitting: list[int] = []
+        counts = self.count_tokens(list(sources)) if sources else []
+        target_counts = self._count_target(list(targets)) if targets else []
+        for index, (source, target) in enumerate(zip(sources, targets, strict=True)):
+            if not source.strip() or not target.strip():
+                continue
+            if counts[index] > self._window or target_counts[index] > self._window:
+                out[index] = monotonic(source, target)
+            else:
+                fitting.append(index)
+        for first in range(0, len(fitting), self.ALIGN_BATCH):
+            part = fitting[first : first + self.ALIGN_BATCH]
+            for index, alignment in zip(
+                part, self._align([sources[i] for i in part], [targets[i] for i in part]), strict=True
+            ):
+                out[index] = alignment
+        return out
+
+    def _with_eager_attention(self, call: Any) -> Any:
+        """Run `call` with eager attention: fused kernels (sdpa, flash) return no attention weights."""
+        config = self._model.config
+        before = getattr(config, "_attn_implementation", None)
+        if before in (None, "eager"):
+            return call()
+        setter = getattr(self._model, "set_attn_implementation", None)
+        try:
+            if setter is not None:
+                setter("eager")
+            else:
+                config._attn_implementation = "eager"
+            return call()
+        finally:
+            if setter is not None:
+                setter(before)
+            else:
+                config._attn_implementation = before
+
+    def _count_target(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self._tokenizer(text_target=texts, truncation=False)["input_ids"]]
+
+    def _align(self, sources: list[str], targets: list[str]) -> list[Alignment]:
+        import torch
+
+        from models.align import attention_alignment, piece_spans
+
+        tokenizer = self._tokenizer
+        with self._lock, torch.inference_mode():
+            encoded = tokenizer(
+                [" ".join(s.split()) for s in sources],
+                text_target=[" ".join(t.split()) for t in targets],
+                return_tensors="pt",
+                padding=True,
+            )
+            labels = encoded.pop("labels")
+            encoded = encoded.to(self._device)
+            decoder_input = self._model.prepare_decoder_input_ids_from_labels(labels=labels).to(self._device)
+            output = self._with_eager_attention(
+                lambda: self._model(
+                    **encoded, decoder_input_ids=decoder_input, output_attentions=True, return_dict=True
+                )
+            )
+            layers = output.cross_attentions
+            if not layers:
+                from models.align import monotonic
+
+                return [monotonic(source, target) for source, target in zip(sources, targets, strict=True)]
+            layer = layers[max(0, len(layers) - 2)]  # (batch, heads, target, source)
+            weights = layer.float().mean(dim=1).cpu().tolist()
+        results: list[Alignment] = []
+        for row, (source, target) in enumerate(zip(sources, targets, strict=True)):
+            source_ids = [i for i in encoded["input_ids"][row].tolist() if i != tokenizer.pad_token_id]
+            target_ids = [i for i in labels[row].tolist() if i != tokenizer.pad_token_id]
+            source_spans = piece_spans(source, tokenizer.convert_ids_to_tokens(source_ids))
+            target_spans = piece_spans(target, tokenizer.convert_ids_to_tokens(target_ids))
+            results.append(attention_alignment(weights[row], source_spans, target_spans))
+        return results

@@ -238,7 +238,7 @@ def protect(text: str, terms: Terms) -> Protected:
     return Protected("".join(pieces), tuple(slots))
 
 
-def _placeholder_pattern(placeholder: str) -> re.Pattern[str]:
+def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
     letters, digits = placeholder[:2], placeholder[2:]
     spaced = r"[\s-]?".join(map(re.escape, letters)) + r"[\s-]?" + re.escape(digits)
     return re.compile(rf"(?<![^\W\d_]){spaced}(?!\d)", re.IGNORECASE)
@@ -253,7 +253,7 @@ def restore(translated: str, protected: Protected) -> str | None:
     """`translated` with each placeholder put back; None if one is missing or doubled."""
     result = translated
     for placeholder, value in protected.slots:
-        pattern = _placeholder_pattern(placeholder)
+        pattern = placeholder_pattern(placeholder)
         if len(pattern.findall(result)) != 1:
             return None
         result = pattern.sub(_constant(value), result)

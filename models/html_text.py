@@ -26,11 +26,13 @@ from typing import Literal
 import lxml.html
 from lxml import etree
 
+from models.markup import HTML, HTML_KINDS, html_attrs, start_tag
+
 SKIPPED_TAGS = frozenset(
     {"script", "style", "noscript", "template", "code", "kbd", "samp", "var", "pre", "textarea", "svg", "math"}
 )
 
-Slot = tuple[etree._Element, Literal["text", "tail"]]
+Slot = tuple[etree._Element, Literal["text", "tail", "inner"]]
 
 
 MAX_DEPTH = 200  # well under libxml2's limit (255), past which it drops the deeper text
@@ -79,6 +81,9 @@ def _slots(root: etree._Element, ignore: frozenset[str]) -> Iterator[Slot]:
 
     def walk(element: etree._Element, inherited: bool) -> Iterator[Slot]:
         skip = _skipped(element, inherited, ignore)
+        if not skip and len(element) and _inline_only(element, ignore):
+            yield element, "inner"  # text with links and emphasis: one run, markup carried over
+            return
         if not skip and element.text:
             yield element, "text"
         for child in element:
@@ -87,6 +92,41 @@ def _slots(root: etree._Element, ignore: frozenset[str]) -> Iterator[Slot]:
                 yield child, "tail"
 
     yield from walk(root, False)
+
+
+def _inline_only(element: etree._Element, ignore: frozenset[str]) -> bool:
+    """Every descendant is an inline element bitext carries (a, b, strong, i, em, code, span)."""
+    for child in element.iterdescendants():
+        if not isinstance(child.tag, str) or child.tag.lower() not in HTML_KINDS or child.tag.lower() in ignore:
+            return False
+        if (child.get("translate") or "").strip().lower() == "no":
+            return False
+        if child.tag.lower() == "a" and any(p.tag == "a" for p in child.iterancestors() if isinstance(p.tag, str)):
+            return False
+    return True
+
+
+def _inner_markup(element: etree._Element) -> str:
+    """The element's content as the fragment `models.markup.parse_html_inline` reads."""
+    out = [html_escape.escape(element.text or "", quote=False)]
+    for child in element:
+        tag = child.tag.lower()
+        out += [start_tag(tag, html_attrs(tag, list(child.attrib.items()))), _inner_markup(child), f"</{tag}>"]
+        out.append(html_escape.escape(child.tail or "", quote=False))
+    return "".join(out)
+
+
+def _set_inner(element: etree._Element, markup: str) -> None:
+    fragment = lxml.html.fragment_fromstring(f"<div>{markup}</div>")
+    for child in list(element):
+        element.remove(child)
+    element.text = fragment.text
+    for child in list(fragment):
+        element.append(child)
+
+
+def _read(element: etree._Element, attribute: str) -> str:
+    return _inner_markup(element) if attribute == "inner" else getattr(element, attribute) or ""
 
 
 def _split_space(text: str) -> tuple[str, str, str]:
@@ -108,6 +148,7 @@ class HtmlText:
     lead: str  # whitespace before a fragment's first tag, which libxml2 drops
     ignore: frozenset[str]
     texts: tuple[str, ...]
+    markups: tuple[str, ...] = ()  # per text: "html" for a run of inline markup, "" for a plain text node
 
     @classmethod
     def parse(cls, markup: str, ignore_tags: Sequence[str] = ()) -> HtmlText:
@@ -126,13 +167,15 @@ class HtmlText:
         if _depth(root) > MAX_DEPTH:
             raise HtmlTooDeep(f"the HTML is nested too deeply: more than {MAX_DEPTH} levels of elements")
         texts = []
+        markups = []
         for element, attribute in _slots(root, ignore):
-            core = _split_space(getattr(element, attribute))[1]
+            core = _split_space(_read(element, attribute))[1]
             if any(ch.isalpha() for ch in core):
                 texts.append(core)
+                markups.append(HTML if attribute == "inner" else "")
         has_doctype = markup.lstrip()[:9].lower() == "<!doctype"
         doctype = root.getroottree().docinfo.doctype if has_doctype else None
-        return cls(root, document, doctype or None, lead, ignore, tuple(texts))
+        return cls(root, document, doctype or None, lead, ignore, tuple(texts), tuple(markups))
 
     def render(self, english: Sequence[str]) -> str:
         """The HTML with `english[i]` in place of `texts[i]`; the parsed tree is left as it was."""
@@ -141,9 +184,12 @@ class HtmlText:
         root = copy.deepcopy(self.root)
         replacements = iter(english)
         for element, attribute in _slots(root, self.ignore):
-            lead, core, trail = _split_space(getattr(element, attribute))
+            lead, core, trail = _split_space(_read(element, attribute))
             if any(ch.isalpha() for ch in core):
-                setattr(element, attribute, lead + next(replacements) + trail)
+                if attribute == "inner":
+                    _set_inner(element, lead + next(replacements) + trail)
+                else:
+                    setattr(element, attribute, lead + next(replacements) + trail)
         if self.document:
             return lxml.html.tostring(root, encoding="unicode", doctype=self.doctype)
         inner = self.lead + html_escape.escape(root.text or "", quote=False)

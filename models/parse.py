@@ -9,6 +9,7 @@ kept as verbatim blocks, and `Document.render()` gives the text input back exact
 
 from __future__ import annotations
 
+import html as html_lib
 import importlib
 import json
 import re
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from models.document import Block, BlockKind, Document
+from models.markup import HTML, MARKDOWN, safe_url
 
 FORMATS = ("auto", "text", "markdown", "html", "json")
 
@@ -148,14 +150,16 @@ def _block_from(raw: str, markdown: bool, is_code: bool) -> Block:
             )
         if heading := _heading(raw):
             marks, text, close = heading
-            return Block(BlockKind.HEADING, text, translate=_has_letters(text), prefix=marks, suffix=close)
+            return Block(
+                BlockKind.HEADING, text, translate=_has_letters(text), prefix=marks, suffix=close, markup=MARKDOWN
+            )
         if marker := _LIST_OR_QUOTE.match(raw):
             body = raw[marker.end() :]
             if _has_letters(body):
-                return Block(BlockKind.PARAGRAPH, body, prefix=marker.group())
+                return Block(BlockKind.PARAGRAPH, body, prefix=marker.group(), markup=MARKDOWN)
     if not _has_letters(raw):
         return Block(BlockKind.VERBATIM, raw, translate=False)
-    return Block(BlockKind.PARAGRAPH, raw)
+    return Block(BlockKind.PARAGRAPH, raw, markup=MARKDOWN if markdown else "")
 
 
 def _looks_like_title(block: Block) -> bool:
@@ -187,7 +191,9 @@ def _assign_roles(blocks: list[Block]) -> list[Block]:
     title = blocks[first_text]
     if not _looks_like_title(title) or len(blocks) == 1:
         return blocks
-    blocks[first_text] = Block(BlockKind.TITLE, title.text, prefix=title.prefix, suffix=title.suffix)
+    blocks[first_text] = Block(
+        BlockKind.TITLE, title.text, prefix=title.prefix, suffix=title.suffix, markup=title.markup
+    )
     after = first_text + 1
     if after < len(blocks) - 1 and _looks_like_publisher(blocks[after]):
         blocks[after] = Block(BlockKind.SOURCE, blocks[after].text, translate=False)
@@ -271,23 +277,96 @@ def check_dependencies() -> None:
 
 
 def parse_html(html: str) -> Document:
-    """The main article of an HTML page (trafilatura), as a text document: title then paragraphs."""
-    import trafilatura
+    """The main article of an HTML page (trafilatura), as blocks: title, headings, paragraphs, table cells.
 
-    extracted = trafilatura.bare_extraction(
-        html, output_format="python", include_comments=False, include_tables=False, with_metadata=True
+    Inline links, bold, italics and code are kept in each block's text as a small HTML fragment
+    (`markup="html"`, see `models.markup`); every table cell is a block of its own (`cell`).
+    """
+    import trafilatura
+    from lxml import etree
+
+    xml = trafilatura.extract(
+        html,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+        include_formatting=True,
+        with_metadata=True,
     )
-    if extracted is None:
+    if not xml:
         raise ParseError("no article text could be found in this HTML")
-    data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
-    body = (data.get("text") or "").strip()
-    title = (data.get("title") or "").strip()
-    if not body and not title:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    root = etree.fromstring(xml.encode("utf-8"), parser)
+    if root is None:
         raise ParseError("no article text could be found in this HTML")
-    paragraphs = [line for line in body.splitlines() if line.strip()]
-    if title and paragraphs and paragraphs[0].strip() == title:
-        paragraphs = paragraphs[1:]
-    document = parse_article(
-        {"title": title or None, "paragraphs": paragraphs} if title else {"paragraphs": paragraphs}
-    )
-    return Document(document.blocks, document.separators, "html")
+    title = (root.get("title") or "").strip()
+    main = root.find("main")
+    blocks: list[Block] = []
+    if title:
+        blocks.append(Block(BlockKind.TITLE, html_lib.escape(title, quote=False), markup=HTML))
+    tables = 0
+    for element in main.iter() if main is not None else ():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in ("p", "head", "item") and not _inside(element, ("table", "p", "item", "head")):
+            text = _inline_html(element, 0).strip()
+            if not text:
+                continue
+            if blocks and tag == "head" and blocks[-1].kind is BlockKind.TITLE and html_lib.unescape(text) == title:
+                continue
+            kind = BlockKind.HEADING if tag == "head" else BlockKind.PARAGRAPH
+            blocks.append(Block(kind, text, translate=_has_letters(text), markup=HTML))
+        elif tag == "code" and not _inside(element, ("p", "item", "head", "table")):
+            blocks.append(Block(BlockKind.VERBATIM, html_lib.escape("".join(element.itertext())), translate=False))
+        elif tag == "table" and not _inside(element, ("table",)):
+            for r, row in enumerate(element.iter("row")):
+                for c, cell in enumerate(row.iter("cell")):
+                    text = _inline_html(cell, 0).strip()
+                    words = _has_letters(html_lib.unescape(text))
+                    blocks.append(Block(BlockKind.CELL, text, translate=words, markup=HTML, cell=(tables, r, c)))
+            tables += 1
+    if not blocks or not any(block.translate for block in blocks):
+        raise ParseError("no article text could be found in this HTML")
+    return Document(tuple(blocks), ("",) + ("\n",) * (len(blocks) - 1) + ("",), "html")
+
+
+_MAX_INLINE_DEPTH = 32
+_HI = {"#b": "b", "#i": "i", "#t": "code", "#u": "span"}
+
+
+def _inside(element: Any, tags: tuple[str, ...]) -> bool:
+    parent = element.getparent()
+    while parent is not None:
+        if parent.tag in tags:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _inline_html(element: Any, depth: int, in_link: bool = False) -> str:
+    """The content of a trafilatura XML element as a fragment `models.markup.parse_html_inline` reads."""
+    escape = lambda text: html_lib.escape(text or "", quote=False)  # noqa: E731
+    out = [escape(element.text)]
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if depth >= _MAX_INLINE_DEPTH or tag in ("code",):
+            inner = escape("".join(child.itertext()))
+            out.append(f"<code>{inner}</code>" if tag == "code" and inner else inner)
+        elif tag == "ref":
+            target = (child.get("target") or "").strip()
+            inner = _inline_html(child, depth + 1, True)
+            if target and safe_url(target) and not in_link and inner.strip():
+                out.append(f'<a href="{html_lib.escape(target, quote=True)}">{inner}</a>')
+            else:
+                out.append(inner)
+        elif tag == "hi" and _HI.get(child.get("rend") or "") and (inner := _inline_html(child, depth + 1, in_link)):
+            name = _HI[child.get("rend") or ""]
+            out.append(
+                f"<{name}>{inner}</{name}>" if name != "code" else f"<code>{escape(''.join(child.itertext()))}</code>"
+            )
+        elif tag == "lb":
+            out.append("\n")
+        elif tag:
+            out.append(_inline_html(child, depth + 1, in_link))
+        out.append(escape(child.tail))
+    return "".join(out)

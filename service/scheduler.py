@@ -22,9 +22,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Literal
 
+from models.align import Aligner, MonotonicAligner
 from models.batching import next_batch
 from models.document import ModelInfo, Translation
 from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
+from models.markup import Alignment
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -350,3 +352,10 @@ class Lane:
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         return self.scheduler.translate(texts, options, self.priority, timeout=timeout)
+
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        """Word alignment from the scheduler's engine (its own lock keeps it off a running batch),
+        or the monotonic fallback when the engine has no attention to offer."""
+        engine = self.scheduler.engine
+        aligner = engine if isinstance(engine, Aligner) else MonotonicAligner()
+        return aligner.align(sources, targets)

@@ -33,6 +33,13 @@ class Options(BaseModel):
     keep: list[str] = Field(
         default_factory=list, description="terms to keep exactly as written, e.g. a newspaper's name"
     )
+    alignment: bool = Field(
+        default=False,
+        description=(
+            "give every translated sentence its plain texts (`fr_plain`, `en_plain`, markup removed) and the "
+            "word alignment between them (`alignment`)"
+        ),
+    )
 
 
 class ImageIn(BaseModel):
@@ -85,9 +92,18 @@ class SentenceOut(BaseModel):
     index: int
     start: int = Field(description="offset of the sentence in the block's `fr`, in code points")
     end: int
-    fr: str
-    en: str
+    fr: str = Field(description="the French sentence as sent, inline markup included")
+    en: str = Field(description="its English, with the same kind of inline markup (markdown or HTML)")
     flags: list[str]
+    fr_plain: str | None = Field(default=None, description="with `options.alignment`: `fr` without its markup")
+    en_plain: str | None = Field(default=None, description="with `options.alignment`: `en` without its markup")
+    alignment: list[tuple[int, int, int, int]] | None = Field(
+        default=None,
+        description=(
+            "with `options.alignment`: one `[fr_start, fr_end, en_start, en_end]` per English token, the French "
+            "token it translates; code-point offsets into `fr_plain` and `en_plain`"
+        ),
+    )
 
 
 class BlockOut(BaseModel):
@@ -102,6 +118,12 @@ class BlockOut(BaseModel):
     prefix: str = Field(default="", description="markup before `fr` in the input, kept verbatim")
     suffix: str = Field(default="", description="markup after `fr` in the input, kept verbatim")
     url: str | None = Field(default=None, description="image URL, byte for byte as sent")
+    markup: Literal["markdown", "html"] | None = Field(
+        default=None, description="the inline markup `fr` and `en` carry (links, emphasis, code); absent: plain text"
+    )
+    cell: tuple[int, int, int] | None = Field(
+        default=None, description="a table cell: [table, row, column], counted from 0 in the article"
+    )
 
 
 class StatsOut(BaseModel):

@@ -28,10 +28,11 @@ async def translate_interactive(
     options: GenerationOptions,
     warnings: Sequence[str] = (),
     fidelity: Fidelity = Fidelity(),
+    alignment: bool = False,
 ) -> BilingualDocument:
     """Its sentences queue ahead of batch-job work and give up at the request deadline."""
     settings = state.settings
     lane = scheduler.lane("interactive", time.monotonic() + settings.request_timeout_seconds)
     return await run_in_threadpool(
-        translate_document, document, lane, options, warnings, settings.max_sentences, fidelity
+        translate_document, document, lane, options, warnings, settings.max_sentences, fidelity, alignment
     )

@@ -70,7 +70,11 @@ class Item:
     @property
     def blocks(self) -> tuple[Block, ...]:
         if self.html is not None:
-            return tuple(Block(BlockKind.PARAGRAPH, text) for text in self.html.texts)
+            markups = self.html.markups or ("",) * len(self.html.texts)
+            return tuple(
+                Block(BlockKind.PARAGRAPH, text, markup=markup)
+                for text, markup in zip(self.html.texts, markups, strict=True)
+            )
         assert self.document is not None
         return self.document.blocks
 

@@ -147,7 +147,7 @@ def _pieces(loaded: Loaded, engine: Engine) -> tuple[str, ...]:
         for plan in plan_block(block, count, engine.max_input_tokens):
             if plan.translate:
                 for piece in plan.pieces:
-                    found.setdefault(block.text[piece.start : piece.end])
+                    found.setdefault(plan.source[piece.start : piece.end])
     return tuple(found)
 
 

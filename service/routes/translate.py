@@ -34,7 +34,9 @@ _BODY = {
         },
     }
 }
-_HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
+_HTML_WARNING = (
+    "html: only the main article text was extracted; links, emphasis, code and tables are kept, other markup is not"
+)
 
 
 def _media_type(request: Request) -> tuple[str, str | None]:
@@ -92,7 +94,9 @@ async def translate(
     # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
     # input: off the event loop, so health probes and other requests keep being answered.
     job = await run_in_threadpool(_prepare, state, media, body, charset, format)
-    result = await translate_interactive(state, scheduler, job.document, job.options, job.warnings, job.fidelity)
+    result = await translate_interactive(
+        state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment
+    )
     return TranslateResponse.model_validate(result)
 
 
@@ -102,6 +106,7 @@ class _Prepared:
     options: GenerationOptions
     warnings: list[str]
     fidelity: Fidelity
+    alignment: bool = False
 
 
 def _prepare(state: AppState, media: str, body: bytes, charset: str | None, query_format: Format) -> _Prepared:
@@ -138,7 +143,8 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
     except GlossaryError as error:
         raise ApiError(422, "invalid_option", str(error)) from None
     repair = settings.repair if payload.options.repair is None else payload.options.repair
-    return _Prepared(document, GenerationOptions(num_beams=beams), warnings, Fidelity.of(repair, terms))
+    options = GenerationOptions(num_beams=beams)
+    return _Prepared(document, options, warnings, Fidelity.of(repair, terms), payload.options.alignment)
 
 
 def _article_characters(payload: TranslateRequest) -> int:

@@ -23,6 +23,7 @@ FLAG_REASONS: dict[str, str] = {
     "repetition_repaired": "the first English looped; this is a retranslation",
     "numbers_repaired": "the first English lost a figure; this is a retranslation",
     "glossary_lost": "a protected glossary term did not survive translation",
+    "markup_unplaced": "links or emphasis could not be placed by alignment; placed in source order",
 }
 """Known sentence flags, shown as the title of a small marker; unknown flags show their own name."""
 

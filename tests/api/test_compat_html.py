@@ -14,16 +14,15 @@ def _upper(markup: str, ignore: tuple[str, ...] = ()) -> str:
     return parsed.render([text.upper() for text in parsed.texts])
 
 
-def test_only_text_nodes_change_and_whitespace_is_kept() -> None:
-    markup = (
-        '<p class="lead">Bonjour <b>le monde</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">lien</a>.</p>'
-        "\n<p>  Deux  </p>"
-    )
+def test_only_text_changes_and_whitespace_is_kept() -> None:
+    """A run of text with inline links and emphasis is one text (markup="html"), sent as a sentence."""
+    run = 'Bonjour <b>le monde</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">lien</a>.'
+    markup = f'<p class="lead">{run}</p>\n<p>  Deux  </p>'
     parsed = HtmlText.parse(markup)
-    assert parsed.texts == ("Bonjour", "le monde", "lien", "Deux")
-    assert _upper(markup) == (
-        '<p class="lead">BONJOUR <b>LE MONDE</b>, <a href="/fr/page?a=1&amp;b=2" '
-        'title="Titre">LIEN</a>.</p>\n<p>  DEUX  </p>'
+    assert parsed.texts == (run, "Deux") and parsed.markups == ("html", "")
+    assert parsed.render([run.replace("Bonjour", "Hello"), "Two"]) == (
+        '<p class="lead">Hello <b>le monde</b>, <a href="/fr/page?a=1&amp;b=2" title="Titre">lien</a>.</p>'
+        "\n<p>  Two  </p>"
     )
 
 

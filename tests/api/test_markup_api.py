@@ -1,0 +1,121 @@
+"""Inline markup through `/v1/translate`, the compat routes and the CLI: the example round-trips."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from service.app import create_app
+from service.cli import app as cli
+from service.settings import Settings
+from tests.support.fakes import FakeEngine
+
+EXAMPLE = "Selon [l'agence TASS](https://tass.ru/politika/123), le sommet a eu lieu **mercredi**."
+URL = "https://tass.ru/politika/123"
+HTML_EXAMPLE = f'<p>Selon <a href="{URL}">l\'agence TASS</a>, le sommet a eu lieu <b>mercredi</b>.</p>'
+
+
+@pytest.fixture
+def client(fake_engine: FakeEngine) -> Iterator[TestClient]:
+    settings = Settings(max_body_bytes=200_000, max_chars=100_000, max_sentences=2000)
+    with TestClient(create_app(settings, engine=fake_engine)) as test_client:
+        yield test_client
+
+
+def test_markdown_example_round_trips_with_alignment(client: TestClient, fake_engine: FakeEngine) -> None:
+    response = client.post(
+        "/v1/translate", json={"text": EXAMPLE, "format": "markdown", "options": {"alignment": True}}
+    )
+    assert response.status_code == 200, response.text
+    sent = [text for call in fake_engine.calls for text in call]
+    assert sent == ["Selon l'agence TASS, le sommet a eu lieu mercredi."]
+    block = response.json()["blocks"][0]
+    assert block["markup"] == "markdown" and block["fr"] == EXAMPLE
+    sentence = block["sentences"][0]
+    assert sentence["fr"] == EXAMPLE and sentence["en"].count(f"]({URL})") == 1 and sentence["en"].count("**") == 2
+    assert sentence["fr_plain"] == sent[0]
+    for a, b, c, d in sentence["alignment"]:
+        assert 0 <= a < b <= len(sentence["fr_plain"]) and 0 <= c < d <= len(sentence["en_plain"])
+
+
+def test_without_the_option_there_is_no_alignment(client: TestClient) -> None:
+    body = client.post("/v1/translate", json={"text": EXAMPLE, "format": "markdown"}).json()
+    assert "alignment" not in body["blocks"][0]["sentences"][0]
+    plain = client.post("/v1/translate", json={"text": "Le chat dort.", "format": "text"}).json()
+    assert "markup" not in plain["blocks"][0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Un lien [ouvert](",
+        "Un **gras sans fin.",
+        "Un [piège](javascript:alert(1)) et [autre](data:text/html,x).",
+        "*" * 5000 + " texte",
+        "[" * 3000 + "texte" + "](" * 3000,
+        " ".join(f"[lien {i}](https://ex.org/{i})" for i in range(1000)) + ".",
+    ],
+)
+def test_bad_markdown_is_a_200_with_markup_kept(client: TestClient, text: str) -> None:
+    response = client.post("/v1/translate", json={"text": text, "format": "markdown"})
+    assert response.status_code in (200, 413, 422), response.text
+    if response.status_code == 200:
+        english = "".join(block["en"] for block in response.json()["blocks"])
+        assert "](javascript:" not in english.replace("[piège](javascript:", "") or "EN<" in english
+
+
+def test_html_body_keeps_links_and_emphasis(client: TestClient) -> None:
+    html = (
+        "<html><body><article>"
+        f'<p>Selon <a href="{URL}">l\'agence TASS</a>, le sommet a eu lieu <b>mercredi</b> à Moscou.</p>'
+        "<p>Un autre paragraphe, assez long pour que trafilatura veuille bien le garder ici.</p>"
+        + "<div>" * 300
+        + "profond"
+        + "</div>" * 300
+        + "</article></body></html>"
+    )
+    response = client.post("/v1/translate", content=html, headers={"Content-Type": "text/html"})
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 200:
+        blocks = response.json()["blocks"]
+        paragraph = next(b for b in blocks if "TASS" in b["fr"])
+        assert paragraph["markup"] == "html" and paragraph["en"].count(f'<a href="{URL}">') == 1
+
+
+def test_compat_html_translates_inline_runs_as_one_sentence(client: TestClient, fake_engine: FakeEngine) -> None:
+    response = client.post(
+        "/translate", json={"q": "<p>Le <b>chat</b> dort.</p>", "source": "fr", "target": "en", "format": "html"}
+    )
+    assert response.status_code == 200, response.text
+    sent = [text for call in fake_engine.calls for text in call]
+    assert sent == ["Le chat dort."]
+    assert response.json()["translatedText"].count("<b>") == 1
+
+
+def test_deepl_tag_handling_html_keeps_the_link(client: TestClient, fake_engine: FakeEngine) -> None:
+    response = client.post(
+        "/v2/translate",
+        json={"text": [HTML_EXAMPLE], "target_lang": "EN", "tag_handling": "html"},
+    )
+    assert response.status_code == 200, response.text
+    english = response.json()["translations"][0]["text"]
+    assert english.count(f'href="{URL}"') == 1
+    assert all("http" not in text for call in fake_engine.calls for text in call)
+
+
+@pytest.mark.integration
+def test_cli_round_trip(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("# Le sommet\n\n" + EXAMPLE + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["translate", str(article), "--model", str(tiny_checkpoint), "--device", "cpu", "--num-beams", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    blocks = json.loads(result.stdout)["blocks"]
+    paragraph = next(b for b in blocks if b["fr"] == EXAMPLE)
+    assert paragraph["en"].count(f"]({URL})") == 1
