@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body accepted (413 past it)")
     max_chars: int = Field(default=200_000, ge=1, description="largest text, in characters, one request may carry")
     max_sentences: int = Field(default=5_000, ge=1, description="most sentences one request may carry")
+    compat_max_items: int = Field(
+        default=1000,
+        ge=1,
+        description="most texts one LibreTranslate (q) or DeepL (text) request may carry (400 / 413 past it)",
+    )
     max_beams: int = Field(default=8, ge=1, le=8, description="largest num_beams a request may ask for")
     repair: bool = Field(
         default=False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair"

@@ -3,6 +3,10 @@
 All texts of one request become one `Document` (one block per paragraph or HTML text node), so
 they are translated by one `translate_interactive` call: the same scheduler, cache, metrics and
 `max_sentences` limit as `/v1/translate`, and the request's sentences batch together.
+
+Everything before the translation (counting, size checks, parsing, language detection) is plain
+CPU work on the request's texts: the routes run it in a worker thread (`run_in_threadpool`), never on
+the event loop, and the number of texts is capped (`compat_max_items`) before any of it starts.
 """
 
 from __future__ import annotations
@@ -103,6 +107,13 @@ def parse_item(text: str, html: bool, ignore_tags: Sequence[str] = (), one_block
         return Item(parse(text, "text"), None)
     except (ParseError, HtmlError) as error:
         raise ApiError(400, "unparsable", str(error)) from None
+
+
+def check_items(state: AppState, count: int, status: int, message: str) -> None:
+    """At most `compat_max_items` texts in one request; `message` is each API's own wording ({count}, {limit})."""
+    limit = state.settings.compat_max_items
+    if count > limit:
+        raise ApiError(status, "too_many_items", message.format(count=count, limit=limit), limit=limit)
 
 
 def check_size(state: AppState, texts: Sequence[str]) -> None:
