@@ -327,3 +327,13 @@ def test_a_job_past_its_output_cap_is_done_and_says_what_it_skipped(tmp_path: Pa
         assert {d["reason"] for d in documents if d["status"] == "skipped"} >= {"output_quota"}
         written = sum(p.stat().st_size for p in (tmp_path / "data" / "jobs" / job / "out" / "docs").iterdir())
         assert written <= 1024
+
+
+def test_the_jobs_api_reads_an_archive_up_to_archive_max_entries(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, archive_max_entries=3), engine=FakeEngine())) as client:
+        job = client.post("/v1/jobs?filename=a.zip", content=archive(6)).json()["id"]
+        body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert body["status"] == "done"
+        documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+        assert len([d for d in documents if d["status"] == "ok"]) <= 3
+        assert "too_many_entries" in {d.get("reason") for d in documents}
