@@ -19,6 +19,7 @@ from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import Detection, check_french
 from models.parse import ParseError, parse
+from models.pipeline import DocumentTooLarge
 from models.repair import Fidelity
 from service.auth import key_is_valid
 from service.deps import AppState, get_scheduler
@@ -130,6 +131,10 @@ async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
     blocks = tuple(block for item_blocks in per_item for block in item_blocks)
     if not blocks:
         return [item.render(()) for item in items]
+    # Each block with text is at least one sentence: too many is refused before any planning or tokenizing.
+    worded = sum(1 for block in blocks if block.text.strip())
+    if worded > state.settings.max_sentences:
+        raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
     result = await translate_interactive(state, scheduler, merged, GenerationOptions(), (), fidelity)
