@@ -237,6 +237,8 @@ def batch(
                 options,
                 caps=settings.archive_limits(),
                 group_sentences=settings.batch_group_sentences,
+                group_documents=settings.batch_group_documents,
+                group_bytes=settings.batch_group_bytes,
                 max_sentences=settings.max_sentences,
                 observer=RichObserver(progress),
             )

@@ -3,6 +3,9 @@
 On the first signal the app is marked draining (`/health/ready` answers 503 on connections
 still open), uvicorn stops accepting connections, in-flight requests get up to
 `shutdown_grace_seconds` to finish, then the lifespan's shutdown runs and the process exits 0.
+
+uvicorn's own access log is off: it prints each request's query string, and LibreTranslate and
+DeepL clients send keys there (`?api_key=`, `?auth_key=`). bitext's JSON access line leaves it out.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ def run(app: FastAPI, settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        # bitext writes its own access-log line per request (service/middleware.py), path without the
+        # query; uvicorn's would repeat every request with its query string, keys sent as ?api_key= included.
+        access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
     )
     DrainingServer(config, app).run()

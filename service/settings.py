@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body accepted (413 past it)")
     max_chars: int = Field(default=200_000, ge=1, description="largest text, in characters, one request may carry")
     max_sentences: int = Field(default=5_000, ge=1, description="most sentences one request may carry")
+    compat_max_items: int = Field(
+        default=1000,
+        ge=1,
+        description="most texts one LibreTranslate (q) or DeepL (text) request may carry (400 / 413 past it)",
+    )
     max_beams: int = Field(default=8, ge=1, le=8, description="largest num_beams a request may ask for")
     repair: bool = Field(
         default=False, description="repairs (loops, numbers, capitals) for requests that do not set options.repair"
@@ -141,6 +146,22 @@ class Settings(BaseSettings):
     jobs_max_upload_bytes: int = Field(
         default=1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"
     )
+    jobs_max_output_bytes: int = Field(
+        default=2_000_000_000,
+        ge=1024,
+        description="bytes of JSON and HTML one job may write; later documents are skipped (output_quota)",
+    )
+    jobs_max_active_per_key: int = Field(
+        default=4, ge=1, description="queued plus running jobs one API key may have (429 too_many_jobs past it)"
+    )
+    jobs_max_bytes_per_key: int = Field(
+        default=10_000_000_000,
+        ge=1024,
+        description="bytes of uploads and outputs one API key may keep stored (413/429 quota_exceeded past it)",
+    )
+    jobs_retention_hours: float = Field(
+        default=168.0, gt=0, description="a finished job (done or failed) is deleted this long after it finished"
+    )
     archive_max_member_bytes: int = Field(
         default=20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped"
     )
@@ -159,6 +180,12 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description="sentences from many documents packed into one engine call; auto: 256, more on a GPU",
+    )
+    batch_group_documents: int = Field(
+        default=256, ge=1, description="documents held for one group at most, whatever their sentences"
+    )
+    batch_group_bytes: int = Field(
+        default=64_000_000, ge=1024, description="input bytes held for one group at most, whatever their sentences"
     )
     jobs_database_url: str | None = Field(
         default=None,

@@ -2,7 +2,8 @@
 
 Keys come in DeepL's `Authorization: DeepL-Auth-Key KEY` header (or the legacy `auth_key`
 parameter) and are checked against BITEXT_API_KEYS. Errors are DeepL's: `{"message": "…"}` with
-403 for a bad key, 400 for bad parameters, 413 for a body too large, 429 when the queue is full.
+403 for a bad key, 400 for bad parameters, 413 for a body too large or more than `compat_max_items`
+texts, 429 when the queue is full. Checks, parsing and language detection run in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.compat.params import Params, read_params
 from service.compat.schemas import (
@@ -24,8 +26,16 @@ from service.compat.schemas import (
     body,
     errors,
 )
-from service.compat.texts import check_key, check_size, parse_item, require_french, translate_items
-from service.deps import get_state
+from service.compat.texts import (
+    Item,
+    check_items,
+    check_key,
+    check_size,
+    parse_item,
+    require_french,
+    translate_items,
+)
+from service.deps import AppState, get_state
 from service.errors import ApiError, ShapedErrorRoute
 
 
@@ -89,10 +99,11 @@ class TranslateParams:
     one_block: bool
 
 
-def _translate_params(params: Params) -> TranslateParams:
+def _translate_params(params: Params, state: AppState) -> TranslateParams:
     if not params.getlist("text"):
         raise _bad("Parameter 'text' not specified.")
     texts = params.texts("text")
+    check_items(state, len(texts), 413, "Too many texts: the request has {count}; the limit is {limit} per request.")
     target = (params.text("target_lang") or "").strip().upper()
     if not target:
         raise _bad("Parameter 'target_lang' not specified.")
@@ -123,6 +134,16 @@ def _translate_params(params: Params) -> TranslateParams:
         if params.getlist(name):
             raise _bad(f"Parameter '{name}' is not supported by this server.")
     return TranslateParams(texts, source, tag_handling == "html", _tags(params, "ignore_tags"), one_block=split != "1")
+
+
+def _prepare(state: AppState, params: Params) -> tuple[TranslateParams, list[Item]]:
+    """Every check and the parse of `text`, in a worker thread: up to `compat_max_items` texts."""
+    wanted = _translate_params(params, state)
+    check_size(state, wanted.texts)
+    items = [parse_item(text, wanted.html, wanted.ignore_tags, wanted.one_block) for text in wanted.texts]
+    if wanted.source is None:
+        require_french([item.visible_text() for item in items])
+    return wanted, items
 
 
 _TRANSLATE_BODY = body(
@@ -161,11 +182,7 @@ _KIND = body({"type": {"type": "string", "enum": ["source", "target"]}, "auth_ke
 async def translate(request: Request) -> JSONResponse:
     params = await _params(request)
     state = get_state(request)
-    wanted = _translate_params(params)
-    check_size(state, wanted.texts)
-    items = [parse_item(text, wanted.html, wanted.ignore_tags, wanted.one_block) for text in wanted.texts]
-    if wanted.source is None:
-        require_french([item.visible_text() for item in items])
+    wanted, items = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
     english = await translate_items(state, items)
     get_state(request).deepl_usage.add(sum(len(text) for text in wanted.texts))
     return JSONResponse(

@@ -2,28 +2,34 @@
 
 Errors are LibreTranslate's: `{"error": "message"}`, 400 for bad parameters, 403 for a bad key,
 429 when the queue is full. Confidences are percentages (0–100), as LibreTranslate sends them.
+At most `compat_max_items` texts in `q` (400, like LibreTranslate's own batch limit); checks, parsing
+and language detection run in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from models.langdetect import default_detector
+from models.langdetect import Detection, default_detector
 from service.auth import presented_key
 from service.compat.params import Params, read_params
 from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
 from service.compat.texts import (
     LANGUAGE_NAMES,
+    Item,
+    check_items,
     check_key,
     check_size,
     parse_item,
     require_french,
     translate_items,
 )
-from service.deps import get_state
+from service.deps import AppState, get_state
 from service.errors import ApiError, ShapedErrorRoute
 
 
@@ -85,10 +91,35 @@ _TRANSLATE_BODY = body(
 async def translate(request: Request) -> JSONResponse:
     params = await _params(request)
     state = get_state(request)
+    wanted = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
+    english = await translate_items(state, wanted.items)
+    batch = wanted.batch
+    body: dict[str, Any] = {"translatedText": english if batch else english[0]}
+    if wanted.detections is not None:
+        detected = [
+            {"confidence": _percent(found.confidence), "language": found.language} for found in wanted.detections
+        ]
+        body["detectedLanguage"] = detected if batch else detected[0]
+    if wanted.alternatives:
+        body["alternatives"] = [[] for _ in english] if batch else []
+    return JSONResponse(body)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    batch: bool
+    items: list[Item]
+    detections: list[Detection] | None
+    alternatives: int
+
+
+def _prepare(state: AppState, params: Params) -> _Wanted:
+    """Every check and the parse of `q`, in a worker thread: `q` may hold up to `compat_max_items` texts."""
     if params.get("q") is None:
         raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
     batch = isinstance(params.get("q"), list)
     texts = params.texts("q")
+    check_items(state, len(texts), 400, "Invalid request: request ({count}) exceeds text limit ({limit})")
     source, target = _required(params, "source"), _required(params, "target")
     if source not in ("fr", "auto"):
         raise ApiError(
@@ -111,14 +142,7 @@ async def translate(request: Request) -> JSONResponse:
     check_size(state, texts)
     items = [parse_item(text, html=format == "html") for text in texts]
     detections = require_french([item.visible_text() for item in items]) if source == "auto" else None
-    english = await translate_items(state, items)
-    body: dict[str, Any] = {"translatedText": english if batch else english[0]}
-    if detections is not None:
-        detected = [{"confidence": _percent(found.confidence), "language": found.language} for found in detections]
-        body["detectedLanguage"] = detected if batch else detected[0]
-    if alternatives:
-        body["alternatives"] = [[] for _ in english] if batch else []
-    return JSONResponse(body)
+    return _Wanted(batch, items, detections, alternatives)
 
 
 def _alternatives(params: Params) -> int:
@@ -142,12 +166,16 @@ async def detect(request: Request) -> JSONResponse:
     text = params.text("q")
     if text is None or not text.strip():
         raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
-    check_size(get_state(request), [text])
-    found = default_detector().detect(text)
+    found = await run_in_threadpool(_detect, get_state(request), text)
     return JSONResponse(
         [{"confidence": _percent(d.confidence), "language": d.language} for d in found]
         or [{"confidence": 0.0, "language": "und"}]
     )
+
+
+def _detect(state: AppState, text: str) -> list[Detection]:
+    check_size(state, [text])
+    return default_detector().detect(text)
 
 
 @router.get(

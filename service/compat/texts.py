@@ -3,6 +3,10 @@
 All texts of one request become one `Document` (one block per paragraph or HTML text node), so
 they are translated by one `translate_interactive` call: the same scheduler, cache, metrics and
 `max_sentences` limit as `/v1/translate`, and the request's sentences batch together.
+
+Everything before the translation (counting, size checks, parsing, language detection) is plain
+CPU work on the request's texts: the routes run it in a worker thread (`run_in_threadpool`), never on
+the event loop, and the number of texts is capped (`compat_max_items`) before any of it starts.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import Detection, check_french
 from models.parse import ParseError, parse
+from models.pipeline import DocumentTooLarge
 from models.repair import Fidelity
 from service.auth import key_is_valid
 from service.deps import AppState, get_scheduler
@@ -109,6 +114,13 @@ def parse_item(text: str, html: bool, ignore_tags: Sequence[str] = (), one_block
         raise ApiError(400, "unparsable", str(error)) from None
 
 
+def check_items(state: AppState, count: int, status: int, message: str) -> None:
+    """At most `compat_max_items` texts in one request; `message` is each API's own wording ({count}, {limit})."""
+    limit = state.settings.compat_max_items
+    if count > limit:
+        raise ApiError(status, "too_many_items", message.format(count=count, limit=limit), limit=limit)
+
+
 def check_size(state: AppState, texts: Sequence[str]) -> None:
     limit = state.settings.max_chars
     total = sum(len(text) for text in texts)
@@ -123,6 +135,10 @@ async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
     blocks = tuple(block for item_blocks in per_item for block in item_blocks)
     if not blocks:
         return [item.render(()) for item in items]
+    # Each block with text is at least one sentence: too many is refused before any planning or tokenizing.
+    worded = sum(1 for block in blocks if block.text.strip())
+    if worded > state.settings.max_sentences:
+        raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
     result = await translate_interactive(state, scheduler, merged, GenerationOptions(), (), fidelity)

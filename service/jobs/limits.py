@@ -30,6 +30,7 @@ UNPARSABLE = "unparsable"
 TOO_MANY_SENTENCES = "too_many_sentences"
 TRANSLATION_ERROR = "translation_error"
 NOT_FRENCH = "not_french"
+OUTPUT_QUOTA = "output_quota"  # the job's outputs reached their byte cap; the rest is not written
 
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
@@ -51,6 +52,7 @@ SKIP_REASONS = frozenset(
         ENCRYPTED,
         HEADER_TOO_LARGE,
         TOO_MANY_ENTRIES,
+        OUTPUT_QUOTA,
     }
 )
 

@@ -6,6 +6,12 @@ Job work goes through the scheduler's batch lane (`Scheduler.lane("batch")`), so
 With a shared job store (`BITEXT_JOBS_DATABASE_URL`, several replicas over one shared data
 directory) a replica also polls the store for queued jobs, claims one atomically, beats a heartbeat
 while it runs it, and takes over a running job whose owner stopped beating for the lease time.
+
+Nothing is kept for ever: an upload is streamed to a hidden temp file in the data directory and
+becomes a job directory only once it is complete (`incoming`, then `adopt`), so a failed upload
+leaves nothing behind; finished jobs are deleted (directory, then row) `jobs_retention_hours`
+after they finished, by a sweep at start-up and every `SWEEP_SECONDS` in the worker; an owner may
+delete a job that is not running. Per-key quotas (jobs in flight, bytes stored) are read here too.
 """
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import queue
 import re
+import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.engine import GenerationOptions
-from service.jobs import outputs
+from service import clock
+from service.jobs import limits, outputs
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
@@ -34,6 +44,23 @@ log = logging.getLogger("bitext.jobs")
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 RESULTS = "results.zip"
+INCOMING_PREFIX = ".upload-"
+ACTIVE = ("queued", "running")
+# A job directory without a row, or an upload temp file, this old was left by a crash (or by a version
+# that made the directory before the upload was complete); younger ones may be another replica's, mid-upload.
+ABANDONED_SECONDS = 3600.0
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes of the files under `path` (0 when it is gone)."""
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except FileNotFoundError:  # removed while we counted
+                pass
+    return total
 
 
 class _StoreObserver:
@@ -59,6 +86,8 @@ class _StoreObserver:
 class JobManager:
     """Owns the data directory and the worker; `start()` in the app's lifespan, `stop()` at its end."""
 
+    SWEEP_SECONDS = 600.0  # how often the worker deletes expired jobs (and once at start-up)
+
     def __init__(self, settings: Settings, scheduler: Scheduler) -> None:
         self.settings, self.scheduler = settings, scheduler
         self.root = Path(settings.data_dir) / "jobs"
@@ -80,8 +109,13 @@ class JobManager:
         """Alone, every `running` job at start-up was ours and was cut off; shared, only those past the lease."""
         return self.settings.jobs_lease_seconds if self.shared else None
 
+    def _has_store(self) -> bool:
+        """A store to read: never create the data directory just to find it empty."""
+        return self._store is not None or self.shared or (Path(self.settings.data_dir) / "jobs.sqlite3").exists()
+
     def start(self) -> None:
-        if self.shared or (Path(self.settings.data_dir) / "jobs.sqlite3").exists():
+        if self._has_store():
+            self._sweep_logged()
             for ident in self.store.unfinished(self._stale_after):
                 log.info("resuming job %s", ident)
                 self._queue.put(ident)
@@ -102,11 +136,58 @@ class JobManager:
             raise KeyError(ident)
         return self.root / ident
 
-    def new_upload(self, filename: str) -> tuple[str, Path]:
-        """A fresh job id and the path its archive is streamed to (not yet a job)."""
+    def incoming(self) -> Path:
+        """Where an upload is streamed before it is a job: a hidden 0o600 temp file in the data directory."""
+        return outputs.private_dir(Path(self.settings.data_dir)) / f"{INCOMING_PREFIX}{uuid.uuid4().hex}"
+
+    def adopt(self, upload: Path, filename: str) -> str:
+        """A complete upload moved into a fresh job directory; the new job's id (not yet submitted)."""
         ident = uuid.uuid4().hex
         directory = outputs.private_dir(self.job_dir(ident) / "upload")
-        return ident, directory / filename
+        os.replace(upload, directory / filename)
+        return ident
+
+    def active_jobs(self, owner: str) -> int:
+        """Queued plus running jobs of one key."""
+        return sum(1 for job in self.store.owned(owner) if job.status in ACTIVE)
+
+    def stored_bytes(self, owner: str) -> int:
+        """Bytes one key keeps under the data directory: every job's upload, outputs and caches."""
+        return sum(tree_bytes(self.job_dir(job.id)) for job in self.store.owned(owner))
+
+    def delete(self, ident: str) -> bool:
+        """The job's row, then its directory; False (nothing deleted) while it is running."""
+        if not self.store.delete(ident):
+            return False
+        shutil.rmtree(self.job_dir(ident), ignore_errors=True)
+        return True
+
+    def sweep(self) -> int:
+        """Delete jobs finished more than the retention ago, and what crashes left behind; how many jobs."""
+        cutoff = clock.seconds_ago(self.settings.jobs_retention_hours * 3600)
+        removed = 0
+        for ident in self.store.expired(cutoff):
+            # The directory first: a crash in between leaves a row that the next sweep finds again.
+            shutil.rmtree(self.job_dir(ident), ignore_errors=True)
+            removed += self.store.delete(ident)
+        abandoned = time.time() - ABANDONED_SECONDS
+        data = Path(self.settings.data_dir)
+        for path in data.glob(f"{INCOMING_PREFIX}*") if data.is_dir() else ():
+            if path.stat().st_mtime < abandoned:
+                path.unlink(missing_ok=True)
+        for path in self.root.iterdir() if self.root.is_dir() else ():
+            if JOB_ID.fullmatch(path.name) and path.stat().st_mtime < abandoned and self.store.get(path.name) is None:
+                shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+    def _sweep_logged(self) -> None:
+        try:
+            removed = self.sweep()
+        except Exception:  # noqa: BLE001 - a failed sweep is retried at the next one; jobs keep running
+            log.exception("deleting expired jobs failed")
+            return
+        if removed:
+            log.info("deleted %d job(s) past the retention of %g h", removed, self.settings.jobs_retention_hours)
 
     def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> Job:
         self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner)
@@ -123,12 +204,21 @@ class JobManager:
         return job
 
     def _work(self) -> None:
+        due = time.monotonic() + self.SWEEP_SECONDS
         while not self._stop.is_set():
+            if time.monotonic() >= due:
+                if self._has_store():
+                    self._sweep_logged()
+                due = time.monotonic() + self.SWEEP_SECONDS
+            until_sweep = max(0.01, due - time.monotonic())
             try:
-                ident = self._queue.get(timeout=self.settings.jobs_poll_seconds) if self.shared else self._queue.get()
+                ident = self._queue.get(
+                    timeout=min(self.settings.jobs_poll_seconds, until_sweep) if self.shared else until_sweep
+                )
             except queue.Empty:  # idle replica: take queued (or abandoned) jobs from the shared store
-                for found in self._poll():
-                    self._queue.put(found)
+                if self.shared:
+                    for found in self._poll():
+                        self._queue.put(found)
                 continue
             if ident is None or self._stop.is_set():
                 return
@@ -180,7 +270,10 @@ class JobManager:
             options,
             caps=self.settings.archive_limits(),
             group_sentences=self.settings.batch_group_sentences,
+            group_documents=self.settings.batch_group_documents,
+            group_bytes=self.settings.batch_group_bytes,
             max_sentences=self.settings.max_sentences,
+            max_output_bytes=self.settings.jobs_max_output_bytes,
             observer=_StoreObserver(self.store, ident),
             should_stop=self._stop.is_set,
         )
@@ -196,4 +289,11 @@ class JobManager:
             self.store.update(ident, status="queued")
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
-        self.store.update(ident, status="done")
+        records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()
+        over = sum(1 for record in records if record.get("reason") == limits.OUTPUT_QUOTA)
+        if over:  # done, with what was written; the job says why the rest is missing
+            limit = self.settings.jobs_max_output_bytes
+            note = f"output_quota: the job's outputs reached {limit} bytes; {over} document(s) were skipped"
+            self.store.update(ident, status="done", error=note)
+        else:
+            self.store.update(ident, status="done")

@@ -4,6 +4,12 @@ Sentences of a group of documents are packed into one engine call (distinct ones
 disk cache catches repeats across groups and across runs), then each document is assembled
 from that table. A document is done once its files are in place and its manifest record is
 fsynced; a rerun skips what is done and translates the rest.
+
+A group is flushed when it holds enough sentences, documents or input bytes: documents with nothing
+to translate (verbatim only) count too, so pending state stays bounded whatever the archive holds.
+With an output cap (`OutputBudget`, the jobs API's `jobs_max_output_bytes`) a document whose JSON
+and HTML would pass it is not written, and neither is any after it: each is recorded as skipped
+with the reason `output_quota`, so a small archive cannot turn into gigabytes of output.
 """
 
 from __future__ import annotations
@@ -103,6 +109,41 @@ class _Pending:
     name: str
     loaded: Loaded
     pieces: tuple[str, ...]
+    size: int = 0  # the entry's bytes, for the group's byte bound
+
+
+class OutputBudget:
+    """Bytes one run may still write (JSON + HTML of its documents); `limit` None: no cap."""
+
+    def __init__(self, limit: int | None, used: int = 0) -> None:
+        self.limit, self.used = limit, used
+
+    @property
+    def exhausted(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+    def take(self, size: int) -> bool:
+        """Count `size` bytes if they fit; False (and nothing counted) when they would pass the cap."""
+        if self.limit is not None and self.used + size > self.limit:
+            self.used = max(self.used, self.limit)  # once one document is refused, so is every later one
+            return False
+        self.used += size
+        return True
+
+    def refusal(self, ident: str, name: str) -> dict[str, Any]:
+        return {
+            "id": ident,
+            "name": name,
+            "status": "skipped",
+            "reason": limits.OUTPUT_QUOTA,
+            "message": f"the job's outputs reached their limit of {self.limit} bytes",
+        }
+
+
+def written_bytes(outdir: Path) -> int:
+    """What earlier runs of this OUTDIR wrote into docs/ (a resumed job keeps counting from there)."""
+    docs = outdir / outputs.DOCS
+    return sum(path.stat().st_size for path in docs.iterdir() if path.is_file()) if docs.is_dir() else 0
 
 
 @contextmanager
@@ -195,7 +236,7 @@ def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
-    return _Pending(ident, entry.name, loaded, pieces)
+    return _Pending(ident, entry.name, loaded, pieces, len(entry.data))
 
 
 def translate_group(
@@ -204,6 +245,7 @@ def translate_group(
     options: GenerationOptions,
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
+    budget: OutputBudget | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -223,7 +265,10 @@ def translate_group(
 
     grouped = _GroupEngine(engine, table)
     for pending in group:
-        yield _finish(pending, grouped, options, outdir, html)
+        if budget is not None and budget.exhausted:
+            yield budget.refusal(pending.id, pending.name)
+        else:
+            yield _finish(pending, grouped, options, outdir, html, budget)
 
 
 def _finish(
@@ -232,6 +277,7 @@ def _finish(
     options: GenerationOptions,
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
+    budget: OutputBudget | None = None,
 ) -> dict[str, Any]:
     base = {
         "id": pending.id,
@@ -250,12 +296,16 @@ def _finish(
     from service.schemas import TranslateResponse
 
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+    html_data = html(payload).encode("utf-8") if html is not None else None
+    if budget is not None and not budget.take(len(json_data) + len(html_data or b"")):
+        return budget.refusal(pending.id, pending.name)
     json_file = f"{outputs.DOCS}/{pending.id}.json"
-    outputs.write_atomic(outdir / json_file, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    outputs.write_atomic(outdir / json_file, json_data)
     html_file = None
-    if html is not None:
+    if html_data is not None:
         html_file = f"{outputs.DOCS}/{pending.id}.html"
-        outputs.write_atomic(outdir / html_file, html(payload).encode("utf-8"))
+        outputs.write_atomic(outdir / html_file, html_data)
     files = {"json": json_file, "html": html_file}
     stats = result.stats
     return (
@@ -282,7 +332,10 @@ class BatchRun:
         *,
         caps: Limits = Limits(),
         group_sentences: int | None = None,
+        group_documents: int = 256,
+        group_bytes: int = 64_000_000,
         max_sentences: int | None = None,
+        max_output_bytes: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
@@ -290,7 +343,9 @@ class BatchRun:
         self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(group_sentences, budget_of(engine))
+        self.group_documents, self.group_bytes = group_documents, group_bytes
         self.max_sentences = max_sentences
+        self.max_output_bytes = max_output_bytes
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
@@ -311,6 +366,7 @@ class BatchRun:
         total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
         self.observer.started(total, min(len(self.done), total))
         self.html = html_renderer()
+        self.budget = OutputBudget(self.max_output_bytes, written_bytes(self.outdir))
         group: list[_Pending] = []
         try:
             for entry in read_archive(self.source, self.caps):
@@ -319,9 +375,11 @@ class BatchRun:
                 if ident in self.done:
                     self.summary.already_done += 1
                     continue
-                if pending := self._admit(ident, entry, engine, manifest):
+                if self.budget.exhausted:  # not even parsed: nothing more will be written
+                    self._record(manifest, self.budget.refusal(ident, entry.name))
+                elif pending := self._admit(ident, entry, engine, manifest):
                     group.append(pending)
-                if sum(len(p.pieces) for p in group) >= self.group_sentences:
+                if self._full(group):
                     self._flush(group, engine, manifest)
                     group = []
                 if self.should_stop():
@@ -345,8 +403,16 @@ class BatchRun:
             return None
         return admitted
 
+    def _full(self, group: Sequence[_Pending]) -> bool:
+        """Enough sentences for a shared engine call, or enough documents or bytes held in memory."""
+        return (
+            len(group) >= self.group_documents
+            or sum(len(p.pieces) for p in group) >= self.group_sentences
+            or sum(p.size for p in group) >= self.group_bytes
+        )
+
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html):
+        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget):
             self._record(manifest, record)
 
     def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:

@@ -1,4 +1,9 @@
-"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip."""
+"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip, delete.
+
+Each key (its hash, "" with keys off) has quotas: jobs in flight (`429 too_many_jobs`) and bytes
+stored (`quota_exceeded`: 429 when already full, 413 when this upload would pass it). An upload is
+streamed to a temp file and becomes a job only once complete: a refused upload leaves nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
 from service.auth import require_api_key
@@ -19,12 +25,13 @@ from service.jobs.manager import RESULTS, JobManager
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
 from service.jobs.stores import Job
 from service.schemas import ErrorResponse
+from service.settings import Settings
 from service.web.export import EXPORT_CSP
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(require_api_key)])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 503)
+    status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 429, 503)
 }
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
@@ -85,15 +92,26 @@ async def create_job(
             f"num_beams may be at most {state.settings.max_beams}",
             limit=state.settings.max_beams,
         )
-    limit = state.settings.jobs_max_upload_bytes
-    ident, target = jobs.new_upload(name)
+    settings = state.settings
+    stored = await run_in_threadpool(_check_quotas, jobs, owner, settings)
+    room = settings.jobs_max_bytes_per_key - stored
+    limit = min(settings.jobs_max_upload_bytes, room)
+    target = await run_in_threadpool(jobs.incoming)
     size = 0
     try:
-        # Streamed to disk (0o600 in the private job directory): an archive never sits in memory.
+        # Streamed to a hidden temp file (0o600 in the private data directory): never in memory, not yet a job.
         with os.fdopen(outputs.create_file(target), "wb") as stream:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
+                    if limit == room:
+                        raise ApiError(
+                            413,
+                            "quota_exceeded",
+                            f"this upload would pass the {settings.jobs_max_bytes_per_key} bytes this key may store;"
+                            " delete finished jobs (DELETE /v1/jobs/{id}) or wait for them to expire",
+                            limit=room,
+                        )
                     raise ApiError(
                         413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit
                     )
@@ -102,10 +120,56 @@ async def create_job(
             os.fsync(stream.fileno())
         if size == 0:
             raise ApiError(400, "empty_upload", "the request body is empty; send the archive as the body")
+        await run_in_threadpool(
+            _check_active, jobs, owner, settings.jobs_max_active_per_key
+        )  # again: uploads take time
+        ident = await run_in_threadpool(jobs.adopt, target, name)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
     return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams), owner))
+
+
+def _check_active(jobs: JobManager, owner: str, limit: int) -> None:
+    active = jobs.active_jobs(owner)
+    if active >= limit:
+        raise ApiError(
+            429,
+            "too_many_jobs",
+            f"this key has {active} jobs queued or running; the limit is {limit}. Retry once one has finished",
+            headers={"Retry-After": "60"},
+            limit=limit,
+        )
+
+
+def _check_quotas(jobs: JobManager, owner: str, settings: Settings) -> int:
+    """Refuse before reading the body when the key is at a quota; else the bytes it stores now."""
+    _check_active(jobs, owner, settings.jobs_max_active_per_key)
+    stored = jobs.stored_bytes(owner)
+    if stored >= settings.jobs_max_bytes_per_key:
+        hours = settings.jobs_retention_hours
+        raise ApiError(
+            429,
+            "quota_exceeded",
+            f"this key stores {stored} bytes of jobs; the limit is {settings.jobs_max_bytes_per_key}."
+            f" Delete finished jobs (DELETE /v1/jobs/{{id}}); they also expire {hours:g} h after they finish",
+            headers={"Retry-After": "3600"},
+            limit=settings.jobs_max_bytes_per_key,
+        )
+    return stored
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=204,
+    responses=_ERRORS,
+    summary="Delete a finished or queued job: its row, upload and outputs (a running job: 409)",
+)
+def delete_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
+    job = _job(jobs, job_id, owner)
+    if not jobs.delete(job.id):
+        raise ApiError(409, "job_running", "the job is running; delete it once it is done or failed")
+    return Response(status_code=204)
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")

@@ -2,6 +2,10 @@
 
 The page is a client of the public API like any script: it posts to `/v1/translate` and renders the
 JSON; the export endpoint turns that same JSON into the self-contained HTML file.
+
+The export's body has one cap, `max_body_bytes`, whether it is declared (Content-Length, checked by
+the middleware) or chunked; it is validated, counted and rendered in a worker thread, so a large
+export never holds up the event loop (and `/health/live` with it).
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from service.auth import require_api_key
 from service.body import read_capped
 from service.deps import StateDep
 from service.errors import ApiError, error_responses
 from service.schemas import TranslateResponse
+from service.settings import Settings
 from service.web.export import EXPORT_CSP, render_standalone_html
 from service.web.layout import FLAG_REASONS
 from service.web.render import STATIC_DIR, environment
@@ -29,9 +35,6 @@ PAGE_CSP = (
 
 _HARDENING = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 _STATIC = {"bitext.css": "text/css", "page.css": "text/css", "bitext.js": "text/javascript"}
-
-# The response JSON is several times the article (every sentence twice, French and English).
-_EXPORT_BODY_FACTOR = 8
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -72,7 +75,18 @@ async def export_html(request: Request, state: StateDep) -> HTMLResponse:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the translation as application/json")
-    body = await read_capped(request, state.settings.max_body_bytes * _EXPORT_BODY_FACTOR)
+    body = await read_capped(request, state.settings.max_body_bytes)
+    html = await run_in_threadpool(_render_export, body, state.settings)
+    headers = {
+        "Content-Disposition": 'attachment; filename="translation.html"',
+        "Content-Security-Policy": EXPORT_CSP,
+        **_HARDENING,
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+def _render_export(body: bytes, settings: Settings) -> str:
+    """Validate a translation's JSON and render it; blocks and sentences are bounded like a translation's."""
     try:
         document = TranslateResponse.model_validate_json(body)
     except ValidationError as error:
@@ -81,10 +95,15 @@ async def export_html(request: Request, state: StateDep) -> HTMLResponse:
             raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in problems[:5])
         raise ApiError(422, "invalid_request", f"not a translation response: {where}") from None
-    html = render_standalone_html(document.model_dump(mode="json"))
-    headers = {
-        "Content-Disposition": 'attachment; filename="translation.html"',
-        "Content-Security-Policy": EXPORT_CSP,
-        **_HARDENING,
-    }
-    return HTMLResponse(html, headers=headers)
+    # A translation within the limits has at most max_sentences sentences and, every block but an image
+    # without alt text holding one, no more blocks: the same bound for both.
+    limit = settings.max_sentences
+    sentences = sum(len(block.sentences) for block in document.blocks)
+    if len(document.blocks) > limit or sentences > limit:
+        raise ApiError(
+            413,
+            "too_many_sentences",
+            f"the translation has {len(document.blocks)} blocks and {sentences} sentences; the limit is {limit} each",
+            limit=limit,
+        )
+    return render_standalone_html(document.model_dump(mode="json"))

@@ -241,3 +241,51 @@ def test_both_shapes_answer_503_in_their_shape_before_the_model_is_ready(fake_en
     deepl = client.post("/v2/translate", data={"text": "Un.", "target_lang": "EN-US"})
     assert (lt.status_code, deepl.status_code) == (503, 503)
     assert "error" in lt.json() and "message" in deepl.json() and lt.headers["retry-after"] == "5"
+
+
+# --- both: items per request, work off the event loop ------------------------------------------
+
+
+def test_items_per_request_are_capped_in_each_apis_shape(fake_engine: FakeEngine) -> None:
+    settings = Settings(api_keys=KEY, compat_max_items=3, warmup=False)
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
+        assert _lt(client, q=["Un."] * 3).status_code == 200
+        lt = _lt(client, q=["Un."] * 4)
+        assert lt.status_code == 400 and lt.json() == {"error": "Invalid request: request (4) exceeds text limit (3)"}
+        form = client.post("/v2/translate", data={"text": ["Un."] * 4, "target_lang": "EN"}, headers=DEEPL)
+        as_json = client.post("/v2/translate", json={"text": ["Un."] * 4, "target_lang": "EN"}, headers=DEEPL)
+        for deepl in (form, as_json):
+            assert deepl.status_code == 413 and list(deepl.json()) == ["message"] and "limit is 3" in deepl.text
+        assert fake_engine.calls == [["Un."]], "nothing past the cap reached the engine"
+
+
+def test_parsing_and_detection_run_in_a_worker_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from service.compat import deepl, libretranslate, params
+
+    seen: list[str] = []
+
+    def spy(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapped(*args: object, **kwargs: object) -> object:
+            seen.append(f"{name}:{threading.current_thread().name}")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    for module in (libretranslate, deepl):
+        spy(module, "parse_item")
+        spy(module, "require_french")
+    spy(params, "_json_object")
+    spy(libretranslate, "default_detector")
+    assert _lt(client, q=["Le conseil municipal a adopté un budget."], source="auto").status_code == 200
+    assert client.post("/detect", json={"q": "Le conseil a voté.", "api_key": KEY}).status_code == 200
+    sent = client.post(
+        "/v2/translate", json={"text": ["Le conseil municipal a voté."], "target_lang": "EN"}, headers=DEEPL
+    )
+    assert sent.status_code == 200
+    names = {entry.partition(":")[0] for entry in seen}
+    assert names == {"parse_item", "require_french", "_json_object", "default_detector"}, seen
+    assert all("AnyIO worker" in entry for entry in seen), seen

@@ -216,3 +216,124 @@ def test_everything_a_job_writes_under_the_data_directory_is_private(tmp_path: P
     modes = {p: p.stat().st_mode for p in paths}
     exposed = [f"{p.relative_to(tmp_path)} {stat.filemode(mode)}" for p, mode in modes.items() if mode & 0o077]
     assert not exposed
+
+
+# ---- quotas, retention, deletion --------------------------------------------------------------
+
+
+def _left_behind(data: Path) -> list[str]:
+    """Everything under the data directory but the job store itself."""
+    return sorted(str(p.relative_to(data)) for p in data.rglob("*") if not p.name.startswith("jobs.sqlite3"))
+
+
+def test_a_refused_upload_leaves_nothing_behind(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, jobs_max_upload_bytes=2048), engine=FakeEngine())) as client:
+        assert client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"").status_code == 400
+        assert client.post("/v1/jobs", params={"filename": "a.zip"}, content=b"x" * 5000).status_code == 413
+
+        def chunked() -> Any:  # no Content-Length: refused while streaming, past the limit
+            for _ in range(5):
+                yield b"x" * 1000
+
+        assert client.post("/v1/jobs", params={"filename": "a.zip"}, content=chunked()).status_code == 413
+        assert client.post("/v1/jobs", params={"filename": "a.rar"}, content=b"Rar!").status_code == 415
+        assert _left_behind(tmp_path / "data") == []
+
+
+def test_jobs_in_flight_per_key_are_capped(tmp_path: Path) -> None:
+    key_a, key_b = {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer key-b"}
+    app = create_app(settings(tmp_path, api_keys=["key-a", "key-b"], jobs_max_active_per_key=1), engine=FakeEngine())
+    with TestClient(app) as client:
+        manager = app.state.bitext.jobs
+        first = client.post("/v1/jobs?filename=a.zip", content=archive(2), headers=key_a).json()["id"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/jobs/{first}", headers=key_a).json()["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        manager.store.update(first, status="running")  # as if it were still at work
+        refused = client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_a)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_jobs"
+        assert refused.headers["retry-after"].isdigit() and refused.json()["error"]["limit"] == 1
+        assert client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_b).status_code == 202
+        assert client.delete(f"/v1/jobs/{first}", headers=key_a).status_code == 409  # running: not deleted
+        manager.store.update(first, status="done")
+        assert client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_a).status_code == 202
+
+
+def test_bytes_stored_per_key_are_capped(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, jobs_max_bytes_per_key=60_000), engine=FakeEngine())) as client:
+        job, _ = _finished_job(client)
+        stored = sum(p.stat().st_size for p in (tmp_path / "data" / "jobs" / job).rglob("*") if p.is_file())
+        assert 0 < stored < 60_000
+        too_big = client.post("/v1/jobs?filename=b.zip", content=b"x" * (60_000 - stored + 1))
+        assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "quota_exceeded"
+        assert _left_behind(tmp_path / "data") == sorted(
+            str(p.relative_to(tmp_path / "data"))
+            for p in [tmp_path / "data" / "jobs", *(tmp_path / "data" / "jobs").rglob("*")]
+        )
+        (tmp_path / "data" / "jobs" / job / "filler").write_bytes(b"x" * 60_000)
+        full = client.post("/v1/jobs?filename=b.zip", content=archive(1))
+        assert full.status_code == 429 and full.json()["error"]["code"] == "quota_exceeded"
+        assert client.delete(f"/v1/jobs/{job}").status_code == 204  # deleting frees the quota
+        assert client.post("/v1/jobs?filename=b.zip", content=archive(1)).status_code == 202
+
+
+def test_the_owner_deletes_a_job_and_nothing_of_it_remains(tmp_path: Path) -> None:
+    owner, other = {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer key-b"}
+    with TestClient(create_app(settings(tmp_path, api_keys=["key-a", "key-b"]), engine=FakeEngine())) as client:
+        job = client.post("/v1/jobs?filename=a.zip", content=archive(2), headers=owner).json()["id"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/jobs/{job}", headers=owner).json()["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert client.delete(f"/v1/jobs/{job}", headers=other).status_code == 404
+        assert client.delete(f"/v1/jobs/{job}").status_code == 401
+        assert client.delete(f"/v1/jobs/{job}", headers=owner).status_code == 204
+        assert client.get(f"/v1/jobs/{job}", headers=owner).status_code == 404
+        assert client.delete(f"/v1/jobs/{job}", headers=owner).status_code == 404
+    assert not (tmp_path / "data" / "jobs" / job).exists()
+    assert SqliteJobStore(tmp_path / "data" / "jobs.sqlite3").get(job) is None
+
+
+def test_finished_jobs_expire_at_start_up_and_in_the_workers_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.jobs.manager import JobManager
+
+    with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+        kept, _ = _finished_job(client)
+    time.sleep(1.1)  # timestamps are to the second: older than 0.1 s once the second has turned
+    # Start-up: a retention shorter than the job's age deletes it before anything else runs.
+    with TestClient(create_app(settings(tmp_path, jobs_retention_hours=0.1 / 3600), engine=FakeEngine())) as client:
+        assert client.get(f"/v1/jobs/{kept}").status_code == 404
+        assert not (tmp_path / "data" / "jobs" / kept).exists()
+    # The worker's periodic sweep: a job that finishes while the server runs goes once it is old enough.
+    monkeypatch.setattr(JobManager, "SWEEP_SECONDS", 0.2)
+    with TestClient(create_app(settings(tmp_path, jobs_retention_hours=0.1 / 3600), engine=FakeEngine())) as client:
+        job, _ = _finished_job(client)
+        deadline = time.monotonic() + 10
+        while client.get(f"/v1/jobs/{job}").status_code != 404:
+            assert time.monotonic() < deadline, "the sweep never deleted the expired job"
+            time.sleep(0.1)
+        assert not (tmp_path / "data" / "jobs" / job).exists()
+
+
+def test_a_job_past_its_output_cap_is_done_and_says_what_it_skipped(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, jobs_max_output_bytes=1024), engine=FakeEngine())) as client:
+        job = client.post("/v1/jobs?filename=a.zip", content=archive(6)).json()["id"]
+        body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert body["status"] == "done" and body["error"].startswith("output_quota"), body
+        documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+        assert {d["reason"] for d in documents if d["status"] == "skipped"} >= {"output_quota"}
+        written = sum(p.stat().st_size for p in (tmp_path / "data" / "jobs" / job / "out" / "docs").iterdir())
+        assert written <= 1024
+
+
+def test_the_jobs_api_reads_an_archive_up_to_archive_max_entries(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, archive_max_entries=3), engine=FakeEngine())) as client:
+        job = client.post("/v1/jobs?filename=a.zip", content=archive(6)).json()["id"]
+        body = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert body["status"] == "done"
+        documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+        assert len([d for d in documents if d["status"] == "ok"]) <= 3
+        assert "too_many_entries" in {d.get("reason") for d in documents}

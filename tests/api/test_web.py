@@ -282,3 +282,46 @@ def test_the_page_shows_its_key_field_only_when_keys_are_required(keys: list[str
     assert ("hidden" in field) is not bool(keys)
     assert '<input type="password" id="api-key" autocomplete="off"' in html
     assert "k-page" not in html  # the page never carries a key
+
+
+def test_a_chunked_export_body_has_the_same_cap_as_a_declared_one(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the middleware cannot refuse it up front
+        yield b'{"x": "'
+        for _ in range(10):
+            yield b"a" * 1000
+        yield b'"}'
+
+    response = client.post("/v1/export/html", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["limit"] == 2048
+
+
+def test_export_bounds_blocks_and_sentences_by_max_sentences(fake_engine: FakeEngine) -> None:
+    settings = Settings(max_sentences=3, warmup=False)
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
+        three = client.post("/v1/translate", json={"text": "Un. Deux. Trois.", "format": "text"}).json()
+        assert client.post("/v1/export/html", json=three).status_code == 200
+        many_sentences = three | {"blocks": [three["blocks"][0] | {"sentences": three["blocks"][0]["sentences"] * 2}]}
+        many_blocks = three | {"blocks": three["blocks"] * 4}
+        for body in (many_sentences, many_blocks):
+            response = client.post("/v1/export/html", json=body)
+            assert response.status_code == 413, response.text
+            assert response.json()["error"] | {"message": ""} == {
+                "code": "too_many_sentences",
+                "message": "",
+                "limit": 3,
+            }
+
+
+def test_export_validates_and_renders_off_the_event_loop(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from service.routes import web
+
+    threads: list[str] = []
+    render = web.render_standalone_html
+    monkeypatch.setattr(
+        web, "render_standalone_html", lambda d: threads.append(threading.current_thread().name) or render(d)
+    )
+    translated = client.post("/v1/translate", json={"text": "Bonjour.", "format": "text"}).json()
+    assert client.post("/v1/export/html", json=translated).status_code == 200
+    assert threads and threads[0] != threading.main_thread().name and "AnyIO" in threads[0], threads

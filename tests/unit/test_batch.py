@@ -171,3 +171,53 @@ def test_a_document_that_is_not_french_is_skipped_with_its_language(tmp_path: Pa
     assert (record["status"], record["reason"]) == ("skipped", limits.NOT_FRENCH)
     assert "'en'" in record["message"]
     assert not any("city council" in text for call in fake_engine.calls for text in call)
+
+
+# ---- bounded pending state and output -------------------------------------------------------
+
+
+def _group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    flush = BatchRun._flush
+
+    def spy(self: BatchRun, group: list, engine: object, manifest: object) -> None:
+        sizes.append(len(group))
+        flush(self, group, engine, manifest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BatchRun, "_flush", spy)
+    return sizes
+
+
+def test_documents_with_nothing_to_translate_flush_by_count(
+    tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _group_sizes(monkeypatch)
+    verbatim = {f"v/{i:03}.txt": b"---\n\n42\n" for i in range(25)}  # admitted, but no sentence to translate
+    source = make_zip(tmp_path / "v.zip", 0, verbatim)
+    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=10_000, group_documents=4).run()
+    assert summary.ok == 25 and fake_engine.calls == []
+    assert max(sizes) <= 4 and sum(sizes) == 25, sizes  # never more than 4 documents held at once
+
+
+def test_groups_flush_by_input_bytes(tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = _group_sizes(monkeypatch)
+    source = make_zip(tmp_path / "a.zip", 12)
+    size = len(article(0).encode())
+    BatchRun(source, tmp_path / "out", fake_engine, group_sentences=10_000, group_bytes=3 * size).run()
+    assert max(sizes) <= 3 and sum(sizes) == 12, sizes
+
+
+def test_the_output_cap_skips_the_remaining_documents_with_a_reason(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    source = make_zip(tmp_path / "a.zip", 10)
+    out = tmp_path / "out"
+    BatchRun(source, tmp_path / "one", fake_engine).run()
+    one_document = sum(p.stat().st_size for p in (tmp_path / "one" / outputs.DOCS).iterdir()) // 10
+    cap = 3 * one_document + one_document // 2
+    summary = BatchRun(source, out, fake_engine, group_sentences=2, max_output_bytes=cap).run()
+    assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {limits.OUTPUT_QUOTA: 7})
+    assert sum(p.stat().st_size for p in (out / outputs.DOCS).iterdir()) <= cap
+    skipped = [r for r in records(out) if r["status"] == "skipped"]
+    assert {r["reason"] for r in skipped} == {"output_quota"} and "bytes" in skipped[0]["message"]
+    # A rerun counts what is already written, and does not retry the refused documents.
+    again = BatchRun(source, out, fake_engine, max_output_bytes=cap).run()
+    assert again.already_done == 10 and again.documents == 0

@@ -154,3 +154,27 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
     store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
     assert getattr(store.get("e" * 32), "owner", None) == "f" * 64
     store.close()
+
+
+def test_owned_expired_and_delete_which_never_removes_a_running_job(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, jobs = opened
+    _age(monkeypatch, "2000-01-01T00:00:00+00:00")
+    for ident, owner, status in (
+        ("a", "k1", "done"),
+        ("b", "k1", "failed"),
+        ("c", "k1", "running"),
+        ("d", "k2", "queued"),
+    ):
+        jobs.create(ident * 32, "x.zip", "{}", owner)
+        jobs.update(ident * 32, status=status)
+    monkeypatch.undo()
+    assert sorted(job.id[0] for job in jobs.owned("k1")) == ["a", "b", "c"]
+    assert [job.id[0] for job in jobs.owned("k2")] == ["d"] and jobs.owned("nobody") == []
+    assert sorted(ident[0] for ident in jobs.expired(clock.now())) == ["a", "b"]  # finished ones only
+    assert jobs.expired("1999-01-01T00:00:00+00:00") == []
+    assert jobs.delete("c" * 32) is False and _status(jobs, "c" * 32) == "running"
+    assert jobs.delete("a" * 32) is True and jobs.get("a" * 32) is None
+    assert jobs.delete("a" * 32) is False
+    assert jobs.delete("d" * 32) is True and jobs.claim("d" * 32) is False  # a deleted queued job never runs

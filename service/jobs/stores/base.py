@@ -3,6 +3,8 @@
 Status moves queued → running → done | failed; a job found `running` at start-up was cut off by
 a crash or a restart and goes back to `queued`, and the runner's manifest makes the rerun a resume.
 `claim` is the one way into `running`, so a job queued twice (or seen by two replicas) runs once.
+`delete` never removes a running job (its worker is writing its directory); `expired` lists the
+finished jobs the retention sweep removes, `owned` what one key holds (for its quotas).
 """
 
 from __future__ import annotations
@@ -98,5 +100,11 @@ class JobStore(Protocol):
     def touch(self, ident: str) -> None: ...
 
     def unfinished(self, stale_after: float | None = None) -> list[str]: ...
+
+    def owned(self, owner: str) -> list[Job]: ...
+
+    def expired(self, finished_before: str) -> list[str]: ...
+
+    def delete(self, ident: str) -> bool: ...
 
     def close(self) -> None: ...

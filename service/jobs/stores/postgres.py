@@ -117,6 +117,25 @@ class PostgresJobStore:
 
         return [row["id"] for row in self._run(work)]
 
+    def owned(self, owner: str) -> list[Job]:
+        rows = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE owner = %s", (owner,)).fetchall())
+        return [Job.from_row(row) for row in rows]
+
+    def expired(self, finished_before: str) -> list[str]:
+        rows = self._run(
+            lambda db: db.execute(
+                f"SELECT id FROM {TABLE} WHERE status IN ('done', 'failed') AND updated < %s", (finished_before,)
+            ).fetchall()
+        )
+        return [row["id"] for row in rows]
+
+    def delete(self, ident: str) -> bool:
+        """The row gone, unless the job is running (then False: a replica's worker owns it)."""
+        cursor = self._run(
+            lambda db: db.execute(f"DELETE FROM {TABLE} WHERE id = %s AND status != 'running'", (ident,))
+        )
+        return bool(cursor.rowcount == 1)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -81,6 +81,26 @@ class SqliteJobStore:
             rows = self._db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created, rowid").fetchall()
         return [row["id"] for row in rows]
 
+    def owned(self, owner: str) -> list[Job]:
+        """Every job of one key (its hash), for the per-key quotas."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE owner = ?", (owner,)).fetchall()
+        return [Job.from_row(dict(row)) for row in rows]
+
+    def expired(self, finished_before: str) -> list[str]:
+        """Done or failed jobs whose last change is older than `finished_before` (a `clock` timestamp)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM jobs WHERE status IN ('done', 'failed') AND updated < ?", (finished_before,)
+            ).fetchall()
+        return [row["id"] for row in rows]
+
+    def delete(self, ident: str) -> bool:
+        """The row gone, unless the job is running (then False: its worker owns it)."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM jobs WHERE id = ? AND status != 'running'", (ident,))
+        return cursor.rowcount == 1
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
