@@ -24,7 +24,7 @@ from models.document import Document, Translation
 from models.engine import DelegatingEngine, Engine, GenerationOptions
 from models.langdetect import check_french
 from models.pipeline import plan_block, translate_document
-from service import clock
+from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -157,8 +157,10 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     for ident, record in previous.items():
         if record["status"] == "skipped":
             done.add(ident)
-        elif record["status"] == "ok" and all(
-            (outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)
+        elif (
+            record["status"] == "ok"
+            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
+            and all((outdir / name).is_file() for name in record.get("documents", ()))
         ):
             done.add(ident)
     return done
@@ -174,12 +176,14 @@ def _require_french(document: Document) -> None:
         )
 
 
-def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -> _Pending | dict[str, Any]:
+def admit(
+    ident: str, entry: Entry, engine: Engine, max_sentences: int | None, caps: Limits = Limits()
+) -> _Pending | dict[str, Any]:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     if entry.skip is not None:
         return {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
     try:
-        loaded = load_document(entry)
+        loaded = load_document(entry, caps)
         _require_french(loaded.document)
         pieces = _pieces(loaded, engine)
         planned = sum(
@@ -204,6 +208,7 @@ def translate_group(
     options: GenerationOptions,
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
+    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
 ) -> Iterator[dict[str, Any]]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -223,7 +228,7 @@ def translate_group(
 
     grouped = _GroupEngine(engine, table)
     for pending in group:
-        yield _finish(pending, grouped, options, outdir, html)
+        yield _finish(pending, grouped, options, outdir, html, layouts)
 
 
 def _finish(
@@ -232,6 +237,7 @@ def _finish(
     options: GenerationOptions,
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
+    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
 ) -> dict[str, Any]:
     base = {
         "id": pending.id,
@@ -241,6 +247,15 @@ def _finish(
     }
     try:
         result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
+        source = pending.loaded.source
+        documents: dict[str, bytes] = {}
+        if source is not None:  # the file in its own format, once per layout
+            result = formats.bilingual(source, result)
+            suffix = formats.output_suffix(source.format)
+            for layout in layouts:
+                documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
+                    source, result, layout
+                )
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         return base | {
             "status": "failed",
@@ -256,7 +271,11 @@ def _finish(
     if html is not None:
         html_file = f"{outputs.DOCS}/{pending.id}.html"
         outputs.write_atomic(outdir / html_file, html(payload).encode("utf-8"))
-    files = {"json": json_file, "html": html_file}
+    for name, data in documents.items():
+        outputs.write_atomic(outdir / name, data)
+    files: dict[str, Any] = {"json": json_file, "html": html_file}
+    if documents:
+        files["documents"] = list(documents)
     stats = result.stats
     return (
         base
@@ -285,8 +304,10 @@ class BatchRun:
         max_sentences: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
+        self.layouts = tuple(dict.fromkeys(layouts)) or (formats.DEFAULT_LAYOUT,)
         self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(group_sentences, budget_of(engine))
@@ -339,14 +360,14 @@ class BatchRun:
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.max_sentences)
+        admitted = admit(ident, entry, engine, self.max_sentences, self.caps)
         if isinstance(admitted, dict):
             self._record(manifest, admitted)
             return None
         return admitted
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html):
+        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.layouts):
             self._record(manifest, record)
 
     def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
