@@ -17,23 +17,13 @@ import os
 from collections.abc import Callable
 
 from models.document import BilingualDocument
-from service.formats.base import FormatError, Handler, Source
+from service.formats.base import SUFFIXES, SUPPORTED, FormatError, Handler, Source
 from service.jobs.limits import Limits
 
-__all__ = ["FormatError", "Handler", "Limits", "Source"]
+__all__ = ["SUFFIXES", "SUPPORTED", "FormatError", "Handler", "Limits", "Source"]
 
 LAYOUTS = ("interleaved", "side-by-side", "english")
 DEFAULT_LAYOUT = "interleaved"
-
-# file suffix → format name
-SUFFIXES = {
-    ".srt": "srt",
-    ".vtt": "vtt",
-    ".docx": "docx",
-    ".odt": "odt",
-    ".epub": "epub",
-    ".pdf": "pdf",
-}
 
 
 def format_of(name: str) -> str | None:
@@ -45,6 +35,7 @@ def _handler(format: str) -> Handler:
     loaders: dict[str, Callable[[], Handler]] = {
         "srt": lambda: _subtitles("srt"),
         "vtt": lambda: _subtitles("vtt"),
+        "docx": _docx,
     }
     try:
         return loaders[format]()
@@ -58,16 +49,15 @@ def _subtitles(kind: str) -> Handler:
     return Subtitles(kind)
 
 
+def _docx() -> Handler:
+    from service.formats.docx import Docx
+
+    return Docx()
+
+
 def supported() -> tuple[str, ...]:
     """The formats with a reader and a writer in this version."""
-    found = []
-    for format in dict.fromkeys(SUFFIXES.values()):
-        try:
-            _handler(format)
-        except ValueError:
-            continue
-        found.append(format)
-    return tuple(found)
+    return SUPPORTED
 
 
 def read_source(data: bytes, format: str, caps: Limits = Limits()) -> Source:

@@ -8,6 +8,18 @@ from typing import Any, Protocol
 from models.document import BilingualDocument, Document
 from service.jobs.limits import Limits
 
+# file suffix → format name
+SUFFIXES = {
+    ".srt": "srt",
+    ".vtt": "vtt",
+    ".docx": "docx",
+    ".odt": "odt",
+    ".epub": "epub",
+    ".pdf": "pdf",
+}
+# Those with a reader and a writer in this version.
+SUPPORTED = ("srt", "vtt", "docx")
+
 
 class FormatError(ValueError):
     """The file cannot be read as its format: `code` is a stable reason (`service.jobs.limits`)."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from tarfile import TarInfo
 from typing import IO, Any, BinaryIO, Protocol, Self
 
-from service import formats
+from service.formats.base import SUFFIXES, SUPPORTED
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
@@ -44,7 +44,7 @@ DOCUMENT_FORMATS = {
     ".json": "json",
 }
 # Documents read in their own format (`service.formats`): subtitles, office documents, e-books, PDF.
-DOCUMENT_FORMATS.update({suffix: name for suffix, name in formats.SUFFIXES.items() if name in formats.supported()})
+DOCUMENT_FORMATS.update({suffix: name for suffix, name in SUFFIXES.items() if name in SUPPORTED})
 UNSUPPORTED_DETAIL = f"not one of {', '.join(sorted({*DOCUMENT_FORMATS, '.jsonl'}))}"
 ARCHIVE_SUFFIXES = (
     ".zip",

@@ -36,3 +36,26 @@ def vtt() -> bytes:
 
 
 BUILDERS: dict[str, Callable[[], bytes]] = {"srt": srt, "vtt": vtt}
+
+
+def docx() -> bytes:
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_heading("Le budget de la ville", level=1)
+    paragraph = document.add_paragraph("Le conseil municipal a voté ")
+    paragraph.add_run("le budget").bold = True
+    paragraph.add_run(" hier soir. Les élus ont débattu.")
+    document.add_paragraph("Les écoles seront rénovées.", style="List Bullet")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "La piscine ouvrira en juin."
+    table.rows[0].cells[1].text = "2 000 000"
+    document.add_paragraph("")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+BUILDERS["docx"] = docx
