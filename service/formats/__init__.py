@@ -36,6 +36,7 @@ def _handler(format: str) -> Handler:
         "srt": lambda: _subtitles("srt"),
         "vtt": lambda: _subtitles("vtt"),
         "docx": _docx,
+        "epub": _epub,
     }
     try:
         return loaders[format]()
@@ -53,6 +54,12 @@ def _docx() -> Handler:
     from service.formats.docx import Docx
 
     return Docx()
+
+
+def _epub() -> Handler:
+    from service.formats.epub import Epub
+
+    return Epub()
 
 
 def supported() -> tuple[str, ...]:

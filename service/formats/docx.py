@@ -149,7 +149,7 @@ class Docx:
                         set_text(p, english[id(p)])
                     else:
                         p.addnext(english_copy(p, english[id(p)]))
-            replaced[part] = serialize(root)
+            replaced[part] = serialize(root, standalone=True)
         return parsed.package.write(replaced)
 
 

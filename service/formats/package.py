@@ -35,8 +35,10 @@ def parse_xml(data: bytes, name: str = "part") -> etree._Element:
         raise FormatError(limits.UNPARSABLE, f"{name}: not well-formed XML ({error})") from None
 
 
-def serialize(root: etree._Element) -> bytes:
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+def serialize(root: etree._Element, standalone: bool | None = None) -> bytes:
+    """The part again, with its XML declaration and document type."""
+    tree = root.getroottree()
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=standalone))
 
 
 class Package:

@@ -59,3 +59,33 @@ def docx() -> bytes:
 
 
 BUILDERS["docx"] = docx
+
+# a 1×1 PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000 1f15c4890000000d49444154789c6360000002000001e221bc33"
+    "0000000049454e44ae426082".replace(" ", "")
+)
+
+
+def epub_chapter(i: int) -> str:
+    return (
+        f"<section><h1>Chapitre {i + 1}</h1><p>Le conseil municipal a voté <em>le budget</em> {i + 1} hier soir. "
+        'Les élus ont débattu longtemps.</p><figure><img src="pixel.png" alt="Une photo de la mairie"/>'
+        "<figcaption>La mairie au printemps.</figcaption></figure><ul><li>Les écoles seront rénovées.</li>"
+        '<li>La piscine ouvrira en juin.</li></ul><p>Voir la note<a epub:type="noteref" href="#n1">1</a>.</p>'
+        f'<aside epub:type="footnote" id="n1"><p>Selon le maire de la ville.</p></aside></section>'
+    )
+
+
+def epub(chapters: int = 2) -> bytes:
+    from service.formats.epub import make_epub
+
+    return make_epub(
+        "Le budget",
+        [(f"Chapitre {i + 1}", epub_chapter(i)) for i in range(chapters)],
+        "fr",
+        [("pixel.png", "image/png", PNG)],
+    )
+
+
+BUILDERS["epub"] = epub
