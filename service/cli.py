@@ -99,7 +99,18 @@ def serve(
 def translate(
     source: Annotated[str, typer.Argument(help="file to translate, or - for standard input")],
     format: Annotated[str, typer.Option("--format", "-f", help="auto, text, markdown, html or json")] = "auto",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the JSON here instead of stdout")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="write the JSON here instead of stdout; for a .srt/.vtt/.docx/.odt/.epub/.pdf FILE, OUT.ext in that "
+            "format (a PDF: .html or .epub) is the bilingual document itself",
+        ),
+    ] = None,
+    layout: Annotated[
+        str, typer.Option("--layout", help="bilingual document layout: interleaved, side-by-side or english")
+    ] = "interleaved",
     html: Annotated[
         Path | None,
         typer.Option("--html", help="also write the side-by-side view here, as one self-contained HTML file"),
@@ -124,8 +135,15 @@ def translate(
     from models.engine import GenerationOptions
     from models.parse import ParseError, parse
     from models.pipeline import translate_document
+    from service import formats
     from service.schemas import TranslateResponse
 
+    if layout not in formats.LAYOUTS:
+        raise _fail(f"--layout: use one of {', '.join(formats.LAYOUTS)}")
+    in_format = formats.format_of(source) if source != "-" else None
+    if in_format is not None and in_format in formats.supported():
+        _translate_file(Path(source), in_format, output, layout, html, model, device, dtype, engine_name, num_beams)
+        return
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -164,12 +182,70 @@ def translate(
             raise _fail(f"cannot write {html}: {error}") from None
 
 
+def _translate_file(
+    source: Path,
+    format: str,
+    output: Path | None,
+    layout: str,
+    html: Path | None,
+    model: str | None,
+    device: str | None,
+    dtype: str | None,
+    engine_name: str | None,
+    num_beams: int | None,
+) -> None:
+    """A subtitle, office document, e-book or PDF in, the same format (or JSON) out."""
+    from models.engine import GenerationOptions
+    from models.pipeline import translate_document
+    from service import formats
+    from service.schemas import TranslateResponse
+
+    suffix = output.suffix.lower() if output is not None else ".json"
+    if suffix != ".json" and suffix not in formats.output_suffixes(format):
+        choices = " or ".join((*formats.output_suffixes(format), ".json"))
+        raise _fail(f"--output: a {format} file is written as {choices}, not {suffix or 'a name without suffix'}")
+    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
+    try:
+        parsed = formats.read_source(source.read_bytes(), format, settings.archive_limits())
+    except OSError as error:
+        raise _fail(f"cannot read {source}: {error}") from None
+    except formats.FormatError as error:
+        raise _fail(f"{source.name}: {error.code}: {error}") from None
+    engine = _load(settings)
+    result = translate_document(
+        parsed.document, engine, GenerationOptions(num_beams=num_beams), warnings=parsed.warnings
+    )
+    result = formats.bilingual(parsed, result)
+    payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    try:
+        if output is None:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        elif suffix == ".json":
+            output.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        else:
+            output.write_bytes(formats.write_source(parsed, result, layout, suffix))
+        if html is not None:
+            from service.web.export import render_standalone_html
+
+            html.write_text(render_standalone_html(payload), encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"cannot write: {error}") from None
+
+
 @app.command()
 def batch(
     archive: Annotated[Path, typer.Argument(help="directory, .zip, .tar[.gz|.bz2|.xz], .jsonl or .warc[.gz]")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="OUTDIR: JSON + HTML per document, index.html, manifest.jsonl")
     ],
+    layout: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layout",
+            help="layout of each subtitle/office/e-book/PDF document written in its own format: interleaved, "
+            "side-by-side or english; repeat for several (default: interleaved)",
+        ),
+    ] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
@@ -194,12 +270,16 @@ def batch(
     from rich.console import Console
 
     from models.engine import GenerationOptions
+    from service import formats
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
     from service.jobs.runner import BatchBusy, BatchRun
 
     if not archive.exists():
         raise _fail(f"{archive}: no such file or directory")
+    layouts = tuple(layout or (formats.DEFAULT_LAYOUT,))
+    if unknown := [name for name in layouts if name not in formats.LAYOUTS]:
+        raise _fail(f"--layout {unknown[0]}: use one of {', '.join(formats.LAYOUTS)}")
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
@@ -241,6 +321,7 @@ def batch(
                 group_bytes=settings.batch_group_bytes,
                 max_sentences=settings.max_sentences,
                 observer=RichObserver(progress),
+                layouts=layouts,
             )
         try:
             summary = run.run()

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from models.document import Document
 from models.parse import ParseError, parse, parse_article
+from service import formats
 from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
+from service.jobs.limits import Limits
 from service.jobs.readers import JSONL_LINE, Entry
 
 HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
@@ -30,10 +32,19 @@ class Loaded:
     document: Document
     encoding: str
     warnings: tuple[str, ...]
+    source: formats.Source | None = None  # a file read in its own format, written back in it
 
 
-def load_document(entry: Entry) -> Loaded:
+def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:
     """Decode and parse one entry; raises `DocumentError` with a reason code."""
+    if entry.format in formats.SUFFIXES.values():
+        try:
+            source = formats.read_source(entry.data, entry.format, caps)
+        except formats.FormatError as error:
+            raise DocumentError(error.code, str(error)) from None
+        if not any(block.translate and block.text.strip() for block in source.document.blocks):
+            raise DocumentError(limits.EMPTY, f"the {entry.format} file holds no text to translate")
+        return Loaded(source.document, entry.format, source.warnings, source)
     text, encoding = decode_bytes(entry.data, entry.charset)
     try:
         if entry.format == JSONL_LINE:

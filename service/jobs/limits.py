@@ -74,6 +74,11 @@ class Limits:
     stream_ratio_floor_bytes: int = 64_000_000
     # One header: a tar PAX/GNU long-name header, the global PAX headers together, a WARC record's header block.
     max_header_bytes: int = 1_000_000
+    # A zipped document (DOCX, ODT, EPUB): all its parts expanded together.
+    max_document_bytes: int = 200_000_000
+    # A PDF: pages read (the rest are not), and characters of text taken from it.
+    max_pdf_pages: int = 2_000
+    max_pdf_chars: int = 5_000_000
 
 
 def unsafe_name(name: str) -> str | None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from tarfile import TarInfo
 from typing import IO, Any, BinaryIO, Protocol, Self
 
+from service.formats.base import SUFFIXES, SUPPORTED
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
@@ -42,6 +43,9 @@ DOCUMENT_FORMATS = {
     ".htm": "html",
     ".json": "json",
 }
+# Documents read in their own format (`service.formats`): subtitles, office documents, e-books, PDF.
+DOCUMENT_FORMATS.update({suffix: name for suffix, name in SUFFIXES.items() if name in SUPPORTED})
+UNSUPPORTED_DETAIL = f"not one of {', '.join(sorted({*DOCUMENT_FORMATS, '.jsonl'}))}"
 ARCHIVE_SUFFIXES = (
     ".zip",
     ".tar",
@@ -65,7 +69,7 @@ class Entry:
 
     name: str
     data: bytes = b""
-    format: str = "auto"  # auto | markdown | html | json | jsonl (one JSONL line, parsed later)
+    format: str = "auto"  # auto | markdown | html | json | jsonl (one JSONL line, parsed later) | srt | docx | …
     charset: str | None = None  # declared by the container (a WARC response's Content-Type)
     skip: str | None = None
     detail: str = ""
@@ -225,7 +229,7 @@ def _documents(name: str, data: bytes, budget: _Budget) -> Iterator[Entry]:
     if format == JSONL_LINE:
         yield from _jsonl_lines(name, io.BytesIO(data), budget, within=len(data) + 1)
     elif format is None:
-        yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
+        yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
     else:
         yield Entry(name, data, format)
 
@@ -256,7 +260,7 @@ def _read_dir(root: Path, budget: _Budget) -> Iterator[Entry]:
             elif not item.is_file(follow_symlinks=False):
                 yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
             elif _format_of(name) is None:
-                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
+                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
             elif _format_of(name) == JSONL_LINE:
                 with open(item.path, "rb") as stream:
                     yield from _jsonl_lines(name, stream, budget)
@@ -364,7 +368,7 @@ def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
             elif stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # writers often store no file type: a plain file
                 yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
             elif _format_of(name) is None:
-                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
+                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
             elif info.flag_bits & 0x1:
                 yield Entry(name, skip=limits.ENCRYPTED, detail="encrypted member: no password is ever asked for")
             elif ratio_exceeded(info.file_size, info.compress_size, caps):
@@ -522,7 +526,7 @@ def _read_tar(path: Path, budget: _Budget) -> Iterator[Entry]:
                 elif not member.isreg():
                     yield Entry(name, skip=limits.DEVICE, detail="device, fifo or other special member")
                 elif _format_of(name) is None:
-                    yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail="not .txt, .md, .html, .json or .jsonl")
+                    yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
                 elif reason := budget.take(member.size):
                     yield Entry(name, skip=reason, detail=f"{member.size} bytes")
                 else:

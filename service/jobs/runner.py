@@ -30,7 +30,7 @@ from models.document import Document, Translation
 from models.engine import DelegatingEngine, Engine, GenerationOptions
 from models.langdetect import check_french
 from models.pipeline import plan_block, translate_document
-from service import clock
+from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -198,8 +198,10 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     for ident, record in previous.items():
         if record["status"] == "skipped":
             done.add(ident)
-        elif record["status"] == "ok" and all(
-            (outdir / record[key]).is_file() for key in ("json", "html") if record.get(key)
+        elif (
+            record["status"] == "ok"
+            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
+            and all((outdir / name).is_file() for name in record.get("documents", ()))
         ):
             done.add(ident)
     return done
@@ -215,12 +217,14 @@ def _require_french(document: Document) -> None:
         )
 
 
-def admit(ident: str, entry: Entry, engine: Engine, max_sentences: int | None) -> _Pending | dict[str, Any]:
+def admit(
+    ident: str, entry: Entry, engine: Engine, max_sentences: int | None, caps: Limits = Limits()
+) -> _Pending | dict[str, Any]:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     if entry.skip is not None:
         return {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
     try:
-        loaded = load_document(entry)
+        loaded = load_document(entry, caps)
         _require_french(loaded.document)
         pieces = _pieces(loaded, engine)
         planned = sum(
@@ -246,6 +250,7 @@ def translate_group(
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
+    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
 ) -> Iterator[dict[str, Any]]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -268,7 +273,7 @@ def translate_group(
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, grouped, options, outdir, html, budget)
+            yield _finish(pending, grouped, options, outdir, html, budget, layouts)
 
 
 def _finish(
@@ -278,6 +283,7 @@ def _finish(
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
+    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
 ) -> dict[str, Any]:
     base = {
         "id": pending.id,
@@ -287,6 +293,15 @@ def _finish(
     }
     try:
         result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
+        source = pending.loaded.source
+        documents: dict[str, bytes] = {}
+        if source is not None:  # the file in its own format, once per layout
+            result = formats.bilingual(source, result)
+            suffix = formats.output_suffix(source.format)
+            for layout in layouts:
+                documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
+                    source, result, layout
+                )
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         return base | {
             "status": "failed",
@@ -298,7 +313,9 @@ def _finish(
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
     json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
     html_data = html(payload).encode("utf-8") if html is not None else None
-    if budget is not None and not budget.take(len(json_data) + len(html_data or b"")):
+    if budget is not None and not budget.take(
+        len(json_data) + len(html_data or b"") + sum(map(len, documents.values()))
+    ):
         return budget.refusal(pending.id, pending.name)
     json_file = f"{outputs.DOCS}/{pending.id}.json"
     outputs.write_atomic(outdir / json_file, json_data)
@@ -306,7 +323,11 @@ def _finish(
     if html_data is not None:
         html_file = f"{outputs.DOCS}/{pending.id}.html"
         outputs.write_atomic(outdir / html_file, html_data)
-    files = {"json": json_file, "html": html_file}
+    for name, data in documents.items():
+        outputs.write_atomic(outdir / name, data)
+    files: dict[str, Any] = {"json": json_file, "html": html_file}
+    if documents:
+        files["documents"] = list(documents)
     stats = result.stats
     return (
         base
@@ -338,8 +359,10 @@ class BatchRun:
         max_output_bytes: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
+        self.layouts = tuple(dict.fromkeys(layouts)) or (formats.DEFAULT_LAYOUT,)
         self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(group_sentences, budget_of(engine))
@@ -397,7 +420,7 @@ class BatchRun:
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.max_sentences)
+        admitted = admit(ident, entry, engine, self.max_sentences, self.caps)
         if isinstance(admitted, dict):
             self._record(manifest, admitted)
             return None
@@ -412,7 +435,7 @@ class BatchRun:
         )
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget):
+        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget, self.layouts):
             self._record(manifest, record)
 
     def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:

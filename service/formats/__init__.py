@@ -1,0 +1,99 @@
+"""Bilingual documents in their own format: a file → `Document` of blocks → translated → the same format back.
+
+Each format has a reader (bytes → `Source`: the `Document` the pipeline translates, plus what its
+writer needs to find its way back into the file) and a writer (the original bytes + the
+`BilingualDocument` → bytes, in one of three layouts). The bilingual JSON contract
+(`translate_document` → `TranslateResponse`) stays the common form underneath: `bilingual()`
+gives it per format (one block per subtitle cue, for instance).
+
+    source = read_source(data, "docx")
+    result = bilingual(source, translate_document(source.document, engine))
+    data, suffix = write_source(source, result, "interleaved")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from models.document import BilingualDocument
+from service.formats.base import SUFFIXES, SUPPORTED, FormatError, Handler, Source
+from service.jobs.limits import Limits
+
+__all__ = ["SUFFIXES", "SUPPORTED", "FormatError", "Handler", "Limits", "Source"]
+
+LAYOUTS = ("interleaved", "side-by-side", "english")
+DEFAULT_LAYOUT = "interleaved"
+
+
+def format_of(name: str) -> str | None:
+    """The document format a file name says it is, or None."""
+    return SUFFIXES.get(os.path.splitext(name.lower())[1])
+
+
+def _handler(format: str) -> Handler:
+    loaders: dict[str, Callable[[], Handler]] = {
+        "srt": lambda: _subtitles("srt"),
+        "vtt": lambda: _subtitles("vtt"),
+        "docx": _docx,
+        "epub": _epub,
+    }
+    try:
+        return loaders[format]()
+    except KeyError:
+        raise ValueError(f"no reader for format {format!r}") from None
+
+
+def _subtitles(kind: str) -> Handler:
+    from service.formats.subtitles import Subtitles
+
+    return Subtitles(kind)
+
+
+def _docx() -> Handler:
+    from service.formats.docx import Docx
+
+    return Docx()
+
+
+def _epub() -> Handler:
+    from service.formats.epub import Epub
+
+    return Epub()
+
+
+def supported() -> tuple[str, ...]:
+    """The formats with a reader and a writer in this version."""
+    return SUPPORTED
+
+
+def read_source(data: bytes, format: str, caps: Limits = Limits()) -> Source:
+    """Parse `data` as `format`; raises `FormatError` with a reason code."""
+    return _handler(format).read(data, caps)
+
+
+def bilingual(source: Source, result: BilingualDocument) -> BilingualDocument:
+    """The translated Document as this format's bilingual JSON (subtitles: one block per cue)."""
+    return _handler(source.format).bilingual(source, result)
+
+
+def output_suffixes(format: str) -> tuple[str, ...]:
+    """The suffixes a `format` file can be written back as, the default first (a PDF: .html, .epub)."""
+    return _handler(format).suffixes
+
+
+def output_suffix(format: str) -> str:
+    return output_suffixes(format)[0]
+
+
+def write_source(
+    source: Source, result: BilingualDocument, layout: str = DEFAULT_LAYOUT, suffix: str | None = None
+) -> bytes:
+    """The file in its own format, French and English laid out as `layout` (`result` from `bilingual`)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+    handler = _handler(source.format)
+    suffix = suffix or handler.suffixes[0]
+    if suffix not in handler.suffixes:
+        raise ValueError(f"a {source.format} file is written as {' or '.join(handler.suffixes)}, not {suffix}")
+    return handler.write(source, result, layout, suffix)

@@ -1,0 +1,173 @@
+"""SRT and WebVTT: a cue is a block; a sentence running over several cues is translated whole.
+
+The file is kept as a list of pieces: verbatim text (the WEBVTT header, NOTE/STYLE/REGION blocks,
+blank lines) and cues. A cue's head (its number or identifier and its timing line, settings
+included) is kept byte for byte; only its text lines are rewritten. Consecutive cues whose text
+does not end a sentence are one group: one block for the pipeline, then its English is cut back
+over the group's cues in proportion to their French length (`split_across_cues`).
+
+Parsing is line by line, linear in the file's size; no regex backtracks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from models.document import (
+    BilingualBlock,
+    BilingualDocument,
+    BilingualSentence,
+    Block,
+    BlockKind,
+    Document,
+)
+from service.formats.base import FormatError, Source
+from service.formats.textsplit import split_proportionally
+from service.jobs import limits
+from service.jobs.decode import DocumentError, decode_bytes
+from service.jobs.limits import Limits
+
+FLAG_SPLIT_ACROSS_CUES = "split_across_cues"
+# A group never holds more cues than this, whatever the punctuation says.
+MAX_GROUP_CUES = 8
+_TAG = re.compile(r"<[^<>\n]{0,200}>")  # <i>, </i>, <v Speaker>, <00:01.000>: not translated
+_END = (".", "!", "?", "…", "»", '"', "”", ")", "♪", ":")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    head: str  # identifier line(s) and the timing line, with their line endings, byte for byte
+    lines: tuple[str, ...]  # text lines without their endings
+    newline: str  # the line ending the file uses
+
+    @property
+    def text(self) -> str:
+        """The cue's words for the model: tags dropped, lines joined by spaces."""
+        return " ".join(part for line in self.lines if (part := _TAG.sub("", line).strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    pieces: tuple[str | Cue, ...]
+    cues: tuple[Cue, ...]
+    groups: tuple[tuple[int, ...], ...]  # cue indices of each block
+
+
+def _parse(text: str, kind: str) -> Parsed:
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    pieces: list[str | Cue] = []
+    cues: list[Cue] = []
+    i = 0
+    if kind == "vtt":
+        if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+            raise FormatError(limits.UNPARSABLE, "a WebVTT file starts with WEBVTT")
+    while i < len(lines):
+        if not lines[i].strip():
+            pieces.append(lines[i])
+            i += 1
+            continue
+        start = i
+        while i < len(lines) and lines[i].strip():
+            i += 1
+        block = lines[start:i]
+        timing = next((n for n, line in enumerate(block[:3]) if "-->" in line), None)
+        if timing is None or (kind == "vtt" and block[0].startswith(("NOTE", "STYLE", "REGION", "WEBVTT"))):
+            pieces.append("".join(block))  # a header, a note, a stray line: kept verbatim
+            continue
+        cue = Cue("".join(block[: timing + 1]), tuple(line.rstrip("\r\n") for line in block[timing + 1 :]), newline)
+        if not block[-1].endswith(("\n", "\r")):  # the file's last line, without an ending: kept so
+            cue = dataclasses.replace(cue, newline="")
+        pieces.append(cue)
+        cues.append(cue)
+    if not cues:
+        raise FormatError(limits.EMPTY, f"no {kind.upper()} cues found")
+    groups: list[tuple[int, ...]] = []
+    current: list[int] = []
+    for index, cue in enumerate(cues):
+        if not cue.text:
+            if current:
+                groups.append(tuple(current))
+                current = []
+            continue
+        current.append(index)
+        if cue.text.endswith(_END) or len(current) >= MAX_GROUP_CUES:
+            groups.append(tuple(current))
+            current = []
+    if current:
+        groups.append(tuple(current))
+    return Parsed(tuple(pieces), tuple(cues), tuple(groups))
+
+
+class Subtitles:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.suffixes: tuple[str, ...] = ("." + kind,)
+
+    def read(self, data: bytes, caps: Limits) -> Source:
+        if len(data) > caps.max_member_bytes:
+            raise FormatError(limits.MEMBER_TOO_LARGE, f"{len(data)} bytes")
+        try:
+            text, _ = decode_bytes(data)
+        except DocumentError as error:
+            raise FormatError(error.code, str(error)) from None
+        parsed = _parse(text, self.kind)
+        blocks = tuple(
+            Block(BlockKind.PARAGRAPH, " ".join(parsed.cues[i].text for i in group)) for group in parsed.groups
+        )
+        separators = ("", *(["\n\n"] * len(blocks)))
+        return Source(self.kind, data, Document(blocks, separators, self.kind), parsed)
+
+    def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
+        """One block per cue: a group's English cut over its cues, flagged when it spans several."""
+        parsed: Parsed = source.state
+        english: dict[int, tuple[str, tuple[str, ...]]] = {}
+        for group, block in zip(parsed.groups, result.blocks, strict=True):
+            flags = tuple(dict.fromkeys(flag for sentence in block.sentences for flag in sentence.flags))
+            if len(group) == 1:
+                english[group[0]] = (block.en, flags)
+                continue
+            parts = split_proportionally(block.en, [len(parsed.cues[i].text) for i in group])
+            for index, part in zip(group, parts, strict=True):
+                english[index] = (part, (*flags, FLAG_SPLIT_ACROSS_CUES))
+        blocks = []
+        for index, cue in enumerate(parsed.cues):
+            fr = cue.text
+            en, flags = english.get(index, (fr, ()))
+            translated = index in english
+            sentences = (BilingualSentence(0, 0, len(fr), fr, en, flags),) if fr else ()
+            blocks.append(BilingualBlock(index, BlockKind.PARAGRAPH, fr, en, translated, sentences))
+        stats = dataclasses.replace(result.stats, blocks=len(blocks))
+        return dataclasses.replace(result, blocks=tuple(blocks), stats=stats, format=self.kind)
+
+    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+        parsed: Parsed = source.state
+        by_cue = {id(cue): block for cue, block in zip(parsed.cues, result.blocks, strict=True)}
+        out: list[str] = []
+        for piece in parsed.pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            block = by_cue[id(piece)]
+            nl = piece.newline or "\n"
+            if not piece.lines:  # a cue without text: nothing to add
+                out.append(piece.head)
+                continue
+            english = _safe_line(block.en) if block.translated else ""
+            if layout == "english":
+                lines = [english or "…"] if block.translated else list(piece.lines)
+            elif not block.translated:
+                lines = list(piece.lines)
+            elif layout == "side-by-side":  # no columns in a subtitle: English beside the French, in italics
+                lines = [*piece.lines, f"<i>{english}</i>"]
+            else:
+                lines = [*piece.lines, english]
+            out.append(piece.head + nl.join(lines) + piece.newline)
+        return "".join(out).encode("utf-8")
+
+
+def _safe_line(text: str) -> str:
+    """English as one cue line: no blank line (it would end the cue), no timing arrow."""
+    return " ".join(text.split()).replace("-->", "→")

@@ -1,0 +1,132 @@
+"""DOCX (and ODT) in, the same format out: reopened with their own libraries, every French text kept."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from lxml import etree
+
+from models.pipeline import translate_document
+from service import formats
+from service.formats.docx import W_NS
+from service.jobs import limits
+from tests.support.documents import docx
+from tests.support.fakes import FakeEngine
+
+
+def translated(data: bytes, format: str, layout: str) -> bytes:
+    source = formats.read_source(data, format)
+    result = formats.bilingual(source, translate_document(source.document, FakeEngine()))
+    return formats.write_source(source, result, layout)
+
+
+def word_texts(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("word/document.xml"))
+    return ["".join(t.text or "" for t in p.iter(f"{{{W_NS}}}t")) for p in root.iter(f"{{{W_NS}}}p")]
+
+
+def test_docx_blocks() -> None:
+    source = formats.read_source(docx(), "docx")
+    texts = [(block.kind.value, block.text) for block in source.document.blocks]
+    assert texts == [
+        ("heading", "Le budget de la ville"),
+        ("paragraph", "Le conseil municipal a voté le budget hier soir. Les élus ont débattu."),
+        ("paragraph", "Les écoles seront rénovées."),
+        ("paragraph", "La piscine ouvrira en juin."),
+    ]
+
+
+@pytest.mark.parametrize("layout", formats.LAYOUTS)
+def test_docx_reopens_with_python_docx(layout: str) -> None:
+    from docx import Document
+
+    original = Document(io.BytesIO(docx()))
+    data = translated(docx(), "docx", layout)
+    reopened = Document(io.BytesIO(data))
+    french = [p.text for p in original.paragraphs]
+    if layout == "interleaved":  # each French paragraph with words, then its English
+        assert len(reopened.paragraphs) == len(french) + 3
+        texts = [p.text for p in reopened.paragraphs]
+        assert texts[:2] == ["Le budget de la ville", "EN<Le budget de la ville>"]
+        cell = reopened.tables[0].rows[0].cells[0]
+        assert [p.text for p in cell.paragraphs] == ["La piscine ouvrira en juin.", "EN<La piscine ouvrira en juin.>"]
+    elif layout == "english":
+        assert len(reopened.paragraphs) == len(french)
+        assert reopened.paragraphs[0].text == "EN<Le budget de la ville>"
+    else:  # one two-column table: French left, English right
+        table = reopened.tables[0]
+        assert len(reopened.paragraphs) == 0
+        assert [cell.text for cell in table.rows[0].cells] == ["Le budget de la ville", "EN<Le budget de la ville>"]
+        assert len(table.rows) == len(original.element.body) - 1  # every body element but the section
+    # every part that holds no text is byte for byte the same
+    with zipfile.ZipFile(io.BytesIO(docx())) as before, zipfile.ZipFile(io.BytesIO(data)) as after:
+        assert before.namelist() == after.namelist()
+        for name in before.namelist():
+            if name != "word/document.xml":
+                assert before.read(name) == after.read(name), name
+
+
+@pytest.mark.parametrize("layout", ["interleaved", "side-by-side"])
+def test_docx_is_lossless(layout: str) -> None:
+    """Every French text node of the input is in the bilingual output."""
+
+    def nodes(data: bytes) -> list[str]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            root = etree.fromstring(archive.read("word/document.xml"))
+        return [t.text for t in root.iter(f"{{{W_NS}}}t") if t.text]
+
+    out = nodes(translated(docx(), "docx", layout))
+    for text in nodes(docx()):
+        assert text in out
+
+
+def rezip(data: bytes, change: dict[str, bytes], compress: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", compress) as target:
+        for name in source.namelist():
+            target.writestr(name, change.get(name, source.read(name)))
+        for name, part in change.items():
+            if name not in source.namelist():
+                target.writestr(name, part)
+    return out.getvalue()
+
+
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<w:document xmlns:w="%s"><w:body><w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:body></w:document>'
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+    b'<w:document xmlns:w="%s"><w:body><w:p><w:r><w:t>&d;&d;&d;&d;</w:t></w:r></w:p></w:body></w:document>'
+)
+
+
+@pytest.mark.parametrize("part", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
+def test_docx_entities_are_refused(part: bytes) -> None:
+    hostile = rezip(docx(), {"word/document.xml": part % W_NS.encode()})
+    with pytest.raises(formats.FormatError) as error:
+        formats.read_source(hostile, "docx")
+    assert error.value.code == "unsafe_xml"
+
+
+def test_docx_bombs_and_corrupt_files_are_refused() -> None:
+    bomb = rezip(docx(), {"word/media/zeros.bin": b"\0" * 3_000_000})
+    with pytest.raises(formats.FormatError) as error:
+        formats.read_source(bomb, "docx")
+    assert error.value.code == limits.COMPRESSION_RATIO
+    many = rezip(docx(), {f"x/{i}": b"" for i in range(50)})
+    with pytest.raises(formats.FormatError) as error:
+        formats.read_source(many, "docx", formats.Limits(max_entries=40))
+    assert error.value.code == limits.TOO_MANY_ENTRIES
+    big = rezip(docx(), {"word/media/big.bin": bytes(range(256)) * 4000}, zipfile.ZIP_STORED)
+    with pytest.raises(formats.FormatError) as error:
+        formats.read_source(big, "docx", formats.Limits(max_document_bytes=500_000))
+    assert error.value.code == limits.TOTAL_TOO_LARGE
+    for corrupt in (b"PK\x03\x04garbage", docx()[:2000], rezip(docx(), {"word/document.xml": b"<w:document"})):
+        with pytest.raises(formats.FormatError) as error:
+            formats.read_source(corrupt, "docx")
+        assert error.value.code == limits.UNPARSABLE
