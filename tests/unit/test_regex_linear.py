@@ -12,8 +12,10 @@ import importlib
 import itertools
 import pkgutil
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +93,36 @@ def test_the_fuzzer_catches_a_quadratic_pattern() -> None:
     old = re.compile(r"(?P<marks>#{1,6}[ \t]+)(?P<text>.*?)(?P<close>[ \t]+#+)?")
     with pytest.raises(AssertionError):
         test_pattern_is_linear("old heading", old)
+
+
+STATIC = Path(__file__).resolve().parents[2] / "service" / "web" / "static"
+# A JavaScript regex literal: a `/` where an expression starts, so it cannot be division.
+_JS_LITERAL = re.compile(r"(?:[(,=:|&!?;{}\[]|\breturn)\s*/((?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+)/([dgimsuvy]*)")
+
+
+def js_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """The page's regex literals, compiled by Python's backtracking engine, which fails on the same
+    shapes as V8's: nested or adjacent quantifiers over the same characters."""
+    found: list[tuple[str, re.Pattern[str]]] = []
+    for script in sorted(STATIC.glob("*.js")):
+        for match in _JS_LITERAL.finditer(script.read_text(encoding="utf-8")):
+            flags = re.IGNORECASE if "i" in match.group(2) else 0
+            found.append((f"{script.name}: /{match.group(1)}/{match.group(2)}", re.compile(match.group(1), flags)))
+    return found
+
+
+def test_the_page_scripts_regexes_are_found() -> None:
+    assert js_patterns(), "no regex literal found in service/web/static/*.js: the extractor is broken"
+
+
+@pytest.mark.parametrize(("name", "pattern"), js_patterns(), ids=lambda value: value if isinstance(value, str) else "")
+def test_page_pattern_is_linear(name: str, pattern: re.Pattern[str]) -> None:
+    test_pattern_is_linear(name, pattern)
+
+
+def test_the_fuzzer_catches_the_pages_old_sentence_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's old end-of-sentence count, quadratic on runs of dots (smaller inputs: it is slow)."""
+    monkeypatch.setattr(sys.modules[__name__], "SIZE", 1500)
+    old = re.compile(r"""[.!?…]+(?=[\s»"')\]]|$)""")
+    with pytest.raises(AssertionError):
+        test_pattern_is_linear("old page pattern", old)
