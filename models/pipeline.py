@@ -7,8 +7,10 @@ inter-sentence whitespace, so paragraph layout and line breaks survive translati
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from models.document import (
     BilingualBlock,
@@ -16,6 +18,7 @@ from models.document import (
     BilingualSentence,
     Block,
     Document,
+    ModelInfo,
     Stats,
 )
 from models.engine import Engine, GenerationOptions
@@ -87,6 +90,75 @@ def _join(text: str, pieces: Sequence[Span], translations: Sequence[str]) -> str
     return "".join(out)
 
 
+def plan_document(document: Document, engine: Engine, max_sentences: int | None = None) -> list[list[SentencePlan]]:
+    """Every block's sentence plans; too many sentences raises `DocumentTooLarge` before any model time."""
+    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
+    plans = [plan_block(block, count, engine.max_input_tokens) for block in document.blocks]
+    planned = sum(len(block_plans) for block_plans in plans)
+    if max_sentences is not None and planned > max_sentences:
+        raise DocumentTooLarge(planned, max_sentences)
+    return plans
+
+
+def _distinct(blocks: Sequence[Block], plans: Sequence[Sequence[SentencePlan]]) -> list[str]:
+    """The texts the model is asked for, each once, in reading order."""
+    distinct: dict[str, None] = {}
+    for block, block_plans in zip(blocks, plans, strict=True):
+        for plan in block_plans:
+            if plan.translate:
+                for piece in plan.pieces:
+                    distinct.setdefault(block.text[piece.start : piece.end])
+    return list(distinct)
+
+
+def _translate_texts(
+    texts: list[str], engine: Engine, options: GenerationOptions, fidelity: Fidelity
+) -> dict[str, Checked]:
+    if not texts:
+        return {}
+    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731
+    limit = engine.max_input_tokens - _WINDOW_MARGIN
+    fits = lambda text: count(text) <= limit  # noqa: E731
+    results = translate_checked(texts, engine.translate, options, fidelity, fits)
+    if len(results) != len(texts):
+        raise RuntimeError(f"the engine returned {len(results)} translations for {len(texts)} sentences")
+    return dict(zip(texts, results, strict=True))
+
+
+@dataclass(slots=True)
+class _Totals:
+    source_tokens: int = 0
+    output_tokens: int = 0
+    sentences: int = 0
+
+
+def _assemble(
+    index: int, block: Block, block_plans: Sequence[SentencePlan], results: dict[str, Checked], totals: _Totals
+) -> BilingualBlock:
+    """One block's English from its sentences' checked translations; adds its counts to `totals`."""
+    sentences: list[BilingualSentence] = []
+    for number, plan in enumerate(block_plans):
+        fr = block.text[plan.span.start : plan.span.end]
+        if plan.translate:
+            outputs = [results[block.text[p.start : p.end]] for p in plan.pieces]
+            en = _join(block.text, plan.pieces, [o.translation.text for o in outputs])
+            totals.source_tokens += sum(o.translation.source_tokens for o in outputs)
+            totals.output_tokens += sum(o.translation.output_tokens for o in outputs)
+            piece_flags = [flag for o in outputs for flag in o.flags]
+            flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + tuple(dict.fromkeys(piece_flags))
+        else:
+            en, flags = fr, (FLAG_KEPT_VERBATIM,)
+        sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, en, flags))
+    totals.sentences += len(sentences)
+    english = _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+    if sentences:  # whitespace around the first and last sentence is the source's, kept
+        english = block.text[: block_plans[0].span.start] + english + block.text[block_plans[-1].span.end :]
+    translated = block.translate and any(plan.translate for plan in block_plans)
+    return BilingualBlock(
+        index, block.kind, block.text, english, translated, tuple(sentences), block.prefix, block.suffix, block.url
+    )
+
+
 def translate_document(
     document: Document,
     engine: Engine,
@@ -101,60 +173,122 @@ def translate_document(
     protected terms (`models.repair`).
     """
     started = time.perf_counter()
-    run = engine.translate
-    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
-    plans = [plan_block(block, count, engine.max_input_tokens) for block in document.blocks]
-    planned = sum(len(block_plans) for block_plans in plans)
-    if max_sentences is not None and planned > max_sentences:
-        raise DocumentTooLarge(planned, max_sentences)
+    plans = plan_document(document, engine, max_sentences)
+    results = _translate_texts(_distinct(document.blocks, plans), engine, options, fidelity)
+    totals = _Totals()
+    blocks = tuple(
+        _assemble(index, block, block_plans, results, totals)
+        for index, (block, block_plans) in enumerate(zip(document.blocks, plans, strict=True))
+    )
+    stats = Stats(len(blocks), totals.sentences, totals.source_tokens, totals.output_tokens, _since(started))
+    return BilingualDocument("fr", "en", engine.info, document.format, blocks, stats, tuple(warnings))
 
-    distinct: dict[str, int] = {}
-    for block, block_plans in zip(document.blocks, plans, strict=True):
-        for plan in block_plans:
-            if plan.translate:
-                for piece in plan.pieces:
-                    distinct.setdefault(block.text[piece.start : piece.end], len(distinct))
-    limit = engine.max_input_tokens - _WINDOW_MARGIN
-    fits = lambda text: count(text) <= limit  # noqa: E731
-    results: list[Checked] = translate_checked(list(distinct), run, options, fidelity, fits) if distinct else []
-    if len(results) != len(distinct):
-        raise RuntimeError(f"the engine returned {len(results)} translations for {len(distinct)} sentences")
 
-    blocks: list[BilingualBlock] = []
-    source_tokens = output_tokens = sentence_count = 0
-    for index, (block, block_plans) in enumerate(zip(document.blocks, plans, strict=True)):
-        sentences: list[BilingualSentence] = []
-        for number, plan in enumerate(block_plans):
-            fr = block.text[plan.span.start : plan.span.end]
-            if plan.translate:
-                outputs = [results[distinct[block.text[p.start : p.end]]] for p in plan.pieces]
-                en = _join(block.text, plan.pieces, [o.translation.text for o in outputs])
-                source_tokens += sum(o.translation.source_tokens for o in outputs)
-                output_tokens += sum(o.translation.output_tokens for o in outputs)
-                piece_flags = [flag for o in outputs for flag in o.flags]
-                flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + tuple(dict.fromkeys(piece_flags))
-            else:
-                en, flags = fr, (FLAG_KEPT_VERBATIM,)
-            sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, en, flags))
-        sentence_count += len(sentences)
-        english = (
-            _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 4)
+
+
+@runtime_checkable
+class Ordered(Protocol):
+    """An engine that can tag work with a reading-order key, so earlier blocks are served first.
+
+    `ordered(key)` is the same engine whose sentences carry `key` (smaller goes first among one
+    caller's work); the service's scheduler lane offers it. Engines that have it are called from
+    several threads at once, one per group of blocks.
+    """
+
+    def ordered(self, key: int) -> Engine: ...
+
+
+def group_blocks(counts: Sequence[int], max_groups: int = 16) -> list[range]:
+    """Consecutive blocks grouped for streaming: small groups first, doubling, at most `max_groups`.
+
+    `counts[i]` is block i's number of sentences to translate; a group closes once it holds its
+    target (1, 2, 4, … sentences), so the first paragraph comes back soon and later groups are big
+    enough to batch well. Blocks with nothing to translate ride with the group after them.
+    """
+    groups: list[range] = []
+    start, held, target = 0, 0, 1
+    for index, count in enumerate(counts):
+        held += count
+        if held >= target and len(groups) < max_groups - 1:
+            groups.append(range(start, index + 1))
+            start, held, target = index + 1, 0, target * 2
+    if start < len(counts):
+        groups.append(range(start, len(counts)))
+    return groups
+
+
+class DocumentStream:
+    """A document translated block by block, in reading order: plan now, translate while iterated.
+
+    Building it plans every block (so `DocumentTooLarge` comes before anything is sent); iterating
+    yields each `BilingualBlock` as soon as it and every block before it are done. The blocks are
+    the ones `translate_document` gives. `stats` is complete once the iteration ends. Closing the
+    iterator early stops waiting; work already submitted is the engine's to drop (the service
+    cancels it).
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        engine: Engine,
+        options: GenerationOptions = GenerationOptions(),
+        warnings: Sequence[str] = (),
+        max_sentences: int | None = None,
+        fidelity: Fidelity = Fidelity(),
+    ) -> None:
+        self.started = time.perf_counter()
+        self.document, self.engine, self.options, self.fidelity = document, engine, options, fidelity
+        self.warnings = tuple(warnings)
+        self.plans = plan_document(document, engine, max_sentences)
+        self.sentences = sum(len(block_plans) for block_plans in self.plans)
+        counts = [sum(plan.translate for plan in block_plans) for block_plans in self.plans]
+        self.groups = group_blocks(counts)
+        self._totals = _Totals()
+
+    @property
+    def model(self) -> ModelInfo:
+        return self.engine.info
+
+    @property
+    def format(self) -> str:
+        return self.document.format
+
+    @property
+    def stats(self) -> Stats:
+        totals = self._totals
+        return Stats(
+            len(self.document.blocks),
+            totals.sentences,
+            totals.source_tokens,
+            totals.output_tokens,
+            _since(self.started),
         )
-        if sentences:  # whitespace around the first and last sentence is the source's, kept
-            english = block.text[: block_plans[0].span.start] + english + block.text[block_plans[-1].span.end :]
-        translated = block.translate and any(plan.translate for plan in block_plans)
-        blocks.append(
-            BilingualBlock(
-                index,
-                block.kind,
-                block.text,
-                english,
-                translated,
-                tuple(sentences),
-                block.prefix,
-                block.suffix,
-                block.url,
-            )
-        )
-    stats = Stats(len(blocks), sentence_count, source_tokens, output_tokens, round(time.perf_counter() - started, 4))
-    return BilingualDocument("fr", "en", engine.info, document.format, tuple(blocks), stats, tuple(warnings))
+
+    def _group_texts(self, group: range) -> list[str]:
+        return _distinct([self.document.blocks[i] for i in group], [self.plans[i] for i in group])
+
+    def _run(self, key: int, texts: list[str]) -> dict[str, Checked]:
+        engine = self.engine.ordered(key) if isinstance(self.engine, Ordered) else self.engine
+        return _translate_texts(texts, engine, self.options, self.fidelity)
+
+    def __iter__(self) -> Iterator[BilingualBlock]:
+        texts = [self._group_texts(group) for group in self.groups]
+        if not isinstance(self.engine, Ordered):  # a plain engine: one group after the other
+            for group, group_texts in zip(self.groups, texts, strict=True):
+                yield from self._emit(group, self._run(0, group_texts))
+            return
+        # Every group is submitted at once, each with its reading-order key, so the engine stays
+        # busy and still serves earlier blocks first; results are yielded in order.
+        pool = ThreadPoolExecutor(max_workers=len(self.groups) or 1, thread_name_prefix="bitext-stream")
+        try:
+            futures = [pool.submit(self._run, key, group_texts) for key, group_texts in enumerate(texts)]
+            for group, future in zip(self.groups, futures, strict=True):
+                yield from self._emit(group, future.result())
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _emit(self, group: range, results: dict[str, Checked]) -> Iterator[BilingualBlock]:
+        for index in group:
+            yield _assemble(index, self.document.blocks[index], self.plans[index], results, self._totals)
