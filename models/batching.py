@@ -39,6 +39,9 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     return batches
 
 
+ORDERED_MIN_ROWS = 4  # the smallest batch an ordered (streamed) request's first group is given
+
+
 def next_batch(
     texts: Sequence[str],
     lengths: Sequence[int],
@@ -56,7 +59,8 @@ def next_batch(
     With `keys` (one per text, smaller is more urgent: a request's number, then the reading-order
     group of its sentences), the most urgent key's sentences go first: the length-sorted batch
     holding its first sentence, then the room left (rows and tokens, at no extra padding: only
-    texts no longer than the batch's longest) filled in key order. A streamed article's first
+    texts no longer than the batch's longest) filled in key order, up to twice the urgent group's
+    size (at least `ORDERED_MIN_ROWS` rows). A streamed article's first
     paragraph is then done in its first batch or two, not after the whole lookahead window.
     """
     if keys is None:
@@ -79,8 +83,12 @@ def next_batch(
     chosen = [urgent[i] for i in next(batch for batch in plans if 0 in batch)]
     widest = max(best[text][2] for text in chosen)
     taken = set(chosen)
+    # Room for later groups, but not so much that the urgent group waits on a full-size batch:
+    # twice its own size (at least `ORDERED_MIN_ROWS`), so early batches are small and later ones,
+    # whose groups double, grow back to the full budget.
+    rows = min(max_sentences, max(ORDERED_MIN_ROWS, 2 * len(urgent)))
     for text in ranked:
-        if len(taken) >= max_sentences or (len(taken) + 1) * widest > max_tokens:
+        if len(taken) >= rows or (len(taken) + 1) * widest > max_tokens:
             break
         if text not in taken and best[text][2] <= widest:
             taken.add(text)
