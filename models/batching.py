@@ -39,22 +39,60 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     return batches
 
 
-def next_batch(texts: Sequence[str], lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[int]:
+ORDERED_MIN_ROWS = 4  # the smallest batch an ordered (streamed) request's first group is given
+
+
+def next_batch(
+    texts: Sequence[str],
+    lengths: Sequence[int],
+    max_tokens: int,
+    max_sentences: int,
+    keys: Sequence[tuple[int, int]] | None = None,
+) -> list[int]:
     """Which of the waiting `texts` (oldest first) go into the next engine call: indices into them.
 
     The policy the scheduler applies under its lock, kept pure so it is tested without threads:
     identical texts are translated once, the waiting pool is cut into length-sorted batches, and
     the batch holding the oldest sentence goes now, so nothing waits behind newer work forever.
     Every waiting copy of a chosen text is chosen.
+
+    With `keys` (one per text, smaller is more urgent: a request's number, then the reading-order
+    group of its sentences), the most urgent key's sentences go first: the length-sorted batch
+    holding its first sentence, then the room left (rows and tokens, at no extra padding: only
+    texts no longer than the batch's longest) filled in key order, up to twice the urgent group's
+    size (at least `ORDERED_MIN_ROWS` rows). A streamed article's first
+    paragraph is then done in its first batch or two, not after the whole lookahead window.
     """
-    distinct: dict[str, int] = {}
-    for text, length in zip(texts, lengths, strict=True):
-        distinct.setdefault(text, length)
-    order = list(distinct)
-    plans = plan_batches(list(distinct.values()), max_tokens, max_sentences)
-    first = next(batch for batch in plans if 0 in batch)
-    wanted = {order[i] for i in first}
-    return [i for i, text in enumerate(texts) if text in wanted]
+    if keys is None:
+        distinct: dict[str, int] = {}
+        for text, length in zip(texts, lengths, strict=True):
+            distinct.setdefault(text, length)
+        order = list(distinct)
+        plans = plan_batches(list(distinct.values()), max_tokens, max_sentences)
+        first = next(batch for batch in plans if 0 in batch)
+        wanted = {order[i] for i in first}
+        return [i for i, text in enumerate(texts) if text in wanted]
+    best: dict[str, tuple[tuple[int, int], int, int]] = {}  # text -> (key, position, length)
+    for position, (text, length, key) in enumerate(zip(texts, lengths, keys, strict=True)):
+        if text not in best or key < best[text][0]:
+            best[text] = (key, best.get(text, (key, position, 0))[1], max(1, length))
+    ranked = sorted(best, key=lambda text: best[text][:2])
+    urgent_key = best[ranked[0]][0]
+    urgent = [text for text in ranked if best[text][0] == urgent_key]
+    plans = plan_batches([best[text][2] for text in urgent], max_tokens, max_sentences)
+    chosen = [urgent[i] for i in next(batch for batch in plans if 0 in batch)]
+    widest = max(best[text][2] for text in chosen)
+    taken = set(chosen)
+    # Room for later groups, but not so much that the urgent group waits on a full-size batch:
+    # twice its own size (at least `ORDERED_MIN_ROWS`), so early batches are small and later ones,
+    # whose groups double, grow back to the full budget.
+    rows = min(max_sentences, max(ORDERED_MIN_ROWS, 2 * len(urgent)))
+    for text in ranked:
+        if len(taken) >= rows or (len(taken) + 1) * widest > max_tokens:
+            break
+        if text not in taken and best[text][2] <= widest:
+            taken.add(text)
+    return [i for i, text in enumerate(texts) if text in taken]
 
 
 def is_out_of_memory(error: BaseException) -> bool:

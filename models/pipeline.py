@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from models.align import Aligner, MonotonicAligner, monotonic
 from models.document import (
@@ -18,6 +20,7 @@ from models.document import (
     BilingualSentence,
     Block,
     Document,
+    ModelInfo,
     Stats,
 )
 from models.engine import Engine, GenerationOptions
@@ -157,6 +160,114 @@ def _join(text: str, pieces: Sequence[Span], translations: Sequence[str]) -> str
     return "".join(out)
 
 
+def plan_document(document: Document, engine: Engine, max_sentences: int | None = None) -> list[list[SentencePlan]]:
+    """Every block's sentence plans; too many sentences raises `DocumentTooLarge` before any model time."""
+    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
+    plans = [plan_block(block, count, engine.max_input_tokens) for block in document.blocks]
+    planned = sum(len(block_plans) for block_plans in plans)
+    if max_sentences is not None and planned > max_sentences:
+        raise DocumentTooLarge(planned, max_sentences)
+    return plans
+
+
+def _distinct(plans: Sequence[Sequence[SentencePlan]]) -> list[str]:
+    """The texts the model is asked for, each once, in reading order (markup already taken out)."""
+    distinct: dict[str, None] = {}
+    for block_plans in plans:
+        for plan in block_plans:
+            if plan.translate:
+                for piece in plan.pieces:
+                    distinct.setdefault(plan.source[piece.start : piece.end])
+    return list(distinct)
+
+
+def _translate_texts(
+    texts: list[str], engine: Engine, options: GenerationOptions, fidelity: Fidelity
+) -> dict[str, Checked]:
+    if not texts:
+        return {}
+    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731
+    limit = engine.max_input_tokens - _WINDOW_MARGIN
+    fits = lambda text: count(text) <= limit  # noqa: E731
+    results = translate_checked(texts, engine.translate, options, fidelity, fits)
+    if len(results) != len(texts):
+        raise RuntimeError(f"the engine returned {len(results)} translations for {len(texts)} sentences")
+    return dict(zip(texts, results, strict=True))
+
+
+@dataclass(slots=True)
+class _Totals:
+    source_tokens: int = 0
+    output_tokens: int = 0
+    sentences: int = 0
+
+
+def _assemble(
+    indices: Sequence[int],
+    document: Document,
+    plans: Sequence[Sequence[SentencePlan]],
+    results: dict[str, Checked],
+    engine: Engine,
+    alignment: bool,
+    totals: _Totals,
+) -> list[BilingualBlock]:
+    """Blocks `indices` in English from their sentences' checked translations, markup put back."""
+    english: dict[tuple[int, int], _English] = {}
+    for b in indices:
+        for n, plan in enumerate(plans[b]):
+            if plan.translate:
+                outputs = [results[plan.source[p.start : p.end]] for p in plan.pieces]
+                english[(b, n)] = _english(plan, outputs)
+    _align_all(english, engine, alignment)
+    return [_block(index, document.blocks[index], plans[index], english, alignment, totals) for index in indices]
+
+
+def _block(
+    index: int,
+    block: Block,
+    block_plans: Sequence[SentencePlan],
+    english: dict[tuple[int, int], _English],
+    alignment: bool,
+    totals: _Totals,
+) -> BilingualBlock:
+    sentences: list[BilingualSentence] = []
+    for number, plan in enumerate(block_plans):
+        fr = block.text[plan.span.start : plan.span.end]
+        if plan.translate:
+            done = english[(index, number)]
+            totals.source_tokens += done.source_tokens
+            totals.output_tokens += done.output_tokens
+            flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
+            extra = (
+                {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
+            )
+            sentences.append(
+                BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
+            )
+        else:
+            sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,)))
+    totals.sentences += len(sentences)
+    english_text = (
+        _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+    )
+    if sentences:  # whitespace around the first and last sentence is the source's, kept
+        english_text = block.text[: block_plans[0].span.start] + english_text + block.text[block_plans[-1].span.end :]
+    translated = block.translate and any(plan.translate for plan in block_plans)
+    return BilingualBlock(
+        index,
+        block.kind,
+        block.text,
+        english_text,
+        translated,
+        tuple(sentences),
+        block.prefix,
+        block.suffix,
+        block.url,
+        block.markup or None,
+        block.cell,
+    )
+
+
 def translate_document(
     document: Document,
     engine: Engine,
@@ -174,84 +285,16 @@ def translate_document(
     and the alignment itself.
     """
     started = time.perf_counter()
-    run = engine.translate
-    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731 - a one-line adapter
-    plans = [plan_block(block, count, engine.max_input_tokens) for block in document.blocks]
-    planned = sum(len(block_plans) for block_plans in plans)
-    if max_sentences is not None and planned > max_sentences:
-        raise DocumentTooLarge(planned, max_sentences)
+    plans = plan_document(document, engine, max_sentences)
+    results = _translate_texts(_distinct(plans), engine, options, fidelity)
+    totals = _Totals()
+    blocks = tuple(_assemble(range(len(document.blocks)), document, plans, results, engine, alignment, totals))
+    stats = Stats(len(blocks), totals.sentences, totals.source_tokens, totals.output_tokens, _since(started))
+    return BilingualDocument("fr", "en", engine.info, document.format, blocks, stats, tuple(warnings))
 
-    distinct: dict[str, int] = {}
-    for block_plans in plans:
-        for plan in block_plans:
-            if plan.translate:
-                for piece in plan.pieces:
-                    distinct.setdefault(plan.source[piece.start : piece.end], len(distinct))
-    limit = engine.max_input_tokens - _WINDOW_MARGIN
-    fits = lambda text: count(text) <= limit  # noqa: E731
-    results: list[Checked] = translate_checked(list(distinct), run, options, fidelity, fits) if distinct else []
-    if len(results) != len(distinct):
-        raise RuntimeError(f"the engine returned {len(results)} translations for {len(distinct)} sentences")
 
-    # The English of every translated sentence, before its markup goes back.
-    english: dict[tuple[int, int], _English] = {}
-    for b, block_plans in enumerate(plans):
-        for n, plan in enumerate(block_plans):
-            if plan.translate:
-                outputs = [results[distinct[plan.source[p.start : p.end]]] for p in plan.pieces]
-                english[(b, n)] = _english(plan, outputs)
-    _align_all(english, plans, engine, alignment)
-
-    blocks: list[BilingualBlock] = []
-    source_tokens = output_tokens = sentence_count = 0
-    for index, (block, block_plans) in enumerate(zip(document.blocks, plans, strict=True)):
-        sentences: list[BilingualSentence] = []
-        for number, plan in enumerate(block_plans):
-            fr = block.text[plan.span.start : plan.span.end]
-            if plan.translate:
-                done = english[(index, number)]
-                source_tokens += done.source_tokens
-                output_tokens += done.output_tokens
-                flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
-                en = done.rendered
-                extra = (
-                    {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment}
-                    if alignment
-                    else {}
-                )
-                sentences.append(
-                    BilingualSentence(number, plan.span.start, plan.span.end, fr, en, flags, **extra)  # type: ignore[arg-type]
-                )
-            else:
-                sentences.append(
-                    BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,))
-                )
-        sentence_count += len(sentences)
-        english_text = (
-            _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
-        )
-        if sentences:  # whitespace around the first and last sentence is the source's, kept
-            english_text = (
-                block.text[: block_plans[0].span.start] + english_text + block.text[block_plans[-1].span.end :]
-            )
-        translated = block.translate and any(plan.translate for plan in block_plans)
-        blocks.append(
-            BilingualBlock(
-                index,
-                block.kind,
-                block.text,
-                english_text,
-                translated,
-                tuple(sentences),
-                block.prefix,
-                block.suffix,
-                block.url,
-                block.markup or None,
-                block.cell,
-            )
-        )
-    stats = Stats(len(blocks), sentence_count, source_tokens, output_tokens, round(time.perf_counter() - started, 4))
-    return BilingualDocument("fr", "en", engine.info, document.format, tuple(blocks), stats, tuple(warnings))
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 4)
 
 
 @dataclass(slots=True)
@@ -281,9 +324,7 @@ def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
     return _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
 
 
-def _align_all(
-    english: dict[tuple[int, int], _English], plans: list[list[SentencePlan]], engine: Engine, wanted: bool
-) -> None:
+def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted: bool) -> None:
     """Align what needs it (sentences with markup; all of them when `wanted`) and put markup back."""
     aligner: Aligner = engine if isinstance(engine, Aligner) else MonotonicAligner()
     needed = [
@@ -310,3 +351,110 @@ def _align_all(
 
 def _has_placeable(markup: SentenceMarkup | None) -> bool:
     return markup is not None and any(e.kind != CODE for e in markup.elements)
+
+
+@runtime_checkable
+class Ordered(Protocol):
+    """An engine that can tag work with a reading-order key, so earlier blocks are served first.
+
+    `ordered(key)` is the same engine whose sentences carry `key` (smaller goes first among one
+    caller's work); the service's scheduler lane offers it. Engines that have it are called from
+    several threads at once, one per group of blocks.
+    """
+
+    def ordered(self, key: int) -> Engine: ...
+
+
+def group_blocks(counts: Sequence[int], max_groups: int = 16) -> list[range]:
+    """Consecutive blocks grouped for streaming: small groups first, doubling, at most `max_groups`.
+
+    `counts[i]` is block i's number of sentences to translate; a group closes once it holds its
+    target (1, 2, 4, … sentences), so the first paragraph comes back soon and later groups are big
+    enough to batch well. Blocks with nothing to translate ride with the group after them.
+    """
+    groups: list[range] = []
+    start, held, target = 0, 0, 1
+    for index, count in enumerate(counts):
+        held += count
+        if held >= target and len(groups) < max_groups - 1:
+            groups.append(range(start, index + 1))
+            start, held, target = index + 1, 0, target * 2
+    if start < len(counts):
+        groups.append(range(start, len(counts)))
+    return groups
+
+
+class DocumentStream:
+    """A document translated block by block, in reading order: plan now, translate while iterated.
+
+    Building it plans every block (so `DocumentTooLarge` comes before anything is sent); iterating
+    yields each `BilingualBlock` as soon as it and every block before it are done. The blocks are
+    the ones `translate_document` gives. `stats` is complete once the iteration ends. Closing the
+    iterator early stops waiting; work already submitted is the engine's to drop (the service
+    cancels it).
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        engine: Engine,
+        options: GenerationOptions = GenerationOptions(),
+        warnings: Sequence[str] = (),
+        max_sentences: int | None = None,
+        fidelity: Fidelity = Fidelity(),
+        alignment: bool = False,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.document, self.engine, self.options, self.fidelity = document, engine, options, fidelity
+        self.alignment = alignment
+        self.warnings = tuple(warnings)
+        self.plans = plan_document(document, engine, max_sentences)
+        self.sentences = sum(len(block_plans) for block_plans in self.plans)
+        counts = [sum(plan.translate for plan in block_plans) for block_plans in self.plans]
+        self.groups = group_blocks(counts)
+        self._totals = _Totals()
+
+    @property
+    def model(self) -> ModelInfo:
+        return self.engine.info
+
+    @property
+    def format(self) -> str:
+        return self.document.format
+
+    @property
+    def stats(self) -> Stats:
+        totals = self._totals
+        return Stats(
+            len(self.document.blocks),
+            totals.sentences,
+            totals.source_tokens,
+            totals.output_tokens,
+            _since(self.started),
+        )
+
+    def _group_texts(self, group: range) -> list[str]:
+        return _distinct([self.plans[i] for i in group])
+
+    def _run(self, key: int, texts: list[str]) -> dict[str, Checked]:
+        engine = self.engine.ordered(key) if isinstance(self.engine, Ordered) else self.engine
+        return _translate_texts(texts, engine, self.options, self.fidelity)
+
+    def __iter__(self) -> Iterator[BilingualBlock]:
+        texts = [self._group_texts(group) for group in self.groups]
+        if not isinstance(self.engine, Ordered):  # a plain engine: one group after the other
+            for group, group_texts in zip(self.groups, texts, strict=True):
+                yield from self._emit(group, self._run(0, group_texts))
+            return
+        # Every group is submitted at once, each with its reading-order key, so the engine stays
+        # busy and still serves earlier blocks first; results are yielded in order.
+        pool = ThreadPoolExecutor(max_workers=len(self.groups) or 1, thread_name_prefix="bitext-stream")
+        try:
+            futures = [pool.submit(self._run, key, group_texts) for key, group_texts in enumerate(texts)]
+            for group, future in zip(self.groups, futures, strict=True):
+                yield from self._emit(group, future.result())
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _emit(self, group: range, results: dict[str, Checked]) -> Iterator[BilingualBlock]:
+        yield from _assemble(group, self.document, self.plans, results, self.engine, self.alignment, self._totals)

@@ -30,7 +30,7 @@ from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
 from service.routes import health, jobs, metrics, translate, web
 from service.scheduler import Scheduler
-from service.schemas import ErrorResponse, TranslateRequest
+from service.schemas import ErrorResponse, StreamEvent, TranslateRequest
 from service.settings import Settings
 
 log = logging.getLogger("bitext")
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     app.include_router(libretranslate.router)  # drop-in LibreTranslate shape: /translate, /detect, /languages
     app.include_router(deepl.router)  # drop-in DeepL shape: /v2/translate, /v2/languages, /v2/usage
-    add_component_schemas(app, TranslateRequest, ErrorResponse)
+    add_component_schemas(app, TranslateRequest, ErrorResponse, StreamEvent)
     return app
 
 

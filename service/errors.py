@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from models.batching import BatchTooLargeError
 from models.pipeline import DocumentTooLarge
-from service.scheduler import DeadlineExceeded, QueueFull, SchedulerClosed
+from service.scheduler import Cancelled, DeadlineExceeded, QueueFull, SchedulerClosed
 
 
 class ApiError(Exception):
@@ -61,10 +61,12 @@ def as_api_error(error: BaseException) -> ApiError | None:
         )
     if isinstance(error, DocumentTooLarge):
         return ApiError(413, "too_many_sentences", str(error), limit=error.limit)
+    if isinstance(error, Cancelled):  # nobody reads it: the client closed the connection
+        return ApiError(499, "client_closed_request", "the client closed the connection; the request was cancelled")
     return None
 
 
-TRANSLATION_ERRORS = (QueueFull, SchedulerClosed, DeadlineExceeded, BatchTooLargeError, DocumentTooLarge)
+TRANSLATION_ERRORS = (QueueFull, SchedulerClosed, DeadlineExceeded, BatchTooLargeError, DocumentTooLarge, Cancelled)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

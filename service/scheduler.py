@@ -11,6 +11,7 @@ batch is bounded, so an interactive request waits at most for the batch in fligh
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -48,6 +49,36 @@ class SchedulerClosed(RuntimeError):
     """The service is shutting down; work not yet started is refused."""
 
 
+class Cancelled(RuntimeError):
+    """The caller went away (a closed connection): its sentences not yet started left the queue."""
+
+
+class CancelToken:
+    """One request's switch: `cancel()` withdraws every sentence it still has waiting, on any scheduler.
+
+    A sentence already in a batch finishes (and reaches the cache); the rest never cost model time.
+    Thread-safe; cancelling twice, or tracking after cancelling, is harmless.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tracked: list[tuple[Scheduler, Future[list[Translation]]]] = []
+        self.cancelled = False
+
+    def track(self, scheduler: Scheduler, future: Future[list[Translation]]) -> None:
+        with self._lock:
+            if not self.cancelled:
+                self._tracked = [(s, f) for s, f in self._tracked if not f.done()] + [(scheduler, future)]
+                return
+        scheduler.abandon(future, Cancelled("the request was cancelled"))
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled, tracked, self._tracked = True, self._tracked, []
+        for scheduler, future in tracked:
+            scheduler.abandon(future, Cancelled("the request was cancelled"))
+
+
 class DeadlineExceeded(TimeoutError):
     """A caller's deadline passed: its queued sentences were dropped; `done` of `total` had been translated."""
 
@@ -62,6 +93,7 @@ class _Request:
     future: Future[list[Translation]]
     results: list[Translation | None]
     remaining: int
+    key: tuple[int, int] = (0, 0)  # (request number, reading-order group): smaller is served first
 
 
 @dataclass(eq=False, slots=True)
@@ -99,6 +131,7 @@ class Scheduler:
         self._rate = 0.0  # sentences per second, smoothed; sizes Retry-After
         self._thread: threading.Thread | None = None
         self._requests: weakref.WeakKeyDictionary[Future[list[Translation]], _Request] = weakref.WeakKeyDictionary()
+        self._numbers = itertools.count(1)  # request numbers, for reading-order keys
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -129,36 +162,50 @@ class Scheduler:
         options: GenerationOptions = GenerationOptions(),
         priority: Priority = "interactive",
         timeout: float | None = None,
+        cancel: CancelToken | None = None,
+        key: tuple[int, int] | None = None,
     ) -> list[Translation]:
         """Blocks until every text is translated (results in input order) or its request fails.
 
         Interactive work past the queue bound raises `QueueFull` at once; batch work waits for room.
         Past `timeout` seconds the request's waiting sentences leave the queue (so no engine time
-        is spent on an answer nobody reads) and `DeadlineExceeded` says how far it got.
+        is spent on an answer nobody reads) and `DeadlineExceeded` says how far it got. `cancel`
+        withdraws them on demand (`Cancelled`); `key` orders one caller's calls (see `Lane.ordered`).
         """
-        future = self.submit(texts, options, priority)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled("the request was cancelled")
+        future = self.submit(texts, options, priority, key)
+        if cancel is not None:
+            cancel.track(self, future)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
             raise DeadlineExceeded(self.abandon(future), len(texts)) from None
 
-    def lane(self, priority: Priority = "interactive", deadline: float | None = None) -> Lane:
+    def lane(
+        self, priority: Priority = "interactive", deadline: float | None = None, cancel: CancelToken | None = None
+    ) -> Lane:
         """This scheduler as an `Engine` for one kind of work: what the pipeline, jobs and CLI take.
 
-        `deadline` is a `time.monotonic()` instant; each call waits at most until then.
+        `deadline` is a `time.monotonic()` instant; each call waits at most until then. `cancel`
+        withdraws the lane's waiting sentences when the caller goes away.
         """
-        return Lane(self, priority, deadline)
+        return Lane(self, priority, deadline, cancel, next(self._numbers))
 
-    def abandon(self, future: Future[list[Translation]]) -> int:
+    def abandon(self, future: Future[list[Translation]], error: BaseException | None = None) -> int:
         """Drop a request's waiting sentences; return how many of them were already translated."""
         request = self._requests.get(future)
         if request is None:
             return 0
-        self._fail(request, DeadlineExceeded(0, len(request.results)))
+        self._fail(request, error or DeadlineExceeded(0, len(request.results)))
         return sum(result is not None for result in request.results)
 
     def submit(
-        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions(), priority: Priority = "interactive"
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        priority: Priority = "interactive",
+        key: tuple[int, int] | None = None,
     ) -> Future[list[Translation]]:
         future: Future[list[Translation]] = Future()
         found = self._lookup(texts, options) if self._lookup is not None and texts else {}
@@ -168,7 +215,7 @@ class Scheduler:
             future.set_result([found[i] for i in range(len(texts))])
             return future
         lengths = self.engine.count_tokens([texts[i] for i in missing])
-        request = _Request(options, future, results, len(missing))
+        request = _Request(options, future, results, len(missing), key or (next(self._numbers), 0))
         self._requests[future] = request
         with self._cond:
             while True:
@@ -237,9 +284,19 @@ class Scheduler:
             chosen = [item for item in queue if item.request is head.request]
         else:
             window = self.budget.max_sentences * _LOOKAHEAD
-            pool = [item for item in queue if item.request.options == head.request.options][:window]
+            pool = [item for item in queue if item.request.options == head.request.options]
+            # Reading order matters only when some caller split its work into ordered groups
+            # (a streamed article); otherwise arrival order, as before.
+            ordered = any(item.request.key[1] for item in pool)
+            if ordered:
+                pool.sort(key=lambda item: item.request.key)
+            pool = pool[:window]
             picked = next_batch(
-                [i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self.budget.max_sentences
+                [i.text for i in pool],
+                [i.tokens for i in pool],
+                self.budget.max_tokens,
+                self.budget.max_sentences,
+                [i.request.key for i in pool] if ordered else None,
             )
             chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
@@ -330,8 +387,21 @@ class Lane:
     (info, token counts, window) come from the engine the scheduler owns.
     """
 
-    def __init__(self, scheduler: Scheduler, priority: Priority, deadline: float | None) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        priority: Priority,
+        deadline: float | None,
+        cancel: CancelToken | None = None,
+        number: int = 0,
+        group: int | None = None,
+    ) -> None:
         self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
+        self.cancel, self.number, self.group = cancel, number, group
+
+    def ordered(self, key: int) -> Lane:
+        """This lane with its sentences in reading-order group `key`: earlier groups are served first."""
+        return Lane(self.scheduler, self.priority, self.deadline, self.cancel, self.number, key)
 
     @property
     def info(self) -> ModelInfo:
@@ -351,7 +421,8 @@ class Lane:
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-        return self.scheduler.translate(texts, options, self.priority, timeout=timeout)
+        key = None if self.group is None else (self.number, self.group)
+        return self.scheduler.translate(texts, options, self.priority, timeout, self.cancel, key)
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
         """Word alignment from the scheduler's engine (its own lock keeps it off a running batch),

@@ -159,6 +159,20 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class StreamEvent(BaseModel):
+    """One line of the `application/x-ndjson` answer of `POST /v1/translate`; `type` says which fields it has."""
+
+    type: Literal["start", "block", "end", "error"]
+    blocks: int | None = Field(default=None, description="start: how many blocks will follow")
+    sentences: int | None = Field(default=None, description="start: how many sentences the article has")
+    model: ModelOut | None = Field(default=None, description="start")
+    format: str | None = Field(default=None, description="start: the format the input was read as")
+    block: BlockOut | None = Field(default=None, description="block: one block, exactly as in the JSON answer")
+    stats: StatsOut | None = Field(default=None, description="end")
+    warnings: list[str] | None = Field(default=None, description="end")
+    error: ErrorDetail | None = Field(default=None, description="error: why the stream stopped early")
+
+
 class Health(BaseModel):
     status: Literal["ok", "loading", "draining"]
     model: ModelOut | None = None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -13,18 +17,34 @@ from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
+from models.pipeline import DocumentStream
 from models.repair import Fidelity
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.deps import AppState, SchedulerDep, StateDep
-from service.errors import ApiError, error_responses
+from service.errors import ApiError, as_api_error, error_responses
 from service.openapi import schema_ref
-from service.schemas import Format, TranslateRequest, TranslateResponse
-from service.translation import translate_interactive
+from service.scheduler import CancelToken
+from service.schemas import BlockOut, Format, ModelOut, StatsOut, StreamEvent, TranslateRequest, TranslateResponse
+from service.translation import open_stream, stream_blocks, translate_interactive
+
+log = logging.getLogger(__name__)
+NDJSON = "application/x-ndjson"
 
 router = APIRouter(prefix="/v1", tags=["translate"], dependencies=[Depends(require_api_key)])
 
 _ERRORS = error_responses(400, 401, 413, 415, 422, 503, 504)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    200: {
+        "description": (
+            "The bilingual article as JSON; with `Accept: application/x-ndjson`, a stream of JSON lines: "
+            "one `start`, one `block` per block in reading order (each exactly as in `blocks` of the JSON "
+            "answer), then `end` with the stats, or `error` if the translation fails after the start."
+        ),
+        "content": {NDJSON: {"schema": schema_ref(StreamEvent)}},
+    },
+}
 _BODY = {
     "requestBody": {
         "required": True,
@@ -79,7 +99,7 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
     "/translate",
     response_model=TranslateResponse,
     response_model_exclude_none=True,
-    responses=_ERRORS,
+    responses=_RESPONSES,
     openapi_extra=_BODY,
     summary="Translate an article; every paragraph and sentence aligned with its English",
 )
@@ -88,16 +108,62 @@ async def translate(
     state: StateDep,
     scheduler: SchedulerDep,
     format: Annotated[Format, Query(description="format of a text/plain body; auto detects it")] = "auto",
-) -> TranslateResponse:
+) -> TranslateResponse | StreamingResponse:
     body = await read_capped(request, state.settings.max_body_bytes)
     media, charset = _media_type(request)
     # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
     # input: off the event loop, so health probes and other requests keep being answered.
     job = await run_in_threadpool(_prepare, state, media, body, charset, format)
+    if wants_stream(request):
+        # Planned before the answer starts: too many sentences is still a 413, not a stream error.
+        stream, token = await run_in_threadpool(
+            open_stream, state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment
+        )
+        return StreamingResponse(_ndjson(stream, token), media_type=NDJSON, headers={"Cache-Control": "no-store"})
     result = await translate_interactive(
-        state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment
+        state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment, client=request
     )
     return TranslateResponse.model_validate(result)
+
+
+def wants_stream(request: Request) -> bool:
+    """`Accept: application/x-ndjson` (alone or among others) asks for the streamed answer."""
+    accepted = request.headers.get("accept", "")
+    return any(part.split(";")[0].strip().lower() == NDJSON for part in accepted.split(","))
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+async def _ndjson(stream: DocumentStream, token: CancelToken) -> AsyncIterator[bytes]:
+    """start, one line per block in reading order, end; a failure after the start is an `error` line."""
+    model = ModelOut.model_validate(stream.model).model_dump(mode="json")
+    yield _line(
+        {
+            "type": "start",
+            "blocks": len(stream.plans),
+            "sentences": stream.sentences,
+            "model": model,
+            "format": stream.format,
+        }
+    )
+    try:
+        async for block in stream_blocks(stream, token):
+            yield _line(
+                {"type": "block", "block": BlockOut.model_validate(block).model_dump(mode="json", exclude_none=True)}
+            )
+    except Exception as error:
+        refusal = as_api_error(error)
+        if refusal is None:
+            log.exception("a streamed translation failed")
+            code, message = "internal_error", "the translation failed; the blocks sent so far stand"
+        else:
+            code, message = refusal.code, refusal.message
+        yield _line({"type": "error", "error": {"code": code, "message": message}})
+        return
+    stats = StatsOut.model_validate(stream.stats).model_dump(mode="json")
+    yield _line({"type": "end", "stats": stats, "warnings": list(stream.warnings)})
 
 
 @dataclass(frozen=True)

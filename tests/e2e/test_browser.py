@@ -83,6 +83,21 @@ def keyed_server(tiny_engine: Any) -> Iterator[str]:
     yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
 
 
+class Slow(Greedy):
+    """The greedy tiny engine, a little slower per call: a stream has time to show its blocks one by one."""
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        time.sleep(0.15)
+        return super().translate(texts, options)
+
+
+@pytest.fixture(scope="module")
+def slow_server(tiny_engine: Any) -> Iterator[str]:
+    """Two sentences per engine call, each call slowed: an article of many paragraphs takes seconds."""
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, batch_max_sentences=2)
+    yield from _serve(settings, Slow(tiny_engine))
+
+
 def _serve(settings: Settings, engine: Any) -> Iterator[str]:
     import uvicorn
 
@@ -154,14 +169,31 @@ def watched(browser: Any, live_server: str) -> Iterator[Watched]:
     assert view.dialogs == [], "a dialog opened"
 
 
+def answer_of(page: Any, response: Any) -> dict[str, Any]:
+    """The API's answer: JSON, or, for the stream the page reads, what the page put back together.
+
+    Chromium keeps no body of a response the page read as a stream, so the streamed answer is read
+    back from the page's own *Download JSON* once the stream has ended (the API tests compare the
+    stream with the JSON answer field by field).
+    """
+    if not response.headers.get("content-type", "").startswith("application/x-ndjson"):
+        data: dict[str, Any] = response.json()
+        return data
+    expect(page.locator("#status-text")).to_contain_text("Translated", timeout=90_000)
+    with page.expect_download() as download:
+        page.click("#download-json")
+    streamed: dict[str, Any] = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    return streamed
+
+
 def translate(page: Any, text: str, format: str = "auto") -> dict[str, Any]:
     """Paste, press Translate, wait until every block is on the page; the API's JSON."""
     page.fill("#source", text)
     page.select_option("#format", format)
     with page.expect_response("**/v1/translate") as answer:
         page.click("#translate")
-    data = answer.value.json()
-    assert answer.value.status == 200, data
+    assert answer.value.status == 200
+    data = answer_of(page, answer.value)
     expect(page.locator("#bitext .row")).to_have_count(len(data["blocks"]))
     return data
 
@@ -383,7 +415,7 @@ def test_files_keyboard_submit_and_copy(watched: Watched, article_text: str, tmp
     page.focus("#source")
     with page.expect_response("**/v1/translate") as answer:
         page.keyboard.press("Control+Enter")
-    data = answer.value.json()
+    data = answer_of(page, answer.value)
     page.locator("#bitext .row").first.wait_for()
     page.click("#copy-en")
     expect(page.locator("#status-text")).to_contain_text("clipboard")
@@ -422,7 +454,7 @@ def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_t
             page.click("#translate")
         assert answer.value.status == 200
         assert answer.value.request.headers["authorization"] == f"Bearer {PAGE_KEY}"
-        expect(page.locator("#bitext .row")).to_have_count(len(answer.value.json()["blocks"]))
+        expect(page.locator("#bitext .row")).to_have_count(len(answer_of(page, answer.value)["blocks"]))
         expect(page.locator("#error")).to_be_hidden()
         with page.expect_response("**/v1/export/html") as exported, page.expect_download():
             page.click("#download-html")
@@ -440,3 +472,34 @@ def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_t
     assert all(PAGE_KEY not in url for url, _ in requests), "the key went into a URL"
     assert PAGE_KEY not in page.url
     assert view.errors == [] and view.dialogs == []
+
+
+def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(browser: Any, slow_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(slow_server + "/")
+        paragraphs = [f"Le conseil numéro {i} a voté la mesure hier soir." for i in range(30)]
+        page.fill("#source", "\n\n".join(paragraphs))
+        page.click("#translate")
+        first = page.locator("#bitext .row[data-block='0'] .cell.en")
+        first.wait_for(state="visible")
+        assert first.text_content()
+        assert page.locator("#bitext .row[data-block='29']").count() == 0  # the first came before the last exists
+        expect(page.locator("#status-text")).to_contain_text(" of 30 blocks")
+        expect(page.locator("#cancel")).to_be_visible()
+        page.hover("#bitext .row[data-block='0'] .cell.fr .s[data-s='0']")  # a finished block is usable
+        partner = page.locator("#bitext .row[data-block='0'] .cell.en .s[data-s='0']")
+        assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
+        page.click("#cancel")
+        expect(page.locator("#status-text")).to_contain_text("Cancelled after")
+        kept = page.locator("#bitext .row[data-block]").count()
+        assert 1 <= kept < 30
+        expect(page.locator("#cancel")).to_be_hidden()
+        assert not page.is_disabled("#translate")
+        page.wait_for_timeout(500)
+        assert page.locator("#bitext .row[data-block]").count() == kept  # nothing more arrives
+        assert watched.errors == [] and watched.dialogs == []
+    finally:
+        context.close()

@@ -20,6 +20,7 @@
   const warningList = byId("warnings");
   const jsonLink = byId("download-json");
   const keyInput = byId("api-key");
+  const cancelButton = byId("cancel");
   const KEY_STORAGE = "bitext.apiKey";
 
   const CELL_TAGS = { title: "h1", heading: "h2", verbatim: "pre" };
@@ -27,6 +28,8 @@
   let last = null;
   let jsonUrl = null;
   let ticker = null;
+  let controller = null; // the request in flight, for Cancel
+  let streamTotal = 0; // blocks the stream announced
 
   // ---- building DOM safely -------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -147,12 +150,89 @@
   function render(response) {
     const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
     view.replaceChildren(heads, ...response.blocks.map(renderRow));
+    finish(response);
+  }
+
+  // Warnings and the JSON download, once the blocks that came are all on the page.
+  function finish(response) {
     warningList.replaceChildren(...(response.warnings || []).map((w) => el("li", {}, w)));
     warningList.hidden = !(response.warnings || []).length;
     if (jsonUrl) URL.revokeObjectURL(jsonUrl);
     jsonUrl = URL.createObjectURL(new Blob([JSON.stringify(response, null, 2)], { type: "application/json" }));
     jsonLink.href = jsonUrl;
     result.hidden = false;
+  }
+
+  // A stream's place in the page: the column heads now, one row per block as it arrives.
+  function startStream(start) {
+    const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
+    view.replaceChildren(heads);
+    warningList.replaceChildren();
+    warningList.hidden = true;
+    result.hidden = false;
+    return { source_lang: "fr", target_lang: "en", model: start.model, format: start.format, blocks: [], stats: null, warnings: [] };
+  }
+
+  function streamProgress(done, total) {
+    return `${done} of ${total} block${total === 1 ? "" : "s"}`;
+  }
+
+  // Said in words where the stream stopped: right under the last block that arrived.
+  function stoppedHere(message) {
+    view.append(el("div", { class: "row stream-stop", role: "alert" }, el("p", {}, message)));
+  }
+
+  // Reads application/x-ndjson: start, block…, end (or error). Returns how it ended.
+  async function readStream(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    streamTotal = 0;
+    const handle = (event) => {
+      if (event.type === "start") {
+        streamTotal = event.blocks;
+        last = startStream(event);
+        setProgress(streamProgress(0, streamTotal));
+      } else if (event.type === "block") {
+        last.blocks.push(event.block);
+        view.append(renderRow(event.block));
+        setProgress(streamProgress(last.blocks.length, streamTotal));
+      } else if (event.type === "end") {
+        last.stats = event.stats;
+        last.warnings = event.warnings || [];
+        finish(last);
+        const stats = last.stats;
+        setStatus(`Translated ${stats.sentences} sentences in ${stats.blocks} blocks in ${stats.seconds.toFixed(1)} s (${last.model.name}).`, false);
+        return "end";
+      } else if (event.type === "error") {
+        const detail = event.error || {};
+        const where = last ? `after ${streamProgress(last.blocks.length, streamTotal)}` : "before the first block";
+        const message = `The translation stopped ${where}: ${detail.message || "unknown error"} (${detail.code || "error"}).`;
+        stoppedHere(message);
+        if (last) finish(last);
+        setStatus(message, false);
+        return "error";
+      }
+      return null;
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffered += decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line) continue;
+        const ended = handle(JSON.parse(line));
+        if (ended) return ended;
+      }
+      if (done) break;
+    }
+    const message = `The connection closed ${last ? `after ${streamProgress(last.blocks.length, streamTotal)}` : "early"}.`;
+    stoppedHere(message);
+    if (last) finish(last);
+    setStatus(message, false);
+    return "cut";
   }
 
   // ---- highlight: sentence k of a row and its partner, on hover and on focus ----------
@@ -204,21 +284,36 @@
     progress.hidden = !busy;
   }
 
+  let progressText = "";
+  let busyStarted = 0;
+  let busySentences = 0;
+  function busyTick() {
+    const seconds = Math.round((performance.now() - busyStarted) / 1000);
+    const what = progressText || `${busySentences} sentence${busySentences === 1 ? "" : "s"}`;
+    setStatus(`Translating ${what}… ${seconds} s`, true);
+  }
+
+  function setProgress(text) {
+    progressText = text;
+    if (ticker !== null) busyTick();
+  }
+
   function setBusy(sentences) {
-    const started = performance.now();
-    const tick = () => {
-      const seconds = Math.round((performance.now() - started) / 1000);
-      setStatus(`Translating ${sentences} sentence${sentences === 1 ? "" : "s"}… ${seconds} s`, true);
-    };
-    tick();
-    ticker = setInterval(tick, 1000);
+    busyStarted = performance.now();
+    busySentences = sentences;
+    progressText = "";
+    busyTick();
+    ticker = setInterval(busyTick, 1000);
     result.setAttribute("aria-busy", "true");
+    cancelButton.hidden = false;
     updateCounter();
   }
 
   function setIdle() {
     clearInterval(ticker);
     ticker = null;
+    controller = null;
+    cancelButton.hidden = true;
     result.removeAttribute("aria-busy");
     updateCounter();
   }
@@ -278,27 +373,44 @@
     }
     if (ticker !== null) return;
     setBusy(estimateSentences(text));
+    controller = new AbortController();
+    last = null;
     try {
       const response = await fetch(config.translateUrl, {
         method: "POST",
-        headers: apiHeaders({ "Content-Type": "application/json", Accept: "application/json" }),
+        headers: apiHeaders({ "Content-Type": "application/json", Accept: "application/x-ndjson, application/json;q=0.5" }),
         body: JSON.stringify({ text, format: format.value }),
+        signal: controller.signal,
       });
       if (!response.ok) {
         setStatus("", false);
         return showError(await apiError(response));
+      }
+      if ((response.headers.get("Content-Type") || "").startsWith("application/x-ndjson")) {
+        await readStream(response);
+        return;
       }
       last = await response.json();
       render(last);
       const stats = last.stats;
       setStatus(`Translated ${stats.sentences} sentences in ${stats.blocks} blocks in ${stats.seconds.toFixed(1)} s (${last.model.name}).`, false);
     } catch (error) {
-      setStatus("", false);
-      showError(`Could not reach the translation server (${error.message}).`);
+      if (error.name === "AbortError") {
+        const message = last ? `Cancelled after ${streamProgress(last.blocks.length, streamTotal)}; the blocks above stay.` : "Cancelled.";
+        if (last) finish(last);
+        setStatus(message, false);
+      } else {
+        setStatus("", false);
+        showError(`Could not reach the translation server (${error.message}).`);
+      }
     } finally {
       setIdle();
     }
   }
+
+  cancelButton.addEventListener("click", () => {
+    if (controller) controller.abort();
+  });
 
   async function loadFile(file) {
     const extension = (file.name.split(".").pop() || "").toLowerCase();
