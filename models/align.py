@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from models.markup import Alignment, Pair
+from models.markup import Alignment, Pair, words
 
 Span = tuple[int, int]
 
@@ -24,22 +24,6 @@ Span = tuple[int, int]
 @runtime_checkable
 class Aligner(Protocol):
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]: ...
-
-
-def words(text: str) -> list[Span]:
-    """Runs of non-space characters, as (start, end)."""
-    out: list[Span] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        j = i
-        while j < n and not text[j].isspace():
-            j += 1
-        out.append((i, j))
-        i = j
-    return out
 
 
 class MonotonicAligner:

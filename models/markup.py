@@ -597,7 +597,8 @@ def restore_codes(english: str, markup: SentenceMarkup) -> tuple[str, dict[int, 
     return "".join(out), where, not missing and len(spans) == len(markup.codes)
 
 
-def _words(text: str) -> list[tuple[int, int]]:
+def words(text: str) -> list[tuple[int, int]]:
+    """Runs of non-space characters, as (start, end): what alignments and placement count as words."""
     out: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
@@ -653,7 +654,7 @@ def place(
     markup: SentenceMarkup, english: str, code_spans: dict[int, tuple[int, int]], alignment: Alignment
 ) -> list[tuple[Element, int, int]] | None:
     """Each element's range in `english`, from the alignment; None if the result is not clean."""
-    words = _words(english)
+    english_words = words(english)
     code_index = {id(code): number for number, (_p, code) in enumerate(markup.codes)}
     placed: list[tuple[Element, int, int]] = []
     for element in markup.elements:
@@ -669,7 +670,7 @@ def place(
                 hits.append(code_spans[number])
         if not hits:
             return None
-        start, end = _snap(english, words, min(s for s, _ in hits), max(e for _, e in hits))
+        start, end = _snap(english, english_words, min(s for s, _ in hits), max(e for _, e in hits))
         source_text = markup.plain[element.start : element.end]
         while end - start > 1 and english[end - 1] in _TRAILING and not source_text.endswith(english[end - 1]):
             end -= 1
@@ -694,7 +695,7 @@ def place_in_order(
     code_starts = [c[0] for c in codes]
     units: list[tuple[int, int]] = []  # words; the words of one code span are one unit
     unit_code: list[int] = []
-    for word_start, word_end in _words(english):
+    for word_start, word_end in words(english):
         k = bisect_right(code_starts, word_end - 1) - 1
         code = k if k >= 0 and codes[k][1] > word_start else -1
         if code >= 0 and unit_code and unit_code[-1] == code:
@@ -744,12 +745,12 @@ def _with_children(
 def _laminar(placed: list[tuple[Element, int, int]], english: str) -> list[tuple[Element, int, int]]:
     """Keep what nests; an element that cannot is widened to the whole sentence when that nests."""
     kept: list[tuple[Element, int, int]] = []
-    words = _words(english)
+    english_words = words(english)
     for item in sorted(placed, key=lambda p: p[0].kind != CODE):
         if _valid(kept + [item], english):
             kept.append(item)
-        elif words and _valid(kept + [(item[0], words[0][0], words[-1][1])], english):
-            kept.append((item[0], words[0][0], words[-1][1]))
+        elif english_words and _valid(kept + [(item[0], english_words[0][0], english_words[-1][1])], english):
+            kept.append((item[0], english_words[0][0], english_words[-1][1]))
     return kept
 
 

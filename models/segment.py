@@ -135,7 +135,7 @@ def split_sentences(text: str) -> list[Span]:
     for a, b in _paragraphs(text):
         bounds = [a, *_sentence_starts(text[a:b], a), b]
         for x, y in pairwise(bounds):
-            span = _strip(text, x, y)
+            span = strip_span(text, x, y)
             if span is not None:
                 spans.append(span)
     return spans
@@ -156,7 +156,7 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in chunks if b > a]
 
 
-def _strip(text: str, start: int, end: int) -> Span | None:
+def strip_span(text: str, start: int, end: int) -> Span | None:
     """``[start, end)`` without surrounding whitespace, or None if blank."""
     seg = text[start:end]
     body = seg.strip()

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from models.segment import Span
+from models.segment import Span, strip_span
 
 __all__ = ["split_windows"]
 
@@ -42,7 +42,7 @@ def split_windows(
         raise ValueError(f"span {span} out of range for text of length {len(text)}")
     if count_tokens(text[span.start : span.end]) <= max_tokens:
         return [span]
-    inner = _stripped(text, span.start, span.end)
+    inner = strip_span(text, span.start, span.end)
     if inner is None:
         return []  # whitespace only: nothing to translate, still lossless
     end = inner.end
@@ -135,13 +135,3 @@ def _last_fitting(cands: Sequence[int], lo: int, hi: int, fits: Callable[[int], 
         else:
             bad = mid
     return cands[good]
-
-
-def _stripped(text: str, start: int, end: int) -> Span | None:
-    """``[start, end)`` without surrounding whitespace, or None if blank."""
-    seg = text[start:end]
-    body = seg.strip()
-    if not body:
-        return None
-    lead = len(seg) - len(seg.lstrip())
-    return Span(start + lead, start + lead + len(body))
