@@ -236,9 +236,9 @@ class DelegatingEngine:
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
         """The wrapped engine's alignment, or the monotonic one if it has none."""
-        from models.align import Aligner, MonotonicAligner
+        from models.align import aligner_of
 
-        inner = self.engine if isinstance(self.engine, Aligner) else MonotonicAligner()
+        inner = aligner_of(self.engine)
         return inner.align(sources, targets)
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Literal
 
-from models.align import Aligner, MonotonicAligner
+from models.align import aligner_of
 from models.batching import next_batch
 from models.document import ModelInfo, Translation
 from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
@@ -428,5 +428,5 @@ class Lane:
         """Word alignment from the scheduler's engine (its own lock keeps it off a running batch),
         or the monotonic fallback when the engine has no attention to offer."""
         engine = self.scheduler.engine
-        aligner = engine if isinstance(engine, Aligner) else MonotonicAligner()
+        aligner = aligner_of(engine)
         return aligner.align(sources, targets)

@@ -26,7 +26,7 @@ from models.engine import GenerationOptions
 from models.pipeline import DocumentStream, translate_document
 from models.repair import Fidelity
 from service.deps import AppState
-from service.scheduler import CancelToken, Scheduler
+from service.scheduler import CancelToken, Lane, Scheduler
 
 DISCONNECT_POLL_SECONDS = 0.1
 
@@ -41,6 +41,12 @@ async def _watch(client: Disconnectable, token: CancelToken) -> None:
             token.cancel()
             return
         await asyncio.sleep(DISCONNECT_POLL_SECONDS)
+
+
+def _interactive_lane(state: AppState, scheduler: Scheduler) -> tuple[Lane, CancelToken]:
+    """A request's lane: ahead of batch work, up to the request deadline, cancellable by its token."""
+    token = CancelToken()
+    return scheduler.lane("interactive", time.monotonic() + state.settings.request_timeout_seconds, token), token
 
 
 async def translate_interactive(
@@ -58,8 +64,7 @@ async def translate_interactive(
     With `client` (the request), a disconnect withdraws the sentences still waiting (`Cancelled`).
     """
     settings = state.settings
-    token = CancelToken()
-    lane = scheduler.lane("interactive", time.monotonic() + settings.request_timeout_seconds, token)
+    lane, token = _interactive_lane(state, scheduler)
     watcher = asyncio.create_task(_watch(client, token)) if client is not None else None
     try:
         return await run_in_threadpool(
@@ -83,8 +88,7 @@ def open_stream(
 ) -> tuple[DocumentStream, CancelToken]:
     """Plan the document for streaming (may raise `DocumentTooLarge`): call it in a worker thread."""
     settings = state.settings
-    token = CancelToken()
-    lane = scheduler.lane("interactive", time.monotonic() + settings.request_timeout_seconds, token)
+    lane, token = _interactive_lane(state, scheduler)
     return DocumentStream(document, lane, options, warnings, settings.max_sentences, fidelity, alignment), token
 
 
