@@ -76,6 +76,16 @@ class Translation:
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """One inline markup element over `text[start:end]` of a sentence's plain text (a link, emphasis, code)."""
+
+    kind: str  # link, image, strong, em, code, span
+    start: int
+    end: int
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BilingualSentence:
     index: int
     start: int
@@ -87,6 +97,10 @@ class BilingualSentence:
     fr_plain: str | None = None
     en_plain: str | None = None
     alignment: tuple[tuple[int, int, int, int], ...] | None = None
+    # With alignment asked for, in a block with markup: its elements over `fr_plain` and `en_plain`,
+    # so a reader can draw them without parsing markdown or HTML.
+    fr_marks: tuple[Mark, ...] | None = None
+    en_marks: tuple[Mark, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

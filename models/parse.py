@@ -18,8 +18,10 @@ from typing import Any
 
 from models.document import Block, BlockKind, Document
 from models.markup import HTML, MARKDOWN, safe_url
+from models.tables import cell_spans, table_length
 
 FORMATS = ("auto", "text", "markdown", "html", "json")
+TEXT, CODE, TABLE = "text", "code", "table"  # kinds of span `_units` finds
 
 # The alt text stops at any bracket, so a search from each `![` in "![![![…" ends at the next one.
 _IMAGE = re.compile(r"!\[(?P<alt>[^\[\]\n]*)\]\((?P<url>[^)\s]+)(?P<title>\s+\"[^\"\n]*\")?\)")
@@ -71,28 +73,33 @@ def _has_letters(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
-    """Yield (start, end, is_code) of each block's span; spans exclude surrounding whitespace."""
+def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, kind) of each block's span, kind `text`, `code` or `table` (markdown);
+    spans exclude surrounding whitespace."""
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.end() > m.start()]
     by_blank = any(not text[s:e].strip() for s, e in lines) and len(text.strip().splitlines()) > 1
+    bare = [text[s:e].rstrip("\n") for s, e in lines] if markdown else []
     group: list[tuple[int, int]] = []
     in_fence = False
 
-    def flush() -> Iterator[tuple[int, int, bool]]:
+    def flush() -> Iterator[tuple[int, int, str]]:
         if group:
             start, end = group[0][0], group[-1][1]
             chunk = text[start:end]
             lead = len(chunk) - len(chunk.lstrip())
-            yield start + lead, start + len(chunk.rstrip()), False
+            yield start + lead, start + len(chunk.rstrip()), TEXT
             group.clear()
 
     fence_start = 0
-    for start, end in lines:
+    index = 0
+    while index < len(lines):
+        start, end = lines[index]
+        index += 1
         line = text[start:end]
         if markdown and _FENCE.match(line):
             if in_fence:
                 in_fence = False
-                yield fence_start, start + len(line.rstrip()), True
+                yield fence_start, start + len(line.rstrip()), CODE
                 continue
             yield from flush()
             in_fence, fence_start = True, start + len(line) - len(line.lstrip())
@@ -102,6 +109,12 @@ def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
         if not line.strip():
             yield from flush()
             continue
+        if markdown and (rows := table_length(bare, index - 1)):
+            yield from flush()
+            last = lines[index - 2 + rows]
+            yield start, last[0] + len(text[last[0] : last[1]].rstrip()), TABLE
+            index += rows - 1
+            continue
         standalone = markdown and (_IMAGE.fullmatch(line.strip()) or _heading(line.strip()))
         if standalone or not by_blank:
             yield from flush()
@@ -110,7 +123,7 @@ def _units(text: str, markdown: bool) -> Iterator[tuple[int, int, bool]]:
         else:
             group.append((start, end))
     if in_fence:  # an unclosed fence runs to the end, kept verbatim
-        yield fence_start, len(text.rstrip()), True
+        yield fence_start, len(text.rstrip()), CODE
     else:
         yield from flush()
 
@@ -204,12 +217,35 @@ def _parse_lines(text: str, markdown: bool, format: str) -> Document:
     blocks: list[Block] = []
     separators: list[str] = []
     cursor = 0
-    for start, end, is_code in _units(text, markdown):
+    tables = 0
+    for start, end, kind in _units(text, markdown):
+        if kind == TABLE:
+            for cell_start, cell_end, cell in _table_cells(text, start, end, tables):
+                separators.append(text[cursor:cell_start])
+                raw = text[cell_start:cell_end]
+                blocks.append(Block(BlockKind.CELL, raw, translate=_has_letters(raw), markup=MARKDOWN, cell=cell))
+                cursor = cell_end
+            tables += 1
+            continue
         separators.append(text[cursor:start])
-        blocks.append(_block_from(text[start:end], markdown, is_code))
+        blocks.append(_block_from(text[start:end], markdown, kind == CODE))
         cursor = end
     separators.append(text[cursor:])
     return Document(tuple(_assign_roles(blocks)), tuple(separators), format)
+
+
+def _table_cells(text: str, start: int, end: int, table: int) -> Iterator[tuple[int, int, tuple[int, int, int]]]:
+    """Each non-empty cell of the markdown table text[start:end]: its span and (table, row, column).
+    The delimiter row and the pipes stay in the separators, byte for byte."""
+    row = 0
+    for number, match in enumerate(_LINE.finditer(text, start, end)):
+        line = match.group().rstrip("\n")
+        if number == 1 or not line:  # the delimiter row
+            continue
+        for column, (a, b) in enumerate(cell_spans(line)):
+            if b > a:
+                yield match.start() + a, match.start() + b, (table, row, column)
+        row += 1
 
 
 def parse_article(article: Any) -> Document:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -20,6 +20,7 @@ from models.document import (
     BilingualSentence,
     Block,
     Document,
+    Mark,
     ModelInfo,
     Stats,
 )
@@ -28,6 +29,7 @@ from models.markup import (
     CODE,
     FLAG_MARKUP_UNPLACED,
     Alignment,
+    Element,
     Inline,
     SentenceMarkup,
     parse_inline,
@@ -241,6 +243,9 @@ def _block(
             extra = (
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
+            if alignment and plan.markup is not None:
+                extra["fr_marks"] = _marks((e, e.start, e.end) for e in plan.markup.elements)
+                extra["en_marks"] = _marks(done.placed)
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
@@ -311,6 +316,7 @@ class _English:
     codes_ok: bool
     rendered: str = ""
     alignment: Alignment = ()
+    placed: Sequence[tuple[Element, int, int]] = ()  # each element's range in `plain`, once placed
 
 
 def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
@@ -347,6 +353,13 @@ def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted:
                 done.flags += (FLAG_MARKUP_UNPLACED,)
             done.plain = text
         done.rendered = render(plan.markup.markup, done.plain, placed)
+        done.placed = placed
+
+
+def _marks(placed: Iterable[tuple[Element, int, int]]) -> tuple[Mark, ...]:
+    """Elements as plain-text ranges, outer first: what a reader draws without parsing markup."""
+    ordered = sorted(placed, key=lambda item: (item[1], -item[2]))
+    return tuple(Mark(e.kind, start, end, e.url) for e, start, end in ordered)
 
 
 def _has_placeable(markup: SentenceMarkup | None) -> bool:

@@ -86,6 +86,15 @@ class ModelOut(BaseModel):
     dtype: str
 
 
+class MarkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str = Field(description="`link`, `image`, `strong`, `em`, `code` or `span`")
+    start: int = Field(description="code-point offset in the plain text (`fr_plain` or `en_plain`)")
+    end: int
+    url: str | None = Field(default=None, description="a link's or image's URL, byte for byte")
+
+
 class SentenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -103,6 +112,16 @@ class SentenceOut(BaseModel):
             "with `options.alignment`: one `[fr_start, fr_end, en_start, en_end]` per English token, the French "
             "token it translates; code-point offsets into `fr_plain` and `en_plain`"
         ),
+    )
+    fr_marks: list[MarkOut] | None = Field(
+        default=None,
+        description=(
+            "with `options.alignment`, in a block with inline markup: its elements over `fr_plain`, outer first, "
+            "so a client can draw links and emphasis without parsing markdown or HTML"
+        ),
+    )
+    en_marks: list[MarkOut] | None = Field(
+        default=None, description="the same over `en_plain`: where each element landed in the English"
     )
 
 

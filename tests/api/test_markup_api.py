@@ -43,6 +43,29 @@ def test_markdown_example_round_trips_with_alignment(client: TestClient, fake_en
         assert 0 <= a < b <= len(sentence["fr_plain"]) and 0 <= c < d <= len(sentence["en_plain"])
 
 
+HTML_PAGE = (
+    f"<html><body><article>{HTML_EXAMPLE}"
+    "<p>Un autre paragraphe, assez long pour que trafilatura veuille bien le garder ici.</p></article></body></html>"
+)
+
+
+@pytest.mark.parametrize(("text", "format"), [(EXAMPLE, "markdown"), (HTML_PAGE, "html")])
+def test_marks_draw_the_markup_over_the_plain_texts(client: TestClient, text: str, format: str) -> None:
+    """With alignment, the elements come as ranges of the plain texts: a page draws them without a parser."""
+    body = client.post("/v1/translate", json={"text": text, "format": format, "options": {"alignment": True}}).json()
+    sentence = body["blocks"][0]["sentences"][0]
+    for plain, marks in ((sentence["fr_plain"], sentence["fr_marks"]), (sentence["en_plain"], sentence["en_marks"])):
+        assert sorted(mark["kind"] for mark in marks) == ["link", "strong"]
+        for mark in marks:
+            assert 0 <= mark["start"] < mark["end"] <= len(plain)
+        link = next(mark for mark in marks if mark["kind"] == "link")
+        assert link["url"] == URL
+    french = {m["kind"]: sentence["fr_plain"][m["start"] : m["end"]] for m in sentence["fr_marks"]}
+    assert french == {"link": "l'agence TASS", "strong": "mercredi"}
+    plain = client.post("/v1/translate", json={"text": "Le chat dort.", "options": {"alignment": True}}).json()
+    assert "fr_marks" not in plain["blocks"][0]["sentences"][0]
+
+
 def test_without_the_option_there_is_no_alignment(client: TestClient) -> None:
     body = client.post("/v1/translate", json={"text": EXAMPLE, "format": "markdown"}).json()
     assert "alignment" not in body["blocks"][0]["sentences"][0]

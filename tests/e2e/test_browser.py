@@ -503,3 +503,66 @@ def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(brow
         assert watched.errors == [] and watched.dialogs == []
     finally:
         context.close()
+
+
+MARKUP_ARTICLE = (
+    "Selon [l'agence TASS](https://tass.ru/politika/123), le sommet a eu lieu **mercredi** à `Moscou`.\n\n"
+    "Un [piège](javascript:alert(1)) reste du texte, comme <b>ceci</b>.\n\n"
+    "| Ville | Population |\n|---|---:|\n| Paris | 2 100 000 |\n| Lyon | 520 000 |\n"
+)
+
+
+def test_inline_markup_is_drawn_safely_and_words_are_aligned(watched: Watched) -> None:
+    """Links, emphasis and code become elements in both columns, drawn from the marks (never parsed
+    as HTML); a javascript: link stays text; hovering a French word lights its English words."""
+    page = watched.page
+    page.fill("#source", MARKUP_ARTICLE)
+    page.select_option("#format", "markdown")
+    with page.expect_response("**/v1/translate") as answer:
+        page.click("#translate")
+    data = answer_of(page, answer.value)
+    first = data["blocks"][0]["sentences"][0]
+    assert first["fr_marks"] and first["en_marks"] and first["alignment"]  # the page asks for them
+
+    url = "https://tass.ru/politika/123"
+    for side in ("fr", "en"):
+        row = page.locator(f"#bitext .row[data-block='0'] .cell.{side}")
+        link = row.locator("a")
+        expect(link).to_have_count(1)
+        assert link.get_attribute("href") == url  # byte for byte
+        assert link.get_attribute("rel") == "noopener noreferrer"
+        expect(row.locator("strong")).to_have_count(1)
+        expect(row.locator("code")).to_have_count(1)
+        assert row.locator("code").text_content() == "Moscou"  # code comes back as it was
+    assert page.locator("#bitext .row[data-block='0'] .cell.fr a").text_content() == "l'agence TASS"
+    assert page.locator("#bitext .row[data-block='0'] .cell.fr strong").text_content() == "mercredi"
+
+    trap = page.locator("#bitext .row[data-block='1']")
+    assert trap.locator("a, b, script").count() == 0  # not a link, and raw HTML stays text
+    assert "javascript:alert(1)" in (trap.locator(".cell.fr").text_content() or "")
+    assert "<b>ceci</b>" in (trap.locator(".cell.fr").text_content() or "")
+
+    tables = page.locator("#bitext .row.kind-table table")
+    expect(tables).to_have_count(2)  # French and English
+    for side in ("fr", "en"):
+        table = page.locator(f"#bitext .row.kind-table .cell.{side} table")
+        assert table.locator("th").count() == 2 and table.locator("td").count() == 4
+    numbers = page.locator("#bitext .row.kind-table .cell.en td:nth-child(2)").all_text_contents()
+    assert numbers == ["2 100 000", "520 000"]  # numbers in cells stay as they are
+
+    # word hover, both ways: the partners are the words the alignment names
+    pairs = first["alignment"]
+    french_word = page.locator("#bitext .row[data-block='0'] .cell.fr .w").first
+    french_word.hover()
+    lit = page.locator("#bitext .row[data-block='0'] .cell.en .w.wl")
+    assert lit.count() >= 1
+    starts = {pair[0] for pair in pairs if pair[0] < len("Selon")}
+    assert starts, "the alignment names the first French word"
+    english_word = page.locator("#bitext .row[data-block='0'] .cell.en .w").first
+    english_word.hover()
+    assert page.locator("#bitext .row[data-block='0'] .cell.fr .w.wl").count() >= 1
+    page.mouse.move(1, 1)
+    page.locator("#bitext").dispatch_event("mouseleave")
+    assert page.locator("#bitext .w.wl").count() == 0
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "page-markup.png"), full_page=True)

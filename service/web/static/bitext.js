@@ -60,7 +60,8 @@
       const [start, end] = spans[i];
       if (start < cursor || end < start || end > length) return null;
       if (start > cursor) pieces.push({ text: slice(cursor, start) });
-      pieces.push({ text: slice(start, end), sentence: sentences[i].index, flags: sentences[i].flags || [] });
+      const full = sentences[i];
+      pieces.push({ text: slice(start, end), sentence: full.index, flags: full.flags || [], full });
       cursor = end;
     }
     if (cursor < length) pieces.push({ text: slice(cursor, length) });
@@ -97,9 +98,108 @@
     const rebuilt = [];
     sentences.forEach((s, i) => {
       if (i > 0) rebuilt.push({ text: chars.slice(sentences[i - 1].end, s.start).join("") || " " });
-      rebuilt.push({ text: s.en, sentence: s.index, flags: s.flags || [] });
+      rebuilt.push({ text: s.en, sentence: s.index, flags: s.flags || [], full: s });
     });
     return rebuilt;
+  }
+
+  // ---- inline markup and word alignment, drawn from the plain texts (never parsed as HTML) -------
+  // A sentence with `fr_plain`/`en_plain` (options.alignment) is drawn from its plain text: each
+  // word is a span `.w` that knows its aligned partners, and each mark (link, emphasis, code) is
+  // an element over a range of code points. Markdown or HTML source text is never interpreted.
+  function wordSpans(chars) {
+    const spans = [];
+    let i = 0;
+    while (i < chars.length) {
+      if (/\s/.test(chars[i])) {
+        i += 1;
+        continue;
+      }
+      let j = i;
+      while (j < chars.length && !/\s/.test(chars[j])) j += 1;
+      spans.push([i, j]);
+      i = j;
+    }
+    return spans;
+  }
+
+  function wordAt(spans, offset) {
+    let low = 0;
+    let high = spans.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      if (spans[mid][1] <= offset) low = mid + 1;
+      else if (spans[mid][0] > offset) high = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  // French word i ↔ English word j, from the token pairs [fr_start, fr_end, en_start, en_end].
+  function wordLinks(sentence, frWords, enWords) {
+    const fr = frWords.map(() => new Set());
+    const en = enWords.map(() => new Set());
+    for (const [a, , c] of sentence.alignment || []) {
+      const i = wordAt(frWords, a);
+      const j = wordAt(enWords, c);
+      if (i < 0 || j < 0) continue;
+      fr[i].add(j);
+      en[j].add(i);
+    }
+    return { fr, en };
+  }
+
+  function markNode(mark) {
+    if (mark.kind === "link" && isWebUrl(mark.url)) {
+      return el("a", { href: mark.url, rel: "noopener noreferrer", target: "_blank", class: "mk-link" });
+    }
+    if (mark.kind === "strong" || mark.kind === "em" || mark.kind === "code") return el(mark.kind, {});
+    const attrs = { class: `mk-${mark.kind}` };
+    if (mark.url) attrs.title = mark.kind === "image" ? `image: ${mark.url}` : mark.url;
+    return el("span", attrs); // a link that is not http(s), an image, a span: text, never live
+  }
+
+  // The plain text with its marks as nested elements and its words as spans; marks are outer-first.
+  function richNodes(plain, marks, words, links) {
+    const chars = Array.from(plain);
+    const valid = (marks || []).filter((m) => 0 <= m.start && m.start <= m.end && m.end <= chars.length);
+    const cuts = new Set([0, chars.length]);
+    for (const [a, b] of words) cuts.add(a).add(b);
+    for (const m of valid) cuts.add(m.start).add(m.end);
+    const points = [...cuts].sort((x, y) => x - y);
+    const root = document.createDocumentFragment();
+    const stack = []; // [element, end]
+    let next = 0; // next mark to open
+    const parent = () => (stack.length ? stack[stack.length - 1][0] : root);
+    for (let p = 0; p < points.length - 1; p++) {
+      const [from, to] = [points[p], points[p + 1]];
+      while (stack.length && stack[stack.length - 1][1] <= from) stack.pop();
+      while (next < valid.length && valid[next].start <= from) {
+        const mark = valid[next++];
+        if (mark.end <= from) continue;
+        // a mark that would cross its parent's end is drawn up to that end (never unbalanced)
+        const end = stack.length ? Math.min(mark.end, stack[stack.length - 1][1]) : mark.end;
+        const node = markNode(mark);
+        parent().append(node);
+        stack.push([node, end]);
+      }
+      const text = chars.slice(from, to).join("");
+      const w = wordAt(words, from);
+      if (w < 0) parent().append(document.createTextNode(text));
+      else parent().append(el("span", { class: "w", "data-w": w, "data-links": [...links[w]].join(" ") }, text));
+    }
+    return root;
+  }
+
+  function sentenceContent(piece, side) {
+    const s = piece.full;
+    if (!s || typeof s.fr_plain !== "string" || typeof s.en_plain !== "string") return [piece.text];
+    const frWords = wordSpans(Array.from(s.fr_plain));
+    const enWords = wordSpans(Array.from(s.en_plain));
+    const links = wordLinks(s, frWords, enWords);
+    return side === "fr"
+      ? [richNodes(s.fr_plain, s.fr_marks, frWords, links.fr)]
+      : [richNodes(s.en_plain, s.en_marks, enWords, links.en)];
   }
 
   function pieceNodes(pieces, marks) {
@@ -109,7 +209,8 @@
         nodes.push(document.createTextNode(piece.text));
         continue;
       }
-      nodes.push(el("span", { class: "s", "data-s": piece.sentence, tabindex: 0 }, piece.text));
+      const side = marks ? "en" : "fr";
+      nodes.push(el("span", { class: "s", "data-s": piece.sentence, tabindex: 0 }, ...sentenceContent(piece, side)));
       if (!marks || !piece.flags.length) continue;
       const title = piece.flags.map(flagReason).join("; "); // one marker per sentence, every reason in its title
       nodes.push(el("span", { class: "flag", "data-flags": piece.flags.join(" "), title, role: "img", "aria-label": `note: ${title}` }));
@@ -147,9 +248,44 @@
     return row;
   }
 
+  // A table cell joins its table: one row of the page holds the French table and the English one.
+  function tableRow(table) {
+    const lastRow = view.lastElementChild;
+    if (lastRow && lastRow.dataset.table === String(table)) return lastRow;
+    const row = el("div", { class: "row kind-table", "data-table": table },
+      el("div", { class: "cell fr", lang: "fr" }, el("table", { class: "text-table" })),
+      el("div", { class: "cell en", lang: "en" }, el("table", { class: "text-table" })));
+    view.append(row);
+    return row;
+  }
+
+  function tableCell(table, r, c, tag) {
+    let tr = table.querySelector(`tr[data-r="${r}"]`);
+    if (!tr) tr = table.appendChild(el("tr", { "data-r": r }));
+    const cell = el(tag, { "data-c": c });
+    // cells arrive in reading order; a missing (empty) one is an empty cell before it
+    while (tr.children.length < c) tr.append(el(tag, {}));
+    tr.append(cell);
+    return cell;
+  }
+
+  function placeBlock(block) {
+    if (block.kind !== "cell" || !Array.isArray(block.cell)) return view.append(renderRow(block));
+    const [table, r, c] = block.cell;
+    const row = tableRow(table);
+    const tag = r === 0 ? "th" : "td";
+    for (const [side, pieces, marks] of [["fr", frenchPieces(block), false], ["en", englishPieces(block), true]]) {
+      const cell = tableCell(row.querySelector(`.cell.${side} table`), r, c, tag);
+      cell.dataset.block = block.index;
+      if (!block.translated) cell.classList.add("kept");
+      cell.append(...pieceNodes(pieces, marks));
+    }
+  }
+
   function render(response) {
     const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
-    view.replaceChildren(heads, ...response.blocks.map(renderRow));
+    view.replaceChildren(heads);
+    for (const block of response.blocks) placeBlock(block);
     finish(response);
   }
 
@@ -195,7 +331,7 @@
         setProgress(streamProgress(0, streamTotal));
       } else if (event.type === "block") {
         last.blocks.push(event.block);
-        view.append(renderRow(event.block));
+        placeBlock(event.block);
         setProgress(streamProgress(last.blocks.length, streamTotal));
       } else if (event.type === "end") {
         last.stats = event.stats;
@@ -235,13 +371,37 @@
     return "cut";
   }
 
-  // ---- highlight: sentence k of a row and its partner, on hover and on focus ----------
+  // ---- highlight: sentence k of a block and its partner, on hover and on focus ---------
+  // A block is a row of the page, or a French and an English table cell with the same data-block.
+  function sentencesOf(span) {
+    const owner = span.closest("[data-block]");
+    if (!owner) return [span];
+    const blocks = view.querySelectorAll(`[data-block="${CSS.escape(owner.dataset.block)}"]`);
+    return [...blocks].flatMap((b) => [...b.querySelectorAll(`.s[data-s="${CSS.escape(span.dataset.s)}"]`)]);
+  }
+
   function highlight(span) {
     for (const old of view.querySelectorAll(".s.hl")) old.classList.remove("hl");
     if (!span) return;
-    const row = span.closest(".row");
-    for (const partner of row.querySelectorAll(`.s[data-s="${CSS.escape(span.dataset.s)}"]`)) partner.classList.add("hl");
+    for (const partner of sentencesOf(span)) partner.classList.add("hl");
   }
+  // Word level: a word and the words aligned to it on the other side (data-links), both ways.
+  function highlightWords(word) {
+    for (const old of view.querySelectorAll(".w.wl")) old.classList.remove("wl");
+    if (!word) return;
+    const sentence = word.closest(".s");
+    const cell = word.closest(".cell");
+    if (!sentence || !cell) return;
+    const partner = sentencesOf(sentence).find((s) => s.closest(".cell") !== cell);
+    for (const piece of sentence.querySelectorAll(`.w[data-w="${CSS.escape(word.dataset.w)}"]`)) piece.classList.add("wl");
+    if (!partner) return;
+    for (const k of (word.dataset.links || "").split(" ").filter(Boolean)) {
+      for (const piece of partner.querySelectorAll(`.w[data-w="${CSS.escape(k)}"]`)) piece.classList.add("wl");
+    }
+  }
+  view.addEventListener("mouseover", (event) => highlightWords(event.target.closest(".w")));
+  view.addEventListener("mouseleave", () => highlightWords(null));
+
   const focusedSentence = () => (view.contains(document.activeElement) ? document.activeElement.closest(".s") : null);
   view.addEventListener("mouseover", (event) => highlight(event.target.closest(".s") || focusedSentence()));
   view.addEventListener("mouseleave", () => highlight(focusedSentence()));
@@ -379,7 +539,7 @@
       const response = await fetch(config.translateUrl, {
         method: "POST",
         headers: apiHeaders({ "Content-Type": "application/json", Accept: "application/x-ndjson, application/json;q=0.5" }),
-        body: JSON.stringify({ text, format: format.value }),
+        body: JSON.stringify({ text, format: format.value, options: { alignment: true } }),
         signal: controller.signal,
       });
       if (!response.ok) {
