@@ -240,7 +240,7 @@ def _block(
             totals.source_tokens += done.source_tokens
             totals.output_tokens += done.output_tokens
             flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
-            extra = (
+            extra: dict[str, object] = (
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
             if alignment and plan.markup is not None:
