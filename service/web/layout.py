@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from service.schemas import BlockOut, SentenceOut
+from service.schemas import BlockOut, MarkOut, SentenceOut
 
 FLAG_REASONS: dict[str, str] = {
     "split_window": "longer than the model's window: translated in pieces and joined",
@@ -38,12 +38,58 @@ def flag_title(flags: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Wrap:
+    """One inline element around a run: a tag from a fixed list, and a link's http(s) URL."""
+
+    tag: str
+    href: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run of a sentence's plain text and the elements it sits in, outermost first."""
+
+    text: str
+    wraps: tuple[Wrap, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
-    """A run of a block's text: sentence `sentence` (with its flags), or the gap between sentences."""
+    """A run of a block's text: sentence `sentence` (with its flags), or the gap between sentences.
+
+    `runs`, when set, is the sentence drawn from its plain text and marks (`options.alignment`):
+    links and emphasis as elements, never the markdown or HTML source interpreted."""
 
     text: str
     sentence: int | None = None
     flags: tuple[str, ...] = ()
+    runs: tuple[Run, ...] | None = None
+
+
+_WRAP_TAGS = {"strong": "strong", "em": "em", "code": "code"}
+
+
+def _wrap(kind: str, url: str | None) -> Wrap:
+    if kind == "link" and is_web_url(url):
+        return Wrap("a", url)
+    return Wrap(_WRAP_TAGS.get(kind, "span"))
+
+
+def runs(plain: str, marks: Sequence[MarkOut] | None) -> tuple[Run, ...]:
+    """`plain` cut where marks start and end; each run knows the marks around it (offsets: code points)."""
+    valid = [m for m in marks or () if 0 <= m.start <= m.end <= len(plain)]
+    cuts = sorted({0, len(plain), *(m.start for m in valid), *(m.end for m in valid)})
+    out: list[Run] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        around = tuple(_wrap(m.kind, m.url) for m in valid if m.start <= start and end <= m.end and m.end > m.start)
+        out.append(Run(plain[start:end], around))
+    return tuple(out)
+
+
+def _drawn(sentence: SentenceOut, english: bool) -> tuple[Run, ...] | None:
+    plain = sentence.en_plain if english else sentence.fr_plain
+    marks = sentence.en_marks if english else sentence.fr_marks
+    return runs(plain, marks) if plain is not None and marks else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +116,9 @@ def is_web_url(url: str | None) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-def _with_gaps(text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[SentenceOut]) -> list[Piece] | None:
+def _with_gaps(
+    text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[SentenceOut], english: bool = False
+) -> list[Piece] | None:
     """`text` cut at `spans` (one per sentence); None when the spans do not tile it in order."""
     pieces: list[Piece] = []
     cursor = 0
@@ -79,7 +127,7 @@ def _with_gaps(text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[
             return None
         if start > cursor:
             pieces.append(Piece(text[cursor:start]))
-        pieces.append(Piece(text[start:end], sentence.index, tuple(sentence.flags)))
+        pieces.append(Piece(text[start:end], sentence.index, tuple(sentence.flags), _drawn(sentence, english)))
         cursor = end
     if cursor < len(text):
         pieces.append(Piece(text[cursor:]))
@@ -112,7 +160,7 @@ def english_pieces(block: BlockOut) -> list[Piece]:
         spans.append((found, found + len(sentence.en)))
         cursor = found + len(sentence.en)
     else:
-        pieces = _with_gaps(block.en, spans, block.sentences)
+        pieces = _with_gaps(block.en, spans, block.sentences, english=True)
         if pieces is not None:
             return pieces
     if not block.sentences:
@@ -121,7 +169,7 @@ def english_pieces(block: BlockOut) -> list[Piece]:
     for previous, sentence in zip((None, *block.sentences), block.sentences, strict=False):
         if previous is not None:
             rebuilt.append(Piece(block.fr[previous.end : sentence.start] or " "))
-        rebuilt.append(Piece(sentence.en, sentence.index, tuple(sentence.flags)))
+        rebuilt.append(Piece(sentence.en, sentence.index, tuple(sentence.flags), _drawn(sentence, True)))
     return rebuilt
 
 

@@ -325,3 +325,20 @@ def test_export_validates_and_renders_off_the_event_loop(client: TestClient, mon
     translated = client.post("/v1/translate", json={"text": "Bonjour.", "format": "text"}).json()
     assert client.post("/v1/export/html", json=translated).status_code == 200
     assert threads and threads[0] != threading.main_thread().name and "AnyIO" in threads[0], threads
+
+
+def test_standalone_html_draws_marks_as_elements_and_only_web_links_live() -> None:
+    """With marks (options.alignment), the export draws links and emphasis; hostile marks stay text."""
+    text = "Selon [l'agence TASS](https://tass.ru/p?a=1&b=2), le sommet a eu lieu **mercredi** à `Moscou`."
+    result = translate_document(parse(text, "markdown"), FakeEngine(), alignment=True)
+    document = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    sentence = document["blocks"][0]["sentences"][0]
+    sentence["fr_marks"].append({"kind": "link", "start": 0, "end": 5, "url": "javascript:alert(1)"})
+    sentence["fr_marks"].append({"kind": "script", "start": 0, "end": 5})  # an unknown kind is a span
+    sentence["fr_marks"].append({"kind": "em", "start": 3, "end": 10_000})  # out of range: ignored
+    page = parsed(render_standalone_html(document))
+    links = [attrs for tag, attrs in page.tags if tag == "a"]
+    assert [(a["href"], a["rel"]) for a in links] == [("https://tass.ru/p?a=1&b=2", "noopener noreferrer")] * 2
+    tags = [tag for tag, _ in page.tags]
+    assert tags.count("strong") >= 2 and tags.count("code") >= 2 and "script" not in tags and "em" not in tags
+    assert "Selon l'agence TASS, le sommet a eu lieu mercredi à Moscou." in "".join(page.text)
