@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from models.batching import plan_batches, run_halving
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
+from models.interrupt import Interrupted, current_check, raise_if_stopped
+from models.lanes import Lanes, default_lanes, threads_per_lane
 from models.loading import ModelLoadError, load_marian, public_name
 from models.markup import Alignment
 
@@ -99,6 +100,7 @@ class EngineSpec:
     budget: BatchBudget | BudgetSettings = field(default_factory=BudgetSettings)
     threads: int | None = None
     inter_threads: int = 1  # ct2: batches run in parallel
+    lanes: int = 0  # transformers: engine calls side by side on the one loaded model; 0: auto (models.lanes)
     cache_dir: Path | None = None  # ct2: where converted models are kept
 
 
@@ -231,6 +233,11 @@ class DelegatingEngine:
         """The wrapped engine's batch budget, if it has one."""
         return getattr(self.engine, "budget", None)
 
+    @property
+    def lanes(self) -> int:
+        """The wrapped engine's lanes (calls it runs side by side), 1 if it says nothing."""
+        return int(getattr(self.engine, "lanes", 1))
+
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, options)
 
@@ -242,16 +249,38 @@ class DelegatingEngine:
         return inner.align(sources, targets)
 
 
+class StopWhenGone:
+    """A stopping criterion that aborts `generate` (raises `Interrupted`) once its check says so.
+
+    Raising rather than marking rows finished: beam search would still finish its beams, and a
+    partial translation must never be delivered or cached."""
+
+    def __init__(self, check: Callable[[], bool]) -> None:
+        self.check = check
+
+    def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs: object) -> torch.BoolTensor:
+        if self.check():
+            raise Interrupted("every request of this engine call is gone")
+        import torch
+
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+
+
 class MarianEngine(MarianTokenizing):
     """MarianMT through transformers: batched, length-sorted, bounded, thread-safe."""
 
     def __init__(self, spec: EngineSpec) -> None:
         import torch
 
-        if spec.threads:
-            torch.set_num_threads(spec.threads)
+        if spec.lanes < 0:
+            raise ValueError("lanes must be at least 1 (or 0: auto)")
         model = spec.model
         self._device = _resolve_device(spec.device)
+        lanes = spec.lanes or default_lanes(self._device, spec.threads)
+        if lanes > 1:  # torch's intra-op threads are process-wide: each lane gets its share
+            torch.set_num_threads(threads_per_lane(lanes, spec.threads))
+        elif spec.threads:
+            torch.set_num_threads(spec.threads)
         self._dtype = _resolve_dtype(spec.dtype, self._device)
         started = time.perf_counter()
         self._tokenizer, self._model = load_marian(model)
@@ -262,7 +291,12 @@ class MarianEngine(MarianTokenizing):
         beams = self._model.generation_config.num_beams or 1
         shape = ModelShape.from_config(self._model.config)
         self._budget = budget_for_device(spec.budget, self._device, beams, shape, self._dtype)
-        self._lock = threading.Lock()  # one generate at a time: torch already uses every core
+        self._lanes = Lanes(lanes)  # one generate per lane; the alignment pass runs alone
+
+    @property
+    def lanes(self) -> int:
+        """How many `translate` calls may run at once: the scheduler starts one worker per lane."""
+        return self._lanes.count
 
     @property
     def budget(self) -> BatchBudget:
@@ -291,6 +325,7 @@ class MarianEngine(MarianTokenizing):
         results: list[Translation | None] = [None] * len(texts)
         beams = options.num_beams or self._model.generation_config.num_beams or 1
         for batch in plan_batches(lengths, self._budget.max_tokens, self._budget.sentences_for(beams)):
+            raise_if_stopped()
             outputs = run_halving(batch, lambda part: self._generate([texts[i] for i in part], options))
             for index, output in zip(batch, outputs, strict=True):
                 results[index] = output
@@ -298,9 +333,9 @@ class MarianEngine(MarianTokenizing):
 
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
         import torch
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        with self._lock, torch.inference_mode():
+        with self._lanes.shared(), torch.inference_mode():
             encoded = self._tokenizer(texts, return_tensors="pt", padding=True).to(self._device)
             source_lengths = encoded["attention_mask"].sum(dim=1).tolist()
             bounds = [max_new_tokens_for(n, self._window) for n in source_lengths]
@@ -310,6 +345,8 @@ class MarianEngine(MarianTokenizing):
                 "max_new_tokens": max(bounds),
                 "logits_processor": LogitsProcessorList([limit]),
             }
+            if (check := current_check()) is not None:
+                kwargs["stopping_criteria"] = StoppingCriteriaList([StopWhenGone(check)])
             if options.num_beams is not None:
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:
@@ -386,7 +423,7 @@ class MarianEngine(MarianTokenizing):
         from models.align import attention_alignment, piece_spans
 
         tokenizer = self._tokenizer
-        with self._lock, torch.inference_mode():
+        with self._lanes.exclusive(), torch.inference_mode():
             encoded = tokenizer(
                 [" ".join(s.split()) for s in sources],
                 text_target=[" ".join(t.split()) for t in targets],

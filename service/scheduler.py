@@ -1,4 +1,4 @@
-"""Cross-request dynamic batching: one engine worker, a bounded queue, interactive before batch work.
+"""Cross-request dynamic batching: one worker per engine lane, a bounded queue, interactive before batch work.
 
 Thirty-two clients each sending one paragraph would, one request at a time, run thirty-two small
 `generate` calls; on a CPU or GPU the cost of a decoding step barely grows with the rows in it, so
@@ -27,6 +27,7 @@ from models.align import aligner_of
 from models.batching import next_batch
 from models.document import ModelInfo, Translation
 from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
+from models.interrupt import Interrupted, stop_when
 from models.markup import Alignment
 from service.metrics import Metrics
 
@@ -117,8 +118,12 @@ class Scheduler:
         batching: bool = True,
         metrics: Metrics | None = None,
         lookup: Callable[[Sequence[str], GenerationOptions], dict[int, Translation]] | None = None,
+        workers: int | None = None,
     ) -> None:
         self.engine = engine
+        # one worker per engine lane (models.lanes): two calls side by side on one loaded model
+        self.workers = max(1, workers if workers is not None else int(getattr(engine, "lanes", 1)))
+        self._busy = 0  # workers running an engine call
         self.budget = budget
         self.max_wait = max_wait
         self.max_queue = max_queue
@@ -129,24 +134,28 @@ class Scheduler:
         self._cond = threading.Condition()
         self._closed = False
         self._rate = 0.0  # sentences per second, smoothed; sizes Retry-After
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._requests: weakref.WeakKeyDictionary[Future[list[Translation]], _Request] = weakref.WeakKeyDictionary()
         self._numbers = itertools.count(1)  # request numbers, for reading-order keys
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="bitext-engine", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._work, name=f"bitext-engine-{number}", daemon=True)
+                for number in range(self.workers)
+            ]
+            for thread in self._threads:
+                thread.start()
 
     def close(self, timeout: float | None = 30.0) -> None:
-        """Finish the batch in flight, refuse the rest, stop the worker."""
+        """Finish the batches in flight, refuse the rest, stop the workers."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
         self._fail_waiting(SchedulerClosed("the service is shutting down"))
 
     @property
@@ -240,7 +249,7 @@ class Scheduler:
     def _retry_after(self, pending: int) -> int:
         if self._rate <= 0:
             return 5
-        return max(1, min(120, math.ceil(pending / self._rate)))
+        return max(1, min(120, math.ceil(pending / (self._rate * self.workers))))
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -253,11 +262,18 @@ class Scheduler:
                     return
                 if self.batching:
                     self._gather()
+                if self._closed or not self._has_work():  # another worker took what there was
+                    continue
                 items = self._take()
+                self._busy += 1
                 self._report_queue()
                 self._cond.notify_all()  # room in the queue for waiting batch submitters
-            if items:
-                self._run(items)
+            try:
+                if items:
+                    self._run(items)
+            finally:
+                with self._cond:
+                    self._busy -= 1
 
     def _has_work(self) -> bool:
         return any(self._queues.values())
@@ -295,7 +311,7 @@ class Scheduler:
                 [i.text for i in pool],
                 [i.tokens for i in pool],
                 self.budget.max_tokens,
-                self.budget.max_sentences,
+                self._share(len(pool)),
                 [i.request.key for i in pool] if ordered else None,
             )
             chosen = [pool[i] for i in picked]
@@ -303,14 +319,28 @@ class Scheduler:
         queue[:] = [item for item in queue if id(item) not in taken]
         return chosen
 
+    def _share(self, waiting: int) -> int:
+        """The most sentences this worker takes: its budget, or its even share of what waits when
+        other workers are idle (so one article keeps every lane busy, not one lane full)."""
+        idle = self.workers - self._busy
+        if idle <= 1:
+            return self.budget.max_sentences
+        return max(1, min(self.budget.max_sentences, math.ceil(waiting / idle)))
+
     def _run(self, items: list[_Item]) -> None:
         options = items[0].request.options
         texts = list(dict.fromkeys(item.text for item in items))
         started = time.perf_counter()
         try:
-            outputs = self.engine.translate(texts, options)
+            # Nobody waits for a batch whose every request is gone (cancelled, past its deadline):
+            # the engine stops it at its next decoding step rather than hold up the queue.
+            with stop_when(lambda: all(item.request.future.done() for item in items)):
+                outputs = self.engine.translate(texts, options)
             if len(outputs) != len(texts):
                 raise RuntimeError(f"the engine returned {len(outputs)} translations for {len(texts)} sentences")
+        except Interrupted:
+            log.info("an engine call of %d sentences was stopped: every request of it is gone", len(texts))
+            return
         except Exception as error:
             self._isolate(items, error)
             return

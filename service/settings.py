@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8"] = "auto"
     threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: all cores")
+    engine_lanes: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description=(
+            "transformers engine: batches run side by side on the one loaded model, the threads shared out "
+            "among them (docs/speed.md); default: 2 on a CPU with 2 or more cores, 1 on a GPU"
+        ),
+    )
     warmup: bool = Field(default=True, description="translate one sentence at start-up before reporting ready")
 
     host: str = "127.0.0.1"
@@ -100,6 +109,7 @@ class Settings(BaseSettings):
             threads=self.threads,
             inter_threads=self.ct2_inter_threads,
             cache_dir=self.ct2_cache_dir,
+            lanes=self.engine_lanes or 0,
         )
 
     @field_validator("api_keys", "cors_origins", mode="before")

@@ -1,0 +1,190 @@
+"""Engine lanes and interrupted calls: two scheduler workers on one model, abandoned batches stopped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.document import Translation
+from models.engine import BatchBudget, GenerationOptions
+from models.interrupt import Interrupted, current_check, stop_when
+from models.lanes import Lanes, threads_per_lane
+from service.scheduler import Cancelled, CancelToken, Scheduler
+from tests.support.fakes import FakeEngine
+
+WAIT = 10  # seconds; only reached when something is broken
+
+
+def test_shared_permits_run_side_by_side_and_exclusive_waits_for_all() -> None:
+    lanes = Lanes(2)
+    inside = threading.Barrier(2, timeout=WAIT)
+    order: list[str] = []
+
+    def shared(name: str) -> None:
+        with lanes.shared():
+            inside.wait()  # both lanes are in at once, or this times out
+            time.sleep(0.05)
+            order.append(name)
+
+    threads = [threading.Thread(target=shared, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.01)
+    with lanes.exclusive():  # waits until both shared calls are out
+        order.append("exclusive")
+    for thread in threads:
+        thread.join(WAIT)
+    assert order[-1] == "exclusive" and sorted(order[:2]) == ["a", "b"]
+    with pytest.raises(ValueError):
+        Lanes(0)
+    assert threads_per_lane(2, 2) == 1 and threads_per_lane(2, 1) == 1 and threads_per_lane(1, 8) == 8
+
+
+class Laned(FakeEngine):
+    """A fake with two lanes: records how many calls overlap, and honours the stop check."""
+
+    lanes = 2
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.running = 0
+        self.most = 0
+        self.interrupted = 0
+        self._lock = threading.Lock()
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            check = current_check()
+            deadline = time.monotonic() + self.seconds
+            while time.monotonic() < deadline:  # "decoding steps"
+                if check is not None and check():
+                    with self._lock:
+                        self.interrupted += 1
+                    raise Interrupted("gone")
+                time.sleep(0.005)
+            return super().translate(texts, options)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_one_article_is_shared_out_over_idle_lanes() -> None:
+    engine = Laned()
+    scheduler = Scheduler(engine, BatchBudget(max_sentences=16, max_tokens=10_000), max_wait=0.01)  # type: ignore[arg-type]
+    assert scheduler.workers == 2
+    scheduler.start()
+    try:
+        texts = [f"Phrase numéro {n}." for n in range(10)]
+        out = scheduler.translate(texts)
+        assert [t.text for t in out] == [f"EN<{t}>" for t in texts]
+        assert engine.most == 2  # both lanes worked at once
+        assert sorted(len(call) for call in engine.calls) == [5, 5]  # an even share each, not 10 and 0
+    finally:
+        scheduler.close(WAIT)
+
+
+def test_a_call_whose_requests_are_all_gone_is_stopped_and_the_next_request_runs() -> None:
+    engine = Laned(seconds=WAIT)  # an engine call that would take the whole timeout
+    scheduler = Scheduler(engine, BatchBudget(max_sentences=64, max_tokens=100_000), max_wait=0.0, workers=1)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        token = CancelToken()
+        failed: list[BaseException] = []
+
+        def abandoned() -> None:
+            try:
+                scheduler.translate([f"Longue phrase {n}." for n in range(40)], cancel=token)
+            except BaseException as error:  # noqa: BLE001 - what the caller saw
+                failed.append(error)
+
+        caller = threading.Thread(target=abandoned)
+        caller.start()
+        deadline = time.monotonic() + WAIT
+        while engine.running == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        token.cancel()  # the client went away while its batch was in the engine
+        engine.seconds = 0.0
+        started = time.monotonic()
+        assert [t.text for t in scheduler.translate(["Une courte."])] == ["EN<Une courte.>"]
+        assert time.monotonic() - started < WAIT / 2, "the short request waited for the abandoned batch"
+        caller.join(WAIT)
+        assert engine.interrupted == 1 and failed and isinstance(failed[0], Cancelled)
+        assert not any("Longue phrase 0." in text for call in engine.calls for text in call)  # nothing delivered
+    finally:
+        scheduler.close(WAIT)
+
+
+def test_a_call_shared_with_a_live_request_finishes() -> None:
+    engine = Laned(seconds=0.3)
+    scheduler = Scheduler(engine, BatchBudget(max_sentences=64, max_tokens=100_000), max_wait=0.05, workers=1)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        token = CancelToken()
+        results: dict[str, Any] = {}
+
+        def call(name: str, texts: list[str], cancel: CancelToken | None) -> None:
+            try:
+                results[name] = scheduler.translate(texts, cancel=cancel)
+            except BaseException as error:  # noqa: BLE001
+                results[name] = error
+
+        gone = threading.Thread(target=call, args=("gone", ["Partie A."], token))
+        live = threading.Thread(target=call, args=("live", ["Partie B."], None))
+        gone.start()
+        live.start()
+        deadline = time.monotonic() + WAIT
+        while engine.running == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        token.cancel()
+        gone.join(WAIT)
+        live.join(WAIT)
+        assert engine.interrupted == 0
+        assert [t.text for t in results["live"]] == ["EN<Partie B.>"]
+        assert isinstance(results["gone"], Cancelled)
+    finally:
+        scheduler.close(WAIT)
+
+
+def test_the_marian_engine_stops_at_the_next_step_and_keeps_working(tiny_engine: Any) -> None:
+    calls = {"n": 0}
+
+    def check() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with stop_when(check), pytest.raises(Interrupted):
+        tiny_engine.translate(["Le chat dort sur le canapé du salon."] * 4, GenerationOptions(exact_length=True))
+    assert calls["n"] == 3  # stopped at the step the check said so, not at the end
+    assert current_check() is None
+    assert tiny_engine.translate(["Le chat dort."])[0].text  # the engine is fine afterwards
+
+
+def test_two_marian_lanes_give_the_same_output_as_one(tiny_checkpoint: Path) -> None:
+    import torch
+
+    from models.engine import EngineSpec
+    from models.factory import load_engine
+
+    threads = torch.get_num_threads()
+    try:
+        one = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu"))
+        two = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=2))
+        assert getattr(one, "lanes", 1) == 1 and getattr(two, "lanes", 1) == 2
+        texts = [f"Le conseil municipal a voté le budget numéro {n}." for n in range(6)]
+        scheduler = Scheduler(two, BatchBudget(max_sentences=8, max_tokens=10_000), max_wait=0.01)
+        scheduler.start()
+        try:
+            assert [t.text for t in scheduler.translate(texts)] == [t.text for t in one.translate(texts)]
+        finally:
+            scheduler.close(WAIT)
+    finally:
+        torch.set_num_threads(threads)
