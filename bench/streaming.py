@@ -108,12 +108,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="greedy, a shorter article, one repeat")
     parser.add_argument("--sentences", type=int, default=None, help="article size (default 60, quick 30)")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--lanes", type=int, default=0, help="engine lanes (default: the service's default)")
     args = parser.parse_args()
     beams = 1 if args.quick else 4
     size = args.sentences or (30 if args.quick else 60)
     repeats = 1 if args.quick else 2
 
-    engine = load_engine(EngineSpec(str(full_size_checkpoint()), device="cpu", threads=args.threads))
+    engine = load_engine(EngineSpec(str(full_size_checkpoint()), device="cpu", threads=args.threads, lanes=args.lanes))
     scheduler = Scheduler(Exact(engine, beams), engine.budget, max_wait=0.005)  # type: ignore[attr-defined]
     scheduler.start()
     try:
@@ -128,7 +129,10 @@ def main() -> None:
     total = statistics.median(s[1] for s in streamed)
     plain = statistics.median(s[2] for s in streamed)
     print(f"machine: {_machine()}")
-    print(f"beams {beams}, budget {engine.budget}, article {size} sentences, repeats {repeats}")  # type: ignore[attr-defined]
+    print(
+        f"beams {beams}, budget {engine.budget}, lanes {scheduler.workers}, article {size} sentences, "  # type: ignore[attr-defined]
+        f"repeats {repeats}"
+    )
     print()
     print("| measure | seconds | ratio | target |")
     print("|---|---|---|---|")
