@@ -1,6 +1,6 @@
 """Streaming archive readers: a directory, zip, tar (any compression), JSONL and WARC, never extracted to disk.
 
-A lone document in its own format (`book.epub`, `film.srt`: any of `formats.supported()`) is read as an
+A lone document in its own format (`book.epub`, `film.srt`: any format `formats.supported()` lists) is read as an
 archive of one, so a single file can be a job or a `bitext batch` source without being zipped first.
 
 Each reader yields `Entry`s in archive order. A member that breaks a safety rule is yielded as
@@ -33,8 +33,7 @@ from pathlib import Path
 from tarfile import TarInfo
 from typing import IO, Any, BinaryIO, Protocol, Self
 
-from service import formats
-from service.formats.base import SUFFIXES, SUPPORTED
+from service.formats.base import SUFFIXES, SUPPORTED  # not `service.formats`: its zip formats read through here
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
@@ -87,7 +86,7 @@ def archive_kind(path: Path) -> str:
     """dir | zip | tar | jsonl | warc | document, from what `path` is and how it is named."""
     if path.is_dir():
         return "dir"
-    if formats.format_of(path.name) in formats.supported():
+    if SUFFIXES.get(os.path.splitext(path.name.lower())[1]) in SUPPORTED:
         return "document"
     name = path.name.lower()
     for suffix, kind in ((".zip", "zip"), (".jsonl", "jsonl"), (".warc", "warc"), (".warc.gz", "warc")):
@@ -103,7 +102,7 @@ def archive_kind(path: Path) -> str:
 
 def document_suffixes() -> tuple[str, ...]:
     """The suffixes of the documents read (and written back) in their own format in this version."""
-    return tuple(suffix for suffix, name in formats.SUFFIXES.items() if name in formats.supported())
+    return tuple(suffix for suffix, name in SUFFIXES.items() if name in SUPPORTED)
 
 
 def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
