@@ -71,6 +71,7 @@ def test_one_srt_is_a_job_written_in_every_layout_asked_for(client: TestClient) 
         assert served.status_code == 200, served.text
         assert served.headers["content-type"] == "application/x-subrip"
         assert served.headers["content-disposition"] == f'attachment; filename="film.{layout}.srt"'
+        assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"
         text = served.content.decode("utf-8")
         assert TIMING.findall(text) == TIMING.findall(french), "the same cues at the same times"
         source = formats.read_source(served.content, "srt")  # parses back as a subtitle file
