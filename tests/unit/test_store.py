@@ -185,6 +185,32 @@ def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_postgres_table_from_before_layouts_gains_the_column() -> None:
+    import psycopg
+
+    url = database_url()
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE bitext_jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
+            " options TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,"
+            " total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,"
+            " failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+            " sentences INTEGER NOT NULL DEFAULT 0, seq BIGSERIAL)"
+        )
+        db.execute(
+            "INSERT INTO bitext_jobs (id, status, filename, options, created, updated)"
+            " VALUES ('d', 'done', 'x', '{}', 't', 't')"
+        )
+    store = open_job_store(url, Path("unused"))
+    try:
+        old = store.get("d")
+        assert old is not None and (old.owner, old.layouts) == ("", ())
+        store.create("e" * 32, "y.srt", "{}", layouts=("side-by-side",))
+        assert getattr(store.get("e" * 32), "layouts", None) == ("side-by-side",)
+    finally:
+        store.close()
+
+
 def test_owned_expired_and_delete_which_never_removes_a_running_job(
     opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
