@@ -11,6 +11,7 @@
   const link = document.getElementById("download-document");
   const POLL_MS = 400;
   const FILENAME = /filename="([^"]+)"/;
+  const FILENAME_UTF8 = /filename\*=utf-8''([^;\s]+)/i; // what the server sends for a name beyond ASCII
   let running = false;
   let fileUrl = null;
 
@@ -60,8 +61,15 @@
   // The bilingual file, fetched with the key header, behind a plain download link.
   async function offer(url, fallback) {
     const response = await call(url);
-    const named = FILENAME.exec(response.headers.get("Content-Disposition") || "");
-    const name = named ? named[1] : fallback;
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const utf8 = FILENAME_UTF8.exec(disposition);
+    const named = FILENAME.exec(disposition);
+    let name = named ? named[1] : fallback;
+    try {
+      if (utf8) name = decodeURIComponent(utf8[1]);
+    } catch {
+      // a malformed escape: keep the plain name
+    }
     fileUrl = URL.createObjectURL(await response.blob());
     link.href = fileUrl;
     link.download = name;
