@@ -308,6 +308,7 @@ def batch(
                 address=ray_address,
                 caps=settings.archive_limits(),
                 observer=RichObserver(progress),
+                layouts=layouts,
             )
         else:
             run = BatchRun(

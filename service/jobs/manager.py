@@ -26,11 +26,12 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.engine import GenerationOptions
-from service import clock
+from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
@@ -61,6 +62,11 @@ def tree_bytes(path: Path) -> int:
             except FileNotFoundError:  # removed while we counted
                 pass
     return total
+
+
+def job_layouts(job: Job) -> tuple[str, ...]:
+    """The layouts a job writes; a job stored before layouts were asked for gets the default."""
+    return job.layouts or (formats.DEFAULT_LAYOUT,)
 
 
 class _StoreObserver:
@@ -189,8 +195,16 @@ class JobManager:
         if removed:
             log.info("deleted %d job(s) past the retention of %g h", removed, self.settings.jobs_retention_hours)
 
-    def submit(self, ident: str, filename: str, options: GenerationOptions, owner: str = "") -> Job:
-        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner)
+    def submit(
+        self,
+        ident: str,
+        filename: str,
+        options: GenerationOptions,
+        owner: str = "",
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+    ) -> Job:
+        """Queue an adopted upload; `layouts`: how its documents in their own format are written back."""
+        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner, layouts)
         self._queue.put(ident)
         job = self.get(ident)
         assert job is not None  # just created
@@ -276,6 +290,7 @@ class JobManager:
             max_output_bytes=self.settings.jobs_max_output_bytes,
             observer=_StoreObserver(self.store, ident),
             should_stop=self._stop.is_set,
+            layouts=job_layouts(job),
         )
         try:
             summary = run.run()

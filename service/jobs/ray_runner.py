@@ -6,7 +6,8 @@ One dataset streams the archive through three stages, in archive order:
   map    `map_batches` over an actor pool: each actor loads the engine once (one GPU per actor when
          the cluster has GPUs, else `ray_cpus_per_actor` CPUs and as many torch threads), then runs
          the single-machine code on its documents — `admit`, sentence groups, `translate_group` —
-         which writes each document's JSON and HTML atomically under OUTDIR (a shared path on a cluster);
+         which writes each document's JSON and HTML (and, for a document in its own format, one file per
+         `--layout`) atomically under OUTDIR (a shared path on a cluster);
   driver appends each record to the manifest after its files are in place, and keeps the index,
          summary and progress exactly as `BatchRun` does. Killing the driver loses nothing done:
          the next run (Ray or not) resumes from the manifest.
@@ -20,13 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.budgets import budget_of, group_size
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import GenerationOptions
+from service import formats
 from service.jobs import outputs
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
@@ -127,6 +129,8 @@ class DocumentActor:
         outdir: str,
         group_sentences: int | None,
         max_sentences: int | None,
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+        caps: Limits = Limits(),
     ) -> None:
         from models.factory import load_engine  # in the actor's process: each actor loads its own
 
@@ -135,6 +139,7 @@ class DocumentActor:
         self.options, self.outdir = options, Path(outdir)
         self.group_sentences = group_size(group_sentences, budget_of(engine))  # unset: sized for this actor's device
         self.max_sentences = max_sentences
+        self.layouts, self.caps = tuple(layouts), caps
         self.html = html_renderer()
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
@@ -148,21 +153,15 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(row["id"], entry, self.engine, self.max_sentences)
+            admitted = admit(row["id"], entry, self.engine, self.max_sentences, self.caps)
             if isinstance(admitted, dict):
                 records[row["id"]] = admitted
                 continue
             group.append(admitted)
             if sum(len(p.pieces) for p in group) >= self.group_sentences:
-                records.update(
-                    (record["id"], record)
-                    for record in translate_group(group, self.engine, self.options, self.outdir, self.html)
-                )
+                records.update((record["id"], record) for record in self._translate(group))
                 group = []
-        records.update(
-            (record["id"], record)
-            for record in translate_group(group, self.engine, self.options, self.outdir, self.html)
-        )
+        records.update((record["id"], record) for record in self._translate(group))
         out = [
             {
                 "id": row["id"],
@@ -177,6 +176,9 @@ class DocumentActor:
         if out:  # this batch's share of the cache counters rides on its first row
             out[0]["hits"], out[0]["misses"] = self.engine.hits - hits, self.engine.misses - misses
         return pyarrow.Table.from_pylist(out)
+
+    def _translate(self, group: list[_Pending]) -> Iterator[dict[str, Any]]:
+        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.layouts)
 
 
 def connect(address: str | None) -> None:
@@ -218,8 +220,10 @@ class RayBatchRun(BatchRun):
         caps: Limits = Limits(),
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
     ) -> None:
         self.source, self.outdir, self.options, self.caps = source.resolve(), outdir.resolve(), options, caps
+        self.layouts = tuple(dict.fromkeys(layouts)) or (formats.DEFAULT_LAYOUT,)
         self.settings, self.address = settings, address
         # unset: each actor sizes its groups for its own device
         self.actor_group_sentences: int | None = settings.batch_group_sentences
@@ -254,6 +258,8 @@ class RayBatchRun(BatchRun):
                 "outdir": str(self.outdir),
                 "group_sentences": self.actor_group_sentences,
                 "max_sentences": self.max_sentences,
+                "layouts": self.layouts,
+                "caps": self.caps,
             },
             batch_size=self.settings.ray_batch_documents,
             batch_format="pyarrow",

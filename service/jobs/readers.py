@@ -1,5 +1,8 @@
 """Streaming archive readers: a directory, zip, tar (any compression), JSONL and WARC, never extracted to disk.
 
+A lone document in its own format (`book.epub`, `film.srt`: any format `formats.supported()` lists) is read as an
+archive of one, so a single file can be a job or a `bitext batch` source without being zipped first.
+
 Each reader yields `Entry`s in archive order. A member that breaks a safety rule is yielded as
 a refused entry with its reason instead of its bytes, so it is recorded and the batch goes on.
 Only documents are yielded: directories, and WARC request/metadata records, are not documents.
@@ -30,7 +33,7 @@ from pathlib import Path
 from tarfile import TarInfo
 from typing import IO, Any, BinaryIO, Protocol, Self
 
-from service.formats.base import SUFFIXES, SUPPORTED
+from service.formats.base import SUFFIXES, SUPPORTED  # not `service.formats`: its zip formats read through here
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
@@ -80,16 +83,26 @@ class ArchiveError(ValueError):
 
 
 def archive_kind(path: Path) -> str:
-    """dir | zip | tar | jsonl | warc, from what `path` is and how it is named."""
+    """dir | zip | tar | jsonl | warc | document, from what `path` is and how it is named."""
     if path.is_dir():
         return "dir"
+    if SUFFIXES.get(os.path.splitext(path.name.lower())[1]) in SUPPORTED:
+        return "document"
     name = path.name.lower()
     for suffix, kind in ((".zip", "zip"), (".jsonl", "jsonl"), (".warc", "warc"), (".warc.gz", "warc")):
         if name.endswith(suffix):
             return kind
     if any(name.endswith(suffix) for suffix in (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")):
         return "tar"
-    raise ArchiveError(f"{path.name}: not a supported archive; use a directory or one of {', '.join(ARCHIVE_SUFFIXES)}")
+    raise ArchiveError(
+        f"{path.name}: not a supported archive; use a directory, one of {', '.join(ARCHIVE_SUFFIXES)},"
+        f" or a single {', '.join(document_suffixes())} document"
+    )
+
+
+def document_suffixes() -> tuple[str, ...]:
+    """The suffixes of the documents read (and written back) in their own format in this version."""
+    return tuple(suffix for suffix, name in SUFFIXES.items() if name in SUPPORTED)
 
 
 def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
@@ -101,7 +114,14 @@ def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
     if not path.exists():
         raise ArchiveError(f"{path}: no such file or directory")
     kind = archive_kind(path)
-    readers = {"dir": _read_dir, "zip": _read_zip, "tar": _read_tar, "jsonl": _read_jsonl_file, "warc": _read_warc}
+    readers = {
+        "dir": _read_dir,
+        "zip": _read_zip,
+        "tar": _read_tar,
+        "jsonl": _read_jsonl_file,
+        "warc": _read_warc,
+        "document": _read_document,
+    }
     budget = _Budget(caps)
     yielded = False
     try:
@@ -131,7 +151,9 @@ def count_entries(path: Path, caps: Limits = Limits()) -> int:
     budget = _Budget(caps)
     found = 0
     try:
-        if kind == "dir":
+        if kind == "document":
+            found = 1
+        elif kind == "dir":
             pending = [str(path)]
             while pending:
                 for item in _listing(pending.pop(), budget):
@@ -274,6 +296,21 @@ def _read_dir(root: Path, budget: _Budget) -> Iterator[Entry]:
                 else:
                     yield Entry(name, data, _format_of(name) or "auto")
         pending.extend(reversed(subdirs))
+
+
+def _read_document(path: Path, budget: _Budget) -> Iterator[Entry]:
+    """A lone document: one entry, under the same member and total caps as an archive's member."""
+    budget.entry()
+    name = path.name
+    if reason := budget.take(size := path.stat().st_size):
+        yield Entry(name, skip=reason, detail=f"{size} bytes")
+        return
+    with open(path, "rb") as stream:
+        data = _read_capped(stream, budget.caps.max_member_bytes)
+    if data is None:  # grew while we read it
+        yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="the file grew past the cap while read")
+    else:
+        yield Entry(name, data, _format_of(name) or "auto")
 
 
 def _zip_mode(info: zipfile.ZipInfo) -> int:

@@ -1,5 +1,9 @@
 """Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip, delete.
 
+The upload may also be one document in its own format (`book.epub`, `film.srt`): a one-document job.
+`?layout=` (repeatable) says how such documents are written back; each written file is served on its
+own (`/documents/{doc}/file?layout=…`) with its media type and a download name.
+
 Each key (its hash, "" with keys off) has quotas: jobs in flight (`429 too_many_jobs`) and bytes
 stored (`quota_exceeded`: 429 when already full, 413 when this upload would pass it). An upload is
 streamed to a temp file and becomes a job only once complete: a refused upload leaves nothing.
@@ -17,12 +21,13 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
+from service import formats
 from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
-from service.jobs import outputs
-from service.jobs.manager import RESULTS, JobManager
-from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind
+from service.jobs import document_files, outputs
+from service.jobs.manager import RESULTS, JobManager, job_layouts
+from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.stores import Job
 from service.schemas import ErrorResponse
 from service.settings import Settings
@@ -35,6 +40,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DOC_ID = re.compile(r"[0-9a-f]{20}")
+# A downloaded document is never shown by the browser as a page of this origin: attachment, and a sandbox.
+_FILE_CSP = "default-src 'none'; sandbox"
 
 
 def _job(jobs: JobManager, ident: str, owner: str) -> Job:
@@ -53,6 +60,7 @@ def _view(job: Job) -> dict[str, Any]:
         "created": job.created,
         "updated": job.updated,
         "error": job.error,
+        "layouts": list(job_layouts(job)),
         "progress": job.progress.as_dict(),
         "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
     }
@@ -65,26 +73,51 @@ def _filename(raw: str) -> str:
             raise ArchiveError("no name")
     except ArchiveError:
         raise ApiError(
-            415, "unsupported_archive", f"name the upload with one of {', '.join(ARCHIVE_SUFFIXES)} (?filename=…)"
+            415,
+            "unsupported_archive",
+            f"name the upload with one of {', '.join(ARCHIVE_SUFFIXES)}, or as one"
+            f" {', '.join(document_suffixes())} document (?filename=…)",
         ) from None
     return name
+
+
+def _layouts(asked: list[str] | None) -> tuple[str, ...]:
+    """The layouts asked for, in order, once each; the default when none."""
+    chosen = tuple(dict.fromkeys(asked or (formats.DEFAULT_LAYOUT,)))
+    unknown = [name for name in chosen if name not in formats.LAYOUTS]
+    if unknown:
+        raise ApiError(
+            422, "invalid_option", f"unknown layout {unknown[0][:40]!r}; use one of {', '.join(formats.LAYOUTS)}"
+        )
+    return chosen
 
 
 @router.post(
     "",
     status_code=202,
     responses=_ERRORS,
-    summary="Upload an archive (raw body, ?filename=…); translation runs in the background",
+    summary="Upload an archive or one document (raw body, ?filename=…); translation runs in the background",
 )
 async def create_job(
     request: Request,
     state: StateDep,
     jobs: JobsDep,
     owner: OwnerDep,
-    filename: Annotated[str, Query(max_length=255, description="the archive's name; its suffix picks the reader")],
+    filename: Annotated[
+        str, Query(max_length=255, description="the archive's (or the document's) name; its suffix picks the reader")
+    ],
     num_beams: Annotated[int | None, Query(ge=1, le=8)] = None,
+    layout: Annotated[
+        list[str] | None,
+        Query(
+            max_length=len(formats.LAYOUTS) * 4,
+            description="how documents in their own format (.srt, .docx, .epub…) are written back;"
+            f" repeatable: {', '.join(formats.LAYOUTS)} (default {formats.DEFAULT_LAYOUT})",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     name = _filename(filename)
+    layouts = _layouts(layout)
     if num_beams is not None and num_beams > state.settings.max_beams:
         raise ApiError(
             422,
@@ -127,7 +160,7 @@ async def create_job(
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams), owner))
+    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams), owner, layouts))
 
 
 def _check_active(jobs: JobManager, owner: str, limit: int) -> None:
@@ -181,7 +214,28 @@ def get_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
 def list_documents(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
     _job(jobs, job_id, owner)
     latest = outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST)
-    return {"documents": list(latest.values())}
+    return {"documents": [_listed(job_id, record) for record in latest.values()]}
+
+
+def _listed(job_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A manifest record, plus where each of its files in its own format is served (`files`: layout → URL)."""
+    written = document_files.produced(record)
+    if not written:
+        return record
+    base = f"/v1/jobs/{job_id}/documents/{record['id']}/file"
+    return record | {"files": {layout: f"{base}?layout={layout}" for layout in written}}
+
+
+def _translated(jobs: JobManager, job_id: str, doc_id: str) -> dict[str, Any]:
+    """The manifest record of one translated document of the job, or 404."""
+    record = (
+        outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id)
+        if _DOC_ID.fullmatch(doc_id)
+        else None
+    )
+    if record is None or record.get("status") != "ok":
+        raise ApiError(404, "document_not_found", "this job has no translated document with this id")
+    return record
 
 
 @router.get(
@@ -197,18 +251,56 @@ def get_document(
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> FileResponse:
     _job(jobs, job_id, owner)
-    record = (
-        outputs.latest_records(jobs.job_dir(job_id) / "out" / outputs.MANIFEST).get(doc_id)
-        if _DOC_ID.fullmatch(doc_id)
-        else None
-    )
-    if record is None or record.get("status") != "ok" or not record.get(format):
-        raise ApiError(404, "document_not_found", "this job has no translated document with this id")
+    record = _translated(jobs, job_id, doc_id)
+    if not record.get(format):
+        raise ApiError(404, "document_not_found", f"this document has no {format} file")
     if format == "json":
         return FileResponse(jobs.job_dir(job_id) / "out" / record[format], media_type="application/json")
     # The side-by-side page styles itself inline: the export's CSP, not the default that blocks it.
     page = jobs.job_dir(job_id) / "out" / record[format]
     return FileResponse(page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": EXPORT_CSP})
+
+
+@router.get(
+    "/{job_id}/documents/{doc_id}/file",
+    responses={200: {"content": {"application/octet-stream": {}}}, **_ERRORS, 422: {"model": ErrorResponse}},
+    response_class=FileResponse,
+    summary="One document written back in its own format (.srt, .docx, .epub…), in one layout, as an attachment",
+)
+def get_document_file(
+    job_id: str,
+    doc_id: str,
+    jobs: JobsDep,
+    owner: OwnerDep,
+    layout: Annotated[
+        str | None, Query(max_length=32, description="one of the job's layouts; default: the first it asked for")
+    ] = None,
+) -> FileResponse:
+    job = _job(jobs, job_id, owner)
+    record = _translated(jobs, job_id, doc_id)
+    chosen = _layouts([layout] if layout is not None else [job_layouts(job)[0]])[0]
+    written = document_files.produced(record)
+    if not written:
+        raise ApiError(
+            404,
+            "document_file_not_found",
+            f"{record.get('name', 'this document')} is not a document written back in its own format"
+            f" ({', '.join(document_suffixes())}); read its JSON or HTML instead",
+        )
+    if chosen not in written:
+        raise ApiError(
+            404,
+            "document_file_not_found",
+            f"this job wrote the document as {', '.join(written)} only, not {chosen}; ask for one of those,"
+            " or submit the job again with ?layout=" + chosen,
+        )
+    path = written[chosen]
+    return FileResponse(
+        jobs.job_dir(job_id) / "out" / path,
+        media_type=document_files.media_type(path),
+        filename=document_files.download_name(str(record.get("name", "")), chosen, path),
+        headers={"Content-Security-Policy": _FILE_CSP},
+    )
 
 
 @router.get(

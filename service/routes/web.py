@@ -1,7 +1,8 @@
-"""The side-by-side page at `/`, its two static files, and `POST /v1/export/html` (the standalone file).
+"""The side-by-side page at `/`, its static files, and `POST /v1/export/html` (the standalone file).
 
 The page is a client of the public API like any script: it posts to `/v1/translate` and renders the
-JSON; the export endpoint turns that same JSON into the self-contained HTML file.
+JSON; the export endpoint turns that same JSON into the self-contained HTML file. A document in its
+own format (the suffixes of `formats.supported()`, passed in the page's config) goes through `/v1/jobs`.
 
 The export's body has one cap, `max_body_bytes`, whether it is declared (Content-Length, checked by
 the middleware) or chunked; it is validated, counted and rendered in a worker thread, so a large
@@ -15,10 +16,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from service import formats
 from service.auth import require_api_key
 from service.body import read_capped
 from service.deps import StateDep
 from service.errors import ApiError, error_responses
+from service.jobs.readers import document_suffixes
 from service.schemas import TranslateResponse
 from service.settings import Settings
 from service.web.export import EXPORT_CSP, render_standalone_html
@@ -34,7 +37,12 @@ PAGE_CSP = (
 """No inline script or style, no plugin, no framing; images may come from any http(s) host (the article's)."""
 
 _HARDENING = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-_STATIC = {"bitext.css": "text/css", "page.css": "text/css", "bitext.js": "text/javascript"}
+_STATIC = {
+    "bitext.css": "text/css",
+    "page.css": "text/css",
+    "bitext.js": "text/javascript",
+    "documents.js": "text/javascript",
+}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -45,6 +53,13 @@ async def page(state: StateDep) -> HTMLResponse:
         "exportUrl": "/v1/export/html",
         "flags": FLAG_REASONS,
         "keyRequired": bool(state.settings.api_keys),  # the page then asks for a key (sent as a Bearer header)
+        # Files the server reads in their own format: the page sends them to /v1/jobs (documents.js).
+        "documents": {
+            "jobsUrl": "/v1/jobs",
+            "suffixes": list(document_suffixes()),
+            "layouts": list(formats.LAYOUTS),
+            "defaultLayout": formats.DEFAULT_LAYOUT,
+        },
     }
     html = environment().get_template("index.html").render(config=config)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})

@@ -209,8 +209,24 @@ def test_page_carries_the_limit_and_a_strict_csp(client: TestClient) -> None:
     config_text = response.text.split('id="bitext-config">', 1)[1].split("</script>", 1)[0]
     assert page.tags[config_tag][1]["type"] == "application/json"
     assert json.loads(config_text)["maxChars"] == 1234
-    assert [a["src"] for t, a in page.tags if t == "script" and "src" in a] == ["/static/bitext.js"]
+    assert [a["src"] for t, a in page.tags if t == "script" and "src" in a] == [
+        "/static/bitext.js",
+        "/static/documents.js",
+    ]
     assert page.having("lang", "fr")  # the text box is French
+
+
+def test_the_page_is_told_which_documents_go_through_jobs(client: TestClient) -> None:
+    from service import formats
+
+    config = json.loads(client.get("/").text.split('id="bitext-config">', 1)[1].split("</script>", 1)[0])
+    documents = config["documents"]
+    supported = {suffix for suffix, name in formats.SUFFIXES.items() if name in formats.supported()}
+    assert set(documents["suffixes"]) == supported and ".srt" in supported
+    assert documents["layouts"] == list(formats.LAYOUTS) and documents["jobsUrl"] == "/v1/jobs"
+    script = client.get("/static/documents.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "innerHTML" not in script.text
 
 
 @pytest.mark.parametrize(

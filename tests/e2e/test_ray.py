@@ -43,7 +43,7 @@ def _archive(path: Path) -> Path:
     return path
 
 
-def _ray_batch(archive: Path, out: Path, model: Path, **popen: Any) -> subprocess.Popen[bytes]:
+def _ray_batch(archive: Path, out: Path, model: Path, *args: str, **popen: Any) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "BITEXT_DEVICE": "cpu",
         "BITEXT_RAY_BATCH_DOCUMENTS": "8",
@@ -61,6 +61,7 @@ def _ray_batch(archive: Path, out: Path, model: Path, **popen: Any) -> subproces
         "--model",
         str(model),
         "--ray",
+        *args,
     ]
     with open(out.parent / f"{out.name}.log", "ab") as log:  # the child keeps its own descriptor
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, **popen)
@@ -110,6 +111,28 @@ def test_ray_outputs_are_identical_to_the_single_machine_runner(
     summary = json.loads((out / outputs.SUMMARY).read_text())
     assert (summary["ok"], summary["skipped"], summary["reasons"]) == (DOCUMENTS, 2, {"path_traversal": 1, "empty": 1})
     assert summary["cache_hits"] > 0, "each actor's cache catches the repeated boilerplate"
+
+
+def test_ray_writes_documents_in_their_own_format_in_every_layout(
+    tiny_engine: Any, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    from tests.support.documents import srt
+
+    archive = tmp_path / "films.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.srt", srt())
+        zf.writestr("b.srt", srt(7))
+        zf.writestr("note.md", "# Le titre\n\nLe conseil municipal a voté la mesure.\n")
+    layouts = ("english", "side-by-side")
+    BatchRun(archive, tmp_path / "single", tiny_engine, layouts=layouts).run()
+    process = _ray_batch(archive, tmp_path / "ray", tiny_checkpoint, "--layout", "english", "--layout", "side-by-side")
+    assert process.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
+    written = _documents(tmp_path / "ray")
+    assert sorted(name.split(".", 1)[1] for name in written if name.endswith(".srt")) == sorted(
+        f"{layout}.srt" for layout in layouts for _ in range(2)
+    )
+    assert written == _documents(tmp_path / "single")
+    assert _manifest(tmp_path / "ray") == _manifest(tmp_path / "single")
 
 
 def _lines(out: Path) -> int:

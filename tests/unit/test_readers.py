@@ -170,6 +170,25 @@ def test_unknown_or_missing_archive_is_refused(tmp_path: Path) -> None:
         list(read_archive(tmp_path / "bad.zip"))
 
 
+def test_a_lone_document_in_its_own_format_is_an_archive_of_one(tmp_path: Path) -> None:
+    from service import formats
+    from service.jobs.readers import archive_kind, count_entries, document_suffixes
+
+    film = tmp_path / "Film.SRT"
+    film.write_bytes(b"1\n00:00:01,000 --> 00:00:02,000\nBonjour.\n")
+    assert archive_kind(film) == "document"
+    assert list(read_archive(film)) == [Entry("Film.SRT", film.read_bytes(), "srt")]
+    assert count_entries(film) == 1
+    assert set(document_suffixes()) == {s for s, name in formats.SUFFIXES.items() if name in formats.supported()}
+    big = tmp_path / "big.srt"
+    big.write_bytes(b"x" * 200)
+    (refused,) = read_archive(big, Limits(max_member_bytes=100))
+    assert (refused.name, refused.skip, refused.data) == ("big.srt", limits.MEMBER_TOO_LARGE, b"")
+    (tmp_path / "note.txt").write_text("Bonjour.")
+    with pytest.raises(ArchiveError, match=r"a single .*\.srt"):  # a lone text file is not a job: the page reads it
+        archive_kind(tmp_path / "note.txt")
+
+
 # --- encodings -----------------------------------------------------------------------------
 
 

@@ -156,6 +156,61 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
     store.close()
 
 
+def test_layouts_are_kept_with_the_job_and_an_older_row_has_none(opened: tuple[str, JobStore]) -> None:
+    _, jobs = opened
+    jobs.create("a" * 32, "film.srt", "{}", layouts=("english", "side-by-side"))
+    jobs.create("b" * 32, "news.zip", "{}")  # as a caller from before layouts creates it
+    first, second = jobs.get("a" * 32), jobs.get("b" * 32)
+    assert first is not None and first.layouts == ("english", "side-by-side")
+    assert second is not None and second.layouts == ()
+    with pytest.raises(ValueError, match="comma"):
+        jobs.create("c" * 32, "x.zip", "{}", layouts=("a,b",))
+
+
+def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    SqliteJobStore(tmp_path / "jobs.sqlite3").close()
+    old = sqlite3.connect(tmp_path / "jobs.sqlite3")
+    old.execute("ALTER TABLE jobs DROP COLUMN layouts")
+    old.execute(
+        "INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x', '{}', 't', 't')"
+    )
+    old.commit()
+    old.close()
+    store = SqliteJobStore(tmp_path / "jobs.sqlite3")
+    assert getattr(store.get("d"), "layouts", None) == ()
+    store.create("e" * 32, "y.srt", "{}", layouts=("english",))
+    assert getattr(store.get("e" * 32), "layouts", None) == ("english",)
+    store.close()
+
+
+def test_a_postgres_table_from_before_layouts_gains_the_column() -> None:
+    import psycopg
+
+    url = database_url()
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE bitext_jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
+            " options TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT,"
+            " total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,"
+            " failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+            " sentences INTEGER NOT NULL DEFAULT 0, seq BIGSERIAL)"
+        )
+        db.execute(
+            "INSERT INTO bitext_jobs (id, status, filename, options, created, updated)"
+            " VALUES ('d', 'done', 'x', '{}', 't', 't')"
+        )
+    store = open_job_store(url, Path("unused"))
+    try:
+        old = store.get("d")
+        assert old is not None and (old.owner, old.layouts) == ("", ())
+        store.create("e" * 32, "y.srt", "{}", layouts=("side-by-side",))
+        assert getattr(store.get("e" * 32), "layouts", None) == ("side-by-side",)
+    finally:
+        store.close()
+
+
 def test_owned_expired_and_delete_which_never_removes_a_running_job(
     opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:

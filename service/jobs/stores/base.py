@@ -5,11 +5,14 @@ a crash or a restart and goes back to `queued`, and the runner's manifest makes 
 `claim` is the one way into `running`, so a job queued twice (or seen by two replicas) runs once.
 `delete` never removes a running job (its worker is writing its directory); `expired` lists the
 finished jobs the retention sweep removes, `owned` what one key holds (for its quotas).
+
+Columns added after the first version (`owner`, `layouts`) have defaults and are added to an older
+table when a store opens it (`ADDED_COLUMNS`), so an old store keeps working and its rows read as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
@@ -36,7 +39,11 @@ PROGRESS = tuple(field.name for field in fields(Progress))
 
 @dataclass(frozen=True)
 class Job:
-    """One row of the jobs table. `owner` is a hash of the API key that made it ("" with keys off)."""
+    """One row of the jobs table. `owner` is a hash of the API key that made it ("" with keys off).
+
+    `layouts`: the layouts its documents in their own format are written in; () for a job from before
+    layouts were asked for (the runner's default then).
+    """
 
     id: str
     status: str
@@ -47,6 +54,7 @@ class Job:
     error: str | None
     progress: Progress
     owner: str = ""
+    layouts: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -61,6 +69,7 @@ class Job:
             error=row["error"],
             progress=progress,
             owner=row.get("owner") or "",
+            layouts=tuple(name for name in (row.get("layouts") or "").split(",") if name),
         )
 
 
@@ -70,11 +79,20 @@ def table_ddl(table: str, sequence: str = "") -> str:
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
         f" options TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT, {counters},"
-        f" owner TEXT NOT NULL DEFAULT ''{', ' + sequence if sequence else ''})"
+        f" owner TEXT NOT NULL DEFAULT '', layouts TEXT NOT NULL DEFAULT ''{', ' + sequence if sequence else ''})"
     )
 
 
-COLUMNS = ("id", "status", "filename", "options", "created", "updated", "error", *PROGRESS, "owner")
+COLUMNS = ("id", "status", "filename", "options", "created", "updated", "error", *PROGRESS, "owner", "layouts")
+# Columns a table made by an older version lacks, with their definitions: each store adds the missing ones.
+ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "layouts": "TEXT NOT NULL DEFAULT ''"}
+
+
+def layouts_text(layouts: Sequence[str]) -> str:
+    """The `layouts` column's text: names joined by commas (layout names never hold one)."""
+    if any("," in name for name in layouts):
+        raise ValueError(f"a layout name holds a comma: {layouts!r}")
+    return ",".join(layouts)
 
 
 def check_fields(changes: Mapping[str, Any]) -> None:
@@ -89,7 +107,7 @@ def check_fields(changes: Mapping[str, Any]) -> None:
 class JobStore(Protocol):
     """What the job manager and the routes need from a job store (SQLite or PostgreSQL)."""
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None: ...
+    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None: ...
 
     def get(self, ident: str) -> Job | None: ...
 

@@ -8,15 +8,16 @@ that both see a queued job cannot both run it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from service import clock
-from service.jobs.stores.base import COLUMNS, Job, check_fields, table_ddl
+from service.jobs.stores.base import ADDED_COLUMNS, COLUMNS, Job, check_fields, layouts_text, table_ddl
 
 TABLE = "bitext_jobs"
 _SCHEMA = table_ddl(TABLE, sequence="seq BIGSERIAL")
-_MIGRATE = f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS owner TEXT NOT NULL DEFAULT ''"
+# A table from an older version gains the columns added since (owner, layouts), with their defaults.
+_MIGRATE = tuple(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in ADDED_COLUMNS.items())
 _COLUMNS = ", ".join(COLUMNS)
 
 T = TypeVar("T")
@@ -41,7 +42,8 @@ class PostgresJobStore:
             self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
             try:
                 self._db.execute(_SCHEMA)
-                self._db.execute(_MIGRATE)
+                for statement in _MIGRATE:
+                    self._db.execute(statement)
             finally:
                 self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
 
@@ -66,13 +68,13 @@ class PostgresJobStore:
                 self._db = self._connect()  # the server restarted or dropped us: one fresh try
                 return work(self._db)
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
+    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
         now = clock.now()
         self._run(
             lambda db: db.execute(
-                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner)"
-                " VALUES (%s, 'queued', %s, %s, %s, %s, %s)",
-                (ident, filename, options, now, now, owner),
+                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts)"
+                " VALUES (%s, 'queued', %s, %s, %s, %s, %s, %s)",
+                (ident, filename, options, now, now, owner, layouts_text(layouts)),
             )
         )
 

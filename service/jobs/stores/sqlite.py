@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from service import clock
 from service.jobs.outputs import create_file, private_dir
-from service.jobs.stores.base import Job, check_fields, table_ddl
+from service.jobs.stores.base import ADDED_COLUMNS, Job, check_fields, layouts_text, table_ddl
 
 
 class SqliteJobStore:
@@ -24,17 +25,18 @@ class SqliteJobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(table_ddl("jobs"))
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "owner" not in columns:  # a store written before jobs had owners: those jobs belong to no key
-            self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        for name, definition in ADDED_COLUMNS.items():  # a store from an older version: no owner, no layouts
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
         self._lock = threading.Lock()
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "") -> None:
+    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
         stamp = clock.now()
         with self._lock:
             self._db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner) VALUES (?, "
-                "'queued', ?, ?, ?, ?, ?)",
-                (ident, filename, options, stamp, stamp, owner),
+                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts) VALUES (?, "
+                "'queued', ?, ?, ?, ?, ?, ?)",
+                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts)),
             )
 
     def get(self, ident: str) -> Job | None:

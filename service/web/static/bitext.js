@@ -575,7 +575,12 @@
   async function loadFile(file) {
     const extension = (file.name.split(".").pop() || "").toLowerCase();
     errorBox.hidden = true;
-    if (!(extension in FILE_FORMATS)) return showError(`${file.name}: only .txt, .md and .html files can be opened.`);
+    const documents = window.bitextDocuments; // documents.js: .srt, .docx, .epub… go through /v1/jobs
+    if (documents && documents.accepts(file.name)) return documents.open(file);
+    if (!(extension in FILE_FORMATS)) {
+      const also = documents ? `, or a ${documents.suffixes.join(", ")} document,` : "";
+      return showError(`${file.name}: only .txt, .md and .html files${also} can be opened.`);
+    }
     try {
       source.value = await file.text();
     } catch (error) {
@@ -643,6 +648,18 @@
       showError(`Could not build the HTML file (${error.message}).`);
     }
   });
+
+  // The hook documents.js uses: show a translation (it becomes what Copy and the downloads use), say things.
+  window.bitextPage = {
+    show: (response) => {
+      last = response;
+      render(response);
+    },
+    setStatus,
+    showError,
+    apiHeaders,
+    apiError,
+  };
 
   updateCounter();
 })();

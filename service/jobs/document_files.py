@@ -1,0 +1,52 @@
+"""A job's documents written back in their own format: which layouts a manifest record has, and how to serve one.
+
+The runner names each file `docs/<id>.<layout><suffix>` and lists it under the record's `documents`;
+these helpers read that list back, so the jobs API can say which files exist and hand one out with
+its media type and a download name made from the document's own name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from service import formats
+from service.jobs import outputs
+
+# Media types of what the writers produce; anything else is served as bytes.
+MEDIA_TYPES = {
+    ".srt": "application/x-subrip",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".epub": "application/epub+zip",
+    ".pdf": "application/pdf",
+    ".html": "text/html; charset=utf-8",
+}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]+")
+
+
+def produced(record: dict[str, Any]) -> dict[str, str]:
+    """layout → the file's path under the job's output directory, for every layout this record's document has."""
+    found: dict[str, str] = {}
+    prefix = f"{outputs.DOCS}/{record.get('id', '')}."
+    for path in record.get("documents") or ():
+        if not isinstance(path, str) or not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :]
+        for layout in formats.LAYOUTS:
+            if rest.startswith(f"{layout}.") and "/" not in rest:
+                found[layout] = path
+    return found
+
+
+def media_type(path: str) -> str:
+    return MEDIA_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
+
+
+def download_name(name: str, layout: str, path: str) -> str:
+    """`film.srt`, interleaved → `film.interleaved.srt`: the document's own name, the layout, the written suffix."""
+    base = os.path.basename(name.replace("\\", "/"))
+    stem = _UNSAFE.sub("_", os.path.splitext(base)[0]).strip(" ._") or "document"
+    return f"{stem[:120]}.{layout}{os.path.splitext(path)[1].lower()}"

@@ -1,0 +1,37 @@
+"""Which bilingual files a manifest record lists, and the names and media types they are served with."""
+
+from __future__ import annotations
+
+from service.jobs.document_files import download_name, media_type, produced
+
+
+def test_produced_reads_each_layout_back_and_ignores_what_is_not_this_documents() -> None:
+    record = {
+        "id": "ab12",
+        "documents": [
+            "docs/ab12.interleaved.srt",
+            "docs/ab12.side-by-side.srt",
+            "docs/ff00.english.srt",  # another document's
+            "docs/ab12.sideways.srt",  # not a layout
+            "docs/ab12.english.srt/../x",  # not a plain file name
+        ],
+    }
+    assert produced(record) == {
+        "interleaved": "docs/ab12.interleaved.srt",
+        "side-by-side": "docs/ab12.side-by-side.srt",
+    }
+    assert produced({"id": "ab12", "json": "docs/ab12.json"}) == {}
+
+
+def test_download_names_come_from_the_documents_own_name() -> None:
+    assert download_name("films/Le Film.srt", "english", "docs/x.english.srt") == "Le Film.english.srt"
+    quoted = download_name('a\\b/"évasion"\x07.docx', "interleaved", "docs/x.interleaved.docx")
+    assert quoted == "évasion.interleaved.docx"  # no quote, control character or folder left
+    assert download_name("...", "english", "docs/x.english.epub") == "document.english.epub"
+    assert download_name("scan.pdf", "english", "docs/x.english.html") == "scan.english.html"
+
+
+def test_media_types_by_suffix() -> None:
+    assert media_type("docs/x.english.srt") == "application/x-subrip"
+    assert media_type("docs/x.english.epub") == "application/epub+zip"
+    assert media_type("docs/x.english.weird") == "application/octet-stream"
