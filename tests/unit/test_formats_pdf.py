@@ -78,7 +78,10 @@ def test_encrypted_pdfs() -> None:
 
 
 def test_corrupt_pdfs_fail_with_a_reason() -> None:
-    for data in (b"not a pdf at all", b"%PDF-1.4\n1 0 obj << /Type /Catalog", pdf()[:400], b""):
+    one = make_pdf([[Line("Bonjour à tous.")]])
+    cyclic = one.replace(b"/Kids [6 0 R]", b"/Kids [2 0 R]")  # the page tree holds itself
+    assert cyclic != one
+    for data in (b"not a pdf at all", b"%PDF-1.4\n1 0 obj << /Type /Catalog", pdf()[:400], b"", cyclic):
         code = refused(data)
         assert code == limits.UNPARSABLE and code not in limits.SKIP_REASONS
 
@@ -149,3 +152,10 @@ def test_epubcheck_finds_no_error(tmp_path: Path, layout: str) -> None:
         ["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_pdf_bounds_are_settings() -> None:
+    from service.settings import Settings
+
+    caps = Settings(archive_max_pdf_pages=7, archive_max_pdf_chars=9000).archive_limits()
+    assert (caps.max_pdf_pages, caps.max_pdf_chars) == (7, 9000)
