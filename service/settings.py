@@ -96,6 +96,8 @@ class Settings(BaseSettings):
             max_total_bytes=self.archive_max_total_bytes,
             max_ratio=self.archive_max_ratio,
             max_entries=self.archive_max_entries,
+            max_pdf_pages=self.archive_max_pdf_pages,
+            max_pdf_chars=self.archive_max_pdf_chars,
         )
 
     def engine_spec(self) -> EngineSpec:
@@ -185,6 +187,14 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1,
         description="most members (JSONL lines, WARC records, files) read from one archive; the rest is skipped",
+    )
+    archive_max_pdf_pages: int = Field(
+        default=2_000, ge=1, description="most pages a PDF may have; a longer one is skipped (too_many_pages)"
+    )
+    archive_max_pdf_chars: int = Field(
+        default=5_000_000,
+        ge=1000,
+        description="most characters of text read from one PDF; a longer one is skipped (too_much_text)",
     )
     batch_group_sentences: int | None = Field(
         default=None,

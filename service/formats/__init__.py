@@ -36,7 +36,9 @@ def _handler(format: str) -> Handler:
         "srt": lambda: _subtitles("srt"),
         "vtt": lambda: _subtitles("vtt"),
         "docx": _docx,
+        "odt": _odt,
         "epub": _epub,
+        "pdf": _pdf,
     }
     try:
         return loaders[format]()
@@ -54,6 +56,18 @@ def _docx() -> Handler:
     from service.formats.docx import Docx
 
     return Docx()
+
+
+def _odt() -> Handler:
+    from service.formats.odt import Odt
+
+    return Odt()
+
+
+def _pdf() -> Handler:
+    from service.formats.pdf import Pdf
+
+    return Pdf()
 
 
 def _epub() -> Handler:

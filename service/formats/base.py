@@ -18,7 +18,7 @@ SUFFIXES = {
     ".pdf": "pdf",
 }
 # Those with a reader and a writer in this version.
-SUPPORTED = ("srt", "vtt", "docx", "epub")
+SUPPORTED = ("srt", "vtt", "docx", "odt", "epub", "pdf")
 
 
 class FormatError(ValueError):

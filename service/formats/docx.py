@@ -2,8 +2,11 @@
 
 Only `word/document.xml`, `word/footnotes.xml` and `word/endnotes.xml` are rewritten; every other
 part (styles, images, numbering, relationships) is copied byte for byte. A paragraph's text is
-its runs' text; in this version the English paragraph is one run in the style of the French
-paragraph's first run (emphasis inside a paragraph is not carried over: it stays plain text).
+its runs' text. Where its runs differ in bold or italic (direct formatting), the block is markdown
+(`**bold**`, `*italic*`) and the pipeline places the emphasis on the aligned English words; the
+English paragraph is rebuilt as runs in the style of the French paragraph's first run, bold or
+italic where its markdown says. A paragraph whose text holds `*`, `` ` `` or `[` (they would read
+as markup), or whose emphasis cannot be written as markdown unambiguously, stays plain text.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import copy
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
-from models.document import BilingualDocument, Block, BlockKind, Document
+from models import markup
+from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Source
 from service.formats.package import Package, serialize
 from service.jobs import limits
@@ -80,8 +85,116 @@ def _kind(p: etree._Element) -> BlockKind:
     return BlockKind.PARAGRAPH
 
 
-def english_copy(p: etree._Element, english: str) -> etree._Element:
-    """A new paragraph in `p`'s paragraph style and first run's style, holding `english`; no numbering,
+_EMPHASIS = (w("b"), w("bCs"), w("i"), w("iCs"))
+_OFF = frozenset({"0", "false", "off"})
+_MARKUP_CHARS = frozenset("*`[")
+
+
+def _on(props: etree._Element | None, tag: str) -> bool:
+    found = props.find(w(tag)) if props is not None else None
+    return found is not None and (found.get(w("val")) or "true").lower() not in _OFF
+
+
+def _text_runs(p: etree._Element) -> list[tuple[str, bool, bool]]:
+    """The paragraph's text, run by run, with each run's bold and italic."""
+    runs: list[tuple[str, bool, bool]] = []
+    for run in (node for node in _own(p) if node.tag == R):
+        text = "".join(node.text or "" if node.tag == T else _SPACES.get(node.tag, "") for node in _own(run))
+        if text:
+            props = run.find(RPR)
+            runs.append((text, _on(props, "b"), _on(props, "i")))
+    return runs
+
+
+def markdown_of(p: etree._Element) -> str | None:
+    """The paragraph as markdown when its runs differ in bold or italic (bold italic counts as bold);
+    None when that is not needed or cannot be said unambiguously (its text then stays plain)."""
+    runs = [(text, bold, italic and not bold) for text, bold, italic in _text_runs(p)]
+    if len({(bold, italic) for text, bold, italic in runs if text.strip()}) < 2:
+        return None
+    plain = "".join(text for text, _, _ in runs)
+    if _MARKUP_CHARS & set(plain):
+        return None
+    merged: list[list[Any]] = []
+    for text, bold, italic in runs:
+        if merged and (merged[-1][1], merged[-1][2]) == (bold, italic):
+            merged[-1][0] += text
+        else:
+            merged.append([text, bold, italic])
+    out: list[str] = []
+    for text, bold, italic in merged:
+        core = text.strip()
+        if not (bold or italic) or not core:
+            out.append(text)
+            continue
+        fence = "**" if bold else "*"
+        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+        out.append(f"{lead}{fence}{core}{fence}{trail}")
+    written = "".join(out)
+    parsed = markup.parse_markdown(written)
+    emphasized = sum(1 for text, bold, italic in merged if (bold or italic) and text.strip())
+    if parsed.plain != plain or len(parsed.elements) != emphasized:  # adjacent fences read otherwise
+        return None
+    return written
+
+
+def _segments(block: BilingualBlock) -> list[tuple[str, bool, bool]]:
+    """The English as (text, bold, italic) pieces: its markdown's emphasis, or one plain piece."""
+    if block.markup != markup.MARKDOWN:
+        return [(block.en, False, False)]
+    inline = markup.parse_markdown(block.en)
+    text = inline.plain
+    bold, italic = [False] * len(text), [False] * len(text)
+    for element in inline.elements:
+        flags = bold if element.kind == markup.STRONG else italic if element.kind == markup.EM else None
+        if flags is not None:
+            flags[element.start : element.end] = [True] * (element.end - element.start)
+    pieces: list[tuple[str, bool, bool]] = []
+    for i, char in enumerate(text):
+        if pieces and (pieces[-1][1], pieces[-1][2]) == (bold[i], italic[i]):
+            pieces[-1] = (pieces[-1][0] + char, bold[i], italic[i])
+        else:
+            pieces.append((char, bold[i], italic[i]))
+    return pieces or [("", False, False)]
+
+
+def _runs(p: etree._Element, block: BilingualBlock) -> list[etree._Element]:
+    """New runs holding the English, in the style of `p`'s first run, bold or italic where it says."""
+    first = next((r for r in _own(p) if r.tag == R and r.find(T) is not None), None)
+    base = first.find(RPR) if first is not None else None
+    pieces = _segments(block)
+    emphasis = block.markup == markup.MARKDOWN
+    runs = []
+    for text, bold, italic in pieces:
+        run = etree.Element(R)
+        if base is not None or bold or italic:
+            props = copy.deepcopy(base) if base is not None else etree.Element(RPR)
+            if emphasis:  # the markdown says where the emphasis is, not the first run
+                for found in [child for child in props if child.tag in _EMPHASIS]:
+                    props.remove(found)
+                _emphasize(props, bold, italic)
+            if len(props) or props.attrib:
+                run.append(props)
+        node = etree.SubElement(run, T)
+        node.text = text
+        node.set(XML_SPACE, "preserve")
+        runs.append(run)
+    return runs
+
+
+# the schema's order of a run's properties, as far as emphasis goes: rStyle, rFonts, b, bCs, i, iCs, …
+_BEFORE_EMPHASIS = frozenset({w("rStyle"), w("rFonts")})
+
+
+def _emphasize(props: etree._Element, bold: bool, italic: bool) -> None:
+    at = sum(1 for child in props if child.tag in _BEFORE_EMPHASIS)
+    for tag in [t for t, on in (("b", bold), ("bCs", bold), ("i", italic), ("iCs", italic)) if on]:
+        props.insert(at, etree.Element(w(tag)))
+        at += 1
+
+
+def english_copy(p: etree._Element, block: BilingualBlock) -> etree._Element:
+    """A new paragraph in `p`'s paragraph style and first run's style, holding the English; no numbering,
     bookmarks, notes or section break are copied (they belong to the French)."""
     new = etree.Element(P)
     props = p.find(PPR)
@@ -91,23 +204,28 @@ def english_copy(p: etree._Element, english: str) -> etree._Element:
             for found in props.findall(w(tag)):
                 props.remove(found)
         new.append(props)
-    run = etree.SubElement(new, R)
-    first = next((r for r in _own(p) if r.tag == R and r.find(T) is not None), None)
-    if first is not None and (run_props := first.find(RPR)) is not None:
-        run.append(copy.deepcopy(run_props))
-    text = etree.SubElement(run, T)
-    text.text = english
-    text.set(XML_SPACE, "preserve")
+    new.extend(_runs(p, block))
     return new
 
 
-def set_text(p: etree._Element, english: str) -> None:
-    """`p` holding `english` in its first text run; its other runs keep images, notes and links, not text."""
+def set_text(p: etree._Element, block: BilingualBlock) -> None:
+    """`p` holding the English in place of its first text run; its other runs keep images, notes and links,
+    not text."""
     texts = [node for node in _own(p) if node.tag == T]
-    for number, node in enumerate(texts):
-        node.text = english if number == 0 else ""
-        if number == 0:
-            node.set(XML_SPACE, "preserve")
+    for node in texts:
+        node.text = ""
+    if not texts:
+        return
+    first = texts[0].getparent()
+    for run in _runs(p, block):
+        first.addprevious(run)
+
+
+def _block(p: etree._Element) -> Block:
+    written = markdown_of(p)
+    if written is None:
+        return Block(_kind(p), text_of(p))
+    return Block(_kind(p), written, markup=markup.MARKDOWN)
 
 
 class Docx:
@@ -125,7 +243,7 @@ class Docx:
                 continue
             found = paragraphs(package.xml(part))
             counts.append((part, len(found)))
-            blocks += [Block(_kind(p), text_of(p)) for p in found]
+            blocks += [_block(p) for p in found]
         document = Document(tuple(blocks), ("", *(["\n\n"] * len(blocks))), self.kind)
         return Source(self.kind, data, document, Parsed(package, tuple(counts)))
 
@@ -139,7 +257,7 @@ class Docx:
         for part, count in parsed.counts:
             root = parsed.package.xml(part)
             found = paragraphs(root)
-            english = {id(p): block.en for p, block in zip(found, result.blocks[start : start + count], strict=True)}
+            english = {id(p): block for p, block in zip(found, result.blocks[start : start + count], strict=True)}
             start += count
             if layout == "side-by-side" and part == "word/document.xml":
                 _side_by_side(root, english)
@@ -166,7 +284,7 @@ def _cell(children: list[etree._Element]) -> etree._Element:
     return cell
 
 
-def _side_by_side(root: etree._Element, english: dict[int, str]) -> None:
+def _side_by_side(root: etree._Element, english: dict[int, BilingualBlock]) -> None:
     """The body as one two-column table: each element of the body beside its English."""
     body = root.find(BODY)
     if body is None:

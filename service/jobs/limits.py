@@ -31,6 +31,9 @@ TOO_MANY_SENTENCES = "too_many_sentences"
 TRANSLATION_ERROR = "translation_error"
 NOT_FRENCH = "not_french"
 OUTPUT_QUOTA = "output_quota"  # the job's outputs reached their byte cap; the rest is not written
+NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only (scanned): no text to translate
+TOO_MANY_PAGES = "too_many_pages"  # a PDF past `max_pdf_pages`
+TOO_MUCH_TEXT = "too_much_text"  # a PDF past `max_pdf_chars`, or a content stream past its share
 
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
@@ -53,6 +56,9 @@ SKIP_REASONS = frozenset(
         HEADER_TOO_LARGE,
         TOO_MANY_ENTRIES,
         OUTPUT_QUOTA,
+        NO_TEXT_LAYER,
+        TOO_MANY_PAGES,
+        TOO_MUCH_TEXT,
     }
 )
 
@@ -76,7 +82,7 @@ class Limits:
     max_header_bytes: int = 1_000_000
     # A zipped document (DOCX, ODT, EPUB): all its parts expanded together.
     max_document_bytes: int = 200_000_000
-    # A PDF: pages read (the rest are not), and characters of text taken from it.
+    # A PDF: most pages, and characters of text, it may hold (past either it is refused, not cut short).
     max_pdf_pages: int = 2_000
     max_pdf_chars: int = 5_000_000
 

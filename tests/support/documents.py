@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.support.pdf import Line, make_pdf
+
 SRT = (
     "1\n00:00:01,000 --> 00:00:03,500\nBonjour à tous.\n\n"
     "2\n00:00:04,000 --> 00:00:06,000\nLe conseil municipal a voté\n\n"
@@ -89,3 +91,87 @@ def epub(chapters: int = 2) -> bytes:
 
 
 BUILDERS["epub"] = epub
+
+
+def odt() -> bytes:
+    """A heading, a paragraph with a bold span and a footnote, a list, a table, a text box, spaces (`text:s`)."""
+    import io
+
+    from odf.draw import Frame, TextBox
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Style, TextProperties
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, List, ListItem, Note, NoteBody, NoteCitation, P, S, Span
+
+    document = OpenDocumentText()
+    bold = Style(name="Gras", family="text")
+    bold.addElement(TextProperties(fontweight="bold"))
+    document.automaticstyles.addElement(bold)
+    body = document.text
+    body.addElement(H(outlinelevel=1, text="Le budget de la ville"))
+    paragraph = P(text="Le conseil municipal a voté ")
+    paragraph.addElement(Span(stylename=bold, text="le budget"))
+    paragraph.addText(" hier soir.")
+    note = Note(id="ftn1", noteclass="footnote")
+    note.addElement(NoteCitation(text="1"))
+    note_body = NoteBody()
+    note_body.addElement(P(text="Selon le maire de la ville."))
+    note.addElement(note_body)
+    paragraph.addElement(note)
+    paragraph.addText(" Les élus ont")
+    paragraph.addElement(S(c=2))
+    paragraph.addText("débattu.")
+    body.addElement(paragraph)
+    items = List()
+    for text in ("Les écoles seront rénovées.", "La piscine ouvrira en juin."):
+        item = ListItem()
+        item.addElement(P(text=text))
+        items.addElement(item)
+    body.addElement(items)
+    table = Table(name="Chiffres")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    row = TableRow()
+    for text in ("La mairie au printemps.", "2 000 000"):
+        cell = TableCell()
+        cell.addElement(P(text=text))
+        row.addElement(cell)
+    table.addElement(row)
+    body.addElement(table)
+    anchor = P()
+    frame = Frame(width="5cm", height="2cm", anchortype="paragraph", name="Encadré")
+    box = TextBox()
+    box.addElement(P(text="Un encadré sur la séance."))
+    frame.addElement(box)
+    anchor.addElement(frame)
+    body.addElement(anchor)
+    body.addElement(P(text="2 000 000"))
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+BUILDERS["odt"] = odt
+
+
+def pdf_pages() -> list[list[Line]]:
+    """Two pages: a heading, a paragraph with a hyphenated line break, an indented paragraph going on
+    over the page break, and a last paragraph after a gap."""
+    return [
+        [
+            Line("Le budget de la ville", 72, 720, 18),
+            Line("Le conseil municipal a voté le budget hier soir. Les élus", 72, 690),
+            Line("ont débattu longtemps de la rénova-", 72, 676),
+            Line("tion des écoles (et du « stade »).", 72, 662),
+            Line("La piscine ouvrira en juin, a précisé", 90, 640),
+            Line("le maire, et la bibliothèque", 72, 626),
+        ],
+        [Line("sera agrandie l’an prochain.", 72, 720), Line("Les travaux commenceront en mars.", 72, 690)],
+    ]
+
+
+def pdf() -> bytes:
+    """`pdf_pages`, then an image-only page."""
+    return make_pdf([*pdf_pages(), None], title="Le budget")
+
+
+BUILDERS["pdf"] = pdf

@@ -37,11 +37,13 @@ def records(outdir: Path) -> list[dict]:
 
 
 def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: Path, fake_engine: FakeEngine) -> None:
-    source = make_zip(tmp_path / "a.zip", 6, {"bad/../../x.txt": b"slip", "empty.txt": b"", "notes.pdf": b"%PDF"})
+    source = make_zip(
+        tmp_path / "a.zip", 6, {"bad/../../x.txt": b"slip", "empty.txt": b"", "notes.xls": b"\xd0\xcf\x11\xe0"}
+    )
     summary = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (summary.ok, summary.skipped, summary.failed) == (6, 3, 0)
     by_name = {r["name"]: r for r in records(tmp_path / "out")}
-    assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.pdf")} == {
+    assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.xls")} == {
         limits.PATH_TRAVERSAL,
         limits.EMPTY,
         limits.UNSUPPORTED_TYPE,

@@ -15,6 +15,7 @@ from service.jobs import outputs
 from service.jobs.runner import BatchRun
 from tests.support.documents import BUILDERS
 from tests.support.fakes import FakeEngine
+from tests.support.pdf import encrypt, make_pdf
 
 FORMATS = sorted(BUILDERS)
 
@@ -83,8 +84,42 @@ def test_batch_over_a_directory_resumes_and_stays_in_outdir(tmp_path: Path) -> N
     first = BatchRun(source, outdir, FakeEngine(), layouts=formats.LAYOUTS).run()
     assert first.ok == len(FORMATS) and first.failed == 0
     written = sorted(p.name for p in (outdir / outputs.DOCS).iterdir())
-    assert len([name for name in written if not name.endswith((".json", ".html"))]) == 3 * len(FORMATS)
+    bilingual = [name for name in written if any(f".{layout}." in name for layout in formats.LAYOUTS)]
+    assert len(bilingual) == 3 * len(FORMATS)
+    assert {name.rsplit(".", 1)[1] for name in bilingual} == {"srt", "vtt", "docx", "odt", "epub", "html"}
     again = BatchRun(source, outdir, FakeEngine(), layouts=formats.LAYOUTS).run()
     assert again.already_done == len(FORMATS) and again.ok == 0
     assert io.BytesIO  # the same files, nothing outside OUTDIR
     assert sorted(p.name for p in (outdir / outputs.DOCS).iterdir()) == written
+
+
+@pytest.mark.parametrize("layout", formats.LAYOUTS)
+def test_cli_writes_a_pdf_as_an_epub(fake_cli: None, tmp_path: Path, layout: str) -> None:
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(BUILDERS["pdf"]())
+    out = tmp_path / "out.epub"
+    result = CliRunner().invoke(cli.app, ["translate", str(source), "-o", str(out), "--layout", layout])
+    assert result.exit_code == 0, result.output
+    again = formats.read_source(out.read_bytes(), "epub")
+    assert "EN<Les travaux commenceront en mars.>" in [block.text for block in again.document.blocks]
+    refused = CliRunner().invoke(cli.app, ["translate", str(source), "-o", str(tmp_path / "out.pdf")])
+    assert refused.exit_code == 2 and ".html or .epub" in refused.output
+
+
+def test_batch_skips_pdfs_without_text_or_with_a_password_and_fails_corrupt_ones(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "scan.pdf").write_bytes(make_pdf([None]))
+    (source / "locked.pdf").write_bytes(encrypt(BUILDERS["pdf"]()))
+    (source / "broken.pdf").write_bytes(BUILDERS["pdf"]()[:500])
+    (source / "broken.odt").write_bytes(BUILDERS["odt"]()[:500])
+    (source / "good.pdf").write_bytes(BUILDERS["pdf"]())
+    outdir = tmp_path / "out"
+    summary = BatchRun(source, outdir, FakeEngine()).run()
+    records = {r["name"]: r for r in map(json.loads, (outdir / outputs.MANIFEST).read_text().splitlines())}
+    assert (records["scan.pdf"]["status"], records["scan.pdf"]["reason"]) == ("skipped", "no_text_layer")
+    assert (records["locked.pdf"]["status"], records["locked.pdf"]["reason"]) == ("skipped", "encrypted")
+    for name in ("broken.pdf", "broken.odt"):
+        assert (records[name]["status"], records[name]["reason"]) == ("failed", "unparsable"), records[name]
+    assert records["good.pdf"]["status"] == "ok" and records["good.pdf"]["documents"][0].endswith(".interleaved.html")
+    assert summary.ok == 1

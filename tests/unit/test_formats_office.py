@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -30,12 +31,13 @@ def word_texts(data: bytes) -> list[str]:
 
 def test_docx_blocks() -> None:
     source = formats.read_source(docx(), "docx")
-    texts = [(block.kind.value, block.text) for block in source.document.blocks]
+    texts = [(block.kind.value, block.text, block.markup) for block in source.document.blocks]
     assert texts == [
-        ("heading", "Le budget de la ville"),
-        ("paragraph", "Le conseil municipal a voté le budget hier soir. Les élus ont débattu."),
-        ("paragraph", "Les écoles seront rénovées."),
-        ("paragraph", "La piscine ouvrira en juin."),
+        ("heading", "Le budget de la ville", ""),
+        # a bold run inside the paragraph: markdown, so the emphasis is carried to the English
+        ("paragraph", "Le conseil municipal a voté **le budget** hier soir. Les élus ont débattu.", "markdown"),
+        ("paragraph", "Les écoles seront rénovées.", ""),
+        ("paragraph", "La piscine ouvrira en juin.", ""),
     ]
 
 
@@ -130,3 +132,74 @@ def test_docx_bombs_and_corrupt_files_are_refused() -> None:
         with pytest.raises(formats.FormatError) as error:
             formats.read_source(corrupt, "docx")
         assert error.value.code == limits.UNPARSABLE
+
+
+def runs_of(paragraph: Any) -> list[tuple[str, bool, bool]]:
+    return [(run.text, bool(run.bold), bool(run.italic)) for run in paragraph.runs if run.text]
+
+
+@pytest.mark.parametrize("layout", formats.LAYOUTS)
+def test_docx_emphasis_is_carried_to_the_english_runs(layout: str) -> None:
+    from docx import Document
+
+    reopened = Document(io.BytesIO(translated(docx(), "docx", layout)))
+    if layout == "side-by-side":
+        paragraphs = [p for row in reopened.tables[0].rows for p in row.cells[1].paragraphs]
+    else:
+        paragraphs = reopened.paragraphs
+    english = next(p for p in paragraphs if p.text.startswith("EN<Le conseil"))
+    assert english.text == "EN<Le conseil municipal a voté le budget hier soir.> EN<Les élus ont débattu.>"
+    assert runs_of(english) == [
+        ("EN<Le conseil municipal a voté ", False, False),
+        ("le budget", True, False),
+        (" hier soir.> EN<Les élus ont débattu.>", False, False),
+    ]
+    if layout == "interleaved":  # the French runs are untouched
+        french = paragraphs[[p.text for p in paragraphs].index(english.text) - 1]
+        assert runs_of(french) == [
+            ("Le conseil municipal a voté ", False, False),
+            ("le budget", True, False),
+            (" hier soir. Les élus ont débattu.", False, False),
+        ]
+
+
+def emphasis_docx(*paragraphs: list[tuple[str, bool, bool]]) -> bytes:
+    from docx import Document
+
+    document = Document()
+    for runs in paragraphs:
+        paragraph = document.add_paragraph()
+        for text, bold, italic in runs:
+            run = paragraph.add_run(text)
+            run.bold, run.italic = bold or None, italic or None
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_docx_emphasis_as_markdown_only_when_it_can_be_read_back() -> None:
+    data = emphasis_docx(
+        [("Tout en gras.", True, False)],  # one emphasis throughout: the first run's style says it
+        [("Le ", False, False), ("vote", False, True), (" est acquis.", False, False)],
+        [("Une ", False, False), ("étoile", True, False), (" * reste du texte.", False, False)],  # a literal *
+        [("Deux ", False, False), ("gras", True, False), ("italique", False, True), (" collés.", False, False)],
+        [("Le ", False, False), ("vote ", True, True), ("final.", False, False)],  # bold italic: bold
+    )
+    blocks = [(block.text, block.markup) for block in formats.read_source(data, "docx").document.blocks]
+    assert blocks == [
+        ("Tout en gras.", ""),
+        ("Le *vote* est acquis.", "markdown"),
+        ("Une étoile * reste du texte.", ""),
+        ("Deux grasitalique collés.", ""),  # `**gras***italique*` would read otherwise: plain
+        ("Le **vote** final.", "markdown"),
+    ]
+    from docx import Document
+
+    reopened = Document(io.BytesIO(translated(data, "docx", "english")))
+    assert runs_of(reopened.paragraphs[0]) == [("EN<Tout en gras.>", True, False)]
+    assert runs_of(reopened.paragraphs[1]) == [
+        ("EN<Le ", False, False),
+        ("vote", False, True),
+        (" est acquis.>", False, False),
+    ]
+    assert runs_of(reopened.paragraphs[2]) == [("EN<Une étoile * reste du texte.>", False, False)]

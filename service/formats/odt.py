@@ -1,0 +1,281 @@
+"""ODT: paragraphs, headings, list items, table cells, text boxes, footnotes and endnotes; written back as ODT.
+
+Only `content.xml` is rewritten; every other part (styles, meta, pictures, the manifest) is copied
+byte for byte, and `mimetype` stays the first part, stored uncompressed (the ODF rule). Headers
+and footers (in `styles.xml`) and comments are not translated. A paragraph's text is its own text:
+spans, links and spaces (`text:s`, tabs, line breaks) inside it; a note's paragraphs, a text
+box's paragraphs are blocks of their own. In this version the English paragraph is plain text
+in the paragraph's style and its first span's style (emphasis inside a paragraph stays on the French).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from models.document import BilingualDocument, Block, BlockKind, Document
+from service.formats.base import FormatError, Source
+from service.formats.package import Package, serialize
+from service.jobs import limits
+from service.jobs.limits import Limits
+
+CONTENT = "content.xml"
+MANIFEST = "META-INF/manifest.xml"
+MIMETYPES = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template")
+_NS = {
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+    "manifest": "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0",
+    "xml": "http://www.w3.org/XML/1998/namespace",
+}
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def q(name: str) -> str:
+    prefix, local = name.split(":")
+    return f"{{{_NS[prefix]}}}{local}"
+
+
+P, H, SPAN, NOTE = q("text:p"), q("text:h"), q("text:span"), q("text:note")
+STYLE_NAME = q("text:style-name")
+ANNOTATION = q("office:annotation")
+TEXT_BODY = q("office:text")
+# inside a paragraph, these hold no text of the paragraph's own: blocks of their own, or none at all
+_STOP = frozenset(
+    {P, H, NOTE, ANNOTATION, q("office:annotation-end"), q("draw:frame"), q("draw:a"), q("draw:custom-shape")}
+    | {q("draw:rect"), q("draw:g"), q("text:tracked-changes"), q("text:deletion")}
+)
+# kept when a paragraph's text is replaced by the English: anchors, notes, frames, marks
+_KEEP = _STOP | frozenset(
+    q(f"text:{tag}")
+    for tag in (
+        "bookmark",
+        "bookmark-start",
+        "bookmark-end",
+        "reference-mark",
+        "reference-mark-start",
+        "reference-mark-end",
+        "soft-page-break",
+        "change-start",
+        "change-end",
+        "change",
+        "alphabetical-index-mark",
+        "toc-mark",
+    )
+)
+_SPACES = {q("text:tab"): "\t", q("text:line-break"): "\n"}
+# a body element that can sit in a table cell: wrapped in the side-by-side table
+_PAIRED = frozenset({P, H, q("text:list"), q("table:table"), q("text:section"), q("text:numbered-paragraph")})
+# in a copy, names and ids that must stay unique get a suffix
+_UNIQUE = tuple(q(n) for n in ("xml:id", "text:id", "table:name", "draw:name", "text:name"))
+_NO_COPY = frozenset({q("xml:id"), q("text:id")})
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    package: Package
+
+
+def text_of(element: etree._Element) -> str:
+    """The paragraph's own text, whitespace folded: spans and links in, notes, frames and comments out."""
+    out: list[str] = [element.text or ""]
+    stack: list[tuple[etree._Element, bool]] = [(child, False) for child in reversed(element)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            out.append(node.tail or "")
+            continue
+        stack.append((node, True))
+        if not isinstance(node.tag, str) or node.tag in _STOP:
+            continue
+        if node.tag == q("text:s"):
+            out.append(" ")  # however many: whitespace is folded below
+        elif node.tag in _SPACES:
+            out.append(_SPACES[node.tag])
+        out.append(node.text or "")
+        stack.extend((child, False) for child in reversed(node))
+    return " ".join("".join(out).split())
+
+
+def paragraphs(root: etree._Element) -> list[etree._Element]:
+    """The body's paragraphs and headings with words, in document order (none inside a comment)."""
+    body = root.find(f"{q('office:body')}/{TEXT_BODY}")
+    if body is None:
+        raise FormatError(limits.UNPARSABLE, "not an ODF text document: content.xml has no office:text")
+    found = []
+    for element in body.iter(P, H):
+        if any(a.tag == ANNOTATION for a in element.iterancestors()):
+            continue
+        if _LETTER.search(text_of(element)):
+            found.append(element)
+    return found
+
+
+def _parents(root: etree._Element) -> dict[str, str]:
+    """Automatic paragraph styles → the style they derive from (P1 → Title)."""
+    out = {}
+    for style in root.iter(q("style:style")):
+        name, parent = style.get(q("style:name")), style.get(q("style:parent-style-name"))
+        if name and parent:
+            out[name] = parent
+    return out
+
+
+def _kind(element: etree._Element, parents: dict[str, str]) -> BlockKind:
+    if element.tag == H:
+        return BlockKind.HEADING
+    style = element.get(STYLE_NAME) or ""
+    names = {style.lower(), parents.get(style, "").lower()}
+    if names & {"title", "titre"}:
+        return BlockKind.TITLE
+    if any(name.startswith(("heading", "titre")) for name in names):
+        return BlockKind.HEADING
+    return BlockKind.PARAGRAPH
+
+
+def _first_span_style(element: etree._Element) -> str | None:
+    """The character style of the paragraph's first text, when that text sits in a span."""
+    if (element.text or "").strip():
+        return None
+    for node in element.iter():
+        if node is element:
+            continue
+        if node.tag in _STOP:
+            return None
+        if (node.text or "").strip():
+            return node.get(STYLE_NAME) if node.tag == SPAN else None
+        if (node.tail or "").strip() and node.getparent() is element:
+            return None
+    return None
+
+
+def _english_content(element: etree._Element, english: str) -> list[etree._Element] | str:
+    style = _first_span_style(element)
+    if style is None:
+        return english
+    span = etree.Element(SPAN, {STYLE_NAME: style})
+    span.text = english
+    return [span]
+
+
+def english_copy(element: etree._Element, english: str) -> etree._Element:
+    """A new paragraph (or heading, unnumbered) in `element`'s styles holding `english`: no notes, frames,
+    bookmarks or ids (they belong to the French)."""
+    twin = etree.Element(element.tag, {k: v for k, v in element.attrib.items() if k not in _NO_COPY})
+    if element.tag == H:
+        twin.set(q("text:is-list-header"), "true")
+    content = _english_content(element, english)
+    if isinstance(content, str):
+        twin.text = content
+    else:
+        twin.extend(content)
+    return twin
+
+
+def set_text(element: etree._Element, english: str) -> None:
+    """`element` holding `english`, then what it anchors (notes, frames, bookmarks) without their tails."""
+    content = _english_content(element, english)
+    kept = _kept(element)
+    for child in list(element):
+        element.remove(child)
+    element.text = content if isinstance(content, str) else None
+    if not isinstance(content, str):
+        element.extend(content)
+    for node in kept:
+        node.tail = None
+        element.append(node)
+
+
+def _kept(element: etree._Element) -> list[etree._Element]:
+    kept: list[etree._Element] = []
+    stack = list(reversed(element))
+    while stack:
+        node = stack.pop()
+        if isinstance(node.tag, str) and node.tag in _KEEP:
+            kept.append(node)
+        elif isinstance(node.tag, str):
+            stack.extend(reversed(node))
+    return kept
+
+
+class Odt:
+    suffixes: tuple[str, ...] = (".odt",)
+    kind = "odt"
+
+    def read(self, data: bytes, caps: Limits) -> Source:
+        package = Package(data, caps, "ODT")
+        mimetype = package.parts.get("mimetype", b"").strip().decode("ascii", "replace")
+        if mimetype and mimetype not in MIMETYPES:
+            raise FormatError(limits.UNPARSABLE, f"not an ODF text document (mimetype {mimetype[:80]!r})")
+        if MANIFEST in package.parts and b"encryption-data" in package.parts[MANIFEST]:
+            if package.xml(MANIFEST).find(f".//{q('manifest:encryption-data')}") is not None:
+                raise FormatError(limits.ENCRYPTED, "the ODT is encrypted with a password")
+        root = package.xml(CONTENT)
+        parents = _parents(root)
+        blocks = tuple(Block(_kind(p, parents), text_of(p)) for p in paragraphs(root))
+        document = Document(blocks, ("", *(["\n\n"] * len(blocks))), self.kind)
+        return Source(self.kind, data, document, Parsed(package))
+
+    def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
+        return dataclasses.replace(result, format=self.kind)
+
+    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+        parsed: Parsed = source.state
+        root = parsed.package.xml(CONTENT)
+        found = paragraphs(root)
+        english = {id(p): block.en for p, block in zip(found, result.blocks, strict=True) if block.translated}
+        if layout == "side-by-side":
+            _side_by_side(root, english)
+        else:
+            for p in found:
+                if id(p) not in english:
+                    continue
+                if layout == "english":
+                    set_text(p, english[id(p)])
+                else:
+                    p.addnext(english_copy(p, english[id(p)]))
+        return parsed.package.write({CONTENT: serialize(root)})
+
+
+def _renamed(element: etree._Element) -> None:
+    """A copy's ids and names made unique again (suffix `-en`)."""
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for name in _UNIQUE:
+            if node.get(name):
+                node.set(name, f"{node.get(name)}-en")
+
+
+def _side_by_side(root: etree._Element, english: dict[int, str]) -> None:
+    """Each run of body elements as a two-column table: the French element left, its English copy right
+    (the copy holds the English in place, notes and cells included)."""
+    body = root.find(f"{q('office:body')}/{TEXT_BODY}")
+    assert body is not None  # paragraphs() checked
+    table: etree._Element | None = None
+    count = 0
+    for child in list(body):
+        if child.tag not in _PAIRED:
+            table = None  # declarations, forms, page breaks stay where they are, between tables
+            continue
+        if table is None:
+            count += 1
+            table = etree.Element(q("table:table"), {q("table:name"): f"bitext{count}"})
+            etree.SubElement(table, q("table:table-column"), {q("table:number-columns-repeated"): "2"})
+            child.addprevious(table)
+        twin = copy.deepcopy(child)
+        for original, copied in zip(list(child.iter(P, H)), list(twin.iter(P, H)), strict=True):
+            if id(original) in english:
+                set_text(copied, english[id(original)])
+        _renamed(twin)
+        row = etree.SubElement(table, q("table:table-row"))
+        for side in (child, twin):
+            cell = etree.SubElement(row, q("table:table-cell"), {q("office:value-type"): "string"})
+            cell.append(side)
