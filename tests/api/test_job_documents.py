@@ -162,3 +162,28 @@ def test_a_document_file_belongs_to_the_key_that_made_the_job(tmp_path: Path) ->
         assert client.get(url, headers=owner).status_code == 200
         assert error(client.get(url, headers=other)) == (404, "job_not_found")
         assert client.get(url).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "suffix", "media"),
+    [
+        ("rapport.odt", documents.odt(), ".odt", "application/vnd.oasis.opendocument.text"),
+        ("rapport.pdf", documents.pdf(), ".html", "text/html; charset=utf-8"),  # a PDF comes back as a page
+    ],
+)
+def test_odt_and_pdf_jobs_serve_their_bilingual_files(
+    client: TestClient, name: str, data: bytes, suffix: str, media: str
+) -> None:
+    job = submit(client, name, data, "side-by-side")
+    finished(client, job)
+    (record,) = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
+    assert record["status"] == "ok", record
+    served = client.get(record["files"]["side-by-side"])
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"] == media
+    assert served.headers["content-disposition"] == f'attachment; filename="rapport.side-by-side{suffix}"'
+    assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"  # a page never runs
+    if suffix == ".odt":
+        assert formats.read_source(served.content, "odt").document.blocks
+    else:
+        assert b"EN&lt;" in served.content or b"EN<" in served.content
