@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from models.align import aligner_of, monotonic
+from models.beams import distinct_others, weighted_score
 from models.document import (
     BilingualBlock,
     BilingualDocument,
@@ -210,6 +211,7 @@ def _assemble(
     engine: Engine,
     alignment: bool,
     totals: _Totals,
+    options: GenerationOptions = GenerationOptions(),
 ) -> list[BilingualBlock]:
     """Blocks `indices` in English from their sentences' checked translations, markup put back."""
     english: dict[tuple[int, int], _English] = {}
@@ -219,7 +221,9 @@ def _assemble(
                 outputs = [results[plan.source[p.start : p.end]] for p in plan.pieces]
                 english[(b, n)] = _english(plan, outputs)
     _align_all(english, engine, alignment)
-    return [_block(index, document.blocks[index], plans[index], english, alignment, totals) for index in indices]
+    return [
+        _block(index, document.blocks[index], plans[index], english, alignment, totals, options) for index in indices
+    ]
 
 
 def _block(
@@ -229,6 +233,7 @@ def _block(
     english: dict[tuple[int, int], _English],
     alignment: bool,
     totals: _Totals,
+    options: GenerationOptions = GenerationOptions(),
 ) -> BilingualBlock:
     sentences: list[BilingualSentence] = []
     for number, plan in enumerate(block_plans):
@@ -238,9 +243,13 @@ def _block(
             totals.source_tokens += done.source_tokens
             totals.output_tokens += done.output_tokens
             flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
-            extra = (
+            extra: dict[str, object] = (
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
+            if options.alternatives:
+                extra["alternatives"] = done.alternatives
+            if options.scores:
+                extra["score"] = done.score
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
@@ -288,7 +297,7 @@ def translate_document(
     plans = plan_document(document, engine, max_sentences)
     results = _translate_texts(_distinct(plans), engine, options, fidelity)
     totals = _Totals()
-    blocks = tuple(_assemble(range(len(document.blocks)), document, plans, results, engine, alignment, totals))
+    blocks = tuple(_assemble(range(len(document.blocks)), document, plans, results, engine, alignment, totals, options))
     stats = Stats(len(blocks), totals.sentences, totals.source_tokens, totals.output_tokens, _since(started))
     return BilingualDocument("fr", "en", engine.info, document.format, blocks, stats, tuple(warnings))
 
@@ -311,6 +320,8 @@ class _English:
     codes_ok: bool
     rendered: str = ""
     alignment: Alignment = ()
+    alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
+    score: float | None = None
 
 
 def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
@@ -318,10 +329,19 @@ def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
     flags = tuple(dict.fromkeys(flag for o in outputs for flag in o.flags))
     source_tokens = sum(o.translation.source_tokens for o in outputs)
     output_tokens = sum(o.translation.output_tokens for o in outputs)
+    score = weighted_score([o.translation.score for o in outputs], [o.translation.output_tokens for o in outputs])
+    # A sentence cut into windows has no one beam to take alternatives from.
+    others = outputs[0].translation.alternatives if len(outputs) == 1 else ()
     if plan.markup is None:
-        return _English(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, joined)
+        done = _English(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, joined)
+        done.alternatives, done.score = others, score
+        return done
     text, code_spans, codes_ok = restore_codes(joined, plan.markup)
-    return _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
+    done = _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
+    markup = plan.markup
+    done.alternatives = distinct_others(text, [restore_codes(o, markup)[0] for o in others], len(others))
+    done.score = score
+    return done
 
 
 def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted: bool) -> None:
@@ -457,4 +477,6 @@ class DocumentStream:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _emit(self, group: range, results: dict[str, Checked]) -> Iterator[BilingualBlock]:
-        yield from _assemble(group, self.document, self.plans, results, self.engine, self.alignment, self._totals)
+        yield from _assemble(
+            group, self.document, self.plans, results, self.engine, self.alignment, self._totals, self.options
+        )
