@@ -277,6 +277,17 @@ def _block(
     )
 
 
+def english_with(block: BilingualBlock, choose: Callable[[BilingualSentence], str]) -> str:
+    """The block's English rebuilt with `choose(sentence)` for each sentence, the French's whitespace
+    kept as `translate_document` keeps it (`choose = lambda s: s.en` gives back `block.en`)."""
+    sentences = block.sentences
+    if not sentences:
+        return block.en
+    spans = [Span(sentence.start, sentence.end) for sentence in sentences]
+    joined = _join(block.fr, spans, [choose(sentence) for sentence in sentences])
+    return block.fr[: spans[0].start] + joined + block.fr[spans[-1].end :]
+
+
 def translate_document(
     document: Document,
     engine: Engine,
