@@ -18,10 +18,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from models.batching import plan_batches
+from models.beams import distinct_others, returned_sequences
 from models.budgets import BatchBudget, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.engine import EngineSpec, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
@@ -176,9 +178,9 @@ class CT2Engine(MarianTokenizing):
             inter_threads=inter_threads,
             intra_threads=intra,
         )
-        self._default_beams = _default_beams(path)
+        self.default_beams = _default_beams(path)
         shape = _shape(model) if self._device == "cuda" else ModelShape()  # only GPU budgets depend on it
-        self._budget = budget_for_device(spec.budget, self._device, self._default_beams, shape, self._compute_type)
+        self._budget = budget_for_device(spec.budget, self._device, self.default_beams, shape, self._compute_type)
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
         self._info = ModelInfo(
@@ -198,7 +200,7 @@ class CT2Engine(MarianTokenizing):
         tokens = [self._tokenizer.convert_ids_to_tokens(row) for row in ids]
         # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.
         limits = [max_new_tokens_for(len(row), self._window) - 1 for row in ids]
-        beams = options.num_beams or self._default_beams
+        beams = options.num_beams or self.default_beams
         batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.sentences_for(beams))
         results: list[Translation | None] = [None] * len(texts)
         with self._lock:  # submit every batch at once: with inter_threads > 1 they run in parallel
@@ -208,9 +210,15 @@ class CT2Engine(MarianTokenizing):
             ]
             for batch, futures in pending:
                 for index, future in zip(batch, futures, strict=True):
-                    hypothesis = future.result().hypotheses[0][: limits[index]]
-                    results[index] = self._translation(hypothesis, len(ids[index]))
+                    results[index] = self._result(future.result(), limits[index], len(ids[index]), options)
         return all_translated(results)
+
+    def _result(self, result: Any, limit: int, source_tokens: int, options: GenerationOptions) -> Translation:
+        """The best hypothesis, with the others as alternatives and its score when asked for."""
+        texts = [self._text(hypothesis[:limit]) for hypothesis in result.hypotheses]
+        chosen = self._translation(result.hypotheses[0][:limit], source_tokens)
+        score = float(result.scores[0]) if options.scores and result.scores else None
+        return replace(chosen, alternatives=distinct_others(texts[0], texts[1:], options.alternatives), score=score)
 
     def _submit(self, source: list[list[str]], limits: list[int], beams: int, options: GenerationOptions) -> list[Any]:
         longest = max(limits)
@@ -222,11 +230,17 @@ class CT2Engine(MarianTokenizing):
             max_decoding_length=longest,
             min_decoding_length=longest if options.exact_length else 1,
             max_input_length=0,  # bitext already split anything over the window
+            num_hypotheses=returned_sequences(options.alternatives, beams),
+            return_scores=options.scores,  # length-normalised (length_penalty 1), like transformers' beam scores
         )
+
+    def _text(self, hypothesis: list[str]) -> str:
+        ids = self._tokenizer.convert_tokens_to_ids(hypothesis)
+        return str(self._tokenizer.decode(ids, skip_special_tokens=True)).strip()
 
     def _translation(self, hypothesis: list[str], source_tokens: int) -> Translation:
         output_ids = self._tokenizer.convert_tokens_to_ids(hypothesis)
-        text = self._tokenizer.decode(output_ids, skip_special_tokens=True).strip()
+        text = self._text(hypothesis)
         return Translation(
             text=text, source_tokens=source_tokens, output_tokens=sum(1 for t in output_ids if t not in self._special)
         )

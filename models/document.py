@@ -68,11 +68,17 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Translation:
-    """What an engine returns for one source string."""
+    """What an engine returns for one source string.
+
+    `alternatives` (other distinct beam outputs, best first) and `score` (the chosen output's
+    length-normalised log-probability) are filled only when `GenerationOptions` asks for them.
+    """
 
     text: str
     source_tokens: int
     output_tokens: int
+    alternatives: tuple[str, ...] = ()
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,10 @@ class BilingualSentence:
     # so a reader can draw them without parsing markdown or HTML.
     fr_marks: tuple[Mark, ...] | None = None
     en_marks: tuple[Mark, ...] | None = None
+    # Only when asked for (`GenerationOptions.alternatives`, `.scores`): other translations from the
+    # beam (plain text) and the model's length-normalised log-probability of `en`.
+    alternatives: tuple[str, ...] | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

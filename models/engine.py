@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from models.batching import plan_batches, run_halving
+from models.beams import distinct_others, greedy_scores, returned_sequences
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.interrupt import Interrupted, current_check, raise_if_stopped
@@ -39,8 +40,12 @@ class GenerationOptions:
     no_repeat_ngram_size: int | None = None
     # Benchmarks only: forbid EOS so every variant generates exactly the output bound.
     exact_length: bool = False
+    alternatives: int = 0  # up to this many other distinct outputs from the beam, per sentence
+    scores: bool = False  # the chosen output's length-normalised log-probability
 
     def __post_init__(self) -> None:
+        if not 0 <= self.alternatives <= MAX_BEAMS:
+            raise ValueError(f"alternatives must be between 0 and {MAX_BEAMS}")
         if self.num_beams is not None and not 1 <= self.num_beams <= MAX_BEAMS:
             raise ValueError(f"num_beams must be between 1 and {MAX_BEAMS}")
         if self.no_repeat_ngram_size is not None and not 0 <= self.no_repeat_ngram_size <= 10:
@@ -331,10 +336,17 @@ class MarianEngine(MarianTokenizing):
                 results[index] = output
         return all_translated(results)
 
+    @property
+    def default_beams(self) -> int:
+        """The beam used when a request names none: the model's generation config."""
+        return int(self._model.generation_config.num_beams or 1)
+
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
+        beams = options.num_beams or self.default_beams
+        per_text = returned_sequences(options.alternatives, beams)
         with self._lanes.shared(), torch.inference_mode():
             encoded = self._tokenizer(texts, return_tensors="pt", padding=True).to(self._device)
             source_lengths = encoded["attention_mask"].sum(dim=1).tolist()
@@ -351,17 +363,48 @@ class MarianEngine(MarianTokenizing):
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:
                 kwargs["no_repeat_ngram_size"] = options.no_repeat_ngram_size
+            if per_text > 1:
+                kwargs["num_return_sequences"] = per_text
+            if options.scores:  # per-step scores are kept only when asked: they cost memory
+                kwargs.update(return_dict_in_generate=True, output_scores=True)
             generated = self._model.generate(**encoded, **kwargs)
-        return self._decode(generated, source_lengths)
+            scores = self._scores(generated, beams, eos) if options.scores else None
+        sequences = generated.sequences if options.scores else generated
+        return self._decode(sequences, source_lengths, per_text, options.alternatives, scores)
 
-    def _decode(self, generated: torch.Tensor, source_lengths: list[int]) -> list[Translation]:
+    def _scores(self, generated: Any, beams: int, eos: int) -> list[float]:
+        """Each returned row's length-normalised log-probability (beam search reports it; greedy is computed alike)."""
+        if beams > 1 and generated.sequences_scores is not None:
+            return [float(score) for score in generated.sequences_scores.tolist()]
+        penalty = float(self._model.generation_config.length_penalty or 1.0)
+        return greedy_scores(self._model, generated.sequences, generated.scores, eos, penalty)
+
+    def _decode(
+        self,
+        generated: torch.Tensor,
+        source_lengths: list[int],
+        per_text: int = 1,
+        alternatives: int = 0,
+        scores: list[float] | None = None,
+    ) -> list[Translation]:
+        """One `Translation` per source from `per_text` rows each (best first): the first row is the translation."""
         special = set(self._tokenizer.all_special_ids)
         rows = generated.tolist()
-        decoded = self._tokenizer.batch_decode(rows, skip_special_tokens=True)
-        return [
-            Translation(text=text.strip(), source_tokens=source, output_tokens=sum(1 for t in row if t not in special))
-            for text, row, source in zip(decoded, rows, source_lengths, strict=True)
-        ]
+        decoded = [text.strip() for text in self._tokenizer.batch_decode(rows, skip_special_tokens=True)]
+        out: list[Translation] = []
+        for number, source in enumerate(source_lengths):
+            first = number * per_text
+            text, row = decoded[first], rows[first]
+            out.append(
+                Translation(
+                    text=text,
+                    source_tokens=source,
+                    output_tokens=sum(1 for t in row if t not in special),
+                    alternatives=distinct_others(text, decoded[first + 1 : first + per_text], alternatives),
+                    score=None if scores is None else scores[first],
+                )
+            )
+        return out
 
     # -- alignment (the optional `models.align.Aligner` capability) ------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from models.align import aligner_of, monotonic
+from models.beams import distinct_others, weighted_score
 from models.document import (
     BilingualBlock,
     BilingualDocument,
@@ -212,6 +213,7 @@ def _assemble(
     engine: Engine,
     alignment: bool,
     totals: _Totals,
+    options: GenerationOptions = GenerationOptions(),
 ) -> list[BilingualBlock]:
     """Blocks `indices` in English from their sentences' checked translations, markup put back."""
     english: dict[tuple[int, int], _English] = {}
@@ -221,7 +223,9 @@ def _assemble(
                 outputs = [results[plan.source[p.start : p.end]] for p in plan.pieces]
                 english[(b, n)] = _english(plan, outputs)
     _align_all(english, engine, alignment)
-    return [_block(index, document.blocks[index], plans[index], english, alignment, totals) for index in indices]
+    return [
+        _block(index, document.blocks[index], plans[index], english, alignment, totals, options) for index in indices
+    ]
 
 
 def _block(
@@ -231,6 +235,7 @@ def _block(
     english: dict[tuple[int, int], _English],
     alignment: bool,
     totals: _Totals,
+    options: GenerationOptions = GenerationOptions(),
 ) -> BilingualBlock:
     sentences: list[BilingualSentence] = []
     for number, plan in enumerate(block_plans):
@@ -246,6 +251,10 @@ def _block(
             if alignment and plan.markup is not None:
                 extra["fr_marks"] = _marks((e, e.start, e.end) for e in plan.markup.elements)
                 extra["en_marks"] = _marks(done.placed)
+            if options.alternatives:
+                extra["alternatives"] = done.alternatives
+            if options.scores:
+                extra["score"] = done.score
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
@@ -273,6 +282,17 @@ def _block(
     )
 
 
+def english_with(block: BilingualBlock, choose: Callable[[BilingualSentence], str]) -> str:
+    """The block's English rebuilt with `choose(sentence)` for each sentence, the French's whitespace
+    kept as `translate_document` keeps it (`choose = lambda s: s.en` gives back `block.en`)."""
+    sentences = block.sentences
+    if not sentences:
+        return block.en
+    spans = [Span(sentence.start, sentence.end) for sentence in sentences]
+    joined = _join(block.fr, spans, [choose(sentence) for sentence in sentences])
+    return block.fr[: spans[0].start] + joined + block.fr[spans[-1].end :]
+
+
 def translate_document(
     document: Document,
     engine: Engine,
@@ -293,7 +313,7 @@ def translate_document(
     plans = plan_document(document, engine, max_sentences)
     results = _translate_texts(_distinct(plans), engine, options, fidelity)
     totals = _Totals()
-    blocks = tuple(_assemble(range(len(document.blocks)), document, plans, results, engine, alignment, totals))
+    blocks = tuple(_assemble(range(len(document.blocks)), document, plans, results, engine, alignment, totals, options))
     stats = Stats(len(blocks), totals.sentences, totals.source_tokens, totals.output_tokens, _since(started))
     return BilingualDocument("fr", "en", engine.info, document.format, blocks, stats, tuple(warnings))
 
@@ -317,6 +337,8 @@ class _English:
     rendered: str = ""
     alignment: Alignment = ()
     placed: Sequence[tuple[Element, int, int]] = ()  # each element's range in `plain`, once placed
+    alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
+    score: float | None = None
 
 
 def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
@@ -324,10 +346,19 @@ def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
     flags = tuple(dict.fromkeys(flag for o in outputs for flag in o.flags))
     source_tokens = sum(o.translation.source_tokens for o in outputs)
     output_tokens = sum(o.translation.output_tokens for o in outputs)
+    score = weighted_score([o.translation.score for o in outputs], [o.translation.output_tokens for o in outputs])
+    # A sentence cut into windows has no one beam to take alternatives from.
+    others = outputs[0].translation.alternatives if len(outputs) == 1 else ()
     if plan.markup is None:
-        return _English(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, joined)
+        done = _English(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, joined)
+        done.alternatives, done.score = others, score
+        return done
     text, code_spans, codes_ok = restore_codes(joined, plan.markup)
-    return _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
+    done = _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
+    markup = plan.markup
+    done.alternatives = distinct_others(text, [restore_codes(o, markup)[0] for o in others], len(others))
+    done.score = score
+    return done
 
 
 def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted: bool) -> None:
@@ -470,4 +501,6 @@ class DocumentStream:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _emit(self, group: range, results: dict[str, Checked]) -> Iterator[BilingualBlock]:
-        yield from _assemble(group, self.document, self.plans, results, self.engine, self.alignment, self._totals)
+        yield from _assemble(
+            group, self.document, self.plans, results, self.engine, self.alignment, self._totals, self.options
+        )

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from models.beams import DEFAULT_BEAMS, distinct_others
 from models.checks import FLAG_NUMBERS_CHANGED, FLAG_REPETITION, check, loop_score
 from models.document import Translation
 from models.engine import MAX_BEAMS, GenerationOptions
@@ -34,7 +35,6 @@ FLAG_CAPS_RESTORED = "caps_restored"
 FLAG_REPETITION_REPAIRED = "repetition_repaired"
 FLAG_NUMBERS_REPAIRED = "numbers_repaired"
 
-DEFAULT_BEAMS = 4  # opus-mt's generation config
 CAPS_MIN_LETTERS = 8
 CAPS_SHARE = 0.8
 
@@ -120,9 +120,22 @@ def _finish(item: _Input, output: Translation, guarded: bool) -> _Candidate:
         text = restore(output.text, item.protected)
     if text is None:
         return _Candidate(output, (), lost=True)
+    alternatives = _alternatives(item, output, guarded, text)
     if item.caps:  # checked as sent and as translated, before the capitals go back
-        return _Candidate(replace(output, text=text.upper()), check(item.plain, text), lost=False)
-    return _Candidate(replace(output, text=text), check(item.source, text), lost=False)
+        return _Candidate(
+            replace(output, text=text.upper(), alternatives=alternatives), check(item.plain, text), lost=False
+        )
+    return _Candidate(replace(output, text=text, alternatives=alternatives), check(item.source, text), lost=False)
+
+
+def _alternatives(item: _Input, output: Translation, guarded: bool, chosen: str) -> tuple[str, ...]:
+    """The alternatives as the chosen text is given back: terms restored (one that lost a term is
+    dropped), capitals put back, still distinct."""
+    if not output.alternatives:
+        return ()
+    restored = [restore(text, item.protected) if guarded else text for text in output.alternatives]
+    kept = [text.upper() if item.caps else text for text in restored if text is not None]
+    return distinct_others(chosen.upper() if item.caps else chosen, kept, len(kept))
 
 
 def _attempt(

@@ -40,6 +40,22 @@ class Options(BaseModel):
             "word alignment between them (`alignment`)"
         ),
     )
+    alternatives: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description=(
+            "give every translated sentence up to this many other distinct translations from the beam "
+            "(`alternatives`, plain text, best first); at most the beam size"
+        ),
+    )
+    scores: bool = Field(
+        default=False,
+        description=(
+            "give every translated sentence `score`: the model's length-normalised log-probability of `en` "
+            "(its own confidence, not calibrated)"
+        ),
+    )
 
 
 class ImageIn(BaseModel):
@@ -122,6 +138,20 @@ class SentenceOut(BaseModel):
     )
     en_marks: list[MarkOut] | None = Field(
         default=None, description="the same over `en_plain`: where each element landed in the English"
+    )
+    alternatives: list[str] | None = Field(
+        default=None,
+        description=(
+            "with `options.alternatives`: other distinct translations from the beam, best first, plain text "
+            "(no inline markup), never the chosen `en`; may be fewer than asked, or empty"
+        ),
+    )
+    score: float | None = Field(
+        default=None,
+        description=(
+            "with `options.scores`: the model's mean log-probability per output token of `en` (0 is certain, "
+            "lower is less sure); the model's own confidence, not a calibrated probability"
+        ),
     )
 
 

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from models.beams import DEFAULT_BEAMS, default_beams
+from models.engine import GenerationOptions
 from models.langdetect import Detection, default_detector
 from service.auth import presented_key
 from service.compat.params import Params, read_params
@@ -22,12 +24,13 @@ from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLangua
 from service.compat.texts import (
     LANGUAGE_NAMES,
     Item,
+    alternatives,
     check_items,
     check_key,
     check_size,
     parse_item,
     require_french,
-    translate_items,
+    translate_blocks,
 )
 from service.deps import AppState, get_state
 from service.errors import ApiError, ShapedErrorRoute
@@ -92,7 +95,9 @@ async def translate(request: Request) -> JSONResponse:
     params = await _params(request)
     state = get_state(request)
     wanted = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
-    english = await translate_items(state, wanted.items)
+    options = GenerationOptions(alternatives=wanted.alternatives)
+    translated = await translate_blocks(state, wanted.items, options)
+    english = [item.render(blocks) for item, blocks in zip(wanted.items, translated, strict=True)]
     batch = wanted.batch
     body: dict[str, Any] = {"translatedText": english if batch else english[0]}
     if wanted.detections is not None:
@@ -101,7 +106,11 @@ async def translate(request: Request) -> JSONResponse:
         ]
         body["detectedLanguage"] = detected if batch else detected[0]
     if wanted.alternatives:
-        body["alternatives"] = [[] for _ in english] if batch else []
+        others = [
+            alternatives(item, blocks, text, wanted.alternatives)
+            for item, blocks, text in zip(wanted.items, translated, english, strict=True)
+        ]
+        body["alternatives"] = others if batch else others[0]
     return JSONResponse(body)
 
 
@@ -136,7 +145,7 @@ def _prepare(state: AppState, params: Params) -> _Wanted:
     format = (params.text("format") or "text").strip().lower()
     if format not in ("text", "html"):
         raise ApiError(400, "invalid_parameter", f"format {format!r} is not supported: use text or html")
-    alternatives = _alternatives(params)
+    alternatives = _alternatives(params, state)
     if not batch and not texts[0].strip():
         raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
     check_size(state, texts)
@@ -145,14 +154,22 @@ def _prepare(state: AppState, params: Params) -> _Wanted:
     return _Wanted(batch, items, detections, alternatives)
 
 
-def _alternatives(params: Params) -> int:
+def _alternatives(params: Params, state: AppState) -> int:
+    """How many other translations to return; at most the beam, whose other outputs they are."""
     raw = params.text("alternatives")
     if raw is None or raw == "":
         return 0
     raw = raw.strip()
     if not (raw.isascii() and raw.isdigit()):  # "²" and "٣" pass isdigit() but are no use here
         raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
-    return int(raw)
+    wanted = int(raw)
+    beam = default_beams(state.scheduler.engine) if state.scheduler is not None else DEFAULT_BEAMS
+    if wanted > beam:
+        message = (
+            f"Invalid request: alternatives parameter must be <= {beam} (the beam size: they are its other outputs)"
+        )
+        raise ApiError(400, "invalid_parameter", message, limit=beam)
+    return wanted
 
 
 @router.post(

@@ -12,14 +12,16 @@ the event loop, and the number of texts is capped (`compat_max_items`) before an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
-from models.document import BilingualBlock, Block, BlockKind, Document
+from models.beams import distinct_others
+from models.document import BilingualBlock, BilingualSentence, Block, BlockKind, Document
 from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import Detection, check_french
 from models.parse import ParseError, parse
-from models.pipeline import DocumentTooLarge
+from models.pipeline import DocumentTooLarge, english_with
 from models.repair import Fidelity
 from service.auth import key_is_valid
 from service.deps import AppState, get_scheduler
@@ -130,21 +132,46 @@ def check_size(state: AppState, texts: Sequence[str]) -> None:
 
 async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
     """Every item's English, in order, from one pass through the service's translator."""
+    translated = await translate_blocks(state, items)
+    return [item.render(blocks) for item, blocks in zip(items, translated, strict=True)]
+
+
+async def translate_blocks(
+    state: AppState, items: Sequence[Item], options: GenerationOptions = GenerationOptions()
+) -> list[tuple[BilingualBlock, ...]]:
+    """Every item's bilingual blocks, in order, from one pass through the service's translator."""
     scheduler = get_scheduler(state)
     per_item = [item.blocks for item in items]
     blocks = tuple(block for item_blocks in per_item for block in item_blocks)
     if not blocks:
-        return [item.render(()) for item in items]
+        return [() for _ in items]
     # Each block with text is at least one sentence: too many is refused before any planning or tokenizing.
     worded = sum(1 for block in blocks if block.text.strip())
     if worded > state.settings.max_sentences:
         raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
-    result = await translate_interactive(state, scheduler, merged, GenerationOptions(), (), fidelity)
-    out: list[str] = []
+    result = await translate_interactive(state, scheduler, merged, options, (), fidelity)
+    out: list[tuple[BilingualBlock, ...]] = []
     start = 0
-    for item, item_blocks in zip(items, per_item, strict=True):
-        out.append(item.render(result.blocks[start : start + len(item_blocks)]))
+    for item_blocks in per_item:
+        out.append(result.blocks[start : start + len(item_blocks)])
         start += len(item_blocks)
     return out
+
+
+def alternatives(item: Item, blocks: Sequence[BilingualBlock], chosen: str, wanted: int) -> list[str]:
+    """Up to `wanted` other whole translations of a plain-text item: the n-th uses every sentence's
+    n-th alternative (its chosen English where it has fewer). HTML items get none, as in LibreTranslate."""
+    if item.html is not None or not wanted:
+        return []
+    variants: list[str] = []
+    for rank in range(wanted):
+        pick = partial(_nth, rank=rank)
+        variants.append(item.render([replace(block, en=english_with(block, pick)) for block in blocks]))
+    return list(distinct_others(chosen, variants, wanted))
+
+
+def _nth(sentence: BilingualSentence, rank: int) -> str:
+    others = sentence.alternatives or ()
+    return others[rank] if rank < len(others) else sentence.en

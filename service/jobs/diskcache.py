@@ -52,7 +52,15 @@ class SqliteCacheStore:
         return found
 
     def put_many(self, items: Mapping[str, Translation]) -> None:
-        rows = [(key, t.text, t.source_tokens, t.output_tokens) for key, t in items.items()]
+        # The table holds the text only: a translation carrying alternatives or a score is not kept,
+        # so a hit never lacks what its request asked for (the key already tells such requests apart).
+        rows = [
+            (key, t.text, t.source_tokens, t.output_tokens)
+            for key, t in items.items()
+            if not t.alternatives and t.score is None
+        ]
+        if not rows:
+            return
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", rows)

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from models.beams import DEFAULT_BEAMS, default_beams
 from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
@@ -209,8 +210,23 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
     except GlossaryError as error:
         raise ApiError(422, "invalid_option", str(error)) from None
     repair = settings.repair if payload.options.repair is None else payload.options.repair
-    options = GenerationOptions(num_beams=beams)
+    alternatives = _alternatives(state, beams, payload.options.alternatives)
+    options = GenerationOptions(num_beams=beams, alternatives=alternatives, scores=payload.options.scores)
     return _Prepared(document, options, warnings, Fidelity.of(repair, terms), payload.options.alignment)
+
+
+def _alternatives(state: AppState, beams: int | None, wanted: int | None) -> int:
+    """`options.alternatives`, checked against the beam that will run (the model's own when unnamed)."""
+    if wanted is None:
+        return 0
+    beam = beams or (default_beams(state.scheduler.engine) if state.scheduler is not None else DEFAULT_BEAMS)
+    if wanted > beam:
+        message = (
+            f"alternatives ({wanted}) may be at most the beam size ({beam}): the alternatives are the beam's other "
+            "translations; ask for fewer or raise num_beams"
+        )
+        raise ApiError(422, "invalid_option", message, limit=beam)
+    return wanted
 
 
 def _article_characters(payload: TranslateRequest) -> int:

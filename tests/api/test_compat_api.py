@@ -78,8 +78,26 @@ def test_lt_html_keeps_markup(client: TestClient) -> None:
     assert response.json() == {"translatedText": '<p class="x">EN&lt;Bonjour <b>le monde&gt;</b></p><code>x = 1</code>'}
 
 
-def test_lt_alternatives_are_an_honest_empty_list(client: TestClient) -> None:
-    assert _lt(client, q="Bonjour.", alternatives=3).json() == {"translatedText": "EN<Bonjour.>", "alternatives": []}
+def test_lt_alternatives_are_the_beams_other_translations(client: TestClient) -> None:
+    # The fake's beam gives EN2<x>, EN3<x> as the others: the n-th alternative of a text uses
+    # every sentence's n-th one, in the text's own layout.
+    response = _lt(client, q="Bonjour. Au revoir.\n\nMerci.", alternatives=2)
+    assert response.status_code == 200
+    assert response.json() == {
+        "translatedText": "EN<Bonjour.> EN<Au revoir.>\n\nEN<Merci.>",
+        "alternatives": [
+            "EN2<Bonjour.> EN2<Au revoir.>\n\nEN2<Merci.>",
+            "EN3<Bonjour.> EN3<Au revoir.>\n\nEN3<Merci.>",
+        ],
+    }
+
+
+def test_lt_alternatives_per_text_in_a_batch_and_none_for_html(client: TestClient) -> None:
+    batch = _lt(client, q=["Un.", "Deux."], alternatives=1).json()
+    assert batch == {"translatedText": ["EN<Un.>", "EN<Deux.>"], "alternatives": [["EN2<Un.>"], ["EN2<Deux.>"]]}
+    html = _lt(client, q="<p>Bonjour.</p>", format="html", alternatives=2).json()
+    assert html["alternatives"] == []  # as LibreTranslate: none for HTML
+    assert "alternatives" not in _lt(client, q="Bonjour.", alternatives=0).json()
 
 
 @pytest.mark.parametrize(
@@ -95,6 +113,7 @@ def test_lt_alternatives_are_an_honest_empty_list(client: TestClient) -> None:
         ({"q": "Bonjour", "alternatives": "two"}, 400, "whole number"),
         ({"q": "Bonjour", "alternatives": "²"}, 400, "whole number"),  # "²".isdigit() but int("²") fails
         ({"q": "Bonjour", "alternatives": "³⁴"}, 400, "whole number"),
+        ({"q": "Bonjour", "alternatives": 5}, 400, "alternatives parameter must be <= 4"),
         ({"q": "x" * 2_001}, 413, "the limit is 2000"),
         ({"q": ["x" * 1_000, "y" * 1_001]}, 413, "the limit is 2000"),
         ({"q": ". ".join(["Phrase"] * 30)}, 413, "sentences; the limit is 20"),

@@ -30,4 +30,15 @@ class FakeEngine:
         self.calls.append(list(texts))
         for n in self.count_tokens(texts):
             assert n <= self.window, "the pipeline sent a sentence longer than the window"
-        return [Translation(f"EN<{text}>", n, n + 1) for text, n in zip(texts, self.count_tokens(texts), strict=True)]
+        # As a beam would: up to beams - 1 others (`EN2<x>`, `EN3<x>`, …) and a score, only when asked.
+        others = min(options.alternatives, (options.num_beams or 4) - 1)
+        return [
+            Translation(
+                f"EN<{text}>",
+                n,
+                n + 1,
+                alternatives=tuple(f"EN{k}<{text}>" for k in range(2, others + 2)),
+                score=-0.25 if options.scores else None,
+            )
+            for text, n in zip(texts, self.count_tokens(texts), strict=True)
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,17 @@ def test_cli_engine_ct2_gives_the_same_json_shape(
         return type(value).__name__
 
     assert shape(ct2) == shape(hf)
+
+
+def test_alternatives_and_scores_as_with_transformers(ct2_engine) -> None:
+    plain = ct2_engine.translate(SENTENCES)
+    asked = ct2_engine.translate(SENTENCES, GenerationOptions(alternatives=3, scores=True))
+    assert [t.text for t in asked] == [t.text for t in plain]
+    assert all(t.alternatives == () and t.score is None for t in plain)
+    assert any(t.alternatives for t in asked)
+    for result in asked:
+        assert len(result.alternatives) <= 3 and len(set(result.alternatives)) == len(result.alternatives)
+        assert result.text not in result.alternatives
+        assert result.score is not None and math.isfinite(result.score) and result.score < 0
+    greedy = ct2_engine.translate(SENTENCES, GenerationOptions(num_beams=1, alternatives=1, scores=True))
+    assert all(t.alternatives == () and t.score is not None and t.score < 0 for t in greedy)
