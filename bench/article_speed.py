@@ -10,7 +10,9 @@ in each configuration:
 
 - lanes 1 × 2 threads: one engine call at a time, torch on both cores (the old default);
 - lanes 2 × 1 thread: two calls side by side on the one loaded model (`BITEXT_ENGINE_LANES=2`);
-- lanes 2, 8-sentence calls: the same with half-size batches (how an article is cut into calls).
+- lanes 2 with 8-, 4-, 2- and 1-sentence calls: how an article is cut into calls. On a CPU a
+  decoding step costs about the same per row whatever the batch, and a row that has reached its
+  bound still rides along until the longest row of its call is done, so smaller calls waste less.
 
 Every sentence (and every naive paragraph) generates exactly its output bound (EOS forbidden
 before it), so the random-weight checkpoint costs what opus-mt-fr-en costs per token. torch's
@@ -141,15 +143,19 @@ def main() -> None:
     parser.add_argument("article", type=Path, help="a French article (markdown or text)")
     parser.add_argument("--quick", action="store_true", help="greedy decoding, one repeat")
     parser.add_argument("--threads", type=int, default=2, help="cores to use (default 2)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per row, the median kept (default 2, quick 1)")
     args = parser.parse_args()
     beams = 1 if args.quick else 4
-    repeats = 1 if args.quick else 2
+    repeats = args.repeats or (1 if args.quick else 2)
     checkpoint = full_size_checkpoint()
     paragraphs = paragraphs_of(args.article)
     configs = [
         Config("lanes 1 × 2 threads", 1, args.threads),
         Config("lanes 2 × 1 thread", 2, args.threads),
         Config("lanes 2 × 1 thread, 8-sentence calls", 2, args.threads, 8),
+        Config("lanes 2 × 1 thread, 4-sentence calls", 2, args.threads, 4),
+        Config("lanes 2 × 1 thread, 2-sentence calls", 2, args.threads, 2),
+        Config("lanes 2 × 1 thread, 1-sentence calls", 2, args.threads, 1),
     ]
     naive_times = naive(checkpoint, paragraphs, beams, args.threads)
     naive_s, naive_8 = sum(naive_times), sum(naive_times[:8])

@@ -283,7 +283,7 @@ class Scheduler:
 
     def _gather(self) -> None:
         """Wait up to `max_wait` after the oldest waiting sentence arrived, unless a batch is full."""
-        while not self._closed:
+        while not self._closed and self._has_work():  # another worker may take it all while this one waits
             queue = self._head()
             if len(queue) >= self.budget.max_sentences or sum(item.tokens for item in queue) >= self.budget.max_tokens:
                 return

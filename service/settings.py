@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body accepted (413 past it)")
+    page_low_score: float = Field(
+        default=-1.0,
+        le=0,
+        description=(
+            "the page marks, quietly, English sentences whose `score` (mean log-probability per token, the "
+            "model's own and uncalibrated) is below this"
+        ),
+    )
     max_chars: int = Field(default=200_000, ge=1, description="largest text, in characters, one request may carry")
     max_sentences: int = Field(default=5_000, ge=1, description="most sentences one request may carry")
     compat_max_items: int = Field(

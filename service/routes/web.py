@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from service import formats
 from service.auth import require_api_key
 from service.body import read_capped
-from service.deps import StateDep
+from models.beams import default_beams
+from service.deps import AppState, StateDep
 from service.errors import ApiError, error_responses
 from service.jobs.readers import document_suffixes
 from service.schemas import TranslateResponse
@@ -37,6 +38,8 @@ PAGE_CSP = (
 """No inline script or style, no plugin, no framing; images may come from any http(s) host (the article's)."""
 
 _HARDENING = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+PAGE_ALTERNATIVES = 3  # what a beam of 4 can hold besides the chosen translation
+
 _STATIC = {
     "bitext.css": "text/css",
     "page.css": "text/css",
@@ -53,6 +56,10 @@ async def page(state: StateDep) -> HTMLResponse:
         "exportUrl": "/v1/export/html",
         "flags": FLAG_REASONS,
         "keyRequired": bool(state.settings.api_keys),  # the page then asks for a key (sent as a Bearer header)
+        # Other translations from the beam (at most 3, never past the model's beam; none while it loads)
+        # and the score under which a sentence is marked as one the model found hard.
+        "alternatives": _alternatives(state),
+        "lowScore": state.settings.page_low_score,
         # Files the server reads in their own format: the page sends them to /v1/jobs (documents.js).
         "documents": {
             "jobsUrl": "/v1/jobs",
@@ -63,6 +70,13 @@ async def page(state: StateDep) -> HTMLResponse:
     }
     html = environment().get_template("index.html").render(config=config)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})
+
+
+def _alternatives(state: AppState) -> int:
+    if state.scheduler is None:
+        return 0
+    beams = default_beams(state.scheduler.engine)
+    return min(PAGE_ALTERNATIVES, beams) if beams > 1 else 0
 
 
 @router.get("/static/{name}", include_in_schema=False)

@@ -566,3 +566,71 @@ def test_inline_markup_is_drawn_safely_and_words_are_aligned(watched: Watched) -
     assert page.locator("#bitext .w.wl").count() == 0
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "page-markup.png"), full_page=True)
+
+
+class Beamed:
+    """The tiny engine with its own beam (4): alternatives and scores exist; short texts keep it quick."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.info = engine.info
+        self.max_input_tokens = engine.max_input_tokens
+        self.default_beams = 4
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.engine.count_tokens(texts)
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        return self.engine.translate(texts, replace(options, num_beams=4))
+
+
+@pytest.fixture(scope="module")
+def beamed_server(tiny_engine: Any) -> Iterator[str]:
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, page_low_score=-0.5)
+    yield from _serve(settings, Beamed(tiny_engine))
+
+
+def test_alternatives_can_be_picked_and_copy_uses_the_picks(browser: Any, beamed_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    watched = Watched(page)
+    try:
+        page.goto(beamed_server + "/")
+        expect(page.locator("#counter")).to_contain_text("characters")
+        text = "Le conseil municipal a voté le budget. Les travaux commencent lundi. La mairie remercie les habitants."
+        data = translate(page, text, "text")
+        sentences = data["blocks"][0]["sentences"]
+        assert all(len(s["alternatives"]) <= 3 and isinstance(s["score"], float) for s in sentences)
+        spans = page.locator("#bitext .cell.en .s")
+        for number, sentence in enumerate(sentences):  # scores shown quietly: below the threshold, marked
+            assert spans.nth(number).get_attribute("data-score") == f"{sentence['score']:.2f}"
+            assert ("low" in (spans.nth(number).get_attribute("class") or "").split()) == (sentence["score"] < -0.5)
+        chosen = next((n for n, s in enumerate(sentences) if s["alternatives"]), None)
+        assert chosen is not None, "the tiny model's beam held no other translation for any sentence"
+        sentence = sentences[chosen]
+
+        spans.nth(chosen).click()
+        options = page.locator("#bitext .alts .alt")
+        expect(options).to_have_count(1 + len(sentence["alternatives"]))
+        assert options.nth(0).get_attribute("aria-selected") == "true"
+        options.nth(1).click()
+        expect(page.locator("#bitext .alts")).to_have_count(0)
+        assert spans.nth(chosen).text_content() == sentence["alternatives"][0]
+        assert "picked" in (spans.nth(chosen).get_attribute("class") or "")
+
+        page.click("#copy-en")
+        expect(page.locator("#status-text")).to_contain_text("clipboard")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        expected = data["blocks"][0]["en"].replace(sentence["en"], sentence["alternatives"][0], 1)
+        assert copied == expected + "\n"
+
+        spans.nth(chosen).focus()  # the keyboard way back: Enter opens, the model's choice restores
+        page.keyboard.press("Enter")
+        page.locator("#bitext .alts .alt").nth(0).click()
+        assert spans.nth(chosen).text_content() == sentence["en"]
+        page.click("#copy-en")
+        assert page.evaluate("navigator.clipboard.readText()") == data["blocks"][0]["en"] + "\n"
+        assert watched.errors == [] and watched.dialogs == []
+    finally:
+        context.close()

@@ -188,3 +188,32 @@ def test_two_marian_lanes_give_the_same_output_as_one(tiny_checkpoint: Path) -> 
             scheduler.close(WAIT)
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_worker_that_finds_the_queue_emptied_while_it_waited_keeps_working() -> None:
+    """Two workers wait out the same gathering window; one takes the only sentence, the other must
+    go back to waiting (it once died on an empty queue), and both serve what comes next."""
+    engine = Laned(seconds=0.05)
+    scheduler = Scheduler(engine, BatchBudget(max_sentences=16, max_tokens=10_000), max_wait=0.2)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        for round_ in range(3):
+            assert [t.text for t in scheduler.translate([f"Seule {round_}."])] == [f"EN<Seule {round_}.>"]
+        token = CancelToken()
+        waiting = threading.Thread(target=lambda: _ignore(lambda: scheduler.translate(["Partie."], cancel=token)))
+        waiting.start()
+        time.sleep(0.05)
+        token.cancel()  # the queue empties under both gathering workers
+        waiting.join(WAIT)
+        time.sleep(0.3)
+        assert all(thread.is_alive() for thread in scheduler._threads)
+        assert len(scheduler.translate([f"Après {n}." for n in range(4)])) == 4
+    finally:
+        scheduler.close(WAIT)
+
+
+def _ignore(call: Any) -> None:
+    try:
+        call()
+    except Cancelled:
+        pass

@@ -210,7 +210,14 @@
         continue;
       }
       const side = marks ? "en" : "fr";
-      nodes.push(el("span", { class: "s", "data-s": piece.sentence, tabindex: 0 }, ...sentenceContent(piece, side)));
+      const attrs = { class: "s", "data-s": piece.sentence, tabindex: 0 };
+      const full = piece.full || {};
+      if (marks && typeof full.score === "number") {
+        attrs["data-score"] = full.score.toFixed(2);
+        if (full.score < config.lowScore) attrs.class += " low";
+      }
+      if (marks && Array.isArray(full.alternatives) && full.alternatives.length) attrs.class += " has-alts";
+      nodes.push(el("span", attrs, ...sentenceContent(piece, side)));
       if (!marks || !piece.flags.length) continue;
       const title = piece.flags.map(flagReason).join("; "); // one marker per sentence, every reason in its title
       nodes.push(el("span", { class: "flag", "data-flags": piece.flags.join(" "), title, role: "img", "aria-label": `note: ${title}` }));
@@ -283,6 +290,8 @@
   }
 
   function render(response) {
+    picks.clear();
+    closePicker();
     const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
     view.replaceChildren(heads);
     for (const block of response.blocks) placeBlock(block);
@@ -301,6 +310,8 @@
 
   // A stream's place in the page: the column heads now, one row per block as it arrives.
   function startStream(start) {
+    picks.clear();
+    closePicker();
     const heads = el("div", { class: "col-heads", "aria-hidden": "true" }, el("div", {}, "Français"), el("div", {}, "English"));
     view.replaceChildren(heads);
     warningList.replaceChildren();
@@ -370,6 +381,71 @@
     setStatus(message, false);
     return "cut";
   }
+
+  // ---- alternatives: click (or Enter on) an English sentence, pick another translation ---------
+  // Picks live beside the response (`picks`: "block:sentence" → text); Copy English uses them. A
+  // picked alternative is plain text (alternatives carry no inline markup).
+  const picks = new Map();
+  let picker = null;
+
+  function sentenceOf(span) {
+    const owner = span.closest("[data-block]");
+    if (!owner || !last) return null;
+    const block = last.blocks.find((b) => String(b.index) === owner.dataset.block);
+    const sentence = block && (block.sentences || []).find((s) => String(s.index) === span.dataset.s);
+    return sentence ? { block, sentence } : null;
+  }
+
+  function closePicker() {
+    if (picker) picker.remove();
+    picker = null;
+  }
+
+  function choose(span, key, original, text) {
+    if (text === original) picks.delete(key);
+    else picks.set(key, text);
+    span.replaceChildren(document.createTextNode(text));
+    span.classList.toggle("picked", text !== original);
+    closePicker();
+    span.focus();
+  }
+
+  function openPicker(span) {
+    const found = sentenceOf(span);
+    closePicker();
+    if (!found || !Array.isArray(found.sentence.alternatives)) return;
+    const { block, sentence } = found;
+    const key = `${block.index}:${sentence.index}`;
+    const current = picks.get(key) || sentence.en;
+    const score = typeof sentence.score === "number" ? ` · model score ${sentence.score.toFixed(2)}` : "";
+    const options = [sentence.en, ...sentence.alternatives];
+    picker = el("div", { class: "alts", role: "listbox", "aria-label": "Other translations of this sentence" },
+      el("p", { class: "alts-head" }, `Other translations from the model${score}`));
+    options.forEach((text, i) => {
+      const item = el("button", { type: "button", class: "alt", role: "option", "aria-selected": String(text === current) },
+        i === 0 ? `${text} (the model's choice)` : text);
+      item.addEventListener("click", () => choose(span, key, sentence.en, text));
+      picker.append(item);
+    });
+    if (!sentence.alternatives.length) picker.append(el("p", { class: "alts-none" }, "The beam held no other translation."));
+    span.closest(".cell").append(picker);
+    picker.querySelector(".alt").focus();
+  }
+
+  view.addEventListener("click", (event) => {
+    if (event.target.closest(".alts") || event.target.closest("a")) return;
+    const span = event.target.closest(".cell.en .s");
+    if (span) openPicker(span);
+    else closePicker();
+  });
+  view.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") return closePicker();
+    const span = event.target.closest && event.target.closest(".cell.en .s");
+    if (span && event.key === "Enter") {
+      event.preventDefault();
+      openPicker(span);
+    }
+  });
 
   // ---- highlight: sentence k of a block and its partner, on hover and on focus ---------
   // A block is a row of the page, or a French and an English table cell with the same data-block.
@@ -524,6 +600,14 @@
     return `The server answered HTTP ${response.status} ${response.statusText}.`;
   }
 
+  // What the page asks for besides the translation: word alignment (hover, markup), the model's
+  // score per sentence (low ones are marked) and other translations from the beam (click to pick).
+  function requestOptions() {
+    const options = { alignment: true, scores: true };
+    if (config.alternatives > 0) options.alternatives = config.alternatives;
+    return options;
+  }
+
   async function translate() {
     const text = source.value;
     errorBox.hidden = true;
@@ -539,7 +623,7 @@
       const response = await fetch(config.translateUrl, {
         method: "POST",
         headers: apiHeaders({ "Content-Type": "application/json", Accept: "application/x-ndjson, application/json;q=0.5" }),
-        body: JSON.stringify({ text, format: format.value, options: { alignment: true } }),
+        body: JSON.stringify({ text, format: format.value, options: requestOptions() }),
         signal: controller.signal,
       });
       if (!response.ok) {
@@ -617,7 +701,15 @@
   });
 
   // ---- output: copy and downloads -------------------------------------------------------
-  const englishText = (response) => response.blocks.map((b) => (b.prefix || "") + b.en + (b.suffix || "")).join("\n\n") + "\n";
+  // The English of a block with the reader's picks in place of the model's sentences.
+  function pickedEnglish(block) {
+    if (![...picks.keys()].some((key) => key.startsWith(`${block.index}:`))) return block.en;
+    return englishPieces(block)
+      .map((piece) => (piece.sentence === undefined ? piece.text : picks.get(`${block.index}:${piece.sentence}`) ?? piece.text))
+      .join("");
+  }
+  const englishText = (response) =>
+    response.blocks.map((b) => (b.prefix || "") + pickedEnglish(b) + (b.suffix || "")).join("\n\n") + "\n";
 
   byId("copy-en").addEventListener("click", async () => {
     if (!last) return;
