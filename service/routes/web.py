@@ -16,10 +16,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from models.beams import default_beams
 from service import formats
 from service.auth import require_api_key
 from service.body import read_capped
-from models.beams import default_beams
 from service.deps import AppState, StateDep
 from service.errors import ApiError, error_responses
 from service.jobs.readers import document_suffixes
