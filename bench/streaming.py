@@ -75,7 +75,9 @@ def abandoned(scheduler: Scheduler, long: list[str], repeats: int) -> tuple[floa
 
         thread = threading.Thread(target=send)
         thread.start()
-        while scheduler.pending < len(texts) - scheduler.budget.max_sentences:
+        while scheduler.pending == 0:  # queued all at once…
+            time.sleep(0.001)
+        while scheduler.pending >= len(texts):  # …then a worker has taken a batch of it
             time.sleep(0.001)
         time.sleep(0.05)  # the worker has started a batch of it
         token.cancel()

@@ -14,11 +14,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[list[int]]:
+def plan_batches(
+    lengths: Sequence[int], max_tokens: int, max_sentences: int, min_ratio: float = 0.0
+) -> list[list[int]]:
     """Indices of `lengths` grouped into batches, longest first, each within both budgets.
 
     A single item longer than `max_tokens` still gets a batch of its own: the budget bounds
-    padding, it never drops input.
+    padding, it never drops input. With `min_ratio`, a batch also closes before an item shorter
+    than `min_ratio` × its longest (length buckets: a row that reached its own output bound still
+    rides along until the longest row of its call is done).
     """
     if max_tokens < 1 or max_sentences < 1:
         raise ValueError("batch budgets must be positive")
@@ -29,7 +33,9 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     for index in order:
         length = max(1, lengths[index])
         widest = max(longest, length)
-        if current and (len(current) + 1 > max_sentences or (len(current) + 1) * widest > max_tokens):
+        if current and (
+            len(current) + 1 > max_sentences or (len(current) + 1) * widest > max_tokens or length < min_ratio * longest
+        ):
             batches.append(current)
             current, widest = [], length
         current.append(index)
@@ -40,6 +46,9 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
 
 
 ORDERED_MIN_ROWS = 4  # the smallest batch an ordered (streamed) request's first group is given
+# A streamed request's batches hold sentences within this ratio of their longest: reading order
+# mixes lengths, and on a CPU the short rows of a mixed batch mostly wait for the long one.
+ORDERED_BUCKET = 0.6
 
 
 def next_batch(
@@ -59,8 +68,9 @@ def next_batch(
     With `keys` (one per text, smaller is more urgent: a request's number, then the reading-order
     group of its sentences), the most urgent key's sentences go first: the length-sorted batch
     holding its first sentence, then the room left (rows and tokens, at no extra padding: only
-    texts no longer than the batch's longest) filled in key order, up to twice the urgent group's
-    size (at least `ORDERED_MIN_ROWS` rows). A streamed article's first
+    texts no longer than the batch's longest, and not shorter than `ORDERED_BUCKET` of it) filled
+    in key order, up to twice the urgent group's size (at least `ORDERED_MIN_ROWS` rows). The
+    urgent group's own batches are length buckets too. A streamed article's first
     paragraph is then done in its first batch or two, not after the whole lookahead window.
     """
     if keys is None:
@@ -79,7 +89,7 @@ def next_batch(
     ranked = sorted(best, key=lambda text: best[text][:2])
     urgent_key = best[ranked[0]][0]
     urgent = [text for text in ranked if best[text][0] == urgent_key]
-    plans = plan_batches([best[text][2] for text in urgent], max_tokens, max_sentences)
+    plans = plan_batches([best[text][2] for text in urgent], max_tokens, max_sentences, ORDERED_BUCKET)
     chosen = [urgent[i] for i in next(batch for batch in plans if 0 in batch)]
     widest = max(best[text][2] for text in chosen)
     taken = set(chosen)
@@ -90,7 +100,7 @@ def next_batch(
     for text in ranked:
         if len(taken) >= rows or (len(taken) + 1) * widest > max_tokens:
             break
-        if text not in taken and best[text][2] <= widest:
+        if text not in taken and ORDERED_BUCKET * widest <= best[text][2] <= widest:
             taken.add(text)
     return [i for i, text in enumerate(texts) if text in taken]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from models.batching import next_batch
+from models.batching import next_batch, plan_batches
 from models.document import Translation
 from models.engine import Engine, GenerationOptions
 from models.parse import parse
@@ -29,12 +29,23 @@ def test_groups_start_small_and_double() -> None:
 
 
 def test_next_batch_serves_the_most_urgent_key_first() -> None:
-    texts = ["late long one here", "a", "b c", "first d", "e"]
-    lengths = [4, 1, 2, 2, 1]
-    keys = [(1, 3), (1, 2), (1, 1), (1, 0), (2, 0)]
+    texts = ["late long one here", "a", "b c", "first d e", "e f g", "h i j"]
+    lengths = [4, 1, 2, 3, 3, 3]
+    keys = [(1, 4), (1, 2), (1, 1), (1, 0), (2, 0), (1, 3)]
     picked = next_batch(texts, lengths, max_tokens=100, max_sentences=3, keys=keys)
-    # the group-0 sentence, then the room filled in key order at no wider padding
-    assert [texts[i] for i in picked] == ["a", "b c", "first d"]
+    # the group-0 sentence, then the room filled in key order at no wider padding and within the
+    # length bucket (≥ 0.6 of the widest): "b c" (group 1) and "h i j" (group 3) ride along; "a"
+    # (group 2) is too short for a 3-token row, "e f g" belongs to a later request
+    assert [texts[i] for i in picked] == ["b c", "first d e", "h i j"]
+
+
+def test_an_urgent_group_is_cut_into_length_buckets() -> None:
+    texts = ["un deux trois quatre cinq six sept huit neuf dix", "un", "deux mots"]
+    lengths = [10, 1, 2]
+    picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=[(1, 0)] * 3)
+    assert [texts[i] for i in picked] == [texts[0]]  # the short ones go in their own call, not padded to 10
+    assert plan_batches([10, 9, 6, 5, 2, 1], 100, 8, 0.6) == [[0, 1, 2], [3], [4], [5]]
+    assert plan_batches([10, 9, 6, 5, 2, 1], 100, 8) == [[0, 1, 2, 3, 4, 5]]
 
 
 def test_next_batch_with_keys_never_pads_wider_and_keeps_copies() -> None:
@@ -44,7 +55,7 @@ def test_next_batch_with_keys_never_pads_wider_and_keeps_copies() -> None:
     picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=keys)
     assert [texts[i] for i in picked] == ["short"]  # nothing longer rides with it
     picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=[(1, 0)] * 4)
-    assert sorted(picked) == [0, 1, 2, 3]
+    assert sorted(picked) == [0, 1]  # both copies of the longest; "mid one" and "short" are another bucket
 
 
 def test_next_batch_without_keys_is_unchanged() -> None:
