@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import pytest
 from models.document import Translation
 from models.engine import BatchBudget, GenerationOptions
 from models.interrupt import Interrupted, current_check, stop_when
-from models.lanes import Lanes, threads_per_lane
+from models.lanes import Lanes, default_lanes, threads_per_lane
 from service.scheduler import Cancelled, CancelToken, Scheduler
 from tests.support.fakes import FakeEngine
 
@@ -176,9 +177,12 @@ def test_two_marian_lanes_give_the_same_output_as_one(tiny_checkpoint: Path) -> 
 
     threads = torch.get_num_threads()
     try:
-        one = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu"))
+        one = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=1))
         two = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=2))
+        auto = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu"))  # lanes=0: the CPU default
         assert getattr(one, "lanes", 1) == 1 and getattr(two, "lanes", 1) == 2
+        assert getattr(auto, "lanes", 1) == default_lanes("cpu", None) == min(2, os.cpu_count() or 1)
+        assert default_lanes("cuda", None) == 1 and default_lanes("cpu", 1) == 1
         texts = [f"Le conseil municipal a voté le budget numéro {n}." for n in range(6)]
         scheduler = Scheduler(two, BatchBudget(max_sentences=8, max_tokens=10_000), max_wait=0.01)
         scheduler.start()
