@@ -20,7 +20,7 @@ from models.beams import distinct_others, greedy_scores, returned_sequences
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.interrupt import Interrupted, current_check, raise_if_stopped
-from models.lanes import Lanes, default_lanes, threads_per_lane
+from models.lanes import Lanes, default_lanes, is_alone, threads_per_lane, total_threads
 from models.loading import ModelLoadError, load_marian, public_name
 from models.markup import Alignment
 
@@ -282,8 +282,12 @@ class MarianEngine(MarianTokenizing):
         model = spec.model
         self._device = _resolve_device(spec.device)
         lanes = spec.lanes or default_lanes(self._device, spec.threads)
-        if lanes > 1:  # torch's intra-op threads are process-wide: each lane gets its share
-            torch.set_num_threads(threads_per_lane(lanes, spec.threads))
+        # torch's thread count is per calling thread once set there: each lane's call sets its share,
+        # or every thread when it runs alone (`models.lanes.alone`).
+        self._lane_threads = threads_per_lane(lanes, spec.threads)
+        self._all_threads = total_threads(spec.threads)
+        if lanes > 1:
+            torch.set_num_threads(self._lane_threads)
         elif spec.threads:
             torch.set_num_threads(spec.threads)
         self._dtype = _resolve_dtype(spec.dtype, self._device)
@@ -347,6 +351,8 @@ class MarianEngine(MarianTokenizing):
 
         beams = options.num_beams or self.default_beams
         per_text = returned_sequences(options.alternatives, beams)
+        if self._lanes.count > 1:
+            torch.set_num_threads(self._all_threads if is_alone() else self._lane_threads)
         with self._lanes.shared(), torch.inference_mode():
             encoded = self._tokenizer(texts, return_tensors="pt", padding=True).to(self._device)
             source_lengths = encoded["attention_mask"].sum(dim=1).tolist()
@@ -467,6 +473,8 @@ class MarianEngine(MarianTokenizing):
 
         tokenizer = self._tokenizer
         with self._lanes.exclusive(), torch.inference_mode():
+            if self._lanes.count > 1:  # alone on the model: every thread
+                torch.set_num_threads(self._all_threads)
             encoded = tokenizer(
                 [" ".join(s.split()) for s in sources],
                 text_target=[" ".join(t.split()) for t in targets],

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 
 class Lanes:
@@ -42,10 +43,14 @@ class Lanes:
                     self._permits.release()
 
 
+def total_threads(threads: int | None) -> int:
+    """The whole engine's torch threads: `threads`, or every core."""
+    return threads or os.cpu_count() or 1
+
+
 def threads_per_lane(lanes: int, threads: int | None) -> int:
     """Each lane's torch threads: the cores (or `threads`, the whole engine's) shared out evenly."""
-    total = threads or os.cpu_count() or 1
-    return max(1, total // lanes)
+    return max(1, total_threads(threads) // lanes)
 
 
 CPU_LANES = 2  # the default on a CPU: 2 × 1 thread beat 1 × 2 threads in bench/article_speed.py (docs/speed.md)
@@ -56,3 +61,21 @@ def default_lanes(device: str, threads: int | None) -> int:
     if device != "cpu":
         return 1
     return max(1, min(CPU_LANES, threads or os.cpu_count() or 1))
+
+
+_ALONE: ContextVar[bool] = ContextVar("bitext_alone", default=False)
+
+
+@contextmanager
+def alone() -> Iterator[None]:
+    """This thread's engine call runs with no other lane busy (the scheduler holds the others back),
+    so it may use every lane's threads: a lone short request is not held to one core."""
+    token = _ALONE.set(True)
+    try:
+        yield
+    finally:
+        _ALONE.reset(token)
+
+
+def is_alone() -> bool:
+    return _ALONE.get()

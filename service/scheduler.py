@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +29,7 @@ from models.batching import next_batch
 from models.document import ModelInfo, Translation
 from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
 from models.interrupt import Interrupted, stop_when
+from models.lanes import alone
 from models.markup import Alignment
 from service.metrics import Metrics
 
@@ -124,6 +126,8 @@ class Scheduler:
         # one worker per engine lane (models.lanes): two calls side by side on one loaded model
         self.workers = max(1, workers if workers is not None else int(getattr(engine, "lanes", 1)))
         self._busy = 0  # workers running an engine call
+        self._solo = False  # a call runs alone with every lane's threads: the other workers wait
+        self._running: dict[int, list[_Item]] = {}  # each worker's call in flight, by worker thread id
         self.budget = budget
         self.max_wait = max_wait
         self.max_queue = max_queue
@@ -256,24 +260,38 @@ class Scheduler:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and not self._has_work():
+                while not self._closed and (self._solo or not self._has_work()):
                     self._cond.wait()
                 if self._closed:
                     return
                 if self.batching:
                     self._gather()
-                if self._closed or not self._has_work():  # another worker took what there was
+                if self._closed or self._solo or not self._has_work():  # another worker took it
                     continue
                 items = self._take()
+                # Nothing else waits and no other lane is busy: this call takes every lane's threads
+                # (one short request is not held to one core); work that comes meanwhile waits for it.
+                solo = self.workers > 1 and not self._has_work() and self._others_gone()
+                self._solo = solo
+                self._running[threading.get_ident()] = items
                 self._busy += 1
                 self._report_queue()
                 self._cond.notify_all()  # room in the queue for waiting batch submitters
             try:
                 if items:
-                    self._run(items)
+                    with alone() if solo else nullcontext():
+                        self._run(items)
             finally:
                 with self._cond:
                     self._busy -= 1
+                    self._running.pop(threading.get_ident(), None)
+                    if solo:
+                        self._solo = False
+                        self._cond.notify_all()
+
+    def _others_gone(self) -> bool:
+        """No other call in flight, or only calls whose every request is gone (they stop within a step)."""
+        return all(all(item.request.future.done() for item in call) for call in self._running.values())
 
     def _has_work(self) -> bool:
         return any(self._queues.values())

@@ -14,7 +14,7 @@ import pytest
 from models.document import Translation
 from models.engine import BatchBudget, GenerationOptions
 from models.interrupt import Interrupted, current_check, stop_when
-from models.lanes import Lanes, default_lanes, threads_per_lane
+from models.lanes import Lanes, default_lanes, is_alone, threads_per_lane
 from service.scheduler import Cancelled, CancelToken, Scheduler
 from tests.support.fakes import FakeEngine
 
@@ -221,3 +221,40 @@ def _ignore(call: Any) -> None:
         call()
     except Cancelled:
         pass
+
+
+class Recording(Laned):
+    """Records, per call, whether the scheduler let it run alone with every lane's threads."""
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        super().__init__(seconds)
+        self.alone: list[bool] = []
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        self.alone.append(is_alone())
+        return super().translate(texts, options)
+
+
+def test_a_lone_call_runs_alone_and_holds_the_other_lane_back() -> None:
+    engine = Recording(seconds=0.3)
+    scheduler = Scheduler(engine, BatchBudget(max_sentences=16, max_tokens=10_000), max_wait=0.0)  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        assert [t.text for t in scheduler.translate(["Seule."])] == ["EN<Seule.>"]
+        assert engine.alone == [True] and engine.most == 1  # nothing else waited: every thread
+
+        late: list[Any] = []
+        first = threading.Thread(target=lambda: scheduler.translate(["Première."]))
+        first.start()
+        deadline = time.monotonic() + WAIT
+        while engine.running == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        late.append(scheduler.translate(["Arrivée pendant."]))  # waits for the lone call, not beside it
+        first.join(WAIT)
+        assert engine.most == 1 and engine.alone[1:] == [True, True]
+
+        engine.alone.clear()
+        out = scheduler.translate([f"Phrase {n}." for n in range(6)])  # enough for both lanes at once
+        assert len(out) == 6 and engine.most == 2 and engine.alone == [False, False]
+    finally:
+        scheduler.close(WAIT)
