@@ -2,7 +2,9 @@
 
 CPU work on a request (decoding, parsing, language detection, glossary compilation, rendering)
 must run off the loop: a health probe that waits behind it is a frozen server. The bound is
-generous (1 s) because a blocked loop shows as many seconds, not milliseconds.
+generous (1.5 s) because a blocked loop shows as seconds (language detection of the compat
+request's 20,000 texts alone is 2 s of CPU), while a probe on a loop that is free but shares two
+cores with the server's two engine lanes, its worker threads and the test itself was seen at 1.09 s.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.support.live import LiveServer
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LIMIT = 200_000
+PROBE_BOUND = 1.5  # seconds; see the module docstring
 # Each is a shape that made a step super-linear or long somewhere: a heading with a long run of
 # blanks, many unclosed image lines, a charset with a quadratic decoder, an article-sized body
 # with thousands of sentences, a glossary that compiles into a large pattern.
@@ -64,7 +67,7 @@ WORST += [
 ]
 
 
-def test_health_answers_within_a_second_while_worst_cases_run(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_health_answers_within_a_bound_while_worst_cases_run(tiny_checkpoint: Path, tmp_path: Path) -> None:
     env = {
         "BITEXT_REQUEST_TIMEOUT_SECONDS": "4",
         "BITEXT_MAX_BODY_BYTES": str(EXPORT_BODY + 100_000),
@@ -96,5 +99,5 @@ def test_health_answers_within_a_second_while_worst_cases_run(tiny_checkpoint: P
                 time.sleep(0.05)
             sender.join()
             print(f"{path} {media}: {statuses[-1]}, worst probe so far {worst_probe:.2f} s")
-        assert worst_probe < 1.0, f"/health/live took {worst_probe:.2f} s behind a worst-case request"
+        assert worst_probe < PROBE_BOUND, f"/health/live took {worst_probe:.2f} s behind a worst-case request"
         assert all(status < 500 or status in (503, 504) for status in statuses), statuses
