@@ -19,7 +19,7 @@ from lxml import etree
 
 from models.document import BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Source
-from service.formats.package import Package, serialize
+from service.formats.package import Package, own_text, serialize
 from service.jobs import limits
 from service.jobs.limits import Limits
 
@@ -70,7 +70,8 @@ _KEEP = _STOP | frozenset(
         "toc-mark",
     )
 )
-_SPACES = {q("text:tab"): "\t", q("text:line-break"): "\n"}
+# what stands for whitespace in a paragraph (text:s for spaces, however many: folded by text_of)
+_MARKS = {q("text:tab"): "\t", q("text:line-break"): "\n", q("text:s"): " "}
 # a body element that can sit in a table cell: wrapped in the side-by-side table
 _PAIRED = frozenset({P, H, q("text:list"), q("table:table"), q("text:section"), q("text:numbered-paragraph")})
 # in a copy, names and ids that must stay unique get a suffix
@@ -85,23 +86,7 @@ class Parsed:
 
 def text_of(element: etree._Element) -> str:
     """The paragraph's own text, whitespace folded: spans and links in, notes, frames and comments out."""
-    out: list[str] = [element.text or ""]
-    stack: list[tuple[etree._Element, bool]] = [(child, False) for child in reversed(element)]
-    while stack:
-        node, closing = stack.pop()
-        if closing:
-            out.append(node.tail or "")
-            continue
-        stack.append((node, True))
-        if not isinstance(node.tag, str) or node.tag in _STOP:
-            continue
-        if node.tag == q("text:s"):
-            out.append(" ")  # however many: whitespace is folded below
-        elif node.tag in _SPACES:
-            out.append(_SPACES[node.tag])
-        out.append(node.text or "")
-        stack.extend((child, False) for child in reversed(node))
-    return " ".join("".join(out).split())
+    return " ".join(own_text(element, _STOP, marks=_MARKS).split())
 
 
 def paragraphs(root: etree._Element) -> list[etree._Element]:

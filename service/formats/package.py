@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -102,9 +102,16 @@ class Package:
         return out.getvalue()
 
 
-def own_text(element: etree._Element, stop: frozenset[str], drop: frozenset[str] = frozenset()) -> str:
+def own_text(
+    element: etree._Element,
+    stop: frozenset[str],
+    drop: frozenset[str] = frozenset(),
+    marks: Mapping[str, str] | None = None,
+) -> str:
     """The text of `element` itself: what descendants in `stop` hold (blocks of their own) is left out,
-    and elements in `drop` (a note citation) give nothing; their tails count."""
+    and elements in `drop` (a note citation) give nothing; their tails count. An element in `marks`
+    (a tab, a line break) stands for its string there, before its own text."""
+    marks = marks or {}
     out: list[str] = [element.text or ""]
     stack: list[tuple[etree._Element, bool]] = [(child, False) for child in reversed(element)]
     while stack:
@@ -115,6 +122,7 @@ def own_text(element: etree._Element, stop: frozenset[str], drop: frozenset[str]
         stack.append((node, True))
         if not isinstance(node.tag, str) or node.tag in stop or node.tag in drop:
             continue
+        out.append(marks.get(node.tag, ""))
         out.append(node.text or "")
         stack.extend((child, False) for child in reversed(node))
     return "".join(out)
