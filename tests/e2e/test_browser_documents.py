@@ -18,7 +18,7 @@ import pytest
 from models.cache import CachedEngine, MemoryLRU
 from service import formats
 from service.settings import Settings
-from tests.e2e.test_browser import ARGS, CHROMIUM, OUTPUT, Greedy, Watched, _serve
+from tests.e2e.test_browser import OUTPUT, Greedy, Watched, _serve
 from tests.support import documents
 
 try:
@@ -52,24 +52,8 @@ def keyed(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield from _server(tiny_engine, tmp_path_factory.mktemp("keyed-jobs"), api_keys=[KEY])
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    import os
-
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-def opened(chromium: Any, url: str) -> tuple[Any, Watched]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+def opened(browser: Any, url: str) -> tuple[Any, Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     view = Watched(page)
     response = page.goto(url + "/")
@@ -78,8 +62,8 @@ def opened(chromium: Any, url: str) -> tuple[Any, Watched]:
     return context, view
 
 
-def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(chromium: Any, server: str) -> None:
-    context, view = opened(chromium, server)
+def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(browser: Any, server: str) -> None:
+    context, view = opened(browser, server)
     page = view.page
     try:
         assert page.locator("#layout option").all_text_contents() == list(formats.LAYOUTS)
@@ -135,10 +119,10 @@ def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(chromium: 
     assert view.errors == [] and view.dialogs == [] and view.violations == []
 
 
-def test_a_chosen_docx_goes_with_the_key_as_a_header_and_downloads_in_its_layout(chromium: Any, keyed: str) -> None:
+def test_a_chosen_docx_goes_with_the_key_as_a_header_and_downloads_in_its_layout(browser: Any, keyed: str) -> None:
     from docx import Document
 
-    context, view = opened(chromium, keyed)
+    context, view = opened(browser, keyed)
     page = view.page
     requests: list[tuple[str, str | None]] = []
     page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
