@@ -125,7 +125,6 @@ class Scheduler:
         self.engine = engine
         # one worker per engine lane (models.lanes): two calls side by side on one loaded model
         self.workers = max(1, workers if workers is not None else int(getattr(engine, "lanes", 1)))
-        self._busy = 0  # workers running an engine call
         self._solo = False  # a call runs alone with every lane's threads: the other workers wait
         self._running: dict[int, list[_Item]] = {}  # each worker's call in flight, by worker thread id
         self.budget = budget
@@ -274,7 +273,6 @@ class Scheduler:
                 solo = self.workers > 1 and not self._has_work() and self._others_gone()
                 self._solo = solo
                 self._running[threading.get_ident()] = items
-                self._busy += 1
                 self._report_queue()
                 self._cond.notify_all()  # room in the queue for waiting batch submitters
             try:
@@ -283,7 +281,6 @@ class Scheduler:
                         self._run(items)
             finally:
                 with self._cond:
-                    self._busy -= 1
                     self._running.pop(threading.get_ident(), None)
                     if solo:
                         self._solo = False
@@ -340,7 +337,7 @@ class Scheduler:
     def _share(self, waiting: int) -> int:
         """The most sentences this worker takes: its budget, or its even share of what waits when
         other workers are idle (so one article keeps every lane busy, not one lane full)."""
-        idle = self.workers - self._busy
+        idle = self.workers - len(self._running)
         if idle <= 1:
             return self.budget.max_sentences
         return max(1, min(self.budget.max_sentences, math.ceil(waiting / idle)))
