@@ -106,6 +106,8 @@ class Settings(BaseSettings):
             max_entries=self.archive_max_entries,
             max_pdf_pages=self.archive_max_pdf_pages,
             max_pdf_chars=self.archive_max_pdf_chars,
+            work_floor=self.archive_work_floor,
+            work_per_byte=self.archive_work_per_byte,
         )
 
     def engine_spec(self) -> EngineSpec:
@@ -203,6 +205,19 @@ class Settings(BaseSettings):
         default=5_000_000,
         ge=1000,
         description="most characters of text read from one PDF; a longer one is skipped (too_much_text)",
+    )
+    archive_work_per_byte: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "work reading one document may take per byte it holds (about a byte of content processed each: "
+            "PDF forms and font maps each time they are read, zipped parts as inflated); past it too_much_work"
+        ),
+    )
+    archive_work_floor: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="work any document may take whatever its size, on top of the per-byte share",
     )
     batch_group_sentences: int | None = Field(
         default=None,

@@ -34,6 +34,7 @@ OUTPUT_QUOTA = "output_quota"  # the job's outputs reached their byte cap; the r
 NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only (scanned): no text to translate
 TOO_MANY_PAGES = "too_many_pages"  # a PDF past `max_pdf_pages`
 TOO_MUCH_TEXT = "too_much_text"  # a PDF past `max_pdf_chars`, or a content stream past its share
+TOO_MUCH_WORK = "too_much_work"  # reading the document would take more work than its size allows
 
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
@@ -59,6 +60,7 @@ SKIP_REASONS = frozenset(
         NO_TEXT_LAYER,
         TOO_MANY_PAGES,
         TOO_MUCH_TEXT,
+        TOO_MUCH_WORK,
     }
 )
 
@@ -85,6 +87,11 @@ class Limits:
     # A PDF: most pages, and characters of text, it may hold (past either it is refused, not cut short).
     max_pdf_pages: int = 2_000
     max_pdf_chars: int = 5_000_000
+    # The work reading one document may take (`service.formats.work`): this floor plus so much per byte
+    # it was given, in units of about one byte of expanded content processed; never more than the cap.
+    work_floor: int = 1_000_000
+    work_per_byte: int = 64
+    max_document_work: int = 400_000_000
 
 
 def unsafe_name(name: str) -> str | None:

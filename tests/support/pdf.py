@@ -4,7 +4,7 @@ pages, many pages; enough to give pypdf a real text layer without a PDF library 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -46,8 +46,18 @@ def _stream(body: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d %s>>\nstream\n%s\nendstream" % (len(body), extra, body)
 
 
-def make_pdf(pages: Sequence[Page], title: str | None = None, count: int | None = None) -> bytes:
-    """A PDF of `pages`; `count` overrides the page tree's /Count (a lying header)."""
+def make_pdf(
+    pages: Sequence[Page],
+    title: str | None = None,
+    count: int | None = None,
+    forms: Mapping[str, bytes] | None = None,
+    to_unicode: bytes | None = None,
+) -> bytes:
+    """A PDF of `pages`; `count` overrides the page tree's /Count (a lying header).
+
+    `forms`: form XObjects by name, each a Flate-compressed content stream that every page (and
+    every form: they may draw one another) can draw with `/name Do`. `to_unicode`: a ToUnicode
+    map given to the font (Flate-compressed)."""
     objects: list[bytes] = []  # object n is objects[n - 1]
 
     def add(body: bytes) -> int:
@@ -56,13 +66,26 @@ def make_pdf(pages: Sequence[Page], title: str | None = None, count: int | None 
 
     catalog = add(b"")
     tree = add(b"")
-    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    unicode_map = b""
+    if to_unicode is not None:
+        packed_map = zlib.compress(to_unicode, 9)
+        unicode_map = b" /ToUnicode %d 0 R" % add(_stream(packed_map, b"/Filter /FlateDecode "))
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding%s >>" % unicode_map)
     image = add(
         _stream(
             b"\x80", b"/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8 "
         )
     )
     kids = []
+    numbers = {name: add(b"") for name in forms or {}}
+    drawn = b"".join(b" /%s %d 0 R" % (name.encode(), number) for name, number in numbers.items())
+    for name, number in numbers.items():
+        packed_form = zlib.compress((forms or {})[name], 9)
+        objects[number - 1] = _stream(
+            packed_form,
+            b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Filter /FlateDecode "
+            b"/Resources << /Font << /F1 %d 0 R >> /XObject << %s >> >> " % (font, drawn),
+        )
 
     shared: dict[bytes, int] = {}  # identical content streams are written once (a 10,000-page PDF stays small)
     for page in pages:
@@ -75,8 +98,8 @@ def make_pdf(pages: Sequence[Page], title: str | None = None, count: int | None 
         kids.append(
             add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                b"/Resources << /Font << /F1 %d 0 R >> /XObject << /Im1 %d 0 R >> >> >>"
-                % (tree, shared[content], font, image)
+                b"/Resources << /Font << /F1 %d 0 R >> /XObject << /Im1 %d 0 R%s >> >> >>"
+                % (tree, shared[content], font, image, drawn)
             )
         )
     objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % tree

@@ -1,0 +1,133 @@
+"""Every format reader works and holds memory in proportion to the bytes it was given.
+
+Families of small hostile documents (`tests.support.hostile`) are read at two sizes of the attack.
+Work is counted in function calls (a profile hook: the same count on any machine) and memory as
+the peak of Python's allocations, so these are complexity tests without a clock:
+
+- a **bomb** (a PDF form drawn n times, forms drawing forms, a font map read per page) hardly grows
+  in bytes when its attack doubles: its work and memory must not grow either (the reader stops at
+  its work budget, `too_much_work`);
+- a **growing** family (nesting, many runs, many cues) may cost more as it grows, but at most
+  linearly: doubling it at most ~2.5× its calls and its peak memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.parse import parse
+from service import formats
+from service.formats.work import WorkBudget
+from service.jobs import limits
+from tests.support import hostile
+from tests.support.hostile import cost
+
+# A small floor, so the bombs meet their budget at test sizes (the default floor is 1,000,000 units).
+CAPS = formats.Limits(work_floor=20_000)
+
+
+def _format(kind: str) -> Callable[[bytes], Any]:
+    return lambda data: formats.read_source(data, kind, CAPS)
+
+
+def _text(kind: str) -> Callable[[bytes], Any]:
+    return lambda data: parse(data.decode("utf-8"), kind)
+
+
+BOMBS = {
+    "pdf form drawn n times": (hostile.pdf_form_drawn, _format("pdf"), 200),
+    "pdf forms drawing forms": (hostile.pdf_nested_forms, _format("pdf"), 40),
+    "pdf small form past pypdf's per-page count": (hostile.pdf_many_tiny_forms, _format("pdf"), 3_000),
+    "pdf form with a large font map": (hostile.pdf_form_font_map, _format("pdf"), 40),
+}
+
+GROWING = {
+    "pdf pages sharing a large font map": (hostile.pdf_shared_font_map, _format("pdf"), 4),
+}
+
+
+def _costs(family: Callable[[int], bytes], read: Callable[[bytes], Any], n: int) -> tuple[Any, Any, bytes, bytes]:
+    small, large = family(n), family(2 * n)
+    cost(lambda: read(small))  # imports and caches warmed, not counted
+    return cost(lambda: read(small)), cost(lambda: read(large)), small, large
+
+
+@pytest.mark.parametrize("name", list(BOMBS))
+def test_a_bomb_costs_no_more_when_its_attack_doubles(name: str) -> None:
+    family, read, n = BOMBS[name]
+    small, large, small_data, large_data = _costs(family, read, n)
+    assert len(large_data) < 1.1 * len(small_data)  # the attack doubled, the bytes hardly moved
+    for data in (small_data, large_data):
+        with pytest.raises(formats.FormatError) as refused:
+            read(data)
+        assert refused.value.code == limits.TOO_MUCH_WORK
+    assert large.calls <= 1.25 * small.calls, (small, large)
+    assert large.peak <= 1.5 * small.peak + 200_000, (small, large)
+
+
+@pytest.mark.parametrize("name", list(GROWING))
+def test_work_and_memory_grow_at_most_linearly(name: str) -> None:
+    family, read, n = GROWING[name]
+    small, large, _, _ = _costs(family, read, n)
+    assert large.calls <= 2.5 * small.calls, (small, large)
+    assert large.peak <= 2.5 * small.peak + 100_000, (small, large)
+
+
+def test_the_pdf_form_bomb_of_the_report_is_refused_in_its_budget() -> None:
+    """A 1 kB PDF drawing a Flate form of `cm` lines from its page again and again took 54 s of worker CPU."""
+    data = hostile.pdf_form_drawn(3_000)
+    with pytest.raises(formats.FormatError) as refused:
+        formats.read_source(data, "pdf")
+    assert refused.value.code == limits.TOO_MUCH_WORK
+    assert "form XObject" in str(refused.value)
+
+
+def test_a_budget_grows_with_the_document_and_stops_at_its_cap() -> None:
+    caps = formats.Limits(work_floor=1_000, work_per_byte=10, max_document_work=50_000)
+    assert WorkBudget.for_input(100, caps, "PDF").allowed == 2_000
+    assert WorkBudget.for_input(1_000_000, caps, "PDF").allowed == 50_000
+    budget = WorkBudget.for_input(100, caps, "PDF")
+    budget.charge(2_000, "all of it")
+    with pytest.raises(formats.FormatError) as refused:
+        budget.charge(1, "one more")
+    assert refused.value.code == limits.TOO_MUCH_WORK and "one more" in str(refused.value)
+
+
+FONTS = [
+    path
+    for path in (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
+        Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf"),
+    )
+    if path.is_file()
+]
+
+
+@pytest.mark.skipif(not FONTS, reason="no TrueType font on this machine for fpdf2 to embed")
+def test_ordinary_documents_stay_well_inside_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents as the usual tools write them (fpdf2 with an embedded TrueType font on 200 pages, python-docx,
+    odfpy, the EPUB writer) spend a small part of what their size allows."""
+    import fpdf
+
+    spent: list[WorkBudget] = []
+    original = WorkBudget.for_input
+
+    def spy(size: int, caps: formats.Limits, kind: str) -> WorkBudget:
+        spent.append(original(size, caps, kind))
+        return spent[-1]
+
+    document = fpdf.FPDF()
+    document.add_font("Serif", "", str(FONTS[0]))
+    for page in range(200):
+        document.add_page()
+        document.set_font("Serif", "", 11)
+        document.multi_cell(0, 6, f"Page {page}. Le conseil municipal a voté le budget « des écoles ». " * 8)
+    pdf = bytes(document.output())
+    monkeypatch.setattr(WorkBudget, "for_input", staticmethod(spy))
+    for kind, data in (("pdf", pdf),):
+        formats.read_source(data, kind)
+        assert spent[-1].spent < 16 * len(data) + 100_000, (kind, spent[-1].spent, len(data))
