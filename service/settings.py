@@ -215,9 +215,7 @@ class Settings(BaseSettings):
         ),
     )
     archive_work_floor: int = Field(
-        default=1_000_000,
-        ge=0,
-        description="work any document may take whatever its size, on top of the per-byte share",
+        default=1_000_000, ge=0, description="work any document may take whatever its size, beside its per-byte share"
     )
     batch_group_sentences: int | None = Field(
         default=None,
@@ -228,7 +226,9 @@ class Settings(BaseSettings):
         default=256, ge=1, description="documents held for one group at most, whatever their sentences"
     )
     batch_group_bytes: int = Field(
-        default=64_000_000, ge=1024, description="input bytes held for one group at most, whatever their sentences"
+        default=64_000_000,
+        ge=1024,
+        description="memory one group's waiting documents may hold (their text as parsed), whatever their sentences",
     )
     jobs_database_url: str | None = Field(
         default=None,

@@ -23,6 +23,7 @@ from models import markup
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Source
 from service.formats.package import Package, serialize
+from service.formats.work import WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
 
@@ -234,14 +235,15 @@ class Docx:
 
     def read(self, data: bytes, caps: Limits) -> Source:
         package = Package(data, caps, "DOCX")
-        if "word/document.xml" not in package.parts:
+        budget = WorkBudget.for_input(len(data), caps, "DOCX")
+        if "word/document.xml" not in package.by_name:
             raise FormatError(limits.UNPARSABLE, "not a DOCX: no word/document.xml")
         blocks: list[Block] = []
         counts = []
         for part in PARTS:
-            if part not in package.parts:
+            if part not in package.by_name:
                 continue
-            found = paragraphs(package.xml(part))
+            found = paragraphs(package.xml(part, budget))
             counts.append((part, len(found)))
             blocks += [_block(p) for p in found]
         document = Document(tuple(blocks), ("", *(["\n\n"] * len(blocks))), self.kind)

@@ -22,6 +22,7 @@ from lxml import etree
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Source
 from service.formats.package import Package, own_text, serialize, set_own_text
+from service.formats.work import WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
 
@@ -53,13 +54,13 @@ class Parsed:
     counts: tuple[tuple[str, int], ...]  # blocks per spine document
 
 
-def _spine(package: Package) -> list[str]:
-    container = package.xml("META-INF/container.xml")
+def _spine(package: Package, budget: WorkBudget) -> list[str]:
+    container = package.xml("META-INF/container.xml", budget)
     rootfile = container.find(f".//{{{CONTAINER}}}rootfile")
     if rootfile is None or not rootfile.get("full-path"):
         raise FormatError(limits.UNPARSABLE, "META-INF/container.xml names no package document")
     opf_name = rootfile.get("full-path", "")
-    opf = package.xml(opf_name)
+    opf = package.xml(opf_name, budget)
     base = posixpath.dirname(opf_name)
     items = {}
     for item in opf.iter(f"{{{OPF}}}item"):
@@ -67,7 +68,7 @@ def _spine(package: Package) -> list[str]:
         if item.get("media-type") == "application/xhtml+xml" and not href.startswith(".."):
             items[item.get("id")] = href
     spine = [items[ref.get("idref")] for ref in opf.iter(f"{{{OPF}}}itemref") if ref.get("idref") in items]
-    return [name for name in dict.fromkeys(spine) if name in package.parts]
+    return [name for name in dict.fromkeys(spine) if name in package.by_name]
 
 
 def _units(root: etree._Element) -> list[tuple[etree._Element, Block]]:
@@ -131,10 +132,11 @@ class Epub:
 
     def read(self, data: bytes, caps: Limits) -> Source:
         package = Package(data, caps, "EPUB")
+        budget = WorkBudget.for_input(len(data), caps, "EPUB")
         blocks: list[Block] = []
         counts = []
-        for name in _spine(package):
-            units = _units(package.xml(name))
+        for name in _spine(package, budget):
+            units = _units(package.xml(name, budget))
             counts.append((name, len(units)))
             blocks += [block for _, block in units]
         if not counts:

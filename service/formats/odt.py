@@ -20,6 +20,7 @@ from lxml import etree
 from models.document import BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Source
 from service.formats.package import Package, own_text, serialize
+from service.formats.work import WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
 
@@ -196,13 +197,15 @@ class Odt:
 
     def read(self, data: bytes, caps: Limits) -> Source:
         package = Package(data, caps, "ODT")
-        mimetype = package.parts.get("mimetype", b"").strip().decode("ascii", "replace")
+        budget = WorkBudget.for_input(len(data), caps, "ODT")
+        mimetype = package.read("mimetype")[:200] if "mimetype" in package.by_name else b""
+        mimetype = mimetype.strip().decode("ascii", "replace")
         if mimetype and mimetype not in MIMETYPES:
             raise FormatError(limits.UNPARSABLE, f"not an ODF text document (mimetype {mimetype[:80]!r})")
-        if MANIFEST in package.parts and b"encryption-data" in package.parts[MANIFEST]:
-            if package.xml(MANIFEST).find(f".//{q('manifest:encryption-data')}") is not None:
+        if MANIFEST in package.by_name and b"encryption-data" in package.read(MANIFEST):
+            if package.xml(MANIFEST, budget).find(f".//{q('manifest:encryption-data')}") is not None:
                 raise FormatError(limits.ENCRYPTED, "the ODT is encrypted with a password")
-        root = package.xml(CONTENT)
+        root = package.xml(CONTENT, budget)
         parents = _parents(root)
         blocks = tuple(Block(_kind(p, parents), text_of(p)) for p in paragraphs(root))
         document = Document(blocks, ("", *(["\n\n"] * len(blocks))), self.kind)

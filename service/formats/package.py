@@ -4,6 +4,7 @@ A package is a zip: the archive caps apply to it as to any archive (`Limits`: en
 size, the parts together, the compression ratio; encrypted members refused). Its XML parts are
 parsed without entities: a document type that declares any (`<!ENTITY`: XXE, billion laughs)
 is refused before the parser sees it, and the parser never loads a DTD nor reaches the network.
+Parts stay compressed in memory (`Package`); what a reader parses is charged to its `WorkBudget`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from lxml import etree
 
 from service.formats.base import FormatError
+from service.formats.work import ELEMENT, WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded
-from service.jobs.readers import _CORRUPT, _open_zip_member, _read_capped
+from service.jobs.readers import _CHUNK, _CORRUPT, _open_zip_member, _read_capped
 
 UNSAFE_XML = "unsafe_xml"
 
@@ -42,9 +44,19 @@ def serialize(root: etree._Element, standalone: bool | None = None) -> bytes:
 
 
 class Package:
-    """A zipped document's parts, in their order, read once under the caps."""
+    """A zipped document read under the caps; its parts stay compressed until one is asked for.
+
+    Every part is inflated once as the package is opened, a chunk at a time and never kept, to
+    check it against the caps: its size, its compression ratio (a part under
+    `ratio_floor_bytes` is not judged alone), and the parts together against the ratio from the
+    document's own bytes, so a small document cannot hold hundreds of small parts that inflate
+    a thousandfold. Afterwards only the parts a reader parses are inflated again (`xml`, charged
+    to the document's `WorkBudget`), and `write` copies the others one at a time: a package in
+    memory costs its compressed bytes, not what they expand to.
+    """
 
     def __init__(self, data: bytes, caps: Limits, kind: str) -> None:
+        self.data, self.caps, self.kind = data, caps, kind
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, *_CORRUPT) as error:
@@ -52,9 +64,8 @@ class Package:
         infos = archive.infolist()
         if len(infos) > caps.max_entries:
             raise FormatError(limits.TOO_MANY_ENTRIES, f"the {kind} holds {len(infos)} parts")
-        total = 0
+        self.expanded = 0
         self.infos: list[zipfile.ZipInfo] = []
-        self.parts: dict[str, bytes] = {}
         for info in infos:
             if info.is_dir():
                 continue
@@ -66,37 +77,70 @@ class Package:
                 raise FormatError(
                     limits.COMPRESSION_RATIO, f"{info.filename}: {info.file_size} bytes from {info.compress_size}"
                 )
-            total += info.file_size
-            if total > min(caps.max_total_bytes, caps.max_document_bytes):
-                raise FormatError(limits.TOTAL_TOO_LARGE, f"the {kind}'s parts expand past {total} bytes")
-            try:
-                with _open_zip_member(archive, info) as stream:
-                    part = _read_capped(stream, info.file_size)
-            except (*_CORRUPT, NotImplementedError, RuntimeError) as error:
-                raise FormatError(
-                    limits.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]
-                ) from None
-            if part is None:
-                raise FormatError(limits.MEMBER_TOO_LARGE, f"{info.filename}: more data than its header declared")
+            self.expanded += info.file_size
+            self._check_total()
+            self._inflate(archive, info, keep=False)  # a header can lie: the real size is what counts
             self.infos.append(info)
-            self.parts[info.filename] = part
+        self.by_name = {info.filename: info for info in self.infos}
 
-    def xml(self, name: str) -> etree._Element:
-        if name not in self.parts:
+    def _check_total(self) -> None:
+        if self.expanded > min(self.caps.max_total_bytes, self.caps.max_document_bytes):
+            raise FormatError(limits.TOTAL_TOO_LARGE, f"the {self.kind}'s parts expand past {self.expanded} bytes")
+        if ratio_exceeded(self.expanded, len(self.data), self.caps):
+            raise FormatError(
+                limits.COMPRESSION_RATIO,
+                f"the {self.kind}'s parts expand to {self.expanded} bytes from {len(self.data)}, more than "
+                f"{self.caps.max_ratio:g} times",
+            )
+
+    def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool = True) -> bytes:
+        try:
+            with _open_zip_member(archive, info) as stream:
+                if keep:
+                    part = _read_capped(stream, info.file_size)
+                else:
+                    part, size = b"", 0
+                    while chunk := stream.read(_CHUNK):
+                        size += len(chunk)
+                        if size > info.file_size:
+                            part = None
+                            break
+        except (*_CORRUPT, NotImplementedError, RuntimeError) as error:
+            raise FormatError(limits.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]) from None
+        if part is None:
+            raise FormatError(limits.MEMBER_TOO_LARGE, f"{info.filename}: more data than its header declared")
+        return part
+
+    def read(self, name: str) -> bytes:
+        """One part's bytes, inflated now (not kept)."""
+        info = self.by_name.get(name)
+        if info is None:
             raise FormatError(limits.UNPARSABLE, f"the document has no {name}")
-        return parse_xml(self.parts[name], name)
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return self._inflate(archive, info)
+
+    def xml(self, name: str, budget: WorkBudget | None = None) -> etree._Element:
+        """A part parsed; reading (not writing back) charges its bytes and elements to the document's budget."""
+        data = self.read(name)
+        if budget is not None:
+            budget.charge(len(data), f"{name} parsed")
+        root = parse_xml(data, name)
+        if budget is not None:
+            budget.charge(ELEMENT * sum(1 for _ in root.iter()), f"the elements of {name}")
+        return root
 
     def write(self, replaced: dict[str, bytes], added: Iterable[tuple[str, bytes]] = ()) -> bytes:
-        """The package again, every part byte for byte but `replaced`; a `mimetype` part stays first and stored."""
+        """The package again, every part byte for byte but `replaced`; a `mimetype` part stays first and stored.
+        The parts are copied one at a time: one inflated part is in memory at once."""
         out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as archive:
+        with zipfile.ZipFile(io.BytesIO(self.data)) as source, zipfile.ZipFile(out, "w") as archive:
             for info in self.infos:
                 name = info.filename
                 copy = zipfile.ZipInfo(name, info.date_time)
                 copy.external_attr = info.external_attr
                 stored = name == "mimetype" or info.compress_type == zipfile.ZIP_STORED
                 copy.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                archive.writestr(copy, replaced.get(name, self.parts[name]))
+                archive.writestr(copy, replaced[name] if name in replaced else self._inflate(source, info))
             for name, data in added:
                 archive.writestr(name, data, zipfile.ZIP_DEFLATED)
         return out.getvalue()

@@ -27,12 +27,22 @@ def document_id(entry: Entry) -> str:
     return digest.hexdigest()[:20]
 
 
+# What one character of a document's text costs while it waits for its group: the block's string
+# (up to 4 bytes a character in Python) and the sentence strings planned from it.
+HELD_BYTES_PER_CHAR = 8
+
+
 @dataclass(frozen=True, slots=True)
 class Loaded:
     document: Document
     encoding: str
     warnings: tuple[str, ...]
     source: formats.Source | None = None  # a file read in its own format, written back in it
+
+    def held_bytes(self, data: bytes) -> int:
+        """About the memory this document holds while it waits for its group: the bytes it came as (a zipped
+        document keeps them compressed, `formats.package`) and what its text expands to, not its upload size."""
+        return len(data) + HELD_BYTES_PER_CHAR * sum(len(block.text) for block in self.document.blocks)
 
 
 def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:

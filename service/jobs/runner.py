@@ -5,8 +5,10 @@ disk cache catches repeats across groups and across runs), then each document is
 from that table. A document is done once its files are in place and its manifest record is
 fsynced; a rerun skips what is done and translates the rest.
 
-A group is flushed when it holds enough sentences, documents or input bytes: documents with nothing
-to translate (verbatim only) count too, so pending state stays bounded whatever the archive holds.
+A group is flushed when it holds enough sentences, documents or bytes: documents with nothing to
+translate (verbatim only) count too, so pending state stays bounded whatever the archive holds. A
+document's bytes are what it holds in memory while it waits (its text as parsed, not its upload
+size: a few kilobytes of zipped XML may hold megabytes of text).
 With an output cap (`OutputBudget`, the jobs API's `jobs_max_output_bytes`) a document whose JSON
 and HTML would pass it is not written, and neither is any after it: each is recorded as skipped
 with the reason `output_quota`, so a small archive cannot turn into gigabytes of output.
@@ -109,7 +111,7 @@ class _Pending:
     name: str
     loaded: Loaded
     pieces: tuple[str, ...]
-    size: int = 0  # the entry's bytes, for the group's byte bound
+    size: int = 0  # the memory it holds while waiting (`Loaded.held_bytes`), for the group's byte bound
 
 
 class OutputBudget:
@@ -240,7 +242,7 @@ def admit(
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
-    return _Pending(ident, entry.name, loaded, pieces, len(entry.data))
+    return _Pending(ident, entry.name, loaded, pieces, loaded.held_bytes(entry.data))
 
 
 def translate_group(

@@ -24,6 +24,7 @@ from service import formats
 from service.formats.work import WorkBudget
 from service.jobs import limits
 from tests.support import hostile
+from tests.support.documents import docx, epub, odt
 from tests.support.hostile import cost
 
 # A small floor, so the bombs meet their budget at test sizes (the default floor is 1,000,000 units).
@@ -77,6 +78,31 @@ def test_work_and_memory_grow_at_most_linearly(name: str) -> None:
     assert large.peak <= 2.5 * small.peak + 100_000, (small, large)
 
 
+@pytest.mark.parametrize("build", [docx, odt, epub], ids=["docx", "odt", "epub"])
+def test_a_zipped_document_never_holds_what_its_parts_inflate_to(build: Callable[[], bytes]) -> None:
+    """Parts under the per-part ratio floor (900 kB of spaces each, a thousandfold) were all read into memory:
+    now the parts together are judged against the document's own bytes, and none is kept inflated."""
+    family = hostile.inflating(build)
+    kind = build.__name__
+    data = family(8)  # 7.2 MB of parts in about 60 kB
+    with pytest.raises(formats.FormatError) as refused:
+        formats.read_source(data, kind)
+    assert refused.value.code == limits.COMPRESSION_RATIO
+    assert cost(lambda: formats.read_source(data, kind)).peak < 900_000  # not even one part's size
+
+
+@pytest.mark.parametrize("build", [docx, odt, epub], ids=["docx", "odt", "epub"])
+def test_a_read_document_holds_its_compressed_bytes_not_its_parts(build: Callable[[], bytes]) -> None:
+    """One extra part of 900 kB (under every ratio) is checked but not kept: reading and writing back hold
+    one inflated part at a time."""
+    data = hostile.inflating(build)(1)
+    kind = build.__name__
+    held = cost(lambda: formats.read_source(data, kind)).peak
+    assert held < 2 * 900_000  # inflated a chunk at a time, never the whole part kept
+    source = formats.read_source(data, kind)
+    assert not any(isinstance(value, bytes) and len(value) >= 900_000 for value in vars(source.state.package).values())
+
+
 def test_the_pdf_form_bomb_of_the_report_is_refused_in_its_budget() -> None:
     """A 1 kB PDF drawing a Flate form of `cm` lines from its page again and again took 54 s of worker CPU."""
     data = hostile.pdf_form_drawn(3_000)
@@ -128,6 +154,6 @@ def test_ordinary_documents_stay_well_inside_their_budget(monkeypatch: pytest.Mo
         document.multi_cell(0, 6, f"Page {page}. Le conseil municipal a voté le budget « des écoles ». " * 8)
     pdf = bytes(document.output())
     monkeypatch.setattr(WorkBudget, "for_input", staticmethod(spy))
-    for kind, data in (("pdf", pdf),):
+    for kind, data in (("pdf", pdf), ("docx", docx()), ("odt", odt()), ("epub", epub(3))):
         formats.read_source(data, kind)
         assert spent[-1].spent < 16 * len(data) + 100_000, (kind, spent[-1].spent, len(data))
