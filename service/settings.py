@@ -174,7 +174,9 @@ class Settings(BaseSettings):
         description="bytes of JSON and HTML one job may write; later documents are skipped (output_quota)",
     )
     jobs_max_active_per_key: int = Field(
-        default=4, ge=1, description="queued plus running jobs one API key may have (429 too_many_jobs past it)"
+        default=4,
+        ge=1,
+        description="uploading, queued or running jobs one API key may have (429 too_many_jobs past it)",
     )
     jobs_max_bytes_per_key: int = Field(
         default=10_000_000_000,

@@ -7,11 +7,18 @@ With a shared job store (`BITEXT_JOBS_DATABASE_URL`, several replicas over one s
 directory) a replica also polls the store for queued jobs, claims one atomically, beats a heartbeat
 while it runs it, and takes over a running job whose owner stopped beating for the lease time.
 
+Per-key quotas (jobs in flight, bytes stored) are reservations in the store: an upload first
+`reserve`s (a job slot and bytes, checked and taken in one store transaction, so concurrent uploads
+on any replica count each other), may `grow` its bytes as its body streams, and becomes a queued
+job by `submit`; a failed upload is `release`d. A job holds its slot until it is done, failed or
+deleted, and its bytes until it is deleted; a reservation whose upload died with its process lapses
+after `jobs_lease_seconds` without a heartbeat.
+
 Nothing is kept for ever: an upload is streamed to a hidden temp file in the data directory and
-becomes a job directory only once it is complete (`incoming`, then `adopt`), so a failed upload
+becomes a job directory only once it is complete (`incoming`, then `submit`), so a failed upload
 leaves nothing behind; finished jobs are deleted (directory, then row) `jobs_retention_hours`
-after they finished, by a sweep at start-up and every `SWEEP_SECONDS` in the worker; an owner may
-delete a job that is not running. Per-key quotas (jobs in flight, bytes stored) are read here too.
+after they finished, by a sweep at start-up and every `SWEEP_SECONDS` in the worker, which also
+drops lapsed reservations; an owner may delete a job that is not running.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from service.jobs import limits, outputs
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
+from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
     from service.scheduler import Scheduler
@@ -46,7 +54,8 @@ log = logging.getLogger("bitext.jobs")
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 RESULTS = "results.zip"
 INCOMING_PREFIX = ".upload-"
-ACTIVE = ("queued", "running")
+# A chunked upload (no Content-Length) holds at least this much ahead of its bytes, and twice what it has sent.
+RESERVE_STEP = 1 << 20
 # A job directory without a row, or an upload temp file, this old was left by a crash (or by a version
 # that made the directory before the upload was complete); younger ones may be another replica's, mid-upload.
 ABANDONED_SECONDS = 3600.0
@@ -142,24 +151,78 @@ class JobManager:
             raise KeyError(ident)
         return self.root / ident
 
-    def incoming(self) -> Path:
+    @property
+    def quota(self) -> Quota:
+        settings = self.settings
+        return Quota(
+            max_active=settings.jobs_max_active_per_key,
+            max_bytes=settings.jobs_max_bytes_per_key,
+            max_upload=settings.jobs_max_upload_bytes,
+            lease=settings.jobs_lease_seconds,
+        )
+
+    def reserve(
+        self,
+        owner: str,
+        filename: str,
+        options: GenerationOptions,
+        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+        declared: int | None = None,
+    ) -> Reservation | Refusal:
+        """A job slot and bytes for an upload of `declared` bytes (None: chunked, held ahead as it grows), or why not.
+
+        Each of the key's jobs is charged first what its directory holds now (outputs grow as it runs);
+        the check and the hold are then one store transaction.
+        """
+        for job in self.store.owned(owner):
+            if job.status != "uploading" and JOB_ID.fullmatch(job.id):
+                held = tree_bytes(self.job_dir(job.id))
+                if held > job.stored_bytes:
+                    self.store.charge(job.id, held)
+        need, ask = (declared, declared) if declared is not None else (0, RESERVE_STEP)
+        return self.store.reserve(
+            uuid.uuid4().hex,
+            filename,
+            json.dumps({"num_beams": options.num_beams}),
+            owner,
+            layouts,
+            quota=self.quota,
+            need=need,
+            ask=ask,
+        )
+
+    def grow(self, reservation: Reservation, size: int) -> Reservation | Refusal:
+        """Room for an upload that has reached `size` bytes, and as much again (at least `RESERVE_STEP`)."""
+        return self.store.grow(reservation, quota=self.quota, need=size, ask=max(2 * size, RESERVE_STEP))
+
+    def incoming(self, reservation: Reservation) -> Path:
         """Where an upload is streamed before it is a job: a hidden 0o600 temp file in the data directory."""
-        return outputs.private_dir(Path(self.settings.data_dir)) / f"{INCOMING_PREFIX}{uuid.uuid4().hex}"
+        return outputs.private_dir(Path(self.settings.data_dir)) / f"{INCOMING_PREFIX}{reservation.ident}"
 
-    def adopt(self, upload: Path, filename: str) -> str:
-        """A complete upload moved into a fresh job directory; the new job's id (not yet submitted)."""
-        ident = uuid.uuid4().hex
-        directory = outputs.private_dir(self.job_dir(ident) / "upload")
+    def submit(self, reservation: Reservation, upload: Path, filename: str, size: int) -> bool:
+        """A complete upload moved into its job directory and the job queued, holding `size` bytes.
+
+        False when the reservation lapsed meanwhile (then `release` cleans up, as for a failed upload).
+        """
+        directory = outputs.private_dir(self.job_dir(reservation.ident) / "upload")
         os.replace(upload, directory / filename)
-        return ident
+        if not self.store.activate(reservation.ident, size):
+            return False
+        self._queue.put(reservation.ident)
+        return True
 
-    def active_jobs(self, owner: str) -> int:
-        """Queued plus running jobs of one key."""
-        return sum(1 for job in self.store.owned(owner) if job.status in ACTIVE)
+    def release(self, reservation: Reservation) -> None:
+        """A failed upload: its reservation dropped, and whatever it left on disk (never a submitted job's)."""
+        if self.store.release(reservation.ident) or self.store.get(reservation.ident) is None:
+            shutil.rmtree(self.job_dir(reservation.ident), ignore_errors=True)
+            (Path(self.settings.data_dir) / f"{INCOMING_PREFIX}{reservation.ident}").unlink(missing_ok=True)
 
-    def stored_bytes(self, owner: str) -> int:
-        """Bytes one key keeps under the data directory: every job's upload, outputs and caches."""
-        return sum(tree_bytes(self.job_dir(job.id)) for job in self.store.owned(owner))
+    def beat(self, reservation: Reservation) -> None:
+        """An upload's heartbeat: its reservation stays while its request does."""
+        try:
+            self.store.touch(reservation.ident)
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
+            log.warning("upload %s: heartbeat failed", reservation.ident)
 
     def delete(self, ident: str) -> bool:
         """The job's row, then its directory; False (nothing deleted) while it is running."""
@@ -176,8 +239,12 @@ class JobManager:
             # The directory first: a crash in between leaves a row that the next sweep finds again.
             shutil.rmtree(self.job_dir(ident), ignore_errors=True)
             removed += self.store.delete(ident)
-        abandoned = time.time() - ABANDONED_SECONDS
         data = Path(self.settings.data_dir)
+        for ident in self.store.lapsed(clock.seconds_ago(self.settings.jobs_lease_seconds)):
+            if JOB_ID.fullmatch(ident):  # an upload whose process died: what it left, at once
+                shutil.rmtree(self.job_dir(ident), ignore_errors=True)
+                (data / f"{INCOMING_PREFIX}{ident}").unlink(missing_ok=True)
+        abandoned = time.time() - ABANDONED_SECONDS
         for path in data.glob(f"{INCOMING_PREFIX}*") if data.is_dir() else ():
             if path.stat().st_mtime < abandoned:
                 path.unlink(missing_ok=True)
@@ -194,21 +261,6 @@ class JobManager:
             return
         if removed:
             log.info("deleted %d job(s) past the retention of %g h", removed, self.settings.jobs_retention_hours)
-
-    def submit(
-        self,
-        ident: str,
-        filename: str,
-        options: GenerationOptions,
-        owner: str = "",
-        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-    ) -> Job:
-        """Queue an adopted upload; `layouts`: how its documents in their own format are written back."""
-        self.store.create(ident, filename, json.dumps({"num_beams": options.num_beams}), owner, layouts)
-        self._queue.put(ident)
-        job = self.get(ident)
-        assert job is not None  # just created
-        return job
 
     def get(self, ident: str, owner: str | None = None) -> Job | None:
         """The job, or None; with `owner`, None too when another key made it (callers answer 404 alike)."""

@@ -5,17 +5,22 @@ The upload may also be one document in its own format (`book.epub`, `film.srt`):
 own (`/documents/{doc}/file?layout=…`) with its media type and a download name.
 
 Each key (its hash, "" with keys off) has quotas: jobs in flight (`429 too_many_jobs`) and bytes
-stored (`quota_exceeded`: 429 when already full, 413 when this upload would pass it). An upload is
-streamed to a temp file and becomes a job only once complete: a refused upload leaves nothing.
+stored (`quota_exceeded`: 429 when already full, 413 when this upload would pass it). They are
+reservations: before its body is read, an upload takes a job slot and its declared size (or, chunked,
+room ahead of its bytes, grown as they come) in one store transaction, so concurrent uploads, on any
+replica, can never pass a limit together. An upload is streamed to a temp file and becomes a job only
+once complete: a refused or failed upload leaves nothing, and its reservation is released.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +34,7 @@ from service.jobs import document_files, outputs
 from service.jobs.manager import RESULTS, JobManager, job_layouts
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.stores import Job
+from service.jobs.stores.base import Refusal, Reservation
 from service.schemas import ErrorResponse
 from service.settings import Settings
 from service.web.export import EXPORT_CSP
@@ -126,70 +132,96 @@ async def create_job(
             limit=state.settings.max_beams,
         )
     settings = state.settings
-    stored = await run_in_threadpool(_check_quotas, jobs, owner, settings)
-    room = settings.jobs_max_bytes_per_key - stored
-    limit = min(settings.jobs_max_upload_bytes, room)
-    target = await run_in_threadpool(jobs.incoming)
+    options = GenerationOptions(num_beams=num_beams)
+    held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request))
+    reservation = _granted(held, settings)
     size = 0
+    beating = asyncio.create_task(_heartbeat(jobs, reservation, settings.jobs_lease_seconds / 4))
     try:
+        target = await run_in_threadpool(jobs.incoming, reservation)
         # Streamed to a hidden temp file (0o600 in the private data directory): never in memory, not yet a job.
         with os.fdopen(outputs.create_file(target), "wb") as stream:
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > limit:
-                    if limit == room:
-                        raise ApiError(
-                            413,
-                            "quota_exceeded",
-                            f"this upload would pass the {settings.jobs_max_bytes_per_key} bytes this key may store;"
-                            " delete finished jobs (DELETE /v1/jobs/{id}) or wait for them to expire",
-                            limit=room,
-                        )
-                    raise ApiError(
-                        413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit
-                    )
+                if size > reservation.size:  # chunked, or longer than declared: more room, or a 413
+                    reservation = _granted(await run_in_threadpool(jobs.grow, reservation, size), settings)
                 stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         if size == 0:
             raise ApiError(400, "empty_upload", "the request body is empty; send the archive as the body")
-        await run_in_threadpool(
-            _check_active, jobs, owner, settings.jobs_max_active_per_key
-        )  # again: uploads take time
-        ident = await run_in_threadpool(jobs.adopt, target, name)
+        if not await run_in_threadpool(jobs.submit, reservation, target, name, size):
+            raise _lapsed()
     except BaseException:
-        target.unlink(missing_ok=True)
+        with anyio.CancelScope(shield=True):  # a client gone mid-upload cancels the request, not the cleanup
+            await run_in_threadpool(jobs.release, reservation)
         raise
-    return _view(jobs.submit(ident, name, GenerationOptions(num_beams=num_beams), owner, layouts))
+    finally:
+        beating.cancel()
+    return _view(await run_in_threadpool(_job, jobs, reservation.ident, owner))
 
 
-def _check_active(jobs: JobManager, owner: str, limit: int) -> None:
-    active = jobs.active_jobs(owner)
-    if active >= limit:
-        raise ApiError(
+def _declared(request: Request) -> int | None:
+    """The body's declared size (Content-Length), or None when it is chunked."""
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+async def _heartbeat(jobs: JobManager, reservation: Reservation, every: float) -> None:
+    """Keep the upload's reservation alive while its request lasts; the store drops it a lease after the last beat."""
+    while True:
+        await asyncio.sleep(every)
+        await run_in_threadpool(jobs.beat, reservation)
+
+
+def _granted(outcome: Reservation | Refusal, settings: Settings) -> Reservation:
+    if isinstance(outcome, Refusal):
+        raise _refused(outcome, settings)
+    return outcome
+
+
+def _refused(refusal: Refusal, settings: Settings) -> ApiError:
+    """The HTTP answer to a refused reservation."""
+    limit, usage = refusal.limit, refusal.usage
+    if refusal.reason == "too_many_jobs":
+        return ApiError(
             429,
             "too_many_jobs",
-            f"this key has {active} jobs queued or running; the limit is {limit}. Retry once one has finished",
+            f"this key has {usage.active} jobs uploading, queued or running; the limit is {limit}."
+            " Retry once one has finished",
             headers={"Retry-After": "60"},
             limit=limit,
         )
-
-
-def _check_quotas(jobs: JobManager, owner: str, settings: Settings) -> int:
-    """Refuse before reading the body when the key is at a quota; else the bytes it stores now."""
-    _check_active(jobs, owner, settings.jobs_max_active_per_key)
-    stored = jobs.stored_bytes(owner)
-    if stored >= settings.jobs_max_bytes_per_key:
+    if refusal.reason == "quota_full":
         hours = settings.jobs_retention_hours
-        raise ApiError(
+        return ApiError(
             429,
             "quota_exceeded",
-            f"this key stores {stored} bytes of jobs; the limit is {settings.jobs_max_bytes_per_key}."
+            f"this key stores {usage.stored} bytes of jobs; the limit is {limit}."
             f" Delete finished jobs (DELETE /v1/jobs/{{id}}); they also expire {hours:g} h after they finish",
             headers={"Retry-After": "3600"},
-            limit=settings.jobs_max_bytes_per_key,
+            limit=limit,
         )
-    return stored
+    if refusal.reason == "over_quota":
+        return ApiError(
+            413,
+            "quota_exceeded",
+            f"this upload would pass the {settings.jobs_max_bytes_per_key} bytes this key may store;"
+            " delete finished jobs (DELETE /v1/jobs/{id}) or wait for them to expire",
+            limit=limit,
+        )
+    if refusal.reason == "over_upload":
+        return ApiError(413, "payload_too_large", f"the archive exceeds the limit of {limit} bytes", limit=limit)
+    return _lapsed()
+
+
+def _lapsed() -> ApiError:
+    return ApiError(
+        503,
+        "upload_expired",
+        "the upload's reservation lapsed (the server stalled for longer than its lease); send it again",
+        headers={"Retry-After": "5"},
+    )
 
 
 @router.delete(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from service import clock
 from service.jobs.stores import Job, JobStore, Progress, SqliteJobStore, open_job_store
+from service.jobs.stores.base import Quota, Refusal, Reservation, Usage
 from tests.support.pg import database_url
 
 
@@ -151,6 +153,7 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
     old.close()
     store = SqliteJobStore(path)
     assert getattr(store.get("d"), "owner", None) == ""
+    assert getattr(store.get("d"), "stored_bytes", None) == 0  # charged what its directory holds at the next upload
     store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
     assert getattr(store.get("e" * 32), "owner", None) == "f" * 64
     store.close()
@@ -204,7 +207,7 @@ def test_a_postgres_table_from_before_layouts_gains_the_column() -> None:
     store = open_job_store(url, Path("unused"))
     try:
         old = store.get("d")
-        assert old is not None and (old.owner, old.layouts) == ("", ())
+        assert old is not None and (old.owner, old.layouts, old.stored_bytes) == ("", (), 0)
         store.create("e" * 32, "y.srt", "{}", layouts=("side-by-side",))
         assert getattr(store.get("e" * 32), "layouts", None) == ("side-by-side",)
     finally:
@@ -233,3 +236,104 @@ def test_owned_expired_and_delete_which_never_removes_a_running_job(
     assert jobs.delete("a" * 32) is True and jobs.get("a" * 32) is None
     assert jobs.delete("a" * 32) is False
     assert jobs.delete("d" * 32) is True and jobs.claim("d" * 32) is False  # a deleted queued job never runs
+
+
+# ---- quotas are reservations ------------------------------------------------------------------------------------
+
+
+def _reserve(jobs: JobStore, ident: str, quota: Quota, need: int, ask: int | None = None, owner: str = "k") -> Any:
+    return jobs.reserve(
+        ident, "x.zip", "{}", owner, ("english",), quota=quota, need=need, ask=need if ask is None else ask
+    )
+
+
+@pytest.mark.parametrize(
+    ("quota", "refused"),
+    [(Quota(3, 10_000, 10_000, 60), "too_many_jobs"), (Quota(8, 1000, 10_000, 60), "over_quota")],
+    ids=["jobs-in-flight", "bytes"],
+)
+def test_reservations_racing_from_replicas_never_pass_a_quota(
+    opened: tuple[str, JobStore], quota: Quota, refused: str
+) -> None:
+    target, jobs = opened
+    replicas = [_again(target) for _ in range(8)]  # eight connections, as eight replicas would have
+    outcomes: list[Reservation | Refusal] = []
+    barrier = threading.Barrier(len(replicas))
+
+    def race(n: int, replica: JobStore) -> None:
+        barrier.wait()
+        outcomes.append(_reserve(replica, f"{n:032x}", quota, need=300))
+
+    threads = [threading.Thread(target=race, args=(n, replica)) for n, replica in enumerate(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for replica in replicas:
+        replica.close()
+    granted = [outcome for outcome in outcomes if isinstance(outcome, Reservation)]
+    assert len(granted) == 3 and {outcome.size for outcome in granted} == {300}  # 3 slots, or 900 of 1000 bytes
+    assert [outcome.reason for outcome in outcomes if isinstance(outcome, Refusal)] == [refused] * 5
+    held = jobs.owned("k")
+    assert sorted(job.id for job in held) == sorted(outcome.ident for outcome in granted)
+    assert {job.status for job in held} == {"uploading"} and sum(job.stored_bytes for job in held) == 900
+    assert isinstance(_reserve(jobs, "f" * 32, quota, need=300, owner="other"), Reservation)  # per key
+
+
+def test_a_reservation_grows_becomes_a_job_or_is_released(opened: tuple[str, JobStore]) -> None:
+    _, jobs = opened
+    quota = Quota(max_active=1, max_bytes=1000, max_upload=800, lease=60)
+    first = _reserve(jobs, "a" * 32, quota, need=0, ask=500)
+    assert first == Reservation("a" * 32, "k", 500)
+    row = jobs.get("a" * 32)
+    assert row is not None and (row.status, row.stored_bytes, row.layouts) == ("uploading", 500, ("english",))
+    assert jobs.unfinished() == [] and not jobs.claim("a" * 32)  # an upload is never run
+    busy = _reserve(jobs, "b" * 32, quota, need=0)
+    assert isinstance(busy, Refusal) and (busy.reason, busy.limit, busy.usage) == ("too_many_jobs", 1, Usage(1, 500))
+    assert jobs.grow(first, quota=quota, need=600, ask=1200) == Reservation("a" * 32, "k", 800)  # the upload limit
+    past = jobs.grow(first, quota=quota, need=801, ask=801)
+    assert isinstance(past, Refusal) and (past.reason, past.limit) == ("over_upload", 800)
+    assert jobs.release("a" * 32) and jobs.get("a" * 32) is None and not jobs.release("a" * 32)
+    gone = jobs.grow(first, quota=quota, need=900, ask=900)
+    assert isinstance(gone, Refusal) and gone.reason == "lapsed"
+
+    second = _reserve(jobs, "b" * 32, quota, need=100)
+    assert second == Reservation("b" * 32, "k", 100)
+    assert jobs.activate("b" * 32, 90) and not jobs.activate("b" * 32, 90)
+    job = jobs.get("b" * 32)
+    assert job is not None and (job.status, job.stored_bytes) == ("queued", 90) and jobs.unfinished() == ["b" * 32]
+    assert not jobs.release("b" * 32) and jobs.get("b" * 32) is not None  # release never drops a job
+    assert getattr(_reserve(jobs, "c" * 32, quota, need=0), "reason", None) == "too_many_jobs"  # queued: in flight
+    jobs.update("b" * 32, status="done")
+    jobs.charge("b" * 32, 50)  # what its directory holds now: never less than it holds
+    jobs.charge("b" * 32, 950)
+    assert getattr(jobs.get("b" * 32), "stored_bytes", None) == 950
+    over = _reserve(jobs, "c" * 32, quota, need=100)
+    assert isinstance(over, Refusal) and (over.reason, over.limit) == ("over_quota", 50)  # room before upload limit
+    assert _reserve(jobs, "c" * 32, quota, need=0, ask=100) == Reservation("c" * 32, "k", 50)  # what room is left
+    assert jobs.release("c" * 32)
+    jobs.charge("b" * 32, 1000)
+    full = _reserve(jobs, "c" * 32, quota, need=0)
+    assert isinstance(full, Refusal) and (full.reason, full.usage) == ("quota_full", Usage(0, 1000))
+    assert jobs.delete("b" * 32)
+    assert _reserve(jobs, "c" * 32, quota, need=800) == Reservation("c" * 32, "k", 800)  # deleted: room again
+    with pytest.raises(ValueError, match="only a reservation"):
+        jobs.update("c" * 32, status="uploading")
+
+
+def test_a_reservation_without_a_heartbeat_lapses(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, jobs = opened
+    quota = Quota(max_active=1, max_bytes=1000, max_upload=1000, lease=60)
+    with monkeypatch.context() as patched:
+        _age(patched, "2000-01-01T00:00:00+00:00")  # uploads whose processes died long ago
+        dead = _reserve(jobs, "d" * 32, quota, need=600)
+        _reserve(jobs, "e" * 32, quota, need=600, owner="other")
+        _reserve(jobs, "f" * 32, quota, need=600, owner="third")
+    jobs.touch("f" * 32)  # this one still beats
+    assert isinstance(dead, Reservation)
+    assert _reserve(jobs, "a" * 32, quota, need=600) == Reservation("a" * 32, "k", 600)  # the key's next upload
+    assert jobs.get("d" * 32) is None and not jobs.activate("d" * 32, 600)
+    assert jobs.lapsed(clock.seconds_ago(60)) == ["e" * 32]  # the sweep, for keys that never upload again
+    assert _status(jobs, "f" * 32) == "uploading"

@@ -1,22 +1,32 @@
-"""What every job store holds and offers: the typed `Job` row, its progress counters, the table.
+"""What every job store holds and offers: the typed `Job` row, its progress counters, the table, and quotas.
 
-Status moves queued → running → done | failed; a job found `running` at start-up was cut off by
+Status moves uploading → queued → running → done | failed; a job found `running` at start-up was cut off by
 a crash or a restart and goes back to `queued`, and the runner's manifest makes the rerun a resume.
 `claim` is the one way into `running`, so a job queued twice (or seen by two replicas) runs once.
 `delete` never removes a running job (its worker is writing its directory); `expired` lists the
-finished jobs the retention sweep removes, `owned` what one key holds (for its quotas).
+finished jobs the retention sweep removes, `owned` what one key holds.
 
-Columns added after the first version (`owner`, `layouts`) have defaults and are added to an older
-table when a store opens it (`ADDED_COLUMNS`), so an old store keeps working and its rows read as before.
+Quotas are reservations: `reserve` checks a key's jobs in flight and bytes held and, in the same
+transaction (one lock per key, across processes), inserts the job's row as `uploading` holding the
+bytes granted, so concurrent uploads (on any replica) see each other. The upload may `grow` its
+hold under the same rule; `activate` turns it into a queued job holding its real size; `release`
+drops it when the upload fails. An `uploading` row beats like a running job (`touch`); one without
+a heartbeat for the quota's lease is dropped by the next reservation of its key, or by `lapsed`.
+`stored_bytes` is what a job counts against its key: its reservation, then its size, raised by
+`charge` to what its directory holds as its outputs grow. `grant` is the one rule both stores apply.
+
+Columns added after the first version (`owner`, `layouts`, `stored_bytes`) have defaults and are added to an
+older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps working and its rows read as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-STATUSES = ("queued", "running", "done", "failed")
+STATUSES = ("uploading", "queued", "running", "done", "failed")
+IN_FLIGHT = ("uploading", "queued", "running")  # what counts against a key's jobs in flight
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Job:
     progress: Progress
     owner: str = ""
     layouts: tuple[str, ...] = ()
+    stored_bytes: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -70,6 +81,7 @@ class Job:
             progress=progress,
             owner=row.get("owner") or "",
             layouts=tuple(name for name in (row.get("layouts") or "").split(",") if name),
+            stored_bytes=int(row.get("stored_bytes") or 0),
         )
 
 
@@ -79,13 +91,30 @@ def table_ddl(table: str, sequence: str = "") -> str:
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
         f" options TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT, {counters},"
-        f" owner TEXT NOT NULL DEFAULT '', layouts TEXT NOT NULL DEFAULT ''{', ' + sequence if sequence else ''})"
+        f" owner TEXT NOT NULL DEFAULT '', layouts TEXT NOT NULL DEFAULT '',"
+        f" stored_bytes BIGINT NOT NULL DEFAULT 0{', ' + sequence if sequence else ''})"
     )
 
 
-COLUMNS = ("id", "status", "filename", "options", "created", "updated", "error", *PROGRESS, "owner", "layouts")
+COLUMNS = (
+    "id",
+    "status",
+    "filename",
+    "options",
+    "created",
+    "updated",
+    "error",
+    *PROGRESS,
+    "owner",
+    "layouts",
+    "stored_bytes",
+)
 # Columns a table made by an older version lacks, with their definitions: each store adds the missing ones.
-ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "layouts": "TEXT NOT NULL DEFAULT ''"}
+ADDED_COLUMNS = {
+    "owner": "TEXT NOT NULL DEFAULT ''",
+    "layouts": "TEXT NOT NULL DEFAULT ''",
+    "stored_bytes": "BIGINT NOT NULL DEFAULT 0",
+}
 
 
 def layouts_text(layouts: Sequence[str]) -> str:
@@ -102,6 +131,64 @@ def check_fields(changes: Mapping[str, Any]) -> None:
         raise ValueError(f"unknown job fields: {unknown}")
     if "status" in changes and changes["status"] not in STATUSES:
         raise ValueError(f"unknown status {changes['status']!r}")
+    if changes.get("status") == "uploading":
+        raise ValueError("only a reservation makes an uploading row")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One key's limits as a reservation checks them (from the settings)."""
+
+    max_active: int  # jobs in flight: uploading, queued or running
+    max_bytes: int  # bytes held: every job's `stored_bytes`
+    max_upload: int  # one upload
+    lease: float  # seconds an upload's reservation lives without a heartbeat
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a key holds, read inside the reservation's transaction (a growing upload's own hold left out)."""
+
+    active: int
+    stored: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A granted hold: the `uploading` row `ident` of key `owner`, holding `size` bytes for its upload."""
+
+    ident: str
+    owner: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why no (more) room: too many jobs in flight, bytes full, the upload past the room or the upload
+    limit, or (`lapsed`) the reservation is gone, its heartbeat stopped for longer than the lease."""
+
+    reason: Literal["too_many_jobs", "quota_full", "over_quota", "over_upload", "lapsed"]
+    limit: int
+    usage: Usage
+
+
+def grant(quota: Quota, usage: Usage, need: int, ask: int, *, new: bool) -> int | Refusal:
+    """The bytes to hold for an upload that needs at least `need` and asks for `ask`, or why not.
+
+    A new reservation also needs a free job slot and a key not already full. The room is the key's
+    bytes left and at most one upload; a need past it is refused (as over the quota when the quota
+    is the tighter bound, as the 413 of the upload limit did before quotas), else the ask is granted
+    as far as the room goes.
+    """
+    if new and usage.active >= quota.max_active:
+        return Refusal("too_many_jobs", quota.max_active, usage)
+    if new and usage.stored >= quota.max_bytes:
+        return Refusal("quota_full", quota.max_bytes, usage)
+    room = quota.max_bytes - usage.stored
+    limit = min(quota.max_upload, room)
+    if need > limit:
+        return Refusal("over_quota" if limit == room else "over_upload", limit, usage)
+    return max(need, min(ask, limit))
 
 
 class JobStore(Protocol):
@@ -124,5 +211,28 @@ class JobStore(Protocol):
     def expired(self, finished_before: str) -> list[str]: ...
 
     def delete(self, ident: str) -> bool: ...
+
+    def reserve(
+        self,
+        ident: str,
+        filename: str,
+        options: str,
+        owner: str,
+        layouts: Sequence[str],
+        *,
+        quota: Quota,
+        need: int,
+        ask: int,
+    ) -> Reservation | Refusal: ...
+
+    def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
+
+    def activate(self, ident: str, size: int) -> bool: ...
+
+    def release(self, ident: str) -> bool: ...
+
+    def charge(self, ident: str, size: int) -> None: ...
+
+    def lapsed(self, before: str) -> list[str]: ...
 
     def close(self) -> None: ...

@@ -2,7 +2,9 @@
 
 Same methods, table and `Job` rows as the SQLite store (timestamps stay ISO text), so the manager
 and the routes cannot tell them apart. `claim` is one conditional UPDATE, so two replicas
-that both see a queued job cannot both run it.
+that both see a queued job cannot both run it. A reservation is one transaction holding a
+per-key advisory lock (`pg_advisory_xact_lock`, released at its end), so replicas reserving for
+the same key take turns, and each sees what the others reserved.
 """
 
 from __future__ import annotations
@@ -12,13 +14,34 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from service import clock
-from service.jobs.stores.base import ADDED_COLUMNS, COLUMNS, Job, check_fields, layouts_text, table_ddl
+from service.jobs.stores.base import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    IN_FLIGHT,
+    Job,
+    Quota,
+    Refusal,
+    Reservation,
+    Usage,
+    check_fields,
+    grant,
+    layouts_text,
+    table_ddl,
+)
 
 TABLE = "bitext_jobs"
 _SCHEMA = table_ddl(TABLE, sequence="seq BIGSERIAL")
 # A table from an older version gains the columns added since (owner, layouts), with their defaults.
 _MIGRATE = tuple(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in ADDED_COLUMNS.items())
 _COLUMNS = ", ".join(COLUMNS)
+_IN_FLIGHT = ", ".join(f"'{status}'" for status in IN_FLIGHT)
+# What one key holds, but one job (a growing upload leaves its own hold out; "" leaves none out).
+_USAGE = (
+    f"SELECT COUNT(*) FILTER (WHERE status IN ({_IN_FLIGHT})) AS active,"
+    f" COALESCE(SUM(stored_bytes), 0)::BIGINT AS stored FROM {TABLE} WHERE owner = %s AND id != %s"
+)
+# The per-key lock of reservations: the two-key form, whose key space no single-key lock (start-up's) shares.
+_KEY_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"
 
 T = TypeVar("T")
 
@@ -137,6 +160,108 @@ class PostgresJobStore:
             lambda db: db.execute(f"DELETE FROM {TABLE} WHERE id = %s AND status != 'running'", (ident,))
         )
         return bool(cursor.rowcount == 1)
+
+    @staticmethod
+    def _lock_key(db: Any, owner: str) -> None:
+        """Inside a transaction: the key's reservation lock, held to the transaction's end."""
+        db.execute(_KEY_LOCK, (f"{TABLE}.quota", owner))
+
+    @staticmethod
+    def _usage(db: Any, owner: str, but: str = "") -> Usage:
+        row = db.execute(_USAGE, (owner, but)).fetchone()
+        return Usage(active=int(row["active"]), stored=int(row["stored"]))
+
+    def reserve(
+        self,
+        ident: str,
+        filename: str,
+        options: str,
+        owner: str,
+        layouts: Sequence[str],
+        *,
+        quota: Quota,
+        need: int,
+        ask: int,
+    ) -> Reservation | Refusal:
+        """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
+
+        def work(db: Any) -> Reservation | Refusal:
+            stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+            with db.transaction():
+                self._lock_key(db, owner)
+                db.execute(
+                    f"DELETE FROM {TABLE} WHERE owner = %s AND status = 'uploading' AND updated < %s", (owner, lapsed)
+                )
+                granted = grant(quota, self._usage(db, owner), need, ask, new=True)
+                if isinstance(granted, Refusal):
+                    return granted
+                db.execute(
+                    f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts,"
+                    " stored_bytes) VALUES (%s, 'uploading', %s, %s, %s, %s, %s, %s, %s)",
+                    (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
+                )
+            return Reservation(ident, owner, granted)
+
+        return self._run(work)
+
+    def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
+        """Hold more bytes for an upload still `uploading`, under the same rule (no new job slot taken)."""
+
+        def work(db: Any) -> Reservation | Refusal:
+            with db.transaction():
+                self._lock_key(db, reservation.owner)
+                usage = self._usage(db, reservation.owner, but=reservation.ident)
+                held = db.execute(
+                    f"SELECT 1 FROM {TABLE} WHERE id = %s AND status = 'uploading'", (reservation.ident,)
+                ).fetchone()
+                if held is None:
+                    return Refusal("lapsed", quota.max_bytes, usage)
+                granted = grant(quota, usage, need, ask, new=False)
+                if isinstance(granted, Refusal):
+                    return granted
+                db.execute(
+                    f"UPDATE {TABLE} SET stored_bytes = %s, updated = %s WHERE id = %s",
+                    (granted, clock.now(), reservation.ident),
+                )
+            return Reservation(reservation.ident, reservation.owner, granted)
+
+        return self._run(work)
+
+    def activate(self, ident: str, size: int) -> bool:
+        """uploading → queued, holding the upload's real size; False when the reservation is gone."""
+        cursor = self._run(
+            lambda db: db.execute(
+                f"UPDATE {TABLE} SET status = 'queued', stored_bytes = %s, updated = %s"
+                " WHERE id = %s AND status = 'uploading'",
+                (size, clock.now(), ident),
+            )
+        )
+        return bool(cursor.rowcount == 1)
+
+    def release(self, ident: str) -> bool:
+        """A failed upload's reservation dropped; never a job that was activated."""
+        cursor = self._run(
+            lambda db: db.execute(f"DELETE FROM {TABLE} WHERE id = %s AND status = 'uploading'", (ident,))
+        )
+        return bool(cursor.rowcount == 1)
+
+    def charge(self, ident: str, size: int) -> None:
+        """The job holds at least `size` bytes (what its directory holds now); an upload keeps its reservation."""
+        self._run(
+            lambda db: db.execute(
+                f"UPDATE {TABLE} SET stored_bytes = GREATEST(stored_bytes, %s) WHERE id = %s AND status != 'uploading'",
+                (size, ident),
+            )
+        )
+
+    def lapsed(self, before: str) -> list[str]:
+        """Drop the reservations of uploads without a heartbeat since `before`; their ids."""
+        rows = self._run(
+            lambda db: db.execute(
+                f"DELETE FROM {TABLE} WHERE status = 'uploading' AND updated < %s RETURNING id", (before,)
+            ).fetchall()
+        )
+        return [row["id"] for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -1,17 +1,41 @@
-"""The job store of a single server: one SQLite table (stdlib sqlite3, WAL) under the data directory."""
+"""The job store of a single server: one SQLite table (stdlib sqlite3, WAL) under the data directory.
+
+A reservation is one `BEGIN IMMEDIATE` transaction: SQLite's write lock serialises it against every
+other writer of the file, this process's threads (also behind the store's lock) and any other process.
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from service import clock
 from service.jobs.outputs import create_file, private_dir
-from service.jobs.stores.base import ADDED_COLUMNS, Job, check_fields, layouts_text, table_ddl
+from service.jobs.stores.base import (
+    ADDED_COLUMNS,
+    IN_FLIGHT,
+    Job,
+    Quota,
+    Refusal,
+    Reservation,
+    Usage,
+    check_fields,
+    grant,
+    layouts_text,
+    table_ddl,
+)
+
+_IN_FLIGHT = ", ".join(f"'{status}'" for status in IN_FLIGHT)
+# What one key holds, but one job (a growing upload leaves its own hold out; "" leaves none out).
+_USAGE = (
+    f"SELECT COUNT(*) FILTER (WHERE status IN ({_IN_FLIGHT})) AS active, COALESCE(SUM(stored_bytes), 0) AS stored"
+    " FROM jobs WHERE owner = ? AND id != ?"
+)
 
 
 class SqliteJobStore:
@@ -102,6 +126,98 @@ class SqliteJobStore:
         with self._lock:
             cursor = self._db.execute("DELETE FROM jobs WHERE id = ? AND status != 'running'", (ident,))
         return cursor.rowcount == 1
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at its start (`BEGIN IMMEDIATE`): reads in it see no other writer."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @staticmethod
+    def _usage(db: sqlite3.Connection, owner: str, but: str = "") -> Usage:
+        row = db.execute(_USAGE, (owner, but)).fetchone()
+        return Usage(active=int(row["active"]), stored=int(row["stored"]))
+
+    def reserve(
+        self,
+        ident: str,
+        filename: str,
+        options: str,
+        owner: str,
+        layouts: Sequence[str],
+        *,
+        quota: Quota,
+        need: int,
+        ask: int,
+    ) -> Reservation | Refusal:
+        """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
+        stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+        with self._writing() as db:
+            db.execute("DELETE FROM jobs WHERE owner = ? AND status = 'uploading' AND updated < ?", (owner, lapsed))
+            granted = grant(quota, self._usage(db, owner), need, ask, new=True)
+            if isinstance(granted, Refusal):
+                return granted
+            db.execute(
+                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts, stored_bytes)"
+                " VALUES (?, 'uploading', ?, ?, ?, ?, ?, ?, ?)",
+                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
+            )
+        return Reservation(ident, owner, granted)
+
+    def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
+        """Hold more bytes for an upload still `uploading`, under the same rule (no new job slot taken)."""
+        with self._writing() as db:
+            held = db.execute(
+                "SELECT 1 FROM jobs WHERE id = ? AND status = 'uploading'", (reservation.ident,)
+            ).fetchone()
+            usage = self._usage(db, reservation.owner, but=reservation.ident)
+            if held is None:
+                return Refusal("lapsed", quota.max_bytes, usage)
+            granted = grant(quota, usage, need, ask, new=False)
+            if isinstance(granted, Refusal):
+                return granted
+            db.execute(
+                "UPDATE jobs SET stored_bytes = ?, updated = ? WHERE id = ?", (granted, clock.now(), reservation.ident)
+            )
+        return Reservation(reservation.ident, reservation.owner, granted)
+
+    def activate(self, ident: str, size: int) -> bool:
+        """uploading → queued, holding the upload's real size; False when the reservation is gone."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET status = 'queued', stored_bytes = ?, updated = ?"
+                " WHERE id = ? AND status = 'uploading'",
+                (size, clock.now(), ident),
+            )
+        return cursor.rowcount == 1
+
+    def release(self, ident: str) -> bool:
+        """A failed upload's reservation dropped; never a job that was activated."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM jobs WHERE id = ? AND status = 'uploading'", (ident,))
+        return cursor.rowcount == 1
+
+    def charge(self, ident: str, size: int) -> None:
+        """The job holds at least `size` bytes (what its directory holds now); an upload keeps its reservation."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET stored_bytes = MAX(stored_bytes, ?) WHERE id = ? AND status != 'uploading'",
+                (size, ident),
+            )
+
+    def lapsed(self, before: str) -> list[str]:
+        """Drop the reservations of uploads without a heartbeat since `before`; their ids."""
+        with self._lock:
+            rows = self._db.execute(
+                "DELETE FROM jobs WHERE status = 'uploading' AND updated < ? RETURNING id", (before,)
+            ).fetchall()
+        return [row["id"] for row in rows]
 
     def close(self) -> None:
         with self._lock:
