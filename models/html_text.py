@@ -46,7 +46,7 @@ class HtmlTooDeep(HtmlError):
     """Elements nested deeper than `MAX_DEPTH`: the parser would lose their text."""
 
 
-def _depth(root: etree._Element) -> int:
+def depth(root: etree._Element) -> int:
     """How many elements deep the tree goes (iterative: no recursion limit to hit)."""
     deepest, stack = 0, [(root, 1)]
     while stack:
@@ -164,7 +164,7 @@ class HtmlText:
             )
         except (etree.ParserError, ValueError) as error:
             raise HtmlError(f"not readable as HTML: {error}") from None
-        if _depth(root) > MAX_DEPTH:
+        if depth(root) > MAX_DEPTH:
             raise HtmlTooDeep(f"the HTML is nested too deeply: more than {MAX_DEPTH} levels of elements")
         texts = []
         markups = []

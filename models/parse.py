@@ -318,9 +318,18 @@ def parse_html(html: str) -> Document:
     Inline links, bold, italics and code are kept in each block's text as a small HTML fragment
     (`markup="html"`, see `models.markup`); every table cell is a block of its own (`cell`).
     """
+    import lxml.html
     import trafilatura
     from lxml import etree
 
+    from models.html_text import MAX_DEPTH, depth
+
+    try:
+        page = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        page = None  # trafilatura decides below: no article text
+    if page is not None and depth(page) > MAX_DEPTH:  # libxml2 would drop the deeper text silently
+        raise ParseError(f"the HTML is nested too deeply: more than {MAX_DEPTH} levels of elements")
     xml = trafilatura.extract(
         html,
         output_format="xml",

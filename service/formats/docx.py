@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -49,18 +50,21 @@ class Parsed:
 
 
 def paragraphs(root: etree._Element) -> list[etree._Element]:
-    """Paragraphs with words, in document order (not a drawing's compatibility fallback copy)."""
+    """Paragraphs with words, in document order (not a drawing's compatibility fallback copy); one walk
+    of the tree, so nesting costs nothing more than the elements it holds."""
     found = []
-    for p in root.iter(P):
-        if any(a.tag == MC_FALLBACK for a in p.iterancestors()):
-            continue
-        if _LETTER.search(text_of(p)):
-            found.append(p)
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        node, fallback = stack.pop()
+        fallback = fallback or node.tag == MC_FALLBACK
+        if node.tag == P and not fallback and _LETTER.search(text_of(node)):
+            found.append(node)
+        stack.extend((child, fallback) for child in reversed(node))
     return found
 
 
 def _own(p: etree._Element) -> list[etree._Element]:
-    """The elements of `p` that are its own (not inside a nested paragraph: a text box)."""
+    """The elements of `p` that are its own (not inside a nested paragraph: a text box), in document order."""
     out: list[etree._Element] = []
     stack = list(reversed(p))
     while stack:
@@ -72,8 +76,12 @@ def _own(p: etree._Element) -> list[etree._Element]:
     return out
 
 
+def _piece(node: etree._Element) -> str:
+    return node.text or "" if node.tag == T else _SPACES.get(node.tag, "")
+
+
 def text_of(p: etree._Element) -> str:
-    return "".join(node.text or "" if node.tag == T else _SPACES.get(node.tag, "") for node in _own(p))
+    return "".join(_piece(node) for node in _own(p))
 
 
 def _kind(p: etree._Element) -> BlockKind:
@@ -97,13 +105,26 @@ def _on(props: etree._Element | None, tag: str) -> bool:
 
 
 def _text_runs(p: etree._Element) -> list[tuple[str, bool, bool]]:
-    """The paragraph's text, run by run, with each run's bold and italic."""
+    """The paragraph's text, run by run, with each run's bold and italic: each piece of text belongs to
+    its nearest run (runs nested in runs, which Word never writes, neither repeat nor reorder text)."""
+    pieces: list[tuple[etree._Element, list[str]]] = []
+    stack: list[tuple[etree._Element, etree._Element | None]] = [(child, None) for child in reversed(p)]
+    while stack:
+        node, run = stack.pop()
+        if node.tag == P:
+            continue
+        if node.tag == R:
+            run = node
+        elif run is not None and (piece := _piece(node)):
+            if pieces and pieces[-1][0] is run:
+                pieces[-1][1].append(piece)
+            else:
+                pieces.append((run, [piece]))
+        stack.extend((child, run) for child in reversed(node))
     runs: list[tuple[str, bool, bool]] = []
-    for run in (node for node in _own(p) if node.tag == R):
-        text = "".join(node.text or "" if node.tag == T else _SPACES.get(node.tag, "") for node in _own(run))
-        if text:
-            props = run.find(RPR)
-            runs.append((text, _on(props, "b"), _on(props, "i")))
+    for run, texts in pieces:
+        props = run.find(RPR)
+        runs.append(("".join(texts), _on(props, "b"), _on(props, "i")))
     return runs
 
 
@@ -151,11 +172,9 @@ def _segments(block: BilingualBlock) -> list[tuple[str, bool, bool]]:
         if flags is not None:
             flags[element.start : element.end] = [True] * (element.end - element.start)
     pieces: list[tuple[str, bool, bool]] = []
-    for i, char in enumerate(text):
-        if pieces and (pieces[-1][1], pieces[-1][2]) == (bold[i], italic[i]):
-            pieces[-1] = (pieces[-1][0] + char, bold[i], italic[i])
-        else:
-            pieces.append((char, bold[i], italic[i]))
+    for (bold_on, italic_on), group in itertools.groupby(range(len(text)), key=lambda i: (bold[i], italic[i])):
+        indices = list(group)
+        pieces.append((text[indices[0] : indices[-1] + 1], bold_on, italic_on))
     return pieces or [("", False, False)]
 
 

@@ -48,6 +48,16 @@ BOMBS = {
 
 GROWING = {
     "pdf pages sharing a large font map": (hostile.pdf_shared_font_map, _format("pdf"), 4),
+    "docx runs nested in runs": (hostile.docx_nested_runs, _format("docx"), 60),
+    "docx text boxes nested": (hostile.docx_nested_text_boxes, _format("docx"), 60),
+    "docx many emphasis runs": (hostile.docx_many_runs, _format("docx"), 1_000),
+    "odt spans nested": (hostile.odt_nested_spans, _format("odt"), 60),
+    "epub divs nested": (hostile.epub_nested, _format("epub"), 60),
+    "srt many cues": (hostile.srt_cues, _format("srt"), 400),
+    "srt tags nested": (hostile.srt_nested_tags, _format("srt"), 400),
+    "vtt tags nested": (hostile.vtt_nested_tags, _format("vtt"), 400),
+    "html nested": (hostile.html_nested, _text("html"), 40),
+    "markdown emphasis and brackets": (hostile.markdown_emphasis, _text("markdown"), 400),
 }
 
 
@@ -157,3 +167,21 @@ def test_ordinary_documents_stay_well_inside_their_budget(monkeypatch: pytest.Mo
     for kind, data in (("pdf", pdf), ("docx", docx()), ("odt", odt()), ("epub", epub(3))):
         formats.read_source(data, kind)
         assert spent[-1].spent < 16 * len(data) + 100_000, (kind, spent[-1].spent, len(data))
+
+
+def test_html_nested_past_the_parsers_depth_is_refused_not_cut_short() -> None:
+    """libxml2 stops at about 255 levels and drops the deeper text without a word: refused instead."""
+    from models.parse import ParseError
+
+    assert len(parse(hostile.html_nested(90).decode(), "html").blocks) == 90
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse(hostile.html_nested(300).decode(), "html")
+
+
+def test_runs_nested_in_runs_give_their_text_once_and_in_order() -> None:
+    body = hostile._document_xml(
+        "<w:p><w:r><w:t>Le conseil </w:t><w:r><w:rPr><w:b/></w:rPr><w:t>municipal</w:t></w:r>"
+        "<w:t> a voté.</w:t></w:r></w:p>"
+    )
+    source = formats.read_source(hostile.replace_part(docx(), "word/document.xml", body), "docx")
+    assert [block.text for block in source.document.blocks] == ["Le conseil **municipal** a voté."]
