@@ -244,24 +244,3 @@ def test_groups_flush_by_what_documents_hold_not_their_upload_size(
     summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=100_000, group_bytes=3 * len(data)).run()
     assert summary.ok == 6
     assert max(sizes) == 1 and sum(sizes) == 6, sizes  # 3 uploads' bytes, but each holds more than that in text
-
-
-def test_groups_flush_by_what_documents_hold_not_their_upload_size(
-    tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A zipped document of a few kilobytes can hold far more text: the group bound counts the text."""
-    import io
-
-    from docx import Document
-
-    document = Document()
-    for i in range(40):
-        document.add_paragraph(f"Le conseil municipal a voté le budget numéro {i} hier soir. " * 20)
-    out = io.BytesIO()
-    document.save(out)
-    data = out.getvalue()
-    sizes = _group_sizes(monkeypatch)
-    source = make_zip(tmp_path / "d.zip", 0, {f"d/{i}.docx": data for i in range(6)})
-    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=100_000, group_bytes=3 * len(data)).run()
-    assert summary.ok == 6
-    assert max(sizes) == 1 and sum(sizes) == 6, sizes  # 3 uploads' bytes, but each holds more than that in text
