@@ -198,8 +198,8 @@ class Odt:
     def read(self, data: bytes, caps: Limits) -> Source:
         package = Package(data, caps, "ODT")
         budget = WorkBudget.for_input(len(data), caps, "ODT")
-        mimetype = package.read("mimetype")[:200] if "mimetype" in package.by_name else b""
-        mimetype = mimetype.strip().decode("ascii", "replace")
+        declared = package.read("mimetype")[:200] if "mimetype" in package.by_name else b""
+        mimetype = declared.strip().decode("ascii", "replace")
         if mimetype and mimetype not in MIMETYPES:
             raise FormatError(limits.UNPARSABLE, f"not an ODF text document (mimetype {mimetype[:80]!r})")
         if MANIFEST in package.by_name and b"encryption-data" in package.read(MANIFEST):
