@@ -228,7 +228,7 @@ class _Meter:
             seen.add(id(obj))
             total += ELEMENT
             if hasattr(obj, "get_data") and obj is not root:
-                total += self._stream(obj)
+                total += self._stream(obj) + CODE * _mapped_codes(obj)
             if hasattr(obj, "items"):
                 items = list(obj.items())
                 total += len(items)
@@ -237,6 +237,33 @@ class _Meter:
                 total += len(obj)
                 stack += [item for item in obj if isinstance(item, list) or hasattr(item, "get_object")]
         return total
+
+
+# A range line of a character map (`<0000> <FFFF> <0041>`, or a CID range's `… 1`): a few bytes
+# that pypdf expands into one map entry per code, each time it builds the font
+_RANGE_SECTION = re.compile(rb"begin(?:bf|cid)range|end(?:bf|cid)range")
+_RANGE = re.compile(rb"<([0-9A-Fa-f]{1,8})>\s*<([0-9A-Fa-f]{1,8})>\s*(?:<[0-9A-Fa-f\s]*>|\[[^\]]*\]|\d+)")
+CODE = 2  # work units per code a map's ranges expand to (pypdf builds each entry in Python)
+_MAX_CODES = 1_000_000  # past pypdf's own cap on a map (100,000 entries): it refuses such a font anyway
+
+
+def _mapped_codes(stream: Any) -> int:
+    """How many codes the ranges of a character map stream expand to (0 for any other stream)."""
+    try:
+        data = stream.get_data()
+    except Exception:  # noqa: BLE001 - unreadable: pypdf reads nothing from it either
+        return 0
+    if b"range" not in data:
+        return 0
+    codes, inside, at = 0, False, 0
+    for marker in _RANGE_SECTION.finditer(data):
+        if inside:
+            for found in _RANGE.finditer(data, at, marker.start()):
+                codes += max(0, int(found.group(2), 16) - int(found.group(1), 16) + 1)
+                if codes > _MAX_CODES:
+                    return _MAX_CODES
+        inside, at = marker.group().startswith(b"begin"), marker.end()
+    return codes
 
 
 def _get(obj: Any, key: str) -> Any:

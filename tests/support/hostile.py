@@ -105,6 +105,21 @@ def pdf_form_font_map(n: int) -> bytes:
     return make_pdf([_BT + b"/X0 Do\n" * n], forms={"X0": _BT}, to_unicode=_cmap(2_000))
 
 
+def _full_range_map() -> bytes:
+    return (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def\n"
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        b"1 beginbfrange\n<0000> <FFFF> <0041>\nendbfrange\n"
+        b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
+    )
+
+
+def pdf_font_map_ranges(n: int) -> bytes:
+    """`n` short pages sharing a font whose ToUnicode map is one range line: 25 bytes that pypdf expands
+    to 65,536 entries, again at every page."""
+    return make_pdf([_TEXT] * n, to_unicode=_full_range_map())
+
+
 # --- DOCX, ODT, EPUB -------------------------------------------------------------------------------
 
 

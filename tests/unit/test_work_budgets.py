@@ -45,6 +45,10 @@ BOMBS = {
     "pdf small form past pypdf's per-page count": (hostile.pdf_many_tiny_forms, _format("pdf"), 3_000),
     "pdf form with a large font map": (hostile.pdf_form_font_map, _format("pdf"), 40),
 }
+# Bytes a page adds, but a font map that expands a thousandfold read again at every page.
+AMPLIFIED = {
+    "pdf pages sharing a map of ranges": (hostile.pdf_font_map_ranges, _format("pdf"), 8),
+}
 
 GROWING = {
     "pdf pages sharing a large font map": (hostile.pdf_shared_font_map, _format("pdf"), 4),
@@ -78,6 +82,20 @@ def test_a_bomb_costs_no_more_when_its_attack_doubles(name: str) -> None:
         assert refused.value.code == limits.TOO_MUCH_WORK
     assert large.calls <= 1.25 * small.calls, (small, large)
     assert large.peak <= 1.5 * small.peak + 200_000, (small, large)
+
+
+# Function calls a reader may make per byte of input, and whatever the input (the budget's floor at
+# the test caps): about ten times what the hostile families and ordinary documents need.
+CALLS_PER_BYTE = 1_000
+CALLS_FLOOR = 2_000_000
+
+
+@pytest.mark.parametrize("name", [*BOMBS, *AMPLIFIED, *GROWING])
+def test_work_is_bounded_by_the_documents_bytes(name: str) -> None:
+    family, read, n = {**BOMBS, **AMPLIFIED, **GROWING}[name]
+    data = family(2 * n)
+    read_cost = cost(lambda: read(data))
+    assert read_cost.calls <= CALLS_PER_BYTE * len(data) + CALLS_FLOOR, (read_cost, len(data))
 
 
 @pytest.mark.parametrize("name", list(GROWING))
