@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
+from models import strictjson
 from models.document import Document
 from models.parse import ParseError, parse, parse_article
 from service import formats
@@ -65,11 +65,9 @@ def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:
 def _jsonl_document(line: str) -> Document:
     """A JSONL line: `id` plus `text` (and optional `format`), or `id` plus the structured article fields."""
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"not valid JSON: {error.msg} at column {error.colno}") from None
-    except RecursionError:
-        raise ParseError("not valid JSON here: nested too deeply") from None
+        value = strictjson.loads(line)
+    except strictjson.JsonError as error:
+        raise ParseError(f"not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ParseError("a JSONL line must be an object with 'text' or article fields")
     body = {key: item for key, item in value.items() if key != "id"}
