@@ -20,8 +20,8 @@ class JsonError(ValueError):
     """The input is not JSON this service reads; the message says why, without echoing the input."""
 
 
-def loads(data: bytes | str) -> Any:
-    """`json.loads(data)`, with every refusal a `JsonError`."""
+def loads(data: bytes | str, surrogates: bool = False) -> Any:
+    """`json.loads(data)`, with every refusal a `JsonError`; `surrogates`: the caller checks for them itself."""
     try:
         value = json.loads(data)
     except json.JSONDecodeError as error:
@@ -32,9 +32,12 @@ def loads(data: bytes | str) -> Any:
         raise JsonError("nested too deeply") from None
     except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
         raise JsonError("an integer of more than 4300 digits") from None
-    if has_lone_surrogate(value):
-        raise JsonError("a lone surrogate (a \\ud800-\\udfff escape without its pair) in a string: send valid Unicode")
+    if not surrogates and has_lone_surrogate(value):
+        raise JsonError(LONE_SURROGATE)
     return value
+
+
+LONE_SURROGATE = "a lone surrogate (a \\ud800-\\udfff escape without its pair) in a string: send valid Unicode"
 
 
 def has_lone_surrogate(value: Any) -> bool:
