@@ -12,10 +12,13 @@ it never leaves the reader as it is:
   paragraph separator character reads `\\uNNNN`. A name can then neither break a JSON record or a
   page, nor reorder the text shown around it (U+202E). A backslash is kept as it is: the shown
   form is for reading; the id, not the name, tells two documents apart.
+- `safe_stem` makes a download's file name from a name: no folder, no escape, nothing a
+  Content-Disposition header or a file system would misread.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -24,6 +27,13 @@ from typing import Any
 _ESCAPED = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls, format (bidi, zero-width), surrogates, separators
 _BYTE_ESCAPES = range(0xDC80, 0xDD00)  # surrogateescape: byte 0x80–0xFF
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What `display_name` writes for an escaped character: read as one unsafe character by `safe_stem`.
+_SHOWN_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+# Characters Windows refuses in a file name, and the path separators.
+_FILENAME_FORBIDDEN = frozenset('"*/:<>?\\|')
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+)
 
 
 def name_bytes(name: str) -> bytes:
@@ -68,3 +78,36 @@ def safe_record(record: Mapping[str, Any]) -> dict[str, Any]:
             value = [safe_text(item) if isinstance(item, str) else item for item in value]
         out[safe_text(key)] = value
     return out
+
+
+def _filename_char(char: str) -> str:
+    """`char` as it may stand in a download name: "" when unsafe, a plain space for any other space."""
+    if char in _FILENAME_FORBIDDEN:
+        return ""
+    category = unicodedata.category(char)
+    if category[0] == "C" or category in ("Zl", "Zp"):  # controls, format (bidi), surrogates, private, unassigned
+        return ""
+    return " " if category == "Zs" else char
+
+
+def safe_stem(name: str, most: int = 120) -> str:
+    """The last part of `name` without its suffix, fit for a download's file name; "" when nothing is left.
+
+    `name` is a path in an archive (raw or as `display_name` shows it). Every unsafe character (a
+    control, a format character such as U+202E, a surrogate, a separator, a quote, what Windows
+    refuses, an escape `display_name` wrote) becomes `_`, once per run; dots, spaces and `_` are
+    trimmed from both ends; a Windows device name (`CON`, `NUL`…) gets a `_` in front.
+    """
+    base = re.split(r"[\\/]", _SHOWN_ESCAPE.sub("\x00", name))[-1]
+    stem = os.path.splitext(base)[0]
+    out: list[str] = []
+    for char in stem:
+        kept = _filename_char(char)
+        if kept:
+            out.append(kept)
+        elif not out or out[-1] != "_":
+            out.append("_")
+    cleaned = "".join(out)[:most].strip(" ._")
+    if cleaned.split(".")[0].upper() in _WINDOWS_DEVICES:
+        cleaned = f"_{cleaned}"
+    return cleaned
