@@ -270,6 +270,29 @@ def _jsonl_with_odd_ids(path: Path) -> Path:
     return path
 
 
+def _directory_with_latin1_name(path: Path) -> Path:
+    import os
+
+    path.mkdir()
+    with open(os.path.join(bytes(path), b"caf\xe9.txt"), "wb") as stream:  # a name no UTF-8 reads
+        stream.write(FRENCH.encode())
+    (path / "b.txt").write_text(FRENCH, encoding="utf-8")
+    return path
+
+
+def _warc_with_odd_uri(path: Path) -> Path:
+    """One response whose URI holds Latin-1 é, an invalid byte and U+202E (warcio reads the line as Latin-1)."""
+    page = f"<html><body><article><p>{FRENCH} {FRENCH}</p></article></body></html>".encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + page
+    head = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://x.example/caf\xe9\xff\xe2\x80\xae\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\nWARC-Date: 2025-01-01T00:00:00Z\r\n"
+        b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n" % len(http)
+    )
+    path.write_bytes(head + http + b"\r\n\r\n")
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "names"),
     [
@@ -279,8 +302,10 @@ def _jsonl_with_odd_ids(path: Path) -> Path:
             lambda p: _jsonl_with_odd_ids(p / "a.jsonl"),
             {"a.jsonl#\\ud800x", "a.jsonl#ok\\u202e\\u0007", "a.jsonl#texte", "a.jsonl#fin"},
         ),
+        (lambda p: _directory_with_latin1_name(p / "a.dir"), {"caf\\xe9.txt", "b.txt"}),
+        (lambda p: _warc_with_odd_uri(p / "a.warc"), {"http://x.example/caféÿâ\\u0080®"}),
     ],
-    ids=["tar-latin1-name", "zip-misflagged-utf8", "jsonl-surrogate-ids"],
+    ids=["tar-latin1-name", "zip-misflagged-utf8", "jsonl-surrogate-ids", "directory-latin1-name", "warc-odd-uri"],
 )
 def test_any_bytes_in_a_name_are_recorded_escaped_and_the_batch_goes_on(
     tmp_path: Path, fake_engine: FakeEngine, make: Any, names: set[str]
