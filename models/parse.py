@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html as html_lib
 import importlib
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from models import strictjson
 from models.document import Block, BlockKind, Document
 from models.markup import HTML, MARKDOWN, safe_url
 from models.tables import cell_spans, table_length
@@ -60,9 +60,9 @@ def parse(text: str, format: str = "auto") -> Document:
         format = detect_format(text)
     if format == "json":
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ParseError(f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+            value = strictjson.loads(text)
+        except strictjson.JsonError as error:
+            raise ParseError(f"not valid JSON: {error}") from None
         return parse_article(value.get("article", value) if isinstance(value, dict) else value)
     if format == "html":
         return parse_html(text)

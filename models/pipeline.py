@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -485,20 +485,31 @@ class DocumentStream:
         return _translate_texts(texts, engine, self.options, self.fidelity)
 
     def __iter__(self) -> Iterator[BilingualBlock]:
-        texts = [self._group_texts(group) for group in self.groups]
         if not isinstance(self.engine, Ordered):  # a plain engine: one group after the other
-            for group, group_texts in zip(self.groups, texts, strict=True):
-                yield from self._emit(group, self._run(0, group_texts))
+            for group in self.groups:
+                yield from self._emit(group, self._run(0, self._group_texts(group)))
             return
-        # Every group is submitted at once, each with its reading-order key, so the engine stays
-        # busy and still serves earlier blocks first; results are yielded in order.
         pool = ThreadPoolExecutor(max_workers=len(self.groups) or 1, thread_name_prefix="bitext-stream")
         try:
-            futures = [pool.submit(self._run, key, group_texts) for key, group_texts in enumerate(texts)]
-            for group, future in zip(self.groups, futures, strict=True):
-                yield from self._emit(group, future.result())
+            for index, future in enumerate(self.submit(pool)):
+                yield from self.blocks(index, future.result())
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, executor: Executor) -> list[Future[dict[str, Checked]]]:
+        """Every group's translations handed to `executor` at once, each with its reading-order key, so the
+        engine stays busy and still serves earlier blocks first; the engine must be `Ordered`.
+
+        The service shares one bounded executor between all its streams (`service.translation`):
+        a stream is then no threads of its own, and its waits are the executor's.
+        """
+        if not isinstance(self.engine, Ordered):
+            raise TypeError("a stream's groups run side by side only on an Ordered engine (the scheduler's lane)")
+        return [executor.submit(self._run, key, self._group_texts(group)) for key, group in enumerate(self.groups)]
+
+    def blocks(self, index: int, results: dict[str, Checked]) -> list[BilingualBlock]:
+        """Group `index`'s blocks from its translations (`submit`'s future); call once per group, in order."""
+        return list(self._emit(self.groups[index], results))
 
     def _emit(self, group: range, results: dict[str, Checked]) -> Iterator[BilingualBlock]:
         yield from _assemble(

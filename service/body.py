@@ -1,11 +1,13 @@
-"""Reading a request body safely: capped in bytes, decoded strictly, never echoed back."""
+"""Reading a request body safely: capped in bytes, decoded strictly, parsed within bounds, never echoed back."""
 
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 from fastapi import Request
 
+from models import strictjson
 from service.charsets import text_codec
 from service.errors import ApiError
 
@@ -18,13 +20,34 @@ _BOMS = (
 )
 
 
+# More digits than any body size: past them a declared length is "too large" without `int()`, which
+# refuses strings of over 4300 digits with a ValueError (sys.int_info.default_max_str_digits).
+_LENGTH_DIGITS = 18
+HUGE_LENGTH = 10**_LENGTH_DIGITS
+
+
+def declared_length(value: str | bytes) -> int | None:
+    """A Content-Length as a number; None unless it is ASCII digits ("²".isdigit() is True, `int` refuses it).
+
+    A length of more than 18 digits reads as `HUGE_LENGTH`, over every limit.
+    """
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0")
+    return int(digits or "0") if len(digits) <= _LENGTH_DIGITS else HUGE_LENGTH
+
+
+def too_large_message(declared: int, limit: int) -> str:
+    size = f"{declared}" if declared < HUGE_LENGTH else f"over {HUGE_LENGTH}"
+    return f"the body is {size} bytes; the limit is {limit}"
+
+
 async def read_capped(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:  # "²".isdigit() is True
-        raise ApiError(
-            413, "payload_too_large", f"the body is {int(declared)} bytes; the limit is {limit}", limit=limit
-        )
+    declared = declared_length(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
+        raise ApiError(413, "payload_too_large", too_large_message(declared, limit), limit=limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -64,3 +87,15 @@ def decode_text(body: bytes, charset: str | None) -> str:
             400, "invalid_encoding", f"the body is not valid {encoding}: bad byte at offset {error.start}; send UTF-8"
         ) from None
     return text.removeprefix("\ufeff")
+
+
+def parse_json(body: bytes | str) -> Any:
+    """A JSON request body as Python values, or a 400 `invalid_json` saying why: every route's JSON reader.
+
+    `models.strictjson` refuses what `json.loads` lets through to fail later as a 500: integers of
+    more than 4300 digits, nesting past the recursion limit, lone surrogates (escaped or raw).
+    """
+    try:
+        return strictjson.loads(body)
+    except strictjson.JsonError as error:
+        raise ApiError(400, "invalid_json", f"the body is not JSON this service reads: {error}") from None

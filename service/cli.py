@@ -63,7 +63,11 @@ def configure_logging() -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    """Print `message` and return the exit to raise; names in it (paths, archive members) are shown escaped."""
+    from service.jobs.names import display_name
+
+    shown = "\n".join(display_name(line) for line in message.split("\n"))
+    typer.secho(f"error: {shown}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
 
 

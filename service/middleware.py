@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.body import declared_length, too_large_message
 from service.errors import error_body
 from service.metrics import Metrics
 
@@ -66,10 +67,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared = headers.get(b"content-length", b"")
+            declared = declared_length(headers.get(b"content-length", b""))
             limit = self.body_limit(scope["path"])
-            if declared.isdigit() and int(declared) > limit:
-                await self._refuse(send_with_headers, int(declared), limit)
+            if declared is not None and declared > limit:
+                await self._refuse(send_with_headers, declared, limit)
                 return
             await self.app(scope, receive, send_with_headers)
         finally:
@@ -93,9 +94,7 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _refuse(send: Send, declared: int, limit: int) -> None:
-        body = json.dumps(
-            error_body("payload_too_large", f"the body is {declared} bytes; the limit is {limit}", limit=limit)
-        ).encode()
+        body = json.dumps(error_body("payload_too_large", too_large_message(declared, limit), limit=limit)).encode()
         await send(
             {
                 "type": "http.response.start",

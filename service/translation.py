@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Executor
 from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -92,38 +92,24 @@ def open_stream(
     return DocumentStream(document, lane, options, warnings, settings.max_sentences, fidelity, alignment), token
 
 
-_END = object()
+async def stream_blocks(
+    stream: DocumentStream, token: CancelToken, executor: Executor
+) -> AsyncIterator[BilingualBlock]:
+    """The stream's blocks in reading order; leaving early cancels the rest.
 
-
-async def stream_blocks(stream: DocumentStream, token: CancelToken) -> AsyncIterator[BilingualBlock]:
-    """The stream's blocks, translated in a thread of its own; leaving early cancels the rest.
-
-    Waiting on a queue (not on a worker thread) keeps the wait cancellable: when the client goes
-    away the response task is cancelled here at once, and the token withdraws what still waits.
+    The stream's groups wait for the scheduler in `executor`, one bounded pool shared by every
+    stream (`Settings.stream_threads`): a stream holds no thread of its own, so streams nobody reads
+    (or many at once) cannot multiply threads; past the pool's size their groups queue, in order.
+    Here, only futures are awaited: when the client goes away the response task is cancelled at once,
+    the token withdraws what still waits in the scheduler, and groups not started are dropped.
     """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[object] = asyncio.Queue()
-
-    def pump() -> None:
-        try:
-            for block in stream:
-                loop.call_soon_threadsafe(queue.put_nowait, block)
-                if token.cancelled:
-                    return
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
-        except BaseException as error:  # handed to the response, which says it in the stream
-            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
-                loop.call_soon_threadsafe(queue.put_nowait, error)
-
-    threading.Thread(target=pump, name="bitext-stream", daemon=True).start()
+    futures = stream.submit(executor)
     try:
-        while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, BilingualBlock)
-            yield item
+        for index, future in enumerate(futures):
+            results = await asyncio.wrap_future(future)
+            for block in await run_in_threadpool(stream.blocks, index, results):  # may align: an engine call
+                yield block
     finally:
         token.cancel()
+        for future in futures:
+            future.cancel()

@@ -156,20 +156,23 @@ def _prepare(state: AppState, params: Params) -> _Wanted:
 
 def _alternatives(params: Params, state: AppState) -> int:
     """How many other translations to return; at most the beam, whose other outputs they are."""
+    if isinstance(params.get("alternatives"), bool):  # JSON true is no count (Params.text would read it as 1)
+        raise ApiError(400, "invalid_parameter", "alternatives must be a whole number, not true or false")
     raw = params.text("alternatives")
     if raw is None or raw == "":
         return 0
     raw = raw.strip()
     if not (raw.isascii() and raw.isdigit()):  # "²" and "٣" pass isdigit() but are no use here
         raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
-    wanted = int(raw)
+    digits = raw.lstrip("0") or "0"
     beam = default_beams(state.scheduler.engine) if state.scheduler is not None else DEFAULT_BEAMS
-    if wanted > beam:
+    # By length first: `int()` of over 4300 digits raises ValueError; more digits than the beam's is too many anyway.
+    if len(digits) > len(str(beam)) or int(digits) > beam:
         message = (
             f"Invalid request: alternatives parameter must be <= {beam} (the beam size: they are its other outputs)"
         )
         raise ApiError(400, "invalid_parameter", message, limit=beam)
-    return wanted
+    return int(digits)
 
 
 @router.post(

@@ -8,7 +8,6 @@ A JSON body is parsed in a worker thread; form bodies go through Starlette's par
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from service.body import read_capped
+from service.body import parse_json, read_capped
 from service.charsets import text_codec
 from service.errors import ApiError
 
@@ -41,7 +40,7 @@ class Params:
         value = self.get(name)
         if value is None or isinstance(value, str):
             return value
-        if isinstance(value, bool):
+        if isinstance(value, bool):  # DeepL's flags: true and false as 1 and 0
             return "1" if value else "0"
         if isinstance(value, int | float):
             return str(value)
@@ -94,12 +93,7 @@ def _check_charset(content_type: str) -> None:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
-    except RecursionError:
-        raise ApiError(400, "invalid_json", "the JSON body is nested too deeply") from None
+    value = parse_json(body)  # 400 for bad JSON, huge integers, deep nesting and lone surrogates
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_json", "the JSON body must be an object")
     return value

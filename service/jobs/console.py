@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from service.jobs.names import display_name
 from service.jobs.runner import Summary
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ def print_summary(console: Console, summary: Summary, outdir: Path) -> None:
     ]
     if summary.reasons:
         rows.append(("reasons", ", ".join(f"{reason}: {count}" for reason, count in sorted(summary.reasons.items()))))
-    rows.append(("output", f"{outdir / 'index.html'}"))
+    rows.append(("output", escape(display_name(str(outdir / "index.html")))))  # a path is no markup
     for key, value in rows:
         table.add_row(f"[bold]{key}", value)
     console.print(table)

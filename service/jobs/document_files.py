@@ -8,11 +8,11 @@ its media type and a download name made from the document's own name.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from service import formats
 from service.jobs import outputs
+from service.jobs.names import safe_stem
 
 # Media types of what the writers produce; anything else is served as bytes.
 MEDIA_TYPES = {
@@ -24,7 +24,6 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".html": "text/html; charset=utf-8",
 }
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]+")
 
 
 def produced(record: dict[str, Any]) -> dict[str, str]:
@@ -46,7 +45,10 @@ def media_type(path: str) -> str:
 
 
 def download_name(name: str, layout: str, path: str) -> str:
-    """`film.srt`, interleaved → `film.interleaved.srt`: the document's own name, the layout, the written suffix."""
-    base = os.path.basename(name.replace("\\", "/"))
-    stem = _UNSAFE.sub("_", os.path.splitext(base)[0]).strip(" ._") or "document"
-    return f"{stem[:120]}.{layout}{os.path.splitext(path)[1].lower()}"
+    """`film.srt`, interleaved → `film.interleaved.srt`: the document's own name, the layout, the written suffix.
+
+    The name's stem through `names.safe_stem`: no folder, control, bidi or other format character, quote
+    or escape reaches the Content-Disposition header.
+    """
+    stem = safe_stem(name) or "document"
+    return f"{stem}.{layout}{os.path.splitext(path)[1].lower()}"

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
+from models import strictjson
 from models.document import Document
 from models.parse import ParseError, parse, parse_article
 from service import formats
 from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
 from service.jobs.limits import Limits
+from service.jobs.names import name_bytes
 from service.jobs.readers import JSONL_LINE, Entry
 
 HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
@@ -19,7 +20,7 @@ HTML_WARNING = "html: only the main article text was extracted; the page's marku
 
 def document_id(entry: Entry) -> str:
     """Derived from the name and the bytes: a changed document gets a new id and is translated again."""
-    digest = hashlib.sha256(entry.name.encode("utf-8", "surrogateescape") + b"\x00")
+    digest = hashlib.sha256(name_bytes(entry.name) + b"\x00")  # any name: undecodable bytes, lone surrogates
     if entry.skip is not None:
         digest.update(f"skip:{entry.skip}:{entry.detail}".encode())
     else:
@@ -75,14 +76,14 @@ def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:
 def _jsonl_document(line: str) -> Document:
     """A JSONL line: `id` plus `text` (and optional `format`), or `id` plus the structured article fields."""
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ParseError(f"not valid JSON: {error.msg} at column {error.colno}") from None
-    except RecursionError:
-        raise ParseError("not valid JSON here: nested too deeply") from None
+        value = strictjson.loads(line, surrogates=True)  # the id is a name, kept whatever it holds
+    except strictjson.JsonError as error:
+        raise ParseError(f"not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ParseError("a JSONL line must be an object with 'text' or article fields")
     body = {key: item for key, item in value.items() if key != "id"}
+    if strictjson.has_lone_surrogate(body):  # text no UTF-8 output can hold
+        raise ParseError(f"not valid JSON: {strictjson.LONE_SURROGATE}")
     if "text" in body:
         text, format = body.pop("text"), body.pop("format", "auto")
         if body:

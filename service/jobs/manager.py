@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from models.engine import GenerationOptions
 from service import clock, formats
 from service.jobs import limits, outputs
+from service.jobs.names import safe_text
 from service.jobs.readers import ArchiveError
 from service.jobs.runner import BatchBusy, BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
@@ -292,7 +293,8 @@ class JobManager:
                 self._run(ident)
             except Exception as error:  # noqa: BLE001 - a job's failure must not kill the worker
                 log.exception("job %s failed", ident)
-                self.store.update(ident, status="failed", error=f"{type(error).__name__}: {error}"[:500])
+                # A message quoting odd input could not be stored, and the worker thread would end with it.
+                self.store.update(ident, status="failed", error=safe_text(f"{type(error).__name__}: {error}"[:500]))
 
     def _poll(self) -> list[str]:
         try:
@@ -350,7 +352,7 @@ class JobManager:
             log.warning("job %s: its output directory is in use by another process", ident)
             return
         except ArchiveError as error:
-            self.store.update(ident, status="failed", error=str(error))
+            self.store.update(ident, status="failed", error=safe_text(str(error)))
             return
         if summary.interrupted:
             self.store.update(ident, status="queued")

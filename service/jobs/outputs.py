@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from service.jobs.names import safe_record
+
 MANIFEST = "manifest.jsonl"
 INDEX = "index.html"
 SUMMARY = "summary.json"
@@ -104,7 +106,9 @@ class Manifest:
                 os.fsync(stream.fileno())
 
     def append(self, record: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+        """One record, its strings made encodable first: a message quoting odd input never stops the job."""
+        line = json.dumps(safe_record(record), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        self._stream.write(line + b"\n")
         self._stream.flush()
         os.fsync(self._stream.fileno())
 

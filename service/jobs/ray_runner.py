@@ -32,6 +32,7 @@ from service import formats
 from service.jobs import outputs
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
+from service.jobs.names import display_name, safe_text
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.runner import (
     BatchRun,
@@ -67,10 +68,10 @@ def _read_blocks(source: Path, caps: Limits, done: frozenset[str]) -> Iterator[p
         rows.append(
             {
                 "id": ident,
-                "name": entry.name,
+                "name": display_name(entry.name),  # Arrow strings are UTF-8: any bytes of a name, escaped
                 "done": finished,
                 "skip": entry.skip,
-                "detail": entry.detail,
+                "detail": safe_text(entry.detail),
                 "data": b"" if finished else entry.data,
                 "format": entry.format,
                 "charset": entry.charset,

@@ -16,6 +16,7 @@ refused entry says why and reading stops; what was read before it stands.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import gzip
 import io
@@ -28,6 +29,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from tarfile import TarInfo
@@ -172,7 +174,7 @@ def count_entries(path: Path, caps: Limits = Limits()) -> int:
                         line = stream.readline(_CHUNK)
         elif kind == "zip":
             _check_zip_directory(path, caps)
-            with zipfile.ZipFile(path) as archive:
+            with _open_zip(path) as archive:
                 found = sum(1 for info in archive.infolist() if not info.is_dir())
         elif kind == "tar":
             with open(path, "rb") as raw:
@@ -335,6 +337,95 @@ def _check_zip_directory(path: Path, caps: Limits) -> None:
         raise _Stop(limits.HEADER_TOO_LARGE, f"the zip's central directory is {size} bytes")
 
 
+_UTF8_NAME = 0x0800  # general purpose flag bit 11: the entry's name is UTF-8
+_CENTRAL_ENTRY = struct.Struct("<4s4x H 18x 3H 8x L")  # signature, flags, name/extra/comment lengths, local offset
+
+
+def _misflagged_names(raw: BinaryIO) -> tuple[list[int], set[bytes]]:
+    """Entries flagged UTF-8 whose names are not UTF-8: where their flags are (file offsets, central and
+    local), and their names.
+
+    zipfile decodes a flagged name strictly: one such name makes `ZipFile()` raise UnicodeDecodeError
+    for the whole archive. Read with that bit clear, the name is decoded as an unflagged one (CP437,
+    each byte a character), and the archive's other members are read as usual.
+    """
+    end = zipfile._EndRecData(raw)  # type: ignore[attr-defined]  # the end record, zip64 aware
+    if end is None:
+        return [], set()
+    size, offset = end[zipfile._ECD_SIZE], end[zipfile._ECD_OFFSET]  # type: ignore[attr-defined]
+    concat = end[zipfile._ECD_LOCATION] - size - offset  # type: ignore[attr-defined]  # bytes prepended to the zip
+    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+    raw.seek(offset + concat)
+    directory = raw.read(size)  # bounded: `_check_zip_directory` ran first
+    found: list[int] = []
+    names: set[bytes] = set()
+    position = 0
+    while position + _CENTRAL_ENTRY.size <= len(directory):
+        signature, flags, name_size, extra_size, comment_size, local = _CENTRAL_ENTRY.unpack_from(directory, position)
+        if signature != zipfile.stringCentralDir:  # type: ignore[attr-defined]
+            break  # zipfile says what is wrong
+        name = directory[position + _CENTRAL_ENTRY.size : position + _CENTRAL_ENTRY.size + name_size]
+        if flags & _UTF8_NAME:
+            try:
+                name.decode("utf-8")
+            except UnicodeDecodeError:
+                names.add(name)
+                found.append(offset + concat + position + 8)
+                if local != 0xFFFFFFFF:  # else in a zip64 extra field: that member alone is then unreadable
+                    found.append(local + concat + 6)
+        position += _CENTRAL_ENTRY.size + name_size + extra_size + comment_size
+    return sorted(found), names
+
+
+class _FlagCleared:
+    """A zip file read with the UTF-8 name flag clear at the given offsets of flag fields (see `_misflagged_names`)."""
+
+    def __init__(self, raw: BinaryIO, flags: list[int]) -> None:
+        self.raw, self.flags = raw, flags
+
+    def read(self, size: int = -1) -> bytes:
+        start = self.raw.tell()
+        data = self.raw.read(size)
+        first = bisect.bisect_left(self.flags, start - 1)
+        if first == len(self.flags) or self.flags[first] >= start + len(data):
+            return data
+        patched = bytearray(data)
+        for field in self.flags[first:]:
+            high = field + 1 - start  # bit 11 is in the field's second (little-endian high) byte
+            if high >= len(patched):
+                break
+            if high >= 0:
+                patched[high] &= ~(_UTF8_NAME >> 8) & 0xFF
+        return bytes(patched)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+
+@contextmanager
+def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The zip at `path`; a name flagged UTF-8 that is not is data like any other (see `_misflagged_names`).
+
+    Such a member's `filename` is its bytes as UTF-8 with surrogate escapes, as tar and directory
+    names are read (`names.display_name` shows each bad byte as `\\xNN`).
+    """
+    with open(path, "rb") as raw:
+        flags, names = _misflagged_names(raw)
+        raw.seek(0)
+        with zipfile.ZipFile(_FlagCleared(raw, flags) if flags else raw) as archive:  # it only reads, seeks and tells
+            for info in archive.infolist() if names else ():
+                if info.orig_filename.encode("cp437") in names:  # CP437 gives each byte back
+                    info.filename = info.filename.encode("cp437").decode("utf-8", "surrogateescape")
+            yield archive
+
+
 class _ZipLzma(zipfile.LZMADecompressor):  # type: ignore[name-defined]  # private to zipfile, not in its stubs
     """zipfile's LZMA member decompressor, taking `max_length` like the standard decompressors."""
 
@@ -391,7 +482,7 @@ def _open_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[byte
 def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
     caps = budget.caps
     _check_zip_directory(path, caps)
-    with zipfile.ZipFile(path) as archive:
+    with _open_zip(path) as archive:
         for info in archive.infolist():
             budget.entry()
             name = info.filename
@@ -418,7 +509,7 @@ def _read_zip(path: Path, budget: _Budget) -> Iterator[Entry]:
                 try:
                     with _open_zip_member(archive, info) as stream:
                         data = _read_capped(stream, min(caps.max_member_bytes, info.file_size))
-                except (*_CORRUPT, NotImplementedError, RuntimeError) as error:  # this member only
+                except (*_CORRUPT, NotImplementedError, RuntimeError, UnicodeDecodeError) as error:  # this member only
                     yield Entry(name, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
                     continue
                 if data is None:

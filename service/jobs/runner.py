@@ -38,6 +38,7 @@ from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
 from service.jobs.limits import Limits
+from service.jobs.names import display_name
 from service.jobs.readers import Entry, count_entries, read_archive
 
 CACHE_FILE = "cache.sqlite3"
@@ -223,8 +224,9 @@ def admit(
     ident: str, entry: Entry, engine: Engine, max_sentences: int | None, caps: Limits = Limits()
 ) -> _Pending | dict[str, Any]:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
+    name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
-        return {"id": ident, "name": entry.name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
+        return {"id": ident, "name": name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
     try:
         loaded = load_document(entry, caps)
         _require_french(loaded.document)
@@ -238,11 +240,11 @@ def admit(
             )
     except DocumentError as error:
         status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
-        return {"id": ident, "name": entry.name, "status": status, "reason": error.code, "message": str(error)}
+        return {"id": ident, "name": name, "status": status, "reason": error.code, "message": str(error)}
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
-        return {"id": ident, "name": entry.name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
-    return _Pending(ident, entry.name, loaded, pieces, loaded.held_bytes(entry.data))
+        return {"id": ident, "name": name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
+    return _Pending(ident, name, loaded, pieces, loaded.held_bytes(entry.data))
 
 
 def translate_group(
@@ -304,17 +306,18 @@ def _finish(
                 documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
                     source, result, layout
                 )
+        from service.schemas import TranslateResponse
+
+        # In the try too: a text no UTF-8 file can hold (a lone surrogate from a font map) fails its document only.
+        payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+        json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+        html_data = html(payload).encode("utf-8") if html is not None else None
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         return base | {
             "status": "failed",
             "reason": limits.TRANSLATION_ERROR,
             "message": f"{type(error).__name__}: {error}"[:500],
         }
-    from service.schemas import TranslateResponse
-
-    payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
-    html_data = html(payload).encode("utf-8") if html is not None else None
     if budget is not None and not budget.take(
         len(json_data) + len(html_data or b"") + sum(map(len, documents.values()))
     ):
@@ -396,12 +399,12 @@ class BatchRun:
         try:
             for entry in read_archive(self.source, self.caps):
                 ident = document_id(entry)
-                self.order.append((ident, entry.name))
+                self.order.append((ident, display_name(entry.name)))
                 if ident in self.done:
                     self.summary.already_done += 1
                     continue
                 if self.budget.exhausted:  # not even parsed: nothing more will be written
-                    self._record(manifest, self.budget.refusal(ident, entry.name))
+                    self._record(manifest, self.budget.refusal(ident, display_name(entry.name)))
                 elif pending := self._admit(ident, entry, engine, manifest):
                     group.append(pending)
                 if self._full(group):
@@ -461,7 +464,7 @@ class BatchRun:
             self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name}
             for ident, name in self.order
         ]
-        title = self.source.name
+        title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
         outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
         outputs.write_atomic(
             self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -120,7 +121,9 @@ async def translate(
         stream, token = await run_in_threadpool(
             open_stream, state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment
         )
-        return StreamingResponse(_ndjson(stream, token), media_type=NDJSON, headers={"Cache-Control": "no-store"})
+        assert state.streams is not None  # made with the scheduler, which the route depends on
+        lines = _ndjson(stream, token, state.streams)
+        return StreamingResponse(lines, media_type=NDJSON, headers={"Cache-Control": "no-store"})
     result = await translate_interactive(
         state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment, client=request
     )
@@ -137,7 +140,7 @@ def _line(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-async def _ndjson(stream: DocumentStream, token: CancelToken) -> AsyncIterator[bytes]:
+async def _ndjson(stream: DocumentStream, token: CancelToken, executor: Executor) -> AsyncIterator[bytes]:
     """start, one line per block in reading order, end; a failure after the start is an `error` line."""
     model = ModelOut.model_validate(stream.model).model_dump(mode="json")
     yield _line(
@@ -150,7 +153,7 @@ async def _ndjson(stream: DocumentStream, token: CancelToken) -> AsyncIterator[b
         }
     )
     try:
-        async for block in stream_blocks(stream, token):
+        async for block in stream_blocks(stream, token, executor):
             yield _line(
                 {"type": "block", "block": BlockOut.model_validate(block).model_dump(mode="json", exclude_none=True)}
             )

@@ -114,6 +114,8 @@ def test_lt_alternatives_per_text_in_a_batch_and_none_for_html(client: TestClien
         ({"q": "Bonjour", "alternatives": "²"}, 400, "whole number"),  # "²".isdigit() but int("²") fails
         ({"q": "Bonjour", "alternatives": "³⁴"}, 400, "whole number"),
         ({"q": "Bonjour", "alternatives": 5}, 400, "alternatives parameter must be <= 4"),
+        ({"q": "Bonjour", "alternatives": "9" * 5000}, 400, "alternatives parameter must be <= 4"),  # int() raises
+        ({"q": "Bonjour", "alternatives": True}, 400, "whole number"),  # not 1
         ({"q": "x" * 2_001}, 413, "the limit is 2000"),
         ({"q": ["x" * 1_000, "y" * 1_001]}, 413, "the limit is 2000"),
         ({"q": ". ".join(["Phrase"] * 30)}, 413, "sentences; the limit is 20"),

@@ -326,3 +326,71 @@ def test_a_missing_html_dependency_stops_start_up_with_a_clear_message(
         with TestClient(app):
             pass
     assert not app.state.bitext.ready
+
+
+# --- Oversized integers and lone surrogates: a 400 with a reason, whatever the route (issue 21, finding 8) ----
+
+HUGE = "9" * 5000  # json.loads raises a bare ValueError past 4300 digits (Python's int max str digits)
+COMPAT_BODIES = {
+    "/translate": {"q": "Bonjour.", "source": "fr", "target": "en"},
+    "/detect": {"q": "Bonjour."},
+    "/v2/translate": {"text": ["Bonjour."], "target_lang": "EN"},
+    "/v2/languages": {"type": "target"},
+    "/v2/usage": {},
+}
+
+
+def _json_with(fields: dict[str, object], raw: bytes) -> bytes:
+    """`fields` as a JSON object with one more member written byte by byte: `"x": <raw>`."""
+    return json.dumps(fields)[:-1].encode() + (b", " if fields else b"") + b'"x": ' + raw + b"}"
+
+
+@pytest.mark.parametrize("keys", [[], ["k-one"]], ids=["keys-off", "keys-on"])
+@pytest.mark.parametrize("path", sorted(COMPAT_BODIES))
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        pytest.param(HUGE.encode(), "more than 4300 digits", id="huge-integer"),
+        pytest.param(b'"\\ud800"', "lone surrogate", id="escaped-lone-surrogate"),
+        pytest.param(b'"\xed\xa0\x80"', "lone surrogate", id="raw-lone-surrogate"),  # json.loads: surrogatepass
+    ],
+)
+def test_compat_json_bodies_the_parser_cannot_hold_are_400_with_a_reason(
+    fake_engine: FakeEngine, keys: list[str], path: str, raw: bytes, reason: str
+) -> None:
+    """Before the key check too: these routes read the body first (LibreTranslate and DeepL may carry the key in it)."""
+    with TestClient(create_app(Settings(api_keys=keys), engine=fake_engine), raise_server_exceptions=False) as client:
+        response = client.post(
+            path, content=_json_with(COMPAT_BODIES[path], raw), headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 400, response.text
+    assert reason in response.text
+
+
+def test_lt_alternatives_with_leading_zeros_is_still_a_number(client: TestClient) -> None:
+    fields = {"q": "Bonjour.", "source": "fr", "target": "en", "alternatives": "0" * 5000 + "1"}
+    response = client.post("/translate", json=fields)
+    assert response.status_code == 200 and response.json()["alternatives"] == ["EN2<Bonjour.>"]
+
+
+@pytest.mark.parametrize("path", ["/v1/translate", "/translate", "/v2/translate", "/health/live"])
+def test_a_content_length_of_5000_digits_is_413_not_a_500(client: TestClient, path: str) -> None:
+    response = client.post(path, content=b"Bonjour.", headers={"Content-Type": "text/plain", "Content-Length": HUGE})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_read_capped_reads_a_5000_digit_content_length_as_too_large() -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    from service.body import read_capped
+    from service.errors import ApiError
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"Bonjour.", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", HUGE.encode())]}
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(read_capped(Request(scope, receive), 1024))
+    assert refused.value.status == 413

@@ -187,3 +187,30 @@ def test_odt_and_pdf_jobs_serve_their_bilingual_files(
         assert formats.read_source(served.content, "odt").document.blocks
     else:
         assert b"EN&lt;" in served.content or b"EN<" in served.content
+
+
+def test_download_names_carry_no_bidi_control_or_undecodable_character(client: TestClient) -> None:
+    """Issue 21, finding 12: a name from the archive reaches Content-Disposition only through safe_stem."""
+    import tarfile
+    from urllib.parse import unquote
+
+    buffer = io.BytesIO()
+    names = ["film\u202ecod.exe.srt", "caf\udce9\u2066\u200b.srt", 'a"b\r\nX-Evil: 1\u0085.srt', "nul.srt"]
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name in names:
+            data = documents.srt()
+            info = tarfile.TarInfo(name)  # written as raw bytes (surrogateescape): caf\xe9 is not UTF-8
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    job = submit(client, "films.tar", buffer.getvalue())
+    finished(client, job)
+    served = []
+    for record in client.get(f"/v1/jobs/{job}/documents").json()["documents"]:
+        response = client.get(f"/v1/jobs/{job}/documents/{record['id']}/file")
+        assert response.status_code == 200, response.text
+        disposition = response.headers["content-disposition"]
+        assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition
+        filename = unquote(disposition.partition("filename*=utf-8''")[2]) or disposition.split('"')[1]
+        served.append(filename)
+    stems = ["film_cod.exe", "caf", "a_b_X-Evil_ 1", "_nul"]  # each unsafe run one "_", none at the ends
+    assert sorted(served) == sorted(f"{stem}.interleaved.srt" for stem in stems)

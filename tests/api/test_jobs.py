@@ -337,3 +337,33 @@ def test_the_jobs_api_reads_an_archive_up_to_archive_max_entries(tmp_path: Path)
         documents = client.get(f"/v1/jobs/{job}/documents").json()["documents"]
         assert len([d for d in documents if d["status"] == "ok"]) <= 3
         assert "too_many_entries" in {d.get("reason") for d in documents}
+
+
+def test_a_tar_member_named_in_latin1_and_odd_jsonl_ids_do_not_fail_the_job(tmp_path: Path) -> None:
+    """Issue 21, finding 7: names from archives are data, escaped in the manifest, listing and index."""
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        members = {
+            b"caf\xe9.txt": "Le conseil a voté la mesure hier soir.".encode(),  # Latin-1 bytes: no UTF-8
+            b"ids.jsonl": b'{"id": "\\ud800", "text": "Les \xc3\xa9lus ont d\xc3\xa9battu."}\n',
+            "fin\u202etxt.exe.txt".encode(): "Les écoles seront rénovées.".encode(),
+        }
+        for raw, data in members.items():
+            info = tarfile.TarInfo(raw.decode("utf-8", "surrogateescape"))
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with TestClient(create_app(settings(tmp_path), engine=FakeEngine())) as client:
+        response = client.post("/v1/jobs", params={"filename": "odd.tar"}, content=buffer.getvalue())
+        job = response.json()["id"]
+        done = wait_for(client, job, lambda b: b["status"] in ("done", "failed"))
+        assert (done["status"], done["progress"]["ok"]) == ("done", 3), done
+        listed = client.get(f"/v1/jobs/{job}/documents")
+        assert listed.status_code == 200
+        names = {document["name"] for document in listed.json()["documents"]}
+        assert names == {"caf\\xe9.txt", "ids.jsonl#\\ud800", "fin\\u202etxt.exe.txt"}
+        download = client.get(f"/v1/jobs/{job}/download")
+        assert download.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(download.content)) as results:
+            assert "caf\\xe9.txt" in results.read("index.html").decode("utf-8")

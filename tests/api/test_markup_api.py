@@ -142,3 +142,23 @@ def test_cli_round_trip(tmp_path: Path, tiny_checkpoint: Path) -> None:
     blocks = json.loads(result.stdout)["blocks"]
     paragraph = next(b for b in blocks if b["fr"] == EXAMPLE)
     assert paragraph["en"].count(f"]({URL})") == 1
+
+
+@pytest.mark.parametrize("url", ["//evil.example/x", "/\\evil.example/x", "&#x2F;&#x2F;evil.example/x"])
+def test_off_site_links_without_a_scheme_are_no_links_in_the_english_nor_its_marks(
+    client: TestClient, fake_engine: FakeEngine, url: str
+) -> None:
+    """Issue 21, finding 11: `[x](//evil.example/x)` came back as a link in the markdown English and in en_marks."""
+    text = f"Selon [l'agence TASS]({url}), le sommet a eu lieu **mercredi**."
+    body = client.post("/v1/translate", json={"text": text, "format": "markdown", "options": {"alignment": True}})
+    assert body.status_code == 200, body.text
+    sentence = body.json()["blocks"][0]["sentences"][0]
+    marks = sentence.get("fr_marks", []) + sentence.get("en_marks", [])
+    assert marks and all(mark["kind"] != "link" and "url" not in mark for mark in marks)
+    sent = [text for call in fake_engine.calls for text in call]
+    assert sent == [f"Selon [l'agence TASS]({url}), le sommet a eu lieu mercredi."]  # kept as text, not dropped
+    html = client.post(
+        "/translate",
+        json={"q": f'<p>Le <a href="{url}">chat</a> dort.</p>', "source": "fr", "target": "en", "format": "html"},
+    )
+    assert html.status_code == 200 and "href" not in html.json()["translatedText"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -101,3 +104,84 @@ def test_stream_equals_full_answer_on_the_tiny_checkpoint(tiny_checkpoint: Path,
     settings = Settings(model=str(tiny_checkpoint), device="cpu", max_sentences=500)
     with TestClient(create_app(settings)) as client:
         assert_same_as_full(client, article_text)
+
+
+class GatedEngine(FakeEngine):
+    """Holds every engine call until released, so streams stay in flight while the test looks at them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        self.entered.set()
+        assert self.release.wait(60)
+        return super().translate(texts, options)
+
+
+def stream_threads() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name.startswith("bitext-stream"))
+
+
+def test_streams_nobody_reads_share_a_bounded_pool_and_start_no_thread_each() -> None:
+    """Issue 21: each NDJSON stream started threads of its own (20 unread streams: 67 threads).
+
+    Twelve streams are opened and never read past their first line while the engine holds their
+    sentences: their groups wait in the one pool of `stream_threads` (4 here), not in 2 threads each.
+    """
+    streams, workers = 12, 4
+    engine = GatedEngine()
+    app = create_app(Settings(stream_threads=workers, warmup=False, cache_entries=0), engine=engine)
+    first_lines: list[bytes] = []
+    before = stream_threads()
+
+    async def unread(index: int) -> None:
+        body = json.dumps({"text": f"Le conseil numéro {index} a voté la mesure."}).encode()
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/translate",
+            "raw_path": b"/v1/translate",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/json"), (b"accept", b"application/x-ndjson")],
+            "client": ("127.0.0.1", 1),
+            "server": ("testserver", 80),
+        }
+        sent = False
+        own_lines: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await anyio.sleep_forever()  # connected, never disconnects
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                if own_lines:  # past the `start` line this client reads nothing more
+                    await anyio.sleep_forever()
+                own_lines.append(message["body"])
+                first_lines.append(message["body"])
+
+        await app(scope, receive, send)
+
+    with TestClient(app) as client:
+        tasks = [client.portal.start_task_soon(unread, index) for index in range(streams)]
+        try:
+            deadline = time.monotonic() + 30
+            while (len(first_lines) < streams or not engine.entered.is_set()) and time.monotonic() < deadline:
+                client.portal.call(anyio.sleep, 0.01)  # the streams' loop runs on
+            assert len(first_lines) == streams and engine.entered.is_set(), "the streams never started"
+            for _ in range(20):  # a few more turns of the loop: every stream past its first line
+                client.portal.call(anyio.sleep, 0.01)
+            assert stream_threads() - before <= workers
+        finally:
+            engine.release.set()
+            for task in tasks:
+                task.cancel()

@@ -6,6 +6,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -244,3 +245,113 @@ def test_groups_flush_by_what_documents_hold_not_their_upload_size(
     summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=100_000, group_bytes=3 * len(data)).run()
     assert summary.ok == 6
     assert max(sizes) == 1 and sum(sizes) == 6, sizes  # 3 uploads' bytes, but each holds more than that in text
+
+
+# --- Names from archives are data (issue 21, finding 7) ---------------------------------------
+
+FRENCH = "Le conseil municipal a voté la mesure hier soir."
+
+
+def _tar_with_latin1_name(path: Path) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:  # the name's bytes: caf\xe9
+        for name in ("café.txt", "b.txt", "c.txt"):
+            data = FRENCH.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _zip_misflagged_utf8(path: Path) -> Path:
+    """A zip whose first name is flagged UTF-8 (bit 11) but is Latin-1 bytes: zipfile refuses the whole archive."""
+    import struct
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("cafX.txt", FRENCH)
+        archive.writestr("b.txt", FRENCH)
+    data = bytearray(path.read_bytes().replace(b"cafX.txt", b"caf\xe9.txt"))
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        where = data.find(signature)
+        struct.pack_into("<H", data, where + flags_at, struct.unpack_from("<H", data, where + flags_at)[0] | 0x800)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _jsonl_with_odd_ids(path: Path) -> Path:
+    lines = [
+        b'{"id": "\\ud800x", "text": "' + FRENCH.encode() + b'"}',  # a lone surrogate (escaped) in the id
+        b'{"id": "ok\\u202e\\u0007", "text": "' + FRENCH.encode() + b'"}',  # bidi override and a control
+        b'{"id": "texte", "text": "Le chat \\udc80 dort."}',  # a lone surrogate in the text: this line fails
+        b'{"id": "fin", "text": "' + FRENCH.encode() + b'"}',
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def _directory_with_latin1_name(path: Path) -> Path:
+    import os
+
+    path.mkdir()
+    with open(os.path.join(bytes(path), b"caf\xe9.txt"), "wb") as stream:  # a name no UTF-8 reads
+        stream.write(FRENCH.encode())
+    (path / "b.txt").write_text(FRENCH, encoding="utf-8")
+    return path
+
+
+def _warc_with_odd_uri(path: Path) -> Path:
+    """One response whose URI holds Latin-1 é, an invalid byte and U+202E (warcio reads the line as Latin-1)."""
+    page = f"<html><body><article><p>{FRENCH} {FRENCH}</p></article></body></html>".encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + page
+    head = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://x.example/caf\xe9\xff\xe2\x80\xae\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\nWARC-Date: 2025-01-01T00:00:00Z\r\n"
+        b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n" % len(http)
+    )
+    path.write_bytes(head + http + b"\r\n\r\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "names"),
+    [
+        (lambda p: _tar_with_latin1_name(p / "a.tar"), {"caf\\xe9.txt", "b.txt", "c.txt"}),
+        (lambda p: _zip_misflagged_utf8(p / "a.zip"), {"caf\\xe9.txt", "b.txt"}),
+        (
+            lambda p: _jsonl_with_odd_ids(p / "a.jsonl"),
+            {"a.jsonl#\\ud800x", "a.jsonl#ok\\u202e\\u0007", "a.jsonl#texte", "a.jsonl#fin"},
+        ),
+        (lambda p: _directory_with_latin1_name(p / "a.dir"), {"caf\\xe9.txt", "b.txt"}),
+        (lambda p: _warc_with_odd_uri(p / "a.warc"), {"http://x.example/caféÿâ\\u0080®"}),
+    ],
+    ids=["tar-latin1-name", "zip-misflagged-utf8", "jsonl-surrogate-ids", "directory-latin1-name", "warc-odd-uri"],
+)
+def test_any_bytes_in_a_name_are_recorded_escaped_and_the_batch_goes_on(
+    tmp_path: Path, fake_engine: FakeEngine, make: Any, names: set[str]
+) -> None:
+    source, out = make(tmp_path), tmp_path / "out"
+    summary = BatchRun(source, out, fake_engine).run()
+    assert not summary.interrupted and summary.documents == len(names)
+    by_name = {record["name"]: record for record in records(out)}  # read back as strict UTF-8 JSON
+    assert set(by_name) == names
+    failed = {name for name, record in by_name.items() if record["status"] != "ok"}
+    assert failed == ({"a.jsonl#texte"} & names)  # only the line whose text holds a lone surrogate
+    assert all(by_name[name]["reason"] == "invalid_json" for name in failed)
+    index = (out / outputs.INDEX).read_text(encoding="utf-8")
+    assert all(name in index for name in names) and "\u202e" not in index
+    assert len({record["id"] for record in records(out)}) == len(names)
+    assert BatchRun(source, out, fake_engine).run().already_done == len(names) - len(failed)  # the same ids
+
+
+def test_display_name_escapes_what_cannot_be_text_or_would_reorder_it() -> None:
+    from service.jobs.names import display_name, name_bytes
+
+    assert display_name("café.txt") == "café.txt" and display_name("日本/記事.md") == "日本/記事.md"
+    assert display_name(b"caf\xe9.txt".decode("utf-8", "surrogateescape")) == "caf\\xe9.txt"
+    assert display_name("a\ud800b") == "a\\ud800b" and display_name("x\u202eexe.txt") == "x\\u202eexe.txt"
+    assert display_name("a\r\nb\x00\x85\u2028") == "a\\u000d\\u000ab\\u0000\\u0085\\u2028"
+    assert display_name(display_name("a\ud800\u202e")) == display_name("a\ud800\u202e")  # idempotent
+    assert name_bytes(b"caf\xe9".decode("utf-8", "surrogateescape")) == b"caf\xe9"
+    assert name_bytes("café") == "café".encode() and name_bytes("\ud800") == b"\xed\xa0\x80"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from service.jobs.document_files import download_name, media_type, produced
 
 
@@ -35,3 +37,24 @@ def test_media_types_by_suffix() -> None:
     assert media_type("docs/x.english.srt") == "application/x-subrip"
     assert media_type("docs/x.english.epub") == "application/epub+zip"
     assert media_type("docs/x.english.weird") == "application/octet-stream"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("facture\u202efdp.exe", "facture_fdp"),  # U+202E would show "factureexe.pdf"
+        ("\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202dx", "x"),
+        ("caf\\xe9 noir.srt", "caf_ noir"),  # as display_name writes an undecodable byte
+        ("caf\udce9 noir.srt", "caf_ noir"),  # the raw surrogate escape itself
+        ("a\ud800b", "a_b"),
+        ("zéro\u200blargeur\ufeff", "zéro_largeur"),
+        ("ligne\u2028suivante\u2029fin\x85", "ligne_suivante_fin"),
+        ('guillemets "doubles" et : * ? < > | fin', "guillemets _doubles_ et _ _ _ _ _ _ fin"),
+        ("Le\u00a0Film", "Le Film"),
+        ("CON.srt", "_CON"),
+        ("lpt1", "_lpt1"),
+        ("\u202e", "document"),
+    ],
+)
+def test_download_names_strip_bidi_format_and_control_characters(name: str, shown: str) -> None:
+    assert download_name(name, "english", "docs/x.english.srt") == f"{shown}.english.srt"

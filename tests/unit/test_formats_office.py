@@ -203,3 +203,29 @@ def test_docx_emphasis_as_markdown_only_when_it_can_be_read_back() -> None:
         (" est acquis.>", False, False),
     ]
     assert runs_of(reopened.paragraphs[2]) == [("EN<Une étoile * reste du texte.>", False, False)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_docx_entities_are_refused_whatever_the_encoding(encoding: str) -> None:
+    """Issue 21, finding 10: in UTF-16 the `<!ENTITY` byte check missed the declaration; nothing was
+    resolved, but the text after the reference was dropped and the DOCTYPE copied into the output."""
+    part = (XXE % W_NS.encode()).decode().replace("&x;", "Avant &x; après le texte.")
+    part = part.replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding.upper()}"?>')
+    hostile = rezip(docx(), {"word/document.xml": part.encode(encoding)})
+    with pytest.raises(formats.FormatError) as error:
+        formats.read_source(hostile, "docx")
+    assert error.value.code == "unsafe_xml"
+
+
+def test_entities_in_the_dtd_the_parser_read_are_refused_when_the_bytes_do_not_show_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second check reads the parsed DTD: any encoding the parser knows, whatever the byte check covers."""
+    from service.formats import package
+
+    monkeypatch.setattr(package, "_ENTITY_BYTES", ())
+    with pytest.raises(formats.FormatError) as error:
+        package.parse_xml(XXE % W_NS.encode())
+    assert error.value.code == "unsafe_xml"
+    doctype = b'<?xml version="1.0"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "xhtml11.dtd"><html/>'
+    assert package.parse_xml(doctype.decode().encode("utf-16")).tag == "html"  # a DOCTYPE alone is fine

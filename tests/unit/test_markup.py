@@ -270,3 +270,44 @@ def test_tiny_checkpoint_aligns_with_attention_and_keeps_markup(tiny_engine) -> 
     assert all(s.alignment for s in first.sentences)
     pairs = tiny_engine.align(["le chat dort"], ["the cat sleeps"])[0]
     assert pairs and all(0 <= a < b <= 12 and 0 <= c < d <= 14 for a, b, c, d in pairs)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "//evil.example/x",  # scheme-relative: another host (from a saved page, file://evil.example: a share)
+        "\\\\evil.example/x",  # browsers read \ as / in http(s) pages
+        "/\\evil.example/x",
+        "\\/evil.example/x",
+        "&#x2F;&#x2F;evil.example/x",  # a markdown renderer decodes character references
+        "\\/\\/evil.example/x",  # and backslash escapes
+        "javascript&colon;alert(1)",
+        "javascript&#58;alert(1)",
+        "javascript\\:alert(1)",
+        "jav&#x61;script:alert(1)",
+        "java&#x09;script:alert(1)",  # a tab, dropped by the browser once decoded
+        "java\tscript:alert(1)",
+        " javascript:alert(1)",
+        "\x01javascript:alert(1)",
+        "\x7fjavascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "VBScript:msgbox(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+    ],
+)
+def test_urls_that_leave_the_site_or_run_code_in_some_reading_are_not_safe(url: str) -> None:
+    assert not safe_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://tass.ru/a?b=1&c=2", "HTTP://x.example", "/a/b", "a\\b.html", "../up", "#part", "?q=1", "d/a:b"]
+)
+def test_site_paths_and_http_links_stay_safe(url: str) -> None:
+    assert safe_url(url)
+
+
+def test_a_scheme_relative_markdown_link_stays_literal_text() -> None:
+    text = "Un [lien](//evil.example/x) ici"
+    inline = parse_markdown(text)
+    assert inline.plain == text and not inline.elements
