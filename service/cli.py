@@ -277,7 +277,7 @@ def batch(
     from service import formats
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
-    from service.jobs.runner import BatchBusy, BatchRun
+    from service.jobs.runner import BatchBusy, BatchRun, Driver
 
     if not archive.exists():
         raise _fail(f"{archive}: no such file or directory")
@@ -299,7 +299,7 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     engine = None if ray else _load(settings)  # with Ray, each actor loads its own
     console = Console(stderr=True)
-    run: BatchRun
+    run: Driver
     with progress_bar(console) as progress:
         if engine is None:
             from service.jobs.ray_runner import RayBatchRun
@@ -309,24 +309,13 @@ def batch(
                 output,
                 settings,
                 options,
+                settings.batch_config(layouts),
                 address=ray_address,
-                caps=settings.archive_limits(),
                 observer=RichObserver(progress),
-                layouts=layouts,
             )
         else:
             run = BatchRun(
-                archive,
-                output,
-                engine,
-                options,
-                caps=settings.archive_limits(),
-                group_sentences=settings.batch_group_sentences,
-                group_documents=settings.batch_group_documents,
-                group_bytes=settings.batch_group_bytes,
-                max_sentences=settings.max_sentences,
-                observer=RichObserver(progress),
-                layouts=layouts,
+                archive, output, engine, options, settings.batch_config(layouts), observer=RichObserver(progress)
             )
         try:
             summary = run.run()

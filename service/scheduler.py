@@ -3,7 +3,7 @@
 Thirty-two clients each sending one paragraph would, one request at a time, run thirty-two small
 `generate` calls; on a CPU or GPU the cost of a decoding step barely grows with the rows in it, so
 packing their sentences into shared batches multiplies throughput. Callers (request handlers in
-the thread pool, batch-job threads) block on a future; one worker thread owns the engine, waits
+the thread pool, batch-job threads) block on a future; one worker thread per engine lane waits
 at most `max_wait` for company, takes one length-sorted, token-budgeted batch from the waiting
 sentences, and routes each result back to its request. Interactive work always goes first; a
 batch is bounded, so an interactive request waits at most for the batch in flight.
@@ -109,7 +109,7 @@ class _Item:
 
 
 class Scheduler:
-    """Owns the engine's only worker thread; `translate` may be called from any other thread."""
+    """Owns the engine's worker threads, one per lane (`models.lanes`); call `translate` from any other thread."""
 
     def __init__(
         self,

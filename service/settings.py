@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,7 +13,12 @@ from models.budgets import BudgetSettings
 from models.engine import EngineSpec
 from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
+from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.limits import Limits
+
+# The archive caps and group bounds are written once, in their own dataclasses; these settings default to them.
+_LIMITS = Limits()
+_GROUPS = GroupBounds()
 
 
 class Settings(BaseSettings):
@@ -119,6 +125,11 @@ class Settings(BaseSettings):
             work_per_byte=self.archive_work_per_byte,
         )
 
+    def batch_config(self, layouts: Sequence[str] = (), max_output_bytes: int | None = None) -> BatchConfig:
+        """One batch run's limits from these settings: the CLI's batch, a job (with its output cap) and Ray alike."""
+        groups = GroupBounds(self.batch_group_sentences, self.batch_group_documents, self.batch_group_bytes)
+        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, tuple(layouts))
+
     def engine_spec(self) -> EngineSpec:
         """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""
         return EngineSpec(
@@ -196,29 +207,37 @@ class Settings(BaseSettings):
         default=168.0, gt=0, description="a finished job (done or failed) is deleted this long after it finished"
     )
     archive_max_member_bytes: int = Field(
-        default=20_000_000, ge=1024, description="largest document inside an archive; bigger ones are skipped"
+        default=_LIMITS.max_member_bytes,
+        ge=1024,
+        description="largest document inside an archive; bigger ones are skipped",
     )
     archive_max_total_bytes: int = Field(
-        default=5_000_000_000, ge=1024, description="most uncompressed bytes read from one archive"
+        default=_LIMITS.max_total_bytes,
+        ge=1024,
+        description="most uncompressed bytes read from one archive",
     )
     archive_max_ratio: float = Field(
-        default=100.0, ge=2, description="compression ratio past which a member is taken for a bomb"
+        default=_LIMITS.max_ratio,
+        ge=2,
+        description="compression ratio past which a member is taken for a bomb",
     )
     archive_max_entries: int = Field(
-        default=100_000,
+        default=_LIMITS.max_entries,
         ge=1,
         description="most members (JSONL lines, WARC records, files) read from one archive; the rest is skipped",
     )
     archive_max_pdf_pages: int = Field(
-        default=2_000, ge=1, description="most pages a PDF may have; a longer one is skipped (too_many_pages)"
+        default=_LIMITS.max_pdf_pages,
+        ge=1,
+        description="most pages a PDF may have; a longer one is skipped (too_many_pages)",
     )
     archive_max_pdf_chars: int = Field(
-        default=5_000_000,
+        default=_LIMITS.max_pdf_chars,
         ge=1000,
         description="most characters of text read from one PDF; a longer one is skipped (too_much_text)",
     )
     archive_work_per_byte: int = Field(
-        default=64,
+        default=_LIMITS.work_per_byte,
         ge=1,
         description=(
             "work reading one document may take per byte it holds (about a byte of content processed each: "
@@ -226,18 +245,20 @@ class Settings(BaseSettings):
         ),
     )
     archive_work_floor: int = Field(
-        default=1_000_000, ge=0, description="work any document may take whatever its size, beside its per-byte share"
+        default=_LIMITS.work_floor,
+        ge=0,
+        description="work any document may take whatever its size, beside its per-byte share",
     )
     batch_group_sentences: int | None = Field(
-        default=None,
+        default=_GROUPS.sentences,
         ge=1,
         description="sentences from many documents packed into one engine call; auto: 256, more on a GPU",
     )
     batch_group_documents: int = Field(
-        default=256, ge=1, description="documents held for one group at most, whatever their sentences"
+        default=_GROUPS.documents, ge=1, description="documents held for one group at most, whatever their sentences"
     )
     batch_group_bytes: int = Field(
-        default=64_000_000,
+        default=_GROUPS.bytes,
         ge=1024,
         description="memory one group's waiting documents may hold (their text as parsed), whatever their sentences",
     )

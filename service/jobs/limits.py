@@ -72,7 +72,7 @@ class Limits:
     """Caps for one archive; the defaults come from `Settings` in the service and the CLI."""
 
     max_member_bytes: int = 20_000_000
-    max_total_bytes: int = 2_000_000_000
+    max_total_bytes: int = 5_000_000_000
     max_ratio: float = 100.0
     # Small members compress well for innocent reasons (runs of spaces); only judge the ratio past this.
     ratio_floor_bytes: int = 1_000_000

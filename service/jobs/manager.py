@@ -336,15 +336,9 @@ class JobManager:
             directory / "out",
             self.scheduler.lane("batch"),
             options,
-            caps=self.settings.archive_limits(),
-            group_sentences=self.settings.batch_group_sentences,
-            group_documents=self.settings.batch_group_documents,
-            group_bytes=self.settings.batch_group_bytes,
-            max_sentences=self.settings.max_sentences,
-            max_output_bytes=self.settings.jobs_max_output_bytes,
+            self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes),
             observer=_StoreObserver(self.store, ident),
             should_stop=self._stop.is_set,
-            layouts=job_layouts(job),
         )
         try:
             summary = run.run()

@@ -21,25 +21,24 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.budgets import budget_of, group_size
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import GenerationOptions
-from service import formats
 from service.jobs import outputs
+from service.jobs.config import BatchConfig
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.names import display_name, safe_text
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.runner import (
-    BatchRun,
+    Driver,
     Observer,
     Summary,
     _Pending,
-    _Silent,
     admit,
     done_ids,
     html_renderer,
@@ -123,24 +122,13 @@ def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
 class DocumentActor:
     """A Ray actor: loads the engine once, then turns batches of entries into written files + records."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        options: GenerationOptions,
-        outdir: str,
-        group_sentences: int | None,
-        max_sentences: int | None,
-        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-        caps: Limits = Limits(),
-    ) -> None:
+    def __init__(self, settings: Settings, options: GenerationOptions, outdir: str, config: BatchConfig) -> None:
         from models.factory import load_engine  # in the actor's process: each actor loads its own
 
         engine = load_engine(settings.engine_spec())
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
-        self.options, self.outdir = options, Path(outdir)
-        self.group_sentences = group_size(group_sentences, budget_of(engine))  # unset: sized for this actor's device
-        self.max_sentences = max_sentences
-        self.layouts, self.caps = tuple(layouts), caps
+        self.options, self.outdir, self.config = options, Path(outdir), config
+        self.group_sentences = group_size(config.groups.sentences, budget_of(engine))  # unset: this actor's device
         self.html = html_renderer()
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
@@ -154,12 +142,12 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(row["id"], entry, self.engine, self.max_sentences, self.caps)
+            admitted = admit(row["id"], entry, self.engine, self.config.max_sentences, self.config.caps)
             if isinstance(admitted, dict):
                 records[row["id"]] = admitted
                 continue
             group.append(admitted)
-            if sum(len(p.pieces) for p in group) >= self.group_sentences:
+            if self.config.groups.full(group, self.group_sentences):  # the single-machine run's rule
                 records.update((record["id"], record) for record in self._translate(group))
                 group = []
         records.update((record["id"], record) for record in self._translate(group))
@@ -179,7 +167,7 @@ class DocumentActor:
         return pyarrow.Table.from_pylist(out)
 
     def _translate(self, group: list[_Pending]) -> Iterator[dict[str, Any]]:
-        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.layouts)
+        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.config.layouts)
 
 
 def connect(address: str | None) -> None:
@@ -207,8 +195,8 @@ def actor_plan(settings: Settings) -> tuple[int, dict[str, float]]:
     return settings.ray_actors or max(1, int(resources.get("CPU", 1)) // per_actor), {"num_cpus": per_actor}
 
 
-class RayBatchRun(BatchRun):
-    """`BatchRun`'s driver half (lock, manifest, resume, index, summary, progress) over Ray workers."""
+class RayBatchRun(Driver):
+    """The run's driver half (lock, manifest, resume, index, summary, progress) over Ray workers."""
 
     def __init__(
         self,
@@ -216,22 +204,16 @@ class RayBatchRun(BatchRun):
         outdir: Path,
         settings: Settings,
         options: GenerationOptions = GenerationOptions(),
+        config: BatchConfig = BatchConfig(),
         *,
         address: str | None = None,
-        caps: Limits = Limits(),
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
     ) -> None:
-        self.source, self.outdir, self.options, self.caps = source.resolve(), outdir.resolve(), options, caps
-        self.layouts = tuple(dict.fromkeys(layouts)) or (formats.DEFAULT_LAYOUT,)
+        super().__init__(
+            source.resolve(), outdir.resolve(), options, config, observer=observer, should_stop=should_stop
+        )
         self.settings, self.address = settings, address
-        # unset: each actor sizes its groups for its own device
-        self.actor_group_sentences: int | None = settings.batch_group_sentences
-        self.max_sentences = settings.max_sentences
-        self.observer = observer or _Silent()
-        self.should_stop = should_stop
-        self.summary = Summary()
 
     def run(self) -> Summary:
         with opened_outdir(self.outdir) as manifest:
@@ -257,10 +239,7 @@ class RayBatchRun(BatchRun):
                 "settings": self.settings,
                 "options": self.options,
                 "outdir": str(self.outdir),
-                "group_sentences": self.actor_group_sentences,
-                "max_sentences": self.max_sentences,
-                "layouts": self.layouts,
-                "caps": self.caps,
+                "config": self.config,
             },
             batch_size=self.settings.ray_batch_documents,
             batch_format="pyarrow",

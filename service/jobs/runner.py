@@ -34,6 +34,7 @@ from models.langdetect import check_french
 from models.pipeline import plan_block, translate_document
 from service import clock, formats
 from service.jobs import limits, outputs
+from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
@@ -346,7 +347,60 @@ def _finish(
     )
 
 
-class BatchRun:
+class Driver:
+    """What every run over an archive shares: its OUTDIR, config, progress, manifest records, index and summary.
+    `BatchRun` translates in this process; `service.jobs.ray_runner.RayBatchRun` on a Ray actor pool."""
+
+    def __init__(
+        self,
+        source: Path,
+        outdir: Path,
+        options: GenerationOptions = GenerationOptions(),
+        config: BatchConfig = BatchConfig(),
+        *,
+        observer: Observer | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.source, self.outdir, self.options, self.config = source, outdir, options, config
+        self.caps, self.layouts = config.caps, config.layouts
+        self.observer = observer or _Silent()
+        self.should_stop = should_stop
+        self.summary = Summary()
+        self.previous: dict[str, dict[str, Any]] = {}
+        self.order: list[tuple[str, str]] = []
+
+    def run(self) -> Summary:
+        raise NotImplementedError
+
+    def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
+        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": clock.now()}
+        manifest.append(record)
+        self.previous[record["id"]] = record
+        summary = self.summary
+        summary.documents += 1
+        status = record["status"]
+        setattr(summary, status, getattr(summary, status) + 1)
+        if status == "ok":
+            summary.sentences += record["sentences"]
+            summary.source_tokens += record["source_tokens"]
+            summary.output_tokens += record["output_tokens"]
+        else:
+            summary.reasons[record["reason"]] = summary.reasons.get(record["reason"], 0) + 1
+        self.observer.finished(record)
+
+    def _write_index_and_summary(self) -> None:
+        rows = [
+            self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name}
+            for ident, name in self.order
+        ]
+        title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
+        outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
+        outputs.write_atomic(
+            self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")
+        )
+
+
+class BatchRun(Driver):
     """One run over one archive into one OUTDIR; `run()` may be called again after a crash."""
 
     def __init__(
@@ -355,28 +409,15 @@ class BatchRun:
         outdir: Path,
         engine: Engine,
         options: GenerationOptions = GenerationOptions(),
+        config: BatchConfig = BatchConfig(),
         *,
-        caps: Limits = Limits(),
-        group_sentences: int | None = None,
-        group_documents: int = 256,
-        group_bytes: int = 64_000_000,
-        max_sentences: int | None = None,
-        max_output_bytes: int | None = None,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-        layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
     ) -> None:
-        self.source, self.outdir, self.options, self.caps = source, outdir, options, caps
-        self.layouts = tuple(dict.fromkeys(layouts)) or (formats.DEFAULT_LAYOUT,)
+        super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
         self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
-        self.group_sentences = group_size(group_sentences, budget_of(engine))
-        self.group_documents, self.group_bytes = group_documents, group_bytes
-        self.max_sentences = max_sentences
-        self.max_output_bytes = max_output_bytes
-        self.observer = observer or _Silent()
-        self.should_stop = should_stop
-        self.summary = Summary()
+        self.group_sentences = group_size(config.groups.sentences, budget_of(engine))
 
     def run(self) -> Summary:
         with opened_outdir(self.outdir) as manifest:
@@ -394,7 +435,7 @@ class BatchRun:
         total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
         self.observer.started(total, min(len(self.done), total))
         self.html = html_renderer()
-        self.budget = OutputBudget(self.max_output_bytes, written_bytes(self.outdir))
+        self.budget = OutputBudget(self.config.max_output_bytes, written_bytes(self.outdir))
         group: list[_Pending] = []
         try:
             for entry in read_archive(self.source, self.caps):
@@ -425,47 +466,15 @@ class BatchRun:
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.max_sentences, self.caps)
+        admitted = admit(ident, entry, engine, self.config.max_sentences, self.caps)
         if isinstance(admitted, dict):
             self._record(manifest, admitted)
             return None
         return admitted
 
     def _full(self, group: Sequence[_Pending]) -> bool:
-        """Enough sentences for a shared engine call, or enough documents or bytes held in memory."""
-        return (
-            len(group) >= self.group_documents
-            or sum(len(p.pieces) for p in group) >= self.group_sentences
-            or sum(p.size for p in group) >= self.group_bytes
-        )
+        return self.config.groups.full(group, self.group_sentences)
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
         for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget, self.layouts):
             self._record(manifest, record)
-
-    def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
-        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": clock.now()}
-        manifest.append(record)
-        self.previous[record["id"]] = record
-        summary = self.summary
-        summary.documents += 1
-        status = record["status"]
-        setattr(summary, status, getattr(summary, status) + 1)
-        if status == "ok":
-            summary.sentences += record["sentences"]
-            summary.source_tokens += record["source_tokens"]
-            summary.output_tokens += record["output_tokens"]
-        else:
-            summary.reasons[record["reason"]] = summary.reasons.get(record["reason"], 0) + 1
-        self.observer.finished(record)
-
-    def _write_index_and_summary(self) -> None:
-        rows = [
-            self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name}
-            for ident, name in self.order
-        ]
-        title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
-        outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
-        outputs.write_atomic(
-            self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")
-        )

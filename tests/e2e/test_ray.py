@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from service.jobs import outputs
+from service.jobs.config import BatchConfig
 from service.jobs.runner import BatchRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -124,7 +125,7 @@ def test_ray_writes_documents_in_their_own_format_in_every_layout(
         zf.writestr("b.srt", srt(7))
         zf.writestr("note.md", "# Le titre\n\nLe conseil municipal a voté la mesure.\n")
     layouts = ("english", "side-by-side")
-    BatchRun(archive, tmp_path / "single", tiny_engine, layouts=layouts).run()
+    BatchRun(archive, tmp_path / "single", tiny_engine, config=BatchConfig(layouts=layouts)).run()
     process = _ray_batch(archive, tmp_path / "ray", tiny_checkpoint, "--layout", "english", "--layout", "side-by-side")
     assert process.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
     written = _documents(tmp_path / "ray")

@@ -13,6 +13,7 @@ import pytest
 from models.document import Translation
 from models.engine import GenerationOptions
 from service.jobs import limits, outputs
+from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.runner import BatchBusy, BatchRun, _locked
 from service.schemas import TranslateResponse
 from tests.support.fakes import FakeEngine
@@ -66,7 +67,9 @@ def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translat
     tmp_path: Path, fake_engine: FakeEngine
 ) -> None:
     source = make_zip(tmp_path / "a.zip", 20)
-    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=40).run()
+    summary = BatchRun(
+        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=40))
+    ).run()
     sent = [text for call in fake_engine.calls for text in call]
     assert len(fake_engine.calls) < 20 / 2, "documents are packed together"
     assert len(sent) == len(set(sent)), "no sentence is sent to the model twice"
@@ -117,7 +120,9 @@ class FailingEngine(FakeEngine):
 
 def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
     source = make_zip(tmp_path / "a.zip", 6, {"poison.txt": b"Une phrase POISON ici."})
-    summary = BatchRun(source, tmp_path / "out", FailingEngine(), group_sentences=1000).run()
+    summary = BatchRun(
+        source, tmp_path / "out", FailingEngine(), config=BatchConfig(groups=GroupBounds(sentences=1000))
+    ).run()
     assert (summary.ok, summary.failed) == (6, 1)
     failed = [r for r in records(tmp_path / "out") if r["status"] == "failed"]
     assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == limits.TRANSLATION_ERROR
@@ -126,7 +131,7 @@ def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> N
 
 def test_documents_over_the_sentence_cap_fail_before_translation(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 1, {"long.txt": " ".join(f"Phrase numéro {i}." for i in range(30)).encode()})
-    summary = BatchRun(source, tmp_path / "out", fake_engine, max_sentences=10).run()
+    summary = BatchRun(source, tmp_path / "out", fake_engine, config=BatchConfig(max_sentences=10)).run()
     assert summary.reasons == {limits.TOO_MANY_SENTENCES: 1}
     assert not any("Phrase numéro" in text for call in fake_engine.calls for text in call)
 
@@ -157,7 +162,11 @@ def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path:
     source = make_zip(tmp_path / "a.zip", 10)
     stop = iter([False, False, True])
     first = BatchRun(
-        source, tmp_path / "out", fake_engine, group_sentences=1, should_stop=lambda: next(stop, True)
+        source,
+        tmp_path / "out",
+        fake_engine,
+        config=BatchConfig(groups=GroupBounds(sentences=1)),
+        should_stop=lambda: next(stop, True),
     ).run()
     assert first.interrupted and first.ok == 3
     rest = BatchRun(source, tmp_path / "out", fake_engine).run()
@@ -197,7 +206,9 @@ def test_documents_with_nothing_to_translate_flush_by_count(
     sizes = _group_sizes(monkeypatch)
     verbatim = {f"v/{i:03}.txt": b"---\n\n42\n" for i in range(25)}  # admitted, but no sentence to translate
     source = make_zip(tmp_path / "v.zip", 0, verbatim)
-    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=10_000, group_documents=4).run()
+    summary = BatchRun(
+        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=10_000, documents=4))
+    ).run()
     assert summary.ok == 25 and fake_engine.calls == []
     assert max(sizes) <= 4 and sum(sizes) == 25, sizes  # never more than 4 documents held at once
 
@@ -206,7 +217,9 @@ def test_groups_flush_by_input_bytes(tmp_path: Path, fake_engine: FakeEngine, mo
     sizes = _group_sizes(monkeypatch)
     source = make_zip(tmp_path / "a.zip", 12)
     size = len(article(0).encode())
-    BatchRun(source, tmp_path / "out", fake_engine, group_sentences=10_000, group_bytes=3 * size).run()
+    BatchRun(
+        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=10_000, bytes=3 * size))
+    ).run()
     assert max(sizes) <= 3 and sum(sizes) == 12, sizes
 
 
@@ -216,13 +229,15 @@ def test_the_output_cap_skips_the_remaining_documents_with_a_reason(tmp_path: Pa
     BatchRun(source, tmp_path / "one", fake_engine).run()
     one_document = sum(p.stat().st_size for p in (tmp_path / "one" / outputs.DOCS).iterdir()) // 10
     cap = 3 * one_document + one_document // 2
-    summary = BatchRun(source, out, fake_engine, group_sentences=2, max_output_bytes=cap).run()
+    summary = BatchRun(
+        source, out, fake_engine, config=BatchConfig(groups=GroupBounds(sentences=2), max_output_bytes=cap)
+    ).run()
     assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {limits.OUTPUT_QUOTA: 7})
     assert sum(p.stat().st_size for p in (out / outputs.DOCS).iterdir()) <= cap
     skipped = [r for r in records(out) if r["status"] == "skipped"]
     assert {r["reason"] for r in skipped} == {"output_quota"} and "bytes" in skipped[0]["message"]
     # A rerun counts what is already written, and does not retry the refused documents.
-    again = BatchRun(source, out, fake_engine, max_output_bytes=cap).run()
+    again = BatchRun(source, out, fake_engine, config=BatchConfig(max_output_bytes=cap)).run()
     assert again.already_done == 10 and again.documents == 0
 
 
@@ -242,7 +257,12 @@ def test_groups_flush_by_what_documents_hold_not_their_upload_size(
     data = out.getvalue()
     sizes = _group_sizes(monkeypatch)
     source = make_zip(tmp_path / "d.zip", 0, {f"d/{i}.docx": data for i in range(6)})
-    summary = BatchRun(source, tmp_path / "out", fake_engine, group_sentences=100_000, group_bytes=3 * len(data)).run()
+    summary = BatchRun(
+        source,
+        tmp_path / "out",
+        fake_engine,
+        config=BatchConfig(groups=GroupBounds(sentences=100_000, bytes=3 * len(data))),
+    ).run()
     assert summary.ok == 6
     assert max(sizes) == 1 and sum(sizes) == 6, sizes  # 3 uploads' bytes, but each holds more than that in text
 
