@@ -14,16 +14,15 @@ gives it per format (one block per subtitle cue, for instance).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from models.document import BilingualDocument
-from service.formats.base import SUFFIXES, SUPPORTED, FormatError, Handler, Source
+from service.formats.base import FORMATS, MEDIA_TYPES, SUFFIXES, SUPPORTED, FormatError, Handler, Layout, Source
 from service.jobs.limits import Limits
 
-__all__ = ["SUFFIXES", "SUPPORTED", "FormatError", "Handler", "Limits", "Source"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "SUFFIXES", "SUPPORTED", "FormatError", "Handler", "Layout", "Limits", "Source"]
 
-LAYOUTS = ("interleaved", "side-by-side", "english")
-DEFAULT_LAYOUT = "interleaved"
+LAYOUTS = tuple(Layout)
+DEFAULT_LAYOUT = Layout.INTERLEAVED
 
 
 def format_of(name: str) -> str | None:
@@ -32,48 +31,10 @@ def format_of(name: str) -> str | None:
 
 
 def _handler(format: str) -> Handler:
-    loaders: dict[str, Callable[[], Handler]] = {
-        "srt": lambda: _subtitles("srt"),
-        "vtt": lambda: _subtitles("vtt"),
-        "docx": _docx,
-        "odt": _odt,
-        "epub": _epub,
-        "pdf": _pdf,
-    }
     try:
-        return loaders[format]()
+        return FORMATS[format].load()
     except KeyError:
         raise ValueError(f"no reader for format {format!r}") from None
-
-
-def _subtitles(kind: str) -> Handler:
-    from service.formats.subtitles import Subtitles
-
-    return Subtitles(kind)
-
-
-def _docx() -> Handler:
-    from service.formats.docx import Docx
-
-    return Docx()
-
-
-def _odt() -> Handler:
-    from service.formats.odt import Odt
-
-    return Odt()
-
-
-def _pdf() -> Handler:
-    from service.formats.pdf import Pdf
-
-    return Pdf()
-
-
-def _epub() -> Handler:
-    from service.formats.epub import Epub
-
-    return Epub()
 
 
 def supported() -> tuple[str, ...]:
@@ -93,7 +54,7 @@ def bilingual(source: Source, result: BilingualDocument) -> BilingualDocument:
 
 def output_suffixes(format: str) -> tuple[str, ...]:
     """The suffixes a `format` file can be written back as, the default first (a PDF: .html, .epub)."""
-    return _handler(format).suffixes
+    return FORMATS[format].outputs
 
 
 def output_suffix(format: str) -> str:
@@ -104,10 +65,12 @@ def write_source(
     source: Source, result: BilingualDocument, layout: str = DEFAULT_LAYOUT, suffix: str | None = None
 ) -> bytes:
     """The file in its own format, French and English laid out as `layout` (`result` from `bilingual`)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
-    handler = _handler(source.format)
-    suffix = suffix or handler.suffixes[0]
-    if suffix not in handler.suffixes:
-        raise ValueError(f"a {source.format} file is written as {' or '.join(handler.suffixes)}, not {suffix}")
-    return handler.write(source, result, layout, suffix)
+    try:
+        chosen = Layout(layout)
+    except ValueError:
+        raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}") from None
+    suffixes = output_suffixes(source.format)
+    suffix = suffix or suffixes[0]
+    if suffix not in suffixes:
+        raise ValueError(f"a {source.format} file is written as {' or '.join(suffixes)}, not {suffix}")
+    return _handler(source.format).write(source, result, chosen, suffix)

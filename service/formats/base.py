@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from models.document import BilingualDocument, Document
 from service.jobs.limits import Limits
 
-# file suffix → format name
-SUFFIXES = {
-    ".srt": "srt",
-    ".vtt": "vtt",
-    ".docx": "docx",
-    ".odt": "odt",
-    ".epub": "epub",
-    ".pdf": "pdf",
+
+class Layout(StrEnum):
+    """How French and English sit in a bilingual file."""
+
+    INTERLEAVED = "interleaved"  # each French paragraph, then its English
+    SIDE_BY_SIDE = "side-by-side"  # French and English in two columns
+    ENGLISH = "english"  # the English alone, in the original's shape
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """A document format bitext reads and writes back: one entry of `FORMATS`, the only list of them."""
+
+    name: str
+    suffixes: tuple[str, ...]  # file names it is read from
+    outputs: tuple[str, ...]  # what its writer produces, the default first (a PDF: an HTML page or an EPUB)
+    handler: str  # "module:Class", imported on first use (lxml, pypdf and odfpy load only when needed)
+
+    def load(self) -> Handler:
+        module, name = self.handler.split(":")
+        handler: Handler = getattr(importlib.import_module(module), name)()
+        return handler
+
+
+FORMATS: dict[str, Format] = {
+    entry.name: entry
+    for entry in (
+        Format("srt", (".srt",), (".srt",), "service.formats.subtitles:Srt"),
+        Format("vtt", (".vtt",), (".vtt",), "service.formats.subtitles:Vtt"),
+        Format("docx", (".docx",), (".docx",), "service.formats.docx:Docx"),
+        Format("odt", (".odt",), (".odt",), "service.formats.odt:Odt"),
+        Format("epub", (".epub",), (".epub",), "service.formats.epub:Epub"),
+        Format("pdf", (".pdf",), (".html", ".epub"), "service.formats.pdf:Pdf"),
+    )
 }
-# Those with a reader and a writer in this version.
-SUPPORTED = ("srt", "vtt", "docx", "odt", "epub", "pdf")
+# file suffix → format name
+SUFFIXES = {suffix: entry.name for entry in FORMATS.values() for suffix in entry.suffixes}
+SUPPORTED = tuple(FORMATS)
+
+# Media types of what the writers produce (and of a PDF read in); anything else is served as bytes.
+MEDIA_TYPES = {
+    ".srt": "application/x-subrip",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".epub": "application/epub+zip",
+    ".pdf": "application/pdf",
+    ".html": "text/html; charset=utf-8",
+}
 
 
 class FormatError(ValueError):
@@ -41,10 +81,8 @@ class Source:
 
 
 class Handler(Protocol):
-    suffixes: tuple[str, ...]  # what its writer can produce, the default first
-
     def read(self, data: bytes, caps: Limits) -> Source: ...
 
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument: ...
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes: ...
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes: ...

@@ -22,7 +22,7 @@ from lxml import etree
 
 from models import markup
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Source
+from service.formats.base import FormatError, Layout, Source
 from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
@@ -249,7 +249,6 @@ def _block(p: etree._Element) -> Block:
 
 
 class Docx:
-    suffixes: tuple[str, ...] = (".docx",)
     kind = "docx"
 
     def read(self, data: bytes, caps: Limits) -> Source:
@@ -271,7 +270,7 @@ class Docx:
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         return dataclasses.replace(result, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
         replaced = {}
         start = 0
@@ -280,11 +279,11 @@ class Docx:
             found = paragraphs(root)
             english = {id(p): block for p, block in zip(found, result.blocks[start : start + count], strict=True)}
             start += count
-            if layout == "side-by-side" and part == "word/document.xml":
+            if layout == Layout.SIDE_BY_SIDE and part == "word/document.xml":
                 _side_by_side(root, english)
             else:
                 for p in found:
-                    if layout == "english":
+                    if layout == Layout.ENGLISH:
                         set_text(p, english[id(p)])
                     else:
                         p.addnext(english_copy(p, english[id(p)]))

@@ -20,7 +20,7 @@ from html import escape
 from lxml import etree
 
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Source
+from service.formats.base import FormatError, Layout, Source
 from service.formats.package import Package, own_text, serialize, set_own_text
 from service.formats.work import WorkBudget
 from service.jobs import limits
@@ -127,7 +127,6 @@ def _pair(element: etree._Element, block: BilingualBlock) -> None:
 
 
 class Epub:
-    suffixes: tuple[str, ...] = (".epub",)
     kind = "epub"
 
     def read(self, data: bytes, caps: Limits) -> Source:
@@ -147,7 +146,7 @@ class Epub:
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         return dataclasses.replace(result, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
         replaced = {}
         start = 0
@@ -157,17 +156,17 @@ class Epub:
             for (element, _), block in zip(units, result.blocks[start : start + count], strict=True):
                 if not block.translated:
                     continue
-                if layout == "english":
+                if layout == Layout.ENGLISH:
                     if element.tag == IMG:
                         element.set("alt", block.en)
                     else:
                         set_own_text(element, block.en, _STOP)
-                elif layout == "side-by-side":
+                elif layout == Layout.SIDE_BY_SIDE:
                     _pair(element, block)
                 else:
                     _interleave(element, block)
             start += count
-            if layout == "english":
+            if layout == Layout.ENGLISH:
                 root.set("lang", "en")
                 root.set(XML_LANG, "en")
             replaced[name] = serialize(root)

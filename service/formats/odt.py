@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from models.document import BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Source
+from service.formats.base import FormatError, Layout, Source
 from service.formats.package import Package, own_text, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
@@ -192,7 +192,6 @@ def _kept(element: etree._Element) -> list[etree._Element]:
 
 
 class Odt:
-    suffixes: tuple[str, ...] = (".odt",)
     kind = "odt"
 
     def read(self, data: bytes, caps: Limits) -> Source:
@@ -214,18 +213,18 @@ class Odt:
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         return dataclasses.replace(result, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
         root = parsed.package.xml(CONTENT)
         found = paragraphs(root)
         english = {id(p): block.en for p, block in zip(found, result.blocks, strict=True) if block.translated}
-        if layout == "side-by-side":
+        if layout == Layout.SIDE_BY_SIDE:
             _side_by_side(root, english)
         else:
             for p in found:
                 if id(p) not in english:
                     continue
-                if layout == "english":
+                if layout == Layout.ENGLISH:
                     set_text(p, english[id(p)])
                 else:
                     p.addnext(english_copy(p, english[id(p)]))

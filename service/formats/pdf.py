@@ -33,7 +33,7 @@ from html import escape
 from typing import Any
 
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Source
+from service.formats.base import FormatError, Layout, Source
 from service.formats.work import ELEMENT, OutOfWork, WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
@@ -484,7 +484,6 @@ def _kinds(paragraphs: list[Paragraph]) -> list[BlockKind]:
 
 
 class Pdf:
-    suffixes: tuple[str, ...] = (".html", ".epub")
     kind = "pdf"
 
     def read(self, data: bytes, caps: Limits) -> Source:
@@ -498,7 +497,7 @@ class Pdf:
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         return dataclasses.replace(result, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
         if suffix == ".epub":
             return _epub(parsed, result.blocks, layout)
@@ -517,13 +516,13 @@ def body(blocks: Sequence[BilingualBlock], layout: str, xhtml: bool = False) -> 
         tag = _tag(block)
         fr = f"<{tag} {fr_lang}>{escape(block.fr)}</{tag}>"
         en = f'<{tag} {en_lang} class="en">{escape(block.en)}</{tag}>'
-        if layout == "english":
+        if layout == Layout.ENGLISH:
             out.append(en)
-        elif layout == "side-by-side":
+        elif layout == Layout.SIDE_BY_SIDE:
             out.append(f"<tr><td {fr_lang}>{fr}</td><td {en_lang}>{en}</td></tr>")
         else:
             out += [fr, en]
-    if layout == "side-by-side":
+    if layout == Layout.SIDE_BY_SIDE:
         return f'<table class="bitext-pair">{"".join(out)}</table>'
     return "\n".join(out)
 
@@ -535,7 +534,7 @@ _STYLE = (
 
 
 def html_page(title: str, markup: str, layout: str) -> str:
-    lang = "en" if layout == "english" else "fr"
+    lang = "en" if layout == Layout.ENGLISH else "fr"
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -561,6 +560,6 @@ def _chapters(parsed: Parsed, blocks: Sequence[BilingualBlock]) -> list[tuple[st
 def _epub(parsed: Parsed, blocks: Sequence[BilingualBlock], layout: str) -> bytes:
     from service.formats.epub import make_epub
 
-    lang = "en" if layout == "english" else "fr"
+    lang = "en" if layout == Layout.ENGLISH else "fr"
     chapters = [(name, body(part, layout, xhtml=True)) for name, part in _chapters(parsed, blocks)]
     return make_epub(parsed.title or "PDF", chapters, lang)

@@ -23,7 +23,7 @@ from models.document import (
     BlockKind,
     Document,
 )
-from service.formats.base import FormatError, Source
+from service.formats.base import FormatError, Layout, Source
 from service.formats.textsplit import split_proportionally
 from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
@@ -104,7 +104,6 @@ def _parse(text: str, kind: str) -> Parsed:
 class Subtitles:
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.suffixes: tuple[str, ...] = ("." + kind,)
 
     def read(self, data: bytes, caps: Limits) -> Source:
         if len(data) > caps.max_member_bytes:
@@ -142,7 +141,7 @@ class Subtitles:
         stats = dataclasses.replace(result.stats, blocks=len(blocks))
         return dataclasses.replace(result, blocks=tuple(blocks), stats=stats, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: str, suffix: str) -> bytes:
+    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
         by_cue = {id(cue): block for cue, block in zip(parsed.cues, result.blocks, strict=True)}
         out: list[str] = []
@@ -156,11 +155,11 @@ class Subtitles:
                 out.append(piece.head)
                 continue
             english = _safe_line(block.en) if block.translated else ""
-            if layout == "english":
+            if layout == Layout.ENGLISH:
                 lines = [english or "…"] if block.translated else list(piece.lines)
             elif not block.translated:
                 lines = list(piece.lines)
-            elif layout == "side-by-side":  # no columns in a subtitle: English beside the French, in italics
+            elif layout == Layout.SIDE_BY_SIDE:  # no columns in a subtitle: English beside the French, in italics
                 lines = [*piece.lines, f"<i>{english}</i>"]
             else:
                 lines = [*piece.lines, english]
@@ -171,3 +170,13 @@ class Subtitles:
 def _safe_line(text: str) -> str:
     """English as one cue line: no blank line (it would end the cue), no timing arrow."""
     return " ".join(text.split()).replace("-->", "→")
+
+
+class Srt(Subtitles):
+    def __init__(self) -> None:
+        super().__init__("srt")
+
+
+class Vtt(Subtitles):
+    def __init__(self) -> None:
+        super().__init__("vtt")

@@ -14,17 +14,6 @@ from service import formats
 from service.jobs import outputs
 from service.jobs.names import safe_stem
 
-# Media types of what the writers produce; anything else is served as bytes.
-MEDIA_TYPES = {
-    ".srt": "application/x-subrip",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".epub": "application/epub+zip",
-    ".pdf": "application/pdf",
-    ".html": "text/html; charset=utf-8",
-}
-
 
 def produced(record: dict[str, Any]) -> dict[str, str]:
     """layout → the file's path under the job's output directory, for every layout this record's document has."""
@@ -41,7 +30,7 @@ def produced(record: dict[str, Any]) -> dict[str, str]:
 
 
 def media_type(path: str) -> str:
-    return MEDIA_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
+    return formats.MEDIA_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
 
 
 def download_name(name: str, layout: str, path: str) -> str:

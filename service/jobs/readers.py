@@ -35,7 +35,7 @@ from pathlib import Path
 from tarfile import TarInfo
 from typing import IO, Any, BinaryIO, Protocol, Self
 
-from service.formats.base import SUFFIXES, SUPPORTED  # not `service.formats`: its zip formats read through here
+from service.formats.base import SUFFIXES  # not `service.formats`: its zip formats read through here
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 
@@ -49,7 +49,7 @@ DOCUMENT_FORMATS = {
     ".json": "json",
 }
 # Documents read in their own format (`service.formats`): subtitles, office documents, e-books, PDF.
-DOCUMENT_FORMATS.update({suffix: name for suffix, name in SUFFIXES.items() if name in SUPPORTED})
+DOCUMENT_FORMATS.update(SUFFIXES)
 UNSUPPORTED_DETAIL = f"not one of {', '.join(sorted({*DOCUMENT_FORMATS, '.jsonl'}))}"
 ARCHIVE_SUFFIXES = (
     ".zip",
@@ -88,7 +88,7 @@ def archive_kind(path: Path) -> str:
     """dir | zip | tar | jsonl | warc | document, from what `path` is and how it is named."""
     if path.is_dir():
         return "dir"
-    if SUFFIXES.get(os.path.splitext(path.name.lower())[1]) in SUPPORTED:
+    if os.path.splitext(path.name.lower())[1] in SUFFIXES:
         return "document"
     name = path.name.lower()
     for suffix, kind in ((".zip", "zip"), (".jsonl", "jsonl"), (".warc", "warc"), (".warc.gz", "warc")):
@@ -104,7 +104,7 @@ def archive_kind(path: Path) -> str:
 
 def document_suffixes() -> tuple[str, ...]:
     """The suffixes of the documents read (and written back) in their own format in this version."""
-    return tuple(suffix for suffix, name in SUFFIXES.items() if name in SUPPORTED)
+    return tuple(SUFFIXES)
 
 
 def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:

@@ -101,7 +101,7 @@ def test_a_docx_job_serves_a_word_file_that_opens(client: TestClient) -> None:
 
 
 def formats_media(suffix: str) -> str:
-    from service.jobs.document_files import MEDIA_TYPES
+    from service.formats import MEDIA_TYPES
 
     return MEDIA_TYPES[suffix]
 
