@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from service.jobs.names import display_name
+from service.jobs.records import Record
 from service.jobs.runner import Summary
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ class RichObserver:
         self.started_at = time.perf_counter()
         self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
 
-    def finished(self, record: dict[str, Any]) -> None:
-        self.sentences += int(record.get("sentences", 0))
+    def finished(self, record: Record) -> None:
+        self.sentences += record.sentences
         rate = self.sentences / max(time.perf_counter() - self.started_at, 1e-9)
         if self.task is not None:
             self.progress.update(self.task, advance=1, rate=f"{rate:,.1f} sentences/s")

@@ -35,15 +35,16 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from models.engine import GenerationOptions
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
 from service.jobs.readers import ArchiveError
+from service.jobs.records import Record
 from service.jobs.runner import BatchBusy, BatchRun
-from service.jobs.stores import PROGRESS, Job, JobStore, open_job_store
+from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
@@ -92,10 +93,10 @@ class _StoreObserver:
         self.counts = {key: counted.get(key, 0) for key in self.counts} | {"done": already_done}
         self.store.update(self.ident, total=total, done=already_done)
 
-    def finished(self, record: dict[str, Any]) -> None:
+    def finished(self, record: Record) -> None:
         self.counts["done"] += 1
-        self.counts[record["status"]] += 1
-        self.counts["sentences"] += int(record.get("sentences", 0))
+        self.counts[record.status] += 1
+        self.counts["sentences"] += record.sentences
         self.store.update(self.ident, **self.counts)
 
 
@@ -176,7 +177,7 @@ class JobManager:
         the check and the hold are then one store transaction.
         """
         for job in self.store.owned(owner):
-            if job.status != "uploading" and JOB_ID.fullmatch(job.id):
+            if job.status != JobStatus.UPLOADING and JOB_ID.fullmatch(job.id):
                 held = tree_bytes(self.job_dir(job.id))
                 if held > job.stored_bytes:
                     self.store.charge(job.id, held)
@@ -294,7 +295,9 @@ class JobManager:
             except Exception as error:  # noqa: BLE001 - a job's failure must not kill the worker
                 log.exception("job %s failed", ident)
                 # A message quoting odd input could not be stored, and the worker thread would end with it.
-                self.store.update(ident, status="failed", error=safe_text(f"{type(error).__name__}: {error}"[:500]))
+                self.store.update(
+                    ident, status=JobStatus.FAILED, error=safe_text(f"{type(error).__name__}: {error}"[:500])
+                )
 
     def _poll(self) -> list[str]:
         try:
@@ -346,10 +349,10 @@ class JobManager:
             log.warning("job %s: its output directory is in use by another process", ident)
             return
         except ArchiveError as error:
-            self.store.update(ident, status="failed", error=safe_text(str(error)))
+            self.store.update(ident, status=JobStatus.FAILED, error=safe_text(str(error)))
             return
         if summary.interrupted:
-            self.store.update(ident, status="queued")
+            self.store.update(ident, status=JobStatus.QUEUED)
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
         records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()
@@ -357,6 +360,6 @@ class JobManager:
         if over:  # done, with what was written; the job says why the rest is missing
             limit = self.settings.jobs_max_output_bytes
             note = f"output_quota: the job's outputs reached {limit} bytes; {over} document(s) were skipped"
-            self.store.update(ident, status="done", error=note)
+            self.store.update(ident, status=JobStatus.DONE, error=note)
         else:
-            self.store.update(ident, status="done")
+            self.store.update(ident, status=JobStatus.DONE)

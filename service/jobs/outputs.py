@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from service.jobs.names import safe_record
+from service.jobs.records import DocumentStatus
 
 MANIFEST = "manifest.jsonl"
 INDEX = "index.html"
@@ -142,10 +143,7 @@ def render_index(title: str, rows: Iterable[dict[str, Any]]) -> str:
     from service.web.render import environment  # the page's templates and autoescape, loaded on use
 
     listed = list(rows)
-    counts = {
-        status: sum(1 for row in listed if row.get("status") == status)
-        for status in ("ok", "failed", "skipped", "pending")
-    }
+    counts = {str(status): sum(1 for row in listed if row.get("status") == status) for status in DocumentStatus}
     return environment().get_template("batch_index.html").render(title=title, rows=listed, counts=counts)
 
 

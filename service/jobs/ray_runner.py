@@ -34,6 +34,7 @@ from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.names import display_name, safe_text
 from service.jobs.readers import Entry, count_entries, read_archive
+from service.jobs.records import Record
 from service.jobs.runner import (
     Driver,
     Observer,
@@ -135,7 +136,7 @@ class DocumentActor:
         import pyarrow
 
         hits, misses = self.engine.hits, self.engine.misses
-        records: dict[str, dict[str, Any]] = {}
+        records: dict[str, Record] = {}
         group: list[_Pending] = []
         rows = batch.to_pylist()
         for row in rows:
@@ -143,20 +144,20 @@ class DocumentActor:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
             admitted = admit(row["id"], entry, self.engine, self.config.max_sentences, self.config.caps)
-            if isinstance(admitted, dict):
+            if isinstance(admitted, Record):
                 records[row["id"]] = admitted
                 continue
             group.append(admitted)
             if self.config.groups.full(group, self.group_sentences):  # the single-machine run's rule
-                records.update((record["id"], record) for record in self._translate(group))
+                records.update((record.id, record) for record in self._translate(group))
                 group = []
-        records.update((record["id"], record) for record in self._translate(group))
+        records.update((record.id, record) for record in self._translate(group))
         out = [
             {
                 "id": row["id"],
                 "name": row["name"],
                 "done": row["done"],
-                "record": "" if row["done"] else json.dumps(records[row["id"]], ensure_ascii=False),
+                "record": "" if row["done"] else json.dumps(records[row["id"]].as_json(), ensure_ascii=False),
                 "hits": 0,
                 "misses": 0,
             }
@@ -166,7 +167,7 @@ class DocumentActor:
             out[0]["hits"], out[0]["misses"] = self.engine.hits - hits, self.engine.misses - misses
         return pyarrow.Table.from_pylist(out)
 
-    def _translate(self, group: list[_Pending]) -> Iterator[dict[str, Any]]:
+    def _translate(self, group: list[_Pending]) -> Iterator[Record]:
         return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.config.layouts)
 
 
@@ -262,7 +263,7 @@ class RayBatchRun(Driver):
                 if row["done"]:
                     self.summary.already_done += 1
                 else:
-                    self._record(manifest, json.loads(row["record"]))
+                    self._record(manifest, Record.from_json(json.loads(row["record"])))
                 if self.should_stop():
                     self.summary.interrupted = True
                     return self.summary

@@ -41,6 +41,7 @@ from service.jobs.documents import Loaded, document_id, load_document
 from service.jobs.limits import Limits
 from service.jobs.names import display_name
 from service.jobs.readers import Entry, count_entries, read_archive
+from service.jobs.records import DocumentStatus, Record
 
 CACHE_FILE = "cache.sqlite3"
 LOCK_FILE = ".lock"
@@ -55,14 +56,14 @@ class Observer(Protocol):
 
     def started(self, total: int, already_done: int) -> None: ...
 
-    def finished(self, record: dict[str, Any]) -> None: ...
+    def finished(self, record: Record) -> None: ...
 
 
 class _Silent:
     def started(self, total: int, already_done: int) -> None:
         pass
 
-    def finished(self, record: dict[str, Any]) -> None:
+    def finished(self, record: Record) -> None:
         pass
 
 
@@ -83,6 +84,22 @@ class Summary:
     seconds: float = 0.0
     interrupted: bool = False
     reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, record: Record) -> None:
+        """One more document recorded."""
+        self.documents += 1
+        if record.status is DocumentStatus.OK:
+            self.ok += 1
+            self.sentences += record.sentences
+            self.source_tokens += record.source_tokens
+            self.output_tokens += record.output_tokens
+            return
+        if record.status is DocumentStatus.SKIPPED:
+            self.skipped += 1
+        else:
+            self.failed += 1
+        reason = record.reason or limits.UNPARSABLE
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     @property
     def cache_hit_rate(self) -> float:
@@ -134,14 +151,10 @@ class OutputBudget:
         self.used += size
         return True
 
-    def refusal(self, ident: str, name: str) -> dict[str, Any]:
-        return {
-            "id": ident,
-            "name": name,
-            "status": "skipped",
-            "reason": limits.OUTPUT_QUOTA,
-            "message": f"the job's outputs reached their limit of {self.limit} bytes",
-        }
+    def refusal(self, ident: str, name: str) -> Record:
+        return Record.refused(
+            ident, name, limits.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
+        )
 
 
 def written_bytes(outdir: Path) -> int:
@@ -200,10 +213,10 @@ def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
     done = set()
     for ident, record in previous.items():
-        if record["status"] == "skipped":
+        if record["status"] == DocumentStatus.SKIPPED:
             done.add(ident)
         elif (
-            record["status"] == "ok"
+            record["status"] == DocumentStatus.OK
             and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
             and all((outdir / name).is_file() for name in record.get("documents", ()))
         ):
@@ -223,11 +236,11 @@ def _require_french(document: Document) -> None:
 
 def admit(
     ident: str, entry: Entry, engine: Engine, max_sentences: int | None, caps: Limits = Limits()
-) -> _Pending | dict[str, Any]:
+) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
-        return {"id": ident, "name": name, "status": "skipped", "reason": entry.skip, "message": entry.detail}
+        return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
     try:
         loaded = load_document(entry, caps)
         _require_french(loaded.document)
@@ -240,11 +253,10 @@ def admit(
                 limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {max_sentences}"
             )
     except DocumentError as error:
-        status = "skipped" if error.code in limits.SKIP_REASONS else "failed"
-        return {"id": ident, "name": name, "status": status, "reason": error.code, "message": str(error)}
+        return Record.refused(ident, name, error.code, str(error))
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
-        return {"id": ident, "name": name, "status": "failed", "reason": limits.UNPARSABLE, "message": message}
+        return Record(ident, name, DocumentStatus.FAILED, limits.UNPARSABLE, message)
     return _Pending(ident, name, loaded, pieces, loaded.held_bytes(entry.data))
 
 
@@ -256,7 +268,7 @@ def translate_group(
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
     layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Record]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
     A record is yielded only once its files are in place, so whoever appends it to the manifest
@@ -289,13 +301,8 @@ def _finish(
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
     layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-) -> dict[str, Any]:
-    base = {
-        "id": pending.id,
-        "name": pending.name,
-        "encoding": pending.loaded.encoding,
-        "format": pending.loaded.document.format,
-    }
+) -> Record:
+    known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
         result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
         source = pending.loaded.source
@@ -314,11 +321,8 @@ def _finish(
         json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
         html_data = html(payload).encode("utf-8") if html is not None else None
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
-        return base | {
-            "status": "failed",
-            "reason": limits.TRANSLATION_ERROR,
-            "message": f"{type(error).__name__}: {error}"[:500],
-        }
+        message = f"{type(error).__name__}: {error}"[:500]
+        return Record.refused(pending.id, pending.name, limits.TRANSLATION_ERROR, message, **known)
     if budget is not None and not budget.take(
         len(json_data) + len(html_data or b"") + sum(map(len, documents.values()))
     ):
@@ -331,19 +335,18 @@ def _finish(
         outputs.write_atomic(outdir / html_file, html_data)
     for name, data in documents.items():
         outputs.write_atomic(outdir / name, data)
-    files: dict[str, Any] = {"json": json_file, "html": html_file}
-    if documents:
-        files["documents"] = list(documents)
     stats = result.stats
-    return (
-        base
-        | files
-        | {
-            "status": "ok",
-            "sentences": stats.sentences,
-            "source_tokens": stats.source_tokens,
-            "output_tokens": stats.output_tokens,
-        }
+    return Record(
+        pending.id,
+        pending.name,
+        DocumentStatus.OK,
+        json=json_file,
+        html=html_file,
+        documents=tuple(documents),
+        sentences=stats.sentences,
+        source_tokens=stats.source_tokens,
+        output_tokens=stats.output_tokens,
+        **known,
     )
 
 
@@ -372,25 +375,16 @@ class Driver:
     def run(self) -> Summary:
         raise NotImplementedError
 
-    def _record(self, manifest: outputs.Manifest, record: dict[str, Any]) -> None:
-        record = {key: value for key, value in record.items() if value not in (None, "")} | {"at": clock.now()}
-        manifest.append(record)
-        self.previous[record["id"]] = record
-        summary = self.summary
-        summary.documents += 1
-        status = record["status"]
-        setattr(summary, status, getattr(summary, status) + 1)
-        if status == "ok":
-            summary.sentences += record["sentences"]
-            summary.source_tokens += record["source_tokens"]
-            summary.output_tokens += record["output_tokens"]
-        else:
-            summary.reasons[record["reason"]] = summary.reasons.get(record["reason"], 0) + 1
+    def _record(self, manifest: outputs.Manifest, record: Record) -> None:
+        written = record.as_json() | {"at": clock.now()}
+        manifest.append(written)
+        self.previous[record.id] = written
+        self.summary.count(record)
         self.observer.finished(record)
 
     def _write_index_and_summary(self) -> None:
         rows = [
-            self.previous.get(ident, {"id": ident, "name": name, "status": "pending"}) | {"name": name}
+            self.previous.get(ident, {"id": ident, "name": name, "status": DocumentStatus.PENDING}) | {"name": name}
             for ident, name in self.order
         ]
         title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
@@ -467,7 +461,7 @@ class BatchRun(Driver):
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
         admitted = admit(ident, entry, engine, self.config.max_sentences, self.caps)
-        if isinstance(admitted, dict):
+        if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None
         return admitted

@@ -33,7 +33,8 @@ from service.errors import ApiError
 from service.jobs import document_files, outputs
 from service.jobs.manager import RESULTS, JobManager, job_layouts
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
-from service.jobs.stores import Job
+from service.jobs.records import DocumentStatus
+from service.jobs.stores import Job, JobStatus
 from service.jobs.stores.base import Refusal, Reservation
 from service.schemas import ErrorResponse
 from service.settings import Settings
@@ -265,7 +266,7 @@ def _translated(jobs: JobManager, job_id: str, doc_id: str) -> dict[str, Any]:
         if _DOC_ID.fullmatch(doc_id)
         else None
     )
-    if record is None or record.get("status") != "ok":
+    if record is None or record.get("status") != DocumentStatus.OK:
         raise ApiError(404, "document_not_found", "this job has no translated document with this id")
     return record
 
@@ -343,6 +344,6 @@ def get_document_file(
 def download(job_id: str, jobs: JobsDep, owner: OwnerDep) -> FileResponse:
     job = _job(jobs, job_id, owner)
     path = jobs.job_dir(job_id) / RESULTS
-    if job.status != "done" or not path.is_file():
+    if job.status != JobStatus.DONE or not path.is_file():
         raise ApiError(409, "job_not_finished", f"the job is {job.status}; download once it is done")
     return FileResponse(path, media_type="application/zip", filename=f"bitext-{job_id}.zip")

@@ -23,10 +23,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-STATUSES = ("uploading", "queued", "running", "done", "failed")
-IN_FLIGHT = ("uploading", "queued", "running")  # what counts against a key's jobs in flight
+
+class JobStatus(StrEnum):
+    """A job's life; the stores write these values (their SQL says them as literals)."""
+
+    UPLOADING = "uploading"  # a reservation: its upload is still arriving
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+STATUSES = tuple(JobStatus)
+IN_FLIGHT = (JobStatus.UPLOADING, JobStatus.QUEUED, JobStatus.RUNNING)  # what counts against a key's jobs in flight
 
 
 @dataclass(frozen=True)
