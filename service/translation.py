@@ -8,6 +8,11 @@ scheduler's and the pipeline's own exceptions; `service.errors.as_api_error` map
 A client that goes away withdraws its waiting sentences: a `CancelToken` rides on the request's
 lane, and a disconnect (watched while the worker thread translates, or a stream being closed)
 cancels it. A sentence already in a batch finishes and reaches the cache.
+
+The work the request's own thread does after translation (alignment, markup placement, assembly;
+an export's rendering) runs under `models.interrupt.stop_when` with the same two conditions: the
+request's deadline passed (`DeadlineExceeded`, a 504) or its client went away (`Cancelled`). It
+polls as it goes, so it stops within a few thousand elements instead of finishing for nobody.
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from models.document import BilingualBlock, BilingualDocument, Document
-from models.engine import GenerationOptions
+from models.engine import Engine, GenerationOptions
+from models.interrupt import Interrupted, stop_when
 from models.pipeline import DocumentStream, translate_document
 from models.repair import Fidelity
 from service.deps import AppState
-from service.scheduler import CancelToken, Lane, Scheduler
+from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, Lane, Scheduler
+
+T = TypeVar("T")
 
 DISCONNECT_POLL_SECONDS = 0.1
 
@@ -41,6 +49,52 @@ async def _watch(client: Disconnectable, token: CancelToken) -> None:
             token.cancel()
             return
         await asyncio.sleep(DISCONNECT_POLL_SECONDS)
+
+
+def stop_check(token: CancelToken, deadline: float | None) -> Callable[[], bool]:
+    """True once the request is gone: its client disconnected (`token`) or its `deadline` passed."""
+    return lambda: token.cancelled or (deadline is not None and time.monotonic() >= deadline)
+
+
+def _lane_stopped(engine: Engine, token: CancelToken) -> BaseException:
+    """What a post-step stopped by `stop_check` means: the client left, or the deadline passed with
+    every sentence asked for so far translated."""
+    if token.cancelled:
+        return Cancelled("the request was cancelled")
+    if isinstance(engine, Lane):
+        return DeadlineExceeded(engine.progress.answered, engine.progress.asked)
+    return DeadlineExceeded(0, 0)
+
+
+def _run_stopping(
+    check: Callable[[], bool], stopped: Callable[[], BaseException], func: Callable[..., T], *args: Any
+) -> T:
+    """`func(*args)` in this (worker) thread under `stop_when(check)`; `Interrupted` becomes `stopped()`."""
+    with stop_when(check):
+        try:
+            return func(*args)
+        except Interrupted:
+            raise stopped() from None
+
+
+async def run_stoppable(
+    func: Callable[..., T],
+    *args: Any,
+    token: CancelToken,
+    deadline: float | None,
+    stopped: Callable[[], BaseException],
+    client: Disconnectable | None = None,
+) -> T:
+    """`func(*args)` in a worker thread, stopped at its next `checkpoint` once the deadline passes or
+    `client` disconnects (watched here, it cancels `token`); it then raises `stopped()`."""
+    watcher = asyncio.create_task(_watch(client, token)) if client is not None else None
+    try:
+        return await run_in_threadpool(_run_stopping, stop_check(token, deadline), stopped, func, *args)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
 
 def _interactive_lane(state: AppState, scheduler: Scheduler) -> tuple[Lane, CancelToken]:
@@ -62,19 +116,24 @@ async def translate_interactive(
     """Its sentences queue ahead of batch-job work and give up at the request deadline.
 
     With `client` (the request), a disconnect withdraws the sentences still waiting (`Cancelled`).
+    The steps after translation stop at the deadline (`DeadlineExceeded`) or the disconnect too.
     """
     settings = state.settings
     lane, token = _interactive_lane(state, scheduler)
-    watcher = asyncio.create_task(_watch(client, token)) if client is not None else None
-    try:
-        return await run_in_threadpool(
-            translate_document, document, lane, options, warnings, settings.max_sentences, fidelity, alignment
-        )
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+    return await run_stoppable(
+        translate_document,
+        document,
+        lane,
+        options,
+        warnings,
+        settings.max_sentences,
+        fidelity,
+        alignment,
+        token=token,
+        deadline=lane.deadline,
+        stopped=lambda: _lane_stopped(lane, token),
+        client=client,
+    )
 
 
 def open_stream(
@@ -103,14 +162,19 @@ async def stream_blocks(stream: DocumentStream, token: CancelToken) -> AsyncIter
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
+    engine = stream.engine
+    check = stop_check(token, engine.deadline if isinstance(engine, Lane) else None)
+
+    def blocks() -> None:
+        for block in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, block)
+            if token.cancelled:
+                return
+        loop.call_soon_threadsafe(queue.put_nowait, _END)
 
     def pump() -> None:
         try:
-            for block in stream:
-                loop.call_soon_threadsafe(queue.put_nowait, block)
-                if token.cancelled:
-                    return
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
+            _run_stopping(check, lambda: _lane_stopped(engine, token), blocks)
         except BaseException as error:  # handed to the response, which says it in the stream
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
                 loop.call_soon_threadsafe(queue.put_nowait, error)
