@@ -109,6 +109,19 @@ def test_exporting_nested_marks_is_linear_in_the_marks() -> None:
     assert_doubling_is_linear(make, 200, budget=5.0)
 
 
+def test_writing_a_docx_paragraph_with_emphasis_is_linear_in_its_length() -> None:
+    """The DOCX writer's English runs (bold, italic from the markdown): a slice per run, not a string
+    copy per character."""
+    from models.document import BilingualBlock, BlockKind
+    from service.formats.docx import _segments
+
+    def make(n: int) -> Callable[[], object]:
+        block = BilingualBlock(0, BlockKind.PARAGRAPH, "x", "mot " * n + "**fin**", True, (), markup="markdown")
+        return lambda: _segments(block)
+
+    assert_doubling_is_linear(make, 100_000)
+
+
 # ---- what the faster code draws -----------------------------------------------------------------
 
 
