@@ -437,6 +437,7 @@ class MarianEngine(MarianTokenizing):
             else:
                 fitting.append(index)
         for first in range(0, len(fitting), self.ALIGN_BATCH):
+            raise_if_stopped()  # the request's deadline or disconnect (`models.interrupt`), between batches
             part = fitting[first : first + self.ALIGN_BATCH]
             for index, alignment in zip(
                 part, self._align([sources[i] for i in part], [targets[i] for i in part]), strict=True

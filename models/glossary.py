@@ -244,6 +244,13 @@ def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W\d_]){spaced}(?!\d)", re.IGNORECASE)
 
 
+def numbered_placeholder_pattern(letters: str) -> re.Pattern[str]:
+    """Every placeholder `letters` + a number at once, as `placeholder_pattern` finds each one: the
+    number (no leading zero, as written) is the group `number`."""
+    spaced = r"[\s-]?".join(map(re.escape, letters)) + r"[\s-]?"
+    return re.compile(rf"(?<![^\W\d_]){spaced}(?P<number>[1-9]\d*)(?!\d)", re.IGNORECASE)
+
+
 def _constant(text: str) -> Callable[[re.Match[str]], str]:
     """A replacement that inserts `text` as is (a string replacement would expand its backslashes)."""
     return lambda _match: text

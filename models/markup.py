@@ -13,9 +13,12 @@ link would end up inside a link), the sentence falls back to an order-preserving
 `markup_unplaced`: markup is never dropped and the result is always well formed.
 
 Both readers are hand-written scanners, linear in the input (no backtracking regex); anything
-they cannot read as markup is kept as literal text. Only `http(s)`, `mailto` and relative URLs
-make links: `javascript:`, `data:`, other schemes and scheme-relative `//host` stay text (markdown)
-or lose their `href` (HTML).
+they cannot read as markup is kept as literal text. Placement is n·log n in the sentence's length
+and its number of elements (sorted sweeps, bisection and range-minimum tables; never a scan of
+every element or word per element), and polls `models.interrupt.checkpoint` as it goes, so a
+request whose deadline passed or whose client left stops here too. Only `http(s)`, `mailto` and
+relative URLs make links: `javascript:`, `data:`, other schemes and scheme-relative `//host` stay
+text (markdown) or lose their `href` (HTML).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from models.interrupt import checkpoint
 
 FLAG_MARKUP_UNPLACED = "markup_unplaced"
 
@@ -243,12 +248,14 @@ def parse_markdown(raw: str) -> Inline:
             continue
         url_start = close + 2
         url_end = next_close[url_start]
-        if url_end >= n:
+        # Past MAX_URL it is no link (`safe_url`): checked before slicing, or many `[a](` sharing one far
+        # `)` would each copy the rest of the paragraph.
+        if url_end >= n or url_end - url_start > MAX_URL:
             continue
         url = raw[url_start:url_end]
         if "(" in url:  # one level of parentheses, as in Wikipedia addresses
             url_end = next_close[url_end + 1] if url_end + 1 <= n else n
-            if url_end >= n:
+            if url_end >= n or url_end - url_start > MAX_URL:
                 continue
             url = raw[url_start:url_end]
         if not safe_url(url) or any(ch in url for ch in '`<>"[]') or url.count("(") > 1:
@@ -455,14 +462,19 @@ def _read_tag(inner: str) -> tuple[str, tuple[tuple[str, str], ...], bool] | Non
     if not name.isalnum() or name.lower() != name:
         return None
     attrs: list[tuple[str, str]] = []
-    rest = rest.strip()
-    while rest:
-        key, eq, tail = rest.partition('="')
-        value, quote, rest = tail.partition('"')
-        if not eq or not quote or not key or " " in key:
+    # Read by index: slicing off each attribute would copy the rest of the tag once per attribute.
+    stop = len(rest.rstrip())
+    at = len(rest) - len(rest.lstrip())
+    while at < stop:
+        eq = rest.find('="', at, stop)
+        quote = rest.find('"', eq + 2, stop) if eq >= 0 else -1
+        key = rest[at:eq]
+        if quote < 0 or not key or " " in key:
             return None
-        attrs.append((key, html_escape.unescape(value)))
-        rest = rest.strip()
+        attrs.append((key, html_escape.unescape(rest[eq + 2 : quote])))
+        at = quote + 1
+        while at < stop and rest[at].isspace():
+            at += 1
     if closing and attrs:
         return None
     return name, tuple(attrs), closing
@@ -537,20 +549,20 @@ class SentenceMarkup:
 _PREFIXES = ("QZ", "ZQ", "QJ", "JQ", "KZ", "ZK")
 
 
-def sentence_markup(inline: Inline, start: int, end: int) -> SentenceMarkup:
-    """The elements inside plain[start:end], shifted to the sentence; code spans → placeholders."""
+def sentence_markup(inline: Inline, start: int, end: int, among: Sequence[Element] | None = None) -> SentenceMarkup:
+    """The elements inside plain[start:end], shifted to the sentence; code spans → placeholders.
+
+    `among` (in `inline.elements` order) narrows the elements looked at: `sentence_markups` passes
+    each sentence the few that start inside it, so a block is not rescanned once per sentence."""
     plain = inline.plain[start:end]
     elements = tuple(
         Element(e.kind, e.start - start, e.end - start, e.raw_start, e.raw_end, e.url, e.tag, e.attrs, e.fence, e.pad)
-        for e in inline.elements
+        for e in (inline.elements if among is None else among)
         if start <= e.start and e.end <= end
     )
     codes = [e for e in elements if e.kind == CODE]
-    outer_codes = [
-        c
-        for c in codes
-        if not any(o is not c and o.kind == CODE and o.start <= c.start and c.end <= o.end for o in codes)
-    ]
+    inner = _contained([(c.start, c.end) for c in codes])
+    outer_codes = [c for c, nested in zip(codes, inner, strict=True) if not nested]
     lowered = plain.casefold()
     prefix = next((p for p in _PREFIXES if p.casefold() not in lowered), None)
     if prefix is None or not outer_codes:
@@ -567,10 +579,42 @@ def sentence_markup(inline: Inline, start: int, end: int) -> SentenceMarkup:
     return SentenceMarkup(inline.markup, plain, elements, "".join(pieces), tuple(slots))
 
 
+def sentence_markups(inline: Inline, ranges: Sequence[tuple[int, int]]) -> list[SentenceMarkup]:
+    """`sentence_markup` for each of a block's sentences (plain ranges, in order): each sentence looks
+    only at the elements that start inside it (bisection), so the block costs n·log n, not
+    sentences × elements."""
+    by_start = sorted(range(len(inline.elements)), key=lambda k: inline.elements[k].start)
+    starts = [inline.elements[k].start for k in by_start]
+    out: list[SentenceMarkup] = []
+    for count, (start, end) in enumerate(ranges):
+        checkpoint(count, 64)
+        chosen = sorted(by_start[bisect_left(starts, start) : bisect_right(starts, end)])
+        out.append(sentence_markup(inline, start, end, [inline.elements[k] for k in chosen]))
+    return out
+
+
 def _placeholder_spans(text: str, placeholder: str) -> list[tuple[int, int]]:
     from models.glossary import placeholder_pattern
 
     return [m.span() for m in placeholder_pattern(placeholder).finditer(text)]
+
+
+def _all_placeholder_spans(text: str, markup: SentenceMarkup) -> list[list[tuple[int, int]]]:
+    """Where the model put each code's placeholder (a list per code, in order), in one pass over `text`.
+
+    One pattern for every number (`QZ` then any number), not one pass per code: a sentence of
+    thousands of code spans is read once."""
+    from models.glossary import numbered_placeholder_pattern
+
+    found: list[list[tuple[int, int]]] = [[] for _ in markup.codes]
+    prefix = markup.codes[0][0][:2]
+    if any(placeholder != f"{prefix}{n}" for n, (placeholder, _) in enumerate(markup.codes, start=1)):
+        return [_placeholder_spans(text, placeholder) for placeholder, _ in markup.codes]  # not numbered in order
+    for match in numbered_placeholder_pattern(prefix).finditer(text):
+        number = int(match.group("number"))
+        if number <= len(found):
+            found[number - 1].append(match.span())
+    return found
 
 
 def restore_codes(english: str, markup: SentenceMarkup) -> tuple[str, dict[int, tuple[int, int]], bool]:
@@ -583,8 +627,7 @@ def restore_codes(english: str, markup: SentenceMarkup) -> tuple[str, dict[int, 
         return english, {}, True
     spans: list[tuple[int, int, int]] = []  # (start, end, code number); end == start: removal only
     missing: list[int] = []
-    for number, (placeholder, _code) in enumerate(markup.codes):
-        found = _placeholder_spans(english, placeholder)
+    for number, found in enumerate(_all_placeholder_spans(english, markup)):
         if not found:
             missing.append(number)
             continue
@@ -636,71 +679,218 @@ def words(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _valid(placed: Sequence[tuple[Element, int, int]], text: str) -> bool:
-    """Non-empty, laminar (no two ranges cross), no link inside a link, nothing inside code."""
-    order = sorted(placed, key=lambda p: (p[1], -p[2], p[0].kind == CODE))
-    stack: list[tuple[Element, int, int]] = []
-    for element, start, end in order:
-        if not 0 <= start < end <= len(text) or not text[start:end].strip():
-            return False
-        while stack and stack[-1][2] <= start:
-            stack.pop()
-        if stack and end > stack[-1][2]:
-            return False
-        if element.kind in (LINK, IMAGE) and any(e.kind in (LINK, IMAGE) for e, _, _ in stack):
-            return False
-        if stack and stack[-1][0].kind == CODE:
-            return False
-        stack.append((element, start, end))
-    return True
+# -- placement helpers: each answers a question about a range in O(log n) ---------------------------
 
 
-def _snap(text: str, words: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """A target range widened to whole words and trimmed of surrounding spaces."""
-    for word_start, word_end in words:
-        if word_start <= start < word_end:
-            start = word_start
-        if word_start < end <= word_end:
-            end = word_end
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+def _contained(ranges: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each (start, end), whether another range of the list holds it (starts no later, ends no
+    earlier; an identical range counts): one sort and one sweep, not a scan of the list per range."""
+    order = sorted(range(len(ranges)), key=lambda k: (ranges[k][0], -ranges[k][1]))
+    out = [False] * len(ranges)
+    furthest = -1  # the largest end of the ranges before this one in `order`: they start no later
+    for position, k in enumerate(order):
+        start, end = ranges[k]
+        identical_next = position + 1 < len(order) and ranges[order[position + 1]] == (start, end)
+        out[k] = furthest >= end or identical_next
+        furthest = max(furthest, end)
+    return out
+
+
+class _RangeTable:
+    """The minimum of `lows` and the maximum of `highs` over any index range [i, j), each in O(1)
+    after an n·log n sparse-table set-up (C-speed `map`)."""
+
+    def __init__(self, lows: list[int], highs: list[int]) -> None:
+        self.lows, self.highs = [lows], [highs]
+        span = 1
+        while 2 * span <= len(lows):
+            below_low, below_high = self.lows[-1], self.highs[-1]
+            size = len(below_low) - span
+            self.lows.append(list(map(min, below_low[:size], below_low[span:])))
+            self.highs.append(list(map(max, below_high[:size], below_high[span:])))
+            span *= 2
+
+    def query(self, first: int, stop: int) -> tuple[int, int]:
+        level = (stop - first).bit_length() - 1
+        other = stop - (1 << level)
+        lows, highs = self.lows[level], self.highs[level]
+        return min(lows[first], lows[other]), max(highs[first], highs[other])
+
+
+class _Hits:
+    """Where a source range lands in the English: the smallest start and largest end of the target
+    tokens aligned to a source token it overlaps, and of the code spans it holds.
+
+    Source tokens are sorted once; an element's tokens are then one index range (bisection), and
+    its target extent one `_RangeTable` query. Aligners give non-overlapping source tokens (words,
+    sentencepiece pieces); were they to nest, a token's end counts as the largest end so far,
+    which can only widen an element's range (and `_valid` still judges the result)."""
+
+    def __init__(
+        self, alignment: Alignment, codes: Sequence[tuple[str, Element]], code_spans: dict[int, tuple[int, int]]
+    ) -> None:
+        by_source: dict[tuple[int, int], tuple[int, int]] = {}
+        for ss, se, ts, te in alignment:
+            if te > ts:
+                low, high = by_source.get((ss, se), (ts, te))
+                by_source[(ss, se)] = (min(low, ts), max(high, te))
+        tokens = sorted(by_source)
+        self.token_starts = [ss for ss, _ in tokens]
+        self.token_ends = _running_max([se for _, se in tokens])
+        self.tokens = _RangeTable([by_source[t][0] for t in tokens], [by_source[t][1] for t in tokens])
+        # Outer code spans are disjoint and numbered in source order.
+        self.code_starts = [code.start for _, code in codes]
+        self.code_ends = _running_max([code.end for _, code in codes])
+        spans = [code_spans.get(number, (0, 0)) for number in range(len(codes))]
+        self.codes = _RangeTable([s for s, _ in spans], [e for _, e in spans])
+
+    def over(self, start: int, end: int) -> tuple[int, int] | None:
+        """Tokens with source start < `end` and source end > `start`; codes inside [start, end]."""
+        found: list[tuple[int, int]] = []
+        first, stop = bisect_right(self.token_ends, start), bisect_left(self.token_starts, end)
+        if first < stop:
+            found.append(self.tokens.query(first, stop))
+        first, stop = bisect_left(self.code_starts, start), bisect_right(self.code_ends, end)
+        if first < stop:
+            found.append(self.codes.query(first, stop))
+        if not found:
+            return None
+        return min(low for low, _ in found), max(high for _, high in found)
+
+
+def _running_max(values: list[int]) -> list[int]:
+    out: list[int] = []
+    best = -1
+    for value in values:
+        best = max(best, value)
+        out.append(best)
+    return out
+
+
+class _Words:
+    """A text's words (`words`) with their starts and ends, for bisection."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]] | None = None) -> None:
+        self.spans = words(text) if spans is None else spans
+        self.starts = [s for s, _ in self.spans]
+        self.ends = [e for _, e in self.spans]
+
+    def holds_word(self, start: int, end: int) -> bool:
+        """Whether text[start:end] has a non-space character (a word overlaps it)."""
+        k = bisect_right(self.ends, start)
+        return k < len(self.starts) and self.starts[k] < end
+
+    def snap(self, start: int, end: int) -> tuple[int, int]:
+        """A target range widened to whole words and trimmed of surrounding spaces."""
+        starts, ends = self.starts, self.ends
+        k = bisect_right(starts, start) - 1
+        if k >= 0 and start < ends[k]:
+            start = starts[k]
+        k = bisect_left(starts, end) - 1
+        if k >= 0 and end <= ends[k]:
+            end = ends[k]
+        if start < end:  # now at a word's start, or in spaces before the next word
+            k = bisect_left(starts, start)
+            start = min(starts[k], end) if k < len(starts) else end
+        if end > start:  # now at a word's end, or in spaces after the previous word
+            k = bisect_right(ends, end) - 1
+            end = max(ends[k], start) if k >= 0 else start
+        return start, end
 
 
 _TRAILING = frozenset(".,;:!?)»”\"'")
 _LEADING = frozenset("(«“\"'")
 
 
+class _Trim:
+    """Punctuation an element does not take: a run of `_TRAILING` before its end (or `_LEADING` after
+    its start) that its source text does not end (start) with. Each (position, character) is
+    worked out once, so nested elements ending on the same word do not walk the same run again."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ends: dict[tuple[int, str], int] = {}
+        self.starts: dict[tuple[int, str], int] = {}
+
+    def end(self, end: int, keep: str) -> int:
+        """The smallest e ≤ `end` with text[e:end] all trailing punctuation other than `keep`."""
+        keep = keep if keep in _TRAILING else ""
+        found = self.ends.get((end, keep))
+        if found is None:
+            found = end
+            while found > 0 and self.text[found - 1] in _TRAILING and self.text[found - 1] != keep:
+                found -= 1
+            self.ends[(end, keep)] = found
+        return found
+
+    def start(self, start: int, keep: str) -> int:
+        """The largest s ≥ `start` with text[start:s] all leading punctuation other than `keep`."""
+        keep = keep if keep in _LEADING else ""
+        found = self.starts.get((start, keep))
+        if found is None:
+            found = start
+            while found < len(self.text) and self.text[found] in _LEADING and self.text[found] != keep:
+                found += 1
+            self.starts[(start, keep)] = found
+        return found
+
+
+def _order(placed: Sequence[tuple[Element, int, int]]) -> list[int]:
+    """Indices of `placed` outer first: by start, longer first, a code inside an equal range, then list order."""
+    return sorted(range(len(placed)), key=lambda k: (placed[k][1], -placed[k][2], placed[k][0].kind == CODE, k))
+
+
+def _valid(placed: Sequence[tuple[Element, int, int]], text: str, spans: _Words | None = None) -> bool:
+    """Non-empty, laminar (no two ranges cross), no link inside a link, nothing inside code."""
+    spans = spans or _Words(text)
+    stack: list[tuple[int, bool, bool]] = []  # (end, is code, is link) of the elements still open
+    links = 0
+    for count, k in enumerate(_order(placed)):
+        checkpoint(count)
+        element, start, end = placed[k]
+        if not 0 <= start < end <= len(text) or not spans.holds_word(start, end):
+            return False
+        while stack and stack[-1][0] <= start:
+            links -= stack.pop()[2]
+        if stack and (end > stack[-1][0] or stack[-1][1]):
+            return False
+        link = element.kind in (LINK, IMAGE)
+        if link and links:
+            return False
+        stack.append((end, element.kind == CODE, link))
+        links += link
+    return True
+
+
 def place(
     markup: SentenceMarkup, english: str, code_spans: dict[int, tuple[int, int]], alignment: Alignment
 ) -> list[tuple[Element, int, int]] | None:
     """Each element's range in `english`, from the alignment; None if the result is not clean."""
-    english_words = words(english)
+    english_words = _Words(english)
     code_index = {id(code): number for number, (_p, code) in enumerate(markup.codes)}
+    hits = _Hits(alignment, markup.codes, code_spans)
+    trim = _Trim(english)
+    plain = markup.plain
     placed: list[tuple[Element, int, int]] = []
-    for element in markup.elements:
+    for count, element in enumerate(markup.elements):
+        checkpoint(count)
         if element.kind == CODE:
             number = code_index.get(id(element))
             if number is None:  # a code span inside another: it travels inside its parent
                 continue
             placed.append((element, *code_spans[number]))
             continue
-        hits = [(ts, te) for ss, se, ts, te in alignment if ss < element.end and se > element.start and te > ts]
-        for number, (_p, code) in enumerate(markup.codes):  # a code span inside: its parent must hold it
-            if element.start <= code.start and code.end <= element.end:
-                hits.append(code_spans[number])
-        if not hits:
+        found = hits.over(element.start, element.end)  # a code span inside: its parent must hold it
+        if found is None:
             return None
-        start, end = _snap(english, english_words, min(s for s, _ in hits), max(e for _, e in hits))
-        source_text = markup.plain[element.start : element.end]
-        while end - start > 1 and english[end - 1] in _TRAILING and not source_text.endswith(english[end - 1]):
-            end -= 1
-        while end - start > 1 and english[start] in _LEADING and not source_text.startswith(english[start]):
-            start += 1
+        start, end = english_words.snap(*found)
+        has_text = element.end > element.start
+        if end - start > 1:
+            end = max(start + 1, trim.end(end, plain[element.end - 1] if has_text else ""))
+        if end - start > 1:
+            start = min(end - 1, trim.start(start, plain[element.start] if has_text else ""))
         placed.append((element, start, end))
-    return placed if _valid(placed, english) else None
+    return placed if _valid(placed, english, english_words) else None
 
 
 def place_in_order(
@@ -709,16 +899,17 @@ def place_in_order(
     """The safe placement: top-level elements share the English words in source order.
 
     Code spans stay where they landed; every other element wraps a consecutive run of words
-    (the whole sentence when it is alone); its children wrap the same run. An element left
-    without a word of its own (more links than words) is appended after the sentence with its
-    source text. Always well formed, nothing dropped. Returns the (possibly longer) English.
+    (the whole sentence when it is alone); the elements inside it in the source wrap the same
+    run. An element left without a word of its own (more links than words) is appended after the
+    sentence with its source text. Always well formed, nothing dropped. Returns the (possibly
+    longer) English.
     """
-    code_index = {id(code): number for number, (_p, code) in enumerate(markup.codes)}
     codes = sorted(code_spans.values())
     code_starts = [c[0] for c in codes]
     units: list[tuple[int, int]] = []  # words; the words of one code span are one unit
     unit_code: list[int] = []
-    for word_start, word_end in words(english):
+    for count, (word_start, word_end) in enumerate(words(english)):
+        checkpoint(count)
         k = bisect_right(code_starts, word_end - 1) - 1
         code = k if k >= 0 and codes[k][1] > word_start else -1
         if code >= 0 and unit_code and unit_code[-1] == code:
@@ -726,59 +917,127 @@ def place_in_order(
             continue
         units.append((word_start, word_end))
         unit_code.append(code)
-    top = [e for e in markup.elements if e.kind != CODE and not _has_parent(e, markup.elements)]
+    elements = markup.elements
+    nested = _contained([(e.raw_start, e.raw_end) for e in elements])
+    top = [k for k, e in enumerate(elements) if e.kind != CODE and not nested[k]]
+    children = _children(elements, top)
     placed: list[tuple[Element, int, int]] = [(code, *code_spans[n]) for n, (_p, code) in enumerate(markup.codes)]
-    extra: list[Element] = []
+    extra: list[int] = []
     share = len(units) // len(top) if top else 0
-    for k, element in enumerate(top):
+    for k, index in enumerate(top):
+        checkpoint(k)
         if share == 0:
-            extra.append(element)
+            extra.append(index)
             continue
         first = k * share
         last = len(units) - 1 if k == len(top) - 1 else first + share - 1
-        placed += _with_children(element, markup, code_index, units[first][0], units[last][1])
-    text = english
-    for element in extra:
-        label = markup.plain[element.start : element.end].strip() or (element.url or "")
-        label = label or "link"
-        start = len(text) + (1 if text else 0)
-        text = (text + " " if text else "") + label
-        placed += _with_children(element, markup, code_index, start, len(text))
+        placed += [(elements[i], units[first][0], units[last][1]) for i in children[index]]
+    parts, length = [english], len(english)
+    for count, index in enumerate(extra):
+        checkpoint(count)
+        element = elements[index]
+        label = markup.plain[element.start : element.end].strip() or (element.url or "") or "link"
+        if length:
+            parts.append(" ")
+            length += 1
+        parts.append(label)
+        placed += [(elements[i], length, length + len(label)) for i in children[index]]
+        length += len(label)
+    text = "".join(parts)
     if _valid(placed, text):
         return text, placed
     return text, _laminar(placed, text)
 
 
-def _with_children(
-    element: Element,
-    markup: SentenceMarkup,
-    code_index: dict[int, int],
-    start: int,
-    end: int,
-) -> list[tuple[Element, int, int]]:
-    out = [(element, start, end)]
-    for child in markup.elements:
-        if child is element or child.kind in (LINK, IMAGE, CODE):
-            continue
-        if element.start <= child.start and child.end <= element.end:
-            out.append((child, start, end))
+def _children(elements: Sequence[Element], top: Sequence[int]) -> dict[int, list[int]]:
+    """Each top-level element (index) with the elements inside it in the source that travel with
+    it (not links, images or code), itself first, all in `elements` order.
+
+    Elements nest in the source, so what is inside a top-level element follows it in (raw start,
+    longest first) order: one forward scan per top-level element, over its own descendants only."""
+    order = sorted(range(len(elements)), key=lambda k: (elements[k].raw_start, -elements[k].raw_end, k))
+    position = {k: p for p, k in enumerate(order)}
+    out: dict[int, list[int]] = {}
+    for index in top:
+        parent = elements[index]
+        inside = []
+        p = position[index] + 1
+        while p < len(order) and elements[order[p]].raw_start < parent.raw_end:
+            child = elements[order[p]]
+            if child.raw_end <= parent.raw_end and child.kind not in (LINK, IMAGE, CODE):
+                inside.append(order[p])
+            p += 1
+        out[index] = [index, *sorted(inside)]
     return out
 
 
 def _laminar(placed: list[tuple[Element, int, int]], english: str) -> list[tuple[Element, int, int]]:
-    """Keep what nests; an element that cannot is widened to the whole sentence when that nests."""
-    kept: list[tuple[Element, int, int]] = []
-    english_words = words(english)
-    for item in sorted(placed, key=lambda p: p[0].kind != CODE):
-        if _valid(kept + [item], english):
-            kept.append(item)
-        elif english_words and _valid(kept + [(item[0], english_words[0][0], english_words[-1][1])], english):
-            kept.append((item[0], english_words[0][0], english_words[-1][1]))
-    return kept
+    """Keep what nests; an element that cannot is widened to the whole sentence when that nests.
 
+    Code spans are settled first: one that holds no word or overlaps an earlier one loses its
+    markup (its text stays). Then the other elements, outer first in reading order: each is kept
+    where it is when it nests among those kept so far (never inside code, never a link in a link,
+    never across a code span), else set aside; those set aside get the whole sentence when that
+    nests with everything kept. One sort and one sweep, then a check of the result."""
+    spans = _Words(english)
+    text_range = (spans.spans[0][0], spans.spans[-1][1]) if spans.spans else None
+    order = _order(placed)
 
-def _has_parent(element: Element, elements: Sequence[Element]) -> bool:
-    return any(
-        other is not element and other.raw_start <= element.raw_start and element.raw_end <= other.raw_end
-        for other in elements
-    )
+    def fits(start: int, end: int) -> bool:
+        return 0 <= start < end <= len(english) and spans.holds_word(start, end)
+
+    kept: dict[int, tuple[int, int]] = {}
+    code_starts: list[int] = []
+    code_ends: list[int] = []
+    for count, k in enumerate(order):
+        checkpoint(count)
+        _, start, end = placed[k]
+        if placed[k][0].kind == CODE and fits(start, end) and (not code_ends or start >= code_ends[-1]):
+            kept[k] = (start, end)
+            code_starts.append(start)
+            code_ends.append(end)
+    stack: list[tuple[int, bool, bool]] = []  # (end, is code, is link) of the kept elements still open
+    links = 0
+    aside: list[int] = []
+    for count, k in enumerate(order):
+        checkpoint(count)
+        element, start, end = placed[k]
+        code = element.kind == CODE
+        if code and k not in kept:
+            continue
+        if not code and not fits(start, end):
+            aside.append(k)
+            continue
+        while stack and stack[-1][0] <= start:
+            links -= stack.pop()[2]
+        link = element.kind in (LINK, IMAGE)
+        if not code:
+            nests = not stack or (end <= stack[-1][0] and not stack[-1][1])
+            c = bisect_left(code_starts, end) - 1  # the last kept code starting before `end` must end by it
+            crosses = c >= 0 and start < code_starts[c] and code_ends[c] > end
+            if not nests or crosses or (link and links):
+                aside.append(k)
+                continue
+            kept[k] = (start, end)
+        stack.append((end, code, link))
+        links += link
+    if aside and text_range is not None:
+        low, high = text_range
+        ranges = list(kept.items())
+        crossing = any(s < low < e < high or low < s < high < e for _, (s, e) in ranges)
+        in_code = any(
+            placed[k][0].kind == CODE and s <= low and high <= e and (s, e) != text_range for k, (s, e) in ranges
+        )
+        if not crossing and not in_code:
+            link_kept = any(placed[k][0].kind in (LINK, IMAGE) for k in kept)
+            for k in sorted(aside):
+                if placed[k][0].kind in (LINK, IMAGE):
+                    if link_kept:
+                        continue
+                    link_kept = True
+                kept[k] = text_range
+    chosen = sorted(kept, key=lambda k: (placed[k][0].kind != CODE, k))
+    result = [(placed[k][0], *kept[k]) for k in chosen]
+    if _valid(result, english, spans):
+        return result
+    return [item for item in result if item[0].kind == CODE]  # disjoint code spans: always well formed

@@ -26,6 +26,7 @@ from models.document import (
     Stats,
 )
 from models.engine import Engine, GenerationOptions
+from models.interrupt import checkpoint
 from models.markup import (
     CODE,
     FLAG_MARKUP_UNPLACED,
@@ -38,7 +39,7 @@ from models.markup import (
     place_in_order,
     render,
     restore_codes,
-    sentence_markup,
+    sentence_markups,
 )
 from models.repair import Checked, Fidelity, translate_checked
 from models.segment import Span, split_sentences
@@ -97,7 +98,9 @@ def plan_block(block: Block, count_tokens: Callable[[str], int], window: int) ->
     inline = parse_inline(block.text, block.markup) if block.markup and block.translate else None
     sentences: list[tuple[Span, SentenceMarkup | None]]
     if inline is not None:
-        sentences = [(raw, sentence_markup(inline, a, b)) for raw, (a, b) in _markup_sentences(inline)]
+        found = _markup_sentences(inline)
+        markups = sentence_markups(inline, [plain for _, plain in found])
+        sentences = [(raw, markup) for (raw, _), markup in zip(found, markups, strict=True)]
     else:
         sentences = [(span, None) for span in split_sentences(block.text)]
     for span, markup in sentences:
@@ -120,21 +123,25 @@ def _markup_sentences(inline: Inline) -> list[tuple[Span, tuple[int, int]]]:
     if not spans:
         return []
     starts = [a for a, _ in spans]
-    top = [e for e in inline.elements]
-    # Merge sentences an element crosses.
-    group = list(range(len(spans)))
+    top = inline.elements
+    # Merge sentences an element crosses: sentence k joins k - 1 when an element runs over their
+    # boundary. Counted with a difference array, so an element over many sentences (or many nested
+    # elements over one long stretch) costs O(1) each, not one step per sentence crossed.
+    crossings = [0] * (len(spans) + 1)
     for element in top:
         first = max(0, bisect_right(starts, element.start) - 1)
         last = max(0, bisect_right(starts, max(element.start, element.end - 1)) - 1)
-        for k in range(first + 1, last + 1):
-            group[k] = group[first]
-    merged: dict[int, list[int]] = {}
-    for k, g in enumerate(group):
-        root = g
-        while group[root] != root:
-            root = group[root]
-        merged.setdefault(root, []).append(k)
-    ranges = sorted((spans[ks[0]][0], spans[ks[-1]][1]) for ks in merged.values())
+        if last > first:
+            crossings[first + 1] += 1
+            crossings[last + 1] -= 1
+    ranges: list[tuple[int, int]] = []
+    open_crossings = 0
+    for k, (a, b) in enumerate(spans):
+        open_crossings += crossings[k]
+        if k and open_crossings > 0:
+            ranges[-1] = (ranges[-1][0], b)
+        else:
+            ranges.append((a, b))
     range_starts = [a for a, _ in ranges]
     raw_start = [inline.offsets[a] for a, _ in ranges]
     raw_end = [inline.raw_end(b - 1) for _, b in ranges]
@@ -219,13 +226,16 @@ def _assemble(
     english: dict[tuple[int, int], _English] = {}
     for b in indices:
         for n, plan in enumerate(plans[b]):
+            checkpoint(n, 256)
             if plan.translate:
                 outputs = [results[plan.source[p.start : p.end]] for p in plan.pieces]
                 english[(b, n)] = _english(plan, outputs)
     _align_all(english, engine, alignment)
-    return [
-        _block(index, document.blocks[index], plans[index], english, alignment, totals, options) for index in indices
-    ]
+    blocks = []
+    for count, index in enumerate(indices):
+        checkpoint(count, 64)
+        blocks.append(_block(index, document.blocks[index], plans[index], english, alignment, totals, options))
+    return blocks
 
 
 def _block(
@@ -307,7 +317,9 @@ def translate_document(
     Every translated sentence is checked (`models.checks`); `fidelity` adds repairs and
     protected terms (`models.repair`). Inline markup is carried over by word alignment
     (`models.markup`); with `alignment`, every translated sentence also gets its plain texts
-    and the alignment itself.
+    and the alignment itself. The steps after translation (alignment, placement, assembly) are
+    linear or n·log n and poll `models.interrupt.checkpoint`: under `stop_when(check)` they raise
+    `Interrupted` once the check says nobody waits any more.
     """
     started = time.perf_counter()
     plans = plan_document(document, engine, max_sentences)
@@ -369,7 +381,8 @@ def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted:
     ]
     found = aligner.align([english[k].fr_plain for k in needed], [english[k].plain for k in needed]) if needed else []
     alignments = dict(zip(needed, found, strict=True))
-    for key, done in english.items():
+    for count, (key, done) in enumerate(english.items()):
+        checkpoint(count, 16)  # placement polls inside a sentence too: a long one stops part-way
         plan = done.plan
         if key in alignments:
             done.alignment = alignments[key]

@@ -425,6 +425,21 @@ class Scheduler:
                 self.metrics.set_queue(priority, len(queue))
 
 
+class Progress:
+    """How many sentences one caller's lanes asked the engine for, and how many came back: what a
+    `DeadlineExceeded` raised after translation (while placing markup, say) reports. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.asked = 0
+        self.answered = 0
+
+    def add(self, asked: int = 0, answered: int = 0) -> None:
+        with self._lock:
+            self.asked += asked
+            self.answered += answered
+
+
 class Lane:
     """An `Engine` whose `translate` queues on the scheduler at one priority, up to one deadline.
 
@@ -440,13 +455,15 @@ class Lane:
         cancel: CancelToken | None = None,
         number: int = 0,
         group: int | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
         self.cancel, self.number, self.group = cancel, number, group
+        self.progress = progress or Progress()
 
     def ordered(self, key: int) -> Lane:
         """This lane with its sentences in reading-order group `key`: earlier groups are served first."""
-        return Lane(self.scheduler, self.priority, self.deadline, self.cancel, self.number, key)
+        return Lane(self.scheduler, self.priority, self.deadline, self.cancel, self.number, key, self.progress)
 
     @property
     def info(self) -> ModelInfo:
@@ -467,7 +484,10 @@ class Lane:
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         key = None if self.group is None else (self.number, self.group)
-        return self.scheduler.translate(texts, options, self.priority, timeout, self.cancel, key)
+        self.progress.add(asked=len(texts))
+        translations = self.scheduler.translate(texts, options, self.priority, timeout, self.cancel, key)
+        self.progress.add(answered=len(texts))
+        return translations
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
         """Word alignment from the scheduler's engine (its own lock keeps it off a running batch),

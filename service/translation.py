@@ -8,6 +8,11 @@ scheduler's and the pipeline's own exceptions; `service.errors.as_api_error` map
 A client that goes away withdraws its waiting sentences: a `CancelToken` rides on the request's
 lane, and a disconnect (watched while the worker thread translates, or a stream being closed)
 cancels it. A sentence already in a batch finishes and reaches the cache.
+
+The work the request's own thread does after translation (alignment, markup placement, assembly;
+an export's rendering) runs under `models.interrupt.stop_when` with the same two conditions: the
+request's deadline passed (`DeadlineExceeded`, a 504) or its client went away (`Cancelled`). It
+polls as it goes, so it stops within a few thousand elements instead of finishing for nobody.
 """
 
 from __future__ import annotations
@@ -15,18 +20,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from models.document import BilingualBlock, BilingualDocument, Document
-from models.engine import GenerationOptions
+from models.engine import Engine, GenerationOptions
+from models.interrupt import Interrupted, stop_when
 from models.pipeline import DocumentStream, translate_document
 from models.repair import Fidelity
 from service.deps import AppState
-from service.scheduler import CancelToken, Lane, Scheduler
+from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, Lane, Scheduler
+
+T = TypeVar("T")
 
 DISCONNECT_POLL_SECONDS = 0.1
 
@@ -41,6 +49,52 @@ async def _watch(client: Disconnectable, token: CancelToken) -> None:
             token.cancel()
             return
         await asyncio.sleep(DISCONNECT_POLL_SECONDS)
+
+
+def stop_check(token: CancelToken, deadline: float | None) -> Callable[[], bool]:
+    """True once the request is gone: its client disconnected (`token`) or its `deadline` passed."""
+    return lambda: token.cancelled or (deadline is not None and time.monotonic() >= deadline)
+
+
+def _lane_stopped(engine: Engine, token: CancelToken) -> BaseException:
+    """What a post-step stopped by `stop_check` means: the client left, or the deadline passed with
+    every sentence asked for so far translated."""
+    if token.cancelled:
+        return Cancelled("the request was cancelled")
+    if isinstance(engine, Lane):
+        return DeadlineExceeded(engine.progress.answered, engine.progress.asked)
+    return DeadlineExceeded(0, 0)
+
+
+def _run_stopping(
+    check: Callable[[], bool], stopped: Callable[[], BaseException], func: Callable[..., T], *args: Any
+) -> T:
+    """`func(*args)` in this (worker) thread under `stop_when(check)`; `Interrupted` becomes `stopped()`."""
+    with stop_when(check):
+        try:
+            return func(*args)
+        except Interrupted:
+            raise stopped() from None
+
+
+async def run_stoppable(
+    func: Callable[..., T],
+    *args: Any,
+    token: CancelToken,
+    deadline: float | None,
+    stopped: Callable[[], BaseException],
+    client: Disconnectable | None = None,
+) -> T:
+    """`func(*args)` in a worker thread, stopped at its next `checkpoint` once the deadline passes or
+    `client` disconnects (watched here, it cancels `token`); it then raises `stopped()`."""
+    watcher = asyncio.create_task(_watch(client, token)) if client is not None else None
+    try:
+        return await run_in_threadpool(_run_stopping, stop_check(token, deadline), stopped, func, *args)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
 
 def _interactive_lane(state: AppState, scheduler: Scheduler) -> tuple[Lane, CancelToken]:
@@ -62,19 +116,24 @@ async def translate_interactive(
     """Its sentences queue ahead of batch-job work and give up at the request deadline.
 
     With `client` (the request), a disconnect withdraws the sentences still waiting (`Cancelled`).
+    The steps after translation stop at the deadline (`DeadlineExceeded`) or the disconnect too.
     """
     settings = state.settings
     lane, token = _interactive_lane(state, scheduler)
-    watcher = asyncio.create_task(_watch(client, token)) if client is not None else None
-    try:
-        return await run_in_threadpool(
-            translate_document, document, lane, options, warnings, settings.max_sentences, fidelity, alignment
-        )
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+    return await run_stoppable(
+        translate_document,
+        document,
+        lane,
+        options,
+        warnings,
+        settings.max_sentences,
+        fidelity,
+        alignment,
+        token=token,
+        deadline=lane.deadline,
+        stopped=lambda: _lane_stopped(lane, token),
+        client=client,
+    )
 
 
 def open_stream(
@@ -104,10 +163,14 @@ async def stream_blocks(
     the token withdraws what still waits in the scheduler, and groups not started are dropped.
     """
     futures = stream.submit(executor)
+    engine = stream.engine
+    check = stop_check(token, engine.deadline if isinstance(engine, Lane) else None)
+    stopped = lambda: _lane_stopped(engine, token)  # noqa: E731 - a one-line adapter
     try:
         for index, future in enumerate(futures):
             results = await asyncio.wrap_future(future)
-            for block in await run_in_threadpool(stream.blocks, index, results):  # may align: an engine call
+            # Assembly may align (an engine call) and places markup: stopped by the deadline or a disconnect.
+            for block in await run_in_threadpool(_run_stopping, check, stopped, stream.blocks, index, results):
                 yield block
     finally:
         token.cancel()

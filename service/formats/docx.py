@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -137,12 +135,13 @@ def markdown_of(p: etree._Element) -> str | None:
     plain = "".join(text for text, _, _ in runs)
     if _MARKUP_CHARS & set(plain):
         return None
-    merged: list[list[Any]] = []
+    grouped: list[tuple[list[str], bool, bool]] = []  # runs of one style, joined once (not copied per run)
     for text, bold, italic in runs:
-        if merged and (merged[-1][1], merged[-1][2]) == (bold, italic):
-            merged[-1][0] += text
+        if grouped and (grouped[-1][1], grouped[-1][2]) == (bold, italic):
+            grouped[-1][0].append(text)
         else:
-            merged.append([text, bold, italic])
+            grouped.append(([text], bold, italic))
+    merged = [("".join(texts), bold, italic) for texts, bold, italic in grouped]
     out: list[str] = []
     for text, bold, italic in merged:
         core = text.strip()
@@ -166,15 +165,27 @@ def _segments(block: BilingualBlock) -> list[tuple[str, bool, bool]]:
         return [(block.en, False, False)]
     inline = markup.parse_markdown(block.en)
     text = inline.plain
-    bold, italic = [False] * len(text), [False] * len(text)
+    # How many strong / em elements cover each character: +1 where one starts, -1 where it ends, so
+    # nested elements cost O(1) each rather than a pass over their text.
+    bold, italic = [0] * (len(text) + 1), [0] * (len(text) + 1)
     for element in inline.elements:
-        flags = bold if element.kind == markup.STRONG else italic if element.kind == markup.EM else None
-        if flags is not None:
-            flags[element.start : element.end] = [True] * (element.end - element.start)
+        counts = bold if element.kind == markup.STRONG else italic if element.kind == markup.EM else None
+        if counts is not None and element.end > element.start:
+            counts[element.start] += 1
+            counts[element.end] -= 1
     pieces: list[tuple[str, bool, bool]] = []
-    for (bold_on, italic_on), group in itertools.groupby(range(len(text)), key=lambda i: (bold[i], italic[i])):
-        indices = list(group)
-        pieces.append((text[indices[0] : indices[-1] + 1], bold_on, italic_on))
+    start = covered_bold = covered_italic = 0
+    style = (False, False)
+    for i in range(len(text)):
+        covered_bold += bold[i]
+        covered_italic += italic[i]
+        here = (covered_bold > 0, covered_italic > 0)
+        if i and here != style:
+            pieces.append((text[start:i], *style))  # one slice per run, never a copy per character
+            start = i
+        style = here
+    if text:
+        pieces.append((text[start:], *style))
     return pieces or [("", False, False)]
 
 

@@ -6,15 +6,18 @@ own format (the suffixes of `formats.supported()`, passed in the page's config) 
 
 The export's body has one cap, `max_body_bytes`, whether it is declared (Content-Length, checked by
 the middleware) or chunked; it is validated, counted and rendered in a worker thread, so a large
-export never holds up the event loop (and `/health/live` with it).
+export never holds up the event loop (and `/health/live` with it). Rendering is linear in the body
+(marks included, however they nest) and runs under the request deadline (504 `deadline_exceeded`)
+and stops when the client disconnects, as a translation does.
 """
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from models.beams import default_beams
 from service import formats
@@ -23,8 +26,10 @@ from service.body import read_capped
 from service.deps import AppState, StateDep
 from service.errors import ApiError, error_responses
 from service.jobs.readers import document_suffixes
+from service.scheduler import CancelToken
 from service.schemas import TranslateResponse
 from service.settings import Settings
+from service.translation import run_stoppable
 from service.web.export import EXPORT_CSP, render_standalone_html
 from service.web.layout import FLAG_REASONS
 from service.web.render import STATIC_DIR, environment
@@ -90,7 +95,7 @@ async def static(name: str) -> FileResponse:
 @router.post(
     "/v1/export/html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **error_responses(400, 401, 413, 415, 422)},
+    responses={200: {"content": {"text/html": {}}}, **error_responses(400, 401, 413, 415, 422, 504)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -105,13 +110,31 @@ async def export_html(request: Request, state: StateDep) -> HTMLResponse:
     if media != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the translation as application/json")
     body = await read_capped(request, state.settings.max_body_bytes)
-    html = await run_in_threadpool(_render_export, body, state.settings)
+    # Under the request deadline and stopped when the client leaves, like a translation.
+    token = CancelToken()
+    html = await run_stoppable(
+        _render_export,
+        body,
+        state.settings,
+        token=token,
+        deadline=time.monotonic() + state.settings.request_timeout_seconds,
+        stopped=lambda: _export_stopped(token),
+        client=request,
+    )
     headers = {
         "Content-Disposition": 'attachment; filename="translation.html"',
         "Content-Security-Policy": EXPORT_CSP,
         **_HARDENING,
     }
     return HTMLResponse(html, headers=headers)
+
+
+def _export_stopped(token: CancelToken) -> ApiError:
+    if token.cancelled:
+        return ApiError(499, "client_closed_request", "the client closed the connection; the export was stopped")
+    return ApiError(
+        504, "deadline_exceeded", "the export did not finish before the request deadline; export fewer blocks at once"
+    )
 
 
 def _render_export(body: bytes, settings: Settings) -> str:

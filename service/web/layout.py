@@ -1,7 +1,9 @@
 """The response JSON → rows of aligned pieces, the one layout both the page and the export show.
 
 Kept free of jinja2 and HTTP so the alignment rules (and their fallbacks) are tested on their own;
-`static/bitext.js` follows the same rules for the live page.
+`static/bitext.js` follows the same rules for the live page. Everything here is linear in what
+it is given (blocks, sentences, marks, text), whatever offsets a client sends, and polls
+`models.interrupt.checkpoint`, so an export stops with its request.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from models.interrupt import checkpoint
 from service.schemas import BlockOut, MarkOut, SentenceOut
 
 FLAG_REASONS: dict[str, str] = {
@@ -47,10 +50,13 @@ class Wrap:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A run of a sentence's plain text and the elements it sits in, outermost first."""
+    """A run of a sentence's plain text: the elements that open just before it (outermost first), and
+    those that close just after it (innermost first). Each element opens and closes once, so the
+    drawn sentence is as long as its text plus its marks, however deeply they nest."""
 
     text: str
-    wraps: tuple[Wrap, ...] = ()
+    opens: tuple[Wrap, ...] = ()
+    closes: tuple[Wrap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +82,42 @@ def _wrap(kind: str, url: str | None) -> Wrap:
 
 
 def runs(plain: str, marks: Sequence[MarkOut] | None) -> tuple[Run, ...]:
-    """`plain` cut where marks start and end; each run knows the marks around it (offsets: code points)."""
-    valid = [m for m in marks or () if 0 <= m.start <= m.end <= len(plain)]
+    """`plain` cut where marks start and end, each mark an element around its text (offsets: code points).
+
+    The rules of `static/bitext.js` (`richNodes`): marks outer first (by start, longer first), empty
+    or out-of-range ones left out, one that would cross its parent's end drawn up to that end, so
+    the elements always nest. One sweep over the sorted marks with a stack of the open ones: the
+    output is linear in the text plus the marks (each opens and closes once), never a copy of every
+    enclosing element per run."""
+    valid = sorted((m for m in marks or () if 0 <= m.start < m.end <= len(plain)), key=lambda m: (m.start, -m.end))
     cuts = sorted({0, len(plain), *(m.start for m in valid), *(m.end for m in valid)})
-    out: list[Run] = []
+    pieces: list[tuple[str, list[Wrap], list[Wrap]]] = []  # (text, opens, closes)
+    stack: list[tuple[Wrap, int]] = []  # the open elements and where each closes
+    following = 0  # the next mark to open
     for start, end in zip(cuts, cuts[1:], strict=False):
-        around = tuple(_wrap(m.kind, m.url) for m in valid if m.start <= start and end <= m.end and m.end > m.start)
-        out.append(Run(plain[start:end], around))
-    return tuple(out)
+        checkpoint(len(pieces))
+        while stack and stack[-1][1] <= start:
+            pieces[-1][2].append(stack.pop()[0])
+        opens: list[Wrap] = []
+        while following < len(valid) and valid[following].start <= start:
+            mark = valid[following]
+            following += 1
+            if mark.end <= start:
+                continue
+            close = min(mark.end, stack[-1][1]) if stack else mark.end
+            wrap = _wrap(mark.kind, mark.url)
+            opens.append(wrap)
+            stack.append((wrap, close))
+        pieces.append((plain[start:end], opens, []))
+    while stack and pieces:
+        pieces[-1][2].append(stack.pop()[0])
+    return tuple(Run(text, tuple(opens), tuple(closes)) for text, opens, closes in pieces)
+
+
+def _flags(sentence: SentenceOut) -> tuple[str, ...]:
+    """The sentence's flags, each once: a reason is drawn twice (title, aria-label), so a repeated flag
+    must not repeat it."""
+    return tuple(dict.fromkeys(sentence.flags))
 
 
 def _drawn(sentence: SentenceOut, english: bool) -> tuple[Run, ...] | None:
@@ -127,7 +161,7 @@ def _with_gaps(
             return None
         if start > cursor:
             pieces.append(Piece(text[cursor:start]))
-        pieces.append(Piece(text[start:end], sentence.index, tuple(sentence.flags), _drawn(sentence, english)))
+        pieces.append(Piece(text[start:end], sentence.index, _flags(sentence), _drawn(sentence, english)))
         cursor = end
     if cursor < len(text):
         pieces.append(Piece(text[cursor:]))
@@ -166,27 +200,36 @@ def english_pieces(block: BlockOut) -> list[Piece]:
     if not block.sentences:
         return [Piece(block.en)]
     rebuilt: list[Piece] = []
-    for previous, sentence in zip((None, *block.sentences), block.sentences, strict=False):
+    cursor = 0  # the French the gaps have taken so far: each character goes in at most one gap
+    for count, (previous, sentence) in enumerate(zip((None, *block.sentences), block.sentences, strict=False)):
+        checkpoint(count)
         if previous is not None:
-            rebuilt.append(Piece(block.fr[previous.end : sentence.start] or " "))
-        rebuilt.append(Piece(sentence.en, sentence.index, tuple(sentence.flags), _drawn(sentence, True)))
+            # Offsets come from the client: gaps never overlap, or sentences pointing back at the start
+            # would copy the whole French once each.
+            start = max(previous.end, cursor)
+            cursor = max(sentence.start, start)
+            rebuilt.append(Piece(block.fr[start:cursor] or " "))
+        rebuilt.append(Piece(sentence.en, sentence.index, _flags(sentence), _drawn(sentence, True)))
     return rebuilt
 
 
 def rows(blocks: Sequence[BlockOut]) -> list[Row]:
     """One row per block, in order: the count of rows is the count of blocks, always."""
-    return [
-        Row(
-            index=block.index,
-            kind=str(block.kind),
-            translated=block.translated,
-            fr=french_pieces(block),
-            en=english_pieces(block),
-            url=block.url,
-            web_url=is_web_url(block.url),
+    table = []
+    for count, block in enumerate(blocks):
+        checkpoint(count, 64)
+        table.append(
+            Row(
+                index=block.index,
+                kind=str(block.kind),
+                translated=block.translated,
+                fr=french_pieces(block),
+                en=english_pieces(block),
+                url=block.url,
+                web_url=is_web_url(block.url),
+            )
         )
-        for block in blocks
-    ]
+    return table
 
 
 def most_sentences(table: Sequence[Row]) -> int:

@@ -162,3 +162,47 @@ def test_off_site_links_without_a_scheme_are_no_links_in_the_english_nor_its_mar
         json={"q": f'<p>Le <a href="{url}">chat</a> dort.</p>', "source": "fr", "target": "en", "format": "html"},
     )
     assert html.status_code == 200 and "href" not in html.json()["translatedText"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "ndjson"])
+def test_a_deadline_that_passes_while_markup_is_placed_is_a_504_not_a_late_200(
+    fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    """Issue 21, finding 5: placement runs under the request's deadline. Here it outlasts it (it waits
+    for the request's own stop check to say so): the answer is 504 `deadline_exceeded`, every
+    sentence translated, instead of a 200 once placement is done."""
+    import time
+
+    from models import pipeline
+    from models.interrupt import current_check
+
+    real, seen = pipeline.place, []
+
+    def slow_place(*args: object) -> object:
+        check = current_check()
+        assert check is not None  # the request's deadline is in force in the thread that places markup
+        give_up = time.monotonic() + 30
+        while not check() and time.monotonic() < give_up:
+            time.sleep(0.01)
+        seen.append(check())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "place", slow_place)
+    settings = Settings(request_timeout_seconds=1.5, max_body_bytes=200_000, max_chars=100_000, warmup=False)
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
+        started = time.monotonic()
+        response = client.post(
+            "/v1/translate",
+            json={"text": "*mot* " * 5000, "format": "markdown"},
+            headers={"Accept": "application/x-ndjson"} if stream else {},
+        )
+        elapsed = time.monotonic() - started
+    if stream:
+        assert response.status_code == 200
+        last = json.loads(response.text.splitlines()[-1])
+        assert last["type"] == "error" and last["error"]["code"] == "deadline_exceeded", last
+    else:
+        assert response.status_code == 504, response.text
+        error = response.json()["error"]
+        assert error["code"] == "deadline_exceeded" and error["translated"] == error["sentences"] > 0, error
+    assert seen == [True] and elapsed < 25

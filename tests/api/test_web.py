@@ -358,3 +358,54 @@ def test_standalone_html_draws_marks_as_elements_and_only_web_links_live() -> No
     tags = [tag for tag, _ in page.tags]
     assert tags.count("strong") >= 2 and tags.count("code") >= 2 and "script" not in tags and "em" not in tags
     assert "Selon l'agence TASS, le sommet a eu lieu mercredi à Moscou." in "".join(page.text)
+
+
+def _nested_marks(depth: int) -> dict[str, Any]:
+    """A translation's JSON with `depth` nested marks over one long English sentence."""
+    result = translate_document(parse("Bonjour **le monde**.", "markdown"), FakeEngine(), alignment=True)
+    document = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    plain = "mot " * (depth + 10)
+    document["blocks"][0]["sentences"][0] |= {
+        "en_plain": plain,
+        "en_marks": [{"kind": "em", "start": i, "end": len(plain) - i} for i in range(depth)],
+    }
+    return document
+
+
+def test_export_of_nested_marks_over_a_long_sentence_stays_the_size_of_its_input() -> None:
+    """Issue 21, finding 4: an 80 KB body of 1,700 nested marks was a 26 MB page (each run wrapped in
+    every mark around it); now each mark is one element, so the page is no larger than its input."""
+    body = json.dumps(_nested_marks(1700)).encode()
+    with TestClient(create_app(Settings(warmup=False, max_body_bytes=200_000), engine=FakeEngine())) as client:
+        response = client.post("/v1/export/html", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert len(response.content) <= 2 * len(body)
+    page = parsed(response.text)
+    assert [tag for tag, _ in page.tags].count("em") == 1700
+
+
+def test_an_export_past_the_request_deadline_is_a_504(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export renders under the request deadline, like a translation (it waits here for the
+    request's own stop check to say the deadline passed)."""
+    import time
+
+    from models.interrupt import current_check
+    from service.web import export
+
+    real = export.rows
+
+    def slow_rows(blocks: Any) -> Any:
+        check = current_check()
+        assert check is not None
+        give_up = time.monotonic() + 30
+        while not check() and time.monotonic() < give_up:
+            time.sleep(0.01)
+        return real(blocks)
+
+    monkeypatch.setattr(export, "rows", slow_rows)
+    settings = Settings(warmup=False, request_timeout_seconds=0.5)
+    with TestClient(create_app(settings, engine=FakeEngine())) as client:
+        translated = client.post("/v1/translate", json={"text": "Bonjour. Au revoir.", "format": "text"}).json()
+        response = client.post("/v1/export/html", json=translated)
+    assert response.status_code == 504, response.text
+    assert response.json()["error"]["code"] == "deadline_exceeded"
