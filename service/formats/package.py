@@ -19,7 +19,7 @@ from service.formats.base import FormatError
 from service.formats.work import ELEMENT, WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded
-from service.jobs.readers import _CHUNK, _CORRUPT, _open_zip_member, _read_capped
+from service.jobs.readers import CHUNK, CORRUPT, open_zip_member, read_capped
 
 UNSAFE_XML = "unsafe_xml"
 
@@ -82,7 +82,7 @@ class Package:
         self.data, self.caps, self.kind = data, caps, kind
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, *_CORRUPT) as error:
+        except (zipfile.BadZipFile, *CORRUPT) as error:
             raise FormatError(limits.UNPARSABLE, f"not a {kind} (not a zip: {error})") from None
         infos = archive.infolist()
         if len(infos) > caps.max_entries:
@@ -118,17 +118,17 @@ class Package:
 
     def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool = True) -> bytes:
         try:
-            with _open_zip_member(archive, info) as stream:
+            with open_zip_member(archive, info) as stream:
                 if keep:
-                    part = _read_capped(stream, info.file_size)
+                    part = read_capped(stream, info.file_size)
                 else:
                     part, size = b"", 0
-                    while chunk := stream.read(_CHUNK):
+                    while chunk := stream.read(CHUNK):
                         size += len(chunk)
                         if size > info.file_size:
                             part = None
                             break
-        except (*_CORRUPT, NotImplementedError, RuntimeError) as error:
+        except (*CORRUPT, NotImplementedError, RuntimeError) as error:
             raise FormatError(limits.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]) from None
         if part is None:
             raise FormatError(limits.MEMBER_TOO_LARGE, f"{info.filename}: more data than its header declared")

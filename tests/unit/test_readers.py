@@ -189,6 +189,19 @@ def test_a_lone_document_in_its_own_format_is_an_archive_of_one(tmp_path: Path) 
         archive_kind(tmp_path / "note.txt")
 
 
+def test_archive_kinds_are_one_table(tmp_path: Path) -> None:
+    from service.jobs.readers import ARCHIVE_SUFFIXES, KINDS, archive_kind
+
+    assert [kind.name for kind in KINDS] == ["dir", "document", "zip", "tar", "jsonl", "warc"]
+    suffixes = tuple(".zip .tar .tar.gz .tgz .tar.bz2 .tbz2 .tar.xz .txz .jsonl .warc .warc.gz".split())
+    assert ARCHIVE_SUFFIXES == suffixes
+    for kind in KINDS:
+        for suffix in kind.suffixes:
+            assert archive_kind(tmp_path / f"Corpus{suffix.upper()}") == kind.name
+    assert archive_kind(tmp_path) == "dir"
+    assert archive_kind(tmp_path / "book.epub") == "document"
+
+
 # --- encodings -----------------------------------------------------------------------------
 
 
