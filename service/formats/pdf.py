@@ -303,11 +303,28 @@ def _multiply(m: Sequence[float], n: Sequence[float]) -> tuple[float, float, flo
     )
 
 
-def _join(left: str, right: str) -> str:
-    left, right = left.rstrip().removesuffix("\xad"), right.strip()
-    if left.endswith("-") and len(left) > 1 and left[-2].isalpha() and right[:1].isalpha():
-        return (left[:-1] if right[:1].islower() else left) + right  # "rénova-" "tion", "franco-" "Ontarien"
-    return f"{left} {right}" if left else right
+def _extend(parts: list[str], line: str) -> None:
+    """Add `line` to a paragraph held as `parts`: after a space, or glued to a hyphenated line end
+    ("rénova-" "tion"; "franco-" "Ontarien" keeps its hyphen). Only the last part is looked at, so a
+    paragraph of n lines costs O(n), however long it grows."""
+    right = line.strip()
+    if not right:
+        return
+    if parts:
+        parts[-1] = parts[-1].rstrip().removesuffix("\xad")
+        if not parts[-1]:
+            parts.pop()
+    if not parts:
+        parts.append(right)
+        return
+    last = parts[-1]
+    before = last[-2] if len(last) > 1 else parts[-2][-1:] if len(parts) > 1 else ""
+    if last.endswith("-") and before.isalpha() and right[:1].isalpha():
+        if right[:1].islower():
+            parts[-1] = last[:-1]
+        parts.append(right)
+    else:
+        parts.append(" " + right)
 
 
 def _leading(pages: list[list[Line]]) -> float:
@@ -321,12 +338,24 @@ def _leading(pages: list[list[Line]]) -> float:
     return statistics.median(gaps) if gaps else 0.0
 
 
-def _paragraphs(lines: list[Line], page: int, leading: float) -> Iterator[Paragraph]:
+@dataclass(slots=True)
+class _Draft:
+    """A paragraph being built: its text as parts (`_extend`), joined once at the end."""
+
+    parts: list[str]
+    size: float
+    page: int
+
+    def done(self) -> Paragraph:
+        return Paragraph(" ".join("".join(self.parts).split()), self.size, self.page)
+
+
+def _paragraphs(lines: list[Line], page: int, leading: float) -> Iterator[_Draft]:
     """One page's lines grouped into paragraphs by the rules in the module's docstring."""
-    text, first = "", None
+    draft: _Draft | None = None
     previous: Line | None = None
     for line in lines:
-        if previous is not None and first is not None:
+        if previous is not None and draft is not None:
             size = max(line.size, previous.size)
             drop = previous.y - line.y
             new = (
@@ -336,14 +365,15 @@ def _paragraphs(lines: list[Line], page: int, leading: float) -> Iterator[Paragr
                 or line.x > previous.x + line.size
             )
             if new:
-                yield Paragraph(" ".join(text.split()), first.size, page)
-                text, first = "", None
-        if first is None:
-            first = line
-        text = _join(text, line.text)
+                if "".join(draft.parts).strip():
+                    yield draft
+                draft = None
+        if draft is None:
+            draft = _Draft([], line.size, page)
+        _extend(draft.parts, line.text)
         previous = line
-    if first is not None and text.strip():
-        yield Paragraph(" ".join(text.split()), first.size, page)
+    if draft is not None and draft.parts:
+        yield draft
 
 
 def read_paragraphs(data: bytes, caps: Limits) -> tuple[list[Paragraph], str, list[str]]:
@@ -423,17 +453,19 @@ def _read_within(data: bytes, caps: Limits, budget: WorkBudget) -> tuple[list[Pa
             raise FormatError(TOO_MUCH_TEXT, f"the PDF holds more than {caps.max_pdf_chars} characters of text")
         pages.append(lines)
     leading = _leading(pages)
-    found: list[Paragraph] = []
+    drafts: list[_Draft] = []
     blank: list[int] = []
     for number, lines in enumerate(pages, 1):
         paragraphs = list(_paragraphs(lines, number, leading))
-        if not any(_LETTER.search(p.text) for p in paragraphs):
+        if not any(_LETTER.search(part) for p in paragraphs for part in p.parts):
             blank.append(number)
             continue
-        if found and _continues(found[-1], paragraphs[0]):
-            last = found.pop()
-            paragraphs[0] = Paragraph(_join(last.text, paragraphs[0].text), last.size, last.page)
-        found += paragraphs
+        if drafts and _continues(drafts[-1], paragraphs[0]):  # the paragraph goes on over the page break
+            first, *rest = paragraphs.pop(0).parts
+            _extend(drafts[-1].parts, first)
+            drafts[-1].parts += rest
+        drafts += paragraphs
+    found = [draft.done() for draft in drafts]
     if not any(_LETTER.search(p.text) for p in found):
         raise FormatError(NO_TEXT_LAYER, f"the PDF's {count} page(s) have no text layer (scanned images?)")
     title = _title(reader)
@@ -441,8 +473,9 @@ def _read_within(data: bytes, caps: Limits, budget: WorkBudget) -> tuple[list[Pa
     return found, title, notes
 
 
-def _continues(last: Paragraph, first: Paragraph) -> bool:
-    return not _ENDS_SENTENCE.search(last.text) and first.text[:1].islower() and abs(last.size - first.size) < 0.5
+def _continues(last: _Draft, first: _Draft) -> bool:
+    end, start = last.parts[-1].rstrip()[-1:], first.parts[0].lstrip()[:1]
+    return not _ENDS_SENTENCE.search(end) and start.islower() and abs(last.size - first.size) < 0.5
 
 
 def _title(reader: Any) -> str:

@@ -120,6 +120,13 @@ def pdf_font_map_ranges(n: int) -> bytes:
     return make_pdf([_TEXT] * n, to_unicode=_full_range_map())
 
 
+def pdf_long_paragraph(n: int) -> bytes:
+    """One paragraph of `n` lines going on over page after page (no full stop, lower case): each line
+    and each page joined to the growing paragraph."""
+    lines = [Line(f"mot{j} la suite du texte sans fin", 72, 760 - (j % 50) * 14) for j in range(n)]
+    return make_pdf([lines[i : i + 50] for i in range(0, n, 50)])
+
+
 # --- DOCX, ODT, EPUB -------------------------------------------------------------------------------
 
 

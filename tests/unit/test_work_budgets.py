@@ -52,6 +52,7 @@ AMPLIFIED = {
 
 GROWING = {
     "pdf pages sharing a large font map": (hostile.pdf_shared_font_map, _format("pdf"), 4),
+    "pdf one paragraph over many pages": (hostile.pdf_long_paragraph, _format("pdf"), 500),
     "docx runs nested in runs": (hostile.docx_nested_runs, _format("docx"), 60),
     "docx text boxes nested": (hostile.docx_nested_text_boxes, _format("docx"), 60),
     "docx many emphasis runs": (hostile.docx_many_runs, _format("docx"), 1_000),
