@@ -86,8 +86,3 @@ def attention_alignment(
         ss, se = source_spans[best]
         pairs.append((ss, se, ts, te))
     return tuple(pairs)
-
-
-def aligner_of(engine: object) -> Aligner:
-    """The engine itself when it can align from its attention, else the monotonic fallback."""
-    return engine if isinstance(engine, Aligner) else MonotonicAligner()

@@ -43,18 +43,6 @@ def distinct_others(chosen: str, candidates: Iterable[str], limit: int) -> tuple
     return tuple(kept)
 
 
-def default_beams(engine: object) -> int:
-    """The beam an engine uses when a request names none: its own `default_beams`, or the wrapped engine's."""
-    seen = 0
-    while engine is not None and seen < 8:  # delegating engines wrap one another
-        beams = getattr(engine, "default_beams", None)
-        if isinstance(beams, int):
-            return beams
-        engine = getattr(engine, "engine", None)
-        seen += 1
-    return DEFAULT_BEAMS
-
-
 def weighted_score(scores: Sequence[float | None], lengths: Sequence[int]) -> float | None:
     """One score for a sentence translated in several windows: the windows' scores weighted by their length."""
     if not scores or any(score is None for score in scores):

@@ -213,12 +213,6 @@ def budget_for_device(
     return budget
 
 
-def budget_of(engine: object) -> BatchBudget | None:
-    """The budget an engine (or a wrapper around one) chose at load; None for engines without one."""
-    budget = getattr(engine, "budget", None)
-    return budget if isinstance(budget, BatchBudget) else None
-
-
 MIN_GROUP_SENTENCES = 256
 
 

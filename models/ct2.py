@@ -24,9 +24,16 @@ from typing import Any
 
 from models.batching import plan_batches
 from models.beams import distinct_others, returned_sequences
-from models.budgets import BatchBudget, ModelShape, budget_for_device
+from models.budgets import ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
-from models.engine import EngineSpec, GenerationOptions, MarianTokenizing, all_translated, max_new_tokens_for
+from models.engine import (
+    EngineSpec,
+    EngineTraits,
+    GenerationOptions,
+    MarianTokenizing,
+    all_translated,
+    max_new_tokens_for,
+)
 from models.loading import ModelLoadError, _ways_out, public_name
 
 log = logging.getLogger(__name__)
@@ -178,21 +185,23 @@ class CT2Engine(MarianTokenizing):
             inter_threads=inter_threads,
             intra_threads=intra,
         )
-        self.default_beams = _default_beams(path)
+        beams = _default_beams(path)
         shape = _shape(model) if self._device == "cuda" else ModelShape()  # only GPU budgets depend on it
-        self._budget = budget_for_device(spec.budget, self._device, self.default_beams, shape, self._compute_type)
+        self._budget = budget_for_device(spec.budget, self._device, beams, shape, self._compute_type)
         self._window = int(self._tokenizer.model_max_length) if self._tokenizer.model_max_length < 100_000 else 512
         self._special = set(self._tokenizer.all_special_ids)
         self._info = ModelInfo(
             name=public_name(model), engine="ctranslate2", device=self._device, dtype=self._compute_type
         )
         self._lock = threading.Lock()
-        self.load_seconds = time.perf_counter() - started
+        # CTranslate2 batches and threads on its own: one lane; no attention to align with, no step to stop at
+        self._traits = EngineTraits(
+            window=self._window, budget=self._budget, default_beams=beams, load_seconds=time.perf_counter() - started
+        )
 
     @property
-    def budget(self) -> BatchBudget:
-        """The batch budget in force: the one given, or the per-device default chosen at load."""
-        return self._budget
+    def traits(self) -> EngineTraits:
+        return self._traits
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         """Translate each text, in input order; one sentence's output never depends on its batch."""
@@ -200,7 +209,7 @@ class CT2Engine(MarianTokenizing):
         tokens = [self._tokenizer.convert_ids_to_tokens(row) for row in ids]
         # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.
         limits = [max_new_tokens_for(len(row), self._window) - 1 for row in ids]
-        beams = options.num_beams or self.default_beams
+        beams = options.num_beams or self._traits.default_beams
         batches = plan_batches([len(row) for row in ids], self._budget.max_tokens, self._budget.sentences_for(beams))
         results: list[Translation | None] = [None] * len(texts)
         with self._lock:  # submit every batch at once: with inter_threads > 1 they run in parallel

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from models.batching import plan_batches, run_halving
-from models.beams import distinct_others, greedy_scores, returned_sequences
+from models.beams import DEFAULT_BEAMS, distinct_others, greedy_scores, returned_sequences
 from models.budgets import BatchBudget, BudgetSettings, ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.interrupt import Interrupted, current_check, raise_if_stopped
@@ -109,12 +109,30 @@ class EngineSpec:
     cache_dir: Path | None = None  # ct2: where converted models are kept
 
 
+@dataclass(frozen=True, slots=True)
+class EngineTraits:
+    """What an engine declares about itself, once: what the scheduler, the planner, the batch runner
+    and the API size and route their work by. Wrappers pass their engine's traits on (changing what
+    they change), so nothing above has to look for an attribute and guess when it is missing."""
+
+    window: int  # most input tokens one text may have (the planner cuts longer sentences into windows)
+    budget: BatchBudget | None = None  # the largest call, per device; None: the caller's default
+    lanes: int = 1  # calls it runs side by side on one loaded model: the scheduler's workers
+    default_beams: int = DEFAULT_BEAMS  # the beam used when a request names none
+    can_align: bool = False  # `align` reads the model's attention (else the monotonic fallback)
+    can_interrupt: bool = False  # polls `models.interrupt` while decoding, so a call can be stopped midway
+    load_seconds: float | None = None
+
+
 @runtime_checkable
 class Engine(Protocol):
-    """What the rest of bitext needs from a translation model."""
+    """What the rest of bitext needs from a translation model: execute batches, declare its traits."""
 
     @property
     def info(self) -> ModelInfo: ...
+
+    @property
+    def traits(self) -> EngineTraits: ...
 
     @property
     def max_input_tokens(self) -> int: ...
@@ -124,6 +142,10 @@ class Engine(Protocol):
     def translate(
         self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
     ) -> list[Translation]: ...
+
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]: ...
+
+    def warmup(self) -> None: ...
 
 
 def _resolve_device(device: str) -> str:
@@ -193,6 +215,12 @@ class MarianTokenizing:
         """One short translation, so the first user does not pay for lazy initialisation."""
         self.translate(["Bonjour à tous."])
 
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        """No attention to read: the monotonic fallback (`models.align`)."""
+        from models.align import MonotonicAligner
+
+        return MonotonicAligner().align(sources, targets)
+
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         raise NotImplementedError
 
@@ -228,30 +256,18 @@ class DelegatingEngine:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.engine.count_tokens(texts)
 
+    @property
+    def traits(self) -> EngineTraits:
+        return self.engine.traits
+
     def warmup(self) -> None:
-        warm = getattr(self.engine, "warmup", None)
-        if warm is not None:
-            warm()
-
-    @property
-    def budget(self) -> BatchBudget | None:
-        """The wrapped engine's batch budget, if it has one."""
-        return getattr(self.engine, "budget", None)
-
-    @property
-    def lanes(self) -> int:
-        """The wrapped engine's lanes (calls it runs side by side), 1 if it says nothing."""
-        return int(getattr(self.engine, "lanes", 1))
+        self.engine.warmup()
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, options)
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
-        """The wrapped engine's alignment, or the monotonic one if it has none."""
-        from models.align import aligner_of
-
-        inner = aligner_of(self.engine)
-        return inner.align(sources, targets)
+        return self.engine.align(sources, targets)
 
 
 class StopWhenGone:
@@ -294,23 +310,26 @@ class MarianEngine(MarianTokenizing):
         started = time.perf_counter()
         self._tokenizer, self._model = load_marian(model)
         self._prepare_model()
-        self.load_seconds = time.perf_counter() - started
+        load_seconds = time.perf_counter() - started
         self._info = ModelInfo(name=public_name(model), engine="transformers", device=self._device, dtype=self._dtype)
         self._window = int(getattr(self._model.config, "max_position_embeddings", 512))
         beams = self._model.generation_config.num_beams or 1
         shape = ModelShape.from_config(self._model.config)
         self._budget = budget_for_device(spec.budget, self._device, beams, shape, self._dtype)
         self._lanes = Lanes(lanes)  # one generate per lane; the alignment pass runs alone
+        self._traits = EngineTraits(
+            window=self._window,
+            budget=self._budget,  # the one given, or the per-device default chosen at load
+            lanes=self._lanes.count,  # how many `translate` calls may run at once: one scheduler worker each
+            default_beams=int(self._model.generation_config.num_beams or 1),  # the model's generation config
+            can_align=True,
+            can_interrupt=True,
+            load_seconds=load_seconds,
+        )
 
     @property
-    def lanes(self) -> int:
-        """How many `translate` calls may run at once: the scheduler starts one worker per lane."""
-        return self._lanes.count
-
-    @property
-    def budget(self) -> BatchBudget:
-        """The batch budget in force: the one given, or the per-device default chosen at load."""
-        return self._budget
+    def traits(self) -> EngineTraits:
+        return self._traits
 
     def _prepare_model(self) -> None:
         import torch
@@ -340,16 +359,11 @@ class MarianEngine(MarianTokenizing):
                 results[index] = output
         return all_translated(results)
 
-    @property
-    def default_beams(self) -> int:
-        """The beam used when a request names none: the model's generation config."""
-        return int(self._model.generation_config.num_beams or 1)
-
     def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        beams = options.num_beams or self.default_beams
+        beams = options.num_beams or self._traits.default_beams
         per_text = returned_sequences(options.alternatives, beams)
         if self._lanes.count > 1:
             torch.set_num_threads(self._all_threads if is_alone() else self._lane_threads)

@@ -13,7 +13,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from models.align import aligner_of, monotonic
+from models.align import monotonic
 from models.beams import distinct_others, weighted_score
 from models.document import (
     BilingualBlock,
@@ -375,7 +375,7 @@ def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
 
 def _align_all(english: dict[tuple[int, int], _English], engine: Engine, wanted: bool) -> None:
     """Align what needs it (sentences with markup; all of them when `wanted`) and put markup back."""
-    aligner = aligner_of(engine)
+    aligner = engine
     needed = [
         key for key, done in english.items() if (wanted or _has_placeable(done.plan.markup)) and not done.plan.split
     ]

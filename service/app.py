@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from models.budgets import CPU_BUDGET, budget_of
+from models.budgets import CPU_BUDGET
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import Engine
 from models.factory import load_engine
@@ -45,7 +45,7 @@ def start_scheduler(settings: Settings, engine: Engine, metrics: Metrics) -> Sch
         engine, lookup = cached, cached.lookup
     else:
         lookup = None
-    budget = settings.budget.resolve(budget_of(engine) or CPU_BUDGET)  # the engine's per-device budget
+    budget = settings.budget.resolve(engine.traits.budget or CPU_BUDGET)  # the engine's per-device budget
     scheduler = Scheduler(
         engine,
         budget,
@@ -72,12 +72,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             log.error("cannot start: %s", error)
             raise
         loaded: Engine = engine if engine is not None else await run_in_threadpool(load_engine, settings.engine_spec())
-        load_seconds = getattr(loaded, "load_seconds", None)
-        if isinstance(load_seconds, float):
-            state.metrics.model_load_seconds.set(load_seconds)
-        warmup = getattr(loaded, "warmup", None)
-        if settings.warmup and callable(warmup):
-            await run_in_threadpool(warmup)
+        if loaded.traits.load_seconds is not None:
+            state.metrics.model_load_seconds.set(loaded.traits.load_seconds)
+        if settings.warmup:
+            await run_in_threadpool(loaded.warmup)
         state.scheduler = start_scheduler(settings, loaded, state.metrics)
         state.streams = ThreadPoolExecutor(settings.stream_threads, thread_name_prefix="bitext-stream")
         state.jobs = JobManager(settings, state.scheduler)

@@ -1,5 +1,10 @@
 """Cross-request dynamic batching: one worker per engine lane, a bounded queue, interactive before batch work.
 
+The scheduler is the only way to the model: generation and word alignment (for markup placement)
+are both its work items, each with its request's priority, deadline and cancellation, and both
+are counted in its metrics. An alignment call runs alone (it switches the model's attention
+kernels): while one waits, no new batch starts, and it starts once the batches in flight are done.
+
 Thirty-two clients each sending one paragraph would, one request at a time, run thirty-two small
 `generate` calls; on a CPU or GPU the cost of a decoding step barely grows with the rows in it, so
 packing their sentences into shared batches multiplies throughput. Callers (request handlers in
@@ -21,13 +26,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
-from models.align import aligner_of
 from models.batching import next_batch
-from models.document import ModelInfo, Translation
-from models.engine import BatchBudget, Engine, GenerationOptions, all_translated
+from models.document import Translation
+from models.engine import BatchBudget, DelegatingEngine, Engine, EngineTraits, GenerationOptions, all_translated
 from models.interrupt import Interrupted, stop_when
 from models.lanes import alone
 from models.markup import Alignment
@@ -65,10 +69,10 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tracked: list[tuple[Scheduler, Future[list[Translation]]]] = []
+        self._tracked: list[tuple[Scheduler, Future[Any]]] = []
         self.cancelled = False
 
-    def track(self, scheduler: Scheduler, future: Future[list[Translation]]) -> None:
+    def track(self, scheduler: Scheduler, future: Future[Any]) -> None:
         with self._lock:
             if not self.cancelled:
                 self._tracked = [(s, f) for s, f in self._tracked if not f.done()] + [(scheduler, future)]
@@ -93,10 +97,11 @@ class DeadlineExceeded(TimeoutError):
 @dataclass(eq=False)
 class _Request:
     options: GenerationOptions
-    future: Future[list[Translation]]
+    future: Future[Any]  # list[Translation], or list[Alignment] for alignment work
     results: list[Translation | None]
     remaining: int
     key: tuple[int, int] = (0, 0)  # (request number, reading-order group): smaller is served first
+    pairs: tuple[tuple[str, str], ...] | None = None  # alignment work: (French, English) sentence pairs
 
 
 @dataclass(eq=False, slots=True)
@@ -124,7 +129,7 @@ class Scheduler:
     ) -> None:
         self.engine = engine
         # one worker per engine lane (models.lanes): two calls side by side on one loaded model
-        self.workers = max(1, workers if workers is not None else int(getattr(engine, "lanes", 1)))
+        self.workers = max(1, workers if workers is not None else engine.traits.lanes)
         self._solo = False  # a call runs alone with every lane's threads: the other workers wait
         self._running: dict[int, list[_Item]] = {}  # each worker's call in flight, by worker thread id
         self.budget = budget
@@ -138,7 +143,7 @@ class Scheduler:
         self._closed = False
         self._rate = 0.0  # sentences per second, smoothed; sizes Retry-After
         self._threads: list[threading.Thread] = []
-        self._requests: weakref.WeakKeyDictionary[Future[list[Translation]], _Request] = weakref.WeakKeyDictionary()
+        self._requests: weakref.WeakKeyDictionary[Future[Any], _Request] = weakref.WeakKeyDictionary()
         self._numbers = itertools.count(1)  # request numbers, for reading-order keys
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -194,6 +199,39 @@ class Scheduler:
         except FutureTimeout:
             raise DeadlineExceeded(self.abandon(future), len(texts)) from None
 
+    def align(
+        self,
+        sources: Sequence[str],
+        targets: Sequence[str],
+        priority: Priority = "interactive",
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Alignment]:
+        """Word alignment of each (French, English) pair by the engine, queued like generation work:
+        at `priority`, given up past `timeout` (`DeadlineExceeded`), withdrawn by `cancel` (`Cancelled`)."""
+        if not sources:
+            return []
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled("the request was cancelled")
+        future: Future[list[Alignment]] = Future()
+        pairs = tuple(zip(sources, targets, strict=True))
+        request = _Request(GenerationOptions(), future, [], 1, (next(self._numbers), 0), pairs)
+        self._requests[future] = request
+        tokens = sum(len(source.split()) + len(target.split()) for source, target in pairs)
+        with self._cond:
+            if self._closed:
+                raise SchedulerClosed("the service is shutting down")
+            self._queues[priority].append(_Item(request, 0, "", tokens))
+            self._report_queue()
+            self._cond.notify_all()
+        if cancel is not None:
+            cancel.track(self, future)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            self.abandon(future)
+            raise DeadlineExceeded(0, len(pairs)) from None
+
     def lane(
         self, priority: Priority = "interactive", deadline: float | None = None, cancel: CancelToken | None = None
     ) -> Lane:
@@ -204,7 +242,7 @@ class Scheduler:
         """
         return Lane(self, priority, deadline, cancel, next(self._numbers))
 
-    def abandon(self, future: Future[list[Translation]], error: BaseException | None = None) -> int:
+    def abandon(self, future: Future[Any], error: BaseException | None = None) -> int:
         """Drop a request's waiting sentences; return how many of them were already translated."""
         request = self._requests.get(future)
         if request is None:
@@ -270,7 +308,9 @@ class Scheduler:
                 items = self._take()
                 # Nothing else waits and no other lane is busy: this call takes every lane's threads
                 # (one short request is not held to one core); work that comes meanwhile waits for it.
-                solo = self.workers > 1 and not self._has_work() and self._others_gone()
+                # An alignment always runs alone: no batch starts beside it.
+                aligning = bool(items) and items[0].request.pairs is not None
+                solo = aligning or (self.workers > 1 and not self._has_work() and self._others_gone())
                 self._solo = solo
                 self._running[threading.get_ident()] = items
                 self._report_queue()
@@ -278,7 +318,7 @@ class Scheduler:
             try:
                 if items:
                     with alone() if solo else nullcontext():
-                        self._run(items)
+                        self._run_align(items[0]) if aligning else self._run(items)
             finally:
                 with self._cond:
                     self._running.pop(threading.get_ident(), None)
@@ -311,11 +351,16 @@ class Scheduler:
         """The next engine call's sentences, removed from the queue (called under the lock)."""
         queue = self._head()
         head = queue[0]
+        if head.request.pairs is not None:  # alignment work: one call of its own
+            queue.pop(0)
+            return [head]
         if not self.batching:  # one request at a time, as a plain engine lock would do
             chosen = [item for item in queue if item.request is head.request]
         else:
             window = self.budget.max_sentences * _LOOKAHEAD
-            pool = [item for item in queue if item.request.options == head.request.options]
+            pool = [
+                item for item in queue if item.request.options == head.request.options and item.request.pairs is None
+            ]
             # Reading order matters only when some caller split its work into ordered groups
             # (a streamed article); otherwise arrival order, as before.
             ordered = any(item.request.key[1] for item in pool)
@@ -365,6 +410,24 @@ class Scheduler:
         for item in items:
             self._deliver(item, by_text[item.text])
         self._observe(len(texts), len(requests), sum(o.output_tokens for o in outputs), seconds)
+
+    def _run_align(self, item: _Item) -> None:
+        request = item.request
+        pairs = request.pairs or ()
+        started = time.perf_counter()
+        try:
+            with stop_when(request.future.done):  # its caller gone: the engine stops between its batches
+                found = self.engine.align([fr for fr, _ in pairs], [en for _, en in pairs])
+        except Interrupted:
+            log.info("an alignment of %d pairs was stopped: its request is gone", len(pairs))
+            return
+        except Exception as error:  # noqa: BLE001 - the request fails, the service goes on
+            self._fail(request, error)
+            return
+        if self.metrics is not None:
+            self.metrics.observe_align(len(pairs), time.perf_counter() - started)
+        if not request.future.done():
+            request.future.set_result(found)
 
     def _isolate(self, items: list[_Item], error: Exception) -> None:
         """An engine error fails only the request(s) whose own sentences fail on their own."""
@@ -440,11 +503,13 @@ class Progress:
             self.answered += answered
 
 
-class Lane:
-    """An `Engine` whose `translate` queues on the scheduler at one priority, up to one deadline.
+class Lane(DelegatingEngine):
+    """The scheduler as an `Engine` for one caller: its `translate` and `align` queue on the scheduler
+    at one priority, up to one deadline, withdrawn by one cancel token.
 
-    Callers above see an engine and nothing of how batching is done; the model's own facts
-    (info, token counts, window) come from the engine the scheduler owns.
+    Callers above see an engine and nothing of how batching is done; the model's own facts (info,
+    token counts, window) come from the engine the scheduler owns, and its traits say the
+    scheduler's budget.
     """
 
     def __init__(
@@ -457,6 +522,7 @@ class Lane:
         group: int | None = None,
         progress: Progress | None = None,
     ) -> None:
+        super().__init__(scheduler.engine)
         self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
         self.cancel, self.number, self.group = cancel, number, group
         self.progress = progress or Progress()
@@ -466,32 +532,19 @@ class Lane:
         return Lane(self.scheduler, self.priority, self.deadline, self.cancel, self.number, key, self.progress)
 
     @property
-    def info(self) -> ModelInfo:
-        return self.scheduler.engine.info
+    def traits(self) -> EngineTraits:
+        return replace(self.engine.traits, budget=self.scheduler.budget)
 
-    @property
-    def max_input_tokens(self) -> int:
-        return self.scheduler.engine.max_input_tokens
-
-    @property
-    def budget(self) -> BatchBudget:
-        """The scheduler's batch budget: what a batch job sizes its groups by."""
-        return self.scheduler.budget
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.scheduler.engine.count_tokens(texts)
+    def _timeout(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         key = None if self.group is None else (self.number, self.group)
         self.progress.add(asked=len(texts))
-        translations = self.scheduler.translate(texts, options, self.priority, timeout, self.cancel, key)
+        translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel, key)
         self.progress.add(answered=len(texts))
         return translations
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
-        """Word alignment from the scheduler's engine (its own lock keeps it off a running batch),
-        or the monotonic fallback when the engine has no attention to offer."""
-        engine = self.scheduler.engine
-        aligner = aligner_of(engine)
-        return aligner.align(sources, targets)
+        """Word alignment through the scheduler: queued, deadlined and cancellable like generation."""
+        return self.scheduler.align(sources, targets, self.priority, self._timeout(), self.cancel)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from models.beams import DEFAULT_BEAMS, default_beams
+from models.beams import DEFAULT_BEAMS
 from models.engine import GenerationOptions
 from models.langdetect import Detection, default_detector
 from service.auth import presented_key
@@ -165,7 +165,7 @@ def _alternatives(params: Params, state: AppState) -> int:
     if not (raw.isascii() and raw.isdigit()):  # "²" and "٣" pass isdigit() but are no use here
         raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
     digits = raw.lstrip("0") or "0"
-    beam = default_beams(state.scheduler.engine) if state.scheduler is not None else DEFAULT_BEAMS
+    beam = state.scheduler.engine.traits.default_beams if state.scheduler is not None else DEFAULT_BEAMS
     # By length first: `int()` of over 4300 digits raises ValueError; more digits than the beam's is too many anyway.
     if len(digits) > len(str(beam)) or int(digits) > beam:
         message = (

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.budgets import budget_of, group_size
+from models.budgets import group_size
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import GenerationOptions
 from service.jobs import outputs
@@ -129,7 +129,7 @@ class DocumentActor:
         engine = load_engine(settings.engine_spec())
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir, self.config = options, Path(outdir), config
-        self.group_sentences = group_size(config.groups.sentences, budget_of(engine))  # unset: this actor's device
+        self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)  # unset: this actor's device
         self.html = html_renderer()
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:

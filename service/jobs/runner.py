@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from models.budgets import budget_of, group_size
+from models.budgets import group_size
 from models.cache import CachedEngine
 from models.document import Document, Translation
 from models.engine import DelegatingEngine, Engine, GenerationOptions
@@ -411,7 +411,7 @@ class BatchRun(Driver):
         super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
         self.base = engine
         # unset: enough sentences to fill the engine's largest call on its device
-        self.group_sentences = group_size(config.groups.sentences, budget_of(engine))
+        self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)
 
     def run(self) -> Summary:
         with opened_outdir(self.outdir) as manifest:

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from models.beams import DEFAULT_BEAMS, default_beams
+from models.beams import DEFAULT_BEAMS
 from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
@@ -222,7 +222,7 @@ def _alternatives(state: AppState, beams: int | None, wanted: int | None) -> int
     """`options.alternatives`, checked against the beam that will run (the model's own when unnamed)."""
     if wanted is None:
         return 0
-    beam = beams or (default_beams(state.scheduler.engine) if state.scheduler is not None else DEFAULT_BEAMS)
+    beam = beams or (state.scheduler.engine.traits.default_beams if state.scheduler is not None else DEFAULT_BEAMS)
     if wanted > beam:
         message = (
             f"alternatives ({wanted}) may be at most the beam size ({beam}): the alternatives are the beam's other "

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
-from models.beams import default_beams
 from service import formats
 from service.auth import require_api_key
 from service.body import read_capped
@@ -80,7 +79,7 @@ async def page(state: StateDep) -> HTMLResponse:
 def _alternatives(state: AppState) -> int:
     if state.scheduler is None:
         return 0
-    beams = default_beams(state.scheduler.engine)
+    beams = state.scheduler.engine.traits.default_beams
     return min(PAGE_ALTERNATIVES, beams) if beams > 1 else 0
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from models.cache import CachedEngine, MemoryLRU
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import DelegatingEngine, EngineTraits, GenerationOptions
 from service.app import create_app
 from service.settings import Settings
 
@@ -543,17 +543,12 @@ def test_inline_markup_is_drawn_safely_and_words_are_aligned(watched: Watched) -
     page.screenshot(path=str(OUTPUT / "page-markup.png"), full_page=True)
 
 
-class Beamed:
+class Beamed(DelegatingEngine):
     """The tiny engine with its own beam (4): alternatives and scores exist; short texts keep it quick."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.info = engine.info
-        self.max_input_tokens = engine.max_input_tokens
-        self.default_beams = 4
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.engine.count_tokens(texts)
+    @property
+    def traits(self) -> EngineTraits:
+        return replace(self.engine.traits, default_beams=4)
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, replace(options, num_beams=4))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from models.align import MonotonicAligner
 from models.document import ModelInfo, Translation
-from models.engine import GenerationOptions
+from models.engine import EngineTraits, GenerationOptions
+from models.markup import Alignment
 
 
 class FakeEngine:
@@ -22,6 +24,16 @@ class FakeEngine:
     @property
     def max_input_tokens(self) -> int:
         return self.window
+
+    @property
+    def traits(self) -> EngineTraits:
+        return EngineTraits(window=self.window)
+
+    def warmup(self) -> None:
+        pass
+
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        return MonotonicAligner().align(sources, targets)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(text.split()) + 1 for text in texts]

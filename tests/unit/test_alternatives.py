@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from models.beams import default_beams, distinct_others, greedy_scores, returned_sequences, weighted_score
+from models.beams import distinct_others, greedy_scores, returned_sequences, weighted_score
 from models.cache import CachedEngine, MemoryLRU
 from models.checks import FLAG_REPETITION
 from models.document import Translation
-from models.engine import GenerationOptions, RowLengthLimit, max_new_tokens_for
+from models.engine import EngineTraits, GenerationOptions, RowLengthLimit, max_new_tokens_for
 from models.glossary import Terms
 from models.parse import parse
 from models.pipeline import FLAG_KEPT_VERBATIM, FLAG_SPLIT_WINDOW, english_with, translate_document
@@ -52,12 +52,14 @@ def test_windows_score_is_their_length_weighted_mean() -> None:
     assert weighted_score([-1.0, None], [3, 1]) is None
 
 
-def test_default_beams_looks_through_wrappers() -> None:
+def test_wrappers_declare_their_engines_traits() -> None:
     class Own(FakeEngine):
-        default_beams = 6
+        @property
+        def traits(self) -> EngineTraits:
+            return EngineTraits(window=self.window, default_beams=6)
 
-    assert default_beams(CachedEngine(Own(), MemoryLRU(10))) == 6
-    assert default_beams(FakeEngine()) == 4  # an engine that does not say: opus-mt's
+    assert CachedEngine(Own(), MemoryLRU(10)).traits.default_beams == 6
+    assert FakeEngine().traits.default_beams == 4  # an engine that does not say: opus-mt's
 
 
 # --- the transformers engine on the tiny checkpoint -------------------------------------------

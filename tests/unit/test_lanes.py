@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import BatchBudget, GenerationOptions
+from models.engine import BatchBudget, EngineTraits, GenerationOptions
 from models.interrupt import Interrupted, current_check, stop_when
 from models.lanes import Lanes, default_lanes, is_alone, threads_per_lane
 from service.scheduler import Cancelled, CancelToken, Scheduler
@@ -49,7 +49,9 @@ def test_shared_permits_run_side_by_side_and_exclusive_waits_for_all() -> None:
 class Laned(FakeEngine):
     """A fake with two lanes: records how many calls overlap, and honours the stop check."""
 
-    lanes = 2
+    @property
+    def traits(self) -> EngineTraits:
+        return EngineTraits(window=self.window, lanes=2, can_interrupt=True)
 
     def __init__(self, seconds: float = 0.2) -> None:
         super().__init__()
@@ -180,8 +182,8 @@ def test_two_marian_lanes_give_the_same_output_as_one(tiny_checkpoint: Path) -> 
         one = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=1))
         two = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=2))
         auto = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu"))  # lanes=0: the CPU default
-        assert getattr(one, "lanes", 1) == 1 and getattr(two, "lanes", 1) == 2
-        assert getattr(auto, "lanes", 1) == default_lanes("cpu", None) == min(2, os.cpu_count() or 1)
+        assert one.traits.lanes == 1 and two.traits.lanes == 2
+        assert auto.traits.lanes == default_lanes("cpu", None) == min(2, os.cpu_count() or 1)
         assert default_lanes("cuda", None) == 1 and default_lanes("cpu", 1) == 1
         texts = [f"Le conseil municipal a voté le budget numéro {n}." for n in range(6)]
         scheduler = Scheduler(two, BatchBudget(max_sentences=8, max_tokens=10_000), max_wait=0.01)

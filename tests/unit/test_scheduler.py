@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 
 import pytest
 
 from models.document import Translation
 from models.engine import BatchBudget, GenerationOptions
+from models.interrupt import Interrupted, current_check
+from models.markup import Alignment
+from models.parse import parse
+from models.pipeline import translate_document
 from service.metrics import Metrics
-from service.scheduler import QueueFull, Scheduler, SchedulerClosed
+from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, QueueFull, Scheduler, SchedulerClosed
 from tests.support.fakes import FakeEngine
 
 WAIT = 10  # seconds; only reached when something is broken
@@ -208,3 +213,67 @@ def test_metrics_record_batch_sizes_and_queue_depth(gated: GatedEngine) -> None:
 def test_empty_input_needs_no_engine(scheduler: Scheduler, gated: GatedEngine) -> None:
     assert scheduler.translate([]) == []
     assert gated.calls == []
+
+
+class SlowAligner(FakeEngine):
+    """Aligns only once released, polling the stop check as an engine does between its batches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aligning = threading.Event()
+        self.release = threading.Event()
+        self.stopped = threading.Event()
+        self.aligned: list[int] = []
+
+    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        self.aligning.set()
+        check = current_check()
+        while not self.release.wait(0.01):
+            if check is not None and check():
+                self.stopped.set()
+                raise Interrupted("gone")
+        self.aligned.append(len(sources))
+        return super().align(sources, targets)
+
+
+def test_alignment_is_scheduler_work_counted_in_its_metrics() -> None:
+    """Placing markup aligns each sentence with markup: one call through the scheduler, in its metrics."""
+    engine = SlowAligner()
+    engine.release.set()
+    metrics = Metrics()
+    for scheduler in make(engine, max_wait=0.0, metrics=metrics):
+        document = parse("Le **conseil** a voté. Il [pleut](https://example.org/) ce soir. Rien ici.", "markdown")
+        result = translate_document(document, scheduler.lane("interactive"))
+        assert "**" in result.blocks[0].en and "](https://example.org/)" in result.blocks[0].en
+    assert engine.aligned == [2]  # the two sentences with markup, in one call
+    assert metrics.align_calls._value.get() == 1 and metrics.align_pairs._value.get() == 2
+
+
+def test_an_alignment_stops_when_its_request_is_cancelled_and_past_its_deadline() -> None:
+    engine = SlowAligner()
+    for scheduler in make(engine, max_wait=0.0):
+        token = CancelToken()
+        lane = scheduler.lane("interactive", cancel=token)
+        failed: list[BaseException] = []
+        caller = threading.Thread(target=_catch, args=(failed, lane.align, ["Le chat."], ["The cat."]))
+        caller.start()
+        assert engine.aligning.wait(WAIT)
+        token.cancel()
+        caller.join(WAIT)
+        assert isinstance(failed[0], Cancelled)
+        assert engine.stopped.wait(WAIT)  # the engine call itself stopped, not only its caller
+        engine.aligning.clear()
+        engine.stopped.clear()
+        late = scheduler.lane("interactive", deadline=time.monotonic() + 0.2)
+        with pytest.raises(DeadlineExceeded):
+            late.align(["Le chien."], ["The dog."])
+        assert engine.stopped.wait(WAIT)
+        engine.release.set()
+        assert scheduler.lane("interactive").align(["Le chat."], ["The cat."]) != []  # the scheduler goes on
+
+
+def _catch(into: list[BaseException], call: Callable[..., object], *args: object) -> None:
+    try:
+        call(*args)
+    except BaseException as error:  # noqa: BLE001 - the test looks at what was raised
+        into.append(error)
