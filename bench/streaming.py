@@ -37,6 +37,7 @@ from models.engine import DelegatingEngine, EngineSpec, GenerationOptions  # noq
 from models.factory import load_engine  # noqa: E402
 from models.parse import parse  # noqa: E402
 from models.pipeline import DocumentStream, translate_document  # noqa: E402
+from models.request import TranslationRequest
 from service.scheduler import Cancelled, CancelToken, Scheduler  # noqa: E402
 
 
@@ -91,7 +92,7 @@ def abandoned(scheduler: Scheduler, long: list[str], repeats: int) -> tuple[floa
 def streaming(scheduler: Scheduler, text: str) -> tuple[float, float, float]:
     """(first block, whole stream, non-streaming) in seconds, the two sides alternated."""
     document = parse(text, "text")
-    stream = DocumentStream(document, scheduler.lane())
+    stream = DocumentStream(TranslationRequest(document), scheduler.lane())
     started = time.perf_counter()
     first = None
     for _ in stream:

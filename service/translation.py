@@ -20,17 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from models.document import BilingualBlock, BilingualDocument, Document
-from models.engine import Engine, GenerationOptions
+from models.document import BilingualBlock, BilingualDocument
+from models.engine import Engine
 from models.interrupt import Interrupted, stop_when
-from models.pipeline import DocumentStream, translate_document
-from models.repair import Fidelity
+from models.pipeline import DocumentStream, translate_request
+from models.request import TranslationRequest
 from service.deps import AppState
 from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, Lane, Scheduler
 
@@ -104,31 +104,18 @@ def _interactive_lane(state: AppState, scheduler: Scheduler) -> tuple[Lane, Canc
 
 
 async def translate_interactive(
-    state: AppState,
-    scheduler: Scheduler,
-    document: Document,
-    options: GenerationOptions,
-    warnings: Sequence[str] = (),
-    fidelity: Fidelity = Fidelity(),
-    alignment: bool = False,
-    client: Disconnectable | None = None,
+    state: AppState, scheduler: Scheduler, request: TranslationRequest, client: Disconnectable | None = None
 ) -> BilingualDocument:
     """Its sentences queue ahead of batch-job work and give up at the request deadline.
 
     With `client` (the request), a disconnect withdraws the sentences still waiting (`Cancelled`).
     The steps after translation stop at the deadline (`DeadlineExceeded`) or the disconnect too.
     """
-    settings = state.settings
     lane, token = _interactive_lane(state, scheduler)
     return await run_stoppable(
-        translate_document,
-        document,
+        translate_request,
+        request,
         lane,
-        options,
-        warnings,
-        settings.max_sentences,
-        fidelity,
-        alignment,
         token=token,
         deadline=lane.deadline,
         stopped=lambda: _lane_stopped(lane, token),
@@ -137,18 +124,11 @@ async def translate_interactive(
 
 
 def open_stream(
-    state: AppState,
-    scheduler: Scheduler,
-    document: Document,
-    options: GenerationOptions,
-    warnings: Sequence[str] = (),
-    fidelity: Fidelity = Fidelity(),
-    alignment: bool = False,
+    state: AppState, scheduler: Scheduler, request: TranslationRequest
 ) -> tuple[DocumentStream, CancelToken]:
-    """Plan the document for streaming (may raise `DocumentTooLarge`): call it in a worker thread."""
-    settings = state.settings
+    """Plan the request for streaming (may raise `DocumentTooLarge`): call it in a worker thread."""
     lane, token = _interactive_lane(state, scheduler)
-    return DocumentStream(document, lane, options, warnings, settings.max_sentences, fidelity, alignment), token
+    return DocumentStream(request, lane), token
 
 
 async def stream_blocks(

@@ -23,6 +23,7 @@ from models.langdetect import Detection, check_french
 from models.parse import ParseError, parse
 from models.pipeline import DocumentTooLarge, english_with
 from models.repair import Fidelity
+from models.request import TranslationRequest
 from service.auth import key_is_valid
 from service.deps import AppState, get_scheduler
 from service.errors import ApiError
@@ -151,7 +152,8 @@ async def translate_blocks(
         raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
-    result = await translate_interactive(state, scheduler, merged, options, (), fidelity)
+    asked = TranslationRequest(merged, options, fidelity, max_sentences=state.settings.max_sentences)
+    result = await translate_interactive(state, scheduler, asked)
     out: list[tuple[BilingualBlock, ...]] = []
     start = 0
     for item_blocks in per_item:

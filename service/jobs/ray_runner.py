@@ -143,7 +143,7 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(row["id"], entry, self.engine, self.config.max_sentences, self.config.caps)
+            admitted = admit(row["id"], entry, self.engine, self.options, self.config.max_sentences, self.config.caps)
             if isinstance(admitted, Record):
                 records[row["id"]] = admitted
                 continue

@@ -28,10 +28,12 @@ from typing import Any, Protocol
 
 from models.budgets import group_size
 from models.cache import CachedEngine
-from models.document import Document, Translation
-from models.engine import DelegatingEngine, Engine, GenerationOptions
+from models.document import Document
+from models.engine import Engine, GenerationOptions
 from models.langdetect import check_french
-from models.pipeline import plan_block, translate_document
+from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_texts
+from models.repair import Checked, Fidelity
+from models.request import TranslationRequest
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig
@@ -110,26 +112,15 @@ class Summary:
         return asdict(self) | {"cache_hit_rate": round(self.cache_hit_rate, 4)}
 
 
-class _GroupEngine(DelegatingEngine):
-    """A group's translations, made in shared calls up front; what is missing goes to the engine."""
-
-    def __init__(self, engine: Engine, table: dict[str, Translation]) -> None:
-        super().__init__(engine)
-        self.table = table
-
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        missing = [text for text in dict.fromkeys(texts) if text not in self.table]
-        if missing:
-            self.table.update(zip(missing, self.engine.translate(missing, options), strict=True))
-        return [self.table[text] for text in texts]
-
-
 @dataclass(frozen=True, slots=True)
 class _Pending:
+    """A document admitted to a group: loaded and planned (once: the group translates its plan's texts)."""
+
     id: str
     name: str
     loaded: Loaded
-    pieces: tuple[str, ...]
+    plan: Plan
+    pieces: tuple[str, ...]  # the plan's texts
     size: int = 0  # the memory it holds while waiting (`Loaded.held_bytes`), for the group's byte bound
 
 
@@ -197,18 +188,6 @@ def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     return render_standalone_html
 
 
-def _pieces(loaded: Loaded, engine: Engine) -> tuple[str, ...]:
-    """The texts `translate_document` will ask for, planned the same way it plans them."""
-    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731
-    found: dict[str, None] = {}
-    for block in loaded.document.blocks:
-        for plan in plan_block(block, count, engine.max_input_tokens):
-            if plan.translate:
-                for piece in plan.pieces:
-                    found.setdefault(plan.source[piece.start : piece.end])
-    return tuple(found)
-
-
 def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
     done = set()
@@ -235,7 +214,12 @@ def _require_french(document: Document) -> None:
 
 
 def admit(
-    ident: str, entry: Entry, engine: Engine, max_sentences: int | None, caps: Limits = Limits()
+    ident: str,
+    entry: Entry,
+    engine: Engine,
+    options: GenerationOptions = GenerationOptions(),
+    max_sentences: int | None = None,
+    caps: Limits = Limits(),
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
@@ -244,20 +228,18 @@ def admit(
     try:
         loaded = load_document(entry, caps)
         _require_french(loaded.document)
-        pieces = _pieces(loaded, engine)
-        planned = sum(
-            1 for block in loaded.document.blocks for _ in plan_block(block, lambda t: 1, engine.max_input_tokens)
-        )
-        if max_sentences is not None and planned > max_sentences:
-            raise DocumentError(
-                limits.TOO_MANY_SENTENCES, f"the document has {planned} sentences; the limit is {max_sentences}"
-            )
+        request = TranslationRequest(loaded.document, options, warnings=loaded.warnings, max_sentences=max_sentences)
+        try:
+            planned = plan(request, engine)
+        except DocumentTooLarge as error:
+            message = f"the document has {error.sentences} sentences; the limit is {error.limit}"
+            raise DocumentError(limits.TOO_MANY_SENTENCES, message) from None
     except DocumentError as error:
         return Record.refused(ident, name, error.code, str(error))
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return Record(ident, name, DocumentStatus.FAILED, limits.UNPARSABLE, message)
-    return _Pending(ident, name, loaded, pieces, loaded.held_bytes(entry.data))
+    return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data))
 
 
 def translate_group(
@@ -276,27 +258,26 @@ def translate_group(
     """
     if not group:
         return
-    # Every document's sentences, repeats included: the cached engine sends each distinct one to
-    # the model once and counts the rest as hits, so the hit rate measures the archive's repetition.
+    # Every document's sentences, repeats included, in one checked call: the cached engine sends each
+    # distinct one to the model once and counts the rest as hits (the hit rate measures the archive's
+    # repetition); the scheduler packs them with whatever else waits.
     texts = [piece for pending in group for piece in pending.pieces]
-    table: dict[str, Translation] = {}
+    results: dict[str, Checked] = {}
     try:
-        table.update(zip(texts, engine.translate(texts, options), strict=True))
-    except Exception:  # noqa: BLE001 - isolate the culprit: each document below retries on its own
+        results = translate_texts(texts, engine, options, Fidelity())
+    except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
         pass
-
-    grouped = _GroupEngine(engine, table)
     for pending in group:
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, grouped, options, outdir, html, budget, layouts)
+            yield _finish(pending, engine, results, outdir, html, budget, layouts)
 
 
 def _finish(
     pending: _Pending,
     engine: Engine,
-    options: GenerationOptions,
+    results: dict[str, Checked],
     outdir: Path,
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
@@ -304,7 +285,11 @@ def _finish(
 ) -> Record:
     known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
-        result = translate_document(pending.loaded.document, engine, options, warnings=pending.loaded.warnings)
+        planned = pending.plan
+        if not all(text in results for text in pending.pieces):  # its group's call failed: on its own
+            request = planned.request
+            results = translate_texts(pending.pieces, engine, request.options, request.fidelity)
+        result = answer(planned, results, engine)
         source = pending.loaded.source
         documents: dict[str, bytes] = {}
         if source is not None:  # the file in its own format, once per layout
@@ -460,7 +445,7 @@ class BatchRun(Driver):
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.config.max_sentences, self.caps)
+        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None

@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,12 +14,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from models.beams import DEFAULT_BEAMS
-from models.document import Document
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentStream
 from models.repair import Fidelity
+from models.request import TranslationRequest
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.deps import AppState, SchedulerDep, StateDep
@@ -115,18 +114,14 @@ async def translate(
     media, charset = _media_type(request)
     # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
     # input: off the event loop, so health probes and other requests keep being answered.
-    job = await run_in_threadpool(_prepare, state, media, body, charset, format)
+    asked = await run_in_threadpool(_prepare, state, media, body, charset, format)
     if wants_stream(request):
         # Planned before the answer starts: too many sentences is still a 413, not a stream error.
-        stream, token = await run_in_threadpool(
-            open_stream, state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment
-        )
+        stream, token = await run_in_threadpool(open_stream, state, scheduler, asked)
         assert state.streams is not None  # made with the scheduler, which the route depends on
         lines = _ndjson(stream, token, state.streams)
         return StreamingResponse(lines, media_type=NDJSON, headers={"Cache-Control": "no-store"})
-    result = await translate_interactive(
-        state, scheduler, job.document, job.options, job.warnings, job.fidelity, job.alignment, client=request
-    )
+    result = await translate_interactive(state, scheduler, asked, client=request)
     return TranslateResponse.model_validate(result)
 
 
@@ -146,7 +141,7 @@ async def _ndjson(stream: DocumentStream, token: CancelToken, executor: Executor
     yield _line(
         {
             "type": "start",
-            "blocks": len(stream.plans),
+            "blocks": len(stream.plan.blocks),
             "sentences": stream.sentences,
             "model": model,
             "format": stream.format,
@@ -170,16 +165,7 @@ async def _ndjson(stream: DocumentStream, token: CancelToken, executor: Executor
     yield _line({"type": "end", "stats": stats, "warnings": list(stream.warnings)})
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    document: Document
-    options: GenerationOptions
-    warnings: list[str]
-    fidelity: Fidelity
-    alignment: bool = False
-
-
-def _prepare(state: AppState, media: str, body: bytes, charset: str | None, query_format: Format) -> _Prepared:
+def _prepare(state: AppState, media: str, body: bytes, charset: str | None, query_format: Format) -> TranslationRequest:
     """The request body → the parsed document and its options; every refusal is an ApiError."""
     settings = state.settings
     payload = _request_from(media, body, charset, query_format)
@@ -215,7 +201,10 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
     repair = settings.repair if payload.options.repair is None else payload.options.repair
     alternatives = _alternatives(state, beams, payload.options.alternatives)
     options = GenerationOptions(num_beams=beams, alternatives=alternatives, scores=payload.options.scores)
-    return _Prepared(document, options, warnings, Fidelity.of(repair, terms), payload.options.alignment)
+    fidelity = Fidelity.of(repair, terms)
+    return TranslationRequest(
+        document, options, fidelity, payload.options.alignment, tuple(warnings), settings.max_sentences
+    )
 
 
 def _alternatives(state: AppState, beams: int | None, wanted: int | None) -> int:

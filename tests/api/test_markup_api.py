@@ -173,7 +173,7 @@ def test_a_deadline_that_passes_while_markup_is_placed_is_a_504_not_a_late_200(
     sentence translated, instead of a 200 once placement is done."""
     import time
 
-    from models import pipeline
+    from models import assemble as pipeline  # where placement is called from
     from models.interrupt import current_check
 
     real, seen = pipeline.place, []

@@ -232,7 +232,7 @@ def test_a_client_that_disconnects_stops_the_placement_of_its_markup(monkeypatch
     import asyncio
     import time
 
-    from models import pipeline
+    from models import assemble as pipeline  # where placement is called from
     from models.interrupt import current_check
     from service.scheduler import Cancelled, CancelToken
     from service.translation import run_stoppable

@@ -13,6 +13,7 @@ from models.engine import Engine, GenerationOptions
 from models.parse import parse
 from models.pipeline import DocumentStream, DocumentTooLarge, group_blocks, translate_document
 from models.repair import Fidelity
+from models.request import TranslationRequest
 from service.scheduler import Cancelled, CancelToken, Scheduler
 from tests.support.fakes import FakeEngine
 
@@ -89,7 +90,7 @@ class OrderedFake(FakeEngine):
 def test_document_stream_gives_the_blocks_translate_document_gives(engine: FakeEngine, article_text: str) -> None:
     document = parse(article_text, "auto")
     full = translate_document(document, FakeEngine(), fidelity=Fidelity.repairing())
-    stream = DocumentStream(document, engine, fidelity=Fidelity.repairing())
+    stream = DocumentStream(TranslationRequest(document, fidelity=Fidelity.repairing()), engine)
     assert stream.sentences == full.stats.sentences
     assert tuple(stream) == full.blocks
     stats = stream.stats
@@ -106,7 +107,7 @@ def test_document_stream_gives_the_blocks_translate_document_gives(engine: FakeE
 def test_document_stream_refuses_too_many_sentences_before_translating() -> None:
     engine = FakeEngine()
     with pytest.raises(DocumentTooLarge):
-        DocumentStream(parse("Un. Deux. Trois.", "text"), engine, max_sentences=2)
+        DocumentStream(TranslationRequest(parse("Un. Deux. Trois.", "text"), max_sentences=2), engine)
     assert engine.calls == []
 
 
