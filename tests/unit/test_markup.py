@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -13,10 +14,15 @@ from models.document import BilingualDocument, Translation
 from models.engine import GenerationOptions
 from models.glossary import Terms
 from models.markup import (
+    CODE,
     FLAG_MARKUP_UNPLACED,
+    LINK,
+    Element,
+    Placed,
     parse_html_inline,
     parse_markdown,
     place,
+    place_in_order,
     render_markdown,
     restore_codes,
     safe_url,
@@ -150,6 +156,40 @@ def test_html_fragment_reader_round_trip() -> None:
     assert inline.elements[0].url == "https://x.fr/?a=1&b=2"
     broken = parse_html_inline("a <b>b</i> c")
     assert not broken.elements
+
+
+def test_reading_and_cutting_into_sentences_change_only_an_elements_range() -> None:
+    """Each reader, then `sentence_markup`, copies an element with its plain range changed: every
+    other field comes through whole (the HTML reader once rebuilt elements field by field and
+    left out the code fields `fence` and `pad`)."""
+    html = parse_html_inline('Un. Selon <a href="https://a.fr" title="A">l&#39;agence</a>, <code class="k">x</code>.')
+    attrs = (("href", "https://a.fr"), ("title", "A"))
+    assert html.elements == (
+        Element(LINK, 10, 18, 10, 59, url="https://a.fr", tag="a", attrs=attrs),
+        Element(CODE, 20, 21, 61, 85, tag="code", attrs=(("class", "k"),)),
+    )
+    markdown = parse_markdown("Un. Selon [l'agence](https://a.fr), `` `x` `` ici.")
+    assert markdown.elements == (
+        Element(LINK, 10, 18, 10, 34, url="https://a.fr"),
+        Element(CODE, 20, 23, 36, 45, fence="``", pad=True),
+    )
+    for inline in (html, markdown):
+        sentence = sentence_markup(inline, 4, len(inline.plain))
+        assert sentence.elements == tuple(replace(e, start=e.start - 4, end=e.end - 4) for e in inline.elements)
+    sentence = sentence_markup(markdown, 4, len(markdown.plain))
+    english, spans, ok = restore_codes(f"According to the agency, {sentence.codes[0][0]} here.", sentence)
+    placed = place_in_order(sentence, english, spans)[1]
+    assert ok and render_markdown(english, placed) == "[According to the agency, `` `x` `` here.](https://a.fr)"
+
+
+def test_a_placed_element_is_a_named_triple() -> None:
+    """`place` gives `Placed` spans; they unpack and compare as (element, start, end) triples."""
+    markup = sentence_markup(parse_markdown("le **chat** dort"), 0, 12)
+    english = "the cat sleeps"
+    placed = place(markup, english, {}, monotonic(markup.plain, english))
+    assert placed is not None and all(isinstance(p, Placed) for p in placed)
+    element, start, end = placed[0]
+    assert placed == [(element, start, end)] and english[placed[0].start : placed[0].end] == "cat"
 
 
 def test_code_placeholder_restored_byte_for_byte_or_appended() -> None:
