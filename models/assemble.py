@@ -20,24 +20,24 @@ from models.markup import (
     CODE,
     FLAG_MARKUP_UNPLACED,
     Alignment,
-    Element,
+    Placed,
     SentenceMarkup,
     place,
     place_in_order,
     render,
     restore_codes,
 )
-from models.plan import (
+from models.repair import Checked
+from models.request import TranslationRequest
+from models.segment import Span
+from models.sentences import (
     FLAG_KEPT_VERBATIM,
     FLAG_SPLIT_WINDOW,
     Aligning,
     Assembled,
-    Plan,
     SentencePlan,
-    _join,
+    join_pieces,
 )
-from models.repair import Checked
-from models.segment import Span
 
 
 @dataclass(slots=True)
@@ -47,11 +47,16 @@ class _Totals:
     sentences: int = 0
 
 
-def assemble(plan: Plan, indices: Sequence[int], results: Mapping[str, Checked], aligner: Aligning) -> Assembled:
-    """Blocks `indices` of `plan` in English from their sentences' checked translations, markup put back."""
-    request = plan.request
+def assemble(
+    request: TranslationRequest,
+    plans: Sequence[Sequence[SentencePlan]],
+    indices: Sequence[int],
+    results: Mapping[str, Checked],
+    aligner: Aligning,
+) -> Assembled:
+    """Blocks `indices` of a planned request (`plans`: each block's sentences) in English from their
+    sentences' checked translations, markup put back (`models.plan.Plan.assemble`)."""
     document, alignment, options = request.document, request.alignment, request.options
-    plans = plan.blocks
     totals = _Totals()
     english: dict[tuple[int, int], _English] = {}
     for b in indices:
@@ -89,7 +94,7 @@ def _block(
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
             if alignment and plan.markup is not None:
-                extra["fr_marks"] = _marks((e, e.start, e.end) for e in plan.markup.elements)
+                extra["fr_marks"] = _marks(Placed(e, e.start, e.end) for e in plan.markup.elements)
                 extra["en_marks"] = _marks(done.placed)
             if options.alternatives:
                 extra["alternatives"] = done.alternatives
@@ -102,7 +107,7 @@ def _block(
             sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,)))
     totals.sentences += len(sentences)
     english_text = (
-        _join(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
+        join_pieces(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
     )
     if sentences:  # whitespace around the first and last sentence is the source's, kept
         english_text = block.text[: block_plans[0].span.start] + english_text + block.text[block_plans[-1].span.end :]
@@ -129,7 +134,7 @@ def english_with(block: BilingualBlock, choose: Callable[[BilingualSentence], st
     if not sentences:
         return block.en
     spans = [Span(sentence.start, sentence.end) for sentence in sentences]
-    joined = _join(block.fr, spans, [choose(sentence) for sentence in sentences])
+    joined = join_pieces(block.fr, spans, [choose(sentence) for sentence in sentences])
     return block.fr[: spans[0].start] + joined + block.fr[spans[-1].end :]
 
 
@@ -147,13 +152,13 @@ class _English:
     codes_ok: bool
     rendered: str = ""
     alignment: Alignment = ()
-    placed: Sequence[tuple[Element, int, int]] = ()  # each element's range in `plain`, once placed
+    placed: Sequence[Placed] = ()  # each element's range in `plain`, once placed
     alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
     score: float | None = None
 
 
 def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
-    joined = _join(plan.source, plan.pieces, [o.translation.text for o in outputs])
+    joined = join_pieces(plan.source, plan.pieces, [o.translation.text for o in outputs])
     flags = tuple(dict.fromkeys(flag for o in outputs for flag in o.flags))
     source_tokens = sum(o.translation.source_tokens for o in outputs)
     output_tokens = sum(o.translation.output_tokens for o in outputs)
@@ -198,7 +203,7 @@ def _align_all(english: dict[tuple[int, int], _English], aligner: Aligning, want
         done.placed = placed
 
 
-def _marks(placed: Iterable[tuple[Element, int, int]]) -> tuple[Mark, ...]:
+def _marks(placed: Iterable[Placed]) -> tuple[Mark, ...]:
     """Elements as plain-text ranges, outer first: what a reader draws without parsing markup."""
     ordered = sorted(placed, key=lambda item: (item[1], -item[2]))
     return tuple(Mark(e.kind, start, end, e.url) for e, start, end in ordered)

@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from models.flags import Flag
 from models.numbers import missing_numbers
 
-FLAG_NUMBERS_CHANGED = "numbers_changed"
-FLAG_REPETITION = "repetition"
-FLAG_UNTRANSLATED = "untranslated"
-FLAG_LENGTH_RATIO = "length_ratio"
+FLAG_NUMBERS_CHANGED = Flag.NUMBERS_CHANGED
+FLAG_REPETITION = Flag.REPETITION
+FLAG_UNTRANSLATED = Flag.UNTRANSLATED
+FLAG_LENGTH_RATIO = Flag.LENGTH_RATIO
 
 # English is about 0.9× the characters of its French source; these bounds are far outside that.
 LENGTH_RATIO_BAND = (0.45, 2.0)

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-FLAG_GLOSSARY_LOST = "glossary_lost"
+from models.flags import Flag
+
+FLAG_GLOSSARY_LOST = Flag.GLOSSARY_LOST
 MAX_TERMS = 1000
 MAX_TERM_CHARS = 200
 _PREFIXES = ("QZ", "ZQ", "QJ", "JQ", "KZ", "ZK")  # the first one absent from the sentence is used

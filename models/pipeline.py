@@ -19,13 +19,9 @@ from models.document import BilingualBlock, BilingualDocument, Document, ModelIn
 from models.engine import Engine, GenerationOptions
 from models.plan import (
     _WINDOW_MARGIN,
-    FLAG_KEPT_VERBATIM,
-    FLAG_SPLIT_WINDOW,
     MAX_WORDLESS_RUN,
-    Assembled,
     DocumentTooLarge,
     Plan,
-    SentencePlan,
     group_blocks,
     is_language,
     plan,
@@ -33,6 +29,7 @@ from models.plan import (
 )
 from models.repair import Checked, Fidelity, translate_checked
 from models.request import TranslationRequest
+from models.sentences import FLAG_KEPT_VERBATIM, FLAG_SPLIT_WINDOW, Assembled, SentencePlan
 
 __all__ = [
     "FLAG_KEPT_VERBATIM",

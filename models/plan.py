@@ -16,15 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from models.document import BilingualBlock, BilingualDocument, Block, ModelInfo, Stats
-from models.markup import Alignment, Inline, SentenceMarkup, parse_inline, sentence_markups
+from models.assemble import assemble
+from models.document import BilingualDocument, Block, ModelInfo, Stats
+from models.markup import Inline, SentenceMarkup, parse_inline, sentence_markups
 from models.repair import Checked
 from models.request import TranslationRequest
 from models.segment import Span, split_sentences
+from models.sentences import (
+    Aligning,
+    Assembled,
+    SentencePlan,
+)
 from models.windows import split_windows
-
-FLAG_SPLIT_WINDOW = "split_window"
-FLAG_KEPT_VERBATIM = "kept_verbatim"
 
 # Room for `</s>` and sentencepiece's word-boundary pieces at a window's edge.
 _WINDOW_MARGIN = 2
@@ -38,23 +41,6 @@ class DocumentTooLarge(ValueError):
         self.sentences, self.limit = sentences, limit
 
 
-@dataclass(frozen=True, slots=True)
-class SentencePlan:
-    """One source sentence of a block: where it is, and the pieces the model will see."""
-
-    span: Span  # in the block's text (markup included)
-    pieces: tuple[Span, ...]  # in `source`; one piece unless longer than the model window
-    translate: bool
-    source: str = ""  # what the model is sent: the sentence, without its markup
-    markup: SentenceMarkup | None = None
-
-    @property
-    def split(self) -> bool:
-        return len(self.pieces) > 1
-
-
-# No French word is this long: a run like this is a URL, a hash, base64 or junk, and sending it
-# through the model costs minutes of windows for noise (a 200,000-character run is ~400 windows).
 MAX_WORDLESS_RUN = 100
 
 
@@ -140,14 +126,6 @@ def _markup_sentences(inline: Inline) -> list[tuple[Span, tuple[int, int]]]:
     return out
 
 
-def _join(text: str, pieces: Sequence[Span], translations: Sequence[str]) -> str:
-    """Translations of consecutive pieces of `text`, joined by the source's own gaps."""
-    out = [translations[0]]
-    for previous, piece, english in zip(pieces, pieces[1:], translations[1:], strict=False):
-        out += [text[previous.end : piece.start], english]
-    return "".join(out)
-
-
 class Tokenizing(Protocol):
     """What planning needs of an engine: its token counts and its window."""
 
@@ -155,28 +133,6 @@ class Tokenizing(Protocol):
     def max_input_tokens(self) -> int: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
-
-
-class Aligning(Protocol):
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Assembled:
-    """Blocks assembled from one call of `Plan.assemble`, with what their sentences counted."""
-
-    blocks: tuple[BilingualBlock, ...]
-    sentences: int = 0
-    source_tokens: int = 0
-    output_tokens: int = 0
-
-    def __add__(self, other: Assembled) -> Assembled:
-        return Assembled(
-            self.blocks + other.blocks,
-            self.sentences + other.sentences,
-            self.source_tokens + other.source_tokens,
-            self.output_tokens + other.output_tokens,
-        )
 
 
 @dataclass(frozen=True)
@@ -207,9 +163,7 @@ class Plan:
 
     def assemble(self, indices: Sequence[int], results: Mapping[str, Checked], aligner: Aligning) -> Assembled:
         """Blocks `indices` in English from their sentences' checked translations, markup put back."""
-        from models.assemble import assemble
-
-        return assemble(self, indices, results, aligner)
+        return assemble(self.request, self.blocks, indices, results, aligner)
 
     def answer(self, assembled: Assembled, model: ModelInfo) -> BilingualDocument:
         """The bilingual document from every block's assembly."""

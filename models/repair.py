@@ -26,14 +26,15 @@ from models.beams import DEFAULT_BEAMS, distinct_others
 from models.checks import FLAG_NUMBERS_CHANGED, FLAG_REPETITION, check, loop_score
 from models.document import Translation
 from models.engine import MAX_BEAMS, GenerationOptions
+from models.flags import Flag
 from models.glossary import FLAG_GLOSSARY_LOST, Protected, Terms, protect, restore
 from models.numbers import missing_numbers
 
 Translate = Callable[[Sequence[str], GenerationOptions], list[Translation]]
 
-FLAG_CAPS_RESTORED = "caps_restored"
-FLAG_REPETITION_REPAIRED = "repetition_repaired"
-FLAG_NUMBERS_REPAIRED = "numbers_repaired"
+FLAG_CAPS_RESTORED = Flag.CAPS_RESTORED
+FLAG_REPETITION_REPAIRED = Flag.REPETITION_REPAIRED
+FLAG_NUMBERS_REPAIRED = Flag.NUMBERS_REPAIRED
 
 CAPS_MIN_LETTERS = 8
 CAPS_SHARE = 0.8

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-FLAG_MARKUP_UNPLACED = "markup_unplaced"
+from models.flags import Flag
+
+FLAG_MARKUP_UNPLACED = Flag.MARKUP_UNPLACED
 
 MARKDOWN = "markdown"
 HTML = "html"

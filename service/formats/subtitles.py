@@ -23,13 +23,14 @@ from models.document import (
     BlockKind,
     Document,
 )
+from models.flags import Flag
 from service.formats.base import FormatError, Layout, Source
 from service.formats.textsplit import split_proportionally
 from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
 from service.jobs.limits import Limits
 
-FLAG_SPLIT_ACROSS_CUES = "split_across_cues"
+FLAG_SPLIT_ACROSS_CUES = Flag.SPLIT_ACROSS_CUES
 # A group never holds more cues than this, whatever the punctuation says.
 MAX_GROUP_CUES = 8
 _TAG = re.compile(r"<[^<>\n]{0,200}>")  # <i>, </i>, <v Speaker>, <00:01.000>: not translated

@@ -12,22 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from models.flags import REASONS
 from models.interrupt import checkpoint
 from service.schemas import BlockOut, MarkOut, SentenceOut
 
-FLAG_REASONS: dict[str, str] = {
-    "split_window": "longer than the model's window: translated in pieces and joined",
-    "kept_verbatim": "kept as written, not translated",
-    "numbers_changed": "a figure, amount or date of the French is missing or altered in the English",
-    "repetition": "the English repeats itself: the model may have looped",
-    "untranslated": "the English looks like the French again",
-    "length_ratio": "the English is unusually long or short for the French",
-    "caps_restored": "the French was in capitals: translated in lower case, capitals put back",
-    "repetition_repaired": "the first English looped; this is a retranslation",
-    "numbers_repaired": "the first English lost a figure; this is a retranslation",
-    "glossary_lost": "a protected glossary term did not survive translation",
-    "markup_unplaced": "links or emphasis could not be placed by alignment; placed in source order",
-}
+FLAG_REASONS: dict[str, str] = {str(flag): reason for flag, reason in REASONS.items()}
 """Known sentence flags, shown as the title of a small marker; unknown flags show their own name."""
 
 
