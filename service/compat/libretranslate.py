@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from models.beams import DEFAULT_BEAMS
 from models.engine import GenerationOptions
 from models.langdetect import Detection, default_detector
 from service.auth import presented_key
@@ -34,6 +33,7 @@ from service.compat.texts import (
 )
 from service.deps import AppState, get_state
 from service.errors import ApiError, ShapedErrorRoute
+from service.options import beam_in_force
 
 
 class _LibreTranslateRoute(ShapedErrorRoute):
@@ -165,7 +165,7 @@ def _alternatives(params: Params, state: AppState) -> int:
     if not (raw.isascii() and raw.isdigit()):  # "²" and "٣" pass isdigit() but are no use here
         raise ApiError(400, "invalid_parameter", "alternatives must be a whole number")
     digits = raw.lstrip("0") or "0"
-    beam = state.scheduler.engine.traits.default_beams if state.scheduler is not None else DEFAULT_BEAMS
+    beam = beam_in_force(state, None)
     # By length first: `int()` of over 4300 digits raises ValueError; more digits than the beam's is too many anyway.
     if len(digits) > len(str(beam)) or int(digits) > beam:
         message = (

@@ -36,6 +36,7 @@ from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, d
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
 from service.jobs.stores.base import Refusal, Reservation
+from service.options import checked_beams
 from service.schemas import ErrorResponse
 from service.settings import Settings
 from service.web.export import EXPORT_CSP
@@ -125,13 +126,7 @@ async def create_job(
 ) -> dict[str, Any]:
     name = _filename(filename)
     layouts = _layouts(layout)
-    if num_beams is not None and num_beams > state.settings.max_beams:
-        raise ApiError(
-            422,
-            "invalid_option",
-            f"num_beams may be at most {state.settings.max_beams}",
-            limit=state.settings.max_beams,
-        )
+    checked_beams(state, num_beams)
     settings = state.settings
     options = GenerationOptions(num_beams=num_beams)
     held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request))

@@ -13,7 +13,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from models.beams import DEFAULT_BEAMS
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
 from models.parse import ParseError, parse, parse_article
@@ -25,6 +24,7 @@ from service.body import decode_text, read_capped
 from service.deps import AppState, SchedulerDep, StateDep
 from service.errors import ApiError, as_api_error, error_responses
 from service.openapi import schema_ref
+from service.options import beam_in_force, checked_beams
 from service.scheduler import CancelToken
 from service.schemas import BlockOut, Format, ModelOut, StatsOut, StreamEvent, TranslateRequest, TranslateResponse
 from service.translation import open_stream, stream_blocks, translate_interactive
@@ -178,10 +178,7 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
             limit=settings.max_chars,
         )
     beams = payload.options.num_beams
-    if beams is not None and beams > settings.max_beams:
-        raise ApiError(
-            422, "invalid_option", f"num_beams may be at most {settings.max_beams}", limit=settings.max_beams
-        )
+    checked_beams(state, beams)
     try:
         if payload.article is not None:
             document = parse_article(payload.article.model_dump(exclude_none=True))
@@ -211,7 +208,7 @@ def _alternatives(state: AppState, beams: int | None, wanted: int | None) -> int
     """`options.alternatives`, checked against the beam that will run (the model's own when unnamed)."""
     if wanted is None:
         return 0
-    beam = beams or (state.scheduler.engine.traits.default_beams if state.scheduler is not None else DEFAULT_BEAMS)
+    beam = beam_in_force(state, beams)
     if wanted > beam:
         message = (
             f"alternatives ({wanted}) may be at most the beam size ({beam}): the alternatives are the beam's other "
