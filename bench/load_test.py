@@ -2,9 +2,9 @@
 
 Every client loops posting one French paragraph (text/plain), checks each 200 against the JSON
 contract (one block per paragraph, one English per sentence, offsets that slice the French), and
-records latency and status. It reports throughput, p50/p95/p99, counts by status, malformed
-responses, and the server's RSS before and after. Traffic goes to 127.0.0.1 only, and the run
-stops by itself after `--duration` seconds.
+records latency and status. It reports throughput, p50/p95/p99, counts by status, transport errors
+by kind (a reset connection is `ReadError`), malformed responses, and the server's RSS before and
+after. Traffic goes to 127.0.0.1 only, and the run stops by itself after `--duration` seconds.
 
     python bench/load_test.py                           # 200 clients, 60 s, tiny checkpoint
     python bench/load_test.py --clients 20 --duration 5 --json out.json   # the CI smoke version
@@ -43,6 +43,7 @@ class LoadReport:
     by_status: dict[str, int]
     malformed: int
     transport_errors: int
+    by_error: dict[str, int]
     requests_per_second: float
     sentences_per_second: float
     p50_ms: float
@@ -81,15 +82,16 @@ def _quantile(values: list[float], q: int) -> float:
 
 async def _run(
     url: str, paragraphs: list[str], clients: int, duration: float, ramp: float
-) -> tuple[list[float], Counter[str], int, int, int, float]:
+) -> tuple[list[float], Counter[str], int, Counter[str], int, float]:
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
-    malformed = transport_errors = sentences = 0
+    errors: Counter[str] = Counter()  # transport errors by exception name: every request is counted once
+    malformed = sentences = 0
     started = time.monotonic()
     stop_at = started + duration
 
     async def client_loop(number: int, client: httpx.AsyncClient) -> None:
-        nonlocal malformed, transport_errors, sentences
+        nonlocal malformed, sentences
         await asyncio.sleep(ramp * number / clients)  # linear ramp-up
         rng = random.Random(number)
         while time.monotonic() < stop_at:
@@ -101,8 +103,8 @@ async def _run(
                     content=paragraph.encode(),
                     headers={"Content-Type": "text/plain; charset=utf-8"},
                 )
-            except httpx.TransportError:
-                transport_errors += 1
+            except httpx.TransportError as error:
+                errors[type(error).__name__] += 1
                 continue
             statuses[str(response.status_code)] += 1
             if response.status_code == 200:
@@ -117,7 +119,7 @@ async def _run(
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=httpx.Timeout(duration + 120), limits=limits) as client:
         await asyncio.gather(*(client_loop(i, client) for i in range(clients)))
-    return latencies, statuses, malformed, transport_errors, sentences, time.monotonic() - started
+    return latencies, statuses, malformed, errors, sentences, time.monotonic() - started
 
 
 def run_load(checkpoint: Path, paragraphs: list[str], clients: int, duration: float, ramp: float) -> LoadReport:
@@ -135,7 +137,8 @@ def run_load(checkpoint: Path, paragraphs: list[str], clients: int, duration: fl
         requests=requests,
         by_status=dict(sorted(statuses.items())),
         malformed=malformed,
-        transport_errors=errors,
+        transport_errors=sum(errors.values()),
+        by_error=dict(sorted(errors.items())),
         requests_per_second=round(requests / seconds, 2),
         sentences_per_second=round(sentences / seconds, 2),
         p50_ms=round(_quantile(ms, 50), 1),

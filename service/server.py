@@ -48,5 +48,9 @@ def run(app: FastAPI, settings: Settings) -> None:
         # query; uvicorn's would repeat every request with its query string, keys sent as ?api_key= included.
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+        # uvicorn's default (5 s) is httpx's pool expiry: under load a client reuses a connection idle for
+        # about 5 s just as the server closes it, and that request is reset (ReadError, ECONNRESET). The
+        # server must be the side that waits longer.
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
     DrainingServer(config, app).run()

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
             "past them, groups queue in order"
         ),
     )
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description=(
+            "how long an idle keep-alive connection stays open; keep it above the idle expiry of the clients' "
+            "pools and of any proxy in front (httpx 5 s, nginx upstream 60 s, AWS ALB 60 s), or a request sent "
+            "as the server closes the connection is reset"
+        ),
+    )
 
     @field_validator(
         "batch_max_tokens", "batch_max_sentences", "batch_max_rows", "batch_group_sentences", mode="before"
