@@ -93,7 +93,7 @@ def run_config(checkpoint: Path, config: Config, paragraphs: list[str], beams: i
 
     engine = load_engine(EngineSpec(str(checkpoint), device="cpu", lanes=config.lanes, threads=config.threads))
     torch.set_num_threads(1 if config.lanes > 1 else config.threads)
-    budget = engine.budget  # type: ignore[attr-defined]
+    budget = engine.traits.budget
     if config.max_sentences is not None:
         budget = BatchBudget(max_sentences=config.max_sentences, max_tokens=budget.max_tokens)
     scheduler = Scheduler(engine, budget, max_wait=0.005)

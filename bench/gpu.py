@@ -347,7 +347,7 @@ def engine_vs_loop(report: Report, checkpoint: Path, sentences: list[str], devic
 
     work = sentences * plan.repeats
     engine = load_engine(EngineSpec(str(checkpoint), device=device))  # dtype auto, budget: the per-device default
-    budget = engine.budget
+    budget = engine.traits.budget
     dtype = engine.info.dtype
     want = _expected(engine, work)
     calls = watch_generate(engine)
@@ -451,10 +451,10 @@ def ct2(report: Report, checkpoint: Path, sentences: list[str], device: str, pla
             report.add(
                 Row(
                     "ctranslate2",
-                    f"bitext --engine ct2 ({_budget_text(engine.budget)})",
+                    f"bitext --engine ct2 ({_budget_text(engine.traits.budget)})",
                     compute_type,
                     beams,
-                    f"≤{engine.budget.sentences_for(beams)}",
+                    f"≤{engine.traits.budget.sentences_for(beams)}",
                     tokens,
                     seconds,
                     "exact" if tokens == want else f"expected {want}",

@@ -118,7 +118,7 @@ def main() -> None:
     repeats = 1 if args.quick else 2
 
     engine = load_engine(EngineSpec(str(full_size_checkpoint()), device="cpu", threads=args.threads, lanes=args.lanes))
-    scheduler = Scheduler(Exact(engine, beams), engine.budget, max_wait=0.005)  # type: ignore[attr-defined]
+    scheduler = Scheduler(Exact(engine, beams), engine.traits.budget, max_wait=0.005)  # type: ignore[arg-type]
     scheduler.start()
     try:
         scheduler.translate(["Bonjour à tous."])  # warm
@@ -133,7 +133,7 @@ def main() -> None:
     plain = statistics.median(s[2] for s in streamed)
     print(f"machine: {_machine()}")
     print(
-        f"beams {beams}, budget {engine.budget}, lanes {scheduler.workers}, article {size} sentences, "  # type: ignore[attr-defined]
+        f"beams {beams}, budget {engine.traits.budget}, lanes {scheduler.workers}, article {size} sentences, "  # type: ignore[attr-defined]
         f"repeats {repeats}"
     )
     print()
