@@ -3,7 +3,8 @@
 The scheduler is the only way to the model: generation and word alignment (for markup placement)
 are both its work items, each with its request's priority, deadline and cancellation, and both
 are counted in its metrics. An alignment call runs alone (it switches the model's attention
-kernels): while one waits, no new batch starts, and it starts once the batches in flight are done.
+kernels) and goes before the generation waiting at its priority (a caller's blocks wait on it):
+no new batch starts while it waits, and it starts once the batches in flight are done.
 
 Thirty-two clients each sending one paragraph would, one request at a time, run thirty-two small
 `generate` calls; on a CPU or GPU the cost of a decoding step barely grows with the rows in it, so
@@ -308,10 +309,12 @@ class Scheduler:
     def _take(self) -> list[_Item]:
         """The next engine call's sentences, removed from the queue (called under the lock)."""
         queue = self._head()
+        # Alignment work first within its priority: it is the last step before a caller's blocks are
+        # delivered (a stream's first paragraph waits on it), and it is one short call of its own.
+        aligning = next((at for at, item in enumerate(queue) if item.request.pairs is not None), None)
+        if aligning is not None:
+            return [queue.pop(aligning)]
         head = queue[0]
-        if head.request.pairs is not None:  # alignment work: one call of its own
-            queue.pop(0)
-            return [head]
         if not self.batching:  # one request at a time, as a plain engine lock would do
             chosen = [item for item in queue if item.request is head.request]
         else:

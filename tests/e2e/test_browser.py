@@ -45,16 +45,8 @@ PICTURE = (
 )
 
 
-class Greedy:
+class Greedy(DelegatingEngine):
     """The tiny engine decoding greedily: beam 4 on random weights is slow, and these tests are about layout."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.info = engine.info
-        self.max_input_tokens = engine.max_input_tokens
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.engine.count_tokens(texts)
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         return self.engine.translate(texts, replace(options, num_beams=1))
@@ -75,7 +67,12 @@ def keyed_server(tiny_engine: Any) -> Iterator[str]:
 
 
 class Slow(Greedy):
-    """The greedy tiny engine, a little slower per call: a stream has time to show its blocks one by one."""
+    """The greedy tiny engine, a little slower per call and on one lane: a stream has time to show its
+    blocks one by one, and to be cancelled before the last."""
+
+    @property
+    def traits(self) -> EngineTraits:
+        return replace(self.engine.traits, lanes=1)
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         time.sleep(0.15)

@@ -22,6 +22,7 @@ from models.budgets import (
     row_bytes,
     source_token_bytes,
 )
+from models.engine import EngineTraits
 
 GIB = 1 << 30
 
@@ -157,12 +158,16 @@ def test_scheduler_uses_the_engine_budget() -> None:
     from service.settings import Settings
     from tests.support.fakes import FakeEngine
 
+    gpu_budget = BatchBudget(100_000, 1000, 2000)
+
     class GpuFake(FakeEngine):
-        budget = BatchBudget(100_000, 1000, 2000)
+        @property
+        def traits(self) -> EngineTraits:
+            return EngineTraits(window=self.window, budget=gpu_budget)
 
     scheduler = start_scheduler(Settings(cache_entries=10), GpuFake(), Metrics())
     try:
-        assert scheduler.budget == GpuFake.budget  # through the cache wrapper
+        assert scheduler.budget == gpu_budget  # through the cache wrapper
     finally:
         scheduler.close()
     scheduler = start_scheduler(Settings(cache_entries=0, batch_max_sentences=7), GpuFake(), Metrics())
@@ -182,9 +187,9 @@ def test_engine_exposes_its_device_budget(tiny_checkpoint: Path, monkeypatch: py
     from models.engine import EngineSpec
     from models.factory import load_engine
 
-    assert load_engine(EngineSpec(str(tiny_checkpoint), device="cpu")).budget == CPU_BUDGET
+    assert load_engine(EngineSpec(str(tiny_checkpoint), device="cpu")).traits.budget == CPU_BUDGET
     engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", budget=BudgetSettings(max_rows=8)))
-    assert engine.budget == BatchBudget(4096, 64, 8)
+    assert engine.traits.budget == BatchBudget(4096, 64, 8)
     # what a GPU load would choose, with a fake reading: the tiny model's own dims size it
     monkeypatch.setattr(budgets, "free_cuda_memory", lambda device_index=None: 8 * GIB)
     shape = ModelShape.from_config(engine._model.config)

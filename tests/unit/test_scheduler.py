@@ -277,3 +277,38 @@ def _catch(into: list[BaseException], call: Callable[..., object], *args: object
         call(*args)
     except BaseException as error:  # noqa: BLE001 - the test looks at what was raised
         into.append(error)
+
+
+def test_an_alignment_goes_before_the_generation_waiting_at_its_priority(gated: GatedEngine) -> None:
+    """A stream's block waits on its alignment: it must not queue behind the rest of the article."""
+    order: list[str] = []
+
+    class Recording(GatedEngine):
+        def translate(
+            self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
+        ) -> list[Translation]:
+            order.append("generate")
+            return super().translate(texts, options)
+
+        def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+            order.append("align")
+            return super().align(sources, targets)
+
+    engine = Recording()
+    for scheduler in make(engine, max_wait=0.0):
+        blocked = _block(scheduler, engine)
+        waiting = scheduler.submit(["Un.", "Deux."])  # the rest of the article, queued first
+        aligned: list[list[Alignment]] = []
+        caller = threading.Thread(target=_align_into, args=(aligned, scheduler))
+        caller.start()
+        while scheduler.pending < 3:  # both queued behind the blocked call
+            time.sleep(0.01)
+        engine.release.set()
+        caller.join(WAIT)
+        waiting.result(WAIT)
+        blocked.result(WAIT)
+    assert order == ["generate", "align", "generate"] and aligned and aligned[0]
+
+
+def _align_into(into: list[list[Alignment]], scheduler: Scheduler) -> None:
+    into.append(scheduler.align(["Le chat."], ["The cat."]))
