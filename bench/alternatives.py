@@ -13,7 +13,6 @@ the best round of each is kept, so a busy shared machine slows them alike. Not p
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from machine import cpu_model  # noqa: E402
 from workload import CACHE, full_size_checkpoint, load_workload  # noqa: E402
 
 from models.engine import Engine, EngineSpec, GenerationOptions  # noqa: E402
@@ -34,16 +34,6 @@ VARIANTS = {
     "scores": GenerationOptions(num_beams=BEAMS, exact_length=True, scores=True),
     "alternatives=3 + scores": GenerationOptions(num_beams=BEAMS, exact_length=True, alternatives=3, scores=True),
 }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def measure(engine: Engine, sentences: list[str], rounds: int) -> dict[str, tuple[float, int, int]]:

@@ -17,6 +17,9 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import cpu_model  # noqa: E402
 
 from models.parse import parse  # noqa: E402
 from service import formats  # noqa: E402
@@ -56,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="families whose name starts with this")
     args = parser.parse_args()
-    print(f"CPU: {_cpu()}; Python {platform.python_version()}")
+    print(f"CPU: {cpu_model()}; Python {platform.python_version()}")
     print("| family | n | bytes | CPU s | peak MB | outcome | 2n bytes | CPU s | peak MB | outcome |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, (family, kind, n) in FAMILIES.items():
@@ -73,16 +76,6 @@ def main() -> None:
             tracemalloc.stop()
             cells += [f"{len(data):,}", f"{seconds:.2f}", f"{peak / 1e6:.1f}", outcome]
         print("| " + " | ".join(cells[:2] + cells[2:6] + cells[6:]) + " |", flush=True)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 if __name__ == "__main__":

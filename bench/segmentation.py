@@ -13,7 +13,6 @@ holds three or more gold sentences. pysbd is optional (`pip install -e '.[bench]
 from __future__ import annotations
 
 import argparse
-import platform
 import re
 import sys
 import time
@@ -24,6 +23,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from machine import cpu_model  # noqa: E402
 
 from models.segment import split_sentences  # noqa: E402
 
@@ -61,17 +63,6 @@ class Score:
     def strict_f1(self) -> float:
         p, r = self.precision, self.strict_recall
         return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (or what platform knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _first_nonspace(text: str, pos: int) -> int:
