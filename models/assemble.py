@@ -93,7 +93,8 @@ def _block(
             extra: dict[str, object] = (
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
-            if alignment and plan.markup is not None:
+            if plan.markup is not None:  # always: every reader draws the markup without parsing it
+                extra |= {"fr_plain": done.fr_plain, "en_plain": done.plain}
                 extra["fr_marks"] = _marks(Placed(e, e.start, e.end) for e in plan.markup.elements)
                 extra["en_marks"] = _marks(done.placed)
             if options.alternatives:
