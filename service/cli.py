@@ -14,6 +14,7 @@ from models.loading import ModelLoadError
 
 if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
     from models.engine import Engine
+    from service.formats import CueStyle
     from service.settings import Settings
 
 app = typer.Typer(
@@ -35,6 +36,22 @@ EngineOpt = Annotated[
         help="transformers, or ct2 (CTranslate2; converts the model once into a cache dir) [env: BITEXT_ENGINE]",
     ),
 ]
+SubtitleStyleOpt = Annotated[
+    str,
+    typer.Option(
+        "--subtitle-style",
+        help="how a bilingual subtitle's English line is set apart: italic, none, or a colour (yellow, #ffcc00)",
+    ),
+]
+
+
+def _cue_style(text: str) -> CueStyle:
+    from service.formats import CueStyle
+
+    try:
+        return CueStyle.parse(text)
+    except ValueError as error:
+        raise _fail(f"--subtitle-style: {error}") from None
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -134,6 +151,7 @@ def translate(
         Path | None,
         typer.Option(help='glossary/keep terms, JSON {"glossary": {…}, "keep": […]} [env: BITEXT_GLOSSARY_FILE]'),
     ] = None,
+    subtitle_style: SubtitleStyleOpt = "italic",
 ) -> None:
     """Translate one article and print its aligned bilingual JSON (and, with --html, write the bilingual page)."""
     from models.engine import GenerationOptions
@@ -144,9 +162,12 @@ def translate(
 
     if layout not in formats.LAYOUTS:
         raise _fail(f"--layout: use one of {', '.join(formats.LAYOUTS)}")
+    style = _cue_style(subtitle_style)
     in_format = formats.format_of(source) if source != "-" else None
     if in_format is not None and in_format in formats.supported():
-        _translate_file(Path(source), in_format, output, layout, html, model, device, dtype, engine_name, num_beams)
+        _translate_file(
+            Path(source), in_format, output, layout, html, model, device, dtype, engine_name, num_beams, style
+        )
         return
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -197,6 +218,7 @@ def _translate_file(
     dtype: str | None,
     engine_name: str | None,
     num_beams: int | None,
+    style: CueStyle,
 ) -> None:
     """A subtitle, office document, e-book or PDF in, the same format (or JSON) out."""
     from models.engine import GenerationOptions
@@ -227,7 +249,7 @@ def _translate_file(
         elif suffix == ".json":
             output.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         else:
-            output.write_bytes(formats.write_source(parsed, result, layout, suffix))
+            output.write_bytes(formats.write_source(parsed, result, layout, suffix, style))
         if html is not None:
             from service.web.export import render_standalone_html
 
@@ -269,6 +291,7 @@ def batch(
             help="join this Ray cluster (host:port, ray://…, auto) [env: RAY_ADDRESS]",
         ),
     ] = None,
+    subtitle_style: SubtitleStyleOpt = "italic",
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -284,6 +307,7 @@ def batch(
     layouts = tuple(layout or (formats.DEFAULT_LAYOUT,))
     if unknown := [name for name in layouts if name not in formats.LAYOUTS]:
         raise _fail(f"--layout {unknown[0]}: use one of {', '.join(formats.LAYOUTS)}")
+    style = _cue_style(subtitle_style)
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
@@ -309,13 +333,18 @@ def batch(
                 output,
                 settings,
                 options,
-                settings.batch_config(layouts),
+                settings.batch_config(layouts, subtitle_style=style),
                 address=ray_address,
                 observer=RichObserver(progress),
             )
         else:
             run = BatchRun(
-                archive, output, engine, options, settings.batch_config(layouts), observer=RichObserver(progress)
+                archive,
+                output,
+                engine,
+                options,
+                settings.batch_config(layouts, subtitle_style=style),
+                observer=RichObserver(progress),
             )
         try:
             summary = run.run()

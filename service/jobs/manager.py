@@ -80,6 +80,15 @@ def job_layouts(job: Job) -> tuple[str, ...]:
     return job.layouts or (formats.DEFAULT_LAYOUT,)
 
 
+SUBTITLE_STYLE = "subtitle_style"  # kept in the job's stored options, beside the generation options
+
+
+def job_style(job: Job) -> formats.CueStyle:
+    """How the job sets a subtitle's English apart; a job stored before it could be asked for gets the default."""
+    stored = json.loads(job.options or "{}").get(SUBTITLE_STYLE)
+    return formats.CueStyle.parse(stored) if isinstance(stored, str) else formats.DEFAULT_CUE_STYLE
+
+
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
@@ -170,6 +179,7 @@ class JobManager:
         options: GenerationOptions,
         layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
         declared: int | None = None,
+        style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
     ) -> Reservation | Refusal:
         """A job slot and bytes for an upload of `declared` bytes (None: chunked, held ahead as it grows), or why not.
 
@@ -185,7 +195,7 @@ class JobManager:
         return self.store.reserve(
             uuid.uuid4().hex,
             filename,
-            json.dumps({"num_beams": options.num_beams}),
+            json.dumps({"num_beams": options.num_beams, SUBTITLE_STYLE: str(style)}),
             owner,
             layouts,
             quota=self.quota,
@@ -333,13 +343,13 @@ class JobManager:
         if job is None:
             return
         directory = self.job_dir(ident)
-        options = GenerationOptions(**json.loads(job.options))
+        options = GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
         run = BatchRun(
             directory / "upload" / job.filename,
             directory / "out",
             self.scheduler.lane("batch"),
             options,
-            self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes),
+            self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             observer=_StoreObserver(self.store, ident),
             should_stop=self._stop.is_set,
         )

@@ -35,7 +35,8 @@ from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_text
 from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
 from service import clock, formats
-from service.jobs import limits, outputs
+from service.jobs import document_files, index, limits, outputs
+from service.jobs.budget import OutputBudget, written_bytes
 from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -122,36 +123,7 @@ class _Pending:
     plan: Plan
     pieces: tuple[str, ...]  # the plan's texts
     size: int = 0  # the memory it holds while waiting (`Loaded.held_bytes`), for the group's byte bound
-
-
-class OutputBudget:
-    """Bytes one run may still write (JSON + HTML of its documents); `limit` None: no cap."""
-
-    def __init__(self, limit: int | None, used: int = 0) -> None:
-        self.limit, self.used = limit, used
-
-    @property
-    def exhausted(self) -> bool:
-        return self.limit is not None and self.used >= self.limit
-
-    def take(self, size: int) -> bool:
-        """Count `size` bytes if they fit; False (and nothing counted) when they would pass the cap."""
-        if self.limit is not None and self.used + size > self.limit:
-            self.used = max(self.used, self.limit)  # once one document is refused, so is every later one
-            return False
-        self.used += size
-        return True
-
-    def refusal(self, ident: str, name: str) -> Record:
-        return Record.refused(
-            ident, name, limits.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
-        )
-
-
-def written_bytes(outdir: Path) -> int:
-    """What earlier runs of this OUTDIR wrote into docs/ (a resumed job keeps counting from there)."""
-    docs = outdir / outputs.DOCS
-    return sum(path.stat().st_size for path in docs.iterdir() if path.is_file()) if docs.is_dir() else 0
+    stem: str | None = None  # its bilingual files' stem (`document_files`), unique in the output
 
 
 @contextmanager
@@ -220,6 +192,7 @@ def admit(
     options: GenerationOptions = GenerationOptions(),
     max_sentences: int | None = None,
     caps: Limits = Limits(),
+    stem: str | None = None,
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
@@ -239,7 +212,7 @@ def admit(
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return Record(ident, name, DocumentStatus.FAILED, limits.UNPARSABLE, message)
-    return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data))
+    return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data), stem)
 
 
 def translate_group(
@@ -250,6 +223,7 @@ def translate_group(
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
     layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
 ) -> Iterator[Record]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -271,7 +245,7 @@ def translate_group(
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, engine, results, outdir, html, budget, layouts)
+            yield _finish(pending, engine, results, outdir, html, budget, layouts, style)
 
 
 def _finish(
@@ -282,6 +256,7 @@ def _finish(
     html: Callable[[dict[str, Any]], str] | None,
     budget: OutputBudget | None = None,
     layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
 ) -> Record:
     known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
@@ -296,9 +271,8 @@ def _finish(
             result = formats.bilingual(source, result)
             suffix = formats.output_suffix(source.format)
             for layout in layouts:
-                documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
-                    source, result, layout
-                )
+                path = document_files.file_path(pending.stem or pending.id, layout, suffix)
+                documents[path] = formats.write_source(source, result, layout, style=style)
         from service.schemas import TranslateResponse
 
         # In the try too: a text no UTF-8 file can hold (a lone surrogate from a font map) fails its document only.
@@ -320,7 +294,7 @@ def _finish(
         outputs.write_atomic(outdir / html_file, html_data)
     for name, data in documents.items():
         outputs.write_atomic(outdir / name, data)
-    stats = result.stats
+    stats, titles = result.stats, index.titles(result)
     return Record(
         pending.id,
         pending.name,
@@ -328,6 +302,8 @@ def _finish(
         json=json_file,
         html=html_file,
         documents=tuple(documents),
+        title=titles.fr,
+        title_en=titles.en,
         sentences=stats.sentences,
         source_tokens=stats.source_tokens,
         output_tokens=stats.output_tokens,
@@ -373,7 +349,7 @@ class Driver:
             for ident, name in self.order
         ]
         title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
-        outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
+        outputs.write_atomic(self.outdir / outputs.INDEX, index.render_index(title, rows).encode("utf-8"))
         outputs.write_atomic(
             self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")
         )
@@ -417,15 +393,17 @@ class BatchRun(Driver):
         self.budget = OutputBudget(self.config.max_output_bytes, written_bytes(self.outdir))
         group: list[_Pending] = []
         try:
+            stems = document_files.taken_stems(self.previous[ident] for ident in self.done)
             for entry in read_archive(self.source, self.caps):
                 ident = document_id(entry)
                 self.order.append((ident, display_name(entry.name)))
                 if ident in self.done:
                     self.summary.already_done += 1
                     continue
+                stem = stems.take(entry.name) if document_files.is_document_format(entry.format) else None
                 if self.budget.exhausted:  # not even parsed: nothing more will be written
                     self._record(manifest, self.budget.refusal(ident, display_name(entry.name)))
-                elif pending := self._admit(ident, entry, engine, manifest):
+                elif pending := self._admit(ident, entry, engine, manifest, stem):
                     group.append(pending)
                 if self._full(group):
                     self._flush(group, engine, manifest)
@@ -443,9 +421,11 @@ class BatchRun(Driver):
             self._write_index_and_summary()
         return self.summary
 
-    def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
+    def _admit(
+        self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest, stem: str | None
+    ) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps)
+        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps, stem)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None
@@ -455,5 +435,8 @@ class BatchRun(Driver):
         return self.config.groups.full(group, self.group_sentences)
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget, self.layouts):
+        records = translate_group(
+            group, engine, self.options, self.outdir, self.html, self.budget, self.layouts, self.config.subtitle_style
+        )
+        for record in records:
             self._record(manifest, record)

@@ -31,7 +31,7 @@ from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import document_files, outputs
-from service.jobs.manager import RESULTS, JobManager, job_layouts
+from service.jobs.manager import RESULTS, JobManager, job_layouts, job_style
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
@@ -69,6 +69,7 @@ def _view(job: Job) -> dict[str, Any]:
         "updated": job.updated,
         "error": job.error,
         "layouts": list(job_layouts(job)),
+        "subtitle_style": str(job_style(job)),
         "progress": job.progress.as_dict(),
         "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
     }
@@ -87,6 +88,13 @@ def _filename(raw: str) -> str:
             f" {', '.join(document_suffixes())} document (?filename=…)",
         ) from None
     return name
+
+
+def _cue_style(asked: str) -> formats.CueStyle:
+    try:
+        return formats.CueStyle.parse(asked)
+    except ValueError as error:
+        raise ApiError(422, "invalid_option", str(error)) from None
 
 
 def _layouts(asked: list[str] | None) -> tuple[str, ...]:
@@ -123,13 +131,22 @@ async def create_job(
             f" repeatable: {', '.join(formats.LAYOUTS)} (default {formats.DEFAULT_LAYOUT})",
         ),
     ] = None,
+    subtitle_style: Annotated[
+        str,
+        Query(
+            max_length=20,
+            description="how a bilingual subtitle's English line is set apart: italic (default), none, a colour name"
+            " or #rrggbb",
+        ),
+    ] = str(formats.DEFAULT_CUE_STYLE),
 ) -> dict[str, Any]:
     name = _filename(filename)
     layouts = _layouts(layout)
+    style = _cue_style(subtitle_style)
     checked_beams(state, num_beams)
     settings = state.settings
     options = GenerationOptions(num_beams=num_beams)
-    held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request))
+    held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request), style)
     reservation = _granted(held, settings)
     size = 0
     beating = asyncio.create_task(_heartbeat(jobs, reservation, settings.jobs_lease_seconds / 4))
