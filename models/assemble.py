@@ -22,6 +22,7 @@ from models.markup import (
     Alignment,
     Placed,
     SentenceMarkup,
+    parse_inline,
     place,
     place_in_order,
     render,
@@ -105,7 +106,10 @@ def _block(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
         else:
-            sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,)))
+            kept = _kept_marks(fr, block.markup)
+            sentences.append(
+                BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,), **kept)  # type: ignore[arg-type]
+            )
     totals.sentences += len(sentences)
     english_text = (
         join_pieces(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
@@ -208,6 +212,16 @@ def _marks(placed: Iterable[Placed]) -> tuple[Mark, ...]:
     """Elements as plain-text ranges, outer first: what a reader draws without parsing markup."""
     ordered = sorted(placed, key=lambda item: (item[1], -item[2]))
     return tuple(Mark(e.kind, start, end, e.url) for e, start, end in ordered)
+
+
+def _kept_marks(text: str, markup: str) -> dict[str, object]:
+    """A sentence kept as it is (`[1](https://…)`, `**2024**`) in a block with markup: its plain text and
+    marks, the same on both sides, so a reader draws it as it draws a translated one."""
+    if not markup:
+        return {}
+    inline = parse_inline(text, markup)
+    marks = _marks(Placed(e, e.start, e.end) for e in inline.elements)
+    return {"fr_plain": inline.plain, "en_plain": inline.plain, "fr_marks": marks, "en_marks": marks}
 
 
 def _has_placeable(markup: SentenceMarkup | None) -> bool:
