@@ -63,6 +63,9 @@ class _Mark:
 
 
 _WRAP_TAGS = {"strong": "strong", "em": "em", "code": "code"}
+MAX_CARRIED = 16
+"""How many elements begun before a range are drawn again in it (the outermost): deeper nests are not
+something a reader sees, and redrawing them in every sentence would grow as sentences × depth."""
 
 
 def is_web_url(url: str | None) -> bool:
@@ -151,5 +154,9 @@ class MarkedText:
             self._open.append(elements[self._next])
             self._next += 1
         self._open = [e for e in self._open if e.end > first]
-        marks = [_Mark(e.kind, max(e.start, first) - first, min(e.end, last) - first, e.url) for e in self._open]
+        # Elements from earlier ranges open again in this one: the outermost few only, so a deep nest around
+        # many sentences costs each range a bounded number of elements, not the whole nest again.
+        carried = [e for e in self._open if e.start < first][:MAX_CARRIED]
+        inside = [e for e in self._open if e.start >= first]
+        marks = [_Mark(e.kind, max(e.start, first) - first, min(e.end, last) - first, e.url) for e in carried + inside]
         return runs(self.inline.plain[first:last], marks)

@@ -117,3 +117,16 @@ def test_marked_text_ranges_asked_out_of_order_start_again() -> None:
     assert [run.text for run in first] == ["d"] and first[0].opens[0].tag == "em"
     again = marked.runs(0, 7)
     assert "".join(run.text for run in again) == "a b" and any(w.tag == "strong" for r in again for w in r.opens)
+
+
+def test_a_deep_nest_around_many_sentences_is_not_redrawn_whole_in_each() -> None:
+    """A client's JSON with 2,000 nested elements around 400 sentences: each sentence reopens a bounded
+    number of them, so the page is not 400 × 2,000 elements."""
+    depth = 2000
+    body = " ".join(f"m{n}." for n in range(400))
+    fr = "<b>" * depth + body + "</b>" * depth
+    cuts = [(fr.index(part), fr.index(part) + len(part), part, part) for part in body.split(" ")]
+    html = render_standalone_html(answer(fr, fr, "html", cuts))
+    french, _ = cells(html)
+    assert french.count("<strong>") == french.count("</strong>") <= depth + 16 * 2 * len(cuts)
+    assert "&lt;b&gt;" not in french and "m399." in french
