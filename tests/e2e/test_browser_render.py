@@ -150,3 +150,29 @@ def test_batch_document_pages_draw_the_markup(browser: Any, tiny_engine: Any, tm
     assert "**" not in visible, visible
     assert page.locator("main .cell.fr strong").all_text_contents() == ["le budget"]
     page.context.close()
+
+
+def test_batch_index_shows_titles_and_links_every_file(browser: Any, tiny_engine: Any, tmp_path: Path) -> None:
+    """Issue 23, point 7: the index names each document by its title and links each file it produced."""
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "sommet.md").write_text(MARKDOWN, encoding="utf-8")
+    (source / "budget.docx").write_bytes(documents.docx())
+    outdir = tmp_path / "out"
+    BatchRun(source, outdir, Greedy(tiny_engine), config=BatchConfig(layouts=("interleaved", "english"))).run()
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto((outdir / outputs.INDEX).as_uri())
+    titles = page.locator("tbody .doc-title").all_text_contents()
+    assert sorted(titles) == ["Le budget de la ville", "Un sommet à Moscou"]  # markup read, not shown
+    row = page.locator("tbody tr", has_text="Le budget de la ville")
+    labels = row.locator("a").all_text_contents()
+    assert labels == ["side by side", "JSON", "interleaved DOCX", "english DOCX"]
+    for link in row.locator("a").all():
+        target = outdir / (link.get_attribute("href") or "")
+        assert target.is_file(), target
+    assert {p.name for p in (outdir / "docs").glob("budget.*.docx")} == {
+        "budget.interleaved.docx",
+        "budget.english.docx",
+    }
+    context.close()
