@@ -91,12 +91,17 @@ def serve(
 ) -> None:
     """Load the model, then serve the HTTP API and the web page."""
     from service.app import create_app
-    from service.server import run
+    from service.server import AddressError, bind, run
 
     configure_logging()
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, host=host, port=port)
-    engine = _load(settings)  # before binding the port: a missing model is a clear exit, not a crash loop
-    run(create_app(settings, engine=engine), settings)
+    try:  # the address first: a busy port is said at once, not after the model has loaded
+        sock = bind(settings)
+    except AddressError as error:
+        raise _fail(str(error)) from None
+    with sock:
+        engine = _load(settings)  # before listening: a missing model is a clear exit, not a crash loop
+        run(create_app(settings, engine=engine), settings, sock)
 
 
 @app.command()
