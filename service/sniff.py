@@ -158,9 +158,12 @@ def _zip(data: bytes) -> Kind | None:
     return _ZIP
 
 
+HEAD_BYTES = 65536  # what `sniff` looks at: an upload's first bytes are enough
+
+
 def sniff(data: bytes) -> Kind | None:
     """What `data` is by its leading bytes, or None (text, or nothing recognised)."""
-    head = data[:65536]
+    head = data[:HEAD_BYTES]
     for check in (_zip, _riff, _iso_media, _bzip2, _mp3):
         if (kind := check(head)) is not None:
             return kind
@@ -184,7 +187,11 @@ def kind_of_name(name: str) -> Kind | None:
 
 
 class Mismatch(ValueError):
-    """A file's name says one format and its bytes another."""
+    """A file's name says one format and its bytes another (`found`)."""
+
+    def __init__(self, message: str, found: Kind) -> None:
+        super().__init__(message)
+        self.found = found
 
 
 def kind_of(data: bytes, name: str = "") -> Kind | None:
@@ -200,7 +207,7 @@ def kind_of(data: bytes, name: str = "") -> Kind | None:
     if by_name is not None and by_name.format in _ZIP_DOCUMENTS and by_bytes.label == _ZIP.label:
         return by_name  # a zip without the usual first member (an EPUB's `mimetype`): its reader decides
     if by_name is not None and by_name.family is Family.DOCUMENT and by_name.format != by_bytes.format:
-        raise Mismatch(f"{os.path.basename(name)} is named as a {by_name.label} but holds a {by_bytes.label}")
+        raise Mismatch(f"{os.path.basename(name)} is named as a {by_name.label} but holds a {by_bytes.label}", by_bytes)
     return by_bytes
 
 
