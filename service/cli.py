@@ -15,6 +15,8 @@ from models.loading import ModelLoadError
 if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
     from collections.abc import Callable
 
+    from rich.console import Console
+
     from models.engine import Engine
     from service.formats import Source
     from service.settings import Settings
@@ -82,6 +84,24 @@ def _load(settings: Settings) -> Engine:
         return load_engine(settings.engine_spec())
     except ModelLoadError as error:
         raise _fail(str(error)) from None
+
+
+def _load_saying(settings: Settings, console: Console) -> Engine:
+    """`_load`, with a line before (a model takes seconds to load, a minute to download) and after."""
+    import time
+
+    from service.jobs.names import display_name
+
+    console.print(f"loading model {display_name(settings.model)}…", markup=False, highlight=False)
+    started = time.perf_counter()
+    engine = _load(settings)
+    info = engine.info
+    console.print(
+        f"model loaded in {time.perf_counter() - started:.1f} s ({info.engine} on {info.device}, {info.dtype})",
+        markup=False,
+        highlight=False,
+    )
+    return engine
 
 
 @app.command()
@@ -342,8 +362,8 @@ def batch(
             import ray as _ray  # noqa: F401 - only to fail early with the install hint
         except ImportError:
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
-    engine = None if ray else _load(settings)  # with Ray, each actor loads its own
     console = Console(stderr=True)
+    engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
     run: Driver
     with progress_bar(console) as progress:
         if engine is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,28 +22,37 @@ from service.jobs.names import display_name
 from service.jobs.records import Record
 from service.jobs.runner import Summary
 
-if TYPE_CHECKING:
-    pass
-
 
 class RichObserver:
-    """Feeds the runner's events into a rich progress bar; sentences/s over this run's own work."""
+    """Feeds the runner's events into a rich progress bar: documents as they are written, sentences
+    as they are translated (`translated`, slice by slice within a group; a runner that does not
+    report them, Ray's, counts each document's when it is written), sentences/s over this run's work."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
         self.sentences = 0
+        self.streamed = False  # sentences come from `translated`, not from records
         self.started_at = time.perf_counter()
 
     def started(self, total: int, already_done: int) -> None:
         self.started_at = time.perf_counter()
         self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
 
+    def translated(self, sentences: int) -> None:
+        self.streamed = True
+        self.sentences += sentences
+        self._show(advance=0)
+
     def finished(self, record: Record) -> None:
-        self.sentences += record.sentences
+        if not self.streamed:
+            self.sentences += record.sentences
+        self._show(advance=1)
+
+    def _show(self, advance: int) -> None:
         rate = self.sentences / max(time.perf_counter() - self.started_at, 1e-9)
         if self.task is not None:
-            self.progress.update(self.task, advance=1, rate=f"{rate:,.1f} sentences/s")
+            self.progress.update(self.task, advance=advance, rate=f"{self.sentences:,} sentences, {rate:,.1f}/s")
 
 
 def progress_bar(console: Console) -> Progress:
