@@ -26,27 +26,36 @@ from service.jobs.runner import Summary
 class RichObserver:
     """Feeds the runner's events into a rich progress bar: documents as they are written, sentences
     as they are translated (`translated`, slice by slice within a group; a runner that does not
-    report them, Ray's, counts each document's when it is written), sentences/s over this run's work."""
+    report them, Ray's, counts each document's when it is written), sentences/s over this run's work.
+
+    A group's documents are written after its sentences are translated; their records count every
+    sentence (those kept verbatim too), so once a group's documents are written the count is theirs:
+    the bar ends on the summary's number."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
-        self.sentences = 0
-        self.streamed = False  # sentences come from `translated`, not from records
+        self.before = 0  # sentences of the groups done
+        self.translated_now = 0  # of the current group: translated so far
+        self.recorded_now = 0  # of the current group: in its documents written so far
         self.started_at = time.perf_counter()
+
+    @property
+    def sentences(self) -> int:
+        return self.before + max(self.translated_now, self.recorded_now)
 
     def started(self, total: int, already_done: int) -> None:
         self.started_at = time.perf_counter()
         self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
 
     def translated(self, sentences: int) -> None:
-        self.streamed = True
-        self.sentences += sentences
+        if self.recorded_now:  # documents were written since the last slice: this is a new group
+            self.before, self.translated_now, self.recorded_now = self.sentences, 0, 0
+        self.translated_now += sentences
         self._show(advance=0)
 
     def finished(self, record: Record) -> None:
-        if not self.streamed:
-            self.sentences += record.sentences
+        self.recorded_now += record.sentences
         self._show(advance=1)
 
     def _show(self, advance: int) -> None:
