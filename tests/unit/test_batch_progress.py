@@ -88,3 +88,30 @@ def test_batch_says_it_loads_the_model_and_shows_sentences(tmp_path: Path, monke
     assert lines[0].startswith("loading model ") and lines[0].endswith("…")
     assert lines[1].startswith("model loaded in ") and "(fake on cpu, float32)" in lines[1]
     assert f"{3 * SENTENCES_PER_DOC} sentences, " in result.stderr
+
+
+def test_the_bar_counts_slices_within_a_group_then_its_documents_records() -> None:
+    import io
+
+    from rich.console import Console
+
+    from service.jobs.console import RichObserver, progress_bar
+    from service.jobs.records import DocumentStatus
+
+    def record(sentences: int) -> Record:
+        return Record("0" * 20, "a.txt", DocumentStatus.OK, sentences=sentences)
+
+    observer = RichObserver(progress_bar(Console(file=io.StringIO())))
+    observer.started(3, 0)
+    seen = []
+    for event in (lambda: observer.translated(4), lambda: observer.translated(4)):
+        event()
+        seen.append(observer.sentences)
+    observer.finished(record(5))  # records count verbatim sentences too: 5 + 5 > 8 sent to the model
+    observer.finished(record(5))
+    seen.append(observer.sentences)
+    observer.translated(3)  # the next group
+    seen.append(observer.sentences)
+    observer.finished(record(4))
+    seen.append(observer.sentences)
+    assert seen == [4, 8, 10, 13, 14]
