@@ -95,7 +95,7 @@ def _cache_only(model: str, *, downloading: bool = False) -> bool:
     problem = unreachable(constants.ENDPOINT)
     if problem is None:
         return False
-    if not downloading and _cached(model):
+    if _cached(model):
         log.warning(
             "the hub %s does not answer (%s): loading %s from the local cache", constants.ENDPOINT, problem, model
         )
@@ -122,8 +122,8 @@ def load_marian(model: str) -> tuple[Any, Any]:
         raise ModelLoadError(f"model directory {model!r} does not exist. {_ways_out(DEFAULT_MODEL)}")
     else:
         source = model
+        cache_only = _cache_only(model)  # fails at once when the hub is needed and unreachable
         _announce_fetch(model)
-        cache_only = _cache_only(model)
     if local.is_dir() and not (local / "config.json").is_file():
         raise ModelLoadError(f"{model!r} is not a model directory: it has no config.json. {_ways_out(DEFAULT_MODEL)}")
     try:

@@ -94,3 +94,13 @@ def test_a_cached_model_loads_from_the_cache_when_the_hub_is_down_or_offline(
     assert done.returncode == 0, done.stderr
     assert "Retrying" not in done.stderr
     assert '"blocks"' in done.stdout
+
+
+def test_download_model_with_the_model_cached_and_the_hub_down_names_the_cache(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    repo = "example-org/tiny-marian"
+    _hub_cache(tmp_path, repo, tiny_checkpoint)
+    done, _ = _bitext("download-model", "--model", repo, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"{repo} is in {tmp_path}" in done.stdout and "does not answer" in done.stderr
