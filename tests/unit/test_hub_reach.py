@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -39,6 +42,40 @@ def test_an_unreachable_endpoint_is_told_apart_quickly() -> None:
     started = time.monotonic()
     assert unreachable(DEAD_HUB, timeout=2) is not None
     assert time.monotonic() - started < 5
+
+
+def _serving(status: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:  # noqa: N802 - the http.server hook's name
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(("status", "reachable"), [(200, True), (404, True), (401, True), (502, False), (503, False)])
+def test_any_answer_but_a_gateways_error_is_reachable(status: int, reachable: bool) -> None:
+    server = _serving(status)
+    try:
+        answer = unreachable(f"http://127.0.0.1:{server.server_port}", timeout=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (answer is None) is reachable, answer
+
+
+def test_an_endpoint_that_never_answers_is_unreachable_after_the_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        answer = unreachable(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1)
+        assert answer == "no answer within 1 s" and time.monotonic() - started < 5
 
 
 def test_loading_from_an_unreachable_hub_fails_within_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
