@@ -175,3 +175,17 @@ def test_a_document_can_be_written_as_markdown_too(tmp_path: Path, loads: list[s
     code, _, err = _run(str(source), "-o", str(out))
     assert code == 0, err and f"wrote {out} (" in err
     assert "> EN<" in out.read_text(encoding="utf-8")
+
+
+def test_a_large_docx_is_recognised_by_its_listing_at_the_end() -> None:
+    import os
+
+    data = _zip(
+        {"[Content_Types].xml": b"<Types/>", "word/media/big.bin": os.urandom(300_000), "word/document.xml": b"<w/>"}
+    )
+    assert b"word/document.xml" not in data[: sniff.HEAD_BYTES]  # past the first bytes: only the listing names it
+    kind = sniff.sniff(data)
+    assert kind is not None and kind.format == "docx"
+    head = sniff.sniff(data[: sniff.HEAD_BYTES])  # an upload's first bytes alone: a zip, and its name decides
+    assert head is not None and head.label == "zip archive"
+    assert sniff.kind_of(data[: sniff.HEAD_BYTES], "rapport.docx") == kind
