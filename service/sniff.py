@@ -80,11 +80,12 @@ _SIGNATURES: tuple[tuple[int, bytes, Kind], ...] = (
     (0, b"Rar!\x1a\x07", _other("RAR archive")),
     (0, b"(\xb5/\xfd", _other("Zstandard archive")),
     (0, b"WARC/1.", _archive("WARC archive")),
-    (257, b"ustar", _archive("tar archive")),
+    (257, b"ustar\x00", _archive("tar archive")),  # POSIX
+    (257, b"ustar  \x00", _archive("tar archive")),  # GNU
     (0, b"\x7fELF", _other("ELF executable")),
     (0, b"SQLite format 3\x00", _other("SQLite database")),
     (0, b"\x00asm", _other("WebAssembly module")),
-    (0, b"OggS", _other("Ogg audio or video")),
+    (0, b"OggS\x00", _other("Ogg audio or video")),
     (0, b"fLaC", _other("FLAC audio")),
     (0, b"\x1aE\xdf\xa3", _other("Matroska or WebM video")),
     (0, b"WEBVTT", document("vtt")),
@@ -94,13 +95,11 @@ _SIGNATURES: tuple[tuple[int, bytes, Kind], ...] = (
 def _riff(data: bytes) -> Kind | None:
     if data[:4] != b"RIFF" or len(data) < 12:
         return None
-    return {b"WEBP": _other("WebP image"), b"WAVE": _other("WAV audio"), b"AVI ": _other("AVI video")}.get(
-        data[8:12], _other("RIFF media file")
-    )
+    return {b"WEBP": _other("WebP image"), b"WAVE": _other("WAV audio"), b"AVI ": _other("AVI video")}.get(data[8:12])
 
 
 def _iso_media(data: bytes) -> Kind | None:
-    if data[4:8] != b"ftyp":
+    if data[4:8] != b"ftyp" or data[:2] != b"\x00\x00":  # a box of under 64 KiB: its size starts with zeros
         return None
     brand = data[8:12]
     if brand in (b"heic", b"heix", b"mif1", b"avif"):

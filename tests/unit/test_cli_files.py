@@ -111,8 +111,10 @@ def test_every_document_builder_is_recognised_by_its_bytes_or_name(format: str) 
 
 
 def test_french_text_is_never_taken_for_a_file_type() -> None:
-    for text in ("BZh oui", "ID3 non", "GIF est un format", "RIFF", "PK, dit-il.", "%PDF à la fin", "WARC"):
-        assert sniff.sniff(text.encode()) is None
+    texts = ["BZh oui", "ID3 non", "GIF est un format", "RIFFs de guitare, enfin", "PK, dit-il.", "%PDF à la fin"]
+    texts += ["WARC", "OggS", "Le ftyp est un mot.", "x" * 257 + "ustar de Mostar"]
+    for text in texts:
+        assert sniff.sniff(text.encode()) is None, text
 
 
 def _write(tmp_path: Path, name: str, loads: list[str]) -> tuple[str, str]:
@@ -189,3 +191,18 @@ def test_a_large_docx_is_recognised_by_its_listing_at_the_end() -> None:
     head = sniff.sniff(data[: sniff.HEAD_BYTES])  # an upload's first bytes alone: a zip, and its name decides
     assert head is not None and head.label == "zip archive"
     assert sniff.kind_of(data[: sniff.HEAD_BYTES], "rapport.docx") == kind
+
+
+@pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz"])
+@pytest.mark.parametrize("layout", ["gnu", "pax", "ustar"])
+def test_tar_archives_are_recognised_whatever_their_compression(compression: str, layout: str) -> None:
+    import tarfile
+
+    buffer = io.BytesIO()
+    formats = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfile.USTAR_FORMAT}
+    with tarfile.open(fileobj=buffer, mode=f"w:{compression}", format=formats[layout]) as archive:
+        member = tarfile.TarInfo("a.txt")
+        member.size = 8
+        archive.addfile(member, io.BytesIO(b"Bonjour."))
+    kind = sniff.sniff(buffer.getvalue())
+    assert kind is not None and kind.family is Family.ARCHIVE
