@@ -32,6 +32,11 @@ class DrainingServer(uvicorn.Server):
         super().__init__(config)
         self._app = app
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if sockets is not None and self.started:  # uvicorn says where it listens only for sockets it bound
+            self._log_started_message(sockets)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self._app.state.bitext.draining:
             log.info("signal %s: draining; in-flight requests have %ss", sig, self.config.timeout_graceful_shutdown)

@@ -56,3 +56,11 @@ def test_serve_on_a_busy_port_fails_before_loading_the_model(tmp_path: Path) -> 
     assert done.returncode == 2
     assert f"port {port} is in use: try --port " in done.stderr
     assert "loading model" not in done.stderr and "does not exist" not in done.stderr
+
+
+def test_serve_says_where_it_listens(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    from tests.support.live import LiveServer
+
+    log = tmp_path / "serve.log"
+    with LiveServer(tiny_checkpoint, log) as server:
+        assert f"Uvicorn running on http://127.0.0.1:{server.port}" in log.read_text()
