@@ -40,18 +40,10 @@ class Kind:
 # Plain-text inputs, parsed by `models.parse` (the format from the suffix or the content).
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json")
 
-_DOCUMENT_LABELS = {
-    "srt": "SRT subtitles",
-    "vtt": "WebVTT subtitles",
-    "docx": "DOCX document",
-    "odt": "ODT document",
-    "epub": "EPUB book",
-    "pdf": "PDF document",
-}
-
 
 def document(format: str) -> Kind:
-    return Kind(_DOCUMENT_LABELS.get(format, f"{format.upper()} document"), Family.DOCUMENT, format)
+    """A format of the `FORMATS` registry, named as it names itself."""
+    return Kind(FORMATS[format].label or f"{format.upper()} document", Family.DOCUMENT, format)
 
 
 def _other(label: str) -> Kind:
