@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from service.formats.base import FORMATS, SUFFIXES
+from service.jobs.readers.common import DOCUMENT_FORMATS
 
 
 class Family(StrEnum):
@@ -37,8 +38,8 @@ class Kind:
     format: str | None = None  # the `FORMATS` key of a document format
 
 
-# Plain-text inputs, parsed by `models.parse` (the format from the suffix or the content).
-TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json")
+# Plain-text inputs, parsed by `models.parse`: the archive readers' table, less the document formats.
+TEXT_SUFFIXES = tuple(suffix for suffix in DOCUMENT_FORMATS if suffix not in SUFFIXES)
 
 
 def document(format: str) -> Kind:

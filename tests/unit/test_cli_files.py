@@ -67,7 +67,7 @@ def test_an_unsupported_file_is_named_with_what_bitext_reads(
         code, _, err = _run(str(source))
         assert code == 2
         assert f"unsupported file type: {label}" in err
-        assert "bitext reads text (.txt, .md" in err and ".docx" in err and ".pdf" in err
+        assert "bitext reads text (.txt, .text, .md" in err and ".docx" in err and ".pdf" in err
         assert "codec" not in err
     assert loads == []
 
