@@ -43,6 +43,7 @@ from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
 from service.jobs.limits import Limits
 from service.jobs.names import display_name
+from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import DocumentStatus, Record
 
@@ -435,8 +436,11 @@ class BatchRun(Driver):
         return self.config.groups.full(group, self.group_sentences)
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
+        counted: Engine = engine  # an observer that wants sentences as they are done gets them slice by slice
+        if group and isinstance(self.observer, SentenceObserver):
+            counted = Reporting(engine, self.observer.translated, sum(len(pending.pieces) for pending in group))
         records = translate_group(
-            group, engine, self.options, self.outdir, self.html, self.budget, self.layouts, self.config.subtitle_style
+            group, counted, self.options, self.outdir, self.html, self.budget, self.layouts, self.config.subtitle_style
         )
         for record in records:
             self._record(manifest, record)

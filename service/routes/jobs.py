@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
-from service import formats
+from service import formats, sniff
 from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
@@ -163,6 +163,7 @@ async def create_job(
             os.fsync(stream.fileno())
         if size == 0:
             raise ApiError(400, "empty_upload", "the request body is empty; send the archive as the body")
+        await run_in_threadpool(_matches_its_name, target, name)
         if not await run_in_threadpool(jobs.submit, reservation, target, name, size):
             raise _lapsed()
     except BaseException:
@@ -172,6 +173,16 @@ async def create_job(
     finally:
         beating.cancel()
     return _view(await run_in_threadpool(_job, jobs, reservation.ident, owner))
+
+
+def _matches_its_name(upload: Path, name: str) -> None:
+    """A document whose bytes are another kind of file (`carte.docx` holding a PNG) is a 415 now, not a failed job."""
+    with upload.open("rb") as stream:
+        head = stream.read(sniff.HEAD_BYTES)
+    try:
+        sniff.kind_of(head, name)
+    except sniff.Mismatch as error:
+        raise ApiError(415, "unsupported_media_type", str(error), detected=error.found.label) from None
 
 
 def _declared(request: Request) -> int | None:
