@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -25,6 +26,9 @@ from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
+
+if TYPE_CHECKING:
+    from service.formats.docx_styles import TranslationStyles
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -224,16 +228,19 @@ def _emphasize(props: etree._Element, bold: bool, italic: bool) -> None:
         at += 1
 
 
-def english_copy(p: etree._Element, block: BilingualBlock) -> etree._Element:
+def english_copy(p: etree._Element, block: BilingualBlock, styles: TranslationStyles | None = None) -> etree._Element:
     """A new paragraph in `p`'s paragraph style and first run's style, holding the English; no numbering,
-    bookmarks, notes or section break are copied (they belong to the French)."""
+    bookmarks, notes or section break are copied (they belong to the French). With `styles`, the paragraph
+    takes the English's own style (`Translation …`, based on the French paragraph's)."""
     new = etree.Element(P)
     props = p.find(PPR)
+    props = copy.deepcopy(props) if props is not None else etree.Element(PPR) if styles is not None else None
     if props is not None:
-        props = copy.deepcopy(props)
         for tag in ("numPr", "sectPr"):
             for found in props.findall(w(tag)):
                 props.remove(found)
+        if styles is not None:
+            styles.mark(props)
         new.append(props)
     new.extend(_runs(p, block))
     return new
@@ -282,66 +289,28 @@ class Docx:
         return dataclasses.replace(result, format=self.kind)
 
     def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
+        from service.formats import docx_layout
+        from service.formats.docx_styles import STYLES, TranslationStyles
+
         parsed: Parsed = source.state
         replaced = {}
         start = 0
+        has_styles = layout != Layout.ENGLISH and STYLES in parsed.package.by_name
+        styles = TranslationStyles(parsed.package.xml(STYLES)) if has_styles else None
         for part, count in parsed.counts:
             root = parsed.package.xml(part)
             found = paragraphs(root)
             english = {id(p): block for p, block in zip(found, result.blocks[start : start + count], strict=True)}
             start += count
             if layout == Layout.SIDE_BY_SIDE and part == "word/document.xml":
-                _side_by_side(root, english)
+                docx_layout.side_by_side(root, english, styles)
             else:
                 for p in found:
                     if layout == Layout.ENGLISH:
                         set_text(p, english[id(p)])
                     else:
-                        p.addnext(english_copy(p, english[id(p)]))
+                        p.addnext(english_copy(p, english[id(p)], styles))
             replaced[part] = serialize(root, standalone=True)
+        if styles is not None and styles.added:
+            replaced[STYLES] = styles.part()
         return parsed.package.write(replaced)
-
-
-def _cell(children: list[etree._Element]) -> etree._Element:
-    cell = etree.Element(w("tc"))
-    props = etree.SubElement(cell, w("tcPr"))
-    etree.SubElement(props, w("tcW"), {w("w"): "2500", w("type"): "pct"})
-    for child in children:
-        for section in child.iter(SECTPR):  # a section break cannot sit in a table cell
-            section.getparent().remove(section)
-        cell.append(child)
-    if not len(children) or children[-1].tag != P:  # a cell ends with a paragraph
-        cell.append(etree.Element(P))
-    return cell
-
-
-def _side_by_side(root: etree._Element, english: dict[int, BilingualBlock]) -> None:
-    """The body as one two-column table: each element of the body beside its English."""
-    body = root.find(BODY)
-    if body is None:
-        raise FormatError(limits.UNPARSABLE, "word/document.xml has no body")
-    table = etree.Element(TBL)
-    props = etree.SubElement(table, w("tblPr"))
-    etree.SubElement(props, w("tblW"), {w("w"): "5000", w("type"): "pct"})
-    etree.SubElement(props, w("tblLayout"), {w("type"): "fixed"})
-    grid = etree.SubElement(table, w("tblGrid"))
-    for _ in range(2):
-        etree.SubElement(grid, w("gridCol"), {w("w"): "4675"})
-    for child in list(body):
-        if child.tag == SECTPR:
-            continue
-        body.remove(child)
-        if child.tag == P:
-            right = [english_copy(child, english[id(child)])] if id(child) in english else []
-        else:  # a table, a content control: its copy with the English in place
-            twin = copy.deepcopy(child)
-            for original, copied in zip(child.iter(P), twin.iter(P), strict=True):
-                if id(original) in english:
-                    set_text(copied, english[id(original)])
-            for bookmark in [*twin.iter(w("bookmarkStart")), *twin.iter(w("bookmarkEnd"))]:
-                bookmark.getparent().remove(bookmark)
-            right = [twin]
-        row = etree.SubElement(table, w("tr"))
-        row.append(_cell([child]))
-        row.append(_cell(right))
-    body.insert(0, table)

@@ -1,0 +1,117 @@
+"""DOCX and ODT layouts a reader can use: side-by-side columns of fixed, equal widths with what they hold
+scaled to fit; interleaved English in a style of its own (headings still headings)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree
+
+from models.pipeline import translate_document
+from service import formats
+from service.formats.docx import W_NS
+from service.formats.docx_layout import CELL_MARGIN, EMU_PER_TWIP
+from tests.support.fakes import FakeEngine
+from tests.support.office import PARAGRAPHS, wide_docx
+
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+def translated(data: bytes, format: str, layout: str) -> bytes:
+    source = formats.read_source(data, format)
+    result = formats.bilingual(source, translate_document(source.document, FakeEngine()))
+    return formats.write_source(source, result, layout)
+
+
+def part(data: bytes, name: str) -> etree._Element:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return etree.fromstring(archive.read(name))
+
+
+def twips(element: etree._Element, attribute: str = "w") -> int:
+    return int(element.get(w(attribute)))
+
+
+def test_docx_side_by_side_is_two_fixed_half_columns_of_the_text_width() -> None:
+    root = part(translated(wide_docx(), "docx", "side-by-side"), "word/document.xml")
+    body = root.find(w("body"))
+    section = body.find(w("sectPr"))
+    page, margins = section.find(w("pgSz")), section.find(w("pgMar"))
+    text_width = twips(page) - twips(margins, "left") - twips(margins, "right")
+    table = body.find(w("tbl"))
+    assert table.find(f"{w('tblPr')}/{w('tblLayout')}").get(w("type")) == "fixed"
+    grid = [twips(col) for col in table.find(w("tblGrid"))]
+    assert grid == [text_width // 2, text_width // 2]
+    width = table.find(f"{w('tblPr')}/{w('tblW')}")
+    assert (width.get(w("type")), twips(width)) == ("dxa", text_width - text_width % 2)
+    for row in table.findall(w("tr")):
+        assert [twips(tc.find(f"{w('tcPr')}/{w('tcW')}")) for tc in row.findall(w("tc"))] == grid
+
+
+def test_docx_side_by_side_scales_nested_tables_and_pictures_into_their_column() -> None:
+    root = part(translated(wide_docx(), "docx", "side-by-side"), "word/document.xml")
+    outer = root.find(f"{w('body')}/{w('tbl')}")
+    column = twips(outer.find(w("tblGrid"))[0])
+    inside = column - 2 * CELL_MARGIN
+    nested = [t for t in outer.iter(w("tbl")) if t is not outer]
+    assert len(nested) == 2  # the French table and its English twin
+    for table in nested:
+        grid = [twips(col) for col in table.find(w("tblGrid"))]
+        assert len(grid) == 3 and sum(grid) <= inside
+        for tc in table.iter(w("tc")):
+            assert twips(tc.find(f"{w('tcPr')}/{w('tcW')}")) <= inside // 3 + 1
+    extents = list(outer.iter(f"{WP}extent"))
+    assert extents, "the picture is kept"
+    for extent in extents:
+        assert int(extent.get("cx")) <= inside * EMU_PER_TWIP
+        assert int(extent.get("cx")) == int(extent.get("cy"))  # the square picture keeps its shape
+    for ext in outer.iter(f"{A}ext"):
+        assert int(ext.get("cx")) <= inside * EMU_PER_TWIP
+
+
+def test_docx_interleaved_english_has_a_translation_style_based_on_the_french() -> None:
+    data = translated(wide_docx(), "docx", "interleaved")
+    body = part(data, "word/document.xml").find(w("body"))
+    styles = {s.get(w("styleId")): s for s in part(data, "word/styles.xml").iter(w("style"))}
+
+    def style(p: etree._Element) -> str | None:
+        found = p.find(f"{w('pPr')}/{w('pStyle')}")
+        return found.get(w("val")) if found is not None else None
+
+    paragraphs = body.findall(w("p"))
+    texts = ["".join(t.text or "" for t in p.iter(w("t"))) for p in paragraphs]
+    heading_fr, heading_en = paragraphs[0], paragraphs[1]
+    assert texts[1].startswith("EN<") and style(heading_fr) == "Heading1"
+    assert style(heading_en) != "Heading1"
+    english_style = styles[style(heading_en)]
+    assert english_style.find(w("basedOn")).get(w("val")) == "Heading1"
+    assert english_style.find(f"{w('pPr')}/{w('outlineLvl')}").get(w("val")) == "0"  # still a heading
+    assert english_style.find(f"{w('rPr')}/{w('i')}") is not None
+    assert english_style.find(w("name")).get(w("val")).startswith("Translation")
+    body_en = paragraphs[texts.index(f"EN<{PARAGRAPHS[0]}>")]
+    assert style(body_en) == "Translation"
+    assert styles["Translation"].find(w("basedOn")).get(w("val")) == "Normal"
+    # the French keeps its own style
+    assert style(paragraphs[texts.index(PARAGRAPHS[0])]) is None
+
+
+def test_docx_a_translation_style_the_user_edited_is_kept() -> None:
+    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import RGBColor
+
+    document = Document(io.BytesIO(wide_docx()))
+    mine = document.styles.add_style("Translation", WD_STYLE_TYPE.PARAGRAPH)
+    mine.font.color.rgb = RGBColor(0x99, 0x00, 0x00)
+    out = io.BytesIO()
+    document.save(out)
+    data = translated(out.getvalue(), "docx", "interleaved")
+    defined = [s for s in part(data, "word/styles.xml").iter(w("style")) if s.get(w("styleId")) == "Translation"]
+    assert len(defined) == 1
+    assert defined[0].find(f"{w('rPr')}/{w('color')}").get(w("val")) == "990000"
