@@ -63,7 +63,7 @@ def wide_odt() -> bytes:
     column.addElement(TableColumnProperties(columnwidth="5.5cm"))
     document.automaticstyles.addElement(column)
     frame_style = Style(name="fr1", family="graphic")
-    frame_style.addElement(GraphicProperties(anchortype="paragraph"))
+    frame_style.addElement(GraphicProperties(anchortype="paragraph", wrap="none"))
     document.automaticstyles.addElement(frame_style)
     document.text.addElement(H(outlinelevel=1, stylename=heading, text="Le budget de la ville"))
     document.text.addElement(P(text=PARAGRAPHS[0]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from lxml import etree
 
 from models.pipeline import translate_document
@@ -13,7 +14,7 @@ from service import formats
 from service.formats.docx import W_NS
 from service.formats.docx_layout import CELL_MARGIN, EMU_PER_TWIP
 from tests.support.fakes import FakeEngine
-from tests.support.office import PARAGRAPHS, wide_docx
+from tests.support.office import PARAGRAPHS, wide_docx, wide_odt
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -115,3 +116,60 @@ def test_docx_a_translation_style_the_user_edited_is_kept() -> None:
     defined = [s for s in part(data, "word/styles.xml").iter(w("style")) if s.get(w("styleId")) == "Translation"]
     assert len(defined) == 1
     assert defined[0].find(f"{w('rPr')}/{w('color')}").get(w("val")) == "990000"
+
+
+ODF = {
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+    "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
+    "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0",
+}
+
+
+def q(name: str) -> str:
+    prefix, local = name.split(":")
+    return f"{{{ODF[prefix]}}}{local}"
+
+
+def test_odt_interleaved_english_has_a_translation_style_in_styles_xml() -> None:
+    data = translated(wide_odt(), "odt", "interleaved")
+    body = part(data, "content.xml").find(f".//{q('office:text')}")
+    styles = {s.get(q("style:name")): s for s in part(data, "styles.xml").iter(q("style:style"))}
+    heading_fr, heading_en = body.findall(q("text:h"))[:2]
+    assert heading_fr.get(q("text:style-name")) == "Heading_20_1"
+    english = styles[heading_en.get(q("text:style-name"))]
+    assert english.get(q("style:parent-style-name")) == "Heading_20_1"
+    assert english.get(q("style:display-name")) == "Translation Heading 1"
+    assert heading_en.get(q("text:outline-level")) == "1"  # still a heading
+    props = english.find(q("style:text-properties"))
+    assert props.get(q("fo:font-style")) == "italic"
+    paragraph_en = next(p for p in body.iter(q("text:p")) if "".join(p.itertext()) == f"EN<{PARAGRAPHS[0]}>")
+    assert paragraph_en.get(q("text:style-name")) == "Translation"
+    french = next(p for p in body.iter(q("text:p")) if "".join(p.itertext()) == PARAGRAPHS[0])
+    assert french.get(q("text:style-name")) is None
+
+
+def test_odt_side_by_side_scales_pictures_into_their_column() -> None:
+    data = translated(wide_odt(), "odt", "side-by-side")
+    root = part(data, "content.xml")
+    automatic = {s.get(q("style:name")): s for s in root.find(q("office:automatic-styles"))}
+    outer = root.find(f".//{q('office:text')}/{q('table:table')}")
+    table_props = automatic[outer.get(q("table:style-name"))].find(q("style:table-properties"))
+    assert table_props.get(q("table:align")) == "margins"
+    text_width = float(table_props.get(q("style:width")).removesuffix("cm"))
+    column = outer.find(q("table:table-column"))
+    assert column.get(q("table:number-columns-repeated")) == "2"
+    column_props = automatic[column.get(q("table:style-name"))].find(q("style:table-column-properties"))
+    assert float(column_props.get(q("style:column-width")).removesuffix("cm")) == pytest.approx(text_width / 2, 0.01)
+    frames = list(outer.iter(q("draw:frame")))
+    assert frames
+    for frame in frames:
+        width = float(frame.get(q("svg:width")).removesuffix("cm"))
+        height = float(frame.get(q("svg:height")).removesuffix("cm"))
+        assert width <= text_width / 2 and width == pytest.approx(height)
+    # the English heading in a Translation style here too
+    cells = outer.find(q("table:table-row")).findall(q("table:table-cell"))
+    assert cells[1].find(q("text:h")).get(q("text:style-name")) == "Translation_20_Heading_20_1"
