@@ -198,6 +198,15 @@ def _fit_picture(drawing: etree._Element, width: int) -> None:
             continue
 
 
+def _props(p: etree._Element) -> etree._Element:
+    """The paragraph's `w:pPr`, made (first, as the schema wants) when it has none."""
+    props = p.find(w("pPr"))
+    if props is None:
+        props = etree.Element(w("pPr"))
+        p.insert(0, props)
+    return props
+
+
 def side_by_side(root: etree._Element, english: dict[int, BilingualBlock], styles: TranslationStyles | None) -> None:
     """The body as one two-column table: each element of the body beside its English."""
     body = root.find(BODY)
@@ -216,6 +225,8 @@ def side_by_side(root: etree._Element, english: dict[int, BilingualBlock], style
             for original, copied in zip(child.iter(P), twin.iter(P), strict=True):
                 if id(original) in english:
                     set_text(copied, english[id(original)])
+                    if styles is not None:  # a cell's English in the English's style, as outside tables
+                        styles.mark(_props(copied))
             for bookmark in [*twin.iter(w("bookmarkStart")), *twin.iter(w("bookmarkEnd"))]:
                 bookmark.getparent().remove(bookmark)
             right = [twin]

@@ -74,6 +74,10 @@ def test_docx_side_by_side_scales_nested_tables_and_pictures_into_their_column()
         assert int(extent.get("cx")) == int(extent.get("cy"))  # the square picture keeps its shape
     for ext in outer.iter(f"{A}ext"):
         assert int(ext.get("cx")) <= inside * EMU_PER_TWIP
+    english_table = nested[1]  # its cells' English in the English's style
+    for p in english_table.iter(w("p")):
+        if "".join(t.text or "" for t in p.iter(w("t"))).startswith("EN<"):
+            assert p.find(f"{w('pPr')}/{w('pStyle')}").get(w("val")).startswith("Translation")
 
 
 def test_docx_interleaved_english_has_a_translation_style_based_on_the_french() -> None:
