@@ -31,6 +31,7 @@ DEFAULT_PAGE, DEFAULT_MARGIN = 12240, 1440
 TC, TR, TCPR, TBLPR, GRID = w("tc"), w("tr"), w("tcPr"), w("tblPr"), w("tblGrid")
 EXTENT, XFRM_EXT = f"{{{WP_NS}}}extent", f"{{{A_NS}}}ext"
 DRAWING = w("drawing")
+BOOKMARKS = frozenset({w("bookmarkStart"), w("bookmarkEnd")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,16 +209,22 @@ def _props(p: etree._Element) -> etree._Element:
 
 
 def side_by_side(root: etree._Element, english: dict[int, BilingualBlock], styles: TranslationStyles | None) -> None:
-    """The body as one two-column table: each element of the body beside its English."""
+    """The body as one two-column table: each element of the body beside its English. A bookmark that
+    stands alone in the body (pandoc's) goes into the French cell of the next row, not a row of its own;
+    an empty paragraph follows the table (a body does not end with a table)."""
     body = root.find(BODY)
     if body is None:
         raise FormatError(limits.UNPARSABLE, "word/document.xml has no body")
     columns = columns_of(body)
     table = two_column_table(columns)
+    pending: list[etree._Element] = []
     for child in list(body):
         if child.tag == SECTPR:
             continue
         body.remove(child)
+        if child.tag in BOOKMARKS:
+            pending.append(child)
+            continue
         if child.tag == P:
             right = [english_copy(child, english[id(child)], styles)] if id(child) in english else []
         else:  # a table, a content control: its copy with the English in place
@@ -233,4 +240,25 @@ def side_by_side(root: etree._Element, english: dict[int, BilingualBlock], style
         row = etree.SubElement(table, TR)
         row.append(cell([child], columns))
         row.append(cell(right, columns))
+        _mark_ranges(row, pending)
+        pending = []
+    if pending:  # bookmarks after the last element: in the last row (or a row of their own in an empty body)
+        rows = table.findall(TR)
+        if rows:
+            _mark_ranges(rows[-1], pending)
+        else:
+            row = etree.SubElement(table, TR)
+            row.append(cell([], columns))
+            row.append(cell([], columns))
+            _mark_ranges(row, pending)
     body.insert(0, table)
+    table.addnext(etree.Element(P))
+
+
+def _mark_ranges(row: etree._Element, bookmarks: list[etree._Element]) -> None:
+    """`bookmarks` at the start of the row's French cell (after its properties), in their order."""
+    left = row.find(TC)
+    assert left is not None
+    at = 1 if left.find(TCPR) is not None else 0
+    for offset, bookmark in enumerate(bookmarks):
+        left.insert(at + offset, bookmark)

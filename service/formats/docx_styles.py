@@ -54,21 +54,29 @@ class TranslationStyles:
             props = etree.SubElement(style, w("pPr"))
             etree.SubElement(props, w("outlineLvl"), {w("val"): level})
         run = etree.SubElement(style, w("rPr"))
-        for tag in ("i", "iCs"):
-            etree.SubElement(run, w(tag))
+        if self._inherited(base, f"{w('rPr')}/{w('i')}") is None:  # italic toggles: on an italic style it would undo it
+            for tag in ("i", "iCs"):
+                etree.SubElement(run, w(tag))
         etree.SubElement(run, w("color"), {w("val"): COLOR})
         self.added += 1
         return style
 
     def _outline_level(self, style_id: str | None) -> str | None:
         """The outline level `style_id` has or inherits (a heading's), or None."""
+        level = self._inherited(style_id, f"{w('pPr')}/{w('outlineLvl')}", toggle=False)
+        return level.get(w("val")) if level is not None else None
+
+    def _inherited(self, style_id: str | None, path: str, toggle: bool = True) -> etree._Element | None:
+        """The element at `path` in `style_id` or the nearest style it is based on that has one; a `toggle`
+        (on/off) property such as `w:i` is None where it says off (`w:val` 0, false or off)."""
         seen: set[str] = set()
         while style_id is not None and style_id in self.by_id and style_id not in seen:
             seen.add(style_id)
             style = self.by_id[style_id]
-            level = style.find(f"{w('pPr')}/{w('outlineLvl')}")
-            if level is not None:
-                return level.get(w("val"))
+            found = style.find(path)
+            if found is not None:
+                off = toggle and (found.get(w("val")) or "").lower() in ("0", "false", "off")
+                return None if off else found
             based = style.find(w("basedOn"))
             style_id = based.get(w("val")) if based is not None else None
         return None

@@ -1,10 +1,13 @@
-"""Office documents as the usual tools make them (python-docx, odfpy), for the layout and rendering tests."""
+"""Office documents as the usual tools make them (python-docx, odfpy, pandoc), for the layout and rendering tests."""
 
 from __future__ import annotations
 
 import io
+import shutil
 import struct
+import subprocess
 import zlib
+from pathlib import Path
 
 
 def png(width: int = 64, height: int = 64, rgb: tuple[int, int, int] = (40, 110, 180)) -> bytes:
@@ -89,3 +92,32 @@ def wide_odt() -> bytes:
     out = io.BytesIO()
     document.write(out)
     return out.getvalue()
+
+
+PANDOC_MARKDOWN = f"""# Le budget de la ville
+
+{PARAGRAPHS[0]}
+
+| Quartier | Écoles rénovées | Budget prévu pour les travaux |
+|---|---|---|
+| Le quartier nord de la ville | Trois écoles primaires | Deux millions de dollars |
+| Le quartier sud de la ville | Une école secondaire | Un million de dollars |
+
+## Les travaux
+
+![La mairie au printemps](photo.png){{width=100%}}
+
+{PARAGRAPHS[1]}
+"""
+
+
+def pandoc_document(format: str, folder: Path) -> bytes:
+    """A DOCX or ODT as pandoc writes it from markdown: a heading, a table, a page-wide picture with its caption."""
+    pandoc = shutil.which("pandoc")
+    assert pandoc is not None
+    (folder / "photo.png").write_bytes(png(400, 300))
+    (folder / "article.md").write_text(PANDOC_MARKDOWN, encoding="utf-8")
+    subprocess.run(
+        [pandoc, "article.md", "-o", f"article.{format}"], cwd=folder, check=True, capture_output=True, timeout=60
+    )
+    return (folder / f"article.{format}").read_bytes()

@@ -177,3 +177,41 @@ def test_odt_side_by_side_scales_pictures_into_their_column() -> None:
     # the English heading in a Translation style here too
     cells = outer.find(q("table:table-row")).findall(q("table:table-cell"))
     assert cells[1].find(q("text:h")).get(q("text:style-name")) == "Translation_20_Heading_20_1"
+
+
+def test_docx_translation_style_of_an_italic_style_does_not_undo_its_italics() -> None:
+    """`w:i` toggles along a style's chain: on an italic caption style it would make the English upright."""
+    from docx import Document
+
+    document = Document()
+    caption = document.styles["Caption"]
+    caption.font.italic = True
+    document.add_paragraph("La mairie au printemps.", style="Caption")
+    document.add_paragraph("Le conseil a voté.")
+    out = io.BytesIO()
+    document.save(out)
+    data = translated(out.getvalue(), "docx", "interleaved")
+    styles = {s.get(w("styleId")): s for s in part(data, "word/styles.xml").iter(w("style"))}
+    assert styles["TranslationCaption"].find(f"{w('rPr')}/{w('i')}") is None  # italic from Caption
+    assert styles["TranslationCaption"].find(f"{w('rPr')}/{w('color')}") is not None
+    assert styles["Translation"].find(f"{w('rPr')}/{w('i')}") is not None
+
+
+def test_docx_side_by_side_puts_the_body_bookmarks_in_a_cell_not_a_row() -> None:
+    """pandoc ends a body with bookmark ends of its own: no empty rows for them, every one kept."""
+    data = wide_docx()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = archive.read("word/document.xml")
+    marks = '<w:bookmarkStart w:id="7" w:name="start"/><w:bookmarkEnd w:id="7"/><w:bookmarkEnd w:id="8"/><w:sectPr'
+    document = document.replace(b"<w:sectPr", marks.encode(), 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            archive.writestr(info, document if info.filename == "word/document.xml" else source.read(info))
+    body = part(translated(out.getvalue(), "docx", "side-by-side"), "word/document.xml").find(w("body"))
+    table = body.find(w("tbl"))
+    assert [child.tag for child in body] == [w("tbl"), w("p"), w("sectPr")]
+    for row in table.findall(w("tr")):
+        has_drawing = next(row.iter(w("drawing")), None) is not None
+        assert any(t.text for t in row.iter(w("t"))) or has_drawing  # no row of bookmarks alone
+    assert sorted(m.get(w("id")) for m in table.iter(w("bookmarkEnd"))) == ["7", "8"]
