@@ -18,8 +18,8 @@ from lxml import etree
 
 from models.document import BilingualBlock
 from service.formats.base import FormatError
-from service.formats.docx import BODY, SECTPR, TBL, P, english_copy, set_text, w
 from service.formats.docx_styles import TranslationStyles
+from service.formats.docx_text import BODY, SECTPR, TBL, P, english_copy, set_text, w
 from service.jobs import limits
 
 WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"

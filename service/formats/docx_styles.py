@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from service.formats.docx import w
+from service.formats.docx_text import w
 from service.formats.package import serialize
 
 STYLES = "word/styles.xml"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from service.formats.odt import q
+from service.formats.odt_names import q
 
 SVG_NS = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
 FO_NS = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"

@@ -15,7 +15,7 @@ import copy
 
 from lxml import etree
 
-from service.formats.odt import q
+from service.formats.odt_names import q
 
 FO_NS = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
 PREFIX = "Translation"

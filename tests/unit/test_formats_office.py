@@ -11,7 +11,7 @@ from lxml import etree
 
 from models.pipeline import translate_document
 from service import formats
-from service.formats.docx import W_NS
+from service.formats.docx_text import W_NS
 from service.jobs import limits
 from tests.support.documents import docx
 from tests.support.fakes import FakeEngine

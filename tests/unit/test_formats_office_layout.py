@@ -11,8 +11,8 @@ from lxml import etree
 
 from models.pipeline import translate_document
 from service import formats
-from service.formats.docx import W_NS
 from service.formats.docx_layout import CELL_MARGIN, EMU_PER_TWIP
+from service.formats.docx_text import W_NS
 from tests.support.fakes import FakeEngine
 from tests.support.office import PARAGRAPHS, wide_docx, wide_odt
 
@@ -215,3 +215,9 @@ def test_docx_side_by_side_puts_the_body_bookmarks_in_a_cell_not_a_row() -> None
         has_drawing = next(row.iter(w("drawing")), None) is not None
         assert any(t.text for t in row.iter(w("t"))) or has_drawing  # no row of bookmarks alone
     assert sorted(m.get(w("id")) for m in table.iter(w("bookmarkEnd"))) == ["7", "8"]
+
+
+def test_odt_side_by_side_of_a_side_by_side_file_defines_its_styles_once() -> None:
+    twice = translated(translated(wide_odt(), "odt", "side-by-side"), "odt", "side-by-side")
+    names = [s.get(q("style:name")) for s in part(twice, "content.xml").find(q("office:automatic-styles"))]
+    assert len(names) == len(set(names))
