@@ -41,9 +41,10 @@ from models.engine import GenerationOptions
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
+from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
-from service.jobs.runner import BatchBusy, BatchRun
+from service.jobs.runner import BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 

@@ -33,6 +33,7 @@ from service.jobs.config import BatchConfig
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.names import display_name, safe_text
+from service.jobs.outdir import done_ids, opened_outdir
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import Record
 from service.jobs.runner import (
@@ -41,9 +42,7 @@ from service.jobs.runner import (
     Summary,
     _Pending,
     admit,
-    done_ids,
     html_renderer,
-    opened_outdir,
     translate_group,
 )
 

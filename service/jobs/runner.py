@@ -16,12 +16,9 @@ with the reason `output_quota`, so a small archive cannot turn into gigabytes of
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,15 +39,10 @@ from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
 from service.jobs.limits import Limits
 from service.jobs.names import display_name
+from service.jobs.outdir import CACHE_FILE, OutputBudget, done_ids, opened_outdir, written_bytes
+from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the job manager catch it
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import DocumentStatus, Record
-
-CACHE_FILE = "cache.sqlite3"
-LOCK_FILE = ".lock"
-
-
-class BatchBusy(RuntimeError):
-    """Another run holds this OUTDIR."""
 
 
 class Observer(Protocol):
@@ -124,61 +116,6 @@ class _Pending:
     size: int = 0  # the memory it holds while waiting (`Loaded.held_bytes`), for the group's byte bound
 
 
-class OutputBudget:
-    """Bytes one run may still write (JSON + HTML of its documents); `limit` None: no cap."""
-
-    def __init__(self, limit: int | None, used: int = 0) -> None:
-        self.limit, self.used = limit, used
-
-    @property
-    def exhausted(self) -> bool:
-        return self.limit is not None and self.used >= self.limit
-
-    def take(self, size: int) -> bool:
-        """Count `size` bytes if they fit; False (and nothing counted) when they would pass the cap."""
-        if self.limit is not None and self.used + size > self.limit:
-            self.used = max(self.used, self.limit)  # once one document is refused, so is every later one
-            return False
-        self.used += size
-        return True
-
-    def refusal(self, ident: str, name: str) -> Record:
-        return Record.refused(
-            ident, name, limits.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
-        )
-
-
-def written_bytes(outdir: Path) -> int:
-    """What earlier runs of this OUTDIR wrote into docs/ (a resumed job keeps counting from there)."""
-    docs = outdir / outputs.DOCS
-    return sum(path.stat().st_size for path in docs.iterdir() if path.is_file()) if docs.is_dir() else 0
-
-
-@contextmanager
-def _locked(outdir: Path) -> Iterator[None]:
-    with os.fdopen(outputs.create_file(outdir / LOCK_FILE), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchBusy(f"{outdir} is in use by another batch run") from None
-        yield
-
-
-@contextmanager
-def opened_outdir(outdir: Path) -> Iterator[outputs.Manifest]:
-    """OUTDIR ready for one run: locked against a second run, temp files of a killed run removed, manifest open."""
-    outputs.make_dir(outdir)
-    outputs.make_dir(outdir / outputs.DOCS)
-    with _locked(outdir):
-        outputs.remove_temp_files(outdir)
-        outputs.remove_temp_files(outdir / outputs.DOCS)
-        manifest = outputs.Manifest(outdir / outputs.MANIFEST)
-        try:
-            yield manifest
-        finally:
-            manifest.close()
-
-
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     """The web view's standalone page, when that module is installed."""
     try:
@@ -186,21 +123,6 @@ def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     except ImportError:
         return None
     return render_standalone_html
-
-
-def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
-    """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
-    done = set()
-    for ident, record in previous.items():
-        if record["status"] == DocumentStatus.SKIPPED:
-            done.add(ident)
-        elif (
-            record["status"] == DocumentStatus.OK
-            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
-            and all((outdir / name).is_file() for name in record.get("documents", ()))
-        ):
-            done.add(ident)
-    return done
 
 
 def _require_french(document: Document) -> None:

@@ -14,7 +14,8 @@ from models.document import Translation
 from models.engine import GenerationOptions
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig, GroupBounds
-from service.jobs.runner import BatchBusy, BatchRun, _locked
+from service.jobs.outdir import BatchBusy, _locked
+from service.jobs.runner import BatchRun
 from service.schemas import TranslateResponse
 from tests.support.fakes import FakeEngine
 
