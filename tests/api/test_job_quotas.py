@@ -27,7 +27,7 @@ from models.document import Translation
 from models.engine import GenerationOptions
 from service import clock
 from service.app import create_app
-from service.jobs.stores import SqliteJobStore
+from service.jobs.stores import NewJob, SqliteJobStore
 from service.jobs.stores.base import Quota, Reservation
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
@@ -251,7 +251,7 @@ def test_a_reservation_left_by_a_crash_lapses_after_the_lease(tmp_path: Path, mo
     crashed = SqliteJobStore(data / "jobs.sqlite3")
     with monkeypatch.context() as aged:  # an upload whose process died long ago, mid-body
         aged.setattr(clock, "now", lambda: "2000-01-01T00:00:00+00:00")
-        left = crashed.reserve("d" * 32, "a.zip", "{}", "", (), quota=Quota(1, 10_000, 10_000, 60), need=10, ask=10)
+        left = crashed.reserve(NewJob("d" * 32, "a.zip", "{}"), quota=Quota(1, 10_000, 10_000, 60), need=10, ask=10)
     crashed.close()
     assert left == Reservation("d" * 32, "", 10)
     (data / f".upload-{'d' * 32}").write_bytes(b"half an archive")
