@@ -13,18 +13,25 @@ the peak of Python's allocations, so these are complexity tests without a clock:
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from models.document import BilingualDocument
 from models.parse import parse
+from models.pipeline import translate_document
 from service import formats
+from service.formats import package
 from service.formats.work import WorkBudget
 from service.jobs import limits
 from tests.support import hostile
 from tests.support.documents import docx, epub, odt
+from tests.support.fakes import FakeEngine
 from tests.support.hostile import cost
 
 # A small floor, so the bombs meet their budget at test sizes (the default floor is 1,000,000 units).
@@ -132,6 +139,46 @@ def test_a_read_document_holds_its_compressed_bytes_not_its_parts(build: Callabl
     assert held < 2 * 900_000  # inflated a chunk at a time, never the whole part kept
     source = formats.read_source(data, kind)
     assert not any(isinstance(value, bytes) and len(value) >= 900_000 for value in vars(source.state.package).values())
+
+
+def _answer(source: formats.Source) -> BilingualDocument:
+    return translate_document(source.document, FakeEngine())
+
+
+@pytest.mark.parametrize("build", [docx, odt, epub], ids=["docx", "odt", "epub"])
+def test_a_zipped_document_is_opened_once_and_each_part_inflated_once_to_check_it(
+    build: Callable[[], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zip's directory was read again for every part parsed and for the write; now one `ZipFile` serves
+    the package's life. Opening inflates every part once (checked, not kept), and a part is inflated again
+    only when a reader or the writer asks for it."""
+    opened: list[object] = []
+    inflated: Counter[str] = Counter()
+    real_zipfile, real_member = package.zipfile.ZipFile, package.open_zip_member
+
+    class CountingZipFile(real_zipfile):
+        def __init__(self, file: Any, mode: Any = "r", *args: Any, **kwargs: Any) -> None:
+            if mode == "r":
+                opened.append(file)
+            super().__init__(file, mode, *args, **kwargs)
+
+    def counting_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
+        inflated[info.filename] += 1
+        return real_member(archive, info)
+
+    kind, data = build.__name__, build()
+    monkeypatch.setattr(package.zipfile, "ZipFile", CountingZipFile)
+    monkeypatch.setattr(package, "open_zip_member", counting_member)
+    source = formats.read_source(data, kind)
+    parts = [info.filename for info in source.state.package.infos]
+    assert len(opened) == 1
+    read = Counter(inflated)
+    assert set(read) == set(parts) and all(1 <= read[name] <= 2 for name in parts), read  # checked; parsed at most once
+    written = formats.write_source(source, formats.bilingual(source, _answer(source)), "english")
+    assert len(opened) == 1  # the write copies from the same open package
+    assert zipfile.ZipFile(io.BytesIO(written)).namelist()  # a zip came out
+    copied = inflated - read
+    assert all(copied[name] <= 1 for name in parts), copied  # each part copied or parsed once to be written
 
 
 def test_the_pdf_form_bomb_of_the_report_is_refused_in_its_budget() -> None:
