@@ -253,3 +253,26 @@ def test_runs_nested_in_runs_give_their_text_once_and_in_order() -> None:
     )
     source = formats.read_source(hostile.replace_part(docx(), "word/document.xml", body), "docx")
     assert [block.text for block in source.document.blocks] == ["Le conseil **municipal** a voté."]
+
+
+def _page_with_fonts(count: int) -> Any:
+    from pypdf.generic import DictionaryObject, NameObject
+
+    font = {NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1")}
+    fonts = DictionaryObject({NameObject(f"/F{n}"): DictionaryObject(font) for n in range(count)})
+    return DictionaryObject({NameObject("/Resources"): DictionaryObject({NameObject("/Font"): fonts})})
+
+
+def test_every_font_a_page_declares_is_charged_past_fifty_thousand() -> None:
+    """The meter stopped counting a page's fonts at 50,000 (pypdf builds them all): a page declaring more was
+    charged as if it had 50,000. Now every font is charged, and the budget alone bounds the count."""
+    from service.formats.pdf_work import Meter
+
+    probe = WorkBudget(10**12, "PDF")
+    Meter(probe).page(_page_with_fonts(1_000), 0)
+    per_font = probe.spent // 1_000  # a page's fixed cost is under one font's
+    allowed = per_font * 55_000
+    Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(54_000), 0)  # within the budget: read
+    with pytest.raises(formats.FormatError) as refused:
+        Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(60_000), 0)
+    assert refused.value.code == limits.TOO_MUCH_WORK
