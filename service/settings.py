@@ -13,6 +13,7 @@ from models.budgets import BudgetSettings
 from models.engine import EngineSpec
 from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
+from service.formats import Layout
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.limits import Limits
 
@@ -137,7 +138,8 @@ class Settings(BaseSettings):
     def batch_config(self, layouts: Sequence[str] = (), max_output_bytes: int | None = None) -> BatchConfig:
         """One batch run's limits from these settings: the CLI's batch, a job (with its output cap) and Ray alike."""
         groups = GroupBounds(self.batch_group_sentences, self.batch_group_documents, self.batch_group_bytes)
-        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, tuple(layouts))
+        chosen = tuple(map(Layout, layouts))  # names the CLI and the jobs API checked
+        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, chosen)
 
     def engine_spec(self) -> EngineSpec:
         """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""

@@ -53,13 +53,13 @@ class OutputBudget:
 def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
     """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
     done = set()
-    for ident, record in previous.items():
-        if record["status"] == DocumentStatus.SKIPPED:
-            done.add(ident)
-        elif (
-            record["status"] == DocumentStatus.OK
-            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
-            and all((outdir / name).is_file() for name in record.get("documents", ()))
+    for ident, row in previous.items():
+        try:
+            record = Record.from_json(row)
+        except (KeyError, TypeError, ValueError):  # a row this version cannot read: the document is redone
+            continue
+        if record.status is DocumentStatus.SKIPPED or (
+            record.status is DocumentStatus.OK and all((outdir / name).is_file() for name in record.files)
         ):
             done.add(ident)
     return done

@@ -39,6 +39,7 @@ from service.jobs.records import Record
 from service.jobs.runner import (
     Driver,
     Observer,
+    Output,
     Summary,
     _Pending,
     admit,
@@ -129,7 +130,7 @@ class DocumentActor:
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir, self.config = options, Path(outdir), config
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)  # unset: this actor's device
-        self.html = html_renderer()
+        self.output = Output(self.outdir, html_renderer(), config.layouts)
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
         import pyarrow
@@ -142,7 +143,7 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(row["id"], entry, self.engine, self.options, self.config.max_sentences, self.config.caps)
+            admitted = admit(row["id"], entry, self.engine, self.options, self.config)
             if isinstance(admitted, Record):
                 records[row["id"]] = admitted
                 continue
@@ -167,7 +168,7 @@ class DocumentActor:
         return pyarrow.Table.from_pylist(out)
 
     def _translate(self, group: list[_Pending]) -> Iterator[Record]:
-        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.config.layouts)
+        return translate_group(group, self.engine, self.options, self.output)
 
 
 def connect(address: str | None) -> None:

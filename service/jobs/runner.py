@@ -32,12 +32,12 @@ from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_text
 from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
 from service import clock, formats
+from service.formats import Layout
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
-from service.jobs.limits import Limits
 from service.jobs.names import display_name
 from service.jobs.outdir import CACHE_FILE, OutputBudget, done_ids, opened_outdir, written_bytes
 from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the job manager catch it
@@ -136,21 +136,18 @@ def _require_french(document: Document) -> None:
 
 
 def admit(
-    ident: str,
-    entry: Entry,
-    engine: Engine,
-    options: GenerationOptions = GenerationOptions(),
-    max_sentences: int | None = None,
-    caps: Limits = Limits(),
+    ident: str, entry: Entry, engine: Engine, options: GenerationOptions, config: BatchConfig
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
         return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
     try:
-        loaded = load_document(entry, caps)
+        loaded = load_document(entry, config.caps)
         _require_french(loaded.document)
-        request = TranslationRequest(loaded.document, options, warnings=loaded.warnings, max_sentences=max_sentences)
+        request = TranslationRequest(
+            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences
+        )
         try:
             planned = plan(request, engine)
         except DocumentTooLarge as error:
@@ -164,14 +161,19 @@ def admit(
     return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data))
 
 
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where and how a run writes its documents: its OUTDIR, the standalone page's renderer (None: no
+    HTML), the layouts of documents written in their own format, and the run's output cap (None: none)."""
+
+    outdir: Path
+    html: Callable[[dict[str, Any]], str] | None
+    layouts: tuple[Layout, ...] = (formats.DEFAULT_LAYOUT,)
+    budget: OutputBudget | None = None
+
+
 def translate_group(
-    group: Sequence[_Pending],
-    engine: Engine,
-    options: GenerationOptions,
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+    group: Sequence[_Pending], engine: Engine, options: GenerationOptions, output: Output
 ) -> Iterator[Record]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -189,22 +191,16 @@ def translate_group(
         results = translate_texts(texts, engine, options, Fidelity())
     except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
         pass
+    budget = output.budget
     for pending in group:
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, engine, results, outdir, html, budget, layouts)
+            yield _finish(pending, engine, results, output)
 
 
-def _finish(
-    pending: _Pending,
-    engine: Engine,
-    results: dict[str, Checked],
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-) -> Record:
+def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], output: Output) -> Record:
+    outdir, html, budget = output.outdir, output.html, output.budget
     known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
         planned = pending.plan
@@ -217,7 +213,7 @@ def _finish(
         if source is not None:  # the file in its own format, once per layout
             result = formats.bilingual(source, result)
             suffix = formats.output_suffix(source.format)
-            for layout in layouts:
+            for layout in output.layouts:
                 documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
                     source, result, layout
                 )
@@ -272,7 +268,7 @@ class Driver:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source, self.outdir, self.options, self.config = source, outdir, options, config
-        self.caps, self.layouts = config.caps, config.layouts
+        self.caps = config.caps
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
@@ -335,8 +331,8 @@ class BatchRun(Driver):
         self.order: list[tuple[str, str]] = []
         total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
         self.observer.started(total, min(len(self.done), total))
-        self.html = html_renderer()
         self.budget = OutputBudget(self.config.max_output_bytes, written_bytes(self.outdir))
+        self.output = Output(self.outdir, html_renderer(), self.config.layouts, self.budget)
         group: list[_Pending] = []
         try:
             for entry in read_archive(self.source, self.caps):
@@ -367,7 +363,7 @@ class BatchRun(Driver):
 
     def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps)
+        admitted = admit(ident, entry, engine, self.options, self.config)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None
@@ -377,5 +373,5 @@ class BatchRun(Driver):
         return self.config.groups.full(group, self.group_sentences)
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget, self.layouts):
+        for record in translate_group(group, engine, self.options, self.output):
             self._record(manifest, record)

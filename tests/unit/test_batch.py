@@ -12,6 +12,7 @@ import pytest
 
 from models.document import Translation
 from models.engine import GenerationOptions
+from service.formats import Layout
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.outdir import BatchBusy, _locked
@@ -108,6 +109,27 @@ def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
     summary = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (summary.ok, summary.already_done, summary.cache_misses, fake_engine.calls) == (1, 3, 0, [])
     assert (tmp_path / "out" / first["json"]).is_file()
+
+
+def test_a_manifest_row_this_version_cannot_read_is_redone_not_a_crash(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    """Resume read rows as raw dicts (`row["status"]`): one without a status stopped every later run."""
+    source = make_zip(tmp_path / "a.zip", 3)
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    first = records(tmp_path / "out")[0]
+    with open(tmp_path / "out" / outputs.MANIFEST, "a", encoding="utf-8") as manifest:
+        manifest.write(json.dumps({"id": first["id"], "name": first["name"]}) + "\n")  # no status
+    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (again.ok, again.already_done) == (1, 2)
+    assert records(tmp_path / "out")[-1]["status"] == "ok"
+
+
+def test_layouts_are_read_as_layouts_and_an_unknown_one_is_refused() -> None:
+    config = BatchConfig(layouts=("english", "interleaved", "english"))
+    assert config.layouts == (Layout.ENGLISH, Layout.INTERLEAVED)
+    assert all(type(layout) is Layout for layout in config.layouts)
+    assert BatchConfig(layouts=()).layouts == (Layout.INTERLEAVED,)
+    with pytest.raises(ValueError):
+        BatchConfig(layouts=("sideways",))  # type: ignore[arg-type]
 
 
 class FailingEngine(FakeEngine):
