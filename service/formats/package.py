@@ -21,7 +21,7 @@ from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded
 from service.jobs.readers import CORRUPT, open_zip_member, read_capped
 
-UNSAFE_XML = "unsafe_xml"
+UNSAFE_XML = limits.UNSAFE_XML
 
 
 def parse_xml(data: bytes, name: str = "part") -> etree._Element:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Sequence
@@ -130,6 +131,24 @@ def test_layouts_are_read_as_layouts_and_an_unknown_one_is_refused() -> None:
     assert BatchConfig(layouts=()).layouts == (Layout.INTERLEAVED,)
     with pytest.raises(ValueError):
         BatchConfig(layouts=("sideways",))  # type: ignore[arg-type]
+
+
+def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    """A refusal a rerun would repeat was recorded `failed`, so every resume parsed the document again."""
+    from service.formats.docx import W_NS
+    from tests.support.documents import docx
+
+    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document xmlns:w="%s"/>'
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx())) as clean, zipfile.ZipFile(hostile, "w") as target:
+        for name in clean.namelist():
+            target.writestr(name, xxe % W_NS.encode() if name == "word/document.xml" else clean.read(name))
+    source = make_zip(tmp_path / "a.zip", 1, {"hostile.docx": hostile.getvalue()})
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    refused = [r for r in records(tmp_path / "out") if r["name"] == "hostile.docx"]
+    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", limits.UNSAFE_XML)]
+    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (again.already_done, again.documents) == (2, 0)
 
 
 class FailingEngine(FakeEngine):
