@@ -203,7 +203,10 @@ def test_a_refused_or_broken_upload_releases_its_reservation(tmp_path: Path) -> 
 
 def test_a_job_holds_its_slot_until_it_is_done_failed_or_deleted(tmp_path: Path) -> None:
     engine = GatedEngine(guard=HANG)
-    with TestClient(create_app(_settings(tmp_path / "data", jobs_max_active_per_key=2), engine=engine)) as client:
+    # No translation cache: every job's sentences reach the held engine (a cached job finished at once, and
+    # whether it was still in flight when the next upload asked depended on timing).
+    settings = _settings(tmp_path / "data", jobs_max_active_per_key=2, cache_entries=0)
+    with TestClient(create_app(settings, engine=engine)) as client:
 
         def upload(body: bytes = _archive()) -> httpx.Response:
             return client.post("/v1/jobs?filename=a.zip", content=body)
