@@ -13,6 +13,7 @@ from models.budgets import BudgetSettings
 from models.engine import EngineSpec
 from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
+from service.formats import Layout
 from service.formats.cuestyle import DEFAULT_CUE_STYLE, CueStyle
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.limits import Limits
@@ -141,7 +142,8 @@ class Settings(BaseSettings):
         """One batch run's limits from these settings: the CLI's batch, a job (with its output cap) and Ray alike."""
         groups = GroupBounds(self.batch_group_sentences, self.batch_group_documents, self.batch_group_bytes)
         style = subtitle_style or DEFAULT_CUE_STYLE
-        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, tuple(layouts), style)
+        chosen = tuple(map(Layout, layouts))  # names the CLI and the jobs API checked
+        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, chosen, style)
 
     def engine_spec(self) -> EngineSpec:
         """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from service.formats import DEFAULT_CUE_STYLE, DEFAULT_LAYOUT, CueStyle
+from service.formats import DEFAULT_CUE_STYLE, DEFAULT_LAYOUT, CueStyle, Layout
 from service.jobs.limits import Limits
 
 
@@ -46,8 +46,9 @@ class BatchConfig:
     groups: GroupBounds = field(default_factory=GroupBounds)
     max_sentences: int | None = None  # per document; more is skipped as too_many_sentences
     max_output_bytes: int | None = None  # JSON, HTML and files one run may write; None: no cap
-    layouts: tuple[str, ...] = (DEFAULT_LAYOUT,)
+    layouts: tuple[Layout, ...] = (DEFAULT_LAYOUT,)  # names are read as `Layout`s: an unknown one is a ValueError
     subtitle_style: CueStyle = DEFAULT_CUE_STYLE  # how a bilingual subtitle's English line is set apart
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "layouts", tuple(dict.fromkeys(self.layouts)) or (DEFAULT_LAYOUT,))
+        layouts = tuple(dict.fromkeys(Layout(name) for name in self.layouts))
+        object.__setattr__(self, "layouts", layouts or (DEFAULT_LAYOUT,))

@@ -41,10 +41,11 @@ from models.engine import GenerationOptions
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
+from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
-from service.jobs.runner import BatchBusy, BatchRun
-from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, open_job_store
+from service.jobs.runner import BatchRun
+from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
@@ -192,16 +193,9 @@ class JobManager:
                 if held > job.stored_bytes:
                     self.store.charge(job.id, held)
         need, ask = (declared, declared) if declared is not None else (0, RESERVE_STEP)
-        return self.store.reserve(
-            uuid.uuid4().hex,
-            filename,
-            json.dumps({"num_beams": options.num_beams, SUBTITLE_STYLE: str(style)}),
-            owner,
-            layouts,
-            quota=self.quota,
-            need=need,
-            ask=ask,
-        )
+        settings = json.dumps({"num_beams": options.num_beams, SUBTITLE_STYLE: str(style)})
+        new = NewJob(uuid.uuid4().hex, filename, settings, owner, tuple(layouts))
+        return self.store.reserve(new, quota=self.quota, need=need, ask=ask)
 
     def grow(self, reservation: Reservation, size: int) -> Reservation | Refusal:
         """Room for an upload that has reached `size` bytes, and as much again (at least `RESERVE_STEP`)."""

@@ -33,17 +33,17 @@ from service.jobs.config import BatchConfig
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.names import Stems, display_name, safe_text
+from service.jobs.outdir import done_ids, opened_outdir
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import Record
 from service.jobs.runner import (
     Driver,
     Observer,
+    Output,
     Summary,
     _Pending,
     admit,
-    done_ids,
     html_renderer,
-    opened_outdir,
     translate_group,
 )
 
@@ -136,7 +136,7 @@ class DocumentActor:
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir, self.config = options, Path(outdir), config
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)  # unset: this actor's device
-        self.html = html_renderer()
+        self.output = Output(self.outdir, html_renderer(), config.layouts, style=config.subtitle_style)
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
         import pyarrow
@@ -149,9 +149,7 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(
-                row["id"], entry, self.engine, self.options, self.config.max_sentences, self.config.caps, row["stem"]
-            )
+            admitted = admit(row["id"], entry, self.engine, self.options, self.config, row["stem"])
             if isinstance(admitted, Record):
                 records[row["id"]] = admitted
                 continue
@@ -176,8 +174,7 @@ class DocumentActor:
         return pyarrow.Table.from_pylist(out)
 
     def _translate(self, group: list[_Pending]) -> Iterator[Record]:
-        layouts, style = self.config.layouts, self.config.subtitle_style
-        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=layouts, style=style)
+        return translate_group(group, self.engine, self.options, self.output)
 
 
 def connect(address: str | None) -> None:

@@ -39,6 +39,11 @@ class Record:
     source_tokens: int = 0
     output_tokens: int = 0
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """What it wrote under the run's OUTDIR: its JSON, its page, its documents in their own format."""
+        return tuple(name for name in (self.json, self.html) if name) + self.documents
+
     @classmethod
     def refused(cls, ident: str, name: str, reason: str, message: str, **known: Any) -> Record:
         """A document not translated: `skipped` when a rerun would refuse it again, else `failed`."""

@@ -16,12 +16,9 @@ with the reason `output_quota`, so a small archive cannot turn into gigabytes of
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,24 +32,18 @@ from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_text
 from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
 from service import clock, formats
+from service.formats import Layout
 from service.jobs import document_files, index, limits, outputs
-from service.jobs.budget import OutputBudget, written_bytes
 from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
-from service.jobs.limits import Limits
 from service.jobs.names import display_name
+from service.jobs.outdir import CACHE_FILE, OutputBudget, done_ids, opened_outdir, written_bytes
+from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the job manager catch it
 from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import DocumentStatus, Record
-
-CACHE_FILE = "cache.sqlite3"
-LOCK_FILE = ".lock"
-
-
-class BatchBusy(RuntimeError):
-    """Another run holds this OUTDIR."""
 
 
 class Observer(Protocol):
@@ -127,31 +118,6 @@ class _Pending:
     stem: str | None = None  # its bilingual files' stem (`document_files`), unique in the output
 
 
-@contextmanager
-def _locked(outdir: Path) -> Iterator[None]:
-    with os.fdopen(outputs.create_file(outdir / LOCK_FILE), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchBusy(f"{outdir} is in use by another batch run") from None
-        yield
-
-
-@contextmanager
-def opened_outdir(outdir: Path) -> Iterator[outputs.Manifest]:
-    """OUTDIR ready for one run: locked against a second run, temp files of a killed run removed, manifest open."""
-    outputs.make_dir(outdir)
-    outputs.make_dir(outdir / outputs.DOCS)
-    with _locked(outdir):
-        outputs.remove_temp_files(outdir)
-        outputs.remove_temp_files(outdir / outputs.DOCS)
-        manifest = outputs.Manifest(outdir / outputs.MANIFEST)
-        try:
-            yield manifest
-        finally:
-            manifest.close()
-
-
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     """The web view's standalone page, when that module is installed."""
     try:
@@ -159,21 +125,6 @@ def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     except ImportError:
         return None
     return render_standalone_html
-
-
-def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
-    """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
-    done = set()
-    for ident, record in previous.items():
-        if record["status"] == DocumentStatus.SKIPPED:
-            done.add(ident)
-        elif (
-            record["status"] == DocumentStatus.OK
-            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
-            and all((outdir / name).is_file() for name in record.get("documents", ()))
-        ):
-            done.add(ident)
-    return done
 
 
 def _require_french(document: Document) -> None:
@@ -187,22 +138,18 @@ def _require_french(document: Document) -> None:
 
 
 def admit(
-    ident: str,
-    entry: Entry,
-    engine: Engine,
-    options: GenerationOptions = GenerationOptions(),
-    max_sentences: int | None = None,
-    caps: Limits = Limits(),
-    stem: str | None = None,
+    ident: str, entry: Entry, engine: Engine, options: GenerationOptions, config: BatchConfig, stem: str | None = None
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
         return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
     try:
-        loaded = load_document(entry, caps)
+        loaded = load_document(entry, config.caps)
         _require_french(loaded.document)
-        request = TranslationRequest(loaded.document, options, warnings=loaded.warnings, max_sentences=max_sentences)
+        request = TranslationRequest(
+            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences
+        )
         try:
             planned = plan(request, engine)
         except DocumentTooLarge as error:
@@ -216,15 +163,20 @@ def admit(
     return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data), stem)
 
 
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where and how a run writes its documents: its OUTDIR, the standalone page's renderer (None: no
+    HTML), the layouts of documents written in their own format, and the run's output cap (None: none)."""
+
+    outdir: Path
+    html: Callable[[dict[str, Any]], str] | None
+    layouts: tuple[Layout, ...] = (formats.DEFAULT_LAYOUT,)
+    budget: OutputBudget | None = None
+    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE  # a bilingual subtitle's English line
+
+
 def translate_group(
-    group: Sequence[_Pending],
-    engine: Engine,
-    options: GenerationOptions,
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
+    group: Sequence[_Pending], engine: Engine, options: GenerationOptions, output: Output
 ) -> Iterator[Record]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -242,23 +194,16 @@ def translate_group(
         results = translate_texts(texts, engine, options, Fidelity())
     except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
         pass
+    budget = output.budget
     for pending in group:
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, engine, results, outdir, html, budget, layouts, style)
+            yield _finish(pending, engine, results, output)
 
 
-def _finish(
-    pending: _Pending,
-    engine: Engine,
-    results: dict[str, Checked],
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
-) -> Record:
+def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], output: Output) -> Record:
+    outdir, html, budget = output.outdir, output.html, output.budget
     known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
         planned = pending.plan
@@ -271,9 +216,9 @@ def _finish(
         if source is not None:  # the file in its own format, once per layout
             result = formats.bilingual(source, result)
             suffix = formats.output_suffix(source.format)
-            for layout in layouts:
+            for layout in output.layouts:
                 path = document_files.file_path(pending.stem or pending.id, layout, suffix)
-                documents[path] = formats.write_source(source, result, layout, style=style)
+                documents[path] = formats.write_source(source, result, layout, style=output.style)
         from service.schemas import TranslateResponse
 
         # In the try too: a text no UTF-8 file can hold (a lone surrogate from a font map) fails its document only.
@@ -327,7 +272,7 @@ class Driver:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source, self.outdir, self.options, self.config = source, outdir, options, config
-        self.caps, self.layouts = config.caps, config.layouts
+        self.caps = config.caps
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
@@ -390,8 +335,8 @@ class BatchRun(Driver):
         self.order: list[tuple[str, str]] = []
         total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
         self.observer.started(total, min(len(self.done), total))
-        self.html = html_renderer()
         self.budget = OutputBudget(self.config.max_output_bytes, written_bytes(self.outdir))
+        self.output = Output(self.outdir, html_renderer(), self.config.layouts, self.budget, self.config.subtitle_style)
         group: list[_Pending] = []
         try:
             stems = document_files.taken_stems(self.previous[ident] for ident in self.done)
@@ -426,7 +371,7 @@ class BatchRun(Driver):
         self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest, stem: str | None
     ) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps, stem)
+        admitted = admit(ident, entry, engine, self.options, self.config, stem)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None
@@ -439,8 +384,5 @@ class BatchRun(Driver):
         counted: Engine = engine  # an observer that wants sentences as they are done gets them slice by slice
         if group and isinstance(self.observer, SentenceObserver):
             counted = Reporting(engine, self.observer.translated, sum(len(pending.pieces) for pending in group))
-        records = translate_group(
-            group, counted, self.options, self.outdir, self.html, self.budget, self.layouts, self.config.subtitle_style
-        )
-        for record in records:
+        for record in translate_group(group, counted, self.options, self.output):
             self._record(manifest, record)

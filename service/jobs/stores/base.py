@@ -21,7 +21,7 @@ older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps worki
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -68,7 +68,7 @@ class Job:
     """
 
     id: str
-    status: str
+    status: JobStatus
     filename: str
     options: str  # JSON of the generation options the job was submitted with
     created: str
@@ -84,7 +84,7 @@ class Job:
         progress = Progress(**{key: int(row[key] or 0) for key in PROGRESS})
         return cls(
             id=row["id"],
-            status=row["status"],
+            status=JobStatus(row["status"]),
             filename=row["filename"],
             options=row["options"],
             created=row["created"],
@@ -129,11 +129,36 @@ ADDED_COLUMNS = {
 }
 
 
-def layouts_text(layouts: Sequence[str]) -> str:
-    """The `layouts` column's text: names joined by commas (layout names never hold one)."""
-    if any("," in name for name in layouts):
-        raise ValueError(f"a layout name holds a comma: {layouts!r}")
-    return ",".join(layouts)
+@dataclass(frozen=True)
+class NewJob:
+    """A job as it is submitted: the row `create` (queued) or `reserve` (uploading) inserts.
+
+    `options` is the JSON of the generation options; `layouts` the layouts its documents in their own
+    format are written in (the column holds them joined by commas, so no name may hold one).
+    """
+
+    id: str
+    filename: str
+    options: str
+    owner: str = ""
+    layouts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any("," in name for name in self.layouts):
+            raise ValueError(f"a layout name holds a comma: {self.layouts!r}")
+
+    def row(self, status: JobStatus, stamp: str, stored_bytes: int = 0) -> tuple[str | int, ...]:
+        """The values of `insert_sql`'s columns for this job, made `status` at `stamp`."""
+        layouts = ",".join(self.layouts)
+        return (self.id, str(status), self.filename, self.options, stamp, stamp, self.owner, layouts, stored_bytes)
+
+
+_INSERTED = ("id", "status", "filename", "options", "created", "updated", "owner", "layouts", "stored_bytes")
+
+
+def insert_sql(table: str, placeholder: str) -> str:
+    """The one INSERT of a new job's row (`NewJob.row`), in a backend's placeholder style."""
+    return f"INSERT INTO {table} ({', '.join(_INSERTED)}) VALUES ({', '.join([placeholder] * len(_INSERTED))})"
 
 
 def check_fields(changes: Mapping[str, Any]) -> None:
@@ -143,7 +168,7 @@ def check_fields(changes: Mapping[str, Any]) -> None:
         raise ValueError(f"unknown job fields: {unknown}")
     if "status" in changes and changes["status"] not in STATUSES:
         raise ValueError(f"unknown status {changes['status']!r}")
-    if changes.get("status") == "uploading":
+    if changes.get("status") == JobStatus.UPLOADING:
         raise ValueError("only a reservation makes an uploading row")
 
 
@@ -206,7 +231,7 @@ def grant(quota: Quota, usage: Usage, need: int, ask: int, *, new: bool) -> int 
 class JobStore(Protocol):
     """What the job manager and the routes need from a job store (SQLite or PostgreSQL)."""
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None: ...
+    def create(self, job: NewJob) -> None: ...
 
     def get(self, ident: str) -> Job | None: ...
 
@@ -224,18 +249,7 @@ class JobStore(Protocol):
 
     def delete(self, ident: str) -> bool: ...
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal: ...
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
 
     def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
 

@@ -10,7 +10,7 @@ the same key take turns, and each sees what the others reserved.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from service import clock
@@ -19,13 +19,15 @@ from service.jobs.stores.base import (
     COLUMNS,
     IN_FLIGHT,
     Job,
+    JobStatus,
+    NewJob,
     Quota,
     Refusal,
     Reservation,
     Usage,
     check_fields,
     grant,
-    layouts_text,
+    insert_sql,
     table_ddl,
 )
 
@@ -91,15 +93,9 @@ class PostgresJobStore:
                 self._db = self._connect()  # the server restarted or dropped us: one fresh try
                 return work(self._db)
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
-        now = clock.now()
-        self._run(
-            lambda db: db.execute(
-                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts)"
-                " VALUES (%s, 'queued', %s, %s, %s, %s, %s, %s)",
-                (ident, filename, options, now, now, owner, layouts_text(layouts)),
-            )
-        )
+    def create(self, job: NewJob) -> None:
+        row = job.row(JobStatus.QUEUED, clock.now())
+        self._run(lambda db: db.execute(insert_sql(TABLE, "%s"), row))
 
     def get(self, ident: str) -> Job | None:
         row = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
@@ -171,22 +167,11 @@ class PostgresJobStore:
         row = db.execute(_USAGE, (owner, but)).fetchone()
         return Usage(active=int(row["active"]), stored=int(row["stored"]))
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal:
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
 
         def work(db: Any) -> Reservation | Refusal:
-            stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+            stamp, lapsed, owner = clock.now(), clock.seconds_ago(quota.lease), job.owner
             with db.transaction():
                 self._lock_key(db, owner)
                 db.execute(
@@ -195,12 +180,8 @@ class PostgresJobStore:
                 granted = grant(quota, self._usage(db, owner), need, ask, new=True)
                 if isinstance(granted, Refusal):
                     return granted
-                db.execute(
-                    f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts,"
-                    " stored_bytes) VALUES (%s, 'uploading', %s, %s, %s, %s, %s, %s, %s)",
-                    (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
-                )
-            return Reservation(ident, owner, granted)
+                db.execute(insert_sql(TABLE, "%s"), job.row(JobStatus.UPLOADING, stamp, granted))
+            return Reservation(job.id, owner, granted)
 
         return self._run(work)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,15 @@ from service.jobs.stores.base import (
     ADDED_COLUMNS,
     IN_FLIGHT,
     Job,
+    JobStatus,
+    NewJob,
     Quota,
     Refusal,
     Reservation,
     Usage,
     check_fields,
     grant,
-    layouts_text,
+    insert_sql,
     table_ddl,
 )
 
@@ -54,14 +56,9 @@ class SqliteJobStore:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
         self._lock = threading.Lock()
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
-        stamp = clock.now()
+    def create(self, job: NewJob) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts) VALUES (?, "
-                "'queued', ?, ?, ?, ?, ?, ?)",
-                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts)),
-            )
+            self._db.execute(insert_sql("jobs", "?"), job.row(JobStatus.QUEUED, clock.now()))
 
     def get(self, ident: str) -> Job | None:
         with self._lock:
@@ -144,31 +141,16 @@ class SqliteJobStore:
         row = db.execute(_USAGE, (owner, but)).fetchone()
         return Usage(active=int(row["active"]), stored=int(row["stored"]))
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal:
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
-        stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+        stamp, lapsed, owner = clock.now(), clock.seconds_ago(quota.lease), job.owner
         with self._writing() as db:
             db.execute("DELETE FROM jobs WHERE owner = ? AND status = 'uploading' AND updated < ?", (owner, lapsed))
             granted = grant(quota, self._usage(db, owner), need, ask, new=True)
             if isinstance(granted, Refusal):
                 return granted
-            db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts, stored_bytes)"
-                " VALUES (?, 'uploading', ?, ?, ?, ?, ?, ?, ?)",
-                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
-            )
-        return Reservation(ident, owner, granted)
+            db.execute(insert_sql("jobs", "?"), job.row(JobStatus.UPLOADING, stamp, granted))
+        return Reservation(job.id, owner, granted)
 
     def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Hold more bytes for an upload still `uploading`, under the same rule (no new job slot taken)."""
