@@ -135,7 +135,7 @@ def test_layouts_are_read_as_layouts_and_an_unknown_one_is_refused() -> None:
 
 def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: Path, fake_engine: FakeEngine) -> None:
     """A refusal a rerun would repeat was recorded `failed`, so every resume parsed the document again."""
-    from service.formats.docx import W_NS
+    from service.formats.docx_text import W_NS
     from tests.support.documents import docx
 
     xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document xmlns:w="%s"/>'
