@@ -1,4 +1,5 @@
-"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip, delete.
+"""Batch jobs over HTTP: upload an archive (202), list a key's jobs, follow one's progress as a stream of
+events (NDJSON), cancel it, browse its documents, download the zip, delete it.
 
 The upload may also be one document in its own format (`book.epub`, `film.srt`): a one-document job.
 `?layout=` (repeatable) says how such documents are written back; each written file is served on its
@@ -15,14 +16,17 @@ once complete: a refused or failed upload leaves nothing, and its reservation is
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
@@ -32,10 +36,11 @@ from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import document_files, outputs
 from service.jobs.manager import RESULTS, JobManager, job_layouts
+from service.jobs.pace import PaceMeter
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
-from service.jobs.stores.base import Refusal, Reservation
+from service.jobs.stores.base import FINISHED, Refusal, Reservation
 from service.options import checked_beams
 from service.schemas import ErrorResponse
 from service.settings import Settings
@@ -70,7 +75,13 @@ def _view(job: Job) -> dict[str, Any]:
         "error": job.error,
         "layouts": list(job_layouts(job)),
         "progress": job.progress.as_dict(),
-        "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
+        "links": {
+            "self": base,
+            "documents": f"{base}/documents",
+            "download": f"{base}/download",
+            "events": f"{base}/events",
+            "cancel": f"{base}/cancel",
+        },
     }
 
 
@@ -220,17 +231,93 @@ def _lapsed() -> ApiError:
     )
 
 
+@router.get("", responses=_ERRORS, summary="The key's jobs, newest first, each with its status and progress")
+def list_jobs(jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    return {"jobs": [_view(job) for job in jobs.listed(owner)]}
+
+
 @router.delete(
     "/{job_id}",
     status_code=204,
     responses=_ERRORS,
-    summary="Delete a finished or queued job: its row, upload and outputs (a running job: 409)",
+    summary="Delete a finished, cancelled or queued job: its row, upload and outputs (a running job: 409)",
 )
 def delete_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
     job = _job(jobs, job_id, owner)
     if not jobs.delete(job.id):
-        raise ApiError(409, "job_running", "the job is running; delete it once it is done or failed")
+        raise ApiError(
+            409,
+            "job_running",
+            f"the job is {job.status}; stop it first (POST /v1/jobs/{job.id}/cancel),"
+            " then delete it once it is cancelled",
+        )
     return Response(status_code=204)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    responses=_ERRORS,
+    summary="Stop a queued or running job; it keeps the documents it finished (a finished job: 409)",
+)
+def cancel_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    job = _job(jobs, job_id, owner)
+    if job.status in (JobStatus.CANCELLING, JobStatus.CANCELLED):  # asked twice: the same answer
+        return _view(job)
+    if not jobs.cancel(job.id):
+        now = _job(jobs, job_id, owner)
+        if now.status not in (JobStatus.CANCELLING, JobStatus.CANCELLED):
+            raise ApiError(409, "job_finished", f"the job is {now.status}; only a queued or running job can be stopped")
+    return _view(_job(jobs, job_id, owner))
+
+
+@router.get(
+    "/{job_id}/events",
+    responses={200: {"content": {"application/x-ndjson": {}}}, **_ERRORS},
+    response_class=StreamingResponse,
+    summary="The job's progress as it changes, one JSON object a line (progress…, then end), until it finishes",
+)
+async def job_events(
+    job_id: str, request: Request, state: StateDep, jobs: JobsDep, owner: OwnerDep
+) -> StreamingResponse:
+    job = await run_in_threadpool(_job, jobs, job_id, owner)
+    every = state.settings.jobs_events_seconds
+    return StreamingResponse(
+        _events(jobs, job, owner, request, every),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+KEEPALIVE_SECONDS = 15.0  # an unchanged job is said again this often, so proxies keep the stream open
+
+
+async def _events(jobs: JobManager, job: Job, owner: str, request: Request, every: float) -> AsyncIterator[bytes]:
+    """`progress` at once and whenever the job changes (with its pace), then `end` once it is finished."""
+    meter = PaceMeter()
+    said: tuple[Any, ...] | None = None
+    said_at = 0.0
+    while True:
+        now = time.monotonic()
+        state = (job.status, job.progress, job.error)
+        if job.status in FINISHED:
+            yield _line({"type": "end", "job": _view(job)})
+            return
+        pace = meter.observe(now, job.progress.done, job.progress.sentences, job.progress.total)
+        if state != said or now - said_at >= KEEPALIVE_SECONDS:
+            yield _line({"type": "progress", "job": _view(job), "pace": pace.as_dict()})
+            said, said_at = state, now
+        await asyncio.sleep(every)
+        if await request.is_disconnected():
+            return
+        found = await run_in_threadpool(jobs.get, job.id, owner)
+        if found is None:  # deleted meanwhile
+            yield _line({"type": "error", "error": {"code": "job_not_found", "message": "the job was deleted"}})
+            return
+        job = found
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")
