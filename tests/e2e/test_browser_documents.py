@@ -100,6 +100,7 @@ def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(browser: A
         assert formats.read_source(written, "srt").document.blocks  # parses back as a subtitle file
         assert all(f"\n{cue}\n" in text for cue in CUES), "interleaved: each French line is kept in its cue"
 
+        page.click("#edit-french")  # the document is shown: the input is folded
         page.fill("#source", "Le maire a répondu.")
         with page.expect_response("**/v1/translate"):
             page.click("#translate")
