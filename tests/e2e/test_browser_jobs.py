@@ -141,6 +141,8 @@ def test_a_dropped_zip_of_20_documents_is_watched_browsed_and_its_docx_downloade
         doc = rows.nth(3)
         expect(doc.locator(".job-doc-name")).to_have_text("cr/03.docx")
         doc.locator(".job-open").click()
+        expect(page.locator("#jobs")).not_to_have_attribute("open", "")  # folded: the document takes the screen
+        expect(page.locator("#jobs-head")).to_have_text("Jobs · 1 done")
         expect(page.locator("#bitext .row .cell.fr").first).to_contain_text("Compte rendu numéro 3")
         french = " ".join(page.locator("#bitext .row .cell.fr").all_text_contents())
         assert "Le conseil municipal a voté la mesure 3 hier soir." in french
@@ -148,7 +150,8 @@ def test_a_dropped_zip_of_20_documents_is_watched_browsed_and_its_docx_downloade
         expect(page.locator("#status-text")).to_contain_text("cr/03.docx from comptes-rendus.zip")
         page.screenshot(path=OUTPUT / "page-jobs-document.png")
 
-        # its bilingual DOCX, and the job's zip
+        # its bilingual DOCX, and the job's zip (the panel opened again)
+        page.click("#jobs-head")
         with page.expect_download() as download:
             doc.locator(".job-file[data-layout='side-by-side']").click()
         assert download.value.suggested_filename == "03.side-by-side.docx"

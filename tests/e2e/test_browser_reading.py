@@ -13,7 +13,7 @@ import pytest
 
 from models.cache import CachedEngine, MemoryLRU
 from service.settings import Settings
-from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Greedy, Watched, _serve, translate
+from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, PICTURE, Greedy, Watched, _serve, translate
 
 try:
     from playwright.sync_api import expect
@@ -38,7 +38,7 @@ def watched(browser: Any, server: str) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     page.route(
-        "https://images.example.org/**", lambda route: route.fulfill(body=b"<svg/>", content_type="image/svg+xml")
+        "https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml")
     )
     view = Watched(page)
     failed: list[str] = []
@@ -216,7 +216,9 @@ def test_screenshots_for_the_docs_phone(browser: Any, server: str, article_text:
     context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
     try:
         page = context.new_page()
-        page.route("https://images.example.org/**", lambda route: route.abort())
+        page.route(
+            "https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml")
+        )
         assert page.goto(server + "/").ok
         page.fill("#source", article_text)
         OUTPUT.mkdir(exist_ok=True)

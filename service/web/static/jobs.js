@@ -11,7 +11,8 @@
   const all = JSON.parse(document.getElementById("bitext-config").textContent);
   const config = all.jobs;
   const byId = (id) => document.getElementById(id);
-  const panel = byId("jobs");
+  const panel = byId("jobs"); // a <details>: folded while a document is read, its summary counting the jobs
+  const panelHead = byId("jobs-head");
   const list = byId("job-list");
   const layoutSelect = byId("layout");
   const keyInput = byId("api-key");
@@ -124,6 +125,7 @@
       });
       const job = await response.json();
       panel.hidden = false;
+      panel.open = true;
       place(job, null, true);
       follow(job);
       const what = files.length > 1 ? `${files.length} files` : name;
@@ -189,6 +191,17 @@
     return node;
   }
 
+  // "Jobs · 1 running, 3 done": the panel's one line, which is all that shows while it is folded.
+  function count() {
+    const counts = new Map();
+    for (const node of list.querySelectorAll(".job")) {
+      const word = STATUS_WORDS[node.dataset.status] || node.dataset.status;
+      counts.set(word, (counts.get(word) || 0) + 1);
+    }
+    const parts = [...counts].map(([word, n]) => `${n} ${word}`);
+    panelHead.textContent = parts.length ? `Jobs · ${parts.join(", ")}` : "Jobs";
+  }
+
   // The job drawn (new ones first); `pace` from its event stream.
   function place(job, pace, first) {
     const node = item(job);
@@ -205,6 +218,7 @@
     bar.hidden = !inFlight(job) || job.status === "queued";
     node.querySelector(".job-progress").textContent = progressWords(job, pace);
     node.querySelector(".job-cancel").hidden = !(job.status === "queued" || job.status === "running");
+    count();
     return node;
   }
 
@@ -317,6 +331,7 @@
     try {
       const result = await (await call(`${job.links.documents}/${record.id}`)).json();
       page().show(result);
+      panel.open = false; // the document takes the screen; the panel's line still says how the jobs go
       const stats = result.stats || {};
       page().setStatus(`${record.name} from ${job.filename}: ${plural(stats.sentences || 0, "sentence")}, side by side below.`, false);
       document.getElementById("result").scrollIntoView({ block: "start" });

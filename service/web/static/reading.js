@@ -61,7 +61,7 @@
     form.hidden = reading;
     bar.hidden = !reading;
     document.body.classList.toggle("reading", reading);
-    if (reading) summary.textContent = firstLine(source.value);
+    if (reading) summary.textContent = firstLine(source.value) || "The box is empty: the page shows a document.";
   }
 
   editButton.addEventListener("click", () => {
@@ -71,11 +71,20 @@
     window.scrollTo({ top: 0 });
   });
   // A new translation (button, Ctrl+Enter) folds the input again once its rows come.
+  // The jobs panel (jobs.js) folds to its one line too, so the columns take the screen.
+  const jobsPanel = byId("jobs");
+  const foldJobs = () => {
+    if (jobsPanel) jobsPanel.open = false;
+  };
   form.addEventListener("submit", () => {
     editing = false;
+    foldJobs();
   });
   source.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) editing = false;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      editing = false;
+      foldJobs();
+    }
   });
   // Files dragged over the folded page: the input opens to take them.
   document.addEventListener("dragenter", (event) => {
