@@ -37,9 +37,7 @@ def server(tiny_engine: Any) -> Iterator[str]:
 def watched(browser: Any, server: str) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
-    page.route(
-        "https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml")
-    )
+    page.route("https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml"))
     view = Watched(page)
     failed: list[str] = []
     page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
