@@ -16,11 +16,8 @@ once complete: a refused or failed upload leaves nothing, and its reservation is
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,12 +32,12 @@ from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import document_files, outputs
+from service.jobs.events import job_events
 from service.jobs.manager import RESULTS, JobManager, job_layouts
-from service.jobs.pace import PaceMeter
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
-from service.jobs.stores.base import FINISHED, Refusal, Reservation
+from service.jobs.stores.base import Refusal, Reservation
 from service.options import checked_beams
 from service.schemas import ErrorResponse
 from service.settings import Settings
@@ -276,48 +273,20 @@ def cancel_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
     response_class=StreamingResponse,
     summary="The job's progress as it changes, one JSON object a line (progress…, then end), until it finishes",
 )
-async def job_events(
-    job_id: str, request: Request, state: StateDep, jobs: JobsDep, owner: OwnerDep
-) -> StreamingResponse:
+async def events(job_id: str, request: Request, state: StateDep, jobs: JobsDep, owner: OwnerDep) -> StreamingResponse:
     job = await run_in_threadpool(_job, jobs, job_id, owner)
-    every = state.settings.jobs_events_seconds
+
+    async def read() -> Job | None:
+        return await run_in_threadpool(jobs.get, job.id, owner)
+
+    async def stopped() -> bool:  # the client left, or the server drains: the client follows up elsewhere
+        return state.draining or await request.is_disconnected()
+
     return StreamingResponse(
-        _events(jobs, job, owner, request, every),
+        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds),
         media_type="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
-
-
-KEEPALIVE_SECONDS = 15.0  # an unchanged job is said again this often, so proxies keep the stream open
-
-
-async def _events(jobs: JobManager, job: Job, owner: str, request: Request, every: float) -> AsyncIterator[bytes]:
-    """`progress` at once and whenever the job changes (with its pace), then `end` once it is finished."""
-    meter = PaceMeter()
-    said: tuple[Any, ...] | None = None
-    said_at = 0.0
-    while True:
-        now = time.monotonic()
-        state = (job.status, job.progress, job.error)
-        if job.status in FINISHED:
-            yield _line({"type": "end", "job": _view(job)})
-            return
-        pace = meter.observe(now, job.progress.done, job.progress.sentences, job.progress.total)
-        if state != said or now - said_at >= KEEPALIVE_SECONDS:
-            yield _line({"type": "progress", "job": _view(job), "pace": pace.as_dict()})
-            said, said_at = state, now
-        await asyncio.sleep(every)
-        if await request.is_disconnected():
-            return
-        found = await run_in_threadpool(jobs.get, job.id, owner)
-        if found is None:  # deleted meanwhile
-            yield _line({"type": "error", "error": {"code": "job_not_found", "message": "the job was deleted"}})
-            return
-        job = found
-
-
-def _line(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")

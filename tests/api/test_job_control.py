@@ -164,3 +164,17 @@ def test_pace_is_measured_from_what_was_watched() -> None:
     assert pace.sentences_per_second == 10.0
     assert pace.seconds_left == 12.0
     assert meter.observe(20.0, 10, 150, 10).seconds_left == 0.0
+
+
+def test_the_events_stream_closes_without_an_end_when_the_server_drains(tmp_path: Path) -> None:
+    engine = PacedEngine(delay=0.1)
+    with _client(tmp_path, engine, jobs_events_seconds=0.02) as client:
+        job = _submit(client, 20)
+        assert engine.calls_made.acquire(timeout=30)
+        client.app.state.bitext.draining = True  # type: ignore[attr-defined]
+        events = _events(client, job)  # returns: the stream does not wait for the job to finish
+        client.app.state.bitext.draining = False  # type: ignore[attr-defined]
+        assert client.get(f"/v1/jobs/{job}", headers=OWNER).json()["status"] == "running"
+        client.post(f"/v1/jobs/{job}/cancel", headers=OWNER)
+        wait_for_status(client, job, "cancelled")
+    assert [event["type"] for event in events] == ["progress"]  # where the job is, then the stream ends
