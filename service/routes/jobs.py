@@ -229,8 +229,13 @@ def _lapsed() -> ApiError:
 
 
 @router.get("", responses=_ERRORS, summary="The key's jobs, newest first, each with its status and progress")
-def list_jobs(jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
-    return {"jobs": [_view(job) for job in jobs.listed(owner)]}
+def list_jobs(
+    jobs: JobsDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest")] = 100,
+) -> dict[str, Any]:
+    listed = jobs.listed(owner)
+    return {"jobs": [_view(job) for job in listed[:limit]], "more": len(listed) > limit}
 
 
 @router.delete(

@@ -57,7 +57,10 @@ def test_the_list_holds_the_keys_own_jobs_newest_first(tmp_path: Path) -> None:
         assert [job["filename"] for job in jobs] == ["second.zip", "first.zip"]
         assert jobs[0]["links"]["events"] == f"/v1/jobs/{second}/events"
         assert jobs[0]["links"]["cancel"] == f"/v1/jobs/{second}/cancel"
-        assert client.get("/v1/jobs", headers=OTHER).json() == {"jobs": []}
+        assert client.get("/v1/jobs", headers=OTHER).json() == {"jobs": [], "more": False}
+        newest = client.get("/v1/jobs?limit=1", headers=OWNER).json()
+        assert [job["id"] for job in newest["jobs"]] == [second] and newest["more"] is True
+        assert client.get("/v1/jobs?limit=0", headers=OWNER).status_code == 422
         assert client.get("/v1/jobs").status_code == 401
 
 
