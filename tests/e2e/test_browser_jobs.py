@@ -218,3 +218,40 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
     finally:
         context.close()
     assert view.errors == [] and view.dialogs == [] and view.violations == []
+
+
+KEY = "jobs-panel-key-5"
+
+
+@pytest.fixture(scope="module")
+def keyed(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("keyed-page-jobs"), warmup=False, jobs_events_seconds=0.1, api_keys=[KEY]
+    )
+    yield from _serve(settings, Slow(tiny_engine))
+
+
+def test_with_keys_the_panel_waits_for_the_key_and_sends_it_as_a_header_only(browser: Any, keyed: str) -> None:
+    context, view, _ = opened(browser, keyed)
+    page = view.page
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: sent.append((request.url, request.headers.get("authorization"))))
+    try:
+        page.wait_for_timeout(300)
+        assert page.locator("#jobs").is_hidden()  # no key yet: nothing to list, and no error shown
+        assert page.locator("#error").is_hidden()
+        page.fill("#api-key", KEY)
+        text = lambda i: (f"k/{i}.txt", f"Le conseil a voté la mesure {i}.\n")  # noqa: E731
+        drop(page, [("keyed.zip", archive(3, text))])
+        job = page.locator("#job-list .job", has_text="keyed.zip")
+        expect(job).to_have_attribute("data-status", "done", timeout=60_000)
+        job.locator(".job-open").first.click()
+        expect(page.locator("#bitext .row .cell.fr").first).to_contain_text("Le conseil a voté la mesure")
+        page.reload()  # the key is kept for the tab: the list comes back with it
+        expect(page.locator("#job-list .job", has_text="keyed.zip")).to_have_attribute("data-status", "done")
+    finally:
+        context.close()
+    jobs = [(url, auth) for url, auth in sent if "/v1/jobs" in url]
+    assert jobs and all(auth == f"Bearer {KEY}" for _, auth in jobs), jobs
+    assert all(KEY not in url for url, _ in sent), "the key went into a URL"
+    assert view.errors == [] and view.dialogs == [] and view.violations == []
