@@ -86,18 +86,18 @@ def opened(browser: Any, url: str, viewport: dict[str, int] | None = None) -> tu
     return context, view, urls
 
 
-def drop(page: Any, files: list[tuple[str, bytes]]) -> None:
+def drop(page: Any, files: list[tuple[str, bytes]], target: str = "#input-form") -> None:
     page.evaluate(
-        """(files) => {
+        """([files, target]) => {
             const transfer = new DataTransfer();
             for (const [name, data] of files) {
                 const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
                 transfer.items.add(new File([bytes], name));
             }
             const drop = new DragEvent("drop", {dataTransfer: transfer, bubbles: true});
-            document.getElementById("input-form").dispatchEvent(drop);
+            document.querySelector(target).dispatchEvent(drop);
         }""",
-        [[name, base64.b64encode(data).decode()] for name, data in files],
+        [[[name, base64.b64encode(data).decode()] for name, data in files], target],
     )
 
 
@@ -206,7 +206,8 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
             ("notes.txt", "Bonjour à tous.\n".encode()),
             ("film.srt", documents.srt()),
         ]
-        drop(page, files)
+        drop(page, files, "#status")  # dropped beside the input: the page takes them all the same
+        assert page.url == server + "/"
         job = page.locator("#job-list .job", has_text="film-and-2-more.zip")
         expect(job).to_have_attribute("data-status", "done", timeout=60_000)
         names = job.locator(".job-doc-name").all_text_contents()
@@ -215,6 +216,10 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
         page.reload()
         reloaded = page.locator("#job-list .job", has_text="film-and-2-more.zip")
         expect(reloaded).to_have_attribute("data-status", "done")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the panel fits, nothing overflows sideways
+        reloaded.scroll_into_view_if_needed()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=OUTPUT / "page-jobs-phone.png")
     finally:
         context.close()
     assert view.errors == [] and view.dialogs == [] and view.violations == []

@@ -86,12 +86,22 @@
       foldJobs();
     }
   });
-  // Files dragged over the folded page: the input opens to take them.
+  // Files dragged over the folded page: the input opens to take them. Files dropped anywhere on the page go
+  // where the input's own drop goes (a text, a document, a job): never does the browser open them instead.
+  const hasFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
   document.addEventListener("dragenter", (event) => {
-    if (form.hidden && event.dataTransfer && [...event.dataTransfer.types].includes("Files")) {
+    if (form.hidden && hasFiles(event)) {
       editing = true;
       setReading(false);
     }
+  });
+  document.addEventListener("dragover", (event) => {
+    if (hasFiles(event)) event.preventDefault();
+  });
+  document.addEventListener("drop", (event) => {
+    if (!hasFiles(event) || form.contains(event.target)) return; // the input handled it
+    event.preventDefault();
+    form.dispatchEvent(new DragEvent("drop", { dataTransfer: event.dataTransfer, bubbles: true }));
   });
 
   // ---- sentences to check ---------------------------------------------------------------
