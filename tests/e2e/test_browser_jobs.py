@@ -216,6 +216,8 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
         page.reload()
         reloaded = page.locator("#job-list .job", has_text="film-and-2-more.zip")
         expect(reloaded).to_have_attribute("data-status", "done")
+        reloaded.locator(".job-docs summary").click()  # a listed job's documents come when asked for
+        expect(reloaded.locator(".job-doc")).to_have_count(3)
         page.set_viewport_size({"width": 390, "height": 844})  # a phone: the panel fits, nothing overflows sideways
         reloaded.scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

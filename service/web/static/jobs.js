@@ -283,25 +283,43 @@
   }
 
   // ---- a finished job's documents --------------------------------------------------------------------
-  async function finished(job) {
+  // A finished job: its documents (fetched at once for a job watched to its end; on first opening for the
+  // jobs listed when the page loads, so a long list costs one request, not one per job) and its zip.
+  async function finished(job, eager = true) {
     const node = place(job, null, false);
     const files = node.querySelector(".job-files");
     files.replaceChildren();
     if (job.status !== "done" && job.status !== "cancelled") return;
-    const { documents } = await (await call(job.links.documents)).json();
-    const translated = documents.filter((record) => record.status === "ok");
-    const details = el("details", { class: "job-docs" },
-      el("summary", {}, `${plural(translated.length, "translated document")}${documents.length > translated.length ? `, ${documents.length - translated.length} not` : ""}`));
-    const rows = el("ul", { class: "job-doc-list" });
-    for (const record of documents) rows.append(documentRow(job, record));
-    details.append(rows);
+    const details = el("details", { class: "job-docs" }, el("summary", {}, "Documents"));
     files.append(details);
     if (job.status === "done") {
       const zip = el("button", { type: "button", class: "job-zip" }, "Download all (.zip)");
       zip.addEventListener("click", () => download(job.links.download, `bitext-${job.id}.zip`));
       files.append(zip);
     }
-    if (documents.length <= 3) details.open = true;
+    let loaded = null;
+    const load = () => {
+      loaded = loaded || listDocuments(job, details);
+      return loaded;
+    };
+    details.addEventListener("toggle", () => details.open && load());
+    if (eager) await load();
+  }
+
+  async function listDocuments(job, details) {
+    try {
+      const { documents } = await (await call(job.links.documents)).json();
+      const translated = documents.filter((record) => record.status === "ok");
+      const missed = documents.length - translated.length;
+      details.querySelector("summary").textContent =
+        `${plural(translated.length, "translated document")}${missed ? `, ${missed} not` : ""}`;
+      const rows = el("ul", { class: "job-doc-list" });
+      for (const record of documents) rows.append(documentRow(job, record));
+      details.append(rows);
+      if (documents.length <= 3) details.open = true;
+    } catch (error) {
+      page().showError(error instanceof Refused ? error.message : `The job's documents could not be listed (${error.message}).`);
+    }
   }
 
   function documentRow(job, record) {
@@ -385,7 +403,7 @@
     for (const job of jobs) {
       place(job, null, false);
       if (inFlight(job)) follow(job);
-      else finished(job).catch(() => {});
+      else finished(job, false);
     }
   }
 
