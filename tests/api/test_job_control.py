@@ -181,3 +181,28 @@ def test_the_events_stream_closes_without_an_end_when_the_server_drains(tmp_path
         client.post(f"/v1/jobs/{job}/cancel", headers=OWNER)
         wait_for_status(client, job, "cancelled")
     assert [event["type"] for event in events] == ["progress"]  # where the job is, then the stream ends
+
+
+def test_a_cancel_answered_by_one_replica_stops_the_job_running_on_the_other(tmp_path: Path) -> None:
+    from tests.support.pg import database_url
+
+    url = database_url()
+    shared = {"jobs_database_url": url, "jobs_lease_seconds": 5, "jobs_poll_seconds": 0.2}
+    engines = (PacedEngine(delay=0.1), PacedEngine(delay=0.1))
+    with _client(tmp_path, engines[0], **shared) as first, _client(tmp_path, engines[1], **shared) as second:
+        job = _submit(first, 60)
+        deadline = time.monotonic() + 30
+        while not any(engine.calls for engine in engines):  # running on one of them (either may claim it)
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        running = 0 if engines[0].calls else 1
+        other = (first, second)[1 - running]
+        assert other.post(f"/v1/jobs/{job}/cancel", headers=OWNER).json()["status"] == "cancelling"
+        deadline = time.monotonic() + 15  # the runner's next heartbeat (a quarter of the lease) sees it
+        while (body := other.get(f"/v1/jobs/{job}", headers=OWNER).json())["status"] != "cancelled":
+            assert body["status"] == "cancelling" and time.monotonic() < deadline, body
+            time.sleep(0.05)
+        assert body["progress"]["done"] < body["progress"]["total"]
+        calls = len(engines[running].calls)
+        time.sleep(0.5)
+        assert len(engines[running].calls) == calls and not engines[1 - running].calls
