@@ -16,7 +16,7 @@
   const list = byId("job-list");
   const layoutSelect = byId("layout");
   const keyInput = byId("api-key");
-  const following = new Map(); // job id → AbortController of its event stream
+  const following = new Map(); // job id → its event stream: { controller, listeners, done }
   const FILENAME = /filename="([^"]+)"/;
   const FILENAME_UTF8 = /filename\*=utf-8''([^;\s]+)/i;
   const RETRIES = 5;
@@ -237,17 +237,34 @@
   }
 
   // ---- following a job: its NDJSON events -------------------------------------------------------------
-  async function follow(job) {
-    if (following.has(job.id)) return;
-    const controller = new AbortController();
-    following.set(job.id, controller);
+  // One stream per job however many ask (the panel, documents.js); each asker may listen to its progress.
+  // Resolves to the finished job, or null when the stream could not be kept (or the list was reloaded).
+  function follow(job, listener) {
+    let entry = following.get(job.id);
+    if (!entry) {
+      entry = { controller: new AbortController(), listeners: [] };
+      following.set(job.id, entry);
+      entry.done = run(job, entry);
+    }
+    if (listener) entry.listeners.push(listener);
+    return entry.done;
+  }
+
+  async function run(job, entry) {
+    const progressed = (latest, pace) => {
+      place(latest, pace, false);
+      for (const listener of entry.listeners) listener(latest);
+    };
     try {
       for (let attempt = 0; attempt < RETRIES; attempt++) {
-        const ended = await readEvents(job, controller.signal).catch((error) => {
-          if (error.name === "AbortError") throw error;
+        const ended = await readEvents(job, entry.controller.signal, progressed).catch((error) => {
+          if (error.name === "AbortError" || error instanceof Refused) throw error;
           return null; // the connection dropped: start again (the stream begins with where the job is)
         });
-        if (ended) return await finished(ended);
+        if (ended) {
+          await finished(ended);
+          return ended;
+        }
         await sleep(1000 * (attempt + 1));
       }
       const node = item(job);
@@ -255,12 +272,13 @@
     } catch (error) {
       if (error.name !== "AbortError") page().showError(error instanceof Refused ? error.message : String(error.message));
     } finally {
-      following.delete(job.id);
+      if (following.get(job.id) === entry) following.delete(job.id);
     }
+    return null;
   }
 
   // Reads the stream to its end; the finished job, or null if the stream stopped before.
-  async function readEvents(job, signal) {
+  async function readEvents(job, signal, progressed) {
     const response = await call(job.links.events, { signal });
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -274,12 +292,19 @@
         buffered = buffered.slice(newline + 1);
         if (!line) continue;
         const event = JSON.parse(line);
-        if (event.type === "progress") place(event.job, event.pace, false);
+        if (event.type === "progress") progressed(event.job, event.pace);
         else if (event.type === "end") return event.job;
         else if (event.type === "error") throw new Refused(`Job ${job.filename}: ${event.error.message}.`);
       }
       if (done) return null;
     }
+  }
+
+  // A job sent by another part of the page (documents.js: one document): shown in the panel, followed there.
+  function watch(job, listener) {
+    panel.hidden = false;
+    place(job, null, true);
+    return follow(job, listener);
   }
 
   // ---- a finished job's documents --------------------------------------------------------------------
@@ -384,8 +409,13 @@
 
   // ---- the key's jobs at start, and again when the key changes ------------------------------------------
   async function load() {
-    for (const controller of following.values()) controller.abort();
-    following.clear();
+    // The panel's own streams start again under the key now given; one that a part of the page waits on
+    // (documents.js, a document in flight) goes on: it was started for the reader's latest action.
+    for (const [id, entry] of following) {
+      if (entry.listeners.length) continue;
+      entry.controller.abort();
+      following.delete(id);
+    }
     let jobs;
     try {
       const response = await fetch(config.url, { headers: page().apiHeaders({}) });
@@ -398,8 +428,8 @@
     } catch {
       return; // the server is away: the page says so when asked to do something
     }
-    list.replaceChildren();
-    panel.hidden = jobs.length === 0;
+    for (const node of list.querySelectorAll(".job")) if (!following.has(node.dataset.job)) node.remove();
+    panel.hidden = jobs.length === 0 && following.size === 0;
     for (const job of jobs) {
       place(job, null, false);
       if (inFlight(job)) follow(job);
@@ -413,7 +443,7 @@
     keyTimer = setTimeout(load, 400);
   });
 
-  window.bitextJobs = { accepts, submit, archiveSuffixes: config.archiveSuffixes, reload: load };
+  window.bitextJobs = { accepts, submit, watch, archiveSuffixes: config.archiveSuffixes, reload: load };
   // bitext.js defines window.bitextPage as it runs; the scripts are deferred, in order.
   load();
 })();
