@@ -290,6 +290,12 @@ class Settings(BaseSettings):
     jobs_poll_seconds: float = Field(
         default=2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs"
     )
+    jobs_events_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="GET /v1/jobs/{id}/events: how often the server reads a job's progress for its open streams",
+    )
     ray_actors: int | None = Field(
         default=None,
         ge=1,

@@ -123,6 +123,8 @@ class JobManager:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
+        self._stopping: dict[str, threading.Event] = {}  # the jobs this process runs: set when one is cancelled
+        self._stopping_lock = threading.Lock()
 
     @property
     def store(self) -> JobStore:
@@ -237,6 +239,24 @@ class JobManager:
         shutil.rmtree(self.job_dir(ident), ignore_errors=True)
         return True
 
+    def cancel(self, ident: str) -> bool:
+        """Stop a queued or running job; False when it was neither (done, failed, already cancelled).
+
+        A queued job is `cancelled` at once. A running one is `cancelling`: its worker (here, told at once; on
+        another replica, at its next heartbeat) stops after the document in hand and writes `cancelled`.
+        """
+        if not self.store.cancel(ident):
+            return False
+        with self._stopping_lock:
+            asked = self._stopping.get(ident)
+        if asked is not None:
+            asked.set()
+        return True
+
+    def listed(self, owner: str) -> list[Job]:
+        """The key's jobs, newest first; uploads still arriving are not jobs yet."""
+        return [job for job in reversed(self.store.owned(owner)) if job.status != JobStatus.UPLOADING]
+
     def sweep(self) -> int:
         """Delete jobs finished more than the retention ago, and what crashes left behind; how many jobs."""
         cutoff = clock.seconds_ago(self.settings.jobs_retention_hours * 3600)
@@ -314,25 +334,40 @@ class JobManager:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
         beating = threading.Event()
+        cancelled = threading.Event()
+        with self._stopping_lock:
+            self._stopping[ident] = cancelled
         heart = threading.Thread(
-            target=self._heartbeat, args=(ident, beating), name="bitext-jobs-heartbeat", daemon=True
+            target=self._heartbeat, args=(ident, beating, cancelled), name="bitext-jobs-heartbeat", daemon=True
         )
         heart.start()
         try:
-            self._run_claimed(ident)
+            self._run_claimed(ident, cancelled)
         finally:
             beating.set()
             heart.join()
+            with self._stopping_lock:
+                self._stopping.pop(ident, None)
 
-    def _heartbeat(self, ident: str, stop: threading.Event) -> None:
-        """Keep the claim alive during long groups (progress updates beat too, once per document)."""
+    def _status(self, ident: str) -> str | None:
+        job = self.store.get(ident)
+        return job.status if job is not None else None
+
+    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: threading.Event) -> None:
+        """Keep the claim alive during long groups (progress updates beat too, once per document).
+
+        Each beat also reads the job's status: a cancel answered by another replica reaches this worker here.
+        """
         while not stop.wait(self.settings.jobs_lease_seconds / 4):
             try:
                 self.store.touch(ident)
+                job = self.store.get(ident)
+                if job is not None and job.status == JobStatus.CANCELLING:
+                    cancelled.set()
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
                 log.warning("job %s: heartbeat failed", ident)
 
-    def _run_claimed(self, ident: str) -> None:
+    def _run_claimed(self, ident: str, cancelled: threading.Event) -> None:
         job = self.store.get(ident)
         if job is None:
             return
@@ -345,7 +380,7 @@ class JobManager:
             options,
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             observer=_StoreObserver(self.store, ident),
-            should_stop=self._stop.is_set,
+            should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
         )
         try:
             summary = run.run()
@@ -356,7 +391,11 @@ class JobManager:
             self.store.update(ident, status=JobStatus.FAILED, error=safe_text(str(error)))
             return
         if summary.interrupted:
-            self.store.update(ident, status=JobStatus.QUEUED)
+            # cancelled: stopped for good, keeping what it finished; shut down: queued, to resume at the next start
+            stopped = cancelled.is_set() or self._status(ident) == JobStatus.CANCELLING
+            if stopped:
+                log.info("job %s cancelled after %d document(s)", ident, summary.documents)
+            self.store.update(ident, status=JobStatus.CANCELLED if stopped else JobStatus.QUEUED)
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
         records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()

@@ -1,4 +1,5 @@
-"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip, delete.
+"""Batch jobs over HTTP: upload an archive (202), list a key's jobs, follow one's progress as a stream of
+events (NDJSON), cancel it, browse its documents, download the zip, delete it.
 
 The upload may also be one document in its own format (`book.epub`, `film.srt`): a one-document job.
 `?layout=` (repeatable) says how such documents are written back; each written file is served on its
@@ -22,7 +23,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
@@ -31,6 +32,7 @@ from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import document_files, outputs
+from service.jobs.events import job_events
 from service.jobs.manager import RESULTS, JobManager, job_layouts, job_style
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
@@ -71,7 +73,13 @@ def _view(job: Job) -> dict[str, Any]:
         "layouts": list(job_layouts(job)),
         "subtitle_style": str(job_style(job)),
         "progress": job.progress.as_dict(),
-        "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
+        "links": {
+            "self": base,
+            "documents": f"{base}/documents",
+            "download": f"{base}/download",
+            "events": f"{base}/events",
+            "cancel": f"{base}/cancel",
+        },
     }
 
 
@@ -248,17 +256,70 @@ def _lapsed() -> ApiError:
     )
 
 
+@router.get("", responses=_ERRORS, summary="The key's jobs, newest first, each with its status and progress")
+def list_jobs(
+    jobs: JobsDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest")] = 100,
+) -> dict[str, Any]:
+    listed = jobs.listed(owner)
+    return {"jobs": [_view(job) for job in listed[:limit]], "more": len(listed) > limit}
+
+
 @router.delete(
     "/{job_id}",
     status_code=204,
     responses=_ERRORS,
-    summary="Delete a finished or queued job: its row, upload and outputs (a running job: 409)",
+    summary="Delete a finished, cancelled or queued job: its row, upload and outputs (a running job: 409)",
 )
 def delete_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
     job = _job(jobs, job_id, owner)
     if not jobs.delete(job.id):
-        raise ApiError(409, "job_running", "the job is running; delete it once it is done or failed")
+        raise ApiError(
+            409,
+            "job_running",
+            f"the job is {job.status}; stop it first (POST /v1/jobs/{job.id}/cancel),"
+            " then delete it once it is cancelled",
+        )
     return Response(status_code=204)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    responses=_ERRORS,
+    summary="Stop a queued or running job; it keeps the documents it finished (a finished job: 409)",
+)
+def cancel_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    job = _job(jobs, job_id, owner)
+    if job.status in (JobStatus.CANCELLING, JobStatus.CANCELLED):  # asked twice: the same answer
+        return _view(job)
+    if not jobs.cancel(job.id):
+        now = _job(jobs, job_id, owner)
+        if now.status not in (JobStatus.CANCELLING, JobStatus.CANCELLED):
+            raise ApiError(409, "job_finished", f"the job is {now.status}; only a queued or running job can be stopped")
+    return _view(_job(jobs, job_id, owner))
+
+
+@router.get(
+    "/{job_id}/events",
+    responses={200: {"content": {"application/x-ndjson": {}}}, **_ERRORS},
+    response_class=StreamingResponse,
+    summary="The job's progress as it changes, one JSON object a line (progress…, then end), until it finishes",
+)
+async def events(job_id: str, request: Request, state: StateDep, jobs: JobsDep, owner: OwnerDep) -> StreamingResponse:
+    job = await run_in_threadpool(_job, jobs, job_id, owner)
+
+    async def read() -> Job | None:
+        return await run_in_threadpool(jobs.get, job.id, owner)
+
+    async def stopped() -> bool:  # the client left, or the server drains: the client follows up elsewhere
+        return state.draining or await request.is_disconnected()
+
+    return StreamingResponse(
+        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")

@@ -239,6 +239,29 @@ def test_owned_expired_and_delete_which_never_removes_a_running_job(
     assert jobs.delete("d" * 32) is True and jobs.claim("d" * 32) is False  # a deleted queued job never runs
 
 
+def test_cancel_stops_a_queued_job_at_once_and_a_running_one_through_cancelling(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target, jobs = opened
+    for ident in "abcd":
+        jobs.create(ident * 32, "x.zip", "{}", "k")
+    assert jobs.claim("a" * 32) and jobs.claim("b" * 32)
+    jobs.update("d" * 32, status="done")
+    assert jobs.cancel("c" * 32) and _status(jobs, "c" * 32) == "cancelled"  # queued: at once
+    assert jobs.claim("c" * 32) is False  # and never runs
+    assert jobs.cancel("a" * 32) and _status(jobs, "a" * 32) == "cancelling"  # running: its worker stops it
+    assert jobs.delete("a" * 32) is False  # the worker may still be writing its directory
+    assert jobs.cancel("a" * 32) is False and jobs.cancel("d" * 32) is False
+    replica = _again(target)
+    assert _status(replica, "a" * 32) == "cancelling"  # seen by replicas, whose workers stop
+    replica.close()
+    # a stopping job whose worker died is cancelled, never resumed; a cut-off running one is requeued
+    assert jobs.unfinished() == ["b" * 32]
+    assert _status(jobs, "a" * 32) == "cancelled"
+    assert sorted(ident[0] for ident in jobs.expired("9999")) == ["a", "c", "d"]  # finished: swept in time
+    assert jobs.delete("a" * 32) is True
+
+
 # ---- quotas are reservations ------------------------------------------------------------------------------------
 
 

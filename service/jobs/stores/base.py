@@ -2,9 +2,12 @@
 
 Status moves uploading → queued → running → done | failed; a job found `running` at start-up was cut off by
 a crash or a restart and goes back to `queued`, and the runner's manifest makes the rerun a resume.
+`cancel` stops a job: a queued one becomes `cancelled` at once, a running one `cancelling` until its worker
+stops at its next document and writes `cancelled` (a `cancelling` job whose worker died is `cancelled` by the
+next `unfinished`). A cancelled job keeps the documents it finished.
 `claim` is the one way into `running`, so a job queued twice (or seen by two replicas) runs once.
 `delete` never removes a running job (its worker is writing its directory); `expired` lists the
-finished jobs the retention sweep removes, `owned` what one key holds.
+finished jobs the retention sweep removes, `owned` what one key holds, oldest first.
 
 Quotas are reservations: `reserve` checks a key's jobs in flight and bytes held and, in the same
 transaction (one lock per key, across processes), inserts the job's row as `uploading` holding the
@@ -21,7 +24,7 @@ older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps worki
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -35,10 +38,20 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLING = "cancelling"  # asked to stop while running: its worker stops at its next document
+    CANCELLED = "cancelled"
 
 
 STATUSES = tuple(JobStatus)
-IN_FLIGHT = (JobStatus.UPLOADING, JobStatus.QUEUED, JobStatus.RUNNING)  # what counts against a key's jobs in flight
+# what counts against a key's jobs in flight
+IN_FLIGHT = (JobStatus.UPLOADING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANCELLING)
+FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)  # what the retention sweep may delete
+BUSY = (JobStatus.RUNNING, JobStatus.CANCELLING)  # a worker may be writing the job's directory: never deleted
+
+
+def sql_list(statuses: Sequence[JobStatus]) -> str:
+    """Statuses as an SQL list of literals (enum values only, never user text)."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
 
 
 @dataclass(frozen=True)
@@ -248,6 +261,8 @@ class JobStore(Protocol):
     def expired(self, finished_before: str) -> list[str]: ...
 
     def delete(self, ident: str) -> bool: ...
+
+    def cancel(self, ident: str) -> bool: ...
 
     def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
 
