@@ -244,7 +244,7 @@ def test_cancel_stops_a_queued_job_at_once_and_a_running_one_through_cancelling(
 ) -> None:
     target, jobs = opened
     for ident in "abcd":
-        jobs.create(ident * 32, "x.zip", "{}", "k")
+        jobs.create(NewJob(ident * 32, "x.zip", "{}", "k"))
     assert jobs.claim("a" * 32) and jobs.claim("b" * 32)
     jobs.update("d" * 32, status="done")
     assert jobs.cancel("c" * 32) and _status(jobs, "c" * 32) == "cancelled"  # queued: at once
