@@ -210,6 +210,7 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
         assert page.url == server + "/"
         job = page.locator("#job-list .job", has_text="film-and-2-more.zip")
         expect(job).to_have_attribute("data-status", "done", timeout=60_000)
+        expect(job.locator(".job-doc-name")).to_have_count(3, timeout=30_000)  # listed after the job ends
         names = job.locator(".job-doc-name").all_text_contents()
         assert sorted(names) == ["2-film.srt", "film.srt", "notes.txt"]  # a repeated name is kept, renamed
         assert page.input_value("#source") == ""
