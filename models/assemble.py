@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from models.align import monotonic
 from models.beams import distinct_others, weighted_score
-from models.document import BilingualBlock, BilingualSentence, Block, Mark
+from models.document import BilingualBlock, BilingualSentence, Block, EnglishSource, Mark, Suggestion
 from models.engine import GenerationOptions
 from models.interrupt import checkpoint
 from models.markup import (
@@ -27,6 +27,8 @@ from models.markup import (
     render,
     restore_codes,
 )
+from models.memory.lookup import Position
+from models.memory.units import Match, MemoryMode
 from models.repair import Checked
 from models.request import TranslationRequest
 from models.segment import Span
@@ -53,18 +55,30 @@ def assemble(
     indices: Sequence[int],
     results: Mapping[str, Checked],
     aligner: Aligning,
+    memory: Mapping[Position, Match] | None = None,
 ) -> Assembled:
     """Blocks `indices` of a planned request (`plans`: each block's sentences) in English from their
-    sentences' checked translations, markup put back (`models.plan.Plan.assemble`)."""
+    sentences' checked translations, markup put back (`models.plan.Plan.assemble`).
+
+    A sentence `memory` answers (under `request.memory.mode`) takes the memory's English and is not
+    in `results`; a fuzzy match that does not answer rides along as the sentence's suggestion.
+    """
     document, alignment, options = request.document, request.alignment, request.options
+    mode, memory = request.memory.mode, memory or {}
     totals = _Totals()
     english: dict[tuple[int, int], _English] = {}
     for b in indices:
         for n, sentence in enumerate(plans[b]):
             checkpoint(n, 256)
             if sentence.translate:
+                match = memory.get((b, n))
+                if match is not None and match.answers(mode):
+                    english[(b, n)] = _remembered(sentence, match)
+                    continue
                 outputs = [results[sentence.source[p.start : p.end]] for p in sentence.pieces]
-                english[(b, n)] = _english(sentence, outputs)
+                english[(b, n)] = done = _english(sentence, outputs)
+                if match is not None and mode is not MemoryMode.OFF:
+                    done.suggestion = Suggestion(match.unit.source, match.english, match.percent)
     _align_all(english, aligner, alignment)
     blocks = []
     for count, index in enumerate(indices):
@@ -89,7 +103,7 @@ def _block(
             done = english[(index, number)]
             totals.source_tokens += done.source_tokens
             totals.output_tokens += done.output_tokens
-            flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
+            flags = ((FLAG_SPLIT_WINDOW,) if plan.split and done.source is EnglishSource.MODEL else ()) + done.flags
             extra: dict[str, object] = (
                 {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
             )
@@ -100,11 +114,16 @@ def _block(
                 extra["alternatives"] = done.alternatives
             if options.scores:
                 extra["score"] = done.score
+            extra |= {"source": done.source, "match": done.match, "suggestion": done.suggestion}
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
         else:
-            sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,)))
+            sentences.append(
+                BilingualSentence(
+                    number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,), source=EnglishSource.KEPT
+                )
+            )
     totals.sentences += len(sentences)
     english_text = (
         join_pieces(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
@@ -155,6 +174,21 @@ class _English:
     placed: Sequence[Placed] = ()  # each element's range in `plain`, once placed
     alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
     score: float | None = None
+    source: EnglishSource = EnglishSource.MODEL
+    match: int | None = None  # the memory's match percentage, when it answered
+    suggestion: Suggestion | None = None
+
+
+def _remembered(plan: SentencePlan, match: Match) -> _English:
+    """A sentence the translation memory answers: its English as if the model had written it, so markup
+    is placed the same way; no tokens counted, no model flags."""
+    source, percent = match.tier.source, match.percent
+    if plan.markup is None:
+        return _English(
+            plan, match.english, plan.source, (), 0, 0, {}, True, match.english, source=source, match=percent
+        )
+    text, code_spans, codes_ok = restore_codes(match.english, plan.markup)
+    return _English(plan, text, plan.markup.plain, (), 0, 0, code_spans, codes_ok, source=source, match=percent)
 
 
 def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
