@@ -44,8 +44,9 @@ def _same_skeleton(query: Query, norm: str, units: Sequence[Unit]) -> Match | No
     for unit in same:  # a unit that knows no neighbours (both "") cannot be a context match
         if (unit.previous or unit.next) and normalise(unit.previous) == previous and normalise(unit.next) == following:
             return Match(Tier.CONTEXT, unit.english, 100, unit)
-    if same:
-        return Match(Tier.EXACT, same[0].english, 100, same[0])
+    if same:  # a unit recorded without context is the general one; then the newest
+        best = min(same, key=lambda u: bool(u.previous or u.next))
+        return Match(Tier.EXACT, best.english, 100, best)
     for unit in units:
         english = swap(unit.normalised, unit.english, norm)
         if english is not None:
