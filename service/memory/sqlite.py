@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,8 @@ from service import clock
 from service.jobs.outputs import create_file, private_dir
 from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
 
-RARE_TRIGRAMS = 12  # per sentence: the ones a fuzzy query asks for
+RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
+COMMON = 2_000  # a trigram held by more units than this is never read
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS memory_units (
@@ -45,7 +47,11 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS memory_owner ON memory_units(owner, id)",
     # Current units' normalised French only; rowid = the unit's id.
     "CREATE VIRTUAL TABLE IF NOT EXISTS memory_trigrams USING fts5(normalised, tokenize='trigram', detail='none')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS memory_trigram_counts USING fts5vocab(memory_trigrams, 'row')",
+    "CREATE TABLE IF NOT EXISTS memory_grams (gram TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID",
+)
+_COUNT = (
+    "INSERT INTO memory_grams (gram, units) VALUES (?, ?)"
+    " ON CONFLICT(gram) DO UPDATE SET units = units + excluded.units"
 )
 
 
@@ -88,6 +94,7 @@ class SqliteMemoryStore:
         if old is not None:
             db.execute("UPDATE memory_units SET current = 0, updated = ? WHERE id = ?", (stamp, old["id"]))
             db.execute("DELETE FROM memory_trigrams WHERE rowid = ?", (old["id"],))
+            db.executemany(_COUNT, [(gram, -1) for gram in trigrams(keys.normalised)])
         cursor = db.execute(
             "INSERT INTO memory_units (owner, source, normalised, skeleton, context, english, previous, next, origin,"
             " author, created, updated, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -109,6 +116,7 @@ class SqliteMemoryStore:
         )
         ident = int(cursor.lastrowid or 0)
         db.execute("INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)", (ident, keys.normalised))
+        db.executemany(_COUNT, [(gram, 1) for gram in trigrams(keys.normalised)])
         return ident
 
     def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
@@ -144,6 +152,8 @@ class SqliteMemoryStore:
 
     def delete_all(self, owner: str) -> int:
         with self._writing() as db:
+            for row in db.execute("SELECT normalised FROM memory_units WHERE owner = ? AND current = 1", (owner,)):
+                db.executemany(_COUNT, [(gram, -1) for gram in trigrams(row["normalised"])])
             db.execute(
                 "DELETE FROM memory_trigrams"
                 " WHERE rowid IN (SELECT id FROM memory_units WHERE owner = ? AND current = 1)",
@@ -155,41 +165,50 @@ class SqliteMemoryStore:
         found: dict[str, list[Unit]] = {}
         for part in chunks(skeletons):
             marks = ", ".join("?" * len(part))
+            # No ORDER BY: it would tempt the planner into walking (owner, id) over the whole memory.
             rows = self._rows(
-                f"SELECT {COLUMNS}, skeleton FROM memory_units WHERE owner = ? AND current = 1"
-                f" AND skeleton IN ({marks}) ORDER BY id DESC",
+                f"SELECT {COLUMNS}, skeleton FROM memory_units INDEXED BY memory_skeleton"
+                f" WHERE owner = ? AND current = 1 AND skeleton IN ({marks})",
                 (owner, *part),
             )
-            for row in rows:
+            for row in sorted(rows, key=lambda row: -row["id"]):  # newest first
                 found.setdefault(row["skeleton"], []).append(stored(row).unit)
         return found
 
     def similar(self, owner: str, normalised: Sequence[str], limit: int) -> Mapping[str, Sequence[Unit]]:
-        grams = {text: [g for g in trigrams(text) if "\x00" not in g] for text in normalised}
+        grams = {text: trigrams(text) for text in normalised}
         counts = self._counts({g for found in grams.values() for g in found})
         out: dict[str, list[Unit]] = {}
         for text, found in grams.items():
-            rare = sorted((g for g in found if counts.get(g)), key=lambda g: counts[g])[:RARE_TRIGRAMS]
-            if not rare:
-                out[text] = []
-                continue
-            query = " OR ".join('"' + g.replace('"', '""') + '"' for g in rare)
-            rows = self._rows(
-                f"SELECT {', '.join('u.' + c.strip() for c in COLUMNS.split(','))} FROM memory_trigrams"
-                " JOIN memory_units u ON u.id = memory_trigrams.rowid"
-                " WHERE memory_trigrams MATCH ? AND u.owner = ? ORDER BY memory_trigrams.rank LIMIT ?",
-                (query, owner, limit),
-            )
-            out[text] = [stored(row).unit for row in rows]
+            rare = sorted((g for g in found if 0 < counts.get(g, 0) <= COMMON), key=lambda g: counts[g])
+            shared: Counter[int] = Counter()
+            for gram in rare[:RARE_TRIGRAMS]:
+                phrase = '"' + gram.replace('"', '""') + '"'
+                shared.update(
+                    row[0]
+                    for row in self._rows("SELECT rowid FROM memory_trigrams WHERE memory_trigrams MATCH ?", (phrase,))
+                )
+            out[text] = self._owned([ident for ident, _ in shared.most_common(4 * limit)], owner)[:limit]
         return out
 
+    def _owned(self, ids: list[int], owner: str) -> list[Unit]:
+        """The current units among `ids` that `owner` holds, in the order of `ids`."""
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self._rows(
+            f"SELECT {COLUMNS} FROM memory_units WHERE id IN ({marks}) AND owner = ? AND current = 1", (*ids, owner)
+        )
+        by_id = {row["id"]: stored(row).unit for row in rows}
+        return [by_id[ident] for ident in ids if ident in by_id]
+
     def _counts(self, grams: set[str]) -> dict[str, int]:
-        """How many current units (all owners) hold each trigram; a trigram held by none is left out."""
+        """How many current units (all owners) hold each trigram."""
         counts: dict[str, int] = {}
         for part in chunks(sorted(grams)):
             marks = ", ".join("?" * len(part))
-            for row in self._rows(f"SELECT term, doc FROM memory_trigram_counts WHERE term IN ({marks})", part):
-                counts[row["term"]] = row["doc"]
+            for row in self._rows(f"SELECT gram, units FROM memory_grams WHERE gram IN ({marks})", part):
+                counts[row["gram"]] = row["units"]
         return counts
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ def unit_out(stored: StoredUnit) -> UnitOut:
     "/units",
     status_code=201,
     response_model=UnitOut,
-    responses=error_responses(401, 413, 422, 503),
+    responses=error_responses(400, 401, 413, 422, 503),
     summary="Add a unit, or correct one: a unit for the same sentence and context supersedes the old (kept)",
 )
 async def add_unit(body: UnitIn, owner: OwnerDep, memory: MemoryDep) -> UnitOut:
@@ -52,7 +52,7 @@ async def add_unit(body: UnitIn, owner: OwnerDep, memory: MemoryDep) -> UnitOut:
 @router.get(
     "/units",
     response_model=UnitsOut,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 422, 503),
     summary="Search the memory: current units whose French or English contains q (spaces, quotes, case folded)",
 )
 async def search_units(
