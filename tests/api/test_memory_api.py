@@ -111,7 +111,7 @@ def test_units_are_checked(client: TestClient) -> None:
 def test_tmx_exported_by_bitext_is_read_by_translate_toolkit(client: TestClient) -> None:
     client.post(
         "/v1/memory/units",
-        json={"source": "« Bonjour » & adieu.", "english": "'Hello' & <farewell>.", "previous": "Avant."},
+        json={"source": "« Bonjour\u00a0» & adieu.", "english": "'Hello' & <farewell>.", "previous": "Avant."},
         headers=A,
     )
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED, "origin": "picked"}, headers=A)
@@ -119,7 +119,7 @@ def test_tmx_exported_by_bitext_is_read_by_translate_toolkit(client: TestClient)
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-tmx+xml")
     store = tmxfile.parsestring(exported.content, sourcelanguage="fr", targetlanguage="en")
     assert [(u.source, u.target) for u in store.units] == [
-        ("« Bonjour » & adieu.", "'Hello' & <farewell>."),
+        ("« Bonjour\u00a0» & adieu.", "'Hello' & <farewell>."),
         (SENTENCE, EDITED),
     ]
     # … and comes back whole: delete, import, export again: the same units and context.
