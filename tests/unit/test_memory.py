@@ -221,3 +221,17 @@ def test_kept_sentences_say_so() -> None:
     document = translate_request(TranslationRequest(parse("12 345\n\nLe chat.", "text")), FakeEngine())
     assert document.blocks[0].sentences[0].source is EnglishSource.KEPT
     assert document.blocks[1].sentences[0].source is EnglishSource.MODEL
+
+
+def test_the_whole_answer_and_the_stream_send_the_same_texts_and_agree_with_a_memory() -> None:
+    from models.pipeline import DocumentStream
+
+    text = "\n\n".join([ARTICLE, "Le chat dort.", "Autre paragraphe ici. Il a 9 enfants."])
+    whole, streamed = FakeEngine(), FakeEngine()
+    request = TranslationRequest(parse(text, "text"), memory=MemoryUse(UnitIndex(UNITS)))
+    document = translate_request(request, whole)
+    blocks = list(DocumentStream(request, streamed))
+    assert sorted(t for call in whole.calls for t in call) == sorted(t for call in streamed.calls for t in call)
+    assert [b.en for b in blocks] == [b.en for b in document.blocks]
+    assert [s.source for b in blocks for s in b.sentences] == [s.source for b in document.blocks for s in b.sentences]
+    assert "Le chat dort." not in [t for call in streamed.calls for t in call]
