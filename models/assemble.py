@@ -9,11 +9,11 @@ deadline passed or whose client left stops here too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.align import monotonic
 from models.beams import distinct_others, weighted_score
-from models.document import BilingualBlock, BilingualSentence, Mark
+from models.document import BilingualBlock, BilingualSentence, EnglishSource, Mark, Suggestion
 from models.interrupt import checkpoint
 from models.markup import (
     CODE,
@@ -27,6 +27,8 @@ from models.markup import (
     render,
     restore_codes,
 )
+from models.memory.lookup import Position
+from models.memory.units import Match, MemoryMode
 from models.repair import Checked
 from models.request import TranslationRequest
 from models.segment import Span
@@ -46,16 +48,29 @@ def assemble(
     indices: Sequence[int],
     results: Mapping[str, Checked],
     aligner: Aligning,
+    memory: Mapping[Position, Match] | None = None,
 ) -> Assembled:
     """Blocks `indices` of a planned request (`plans`: each block's sentences) in English from their
-    sentences' checked translations, markup put back (`models.plan.Plan.assemble`)."""
+    sentences' checked translations, markup put back (`models.plan.Plan.assemble`).
+
+    A sentence `memory` answers (under `request.memory.mode`) takes the memory's English and is not
+    in `results`; a fuzzy match that does not answer rides along as the sentence's suggestion.
+    """
+    mode, memory = request.memory.mode, memory or {}
     drafts: dict[tuple[int, int], _Draft] = {}
     for b in indices:
         for n, sentence in enumerate(plans[b]):
             checkpoint(n, 256)
             if sentence.translate:
+                match = memory.get((b, n))
+                if match is not None and match.answers(mode):
+                    drafts[(b, n)] = _remembered(sentence, match)
+                    continue
                 outputs = [results[sentence.source[p.start : p.end]] for p in sentence.pieces]
-                drafts[(b, n)] = _draft(sentence, outputs)
+                draft = _draft(sentence, outputs)
+                if match is not None and mode is not MemoryMode.OFF:
+                    draft = replace(draft, suggestion=Suggestion(match.unit.source, match.english, match.percent))
+                drafts[(b, n)] = draft
     english = _finish_all(drafts, aligner, request.alignment)
     blocks = []
     for count, index in enumerate(indices):
@@ -82,7 +97,8 @@ def _block(
         fr = block.text[plan.span.start : plan.span.end]
         if plan.translate:
             done = english[(index, number)]
-            flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
+            split = plan.split and done.draft.source is EnglishSource.MODEL
+            flags = ((FLAG_SPLIT_WINDOW,) if split else ()) + done.flags
             extra: dict[str, object] = {}
             if alignment:
                 extra |= {"fr_plain": done.draft.fr_plain, "en_plain": done.plain, "alignment": done.alignment}
@@ -94,13 +110,24 @@ def _block(
                 extra["alternatives"] = done.draft.alternatives
             if options.scores:
                 extra["score"] = done.draft.score
+            draft = done.draft
+            extra |= {"source": draft.source, "match": draft.match, "suggestion": draft.suggestion}
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
         else:
             kept = _kept_marks(fr, block.markup)
             sentences.append(
-                BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,), **kept)  # type: ignore[arg-type]
+                BilingualSentence(
+                    number,
+                    plan.span.start,
+                    plan.span.end,
+                    fr,
+                    fr,
+                    (FLAG_KEPT_VERBATIM,),
+                    source=EnglishSource.KEPT,
+                    **kept,  # type: ignore[arg-type]
+                )
             )
     english_text = (
         join_pieces(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
@@ -148,6 +175,19 @@ class _Draft:
     codes_ok: bool
     alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
     score: float | None = None
+    source: EnglishSource = EnglishSource.MODEL
+    match: int | None = None  # the memory's match percentage, when it answered
+    suggestion: Suggestion | None = None
+
+
+def _remembered(plan: SentencePlan, match: Match) -> _Draft:
+    """A sentence the translation memory answers: its English as if the model had written it, so markup
+    is placed the same way; no tokens counted, no model flags."""
+    source, percent = match.tier.source, match.percent
+    if plan.markup is None:
+        return _Draft(plan, match.english, plan.source, (), 0, 0, {}, True, source=source, match=percent)
+    text, code_spans, codes_ok = restore_codes(match.english, plan.markup)
+    return _Draft(plan, text, plan.markup.plain, (), 0, 0, code_spans, codes_ok, source=source, match=percent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,26 @@ class Translation:
     score: float | None = None
 
 
+class EnglishSource(StrEnum):
+    """Where a sentence's English came from."""
+
+    MODEL = "model"
+    KEPT = "kept"  # not translated: the French kept as it is (no words, or a verbatim block)
+    MEMORY_CONTEXT = "memory:context"
+    MEMORY_EXACT = "memory:exact"
+    MEMORY_PLACEABLES = "memory:placeables"
+    MEMORY_FUZZY = "memory:fuzzy"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A translation-memory unit offered for a sentence, not applied: its French, English and match percentage."""
+
+    fr: str
+    en: str
+    match: int
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     """One inline markup element over `text[start:end]` of a sentence's plain text (a link, emphasis, code)."""
@@ -112,6 +132,10 @@ class BilingualSentence:
     # beam (plain text) and the model's length-normalised log-probability of `en`.
     alternatives: tuple[str, ...] | None = None
     score: float | None = None
+    # Where `en` came from; `match`: the memory's match percentage when it came from the memory.
+    source: EnglishSource = EnglishSource.MODEL
+    match: int | None = None
+    suggestion: Suggestion | None = None  # a fuzzy memory match offered beside the model's English
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from typing import Protocol
 from models.assemble import assemble
 from models.document import BilingualDocument, Block, ModelInfo, Stats
 from models.markup import Inline, SentenceMarkup, parse_inline, sentence_markups
+from models.memory.lookup import Position, remember
+from models.memory.units import Match
 from models.repair import Checked
 from models.request import TranslationRequest
 from models.segment import Span, split_sentences
@@ -142,6 +144,13 @@ class Plan:
     request: TranslationRequest
     blocks: tuple[tuple[SentencePlan, ...], ...]
     started: float = field(default_factory=time.perf_counter)
+    # The translation memory's matches (`models.memory.remember`); those that answer leave `texts()`.
+    memory: Mapping[Position, Match] = field(default_factory=dict)
+
+    def remembered(self, block: int, sentence: int) -> bool:
+        """Whether the memory answers this sentence (so the model is not asked for it)."""
+        match = self.memory.get((block, sentence))
+        return match is not None and match.answers(self.request.memory.mode)
 
     @property
     def sentences(self) -> int:
@@ -151,19 +160,23 @@ class Plan:
         """The texts the model is asked for (blocks `indices`, or all), each once, in reading order."""
         distinct: dict[str, None] = {}
         for index in range(len(self.blocks)) if indices is None else indices:
-            for sentence in self.blocks[index]:
-                if sentence.translate:
+            for number, sentence in enumerate(self.blocks[index]):
+                if sentence.translate and not self.remembered(index, number):
                     for piece in sentence.pieces:
                         distinct.setdefault(sentence.source[piece.start : piece.end])
         return list(distinct)
 
     def groups(self, max_groups: int = 16) -> list[range]:
-        """Consecutive blocks grouped for streaming (`group_blocks`)."""
-        return group_blocks([sum(s.translate for s in block) for block in self.blocks], max_groups)
+        """Consecutive blocks grouped for streaming (`group_blocks`); sentences the memory answers count as none."""
+        counts = [
+            sum(s.translate and not self.remembered(b, n) for n, s in enumerate(block))
+            for b, block in enumerate(self.blocks)
+        ]
+        return group_blocks(counts, max_groups)
 
     def assemble(self, indices: Sequence[int], results: Mapping[str, Checked], aligner: Aligning) -> Assembled:
         """Blocks `indices` in English from their sentences' checked translations, markup put back."""
-        return assemble(self.request, self.blocks, indices, results, aligner)
+        return assemble(self.request, self.blocks, indices, results, aligner, self.memory)
 
     def answer(self, assembled: Assembled, model: ModelInfo) -> BilingualDocument:
         """The bilingual document from every block's assembly."""
@@ -188,7 +201,7 @@ def plan(request: TranslationRequest, engine: Tokenizing) -> Plan:
     limit = request.max_sentences
     if limit is not None and planned > limit:
         raise DocumentTooLarge(planned, limit)
-    return Plan(request, blocks)
+    return Plan(request, blocks, memory=remember(request.memory, blocks))
 
 
 def group_blocks(counts: Sequence[int], max_groups: int = 16) -> list[range]:

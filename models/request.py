@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from models.document import Document
 from models.engine import GenerationOptions
+from models.memory.units import MemoryUse
 from models.repair import Fidelity
 
 
@@ -21,3 +22,4 @@ class TranslationRequest:
     alignment: bool = False  # every translated sentence also gets its plain texts and word alignment
     warnings: tuple[str, ...] = ()  # said by the reader (a format's losses), passed to the answer
     max_sentences: int | None = None  # more is refused (`DocumentTooLarge`) before any model time
+    memory: MemoryUse = field(default_factory=MemoryUse)  # the caller's translation memory, looked up once per plan

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,10 +27,11 @@ from service.compat import deepl, libretranslate
 from service.deps import AppState
 from service.errors import install_error_handlers
 from service.jobs.manager import JobManager
+from service.memory import Memories
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
-from service.routes import health, jobs, metrics, translate, web
+from service.routes import health, jobs, memory, metrics, translate, web
 from service.scheduler import Scheduler
 from service.schemas import ErrorResponse, StreamEvent, TranslateRequest
 from service.settings import Settings
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.bitext
+        memory = state.memory = Memories(settings.jobs_database_url, Path(settings.data_dir), settings.memory_threshold)
         try:  # before the model loads: a broken install stops start-up at once, never ready=True
             await run_in_threadpool(check_dependencies)
         except MissingDependency as error:
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         await run_in_threadpool(state.jobs.stop)
         await run_in_threadpool(state.scheduler.close)
         state.streams.shutdown(wait=False, cancel_futures=True)
+        await run_in_threadpool(memory.close)
 
     app = FastAPI(
         title="bitext",
@@ -105,7 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics
     )
-    for router in (health.router, translate.router, web.router, jobs.router, metrics.router):
+    for router in (health.router, translate.router, web.router, jobs.router, memory.router, metrics.router):
         app.include_router(router)
     app.include_router(libretranslate.router)  # drop-in LibreTranslate shape: /translate, /detect, /languages
     app.include_router(deepl.router)  # drop-in DeepL shape: /v2/translate, /v2/languages, /v2/usage
@@ -115,4 +119,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def body_limit(settings: Settings, path: str) -> int:
     """The largest body a route takes: archives for jobs are far larger than one article."""
-    return settings.jobs_max_upload_bytes if path.startswith("/v1/jobs") else settings.max_body_bytes
+    if path.startswith("/v1/jobs"):
+        return settings.jobs_max_upload_bytes
+    if path == "/v1/memory/import":
+        return settings.memory_max_import_bytes
+    return settings.max_body_bytes

@@ -17,6 +17,7 @@ from service.auth import require_api_key
 from service.compat.usage import Usage
 from service.errors import ApiError
 from service.jobs.manager import JobManager
+from service.memory import Memories
 from service.metrics import Metrics
 from service.scheduler import Scheduler
 from service.settings import Settings
@@ -35,6 +36,7 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     deepl_usage: Usage = field(default_factory=Usage)
     streams: Executor | None = None  # the NDJSON streams' shared, bounded pool (service.translation.stream_blocks)
+    memory: Memories | None = None  # translation memories, one per API key (opened on first use)
 
 
 def get_state(request: Request) -> AppState:
@@ -59,7 +61,16 @@ def get_jobs(
     return state.jobs
 
 
+def get_memory(state: Annotated[AppState, Depends(get_state)]) -> Memories:
+    if state.memory is None:
+        raise ApiError(
+            503, "not_ready", "the translation memory is not open yet; retry shortly", headers={"Retry-After": "5"}
+        )
+    return state.memory
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
+MemoryDep = Annotated[Memories, Depends(get_memory)]  # `.store()` opens it: call it off the event loop
 OwnerDep = Annotated[str, Depends(require_api_key)]  # "" with keys off, else a hash of the caller's key

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.document import BlockKind
+from models.document import BlockKind, EnglishSource
+from models.memory import MemoryMode, Origin
 
 Format = Literal["auto", "text", "markdown", "html"]
 
@@ -55,6 +56,16 @@ class Options(BaseModel):
             "give every translated sentence `score`: the model's length-normalised log-probability of `en` "
             "(its own confidence, not calibrated)"
         ),
+    )
+    memory: MemoryMode = Field(
+        default=MemoryMode.SUGGEST,
+        description=(
+            "the caller's translation memory: `suggest` (context and exact matches replace the model's English, "
+            "fuzzy ones come as `suggestion`), `apply` (fuzzy matches over the threshold replace it too) or `off`"
+        ),
+    )
+    memory_threshold: int | None = Field(
+        default=None, ge=50, le=100, description="lowest fuzzy match percentage; default: BITEXT_MEMORY_THRESHOLD (75)"
     )
 
 
@@ -111,6 +122,14 @@ class MarkOut(BaseModel):
     url: str | None = Field(default=None, description="a link's or image's URL, byte for byte")
 
 
+class SuggestionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    fr: str = Field(description="the memory unit's French")
+    en: str = Field(description="its English, as stored")
+    match: int = Field(description="fuzzy match percentage (token edit distance)")
+
+
 class SentenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -156,6 +175,17 @@ class SentenceOut(BaseModel):
             "with `options.scores`: the model's mean log-probability per output token of `en` (0 is certain, "
             "lower is less sure); the model's own confidence, not a calibrated probability"
         ),
+    )
+    source: EnglishSource = Field(
+        default=EnglishSource.MODEL,
+        description=(
+            "where `en` came from: `model`, `kept` (not translated), or the translation memory's tier: "
+            "`memory:context`, `memory:exact`, `memory:placeables` (numbers and dates swapped), `memory:fuzzy`"
+        ),
+    )
+    match: int | None = Field(default=None, description="with a `memory:*` source: the match percentage")
+    suggestion: SuggestionOut | None = Field(
+        default=None, description="a fuzzy memory match offered beside the model's English (`options.memory` suggest)"
     )
 
 
@@ -229,3 +259,39 @@ class StreamEvent(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "loading", "draining"]
     model: ModelOut | None = None
+
+
+class UnitIn(BaseModel):
+    """One translation-memory unit to add or correct (`POST /v1/memory/units`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1, max_length=10_000, pattern=r"\S", description="the French sentence")
+    english: str = Field(min_length=1, max_length=20_000, pattern=r"\S", description="its English")
+    previous: str = Field(default="", max_length=10_000, description="the French sentence before it (context)")
+    next: str = Field(default="", max_length=10_000, description="the French sentence after it (context)")
+    origin: Origin = Field(default=Origin.EDIT, description="`edit`, `import`, `picked` or `suggest`")
+
+
+class UnitOut(BaseModel):
+    id: int
+    source: str
+    english: str
+    previous: str
+    next: str
+    origin: Origin
+    created: str
+    updated: str
+    supersedes: int | None = Field(default=None, description="the unit this one replaced (kept as history)")
+
+
+class UnitsOut(BaseModel):
+    units: list[UnitOut]
+
+
+class ImportOut(BaseModel):
+    imported: int = Field(description="units stored (each superseding any current unit for the same sentence)")
+
+
+class DeletedOut(BaseModel):
+    deleted: int = Field(description="units removed, history included")

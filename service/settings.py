@@ -200,6 +200,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("bitext-data"), description="batch jobs: uploads, outputs and the SQLite job store"
     )
+    memory_threshold: int = Field(
+        default=75,
+        ge=50,
+        le=100,
+        description="translation memory: lowest fuzzy match percentage offered (options.memory_threshold overrides)",
+    )
+    memory_max_import_bytes: int = Field(
+        default=50_000_000, ge=1024, description="largest TMX file `POST /v1/memory/import` accepts (413 past it)"
+    )
     jobs_max_upload_bytes: int = Field(
         default=1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"
     )

@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
 from models.langdetect import Detection, default_detector
-from service.auth import presented_key
+from models.memory import MemoryUse, Origin, Unit
+from service.auth import owner_of, presented_key
 from service.compat.params import Params, read_params
 from service.compat.schemas import STRING, TEXTS, LtDetection, LtError, LtLanguage, LtTranslateResponse, body, errors
 from service.compat.texts import (
@@ -57,8 +58,19 @@ def _refusal(error: ApiError) -> JSONResponse:
 async def _params(request: Request) -> Params:
     state = get_state(request)
     params = await read_params(request, state.settings.max_body_bytes)
-    check_key(state, params.text("api_key") or presented_key(request))
+    check_key(state, _key(request, params))
     return params
+
+
+def _key(request: Request, params: Params) -> str | None:
+    return params.text("api_key") or presented_key(request)
+
+
+def _memory(state: AppState, request: Request, params: Params) -> MemoryUse:
+    """The caller's translation memory (its key's; the shared one with keys off), suggest mode."""
+    if state.memory is None:
+        return MemoryUse()
+    return state.memory.use(owner_of(_key(request, params) or "") if state.settings.api_keys else "")
 
 
 def _required(params: Params, name: str) -> str:
@@ -96,7 +108,8 @@ async def translate(request: Request) -> JSONResponse:
     state = get_state(request)
     wanted = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
     options = GenerationOptions(alternatives=wanted.alternatives)
-    translated = await translate_blocks(state, wanted.items, options)
+    memory = await run_in_threadpool(_memory, state, request, params)
+    translated = await translate_blocks(state, wanted.items, options, memory)
     english = [item.render(blocks) for item, blocks in zip(wanted.items, translated, strict=True)]
     batch = wanted.batch
     body: dict[str, Any] = {"translatedText": english if batch else english[0]}
@@ -221,7 +234,7 @@ async def frontend_settings(request: Request) -> JSONResponse:
             "frontendTimeout": 500,
             "apiKeys": bool(settings.api_keys),
             "keyRequired": bool(settings.api_keys),
-            "suggestions": False,
+            "suggestions": True,
             "filesTranslation": False,
             "supportedFilesFormat": [],
             "language": {
@@ -233,10 +246,31 @@ async def frontend_settings(request: Request) -> JSONResponse:
 
 
 @router.post(
-    "/suggest", summary="LibreTranslate: suggestions are not collected by this server", responses=errors(LtError, 403)
+    "/suggest",
+    summary="LibreTranslate: store s as the English of q in the caller's translation memory (then used)",
+    responses=errors(LtError, 400, 403, 413),
+    openapi_extra=body({"q": STRING, "s": STRING, "source": STRING, "target": STRING, "api_key": STRING}, ["q", "s"]),
 )
-async def suggest() -> JSONResponse:
-    return _error(403, "Suggestions are disabled on this server.")
+async def suggest(request: Request) -> JSONResponse:
+    params = await _params(request)
+    state = get_state(request)
+    french, english = params.text("q"), params.text("s")
+    if french is None or not french.strip():
+        raise ApiError(400, "missing_parameter", "Invalid request: missing q parameter")
+    if english is None or not english.strip():
+        raise ApiError(400, "missing_parameter", "Invalid request: missing s parameter")
+    for name, wanted in (("source", ("fr", "auto")), ("target", ("en",))):
+        given = (params.text(name) or wanted[0]).strip().lower()
+        if given not in wanted:
+            raise ApiError(400, "unsupported_pair", f"{name} {given!r} is not supported: this server is fr → en")
+    check_size(state, [french, english])
+    owner = owner_of(_key(request, params) or "") if state.settings.api_keys else ""
+    unit = Unit(french.strip(), english.strip(), origin=Origin.SUGGEST)
+    if state.memory is None:
+        raise ApiError(503, "not_ready", "the translation memory is not open yet; retry shortly")
+    memories = state.memory
+    await run_in_threadpool(lambda: memories.store().add(owner, unit, owner))
+    return JSONResponse({"success": True})
 
 
 @router.post(

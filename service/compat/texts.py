@@ -20,6 +20,7 @@ from models.document import BilingualBlock, BilingualSentence, Block, BlockKind,
 from models.engine import GenerationOptions
 from models.html_text import HtmlError, HtmlText
 from models.langdetect import Detection, check_french
+from models.memory import MemoryUse
 from models.parse import ParseError, parse
 from models.pipeline import DocumentTooLarge, english_with
 from models.repair import Fidelity
@@ -38,6 +39,8 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
+
+NO_MEMORY = MemoryUse()  # DeepL's routes: no memory (its translation_memory parameters are not read yet)
 
 
 def check_key(state: AppState, candidate: str | None) -> None:
@@ -138,7 +141,10 @@ async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
 
 
 async def translate_blocks(
-    state: AppState, items: Sequence[Item], options: GenerationOptions = GenerationOptions()
+    state: AppState,
+    items: Sequence[Item],
+    options: GenerationOptions = GenerationOptions(),
+    memory: MemoryUse = NO_MEMORY,
 ) -> list[tuple[BilingualBlock, ...]]:
     """Every item's bilingual blocks, in order, from one pass through the service's translator."""
     scheduler = get_scheduler(state)
@@ -152,7 +158,7 @@ async def translate_blocks(
         raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
     fidelity = Fidelity.of(state.settings.repair, state.terms)
-    asked = TranslationRequest(merged, options, fidelity, max_sentences=state.settings.max_sentences)
+    asked = TranslationRequest(merged, options, fidelity, max_sentences=state.settings.max_sentences, memory=memory)
     result = await translate_interactive(state, scheduler, asked)
     out: list[tuple[BilingualBlock, ...]] = []
     start = 0

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
 from models.glossary import GlossaryError, Terms
+from models.memory import MemoryMode, MemoryUse
 from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentStream
 from models.repair import Fidelity
@@ -22,7 +23,7 @@ from models.request import TranslationRequest
 from service import sniff
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
-from service.deps import AppState, SchedulerDep, StateDep
+from service.deps import AppState, OwnerDep, SchedulerDep, StateDep
 from service.errors import ApiError, as_api_error, error_responses
 from service.formats import FORMATS
 from service.openapi import schema_ref
@@ -137,13 +138,14 @@ async def translate(
     request: Request,
     state: StateDep,
     scheduler: SchedulerDep,
+    owner: OwnerDep,
     format: Annotated[Format, Query(description="format of a text/plain body; auto detects it")] = "auto",
 ) -> TranslateResponse | StreamingResponse:
     body = await read_capped(request, state.settings.max_body_bytes)
     media, charset = _media_type(request)
     # Decoding, validation, parsing and glossary compilation are CPU work on up to megabytes of
     # input: off the event loop, so health probes and other requests keep being answered.
-    asked = await run_in_threadpool(_prepare, state, media, body, charset, format)
+    asked = await run_in_threadpool(_prepare, state, media, body, charset, format, owner)
     if wants_stream(request):
         # Planned before the answer starts: too many sentences is still a 413, not a stream error.
         stream, token = await run_in_threadpool(open_stream, state, scheduler, asked)
@@ -194,7 +196,9 @@ async def _ndjson(stream: DocumentStream, token: CancelToken, executor: Executor
     yield _line({"type": "end", "stats": stats, "warnings": list(stream.warnings)})
 
 
-def _prepare(state: AppState, media: str, body: bytes, charset: str | None, query_format: Format) -> TranslationRequest:
+def _prepare(
+    state: AppState, media: str, body: bytes, charset: str | None, query_format: Format, owner: str
+) -> TranslationRequest:
     """The request body → the parsed document and its options; every refusal is an ApiError."""
     settings = state.settings
     payload = _request_from(media, body, charset, query_format)
@@ -229,8 +233,19 @@ def _prepare(state: AppState, media: str, body: bytes, charset: str | None, quer
     options = GenerationOptions(num_beams=beams, alternatives=alternatives, scores=payload.options.scores)
     fidelity = Fidelity.of(repair, terms)
     return TranslationRequest(
-        document, options, fidelity, payload.options.alignment, tuple(warnings), settings.max_sentences
+        document,
+        options,
+        fidelity,
+        payload.options.alignment,
+        tuple(warnings),
+        settings.max_sentences,
+        _memory(state, owner, payload.options.memory, payload.options.memory_threshold),
     )
+
+
+def _memory(state: AppState, owner: str, mode: MemoryMode, threshold: int | None) -> MemoryUse:
+    """The caller's memory (its key's) in the mode asked for."""
+    return state.memory.use(owner, mode, threshold) if state.memory is not None else MemoryUse(mode=mode)
 
 
 def _alternatives(state: AppState, beams: int | None, wanted: int | None) -> int:

@@ -34,7 +34,7 @@ OPEN = {
     "/frontend/settings",
 }
 # LibreTranslate routes this server does not offer: 403 for everyone, keyed or not.
-DISABLED = {"/suggest", "/translate_file"}
+DISABLED = {"/translate_file"}
 FILL = {"{job_id}": "0" * 32, "{doc_id}": "0" * 20, "{name}": "bitext.js"}
 
 

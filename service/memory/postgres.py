@@ -1,0 +1,194 @@
+"""The translation memory in PostgreSQL (psycopg 3, extra `[postgres]`), beside the job store for replicas.
+
+Exact lookup is an index hit on `(owner, skeleton)` among current rows; fuzzy candidates come from
+pg_trgm (a GIN trigram index on the normalised French, `%` and `similarity`), one query per
+unmatched sentence inside the one call lookup makes per plan. The extension is trusted (PostgreSQL
+13+): the database's owner may create it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from models.memory import Unit
+from service import clock
+from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
+
+TABLE = "bitext_memory_units"
+_SCHEMA = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        id BIGSERIAL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        source TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        skeleton TEXT NOT NULL,
+        context TEXT NOT NULL,
+        english TEXT NOT NULL,
+        previous TEXT NOT NULL DEFAULT '',
+        next TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        supersedes BIGINT REFERENCES {TABLE}(id) ON DELETE SET NULL,
+        current BOOLEAN NOT NULL DEFAULT TRUE
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_skeleton ON {TABLE}(owner, skeleton) WHERE current",
+    f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
+)
+_SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
+
+T = TypeVar("T")
+
+
+class PostgresMemoryStore:
+    """One connection behind a lock (as the job store), reopened once if the server dropped it."""
+
+    def __init__(self, url: str, connect_timeout: float = 10) -> None:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - depends on the install
+            raise RuntimeError("a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'") from None
+        self._psycopg = psycopg
+        self._url, self._timeout = url.replace("+psycopg://", "://", 1), connect_timeout
+        self._lock = threading.Lock()
+        self._db = self._connect()
+        with self._lock:
+            self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
+            try:
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+            finally:
+                self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
+
+    def _connect(self) -> Any:
+        from psycopg.rows import dict_row
+
+        try:
+            return self._psycopg.connect(
+                self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout)
+            )
+        except self._psycopg.OperationalError as error:
+            raise RuntimeError(f"cannot reach the memory's database: {str(error).strip()}") from None
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        with self._lock:
+            try:
+                return work(self._db)
+            except self._psycopg.OperationalError:
+                if not self._db.closed:
+                    raise
+                self._db = self._connect()
+                return work(self._db)
+
+    def _transaction(self, work: Callable[[Any], T]) -> T:
+        def run(db: Any) -> T:
+            with db.transaction():
+                return work(db)
+
+        return self._run(run)
+
+    @staticmethod
+    def _insert(db: Any, owner: str, unit: Unit, author: str, stamp: str) -> int:
+        keys = Keys.of(unit)
+        # One writer per owner at a time, so two replicas adding the same sentence supersede in turn.
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (TABLE, owner))
+        old = db.execute(
+            f"UPDATE {TABLE} SET current = FALSE, updated = %s"
+            " WHERE owner = %s AND normalised = %s AND context = %s AND current RETURNING id",
+            (stamp, owner, keys.normalised, keys.context),
+        ).fetchone()
+        row = db.execute(
+            f"INSERT INTO {TABLE} (owner, source, normalised, skeleton, context, english, previous, next, origin,"
+            " author, created, updated, supersedes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
+            (
+                owner,
+                unit.source,
+                keys.normalised,
+                keys.skeleton,
+                keys.context,
+                unit.english,
+                unit.previous,
+                unit.next,
+                unit.origin.value,
+                author,
+                stamp,
+                stamp,
+                old["id"] if old else None,
+            ),
+        ).fetchone()
+        return int(row["id"])
+
+    def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
+        def work(db: Any) -> StoredUnit:
+            ident = self._insert(db, owner, unit, author, clock.now())
+            return stored(db.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
+
+        return self._transaction(work)
+
+    def add_many(self, owner: str, units: Iterable[Unit], author: str) -> int:
+        stamp = clock.now()
+
+        def work(db: Any) -> int:
+            count = 0
+            for unit in units:
+                self._insert(db, owner, unit, author, stamp)
+                count += 1
+            return count
+
+        return self._transaction(work)
+
+    def _rows(self, sql: str, parameters: Sequence[object]) -> list[dict[str, Any]]:
+        return self._run(lambda db: list(db.execute(sql, parameters).fetchall()))
+
+    def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
+        pattern = like_pattern(text)
+        rows = self._rows(
+            f"SELECT {COLUMNS} FROM {TABLE} WHERE owner = %s AND current"
+            " AND (normalised LIKE %s OR lower(english) LIKE %s) ORDER BY id DESC LIMIT %s",
+            (owner, pattern, pattern, limit),
+        )
+        return [stored(row) for row in rows]
+
+    def units(self, owner: str) -> list[StoredUnit]:
+        rows = self._rows(f"SELECT {COLUMNS} FROM {TABLE} WHERE owner = %s AND current ORDER BY id", (owner,))
+        return [stored(row) for row in rows]
+
+    def delete_all(self, owner: str) -> int:
+        return self._transaction(lambda db: db.execute(f"DELETE FROM {TABLE} WHERE owner = %s", (owner,)).rowcount)
+
+    def same_skeleton(self, owner: str, skeletons: Sequence[str]) -> Mapping[str, Sequence[Unit]]:
+        found: dict[str, list[Unit]] = {}
+        for part in chunks(skeletons):
+            rows = self._rows(
+                f"SELECT {COLUMNS}, skeleton FROM {TABLE} WHERE owner = %s AND current AND skeleton = ANY(%s)"
+                " ORDER BY id DESC",
+                (owner, list(part)),
+            )
+            for row in rows:
+                found.setdefault(row["skeleton"], []).append(stored(row).unit)
+        return found
+
+    def similar(self, owner: str, normalised: Sequence[str], limit: int) -> Mapping[str, Sequence[Unit]]:
+        def work(db: Any) -> dict[str, list[Unit]]:
+            db.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", (str(_SIMILARITY),))
+            out: dict[str, list[Unit]] = {}
+            for text in normalised:
+                rows = db.execute(
+                    f"SELECT {COLUMNS} FROM {TABLE} WHERE owner = %s AND current AND normalised %% %s"
+                    " ORDER BY similarity(normalised, %s) DESC LIMIT %s",
+                    (owner, text, text, limit),
+                ).fetchall()
+                out[text] = [stored(row).unit for row in rows]
+            return out
+
+        return self._run(work)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,216 @@
+"""The translation memory of a single server: SQLite, in the job store's file's directory.
+
+Exact lookup is an index hit on `(owner, skeleton)` among current rows; fuzzy candidates come from an
+FTS5 table with the trigram tokenizer (SQLite 3.34+), queried with each sentence's rarest trigrams
+(their document counts from `fts5vocab`), so a common trigram (" de") never makes a query scan the
+whole memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from models.memory import Unit, trigrams
+from service import clock
+from service.jobs.outputs import create_file, private_dir
+from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
+
+RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
+COMMON = 2_000  # a trigram held by more units than this is never read
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS memory_units (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        source TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        skeleton TEXT NOT NULL,
+        context TEXT NOT NULL,
+        english TEXT NOT NULL,
+        previous TEXT NOT NULL DEFAULT '',
+        next TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        supersedes INTEGER REFERENCES memory_units(id),
+        current INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX IF NOT EXISTS memory_skeleton ON memory_units(owner, skeleton) WHERE current = 1",
+    "CREATE UNIQUE INDEX IF NOT EXISTS memory_current ON memory_units(owner, normalised, context) WHERE current = 1",
+    "CREATE INDEX IF NOT EXISTS memory_owner ON memory_units(owner, id)",
+    # Current units' normalised French only; rowid = the unit's id.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS memory_trigrams USING fts5(normalised, tokenize='trigram', detail='none')",
+    "CREATE TABLE IF NOT EXISTS memory_grams (gram TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID",
+)
+_COUNT = (
+    "INSERT INTO memory_grams (gram, units) VALUES (?, ?)"
+    " ON CONFLICT(gram) DO UPDATE SET units = units + excluded.units"
+)
+
+
+class SqliteMemoryStore:
+    """Thread-safe; writes are `BEGIN IMMEDIATE` transactions."""
+
+    def __init__(self, path: Path) -> None:
+        private_dir(path.parent)
+        os.close(create_file(path, os.O_WRONLY))
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        try:
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+        except sqlite3.OperationalError as error:
+            raise RuntimeError(
+                f"the translation memory needs SQLite 3.34+ with FTS5 (this one is {sqlite3.sqlite_version}): {error}"
+            ) from None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, owner: str, unit: Unit, author: str, stamp: str) -> int:
+        keys = Keys.of(unit)
+        old = db.execute(
+            "SELECT id FROM memory_units WHERE owner = ? AND normalised = ? AND context = ? AND current = 1",
+            (owner, keys.normalised, keys.context),
+        ).fetchone()
+        if old is not None:
+            db.execute("UPDATE memory_units SET current = 0, updated = ? WHERE id = ?", (stamp, old["id"]))
+            db.execute("DELETE FROM memory_trigrams WHERE rowid = ?", (old["id"],))
+            db.executemany(_COUNT, [(gram, -1) for gram in trigrams(keys.normalised)])
+        cursor = db.execute(
+            "INSERT INTO memory_units (owner, source, normalised, skeleton, context, english, previous, next, origin,"
+            " author, created, updated, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                owner,
+                unit.source,
+                keys.normalised,
+                keys.skeleton,
+                keys.context,
+                unit.english,
+                unit.previous,
+                unit.next,
+                unit.origin.value,
+                author,
+                stamp,
+                stamp,
+                old["id"] if old is not None else None,
+            ),
+        )
+        ident = int(cursor.lastrowid or 0)
+        db.execute("INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)", (ident, keys.normalised))
+        db.executemany(_COUNT, [(gram, 1) for gram in trigrams(keys.normalised)])
+        return ident
+
+    def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
+        with self._writing() as db:
+            ident = self._insert(db, owner, unit, author, clock.now())
+            row = db.execute(f"SELECT {COLUMNS} FROM memory_units WHERE id = ?", (ident,)).fetchone()
+        return stored(row)
+
+    def add_many(self, owner: str, units: Iterable[Unit], author: str) -> int:
+        stamp, count = clock.now(), 0
+        with self._writing() as db:
+            for unit in units:
+                self._insert(db, owner, unit, author, stamp)
+                count += 1
+        return count
+
+    def _rows(self, sql: str, parameters: Sequence[object]) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
+
+    def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
+        pattern = like_pattern(text)
+        rows = self._rows(
+            f"SELECT {COLUMNS} FROM memory_units WHERE owner = ? AND current = 1"
+            " AND (normalised LIKE ? ESCAPE '\\' OR lower(english) LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ?",
+            (owner, pattern, pattern, limit),
+        )
+        return [stored(row) for row in rows]
+
+    def units(self, owner: str) -> list[StoredUnit]:
+        rows = self._rows(f"SELECT {COLUMNS} FROM memory_units WHERE owner = ? AND current = 1 ORDER BY id", (owner,))
+        return [stored(row) for row in rows]
+
+    def delete_all(self, owner: str) -> int:
+        with self._writing() as db:
+            for row in db.execute("SELECT normalised FROM memory_units WHERE owner = ? AND current = 1", (owner,)):
+                db.executemany(_COUNT, [(gram, -1) for gram in trigrams(row["normalised"])])
+            db.execute(
+                "DELETE FROM memory_trigrams"
+                " WHERE rowid IN (SELECT id FROM memory_units WHERE owner = ? AND current = 1)",
+                (owner,),
+            )
+            return db.execute("DELETE FROM memory_units WHERE owner = ?", (owner,)).rowcount
+
+    def same_skeleton(self, owner: str, skeletons: Sequence[str]) -> Mapping[str, Sequence[Unit]]:
+        found: dict[str, list[Unit]] = {}
+        for part in chunks(skeletons):
+            marks = ", ".join("?" * len(part))
+            # No ORDER BY: it would tempt the planner into walking (owner, id) over the whole memory.
+            rows = self._rows(
+                f"SELECT {COLUMNS}, skeleton FROM memory_units INDEXED BY memory_skeleton"
+                f" WHERE owner = ? AND current = 1 AND skeleton IN ({marks})",
+                (owner, *part),
+            )
+            for row in sorted(rows, key=lambda row: -row["id"]):  # newest first
+                found.setdefault(row["skeleton"], []).append(stored(row).unit)
+        return found
+
+    def similar(self, owner: str, normalised: Sequence[str], limit: int) -> Mapping[str, Sequence[Unit]]:
+        grams = {text: trigrams(text) for text in normalised}
+        counts = self._counts({g for found in grams.values() for g in found})
+        out: dict[str, list[Unit]] = {}
+        for text, found in grams.items():
+            rare = sorted((g for g in found if 0 < counts.get(g, 0) <= COMMON), key=lambda g: counts[g])
+            shared: Counter[int] = Counter()
+            for gram in rare[:RARE_TRIGRAMS]:
+                phrase = '"' + gram.replace('"', '""') + '"'
+                shared.update(
+                    row[0]
+                    for row in self._rows("SELECT rowid FROM memory_trigrams WHERE memory_trigrams MATCH ?", (phrase,))
+                )
+            out[text] = self._owned([ident for ident, _ in shared.most_common(4 * limit)], owner)[:limit]
+        return out
+
+    def _owned(self, ids: list[int], owner: str) -> list[Unit]:
+        """The current units among `ids` that `owner` holds, in the order of `ids`."""
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self._rows(
+            f"SELECT {COLUMNS} FROM memory_units WHERE id IN ({marks}) AND owner = ? AND current = 1", (*ids, owner)
+        )
+        by_id = {row["id"]: stored(row).unit for row in rows}
+        return [by_id[ident] for ident in ids if ident in by_id]
+
+    def _counts(self, grams: set[str]) -> dict[str, int]:
+        """How many current units (all owners) hold each trigram."""
+        counts: dict[str, int] = {}
+        for part in chunks(sorted(grams)):
+            marks = ", ".join("?" * len(part))
+            for row in self._rows(f"SELECT gram, units FROM memory_grams WHERE gram IN ({marks})", part):
+                counts[row["gram"]] = row["units"]
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
