@@ -31,7 +31,7 @@ from service.formats.epub_xhtml import (
     XHTML,
     label,
     link_stylesheet,
-    place,
+    place_all,
     plain,
     set_language,
     titles,
@@ -104,17 +104,14 @@ class Epub:
         start = len(book.titles)
         for name, count in parsed.counts:
             root = package.xml(name)
-            for unit, done in zip(units(root), result.blocks[start : start + count], strict=True):
-                if done.translated:
-                    place(unit, done, layout)
+            found = zip(units(root), result.blocks[start : start + count], strict=True)
+            place_all([(unit, done) for unit, done in found if done.translated], layout)
             start += count
             replaced[name] = _finish(root, name, english, layout, stylesheet)
         if book.nav is not None and book.nav not in replaced:
             root = package.xml(book.nav)
-            for unit in units(root):
-                found = english.get(unit.block.text)
-                if found is not None and found.translated:
-                    place(unit, found, layout)
+            known = [(unit, english.get(unit.block.text)) for unit in units(root)]
+            place_all([(unit, done) for unit, done in known if done is not None and done.translated], layout)
             replaced[book.nav] = _finish(root, book.nav, english, layout, stylesheet)
         titled = list(result.blocks[: len(book.titles)])
         identifier = output_identifier(book, layout)

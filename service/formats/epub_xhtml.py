@@ -9,9 +9,10 @@ translated where they stand, so the navigation keeps its links and the structure
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,6 +42,10 @@ _LABELS = frozenset((h("a"), h("span")))
 _IN_CELL = frozenset(h(t) for t in ("td", "th", "caption", "figcaption"))  # one per parent: English inside
 # a block here may be wrapped in a table (side-by-side): flow content
 _FLOW = frozenset(h(t) for t in ("body", "section", "article", "aside", "div", "main", "header", "footer", "nav"))
+# side by side, what stands whole in each column: a list, a table, a figure, with its English copy beside it
+_GROUPS = frozenset(h(t) for t in ("ul", "ol", "dl", "table", "figure"))
+# attributes a copy cannot keep: ids must be unique, and what refers to ids would then point at the French
+_REFERENCES = ("id", "headers", "aria-labelledby", "aria-describedby")
 
 TRANSLATION = "translation"  # the class of every English copy: the stylesheet sets it apart
 STYLESHEET = """/* bitext: French and English together */
@@ -112,6 +117,34 @@ def label(block: BilingualBlock, layout: Layout) -> str:
     return block.fr if block.en in ("", block.fr) else f"{block.fr} / {block.en}"
 
 
+def place_all(placed: Sequence[tuple[Unit, BilingualBlock]], layout: Layout) -> None:
+    """The English of each unit of one document put in `layout`. Side by side, the units of one list,
+    table or figure go beside it together, as a copy of it in English."""
+    if layout != Layout.SIDE_BY_SIDE:
+        for unit, block in placed:
+            place(unit, block, layout)
+        return
+    groups: dict[etree._Element, list[tuple[Unit, BilingualBlock]]] = {}
+    for unit, block in placed:
+        group = _group(unit.element) if unit.role == Role.CONTENT else None
+        if group is None:
+            place(unit, block, layout)
+        else:
+            groups.setdefault(group, []).append((unit, block))
+    for group, members in groups.items():
+        _pair_group(group, members)
+
+
+def _group(element: etree._Element) -> etree._Element | None:
+    """The outermost list, table or figure around `element` that can stand in a column, if any."""
+    found = None
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _GROUPS:
+            found = ancestor
+    parent = found.getparent() if found is not None else None
+    return found if parent is not None and parent.tag in _FLOW else None
+
+
 def place(unit: Unit, block: BilingualBlock, layout: Layout) -> None:
     """The English of `unit` put in its document in `layout`."""
     element = unit.element
@@ -149,11 +182,36 @@ def _interleave(element: etree._Element, block: BilingualBlock) -> None:
 
 
 def _pair(element: etree._Element, block: BilingualBlock) -> None:
-    """The French and its English as one row of a two-column table of fixed, equal columns."""
     parent = element.getparent()
     if parent is None or parent.tag not in _FLOW or element.tag in _IN_CELL:
         _interleave(element, block)
-        return
+    else:
+        _columns(element, _english(element, block.en))
+
+
+def _pair_group(group: etree._Element, members: Sequence[tuple[Unit, BilingualBlock]]) -> None:
+    """A list, table or figure beside its copy, in which each translated unit holds its English."""
+    english = copy.deepcopy(group)
+    twin = dict(zip(group.iter(), english.iter(), strict=True))
+    for unit, block in members:
+        target = twin[unit.element]
+        if target.tag == IMG:
+            target.set("alt", block.en)
+            continue
+        set_own_text(target, block.en, STOP)
+        target.set("class", " ".join((*(target.get("class") or "").split(), TRANSLATION)))
+        target.set("lang", "en")
+        target.set(XML_LANG, "en")
+    for element in english.iter():
+        for name in _REFERENCES:
+            element.attrib.pop(name, None)
+    _columns(group, english)
+
+
+def _columns(french: etree._Element, english: etree._Element) -> None:
+    """`french` and `english` as one row of a two-column table of fixed, equal columns, where `french` was."""
+    parent = french.getparent()
+    assert parent is not None
     table = etree.Element(h("table"), {"class": "bitext-pair"})
     columns = etree.SubElement(table, h("colgroup"))
     etree.SubElement(columns, h("col"), {"class": "bitext-fr"})
@@ -161,10 +219,10 @@ def _pair(element: etree._Element, block: BilingualBlock) -> None:
     row = etree.SubElement(table, h("tr"))
     left = etree.SubElement(row, h("td"), {"class": "bitext-fr", "lang": "fr", XML_LANG: "fr"})
     right = etree.SubElement(row, h("td"), {"class": "bitext-en", "lang": "en", XML_LANG: "en"})
-    table.tail, element.tail = element.tail, None
-    parent.replace(element, table)
-    left.append(element)
-    right.append(_english(element, block.en))
+    table.tail, french.tail, english.tail = french.tail, None, None
+    parent.replace(french, table)
+    left.append(french)
+    right.append(english)
 
 
 def link_stylesheet(root: etree._Element, document: str, stylesheet: str) -> None:

@@ -201,3 +201,39 @@ def test_every_english_copy_is_marked_and_pairs_have_two_fixed_columns() -> None
     for table in tables:
         assert table.xpath("x:colgroup/x:col/@class", namespaces=NS) == ["bitext-fr", "bitext-en"]
         assert table.xpath("x:tr/x:td/@class", namespaces=NS) == ["bitext-fr", "bitext-en"]
+
+
+GROUPED = (
+    "<h1>Les chiffres</h1><ul><li>Les écoles seront rénovées.<ul><li>Trois écoles en mars.</li></ul></li></ul>"
+    '<table><tr><th id="ville">Ville</th><td headers="ville">La mairie est ouverte.</td></tr></table>'
+    '<figure id="photo"><img src="pixel.png" alt="Une photo de la mairie"/>'
+    "<figcaption>La mairie au printemps.</figcaption></figure>"
+)
+
+
+def test_side_by_side_sets_a_list_a_table_and_a_figure_beside_their_english(tmp_path: Path) -> None:
+    from service.formats.epub import make_epub
+    from tests.support.documents import PNG
+
+    data = translated(
+        make_epub("Chiffres", [("Chiffres", GROUPED)], "fr", [("pixel.png", "image/png", PNG)]), "side-by-side"
+    )
+    chapter = Opened(data).xml("OEBPS/c0.xhtml")
+    for tag in ("ul", "table", "figure"):
+        french = chapter.xpath(f"//x:td[@class='bitext-fr']/x:{tag}", namespaces=NS)
+        english = chapter.xpath(f"//x:td[@class='bitext-en']/x:{tag}", namespaces=NS)
+        assert len(french) == len(english) == 1, tag
+        assert "EN<" not in "".join(french[0].itertext()) and "EN<" in "".join(english[0].itertext()), tag
+    english_list = chapter.xpath("//x:td[@class='bitext-en']/x:ul//x:li/text()", namespaces=NS)
+    assert english_list == ["EN<Les écoles seront rénovées.>", "EN<Trois écoles en mars.>"]
+    assert chapter.xpath("//x:td[@class='bitext-en']/x:figure/x:img/@alt", namespaces=NS) == [
+        "EN<Une photo de la mairie>"
+    ]
+    ids = chapter.xpath("//@id")
+    assert len(ids) == len(set(ids)) and "photo" in ids  # the copies hold no id: the French keeps its own
+    assert chapter.xpath("//@headers") == ["ville"]
+    if EPUBCHECK.is_file() and shutil.which("java"):
+        path = tmp_path / "grouped.epub"
+        path.write_bytes(data)
+        done = subprocess.run(["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
