@@ -50,9 +50,11 @@ _REFERENCES = ("id", "headers", "aria-labelledby", "aria-describedby")
 TRANSLATION = "translation"  # the class of every English copy: the stylesheet sets it apart
 STYLESHEET = """/* bitext: French and English together */
 .translation { color: #1a4f8b; font-style: italic; }
-table.bitext-pair { table-layout: fixed; width: 100%; border-collapse: collapse; margin: 0 0 0.8em 0; }
+table.bitext-pair { table-layout: fixed; width: 100%; border-collapse: collapse; margin: 0 0 1em 0; }
 table.bitext-pair col, table.bitext-pair td.bitext-fr, table.bitext-pair td.bitext-en { width: 50%; }
 table.bitext-pair td { vertical-align: top; padding: 0 0.6em; overflow-wrap: break-word; }
+table.bitext-pair td > :first-child { margin-top: 0; }
+table.bitext-pair td > :last-child { margin-bottom: 0; }
 table.bitext-pair td.bitext-en { border-left: 1px solid #c5d2e0; }
 table.bitext-pair td .translation { font-style: normal; }
 table.bitext-pair img { max-width: 100%; height: auto; }
