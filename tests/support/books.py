@@ -87,12 +87,14 @@ lang: fr
 """
 
 
-def pandoc_book(folder: Path) -> bytes:
-    """`pandoc book.md -o book.epub` (Debian's pandoc): the caller skips when `PANDOC` is None."""
+def pandoc_book(folder: Path, version: str = "epub3") -> bytes:
+    """`pandoc book.md -t epub3 -o book.epub` (Debian's pandoc; `epub2`: an EPUB 2 book, its table of contents
+    in `toc.ncx` only): the caller skips when `PANDOC` is None."""
     source = folder / "book.md"
     source.write_text(MARKDOWN, encoding="utf-8")
-    out = folder / "book.epub"
-    subprocess.run([str(PANDOC), str(source), "-o", str(out)], check=True, capture_output=True, timeout=120)
+    out = folder / f"book-{version}.epub"
+    command = [str(PANDOC), str(source), "-t", version, "-o", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
     return out.read_bytes()
 
 

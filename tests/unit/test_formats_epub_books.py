@@ -237,3 +237,22 @@ def test_side_by_side_sets_a_list_a_table_and_a_figure_beside_their_english(tmp_
         path.write_bytes(data)
         done = subprocess.run(["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(books.PANDOC is None, reason="pandoc is not installed (apt-get install pandoc)")
+@pytest.mark.parametrize("layout", formats.LAYOUTS)
+def test_an_epub_2_book_keeps_an_epub_2_package_and_stays_valid(tmp_path: Path, layout: str) -> None:
+    """EPUB 2 has no navigation document and no `dcterms:modified`: none is added, the NCX is translated."""
+    data = books.pandoc_book(tmp_path, "epub2")
+    before, after = Opened(data), Opened(translated(data, layout))
+    assert after.opf.get("version") == before.opf.get("version") == "2.0"
+    assert not after.opf.xpath("//o:meta[@property]", namespaces=NS)
+    assert after.metadata("language") == (["en"] if layout == Layout.ENGLISH else ["fr", "en"])
+    assert after.identifier() != before.identifier()
+    ncx = after.xml(after.item("@media-type='application/x-dtbncx+xml'") or "")
+    assert in_layout("Chapitre 1", layout) in ncx.xpath("//n:navMap//n:text/text()", namespaces=NS)
+    if EPUBCHECK.is_file() and shutil.which("java"):
+        path = tmp_path / "out.epub"
+        path.write_bytes(translated(data, layout))
+        done = subprocess.run(["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
