@@ -40,8 +40,8 @@ NAV = h("nav")
 STOP = BLOCKS | {IMG}
 _LABELS = frozenset((h("a"), h("span")))
 _IN_CELL = frozenset(h(t) for t in ("td", "th", "caption", "figcaption"))  # one per parent: English inside
-# a block here may be wrapped in a table (side-by-side): flow content
-_FLOW = frozenset(h(t) for t in ("body", "section", "article", "aside", "div", "main", "header", "footer", "nav"))
+# a block here may be wrapped in a table (side-by-side): flow content (not a `<nav>`: its structure is fixed)
+_FLOW = frozenset(h(t) for t in ("body", "section", "article", "aside", "div", "main", "header", "footer"))
 # side by side, what stands whole in each column: a list, a table, a figure, with its English copy beside it
 _GROUPS = frozenset(h(t) for t in ("ul", "ol", "dl", "table", "figure"))
 # attributes a copy cannot keep: ids must be unique, and what refers to ids would then point at the French
@@ -141,6 +141,8 @@ def _group(element: etree._Element) -> etree._Element | None:
     """The outermost list, table or figure around `element` that can stand in a column, if any."""
     found = None
     for ancestor in element.iterancestors():
+        if ancestor.tag == NAV:  # a navigation list stays one list
+            return None
         if ancestor.tag in _GROUPS:
             found = ancestor
     parent = found.getparent() if found is not None else None

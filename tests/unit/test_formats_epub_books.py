@@ -20,10 +20,12 @@ from models.document import BilingualBlock, BlockKind
 from models.pipeline import translate_document
 from service import formats
 from service.formats.base import Layout
+from service.formats.epub import make_epub
 from service.formats.epub_ncx import NCX
 from service.formats.epub_opf import DC, OPF, Book, rewrite
 from service.formats.epub_xhtml import XHTML
 from tests.support import books
+from tests.support.documents import PNG
 from tests.support.fakes import FakeEngine
 
 EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
@@ -212,9 +214,6 @@ GROUPED = (
 
 
 def test_side_by_side_sets_a_list_a_table_and_a_figure_beside_their_english(tmp_path: Path) -> None:
-    from service.formats.epub import make_epub
-    from tests.support.documents import PNG
-
     data = translated(
         make_epub("Chiffres", [("Chiffres", GROUPED)], "fr", [("pixel.png", "image/png", PNG)]), "side-by-side"
     )
@@ -256,3 +255,17 @@ def test_an_epub_2_book_keeps_an_epub_2_package_and_stays_valid(tmp_path: Path, 
         path.write_bytes(translated(data, layout))
         done = subprocess.run(["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("layout", formats.LAYOUTS)
+def test_a_navigation_with_an_image_and_a_note_keeps_its_list(layout: str) -> None:
+    """Content inside a `<nav>` (an icon with alt text in a label, a paragraph) never splits the list."""
+    nav = (
+        '<nav epub:type="toc" id="toc"><h1>Sommaire</h1><p>Choisissez un chapitre.</p><ol><li>'
+        '<a href="c0.xhtml"><img src="pixel.png" alt="Une icône du chapitre"/> Premier chapitre</a></li></ol></nav>'
+    )
+    chapter = make_epub("Livre", [("Sommaire", nav)], "fr", [("pixel.png", "image/png", PNG)])
+    page = Opened(translated(chapter, layout)).xml("OEBPS/c0.xhtml")
+    assert not page.xpath("//x:nav//x:table", namespaces=NS)
+    assert len(page.xpath("//x:nav/x:ol", namespaces=NS)) == 1
+    assert page.xpath("//x:nav/x:ol/x:li/x:a/@href", namespaces=NS) == ["c0.xhtml"]
