@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from models.align import monotonic
 from models.beams import distinct_others, weighted_score
-from models.document import BilingualBlock, BilingualSentence, Block, Mark
-from models.engine import GenerationOptions
+from models.document import BilingualBlock, BilingualSentence, Mark
 from models.interrupt import checkpoint
 from models.markup import (
     CODE,
@@ -22,6 +21,7 @@ from models.markup import (
     Alignment,
     Placed,
     SentenceMarkup,
+    parse_inline,
     place,
     place_in_order,
     render,
@@ -40,13 +40,6 @@ from models.sentences import (
 )
 
 
-@dataclass(slots=True)
-class _Totals:
-    source_tokens: int = 0
-    output_tokens: int = 0
-    sentences: int = 0
-
-
 def assemble(
     request: TranslationRequest,
     plans: Sequence[Sequence[SentencePlan]],
@@ -56,56 +49,59 @@ def assemble(
 ) -> Assembled:
     """Blocks `indices` of a planned request (`plans`: each block's sentences) in English from their
     sentences' checked translations, markup put back (`models.plan.Plan.assemble`)."""
-    document, alignment, options = request.document, request.alignment, request.options
-    totals = _Totals()
-    english: dict[tuple[int, int], _English] = {}
+    drafts: dict[tuple[int, int], _Draft] = {}
     for b in indices:
         for n, sentence in enumerate(plans[b]):
             checkpoint(n, 256)
             if sentence.translate:
                 outputs = [results[sentence.source[p.start : p.end]] for p in sentence.pieces]
-                english[(b, n)] = _english(sentence, outputs)
-    _align_all(english, aligner, alignment)
+                drafts[(b, n)] = _draft(sentence, outputs)
+    english = _finish_all(drafts, aligner, request.alignment)
     blocks = []
     for count, index in enumerate(indices):
         checkpoint(count, 64)
-        blocks.append(_block(index, document.blocks[index], plans[index], english, alignment, totals, options))
-    return Assembled(tuple(blocks), totals.sentences, totals.source_tokens, totals.output_tokens)
+        blocks.append(_block(index, plans[index], english, request))
+    translated = [english[(index, n)] for index in indices for n, s in enumerate(plans[index]) if s.translate]
+    return Assembled(
+        tuple(blocks),
+        sum(len(block.sentences) for block in blocks),
+        sum(done.draft.source_tokens for done in translated),
+        sum(done.draft.output_tokens for done in translated),
+    )
 
 
 def _block(
     index: int,
-    block: Block,
     block_plans: Sequence[SentencePlan],
-    english: dict[tuple[int, int], _English],
-    alignment: bool,
-    totals: _Totals,
-    options: GenerationOptions = GenerationOptions(),
+    english: Mapping[tuple[int, int], _English],
+    request: TranslationRequest,
 ) -> BilingualBlock:
+    block, alignment, options = request.document.blocks[index], request.alignment, request.options
     sentences: list[BilingualSentence] = []
     for number, plan in enumerate(block_plans):
         fr = block.text[plan.span.start : plan.span.end]
         if plan.translate:
             done = english[(index, number)]
-            totals.source_tokens += done.source_tokens
-            totals.output_tokens += done.output_tokens
             flags = ((FLAG_SPLIT_WINDOW,) if plan.split else ()) + done.flags
-            extra: dict[str, object] = (
-                {"fr_plain": done.fr_plain, "en_plain": done.plain, "alignment": done.alignment} if alignment else {}
-            )
-            if alignment and plan.markup is not None:
+            extra: dict[str, object] = {}
+            if alignment:
+                extra |= {"fr_plain": done.draft.fr_plain, "en_plain": done.plain, "alignment": done.alignment}
+            if plan.markup is not None:  # always: every reader draws the markup without parsing it
+                extra |= {"fr_plain": done.draft.fr_plain, "en_plain": done.plain}
                 extra["fr_marks"] = _marks(Placed(e, e.start, e.end) for e in plan.markup.elements)
                 extra["en_marks"] = _marks(done.placed)
             if options.alternatives:
-                extra["alternatives"] = done.alternatives
+                extra["alternatives"] = done.draft.alternatives
             if options.scores:
-                extra["score"] = done.score
+                extra["score"] = done.draft.score
             sentences.append(
                 BilingualSentence(number, plan.span.start, plan.span.end, fr, done.rendered, flags, **extra)  # type: ignore[arg-type]
             )
         else:
-            sentences.append(BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,)))
-    totals.sentences += len(sentences)
+            kept = _kept_marks(fr, block.markup)
+            sentences.append(
+                BilingualSentence(number, plan.span.start, plan.span.end, fr, fr, (FLAG_KEPT_VERBATIM,), **kept)  # type: ignore[arg-type]
+            )
     english_text = (
         join_pieces(block.text, [s.span for s in block_plans], [s.en for s in sentences]) if sentences else block.text
     )
@@ -138,9 +134,9 @@ def english_with(block: BilingualBlock, choose: Callable[[BilingualSentence], st
     return block.fr[: spans[0].start] + joined + block.fr[spans[-1].end :]
 
 
-@dataclass(slots=True)
-class _English:
-    """One translated sentence on its way out: plain English, then its markup put back."""
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """One translated sentence before alignment: its windows joined, code spans back in place."""
 
     plan: SentencePlan
     plain: str  # the English as a reader sees it (code spans back in place)
@@ -150,14 +146,23 @@ class _English:
     output_tokens: int
     code_spans: dict[int, tuple[int, int]]
     codes_ok: bool
-    rendered: str = ""
-    alignment: Alignment = ()
-    placed: Sequence[Placed] = ()  # each element's range in `plain`, once placed
     alternatives: tuple[str, ...] = ()  # plain text, code spans back in place
     score: float | None = None
 
 
-def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
+@dataclass(frozen=True, slots=True)
+class _English:
+    """One translated sentence as it goes out: aligned, its markup placed and rendered."""
+
+    draft: _Draft
+    plain: str  # `draft.plain`, or its text with unplaceable markup kept in order
+    rendered: str  # `plain` with the markup in the block's syntax
+    flags: tuple[str, ...]
+    alignment: Alignment = ()
+    placed: Sequence[Placed] = ()  # each element's range in `plain`
+
+
+def _draft(plan: SentencePlan, outputs: Sequence[Checked]) -> _Draft:
     joined = join_pieces(plan.source, plan.pieces, [o.translation.text for o in outputs])
     flags = tuple(dict.fromkeys(flag for o in outputs for flag in o.flags))
     source_tokens = sum(o.translation.source_tokens for o in outputs)
@@ -165,48 +170,64 @@ def _english(plan: SentencePlan, outputs: Sequence[Checked]) -> _English:
     score = weighted_score([o.translation.score for o in outputs], [o.translation.output_tokens for o in outputs])
     # A sentence cut into windows has no one beam to take alternatives from.
     others = outputs[0].translation.alternatives if len(outputs) == 1 else ()
-    if plan.markup is None:
-        done = _English(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, joined)
-        done.alternatives, done.score = others, score
-        return done
-    text, code_spans, codes_ok = restore_codes(joined, plan.markup)
-    done = _English(plan, text, plan.markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok)
     markup = plan.markup
-    done.alternatives = distinct_others(text, [restore_codes(o, markup)[0] for o in others], len(others))
-    done.score = score
-    return done
+    if markup is None:
+        return _Draft(plan, joined, plan.source, flags, source_tokens, output_tokens, {}, True, others, score)
+    text, code_spans, codes_ok = restore_codes(joined, markup)
+    alternatives = distinct_others(text, [restore_codes(o, markup)[0] for o in others], len(others))
+    return _Draft(
+        plan, text, markup.plain, flags, source_tokens, output_tokens, code_spans, codes_ok, alternatives, score
+    )
 
 
-def _align_all(english: dict[tuple[int, int], _English], aligner: Aligning, wanted: bool) -> None:
+def _finish_all(
+    drafts: Mapping[tuple[int, int], _Draft], aligner: Aligning, wanted: bool
+) -> dict[tuple[int, int], _English]:
     """Align what needs it (sentences with markup; all of them when `wanted`) and put markup back."""
-    needed = [
-        key for key, done in english.items() if (wanted or _has_placeable(done.plan.markup)) and not done.plan.split
-    ]
-    found = aligner.align([english[k].fr_plain for k in needed], [english[k].plain for k in needed]) if needed else []
+    needed = [key for key, draft in drafts.items() if _needs_alignment(draft.plan, wanted) and not draft.plan.split]
+    found = aligner.align([drafts[k].fr_plain for k in needed], [drafts[k].plain for k in needed]) if needed else []
     alignments = dict(zip(needed, found, strict=True))
-    for count, (key, done) in enumerate(english.items()):
+    english: dict[tuple[int, int], _English] = {}
+    for count, (key, draft) in enumerate(drafts.items()):
         checkpoint(count, 16)  # placement polls inside a sentence too: a long one stops part-way
-        plan = done.plan
-        if key in alignments:
-            done.alignment = alignments[key]
-        elif wanted or _has_placeable(plan.markup):  # a split sentence: windows, no one attention matrix
-            done.alignment = monotonic(done.fr_plain, done.plain)
-        if plan.markup is None:
-            continue
-        placed = place(plan.markup, done.plain, done.code_spans, done.alignment) if done.codes_ok else None
-        if placed is None:
-            text, placed = place_in_order(plan.markup, done.plain, done.code_spans)
-            if _has_placeable(plan.markup) or not done.codes_ok:
-                done.flags += (FLAG_MARKUP_UNPLACED,)
-            done.plain = text
-        done.rendered = render(plan.markup.markup, done.plain, placed)
-        done.placed = placed
+        alignment = alignments.get(key)
+        if alignment is None and _needs_alignment(draft.plan, wanted):
+            alignment = monotonic(draft.fr_plain, draft.plain)  # a split sentence: windows, no one attention matrix
+        english[key] = _finish(draft, alignment or ())
+    return english
+
+
+def _finish(draft: _Draft, alignment: Alignment) -> _English:
+    """The sentence's markup placed by `alignment` (in order, flagged, when it cannot be) and rendered."""
+    markup = draft.plan.markup
+    if markup is None:
+        return _English(draft, draft.plain, draft.plain, draft.flags, alignment)
+    placed = place(markup, draft.plain, draft.code_spans, alignment) if draft.codes_ok else None
+    if placed is not None:
+        return _English(draft, draft.plain, render(markup.markup, draft.plain, placed), draft.flags, alignment, placed)
+    text, placed = place_in_order(markup, draft.plain, draft.code_spans)
+    flags = draft.flags + ((FLAG_MARKUP_UNPLACED,) if _has_placeable(markup) or not draft.codes_ok else ())
+    return _English(draft, text, render(markup.markup, text, placed), flags, alignment, placed)
+
+
+def _needs_alignment(plan: SentencePlan, wanted: bool) -> bool:
+    return wanted or _has_placeable(plan.markup)
 
 
 def _marks(placed: Iterable[Placed]) -> tuple[Mark, ...]:
     """Elements as plain-text ranges, outer first: what a reader draws without parsing markup."""
     ordered = sorted(placed, key=lambda item: (item[1], -item[2]))
     return tuple(Mark(e.kind, start, end, e.url) for e, start, end in ordered)
+
+
+def _kept_marks(text: str, markup: str) -> dict[str, object]:
+    """A sentence kept as it is (`[1](https://…)`, `**2024**`) in a block with markup: its plain text and
+    marks, the same on both sides, so a reader draws it as it draws a translated one."""
+    if not markup:
+        return {}
+    inline = parse_inline(text, markup)
+    marks = _marks(Placed(e, e.start, e.end) for e in inline.elements)
+    return {"fr_plain": inline.plain, "en_plain": inline.plain, "fr_marks": marks, "en_marks": marks}
 
 
 def _has_placeable(markup: SentenceMarkup | None) -> bool:

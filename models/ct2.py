@@ -94,7 +94,7 @@ def _checkpoint_dir(model: str) -> Path:
         if not (local / "config.json").is_file():
             raise ModelLoadError(f"{model!r} is not a model directory: it has no config.json. {_ways_out(model)}")
         return local
-    return download_model(model)
+    return download_model(model, downloading=False)
 
 
 def _fingerprint(checkpoint: Path) -> str:

@@ -99,12 +99,13 @@ class BilingualSentence:
     fr: str
     en: str
     flags: tuple[str, ...] = ()
-    # With alignment asked for: the sentence's plain texts and (fr start, fr end, en start, en end) pairs.
+    # The sentence's plain texts: always in a block with markup, in every block with alignment asked for;
+    # then (fr start, fr end, en start, en end) pairs.
     fr_plain: str | None = None
     en_plain: str | None = None
     alignment: tuple[tuple[int, int, int, int], ...] | None = None
-    # With alignment asked for, in a block with markup: its elements over `fr_plain` and `en_plain`,
-    # so a reader can draw them without parsing markdown or HTML.
+    # Always in a block with markup: its elements over `fr_plain` and `en_plain`, so every reader (the
+    # page, the export, batch pages) draws them without parsing markdown or HTML.
     fr_marks: tuple[Mark, ...] | None = None
     en_marks: tuple[Mark, ...] | None = None
     # Only when asked for (`GenerationOptions.alternatives`, `.scores`): other translations from the

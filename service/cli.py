@@ -13,8 +13,14 @@ import typer
 from models.loading import ModelLoadError
 
 if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
+    from collections.abc import Callable
+
+    from rich.console import Console
+
     from models.engine import Engine
+    from service.formats import CueStyle, Source
     from service.settings import Settings
+    from service.textout import Output
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="French→English translation with aligned bilingual output."
@@ -35,6 +41,23 @@ EngineOpt = Annotated[
         help="transformers, or ct2 (CTranslate2; converts the model once into a cache dir) [env: BITEXT_ENGINE]",
     ),
 ]
+
+SubtitleStyleOpt = Annotated[
+    str,
+    typer.Option(
+        "--subtitle-style",
+        help="how a bilingual subtitle's English line is set apart: italic, none, or a colour (yellow, #ffcc00)",
+    ),
+]
+
+
+def _cue_style(text: str) -> CueStyle:
+    from service.formats import CueStyle
+
+    try:
+        return CueStyle.parse(text)
+    except ValueError as error:
+        raise _fail(f"--subtitle-style: {error}") from None
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -80,6 +103,24 @@ def _load(settings: Settings) -> Engine:
         raise _fail(str(error)) from None
 
 
+def _load_saying(settings: Settings, console: Console) -> Engine:
+    """`_load`, with a line before (a model takes seconds to load, a minute to download) and after."""
+    import time
+
+    from service.jobs.names import display_name
+
+    console.print(f"loading model {display_name(settings.model)}…", markup=False, highlight=False)
+    started = time.perf_counter()
+    engine = _load(settings)
+    info = engine.info
+    console.print(
+        f"model loaded in {time.perf_counter() - started:.1f} s ({info.engine} on {info.device}, {info.dtype})",
+        markup=False,
+        highlight=False,
+    )
+    return engine
+
+
 @app.command()
 def serve(
     model: ModelOpt = None,
@@ -91,12 +132,17 @@ def serve(
 ) -> None:
     """Load the model, then serve the HTTP API and the web page."""
     from service.app import create_app
-    from service.server import run
+    from service.server import AddressError, bind, run
 
     configure_logging()
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name, host=host, port=port)
-    engine = _load(settings)  # before binding the port: a missing model is a clear exit, not a crash loop
-    run(create_app(settings, engine=engine), settings)
+    try:  # the address first: a busy port is said at once, not after the model has loaded
+        sock = bind(settings)
+    except AddressError as error:
+        raise _fail(str(error)) from None
+    with sock:
+        engine = _load(settings)  # before listening: a missing model is a clear exit, not a crash loop
+        run(create_app(settings, engine=engine), settings, sock)
 
 
 @app.command()
@@ -108,8 +154,9 @@ def translate(
         typer.Option(
             "--output",
             "-o",
-            help="write the JSON here instead of stdout; for a .srt/.vtt/.docx/.odt/.epub/.pdf FILE, OUT.ext in that "
-            "format (a PDF: .html or .epub) is the bilingual document itself",
+            help="write here instead of printing JSON; by suffix: .json JSON, .html the side-by-side page, "
+            ".md bilingual markdown, .txt the English; a .srt/.vtt/.docx/.odt/.epub input also its own suffix, "
+            "a PDF .html or .epub: the bilingual document itself",
         ),
     ] = None,
     layout: Annotated[
@@ -134,106 +181,144 @@ def translate(
         Path | None,
         typer.Option(help='glossary/keep terms, JSON {"glossary": {…}, "keep": […]} [env: BITEXT_GLOSSARY_FILE]'),
     ] = None,
+    subtitle_style: SubtitleStyleOpt = "italic",
 ) -> None:
-    """Translate one article and print its aligned bilingual JSON (and, with --html, write the bilingual page)."""
+    """Translate one article or document: aligned bilingual JSON on stdout, or a file with -o."""
     from models.engine import GenerationOptions
     from models.parse import ParseError, parse
     from models.pipeline import translate_document
     from service import formats
     from service.schemas import TranslateResponse
+    from service.textout import Output
 
     if layout not in formats.LAYOUTS:
         raise _fail(f"--layout: use one of {', '.join(formats.LAYOUTS)}")
-    in_format = formats.format_of(source) if source != "-" else None
-    if in_format is not None and in_format in formats.supported():
-        _translate_file(Path(source), in_format, output, layout, html, model, device, dtype, engine_name, num_beams)
-        return
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise _fail(f"cannot read {source}: {error}") from None
-    if format == "auto" and source.endswith(".json"):
-        format = "json"
-    try:
-        document = parse(text, format)
-        options = GenerationOptions(num_beams=num_beams)
-    except (ParseError, ValueError) as error:
-        raise _fail(str(error)) from None
-    from models.glossary import GlossaryError, Terms, load_terms
-    from models.repair import Fidelity
-
+    style = _cue_style(subtitle_style)
+    data = _read_input(source)
+    in_format = _document_format(source, data)
+    written = _output_kind(output, formats.output_suffixes(in_format) if in_format else ())
     settings = _settings(
         model=model, device=device, dtype=dtype, engine=engine_name, repair=repair, glossary_file=glossary
     )
-    try:
-        terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
-    except GlossaryError as error:
-        raise _fail(str(error)) from None
-    engine = _load(settings)
-    result = translate_document(document, engine, options, fidelity=Fidelity.of(settings.repair, terms))
-    payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    rendered = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(rendered)
+    if in_format is not None:
+        parsed = _read_document(source, data, in_format, settings)
+        engine = _load(settings)
+        result = translate_document(
+            parsed.document, engine, GenerationOptions(num_beams=num_beams), warnings=parsed.warnings
+        )
+        result = formats.bilingual(parsed, result)
+        suffix = output.suffix.lower() if output else None
+        document = lambda: formats.write_source(parsed, result, layout, suffix, style)  # noqa: E731
     else:
-        output.write_text(rendered, encoding="utf-8")
-    if html is not None:
-        from service.web.export import render_standalone_html
+        text = _decoded(source, data)
+        if format == "auto" and source.lower().endswith(".json"):
+            format = "json"
+        try:
+            parsed_text = parse(text, format)
+            options = GenerationOptions(num_beams=num_beams)
+        except (ParseError, ValueError) as error:
+            raise _fail(str(error)) from None
+        from models.glossary import GlossaryError, Terms, load_terms
+        from models.repair import Fidelity
 
         try:
-            html.write_text(render_standalone_html(payload), encoding="utf-8")
-        except OSError as error:
-            raise _fail(f"cannot write {html}: {error}") from None
-
-
-def _translate_file(
-    source: Path,
-    format: str,
-    output: Path | None,
-    layout: str,
-    html: Path | None,
-    model: str | None,
-    device: str | None,
-    dtype: str | None,
-    engine_name: str | None,
-    num_beams: int | None,
-) -> None:
-    """A subtitle, office document, e-book or PDF in, the same format (or JSON) out."""
-    from models.engine import GenerationOptions
-    from models.pipeline import translate_document
-    from service import formats
-    from service.schemas import TranslateResponse
-
-    suffix = output.suffix.lower() if output is not None else ".json"
-    if suffix != ".json" and suffix not in formats.output_suffixes(format):
-        choices = " or ".join((*formats.output_suffixes(format), ".json"))
-        raise _fail(f"--output: a {format} file is written as {choices}, not {suffix or 'a name without suffix'}")
-    settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
-    try:
-        parsed = formats.read_source(source.read_bytes(), format, settings.archive_limits())
-    except OSError as error:
-        raise _fail(f"cannot read {source}: {error}") from None
-    except formats.FormatError as error:
-        raise _fail(f"{source.name}: {error.code}: {error}") from None
-    engine = _load(settings)
-    result = translate_document(
-        parsed.document, engine, GenerationOptions(num_beams=num_beams), warnings=parsed.warnings
-    )
-    result = formats.bilingual(parsed, result)
+            terms = load_terms(settings.glossary_file) if settings.glossary_file else Terms()
+        except GlossaryError as error:
+            raise _fail(str(error)) from None
+        engine = _load(settings)
+        result = translate_document(parsed_text, engine, options, fidelity=Fidelity.of(settings.repair, terms))
+        document = None
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    try:
-        if output is None:
-            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-        elif suffix == ".json":
-            output.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        else:
-            output.write_bytes(formats.write_source(parsed, result, layout, suffix))
-        if html is not None:
-            from service.web.export import render_standalone_html
+    _deliver(payload, output, written, document)
+    if html is not None:
+        _deliver(payload, html, Output.HTML, None)
 
-            html.write_text(render_standalone_html(payload), encoding="utf-8")
+
+def _read_input(source: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as error:
-        raise _fail(f"cannot write: {error}") from None
+        raise _fail(f"cannot read {source}: {error.strerror or error}") from None
+
+
+def _document_format(source: str, data: bytes) -> str | None:
+    """The document format `source` is (by its bytes, then its name), None for text; refuses the rest."""
+    from service import sniff
+
+    name = "" if source == "-" else source
+    try:
+        kind = sniff.kind_of(data, name)
+    except sniff.Mismatch as error:
+        raise _fail(f"{error}; bitext reads {sniff.readable()}") from None
+    if kind is None:
+        return None
+    if kind.family is sniff.Family.ARCHIVE:
+        shown = "an archive" if source == "-" else source
+        raise _fail(f"{kind.label}: translate {shown} with `bitext batch {shown} -o OUTDIR`")
+    if kind.family is sniff.Family.OTHER or kind.format is None:
+        raise _fail(f"unsupported file type: {kind.label}; bitext reads {sniff.readable()}")
+    return kind.format
+
+
+def _decoded(source: str, data: bytes) -> str:
+    from service import sniff
+
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _fail(
+            f"cannot read {source}: it is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start});"
+            f" bitext reads {sniff.readable()}, text in UTF-8"
+        ) from None
+
+
+def _output_kind(output: Path | None, document_suffixes: tuple[str, ...]) -> Output:
+    """What -o (or --html) writes, checked before the model loads."""
+    from service import textout
+
+    if output is None:
+        return textout.Output.JSON
+    chosen = textout.choose(output.suffix, document_suffixes)
+    if chosen is None:
+        shown = output.suffix or "a name without suffix"
+        choices = textout.accepted(document_suffixes)
+        raise _fail(f"--output {output}: bitext cannot write {shown}; name it with one of {choices}")
+    return chosen
+
+
+def _read_document(source: str, data: bytes, format: str, settings: Settings) -> Source:
+    from service import formats
+
+    try:
+        return formats.read_source(data, format, settings.archive_limits())
+    except formats.FormatError as error:
+        raise _fail(f"{Path(source).name}: {error.code}: {error}") from None
+
+
+def _deliver(payload: dict[str, Any], output: Path | None, kind: Output, document: Callable[[], bytes] | None) -> None:
+    """Print the JSON, or write `output` as `kind` and say so in one line on stderr."""
+    from service import textout
+
+    if output is None:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    if kind is textout.Output.DOCUMENT and document is not None:
+        data = document()
+    elif kind is textout.Output.HTML:
+        from service.web.export import render_standalone_html
+
+        data = render_standalone_html(payload).encode("utf-8")
+    elif kind is textout.Output.MARKDOWN:
+        data = textout.render_markdown(payload).encode("utf-8")
+    elif kind is textout.Output.ENGLISH:
+        data = textout.render_english(payload).encode("utf-8")
+    else:
+        data = (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+    typer.echo(f"wrote {output} ({textout.counts(payload)})", err=True)
 
 
 @app.command()
@@ -269,6 +354,7 @@ def batch(
             help="join this Ray cluster (host:port, ray://…, auto) [env: RAY_ADDRESS]",
         ),
     ] = None,
+    subtitle_style: SubtitleStyleOpt = "italic",
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -284,6 +370,7 @@ def batch(
     layouts = tuple(layout or (formats.DEFAULT_LAYOUT,))
     if unknown := [name for name in layouts if name not in formats.LAYOUTS]:
         raise _fail(f"--layout {unknown[0]}: use one of {', '.join(formats.LAYOUTS)}")
+    style = _cue_style(subtitle_style)
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
@@ -297,8 +384,8 @@ def batch(
             import ray as _ray  # noqa: F401 - only to fail early with the install hint
         except ImportError:
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
-    engine = None if ray else _load(settings)  # with Ray, each actor loads its own
     console = Console(stderr=True)
+    engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
     run: Driver
     with progress_bar(console) as progress:
         if engine is None:
@@ -309,13 +396,18 @@ def batch(
                 output,
                 settings,
                 options,
-                settings.batch_config(layouts),
+                settings.batch_config(layouts, subtitle_style=style),
                 address=ray_address,
                 observer=RichObserver(progress),
             )
         else:
             run = BatchRun(
-                archive, output, engine, options, settings.batch_config(layouts), observer=RichObserver(progress)
+                archive,
+                output,
+                engine,
+                options,
+                settings.batch_config(layouts, subtitle_style=style),
+                observer=RichObserver(progress),
             )
         try:
             summary = run.run()

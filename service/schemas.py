@@ -120,8 +120,12 @@ class SentenceOut(BaseModel):
     fr: str = Field(description="the French sentence as sent, inline markup included")
     en: str = Field(description="its English, with the same kind of inline markup (markdown or HTML)")
     flags: list[str]
-    fr_plain: str | None = Field(default=None, description="with `options.alignment`: `fr` without its markup")
-    en_plain: str | None = Field(default=None, description="with `options.alignment`: `en` without its markup")
+    fr_plain: str | None = Field(
+        default=None,
+        description="`fr` without its markup: always in a block with inline markup; in every block with "
+        "`options.alignment`",
+    )
+    en_plain: str | None = Field(default=None, description="`en` without its markup (when `fr_plain` is given)")
     alignment: list[tuple[int, int, int, int]] | None = Field(
         default=None,
         description=(
@@ -132,7 +136,7 @@ class SentenceOut(BaseModel):
     fr_marks: list[MarkOut] | None = Field(
         default=None,
         description=(
-            "with `options.alignment`, in a block with inline markup: its elements over `fr_plain`, outer first, "
+            "in a block with inline markup (always): its elements over `fr_plain`, outer first, "
             "so a client can draw links and emphasis without parsing markdown or HTML"
         ),
     )

@@ -13,6 +13,8 @@ from models.budgets import BudgetSettings
 from models.engine import EngineSpec
 from models.glossary import MAX_TERMS
 from models.loading import DEFAULT_MODEL
+from service.formats import Layout
+from service.formats.cuestyle import DEFAULT_CUE_STYLE, CueStyle
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.limits import Limits
 
@@ -134,10 +136,14 @@ class Settings(BaseSettings):
             work_per_byte=self.archive_work_per_byte,
         )
 
-    def batch_config(self, layouts: Sequence[str] = (), max_output_bytes: int | None = None) -> BatchConfig:
+    def batch_config(
+        self, layouts: Sequence[str] = (), max_output_bytes: int | None = None, subtitle_style: CueStyle | None = None
+    ) -> BatchConfig:
         """One batch run's limits from these settings: the CLI's batch, a job (with its output cap) and Ray alike."""
         groups = GroupBounds(self.batch_group_sentences, self.batch_group_documents, self.batch_group_bytes)
-        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, tuple(layouts))
+        style = subtitle_style or DEFAULT_CUE_STYLE
+        chosen = tuple(map(Layout, layouts))  # names the CLI and the jobs API checked
+        return BatchConfig(self.archive_limits(), groups, self.max_sentences, max_output_bytes, chosen, style)
 
     def engine_spec(self) -> EngineSpec:
         """What `models.factory.load_engine` builds for these settings (server, CLI and Ray alike)."""
@@ -283,6 +289,12 @@ class Settings(BaseSettings):
     )
     jobs_poll_seconds: float = Field(
         default=2.0, gt=0, le=60, description="shared job store: how often an idle replica looks for queued jobs"
+    )
+    jobs_events_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="GET /v1/jobs/{id}/events: how often the server reads a job's progress for its open streams",
     )
     ray_actors: int | None = Field(
         default=None,

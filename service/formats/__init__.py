@@ -17,9 +17,22 @@ import os
 
 from models.document import BilingualDocument
 from service.formats.base import FORMATS, MEDIA_TYPES, SUFFIXES, SUPPORTED, FormatError, Handler, Layout, Source
+from service.formats.cuestyle import DEFAULT_CUE_STYLE, CueStyle
 from service.jobs.limits import Limits
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "SUFFIXES", "SUPPORTED", "FormatError", "Handler", "Layout", "Limits", "Source"]
+__all__ = [
+    "DEFAULT_CUE_STYLE",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "SUFFIXES",
+    "SUPPORTED",
+    "CueStyle",
+    "FormatError",
+    "Handler",
+    "Layout",
+    "Limits",
+    "Source",
+]
 
 LAYOUTS = tuple(Layout)
 DEFAULT_LAYOUT = Layout.INTERLEAVED
@@ -62,9 +75,16 @@ def output_suffix(format: str) -> str:
 
 
 def write_source(
-    source: Source, result: BilingualDocument, layout: str = DEFAULT_LAYOUT, suffix: str | None = None
+    source: Source,
+    result: BilingualDocument,
+    layout: str = DEFAULT_LAYOUT,
+    suffix: str | None = None,
+    style: CueStyle = DEFAULT_CUE_STYLE,
 ) -> bytes:
-    """The file in its own format, French and English laid out as `layout` (`result` from `bilingual`)."""
+    """The file in its own format, French and English laid out as `layout` (`result` from `bilingual`);
+    a subtitle's English line set apart by `style` in the bilingual layouts."""
+    from service.formats.subtitles import Subtitles  # the only writer that takes a style
+
     try:
         chosen = Layout(layout)
     except ValueError:
@@ -73,4 +93,7 @@ def write_source(
     suffix = suffix or suffixes[0]
     if suffix not in suffixes:
         raise ValueError(f"a {source.format} file is written as {' or '.join(suffixes)}, not {suffix}")
-    return _handler(source.format).write(source, result, chosen, suffix)
+    handler = _handler(source.format)
+    if isinstance(handler, Subtitles):
+        return handler.write(source, result, chosen, suffix, style)
+    return handler.write(source, result, chosen, suffix)

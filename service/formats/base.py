@@ -27,6 +27,7 @@ class Format:
     suffixes: tuple[str, ...]  # file names it is read from
     outputs: tuple[str, ...]  # what its writer produces, the default first (a PDF: an HTML page or an EPUB)
     handler: str  # "module:Class", imported on first use (lxml, pypdf and odfpy load only when needed)
+    label: str = ""  # what people call it, in messages ("DOCX document"); `service/sniff.py` recognises its bytes
 
     def load(self) -> Handler:
         module, name = self.handler.split(":")
@@ -37,12 +38,12 @@ class Format:
 FORMATS: dict[str, Format] = {
     entry.name: entry
     for entry in (
-        Format("srt", (".srt",), (".srt",), "service.formats.subtitles:Srt"),
-        Format("vtt", (".vtt",), (".vtt",), "service.formats.subtitles:Vtt"),
-        Format("docx", (".docx",), (".docx",), "service.formats.docx:Docx"),
-        Format("odt", (".odt",), (".odt",), "service.formats.odt:Odt"),
-        Format("epub", (".epub",), (".epub",), "service.formats.epub:Epub"),
-        Format("pdf", (".pdf",), (".html", ".epub"), "service.formats.pdf:Pdf"),
+        Format("srt", (".srt",), (".srt",), "service.formats.subtitles:Srt", "SRT subtitles"),
+        Format("vtt", (".vtt",), (".vtt",), "service.formats.subtitles:Vtt", "WebVTT subtitles"),
+        Format("docx", (".docx",), (".docx",), "service.formats.docx:Docx", "DOCX document"),
+        Format("odt", (".odt",), (".odt",), "service.formats.odt:Odt", "ODT document"),
+        Format("epub", (".epub",), (".epub",), "service.formats.epub:Epub", "EPUB book"),
+        Format("pdf", (".pdf",), (".html", ".epub"), "service.formats.pdf:Pdf", "PDF document"),
     )
 }
 # file suffix → format name

@@ -11,260 +11,22 @@ as markup), or whose emphasis cannot be written as markdown unambiguously, stays
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import re
-from dataclasses import dataclass
-
-from lxml import etree
-
-from models import markup
-from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Layout, Source
+from models.document import BilingualDocument, Block
+from service.formats import docx_layout
+from service.formats.base import FormatError, Layout
+from service.formats.docx_styles import STYLES, TranslationStyles
+from service.formats.docx_text import PARTS, Parsed, block_of, english_copy, paragraphs, set_text
+from service.formats.office import PackagedText, place
 from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
-from service.jobs.limits import Limits
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
-_LETTER = re.compile(r"[^\W\d_]")
 
 
-def w(tag: str) -> str:
-    return f"{{{W_NS}}}{tag}"
-
-
-P, R, T, PPR, RPR, BODY, TBL, SECTPR = (w(t) for t in ("p", "r", "t", "pPr", "rPr", "body", "tbl", "sectPr"))
-_SPACES = {w("tab"): "\t", w("br"): " ", w("cr"): " ", w("noBreakHyphen"): "-"}
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    package: Package
-    counts: tuple[tuple[str, int], ...]  # blocks per part, in order
-
-
-def paragraphs(root: etree._Element) -> list[etree._Element]:
-    """Paragraphs with words, in document order (not a drawing's compatibility fallback copy); one walk
-    of the tree, so nesting costs nothing more than the elements it holds."""
-    found = []
-    stack: list[tuple[etree._Element, bool]] = [(root, False)]
-    while stack:
-        node, fallback = stack.pop()
-        fallback = fallback or node.tag == MC_FALLBACK
-        if node.tag == P and not fallback and _LETTER.search(text_of(node)):
-            found.append(node)
-        stack.extend((child, fallback) for child in reversed(node))
-    return found
-
-
-def _own(p: etree._Element) -> list[etree._Element]:
-    """The elements of `p` that are its own (not inside a nested paragraph: a text box), in document order."""
-    out: list[etree._Element] = []
-    stack = list(reversed(p))
-    while stack:
-        node = stack.pop()
-        if node.tag == P:
-            continue
-        out.append(node)
-        stack.extend(reversed(node))
-    return out
-
-
-def _piece(node: etree._Element) -> str:
-    return node.text or "" if node.tag == T else _SPACES.get(node.tag, "")
-
-
-def text_of(p: etree._Element) -> str:
-    return "".join(_piece(node) for node in _own(p))
-
-
-def _kind(p: etree._Element) -> BlockKind:
-    style = p.find(f"{PPR}/{w('pStyle')}")
-    name = (style.get(w("val")) or "").lower() if style is not None else ""
-    if name == "title" or name == "titre":
-        return BlockKind.TITLE
-    if name.startswith(("heading", "titre")) or p.find(f"{PPR}/{w('outlineLvl')}") is not None:
-        return BlockKind.HEADING
-    return BlockKind.PARAGRAPH
-
-
-_EMPHASIS = (w("b"), w("bCs"), w("i"), w("iCs"))
-_OFF = frozenset({"0", "false", "off"})
-_MARKUP_CHARS = frozenset("*`[")
-
-
-def _on(props: etree._Element | None, tag: str) -> bool:
-    found = props.find(w(tag)) if props is not None else None
-    return found is not None and (found.get(w("val")) or "true").lower() not in _OFF
-
-
-def _text_runs(p: etree._Element) -> list[tuple[str, bool, bool]]:
-    """The paragraph's text, run by run, with each run's bold and italic: each piece of text belongs to
-    its nearest run (runs nested in runs, which Word never writes, neither repeat nor reorder text)."""
-    pieces: list[tuple[etree._Element, list[str]]] = []
-    stack: list[tuple[etree._Element, etree._Element | None]] = [(child, None) for child in reversed(p)]
-    while stack:
-        node, run = stack.pop()
-        if node.tag == P:
-            continue
-        if node.tag == R:
-            run = node
-        elif run is not None and (piece := _piece(node)):
-            if pieces and pieces[-1][0] is run:
-                pieces[-1][1].append(piece)
-            else:
-                pieces.append((run, [piece]))
-        stack.extend((child, run) for child in reversed(node))
-    runs: list[tuple[str, bool, bool]] = []
-    for run, texts in pieces:
-        props = run.find(RPR)
-        runs.append(("".join(texts), _on(props, "b"), _on(props, "i")))
-    return runs
-
-
-def markdown_of(p: etree._Element) -> str | None:
-    """The paragraph as markdown when its runs differ in bold or italic (bold italic counts as bold);
-    None when that is not needed or cannot be said unambiguously (its text then stays plain)."""
-    runs = [(text, bold, italic and not bold) for text, bold, italic in _text_runs(p)]
-    if len({(bold, italic) for text, bold, italic in runs if text.strip()}) < 2:
-        return None
-    plain = "".join(text for text, _, _ in runs)
-    if _MARKUP_CHARS & set(plain):
-        return None
-    grouped: list[tuple[list[str], bool, bool]] = []  # runs of one style, joined once (not copied per run)
-    for text, bold, italic in runs:
-        if grouped and (grouped[-1][1], grouped[-1][2]) == (bold, italic):
-            grouped[-1][0].append(text)
-        else:
-            grouped.append(([text], bold, italic))
-    merged = [("".join(texts), bold, italic) for texts, bold, italic in grouped]
-    out: list[str] = []
-    for text, bold, italic in merged:
-        core = text.strip()
-        if not (bold or italic) or not core:
-            out.append(text)
-            continue
-        fence = "**" if bold else "*"
-        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-        out.append(f"{lead}{fence}{core}{fence}{trail}")
-    written = "".join(out)
-    parsed = markup.parse_markdown(written)
-    emphasized = sum(1 for text, bold, italic in merged if (bold or italic) and text.strip())
-    if parsed.plain != plain or len(parsed.elements) != emphasized:  # adjacent fences read otherwise
-        return None
-    return written
-
-
-def _segments(block: BilingualBlock) -> list[tuple[str, bool, bool]]:
-    """The English as (text, bold, italic) pieces: its markdown's emphasis, or one plain piece."""
-    if block.markup != markup.MARKDOWN:
-        return [(block.en, False, False)]
-    inline = markup.parse_markdown(block.en)
-    text = inline.plain
-    # How many strong / em elements cover each character: +1 where one starts, -1 where it ends, so
-    # nested elements cost O(1) each rather than a pass over their text.
-    bold, italic = [0] * (len(text) + 1), [0] * (len(text) + 1)
-    for element in inline.elements:
-        counts = bold if element.kind == markup.STRONG else italic if element.kind == markup.EM else None
-        if counts is not None and element.end > element.start:
-            counts[element.start] += 1
-            counts[element.end] -= 1
-    pieces: list[tuple[str, bool, bool]] = []
-    start = covered_bold = covered_italic = 0
-    style = (False, False)
-    for i in range(len(text)):
-        covered_bold += bold[i]
-        covered_italic += italic[i]
-        here = (covered_bold > 0, covered_italic > 0)
-        if i and here != style:
-            pieces.append((text[start:i], *style))  # one slice per run, never a copy per character
-            start = i
-        style = here
-    if text:
-        pieces.append((text[start:], *style))
-    return pieces or [("", False, False)]
-
-
-def _runs(p: etree._Element, block: BilingualBlock) -> list[etree._Element]:
-    """New runs holding the English, in the style of `p`'s first run, bold or italic where it says."""
-    first = next((r for r in _own(p) if r.tag == R and r.find(T) is not None), None)
-    base = first.find(RPR) if first is not None else None
-    pieces = _segments(block)
-    emphasis = block.markup == markup.MARKDOWN
-    runs = []
-    for text, bold, italic in pieces:
-        run = etree.Element(R)
-        if base is not None or bold or italic:
-            props = copy.deepcopy(base) if base is not None else etree.Element(RPR)
-            if emphasis:  # the markdown says where the emphasis is, not the first run
-                for found in [child for child in props if child.tag in _EMPHASIS]:
-                    props.remove(found)
-                _emphasize(props, bold, italic)
-            if len(props) or props.attrib:
-                run.append(props)
-        node = etree.SubElement(run, T)
-        node.text = text
-        node.set(XML_SPACE, "preserve")
-        runs.append(run)
-    return runs
-
-
-# the schema's order of a run's properties, as far as emphasis goes: rStyle, rFonts, b, bCs, i, iCs, …
-_BEFORE_EMPHASIS = frozenset({w("rStyle"), w("rFonts")})
-
-
-def _emphasize(props: etree._Element, bold: bool, italic: bool) -> None:
-    at = sum(1 for child in props if child.tag in _BEFORE_EMPHASIS)
-    for tag in [t for t, on in (("b", bold), ("bCs", bold), ("i", italic), ("iCs", italic)) if on]:
-        props.insert(at, etree.Element(w(tag)))
-        at += 1
-
-
-def english_copy(p: etree._Element, block: BilingualBlock) -> etree._Element:
-    """A new paragraph in `p`'s paragraph style and first run's style, holding the English; no numbering,
-    bookmarks, notes or section break are copied (they belong to the French)."""
-    new = etree.Element(P)
-    props = p.find(PPR)
-    if props is not None:
-        props = copy.deepcopy(props)
-        for tag in ("numPr", "sectPr"):
-            for found in props.findall(w(tag)):
-                props.remove(found)
-        new.append(props)
-    new.extend(_runs(p, block))
-    return new
-
-
-def set_text(p: etree._Element, block: BilingualBlock) -> None:
-    """`p` holding the English in place of its first text run; its other runs keep images, notes and links,
-    not text."""
-    texts = [node for node in _own(p) if node.tag == T]
-    for node in texts:
-        node.text = ""
-    if not texts:
-        return
-    first = texts[0].getparent()
-    for run in _runs(p, block):
-        first.addprevious(run)
-
-
-def _block(p: etree._Element) -> Block:
-    written = markdown_of(p)
-    if written is None:
-        return Block(_kind(p), text_of(p))
-    return Block(_kind(p), written, markup=markup.MARKDOWN)
-
-
-class Docx:
+class Docx(PackagedText):
     kind = "docx"
+    label = "DOCX"
 
-    def read(self, data: bytes, caps: Limits) -> Source:
-        package = Package(data, caps, "DOCX")
-        budget = WorkBudget.for_input(len(data), caps, "DOCX")
+    def parse(self, package: Package, budget: WorkBudget) -> tuple[list[Block], Parsed]:
         if "word/document.xml" not in package.by_name:
             raise FormatError(limits.UNPARSABLE, "not a DOCX: no word/document.xml")
         blocks: list[Block] = []
@@ -274,74 +36,24 @@ class Docx:
                 continue
             found = paragraphs(package.xml(part, budget))
             counts.append((part, len(found)))
-            blocks += [_block(p) for p in found]
-        document = Document(tuple(blocks), ("", *(["\n\n"] * len(blocks))), self.kind)
-        return Source(self.kind, data, document, Parsed(package, tuple(counts)))
+            blocks += [block_of(p) for p in found]
+        return blocks, Parsed(package, tuple(counts))
 
-    def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
-        return dataclasses.replace(result, format=self.kind)
-
-    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
-        parsed: Parsed = source.state
+    def rewrite(self, parsed: Parsed, result: BilingualDocument, layout: Layout) -> dict[str, bytes]:
         replaced = {}
         start = 0
+        has_styles = layout != Layout.ENGLISH and STYLES in parsed.package.by_name
+        styles = TranslationStyles(parsed.package.xml(STYLES)) if has_styles else None
         for part, count in parsed.counts:
             root = parsed.package.xml(part)
             found = paragraphs(root)
             english = {id(p): block for p, block in zip(found, result.blocks[start : start + count], strict=True)}
             start += count
             if layout == Layout.SIDE_BY_SIDE and part == "word/document.xml":
-                _side_by_side(root, english)
+                docx_layout.side_by_side(root, english, styles)
             else:
-                for p in found:
-                    if layout == Layout.ENGLISH:
-                        set_text(p, english[id(p)])
-                    else:
-                        p.addnext(english_copy(p, english[id(p)]))
+                place(found, english, layout, set_text, lambda p, block: english_copy(p, block, styles))
             replaced[part] = serialize(root, standalone=True)
-        return parsed.package.write(replaced)
-
-
-def _cell(children: list[etree._Element]) -> etree._Element:
-    cell = etree.Element(w("tc"))
-    props = etree.SubElement(cell, w("tcPr"))
-    etree.SubElement(props, w("tcW"), {w("w"): "2500", w("type"): "pct"})
-    for child in children:
-        for section in child.iter(SECTPR):  # a section break cannot sit in a table cell
-            section.getparent().remove(section)
-        cell.append(child)
-    if not len(children) or children[-1].tag != P:  # a cell ends with a paragraph
-        cell.append(etree.Element(P))
-    return cell
-
-
-def _side_by_side(root: etree._Element, english: dict[int, BilingualBlock]) -> None:
-    """The body as one two-column table: each element of the body beside its English."""
-    body = root.find(BODY)
-    if body is None:
-        raise FormatError(limits.UNPARSABLE, "word/document.xml has no body")
-    table = etree.Element(TBL)
-    props = etree.SubElement(table, w("tblPr"))
-    etree.SubElement(props, w("tblW"), {w("w"): "5000", w("type"): "pct"})
-    etree.SubElement(props, w("tblLayout"), {w("type"): "fixed"})
-    grid = etree.SubElement(table, w("tblGrid"))
-    for _ in range(2):
-        etree.SubElement(grid, w("gridCol"), {w("w"): "4675"})
-    for child in list(body):
-        if child.tag == SECTPR:
-            continue
-        body.remove(child)
-        if child.tag == P:
-            right = [english_copy(child, english[id(child)])] if id(child) in english else []
-        else:  # a table, a content control: its copy with the English in place
-            twin = copy.deepcopy(child)
-            for original, copied in zip(child.iter(P), twin.iter(P), strict=True):
-                if id(original) in english:
-                    set_text(copied, english[id(original)])
-            for bookmark in [*twin.iter(w("bookmarkStart")), *twin.iter(w("bookmarkEnd"))]:
-                bookmark.getparent().remove(bookmark)
-            right = [twin]
-        row = etree.SubElement(table, w("tr"))
-        row.append(_cell([child]))
-        row.append(_cell(right))
-    body.insert(0, table)
+        if styles is not None and styles.added:
+            replaced[STYLES] = styles.part()
+        return replaced

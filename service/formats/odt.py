@@ -11,37 +11,26 @@ in the paragraph's style and its first span's style (emphasis inside a paragraph
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from dataclasses import dataclass
 
 from lxml import etree
 
-from models.document import BilingualDocument, Block, BlockKind, Document
-from service.formats.base import FormatError, Layout, Source
+from models.document import BilingualDocument, Block, BlockKind
+from service.formats.base import FormatError, Layout
+from service.formats.odt_layout import Fitter, page_of
+from service.formats.odt_names import q
+from service.formats.odt_styles import TranslationStyles
+from service.formats.office import PackagedText, place
 from service.formats.package import Package, own_text, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
-from service.jobs.limits import Limits
 
 CONTENT = "content.xml"
+STYLES = "styles.xml"
 MANIFEST = "META-INF/manifest.xml"
 MIMETYPES = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template")
-_NS = {
-    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
-    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
-    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
-    "manifest": "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0",
-    "xml": "http://www.w3.org/XML/1998/namespace",
-}
 _LETTER = re.compile(r"[^\W\d_]")
-
-
-def q(name: str) -> str:
-    prefix, local = name.split(":")
-    return f"{{{_NS[prefix]}}}{local}"
 
 
 P, H, SPAN, NOTE = q("text:p"), q("text:h"), q("text:span"), q("text:note")
@@ -151,10 +140,13 @@ def _english_content(element: etree._Element, english: str) -> list[etree._Eleme
     return [span]
 
 
-def english_copy(element: etree._Element, english: str) -> etree._Element:
+def english_copy(element: etree._Element, english: str, style: str | None = None) -> etree._Element:
     """A new paragraph (or heading, unnumbered) in `element`'s styles holding `english`: no notes, frames,
-    bookmarks or ids (they belong to the French)."""
+    bookmarks or ids (they belong to the French). With `style`, the paragraph takes that style instead
+    (the English's own)."""
     twin = etree.Element(element.tag, {k: v for k, v in element.attrib.items() if k not in _NO_COPY})
+    if style is not None:
+        twin.set(STYLE_NAME, style)
     if element.tag == H:
         twin.set(q("text:is-list-header"), "true")
     content = _english_content(element, english)
@@ -191,12 +183,11 @@ def _kept(element: etree._Element) -> list[etree._Element]:
     return kept
 
 
-class Odt:
+class Odt(PackagedText):
     kind = "odt"
+    label = "ODT"
 
-    def read(self, data: bytes, caps: Limits) -> Source:
-        package = Package(data, caps, "ODT")
-        budget = WorkBudget.for_input(len(data), caps, "ODT")
+    def parse(self, package: Package, budget: WorkBudget) -> tuple[list[Block], Parsed]:
         declared = package.read("mimetype")[:200] if "mimetype" in package.by_name else b""
         mimetype = declared.strip().decode("ascii", "replace")
         if mimetype and mimetype not in MIMETYPES:
@@ -206,29 +197,35 @@ class Odt:
                 raise FormatError(limits.ENCRYPTED, "the ODT is encrypted with a password")
         root = package.xml(CONTENT, budget)
         parents = _parents(root)
-        blocks = tuple(Block(_kind(p, parents), text_of(p)) for p in paragraphs(root))
-        document = Document(blocks, ("", *(["\n\n"] * len(blocks))), self.kind)
-        return Source(self.kind, data, document, Parsed(package))
+        return [Block(_kind(p, parents), text_of(p)) for p in paragraphs(root)], Parsed(package)
 
-    def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
-        return dataclasses.replace(result, format=self.kind)
-
-    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
-        parsed: Parsed = source.state
+    def rewrite(self, parsed: Parsed, result: BilingualDocument, layout: Layout) -> dict[str, bytes]:
         root = parsed.package.xml(CONTENT)
         found = paragraphs(root)
         english = {id(p): block.en for p, block in zip(found, result.blocks, strict=True) if block.translated}
+        if layout == Layout.ENGLISH:
+            place(found, english, layout, set_text, english_copy)
+            return {CONTENT: serialize(root)}
+        styles_root = parsed.package.xml(STYLES) if STYLES in parsed.package.by_name else None
+        styles = TranslationStyles(root, styles_root)
         if layout == Layout.SIDE_BY_SIDE:
-            _side_by_side(root, english)
+            _side_by_side(root, english, styles, Fitter(root, page_of(styles_root)))
         else:
-            for p in found:
-                if id(p) not in english:
-                    continue
-                if layout == Layout.ENGLISH:
-                    set_text(p, english[id(p)])
-                else:
-                    p.addnext(english_copy(p, english[id(p)]))
-        return parsed.package.write({CONTENT: serialize(root)})
+            place(
+                found,
+                english,
+                layout,
+                set_text,
+                lambda p, en: english_copy(p, en, styles.for_source(p.get(STYLE_NAME))),
+            )
+        replaced = {CONTENT: serialize(root)}
+        if styles.styles_changed and styles_root is not None:
+            replaced[STYLES] = serialize(styles_root)
+        return replaced
+
+
+def _style(element: etree._Element) -> str | None:
+    return element.get(STYLE_NAME)
 
 
 def _renamed(element: etree._Element) -> None:
@@ -241,11 +238,13 @@ def _renamed(element: etree._Element) -> None:
                 node.set(name, f"{node.get(name)}-en")
 
 
-def _side_by_side(root: etree._Element, english: dict[int, str]) -> None:
-    """Each run of body elements as a two-column table: the French element left, its English copy right
-    (the copy holds the English in place, notes and cells included)."""
+def _side_by_side(root: etree._Element, english: dict[int, str], styles: TranslationStyles, fitter: Fitter) -> None:
+    """Each run of body elements as a two-column table of equal, fixed columns as wide as the page's text:
+    the French element left, its English copy right (the copy holds the English in place, notes and
+    cells included, in the English's styles); pictures and tables in a column scaled to fit it."""
     body = root.find(f"{q('office:body')}/{TEXT_BODY}")
     assert body is not None  # paragraphs() checked
+    _pair_styles(root, fitter.page.text_width)
     table: etree._Element | None = None
     count = 0
     for child in list(body):
@@ -254,15 +253,47 @@ def _side_by_side(root: etree._Element, english: dict[int, str]) -> None:
             continue
         if table is None:
             count += 1
-            table = etree.Element(q("table:table"), {q("table:name"): f"bitext{count}"})
-            etree.SubElement(table, q("table:table-column"), {q("table:number-columns-repeated"): "2"})
+            table = etree.Element(q("table:table"), {q("table:name"): f"bitext{count}", STYLE_TABLE: PAIR})
+            etree.SubElement(
+                table, q("table:table-column"), {q("table:number-columns-repeated"): "2", STYLE_TABLE: PAIR_COLUMN}
+            )
             child.addprevious(table)
         twin = copy.deepcopy(child)
         for original, copied in zip(list(child.iter(P, H)), list(twin.iter(P, H)), strict=True):
             if id(original) in english:
                 set_text(copied, english[id(original)])
+                copied.set(STYLE_NAME, styles.for_source(original.get(STYLE_NAME)))
         _renamed(twin)
+        fitter.fit(child)
+        fitter.fit(twin)
         row = etree.SubElement(table, q("table:table-row"))
         for side in (child, twin):
             cell = etree.SubElement(row, q("table:table-cell"), {q("office:value-type"): "string"})
             cell.append(side)
+
+
+STYLE_TABLE = q("table:style-name")
+PAIR, PAIR_COLUMN = "bitext-pair", "bitext-pair.A"
+
+
+def _pair_styles(root: etree._Element, text_width: float) -> None:
+    """The side-by-side tables' automatic styles: as wide as the text, two columns of half its width."""
+    automatic = root.find(q("office:automatic-styles"))
+    if automatic is None:
+        automatic = etree.Element(q("office:automatic-styles"))
+        root.insert(0, automatic)
+    if any(style.get(q("style:name")) == PAIR for style in automatic):  # a bilingual file translated again
+        return
+    half = f"{text_width / 2 / (72 / 2.54):.3f}cm"
+    table = etree.SubElement(automatic, q("style:style"), {q("style:name"): PAIR, q("style:family"): "table"})
+    etree.SubElement(
+        table,
+        q("style:table-properties"),
+        {q("style:width"): f"{text_width / (72 / 2.54):.3f}cm", q("table:align"): "margins"},
+    )
+    column = etree.SubElement(
+        automatic, q("style:style"), {q("style:name"): PAIR_COLUMN, q("style:family"): "table-column"}
+    )
+    etree.SubElement(
+        column, q("style:table-column-properties"), {q("style:column-width"): half, q("style:rel-column-width"): "1*"}
+    )

@@ -19,9 +19,9 @@ from service.formats.base import FormatError
 from service.formats.work import ELEMENT, WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded
-from service.jobs.readers import CHUNK, CORRUPT, open_zip_member, read_capped
+from service.jobs.readers import CORRUPT, open_zip_member, read_capped
 
-UNSAFE_XML = "unsafe_xml"
+UNSAFE_XML = limits.UNSAFE_XML
 
 
 def parse_xml(data: bytes, name: str = "part") -> etree._Element:
@@ -75,16 +75,17 @@ class Package:
     document's own bytes, so a small document cannot hold hundreds of small parts that inflate
     a thousandfold. Afterwards only the parts a reader parses are inflated again (`xml`, charged
     to the document's `WorkBudget`), and `write` copies the others one at a time: a package in
-    memory costs its compressed bytes, not what they expand to.
+    memory costs its compressed bytes, not what they expand to. The zip's directory is read once:
+    the package keeps one open `ZipFile` over its bytes for every read and for `write`.
     """
 
     def __init__(self, data: bytes, caps: Limits, kind: str) -> None:
         self.data, self.caps, self.kind = data, caps, kind
         try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
+            self._archive = zipfile.ZipFile(io.BytesIO(data))  # the one open of the package: reads and writes use it
         except (zipfile.BadZipFile, *CORRUPT) as error:
             raise FormatError(limits.UNPARSABLE, f"not a {kind} (not a zip: {error})") from None
-        infos = archive.infolist()
+        infos = self._archive.infolist()
         if len(infos) > caps.max_entries:
             raise FormatError(limits.TOO_MANY_ENTRIES, f"the {kind} holds {len(infos)} parts")
         self.expanded = 0
@@ -102,7 +103,7 @@ class Package:
                 )
             self.expanded += info.file_size
             self._check_total()
-            self._inflate(archive, info, keep=False)  # a header can lie: the real size is what counts
+            self._inflate(info, keep=False)  # a header can lie: the real size is what counts
             self.infos.append(info)
         self.by_name = {info.filename: info for info in self.infos}
 
@@ -116,18 +117,11 @@ class Package:
                 f"{self.caps.max_ratio:g} times",
             )
 
-    def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool = True) -> bytes:
+    def _inflate(self, info: zipfile.ZipInfo, keep: bool = True) -> bytes:
+        """One part inflated a chunk at a time, never past its declared size (kept, or only counted)."""
         try:
-            with open_zip_member(archive, info) as stream:
-                if keep:
-                    part = read_capped(stream, info.file_size)
-                else:
-                    part, size = b"", 0
-                    while chunk := stream.read(CHUNK):
-                        size += len(chunk)
-                        if size > info.file_size:
-                            part = None
-                            break
+            with open_zip_member(self._archive, info) as stream:
+                part = read_capped(stream, info.file_size, keep=keep)
         except (*CORRUPT, NotImplementedError, RuntimeError) as error:
             raise FormatError(limits.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]) from None
         if part is None:
@@ -139,8 +133,7 @@ class Package:
         info = self.by_name.get(name)
         if info is None:
             raise FormatError(limits.UNPARSABLE, f"the document has no {name}")
-        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
-            return self._inflate(archive, info)
+        return self._inflate(info)
 
     def xml(self, name: str, budget: WorkBudget | None = None) -> etree._Element:
         """A part parsed; reading (not writing back) charges its bytes and elements to the document's budget."""
@@ -156,14 +149,14 @@ class Package:
         """The package again, every part byte for byte but `replaced`; a `mimetype` part stays first and stored.
         The parts are copied one at a time: one inflated part is in memory at once."""
         out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(self.data)) as source, zipfile.ZipFile(out, "w") as archive:
+        with zipfile.ZipFile(out, "w") as archive:
             for info in self.infos:
                 name = info.filename
                 copy = zipfile.ZipInfo(name, info.date_time)
                 copy.external_attr = info.external_attr
                 stored = name == "mimetype" or info.compress_type == zipfile.ZIP_STORED
                 copy.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                archive.writestr(copy, replaced[name] if name in replaced else self._inflate(source, info))
+                archive.writestr(copy, replaced[name] if name in replaced else self._inflate(info))
             for name, data in added:
                 archive.writestr(name, data, zipfile.ZIP_DEFLATED)
         return out.getvalue()

@@ -3,15 +3,11 @@
 A PDF is never written back as a PDF: its layout cannot take a second language. The bilingual
 document is an HTML page (the default) or an EPUB, in the three layouts.
 
-Paragraphs are rebuilt from pypdf's lines with a few documented rules (`_paragraphs`): a new
-paragraph starts where the font size changes, where the gap to the previous line is larger than
-1.5 times the font size and 1.3 times the document's usual line spacing, where a line is
-indented past the one above it, or where the text moves up the page (a new column or box). A
-line ending in a hyphen after a letter joins the next one without a space, and without the
-hyphen when the next line starts in lower case ("gouverne-" "ment"; "franco-" "Ontarien" keeps
-it). A paragraph that does not end a sentence continues on the next page when that page starts
-in lower case. A short paragraph in a font clearly larger than the body's is a heading. Pages
-are read in order; within a page, text comes in the order the PDF draws it.
+Paragraphs are rebuilt from the geometry of pypdf's lines (positions, font sizes) by the rules
+of `service.formats.pdf_layout`: gaps larger than the usual line spacing, indents, size changes
+and moves up the page (columns) start paragraphs; running headers and footers are kept apart,
+verbatim. A short paragraph in a font clearly larger than the body's is a heading. Pages are
+read in order; within a page, text comes in the order the PDF draws it.
 
 Bounded: at most `Limits.max_pdf_pages` pages (the page tree's count is checked before any page
 is read) and `Limits.max_pdf_chars` characters of text; a page's content is checked for size
@@ -24,42 +20,28 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-import re
-import statistics
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
 from service.formats.base import FormatError, Layout, Source
+from service.formats.pdf_layout import LETTER, Line, Paragraph, build
 from service.formats.pdf_work import Meter
 from service.formats.work import OutOfWork, WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
 
-_LETTER = re.compile(r"[^\W\d_]")
-_ENDS_SENTENCE = re.compile(r"[.!?…:;»\"”)]$")
 # a page's content may take this many bytes per character of the text cap (text operators, positions, fonts)
 CONTENT_BYTES_PER_CHAR = 8
 HEADING_RATIO = 1.2  # a heading's font is at least this much larger than the body's
 HEADING_MAX_CHARS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    text: str
-    x: float
-    y: float
-    size: float
-
-
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    text: str
-    size: float
-    page: int
+# a piece of text drawn on a line's row further right than the line's characters can reach (each at most
+# `WIDEST_CHAR` of the font size wide), by `COLUMN_GAP` font sizes, starts another column's line
+WIDEST_CHAR = 0.7
+COLUMN_GAP = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +96,11 @@ def _lines(page: Any, content_cap: int, meter: Meter) -> tuple[list[Line], int]:
     lines: list[Line] = []
     current: list[str] = []
     where: tuple[float, float, float] | None = None
+    reach = 0.0  # how far right the current line's text may go (an estimate from its characters)
     for text, x, y, font_size in pieces:
+        if where is not None and text.strip() and abs(y - where[1]) < 0.5 * font_size and x > reach:
+            lines.append(Line("".join(current), *where))  # far right on the same row: another column's line
+            current, where = [], None
         parts = text.split("\n")
         for number, part in enumerate(parts):
             if number:  # pypdf's line break
@@ -125,6 +111,7 @@ def _lines(page: Any, content_cap: int, meter: Meter) -> tuple[list[Line], int]:
                 current.append(part)
                 if where is None and part.strip():
                     where = (x, y, font_size)
+        reach = x + font_size * (WIDEST_CHAR * len(parts[-1]) + COLUMN_GAP)
     if where is not None:
         lines.append(Line("".join(current), *where))
     return [line for line in lines if line.text.strip()], content_bytes
@@ -139,79 +126,6 @@ def _multiply(m: Sequence[float], n: Sequence[float]) -> tuple[float, float, flo
         m[4] * n[0] + m[5] * n[2] + n[4],
         m[4] * n[1] + m[5] * n[3] + n[5],
     )
-
-
-def _extend(parts: list[str], line: str) -> None:
-    """Add `line` to a paragraph held as `parts`: after a space, or glued to a hyphenated line end
-    ("rénova-" "tion"; "franco-" "Ontarien" keeps its hyphen). Only the last part is looked at, so a
-    paragraph of n lines costs O(n), however long it grows."""
-    right = line.strip()
-    if not right:
-        return
-    if parts:
-        parts[-1] = parts[-1].rstrip().removesuffix("\xad")
-        if not parts[-1]:
-            parts.pop()
-    if not parts:
-        parts.append(right)
-        return
-    last = parts[-1]
-    before = last[-2] if len(last) > 1 else parts[-2][-1:] if len(parts) > 1 else ""
-    if last.endswith("-") and before.isalpha() and right[:1].isalpha():
-        if right[:1].islower():
-            parts[-1] = last[:-1]
-        parts.append(right)
-    else:
-        parts.append(" " + right)
-
-
-def _leading(pages: list[list[Line]]) -> float:
-    """The document's usual line spacing: the median drop between consecutive lines of one size."""
-    gaps = [
-        a.y - b.y
-        for lines in pages
-        for a, b in zip(lines, lines[1:], strict=False)
-        if 0 < a.y - b.y and abs(a.size - b.size) < 0.5
-    ]
-    return statistics.median(gaps) if gaps else 0.0
-
-
-@dataclass(slots=True)
-class _Draft:
-    """A paragraph being built: its text as parts (`_extend`), joined once at the end."""
-
-    parts: list[str]
-    size: float
-    page: int
-
-    def done(self) -> Paragraph:
-        return Paragraph(" ".join("".join(self.parts).split()), self.size, self.page)
-
-
-def _paragraphs(lines: list[Line], page: int, leading: float) -> Iterator[_Draft]:
-    """One page's lines grouped into paragraphs by the rules in the module's docstring."""
-    draft: _Draft | None = None
-    previous: Line | None = None
-    for line in lines:
-        if previous is not None and draft is not None:
-            size = max(line.size, previous.size)
-            drop = previous.y - line.y
-            new = (
-                abs(line.size - previous.size) > 0.15 * size
-                or drop < -0.3 * size
-                or drop > max(1.5 * size, 1.3 * leading)
-                or line.x > previous.x + line.size
-            )
-            if new:
-                if "".join(draft.parts).strip():
-                    yield draft
-                draft = None
-        if draft is None:
-            draft = _Draft([], line.size, page)
-        _extend(draft.parts, line.text)
-        previous = line
-    if draft is not None and draft.parts:
-        yield draft
 
 
 def read_paragraphs(data: bytes, caps: Limits) -> tuple[list[Paragraph], str, list[str]]:
@@ -290,30 +204,12 @@ def _read_within(data: bytes, caps: Limits, budget: WorkBudget) -> tuple[list[Pa
         if chars > caps.max_pdf_chars:
             raise FormatError(TOO_MUCH_TEXT, f"the PDF holds more than {caps.max_pdf_chars} characters of text")
         pages.append(lines)
-    leading = _leading(pages)
-    drafts: list[_Draft] = []
-    blank: list[int] = []
-    for number, lines in enumerate(pages, 1):
-        paragraphs = list(_paragraphs(lines, number, leading))
-        if not any(_LETTER.search(part) for p in paragraphs for part in p.parts):
-            blank.append(number)
-            continue
-        if drafts and _continues(drafts[-1], paragraphs[0]):  # the paragraph goes on over the page break
-            first, *rest = paragraphs.pop(0).parts
-            _extend(drafts[-1].parts, first)
-            drafts[-1].parts += rest
-        drafts += paragraphs
-    found = [draft.done() for draft in drafts]
-    if not any(_LETTER.search(p.text) for p in found):
+    found, blank = build(pages)
+    if not any(LETTER.search(p.text) for p in found):
         raise FormatError(NO_TEXT_LAYER, f"the PDF's {count} page(s) have no text layer (scanned images?)")
     title = _title(reader)
     notes = [f"pdf: page(s) {_ranges(blank)} have no text layer (images?); they are not translated"] if blank else []
     return found, title, notes
-
-
-def _continues(last: _Draft, first: _Draft) -> bool:
-    end, start = last.parts[-1].rstrip()[-1:], first.parts[0].lstrip()[:1]
-    return not _ENDS_SENTENCE.search(end) and start.islower() and abs(last.size - first.size) < 0.5
 
 
 def _title(reader: Any) -> str:
@@ -344,14 +240,22 @@ TOO_MUCH_WORK = limits.TOO_MUCH_WORK
 def _kinds(paragraphs: list[Paragraph]) -> list[BlockKind]:
     weights: dict[float, int] = {}
     for p in paragraphs:
-        weights[round(p.size, 1)] = weights.get(round(p.size, 1), 0) + len(p.text)
+        if not p.running:
+            weights[round(p.size, 1)] = weights.get(round(p.size, 1), 0) + len(p.text)
     body = max(weights, key=lambda size: weights[size]) if weights else 0.0
     return [
-        BlockKind.HEADING
+        BlockKind.VERBATIM
+        if p.running
+        else BlockKind.HEADING
         if p.size >= HEADING_RATIO * body and len(p.text) <= HEADING_MAX_CHARS and not p.text.endswith(".")
         else BlockKind.PARAGRAPH
         for p in paragraphs
     ]
+
+
+def _block(kind: BlockKind, paragraph: Paragraph) -> Block:
+    """A running header or footer is kept verbatim (not translated); the rest is translated."""
+    return Block(kind, paragraph.text, translate=kind != BlockKind.VERBATIM)
 
 
 class Pdf:
@@ -359,9 +263,10 @@ class Pdf:
 
     def read(self, data: bytes, caps: Limits) -> Source:
         paragraphs, title, notes = read_paragraphs(data, caps)
-        blocks = tuple(Block(kind, p.text) for kind, p in zip(_kinds(paragraphs), paragraphs, strict=True))
+        blocks = tuple(_block(kind, p) for kind, p in zip(_kinds(paragraphs), paragraphs, strict=True))
         document = Document(blocks, ("", *(["\n\n"] * len(blocks))), self.kind)
-        title = title or next((b.text for b in blocks if b.kind == BlockKind.HEADING), "") or blocks[0].text
+        body_texts = [b.text for b in blocks if b.kind != BlockKind.VERBATIM] or [blocks[0].text]
+        title = title or next((b.text for b in blocks if b.kind == BlockKind.HEADING), "") or body_texts[0]
         state = Parsed(title[:200], tuple(p.page for p in paragraphs))
         return Source(self.kind, data, document, state, tuple(notes))
 
@@ -384,6 +289,10 @@ def body(blocks: Sequence[BilingualBlock], layout: str, xhtml: bool = False) -> 
     out: list[str] = []
     fr_lang, en_lang = ('lang="fr" xml:lang="fr"', 'lang="en" xml:lang="en"') if xhtml else ('lang="fr"', 'lang="en"')
     for block in blocks:
+        if block.kind == BlockKind.VERBATIM and not block.translated:  # a running header or footer: once, as is
+            running = f'<p {fr_lang} class="running">{escape(block.fr)}</p>'
+            out.append(f'<tr><td colspan="2">{running}</td></tr>' if layout == Layout.SIDE_BY_SIDE else running)
+            continue
         tag = _tag(block)
         fr = f"<{tag} {fr_lang}>{escape(block.fr)}</{tag}>"
         en = f'<{tag} {en_lang} class="en">{escape(block.en)}</{tag}>'
@@ -400,7 +309,8 @@ def body(blocks: Sequence[BilingualBlock], layout: str, xhtml: bool = False) -> 
 
 _STYLE = (
     "body{font-family:Georgia,serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.5}"
-    ".en{color:#1a4f8b}table{border-collapse:collapse;width:100%}td{vertical-align:top;width:50%;padding:0 .6em}"
+    ".en{color:#1a4f8b}.running{color:#777;font-size:.8em;text-align:center}"
+    "table{border-collapse:collapse;width:100%}td{vertical-align:top;width:50%;padding:0 .6em}"
 )
 
 

@@ -81,10 +81,17 @@ class Meter:
             self.resources.pop()
 
     def _fonts(self, resources: Any) -> int:
+        """What building every font of `resources` costs pypdf. No font goes uncounted: the count stops only
+        once it is past what the budget has left, where the caller's charge refuses the document anyway."""
         fonts = _get(resources, "/Font")
         if not hasattr(fonts, "values"):
             return 0
-        return sum(FONT + self._size(font, self._graph) for font in list(fonts.values())[: 10 * FORMS_PER_PAGE])
+        total = 0
+        for font in fonts.values():
+            total += FONT + self._size(font, self._graph)
+            if total > self.budget.left:
+                break
+        return total
 
     def _size(self, obj: Any, measure: Any) -> int:
         try:

@@ -6,6 +6,11 @@ included) is kept byte for byte; only its text lines are rewritten. Consecutive 
 does not end a sentence are one group: one block for the pipeline, then its English is cut back
 over the group's cues in proportion to their French length (`split_across_cues`).
 
+Cue tags are kept in every layout: the tags that wrap a cue's whole text (`<v Marie>`, `<i>…</i>`,
+`<c.yellow>…</c>`, an SRT position code `{\\an8}`) wrap its English line too (`_wrapping`); tags around
+some words only are left out of the English, whose words are not the French's. In the bilingual layouts
+the English line is set apart by a `CueStyle` (italic by default, a colour, or none).
+
 Parsing is line by line, linear in the file's size; no regex backtracks.
 """
 
@@ -25,6 +30,7 @@ from models.document import (
 )
 from models.flags import Flag
 from service.formats.base import FormatError, Layout, Source
+from service.formats.cuestyle import DEFAULT_CUE_STYLE, CueStyle
 from service.formats.textsplit import split_proportionally
 from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
@@ -33,7 +39,8 @@ from service.jobs.limits import Limits
 FLAG_SPLIT_ACROSS_CUES = Flag.SPLIT_ACROSS_CUES
 # A group never holds more cues than this, whatever the punctuation says.
 MAX_GROUP_CUES = 8
-_TAG = re.compile(r"<[^<>\n]{0,200}>")  # <i>, </i>, <v Speaker>, <00:01.000>: not translated
+# Not translated: a tag (<i>, </i>, <v Speaker>, <00:01.000>), or an SRT position code ({\an8})
+_MARKUP = re.compile(r"<[^<>\n]{0,200}>|\{\\[^{}\n]{0,100}\}")
 _END = (".", "!", "?", "…", "»", '"', "”", ")", "♪", ":")
 
 
@@ -45,8 +52,8 @@ class Cue:
 
     @property
     def text(self) -> str:
-        """The cue's words for the model: tags dropped, lines joined by spaces."""
-        return " ".join(part for line in self.lines if (part := _TAG.sub("", line).strip()))
+        """The cue's words for the model: tags and position codes dropped, lines joined by spaces."""
+        return " ".join(part for line in self.lines if (part := _MARKUP.sub("", line).strip()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,30 +149,74 @@ class Subtitles:
         stats = dataclasses.replace(result.stats, blocks=len(blocks))
         return dataclasses.replace(result, blocks=tuple(blocks), stats=stats, format=self.kind)
 
-    def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
+    def write(
+        self,
+        source: Source,
+        result: BilingualDocument,
+        layout: Layout,
+        suffix: str,
+        style: CueStyle = DEFAULT_CUE_STYLE,
+    ) -> bytes:
         parsed: Parsed = source.state
         by_cue = {id(cue): block for cue, block in zip(parsed.cues, result.blocks, strict=True)}
         out: list[str] = []
+        styled = False  # a WebVTT file's STYLE block, when the style needs one, goes before its first cue
         for piece in parsed.pieces:
             if isinstance(piece, str):
                 out.append(piece)
                 continue
+            if not styled and self.kind == "vtt" and layout != Layout.ENGLISH:
+                out.append(style.vtt_style_block(piece.newline or "\n"))
+            styled = True
             block = by_cue[id(piece)]
             nl = piece.newline or "\n"
             if not piece.lines:  # a cue without text: nothing to add
                 out.append(piece.head)
                 continue
             english = _safe_line(block.en) if block.translated else ""
-            if layout == Layout.ENGLISH:
-                lines = [english or "…"] if block.translated else list(piece.lines)
-            elif not block.translated:
+            head, tail, names = _wrapping(piece.lines)
+            if not block.translated:
                 lines = list(piece.lines)
-            elif layout == Layout.SIDE_BY_SIDE:  # no columns in a subtitle: English beside the French, in italics
-                lines = [*piece.lines, f"<i>{english}</i>"]
-            else:
-                lines = [*piece.lines, english]
+            elif layout == Layout.ENGLISH:
+                lines = [f"{head}{english or '…'}{tail}"]
+            else:  # no columns in a subtitle: side by side is the English under the French too, styled
+                lines = [*piece.lines, f"{head}{style.wrap(english, self.kind, 'i' in names)}{tail}"]
             out.append(piece.head + nl.join(lines) + piece.newline)
         return "".join(out).encode("utf-8")
+
+
+def _tag_name(tag: str) -> str:
+    """`<v Marie>` → `v`, `</i>` → `i`, `<c.yellow>` → `c`, `{\\an8}` → `{`; a timestamp `<00:01.000>` → ``."""
+    if tag.startswith("{"):
+        return "{"
+    name = re.split(r"[\s.>]", tag.lstrip("</"), maxsplit=1)[0].lower()
+    return "" if name[:1].isdigit() else name
+
+
+def _wrapping(lines: tuple[str, ...]) -> tuple[str, str, frozenset[str]]:
+    """The tags before a cue's first word and after its last that wrap its whole text: (opening, closing,
+    their names). An opening tag closed inside the text (`<i>Bonjour</i> à tous`) wraps some words only
+    and is left out; a timestamp is left out (its time is the French's); an unclosed voice is kept."""
+    raw = "\n".join(lines)
+    tags = list(_MARKUP.finditer(raw))
+    covered = bytearray(len(raw))
+    for match in tags:
+        covered[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+    text = [i for i, char in enumerate(raw) if not covered[i] and not char.isspace()]
+    if not text:
+        return "", "", frozenset()
+    first, last = text[0], text[-1]
+    inner = {_tag_name(m.group()) for m in tags if first < m.start() < last}
+    head = [
+        m.group()
+        for m in tags
+        if m.end() <= first and not m.group().startswith("</") and _tag_name(m.group()) not in ("", *inner)
+    ]
+    names = frozenset(_tag_name(tag) for tag in head)
+    tail = [
+        m.group() for m in tags if m.start() > last and m.group().startswith("</") and _tag_name(m.group()) in names
+    ]
+    return "".join(head), "".join(tail), names
 
 
 def _safe_line(text: str) -> str:

@@ -1,6 +1,6 @@
 """What one batch run may do, as one value: the archive caps, the group bounds, the per-document and
-output limits, the layouts. `Settings.batch_config()` builds it (the CLI, the jobs API and Ray alike);
-its defaults are the settings' defaults, written here once."""
+output limits, the layouts, the subtitle style. `Settings.batch_config()` builds it (the CLI, the jobs API and
+Ray alike); its defaults are the settings' defaults, written here once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from service.formats import DEFAULT_LAYOUT
+from service.formats import DEFAULT_CUE_STYLE, DEFAULT_LAYOUT, CueStyle, Layout
 from service.jobs.limits import Limits
 
 
@@ -46,7 +46,9 @@ class BatchConfig:
     groups: GroupBounds = field(default_factory=GroupBounds)
     max_sentences: int | None = None  # per document; more is skipped as too_many_sentences
     max_output_bytes: int | None = None  # JSON, HTML and files one run may write; None: no cap
-    layouts: tuple[str, ...] = (DEFAULT_LAYOUT,)
+    layouts: tuple[Layout, ...] = (DEFAULT_LAYOUT,)  # names are read as `Layout`s: an unknown one is a ValueError
+    subtitle_style: CueStyle = DEFAULT_CUE_STYLE  # how a bilingual subtitle's English line is set apart
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "layouts", tuple(dict.fromkeys(self.layouts)) or (DEFAULT_LAYOUT,))
+        layouts = tuple(dict.fromkeys(Layout(name) for name in self.layouts))
+        object.__setattr__(self, "layouts", layouts or (DEFAULT_LAYOUT,))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,28 +22,46 @@ from service.jobs.names import display_name
 from service.jobs.records import Record
 from service.jobs.runner import Summary
 
-if TYPE_CHECKING:
-    pass
-
 
 class RichObserver:
-    """Feeds the runner's events into a rich progress bar; sentences/s over this run's own work."""
+    """Feeds the runner's events into a rich progress bar: documents as they are written, sentences
+    as they are translated (`translated`, slice by slice within a group; a runner that does not
+    report them, Ray's, counts each document's when it is written), sentences/s over this run's work.
+
+    A group's documents are written after its sentences are translated; their records count every
+    sentence (those kept verbatim too), so once a group's documents are written the count is theirs:
+    the bar ends on the summary's number."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
-        self.sentences = 0
+        self.before = 0  # sentences of the groups done
+        self.translated_now = 0  # of the current group: translated so far
+        self.recorded_now = 0  # of the current group: in its documents written so far
         self.started_at = time.perf_counter()
+
+    @property
+    def sentences(self) -> int:
+        return self.before + max(self.translated_now, self.recorded_now)
 
     def started(self, total: int, already_done: int) -> None:
         self.started_at = time.perf_counter()
         self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
 
+    def translated(self, sentences: int) -> None:
+        if self.recorded_now:  # documents were written since the last slice: this is a new group
+            self.before, self.translated_now, self.recorded_now = self.sentences, 0, 0
+        self.translated_now += sentences
+        self._show(advance=0)
+
     def finished(self, record: Record) -> None:
-        self.sentences += record.sentences
+        self.recorded_now += record.sentences
+        self._show(advance=1)
+
+    def _show(self, advance: int) -> None:
         rate = self.sentences / max(time.perf_counter() - self.started_at, 1e-9)
         if self.task is not None:
-            self.progress.update(self.task, advance=1, rate=f"{rate:,.1f} sentences/s")
+            self.progress.update(self.task, advance=advance, rate=f"{self.sentences:,} sentences, {rate:,.1f}/s")
 
 
 def progress_bar(console: Console) -> Progress:

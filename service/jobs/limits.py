@@ -35,6 +35,7 @@ NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only (scanned): no text to tr
 TOO_MANY_PAGES = "too_many_pages"  # a PDF past `max_pdf_pages`
 TOO_MUCH_TEXT = "too_much_text"  # a PDF past `max_pdf_chars`, or a content stream past its share
 TOO_MUCH_WORK = "too_much_work"  # reading the document would take more work than its size allows
+UNSAFE_XML = "unsafe_xml"  # a zipped document's XML part declares entities (XXE, entity bombs)
 
 # Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
 SKIP_REASONS = frozenset(
@@ -61,6 +62,7 @@ SKIP_REASONS = frozenset(
         TOO_MANY_PAGES,
         TOO_MUCH_TEXT,
         TOO_MUCH_WORK,
+        UNSAFE_XML,
     }
 )
 

@@ -41,10 +41,11 @@ from models.engine import GenerationOptions
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
+from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
-from service.jobs.runner import BatchBusy, BatchRun
-from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, open_job_store
+from service.jobs.runner import BatchRun
+from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
@@ -80,6 +81,15 @@ def job_layouts(job: Job) -> tuple[str, ...]:
     return job.layouts or (formats.DEFAULT_LAYOUT,)
 
 
+SUBTITLE_STYLE = "subtitle_style"  # kept in the job's stored options, beside the generation options
+
+
+def job_style(job: Job) -> formats.CueStyle:
+    """How the job sets a subtitle's English apart; a job stored before it could be asked for gets the default."""
+    stored = json.loads(job.options or "{}").get(SUBTITLE_STYLE)
+    return formats.CueStyle.parse(stored) if isinstance(stored, str) else formats.DEFAULT_CUE_STYLE
+
+
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
@@ -113,6 +123,8 @@ class JobManager:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
+        self._stopping: dict[str, threading.Event] = {}  # the jobs this process runs: set when one is cancelled
+        self._stopping_lock = threading.Lock()
 
     @property
     def store(self) -> JobStore:
@@ -170,6 +182,7 @@ class JobManager:
         options: GenerationOptions,
         layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
         declared: int | None = None,
+        style: formats.CueStyle = formats.DEFAULT_CUE_STYLE,
     ) -> Reservation | Refusal:
         """A job slot and bytes for an upload of `declared` bytes (None: chunked, held ahead as it grows), or why not.
 
@@ -182,16 +195,9 @@ class JobManager:
                 if held > job.stored_bytes:
                     self.store.charge(job.id, held)
         need, ask = (declared, declared) if declared is not None else (0, RESERVE_STEP)
-        return self.store.reserve(
-            uuid.uuid4().hex,
-            filename,
-            json.dumps({"num_beams": options.num_beams}),
-            owner,
-            layouts,
-            quota=self.quota,
-            need=need,
-            ask=ask,
-        )
+        settings = json.dumps({"num_beams": options.num_beams, SUBTITLE_STYLE: str(style)})
+        new = NewJob(uuid.uuid4().hex, filename, settings, owner, tuple(layouts))
+        return self.store.reserve(new, quota=self.quota, need=need, ask=ask)
 
     def grow(self, reservation: Reservation, size: int) -> Reservation | Refusal:
         """Room for an upload that has reached `size` bytes, and as much again (at least `RESERVE_STEP`)."""
@@ -232,6 +238,24 @@ class JobManager:
             return False
         shutil.rmtree(self.job_dir(ident), ignore_errors=True)
         return True
+
+    def cancel(self, ident: str) -> bool:
+        """Stop a queued or running job; False when it was neither (done, failed, already cancelled).
+
+        A queued job is `cancelled` at once. A running one is `cancelling`: its worker (here, told at once; on
+        another replica, at its next heartbeat) stops after the document in hand and writes `cancelled`.
+        """
+        if not self.store.cancel(ident):
+            return False
+        with self._stopping_lock:
+            asked = self._stopping.get(ident)
+        if asked is not None:
+            asked.set()
+        return True
+
+    def listed(self, owner: str) -> list[Job]:
+        """The key's jobs, newest first; uploads still arriving are not jobs yet."""
+        return [job for job in reversed(self.store.owned(owner)) if job.status != JobStatus.UPLOADING]
 
     def sweep(self) -> int:
         """Delete jobs finished more than the retention ago, and what crashes left behind; how many jobs."""
@@ -310,38 +334,53 @@ class JobManager:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
         beating = threading.Event()
+        cancelled = threading.Event()
+        with self._stopping_lock:
+            self._stopping[ident] = cancelled
         heart = threading.Thread(
-            target=self._heartbeat, args=(ident, beating), name="bitext-jobs-heartbeat", daemon=True
+            target=self._heartbeat, args=(ident, beating, cancelled), name="bitext-jobs-heartbeat", daemon=True
         )
         heart.start()
         try:
-            self._run_claimed(ident)
+            self._run_claimed(ident, cancelled)
         finally:
             beating.set()
             heart.join()
+            with self._stopping_lock:
+                self._stopping.pop(ident, None)
 
-    def _heartbeat(self, ident: str, stop: threading.Event) -> None:
-        """Keep the claim alive during long groups (progress updates beat too, once per document)."""
+    def _status(self, ident: str) -> str | None:
+        job = self.store.get(ident)
+        return job.status if job is not None else None
+
+    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: threading.Event) -> None:
+        """Keep the claim alive during long groups (progress updates beat too, once per document).
+
+        Each beat also reads the job's status: a cancel answered by another replica reaches this worker here.
+        """
         while not stop.wait(self.settings.jobs_lease_seconds / 4):
             try:
                 self.store.touch(ident)
+                job = self.store.get(ident)
+                if job is not None and job.status == JobStatus.CANCELLING:
+                    cancelled.set()
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
                 log.warning("job %s: heartbeat failed", ident)
 
-    def _run_claimed(self, ident: str) -> None:
+    def _run_claimed(self, ident: str, cancelled: threading.Event) -> None:
         job = self.store.get(ident)
         if job is None:
             return
         directory = self.job_dir(ident)
-        options = GenerationOptions(**json.loads(job.options))
+        options = GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
         run = BatchRun(
             directory / "upload" / job.filename,
             directory / "out",
             self.scheduler.lane("batch"),
             options,
-            self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes),
+            self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             observer=_StoreObserver(self.store, ident),
-            should_stop=self._stop.is_set,
+            should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
         )
         try:
             summary = run.run()
@@ -352,7 +391,11 @@ class JobManager:
             self.store.update(ident, status=JobStatus.FAILED, error=safe_text(str(error)))
             return
         if summary.interrupted:
-            self.store.update(ident, status=JobStatus.QUEUED)
+            # cancelled: stopped for good, keeping what it finished; shut down: queued, to resume at the next start
+            stopped = cancelled.is_set() or self._status(ident) == JobStatus.CANCELLING
+            if stopped:
+                log.info("job %s cancelled after %d document(s)", ident, summary.documents)
+            self.store.update(ident, status=JobStatus.CANCELLED if stopped else JobStatus.QUEUED)
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
         records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()

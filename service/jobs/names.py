@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _ESCAPED = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls, format (bidi, zero-width), surrogates, separators
@@ -111,3 +111,23 @@ def safe_stem(name: str, most: int = 120) -> str:
     if cleaned.split(".")[0].upper() in _WINDOWS_DEVICES:
         cleaned = f"_{cleaned}"
     return cleaned
+
+
+class Stems:
+    """The stems of one output's bilingual files, each given once: `note`, then `note-2`, `note-3`…
+
+    Made from `safe_stem`, so a stem is as safe as a download name; compared casefolded, so no two
+    files differ only by case (they would overwrite each other on a case-insensitive file system).
+    """
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken = {stem.casefold() for stem in taken}
+
+    def take(self, name: str) -> str:
+        base = safe_stem(name) or "document"
+        stem, count = base, 1
+        while stem.casefold() in self._taken:
+            count += 1
+            stem = f"{base}-{count}"
+        self._taken.add(stem.casefold())
+        return stem

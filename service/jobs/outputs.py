@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from service.jobs.names import safe_record
-from service.jobs.records import DocumentStatus
 
 MANIFEST = "manifest.jsonl"
 INDEX = "index.html"
@@ -136,15 +135,6 @@ def latest_records(path: Path) -> dict[str, dict[str, Any]]:
     for record in read_manifest(path):
         latest[record["id"]] = record
     return latest
-
-
-def render_index(title: str, rows: Iterable[dict[str, Any]]) -> str:
-    """All documents of the archive with their status and links (relative to OUTDIR)."""
-    from service.web.render import environment  # the page's templates and autoescape, loaded on use
-
-    listed = list(rows)
-    counts = {str(status): sum(1 for row in listed if row.get("status") == status) for status in DocumentStatus}
-    return environment().get_template("batch_index.html").render(title=title, rows=listed, counts=counts)
 
 
 def write_results_zip(outdir: Path, target: Path) -> None:

@@ -28,22 +28,22 @@ from typing import TYPE_CHECKING, Any
 from models.budgets import group_size
 from models.cache import CachedEngine, MemoryLRU
 from models.engine import GenerationOptions
-from service.jobs import outputs
+from service.jobs import document_files, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
-from service.jobs.names import display_name, safe_text
+from service.jobs.names import Stems, display_name, safe_text
+from service.jobs.outdir import done_ids, opened_outdir
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import Record
 from service.jobs.runner import (
     Driver,
     Observer,
+    Output,
     Summary,
     _Pending,
     admit,
-    done_ids,
     html_renderer,
-    opened_outdir,
     translate_group,
 )
 
@@ -54,11 +54,13 @@ if TYPE_CHECKING:
 
 LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
 _READ_ROWS = 16  # entries per block the read task hands downstream
-_COLUMNS = ("id", "name", "done", "skip", "detail", "data", "format", "charset")
+_COLUMNS = ("id", "name", "done", "skip", "detail", "data", "format", "charset", "stem")
 
 
-def _read_blocks(source: Path, caps: Limits, done: frozenset[str]) -> Iterator[pyarrow.Table]:
-    """The archive as small Arrow blocks of entries, in order; done documents carry no bytes."""
+def _read_blocks(source: Path, caps: Limits, done: frozenset[str], stems: Stems) -> Iterator[pyarrow.Table]:
+    """The archive as small Arrow blocks of entries, in order; done documents carry no bytes. Each
+    document written back in its own format is given its files' stem here, in archive order, as the
+    single-machine run gives it."""
     import pyarrow
 
     rows: list[dict[str, Any]] = []
@@ -75,6 +77,9 @@ def _read_blocks(source: Path, caps: Limits, done: frozenset[str]) -> Iterator[p
                 "data": b"" if finished else entry.data,
                 "format": entry.format,
                 "charset": entry.charset,
+                "stem": stems.take(entry.name)
+                if not finished and document_files.is_document_format(entry.format)
+                else None,
             }
         )
         if len(rows) >= _READ_ROWS:
@@ -98,11 +103,12 @@ def _entry_schema() -> pyarrow.Schema:
             ("data", pyarrow.binary()),
             ("format", text),
             ("charset", text),
+            ("stem", text),
         ]
     )
 
 
-def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
+def _archive_source(source: Path, caps: Limits, done: frozenset[str], stems: Stems) -> Any:
     """A one-task Ray Data source: the archive's readers are streams, so one reader keeps their order and budget."""
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
@@ -115,7 +121,7 @@ def _archive_source(source: Path, caps: Limits, done: frozenset[str]) -> Any:
             self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
         ) -> list[ReadTask]:
             metadata = BlockMetadata(num_rows=None, size_bytes=None, input_files=None, exec_stats=None)
-            return [ReadTask(lambda: _read_blocks(source, caps, done), metadata, schema=_entry_schema())]
+            return [ReadTask(lambda: _read_blocks(source, caps, done, stems), metadata, schema=_entry_schema())]
 
     return ArchiveSource()
 
@@ -130,7 +136,7 @@ class DocumentActor:
         self.engine = CachedEngine(engine, MemoryLRU(max(settings.cache_entries, 1)))
         self.options, self.outdir, self.config = options, Path(outdir), config
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)  # unset: this actor's device
-        self.html = html_renderer()
+        self.output = Output(self.outdir, html_renderer(), config.layouts, style=config.subtitle_style)
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
         import pyarrow
@@ -143,7 +149,7 @@ class DocumentActor:
             if row["done"]:
                 continue
             entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
-            admitted = admit(row["id"], entry, self.engine, self.options, self.config.max_sentences, self.config.caps)
+            admitted = admit(row["id"], entry, self.engine, self.options, self.config, row["stem"])
             if isinstance(admitted, Record):
                 records[row["id"]] = admitted
                 continue
@@ -168,7 +174,7 @@ class DocumentActor:
         return pyarrow.Table.from_pylist(out)
 
     def _translate(self, group: list[_Pending]) -> Iterator[Record]:
-        return translate_group(group, self.engine, self.options, self.outdir, self.html, layouts=self.config.layouts)
+        return translate_group(group, self.engine, self.options, self.output)
 
 
 def connect(address: str | None) -> None:
@@ -231,8 +237,9 @@ class RayBatchRun(Driver):
         if "num_gpus" not in resources:
             self.settings = self.settings.model_copy(update={"threads": resources["num_cpus"], "device": "cpu"})
         # The read task is I/O; it takes no CPU slot so that every CPU can hold an engine actor.
+        stems = document_files.taken_stems(self.previous[ident] for ident in done)
         entries = ray.data.read_datasource(
-            _archive_source(self.source, self.caps, done), override_num_blocks=1, num_cpus=0
+            _archive_source(self.source, self.caps, done, stems), override_num_blocks=1, num_cpus=0
         )
         return entries.map_batches(
             DocumentActor,

@@ -32,10 +32,17 @@ class Record:
     format: str | None = None
     json: str | None = None  # files under the run's OUTDIR
     html: str | None = None
-    documents: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # the bilingual files, `docs/<stem>.<layout><suffix>`
+    title: str | None = None  # the document's title as a reader sees it (markup left out), French
+    title_en: str | None = None  # and its English
     sentences: int = 0
     source_tokens: int = 0
     output_tokens: int = 0
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """What it wrote under the run's OUTDIR: its JSON, its page, its documents in their own format."""
+        return tuple(name for name in (self.json, self.html) if name) + self.documents
 
     @classmethod
     def refused(cls, ident: str, name: str, reason: str, message: str, **known: Any) -> Record:
@@ -46,7 +53,7 @@ class Record:
     def as_json(self) -> dict[str, Any]:
         """The manifest's JSON object: empty fields left out, as every record has always been written."""
         out: dict[str, Any] = {"id": self.id, "name": self.name, "status": str(self.status)}
-        for key in ("reason", "message", "encoding", "format", "json", "html"):
+        for key in ("reason", "message", "encoding", "format", "json", "html", "title", "title_en"):
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
@@ -74,6 +81,8 @@ class Record:
             value.get("json"),
             value.get("html"),
             tuple(value.get("documents") or ()),
+            value.get("title"),
+            value.get("title_en"),
             int(value.get("sentences", 0)),
             int(value.get("source_tokens", 0)),
             int(value.get("output_tokens", 0)),

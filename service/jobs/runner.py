@@ -16,12 +16,9 @@ with the reason `output_quota`, so a small archive cannot turn into gigabytes of
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,22 +32,18 @@ from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_text
 from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
 from service import clock, formats
-from service.jobs import limits, outputs
+from service.formats import Layout
+from service.jobs import document_files, index, limits, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import Loaded, document_id, load_document
-from service.jobs.limits import Limits
 from service.jobs.names import display_name
+from service.jobs.outdir import CACHE_FILE, OutputBudget, done_ids, opened_outdir, written_bytes
+from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the job manager catch it
+from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import DocumentStatus, Record
-
-CACHE_FILE = "cache.sqlite3"
-LOCK_FILE = ".lock"
-
-
-class BatchBusy(RuntimeError):
-    """Another run holds this OUTDIR."""
 
 
 class Observer(Protocol):
@@ -122,61 +115,7 @@ class _Pending:
     plan: Plan
     pieces: tuple[str, ...]  # the plan's texts
     size: int = 0  # the memory it holds while waiting (`Loaded.held_bytes`), for the group's byte bound
-
-
-class OutputBudget:
-    """Bytes one run may still write (JSON + HTML of its documents); `limit` None: no cap."""
-
-    def __init__(self, limit: int | None, used: int = 0) -> None:
-        self.limit, self.used = limit, used
-
-    @property
-    def exhausted(self) -> bool:
-        return self.limit is not None and self.used >= self.limit
-
-    def take(self, size: int) -> bool:
-        """Count `size` bytes if they fit; False (and nothing counted) when they would pass the cap."""
-        if self.limit is not None and self.used + size > self.limit:
-            self.used = max(self.used, self.limit)  # once one document is refused, so is every later one
-            return False
-        self.used += size
-        return True
-
-    def refusal(self, ident: str, name: str) -> Record:
-        return Record.refused(
-            ident, name, limits.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
-        )
-
-
-def written_bytes(outdir: Path) -> int:
-    """What earlier runs of this OUTDIR wrote into docs/ (a resumed job keeps counting from there)."""
-    docs = outdir / outputs.DOCS
-    return sum(path.stat().st_size for path in docs.iterdir() if path.is_file()) if docs.is_dir() else 0
-
-
-@contextmanager
-def _locked(outdir: Path) -> Iterator[None]:
-    with os.fdopen(outputs.create_file(outdir / LOCK_FILE), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchBusy(f"{outdir} is in use by another batch run") from None
-        yield
-
-
-@contextmanager
-def opened_outdir(outdir: Path) -> Iterator[outputs.Manifest]:
-    """OUTDIR ready for one run: locked against a second run, temp files of a killed run removed, manifest open."""
-    outputs.make_dir(outdir)
-    outputs.make_dir(outdir / outputs.DOCS)
-    with _locked(outdir):
-        outputs.remove_temp_files(outdir)
-        outputs.remove_temp_files(outdir / outputs.DOCS)
-        manifest = outputs.Manifest(outdir / outputs.MANIFEST)
-        try:
-            yield manifest
-        finally:
-            manifest.close()
+    stem: str | None = None  # its bilingual files' stem (`document_files`), unique in the output
 
 
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
@@ -186,21 +125,6 @@ def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     except ImportError:
         return None
     return render_standalone_html
-
-
-def done_ids(outdir: Path, previous: dict[str, dict[str, Any]]) -> set[str]:
-    """Ids a rerun must not redo: translated with their files in place, or refused by the safety rules."""
-    done = set()
-    for ident, record in previous.items():
-        if record["status"] == DocumentStatus.SKIPPED:
-            done.add(ident)
-        elif (
-            record["status"] == DocumentStatus.OK
-            and all((outdir / record[key]).is_file() for key in ("json", "html") if record.get(key))
-            and all((outdir / name).is_file() for name in record.get("documents", ()))
-        ):
-            done.add(ident)
-    return done
 
 
 def _require_french(document: Document) -> None:
@@ -214,21 +138,18 @@ def _require_french(document: Document) -> None:
 
 
 def admit(
-    ident: str,
-    entry: Entry,
-    engine: Engine,
-    options: GenerationOptions = GenerationOptions(),
-    max_sentences: int | None = None,
-    caps: Limits = Limits(),
+    ident: str, entry: Entry, engine: Engine, options: GenerationOptions, config: BatchConfig, stem: str | None = None
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
         return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
     try:
-        loaded = load_document(entry, caps)
+        loaded = load_document(entry, config.caps)
         _require_french(loaded.document)
-        request = TranslationRequest(loaded.document, options, warnings=loaded.warnings, max_sentences=max_sentences)
+        request = TranslationRequest(
+            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences
+        )
         try:
             planned = plan(request, engine)
         except DocumentTooLarge as error:
@@ -239,17 +160,23 @@ def admit(
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return Record(ident, name, DocumentStatus.FAILED, limits.UNPARSABLE, message)
-    return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data))
+    return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data), stem)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where and how a run writes its documents: its OUTDIR, the standalone page's renderer (None: no
+    HTML), the layouts of documents written in their own format, and the run's output cap (None: none)."""
+
+    outdir: Path
+    html: Callable[[dict[str, Any]], str] | None
+    layouts: tuple[Layout, ...] = (formats.DEFAULT_LAYOUT,)
+    budget: OutputBudget | None = None
+    style: formats.CueStyle = formats.DEFAULT_CUE_STYLE  # a bilingual subtitle's English line
 
 
 def translate_group(
-    group: Sequence[_Pending],
-    engine: Engine,
-    options: GenerationOptions,
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
+    group: Sequence[_Pending], engine: Engine, options: GenerationOptions, output: Output
 ) -> Iterator[Record]:
     """Translate a group's sentences in shared engine calls, write each document's files, then yield its record.
 
@@ -267,22 +194,16 @@ def translate_group(
         results = translate_texts(texts, engine, options, Fidelity())
     except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
         pass
+    budget = output.budget
     for pending in group:
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, engine, results, outdir, html, budget, layouts)
+            yield _finish(pending, engine, results, output)
 
 
-def _finish(
-    pending: _Pending,
-    engine: Engine,
-    results: dict[str, Checked],
-    outdir: Path,
-    html: Callable[[dict[str, Any]], str] | None,
-    budget: OutputBudget | None = None,
-    layouts: Sequence[str] = (formats.DEFAULT_LAYOUT,),
-) -> Record:
+def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], output: Output) -> Record:
+    outdir, html, budget = output.outdir, output.html, output.budget
     known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
     try:
         planned = pending.plan
@@ -295,10 +216,9 @@ def _finish(
         if source is not None:  # the file in its own format, once per layout
             result = formats.bilingual(source, result)
             suffix = formats.output_suffix(source.format)
-            for layout in layouts:
-                documents[f"{outputs.DOCS}/{pending.id}.{layout}{suffix}"] = formats.write_source(
-                    source, result, layout
-                )
+            for layout in output.layouts:
+                path = document_files.file_path(pending.stem or pending.id, layout, suffix)
+                documents[path] = formats.write_source(source, result, layout, style=output.style)
         from service.schemas import TranslateResponse
 
         # In the try too: a text no UTF-8 file can hold (a lone surrogate from a font map) fails its document only.
@@ -320,7 +240,7 @@ def _finish(
         outputs.write_atomic(outdir / html_file, html_data)
     for name, data in documents.items():
         outputs.write_atomic(outdir / name, data)
-    stats = result.stats
+    stats, titles = result.stats, index.titles(result)
     return Record(
         pending.id,
         pending.name,
@@ -328,6 +248,8 @@ def _finish(
         json=json_file,
         html=html_file,
         documents=tuple(documents),
+        title=titles.fr,
+        title_en=titles.en,
         sentences=stats.sentences,
         source_tokens=stats.source_tokens,
         output_tokens=stats.output_tokens,
@@ -350,7 +272,7 @@ class Driver:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.source, self.outdir, self.options, self.config = source, outdir, options, config
-        self.caps, self.layouts = config.caps, config.layouts
+        self.caps = config.caps
         self.observer = observer or _Silent()
         self.should_stop = should_stop
         self.summary = Summary()
@@ -373,7 +295,7 @@ class Driver:
             for ident, name in self.order
         ]
         title = display_name(self.source.name)  # `bitext batch`'s own path may hold any bytes
-        outputs.write_atomic(self.outdir / outputs.INDEX, outputs.render_index(title, rows).encode("utf-8"))
+        outputs.write_atomic(self.outdir / outputs.INDEX, index.render_index(title, rows).encode("utf-8"))
         outputs.write_atomic(
             self.outdir / outputs.SUMMARY, json.dumps(self.summary.as_dict(), indent=1).encode("utf-8")
         )
@@ -413,19 +335,21 @@ class BatchRun(Driver):
         self.order: list[tuple[str, str]] = []
         total = count_entries(self.source, self.caps)  # headers only, for the progress bar's ETA
         self.observer.started(total, min(len(self.done), total))
-        self.html = html_renderer()
         self.budget = OutputBudget(self.config.max_output_bytes, written_bytes(self.outdir))
+        self.output = Output(self.outdir, html_renderer(), self.config.layouts, self.budget, self.config.subtitle_style)
         group: list[_Pending] = []
         try:
+            stems = document_files.taken_stems(self.previous[ident] for ident in self.done)
             for entry in read_archive(self.source, self.caps):
                 ident = document_id(entry)
                 self.order.append((ident, display_name(entry.name)))
                 if ident in self.done:
                     self.summary.already_done += 1
                     continue
+                stem = stems.take(entry.name) if document_files.is_document_format(entry.format) else None
                 if self.budget.exhausted:  # not even parsed: nothing more will be written
                     self._record(manifest, self.budget.refusal(ident, display_name(entry.name)))
-                elif pending := self._admit(ident, entry, engine, manifest):
+                elif pending := self._admit(ident, entry, engine, manifest, stem):
                     group.append(pending)
                 if self._full(group):
                     self._flush(group, engine, manifest)
@@ -443,9 +367,11 @@ class BatchRun(Driver):
             self._write_index_and_summary()
         return self.summary
 
-    def _admit(self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest) -> _Pending | None:
+    def _admit(
+        self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest, stem: str | None
+    ) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config.max_sentences, self.caps)
+        admitted = admit(ident, entry, engine, self.options, self.config, stem)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None
@@ -455,5 +381,8 @@ class BatchRun(Driver):
         return self.config.groups.full(group, self.group_sentences)
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
-        for record in translate_group(group, engine, self.options, self.outdir, self.html, self.budget, self.layouts):
+        counted: Engine = engine  # an observer that wants sentences as they are done gets them slice by slice
+        if group and isinstance(self.observer, SentenceObserver):
+            counted = Reporting(engine, self.observer.translated, sum(len(pending.pieces) for pending in group))
+        for record in translate_group(group, counted, self.options, self.output):
             self._record(manifest, record)

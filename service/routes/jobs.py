@@ -1,4 +1,5 @@
-"""Batch jobs over HTTP: upload an archive (202), poll status and progress, browse documents, download the zip, delete.
+"""Batch jobs over HTTP: upload an archive (202), list a key's jobs, follow one's progress as a stream of
+events (NDJSON), cancel it, browse its documents, download the zip, delete it.
 
 The upload may also be one document in its own format (`book.epub`, `film.srt`): a one-document job.
 `?layout=` (repeatable) says how such documents are written back; each written file is served on its
@@ -22,16 +23,17 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from models.engine import GenerationOptions
-from service import formats
+from service import formats, sniff
 from service.auth import require_api_key
 from service.deps import JobsDep, OwnerDep, StateDep
 from service.errors import ApiError
 from service.jobs import document_files, outputs
-from service.jobs.manager import RESULTS, JobManager, job_layouts
+from service.jobs.events import job_events
+from service.jobs.manager import RESULTS, JobManager, job_layouts, job_style
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
@@ -69,8 +71,15 @@ def _view(job: Job) -> dict[str, Any]:
         "updated": job.updated,
         "error": job.error,
         "layouts": list(job_layouts(job)),
+        "subtitle_style": str(job_style(job)),
         "progress": job.progress.as_dict(),
-        "links": {"self": base, "documents": f"{base}/documents", "download": f"{base}/download"},
+        "links": {
+            "self": base,
+            "documents": f"{base}/documents",
+            "download": f"{base}/download",
+            "events": f"{base}/events",
+            "cancel": f"{base}/cancel",
+        },
     }
 
 
@@ -87,6 +96,13 @@ def _filename(raw: str) -> str:
             f" {', '.join(document_suffixes())} document (?filename=…)",
         ) from None
     return name
+
+
+def _cue_style(asked: str) -> formats.CueStyle:
+    try:
+        return formats.CueStyle.parse(asked)
+    except ValueError as error:
+        raise ApiError(422, "invalid_option", str(error)) from None
 
 
 def _layouts(asked: list[str] | None) -> tuple[str, ...]:
@@ -123,13 +139,22 @@ async def create_job(
             f" repeatable: {', '.join(formats.LAYOUTS)} (default {formats.DEFAULT_LAYOUT})",
         ),
     ] = None,
+    subtitle_style: Annotated[
+        str,
+        Query(
+            max_length=20,
+            description="how a bilingual subtitle's English line is set apart: italic (default), none, a colour name"
+            " or #rrggbb",
+        ),
+    ] = str(formats.DEFAULT_CUE_STYLE),
 ) -> dict[str, Any]:
     name = _filename(filename)
     layouts = _layouts(layout)
+    style = _cue_style(subtitle_style)
     checked_beams(state, num_beams)
     settings = state.settings
     options = GenerationOptions(num_beams=num_beams)
-    held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request))
+    held = await run_in_threadpool(jobs.reserve, owner, name, options, layouts, _declared(request), style)
     reservation = _granted(held, settings)
     size = 0
     beating = asyncio.create_task(_heartbeat(jobs, reservation, settings.jobs_lease_seconds / 4))
@@ -146,6 +171,7 @@ async def create_job(
             os.fsync(stream.fileno())
         if size == 0:
             raise ApiError(400, "empty_upload", "the request body is empty; send the archive as the body")
+        await run_in_threadpool(_matches_its_name, target, name)
         if not await run_in_threadpool(jobs.submit, reservation, target, name, size):
             raise _lapsed()
     except BaseException:
@@ -155,6 +181,16 @@ async def create_job(
     finally:
         beating.cancel()
     return _view(await run_in_threadpool(_job, jobs, reservation.ident, owner))
+
+
+def _matches_its_name(upload: Path, name: str) -> None:
+    """A document whose bytes are another kind of file (`carte.docx` holding a PNG) is a 415 now, not a failed job."""
+    with upload.open("rb") as stream:
+        head = stream.read(sniff.HEAD_BYTES)
+    try:
+        sniff.kind_of(head, name)
+    except sniff.Mismatch as error:
+        raise ApiError(415, "unsupported_media_type", str(error), detected=error.found.label) from None
 
 
 def _declared(request: Request) -> int | None:
@@ -220,17 +256,70 @@ def _lapsed() -> ApiError:
     )
 
 
+@router.get("", responses=_ERRORS, summary="The key's jobs, newest first, each with its status and progress")
+def list_jobs(
+    jobs: JobsDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest")] = 100,
+) -> dict[str, Any]:
+    listed = jobs.listed(owner)
+    return {"jobs": [_view(job) for job in listed[:limit]], "more": len(listed) > limit}
+
+
 @router.delete(
     "/{job_id}",
     status_code=204,
     responses=_ERRORS,
-    summary="Delete a finished or queued job: its row, upload and outputs (a running job: 409)",
+    summary="Delete a finished, cancelled or queued job: its row, upload and outputs (a running job: 409)",
 )
 def delete_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
     job = _job(jobs, job_id, owner)
     if not jobs.delete(job.id):
-        raise ApiError(409, "job_running", "the job is running; delete it once it is done or failed")
+        raise ApiError(
+            409,
+            "job_running",
+            f"the job is {job.status}; stop it first (POST /v1/jobs/{job.id}/cancel),"
+            " then delete it once it is cancelled",
+        )
     return Response(status_code=204)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    responses=_ERRORS,
+    summary="Stop a queued or running job; it keeps the documents it finished (a finished job: 409)",
+)
+def cancel_job(job_id: str, jobs: JobsDep, owner: OwnerDep) -> dict[str, Any]:
+    job = _job(jobs, job_id, owner)
+    if job.status in (JobStatus.CANCELLING, JobStatus.CANCELLED):  # asked twice: the same answer
+        return _view(job)
+    if not jobs.cancel(job.id):
+        now = _job(jobs, job_id, owner)
+        if now.status not in (JobStatus.CANCELLING, JobStatus.CANCELLED):
+            raise ApiError(409, "job_finished", f"the job is {now.status}; only a queued or running job can be stopped")
+    return _view(_job(jobs, job_id, owner))
+
+
+@router.get(
+    "/{job_id}/events",
+    responses={200: {"content": {"application/x-ndjson": {}}}, **_ERRORS},
+    response_class=StreamingResponse,
+    summary="The job's progress as it changes, one JSON object a line (progress…, then end), until it finishes",
+)
+async def events(job_id: str, request: Request, state: StateDep, jobs: JobsDep, owner: OwnerDep) -> StreamingResponse:
+    job = await run_in_threadpool(_job, jobs, job_id, owner)
+
+    async def read() -> Job | None:
+        return await run_in_threadpool(jobs.get, job.id, owner)
+
+    async def stopped() -> bool:  # the client left, or the server drains: the client follows up elsewhere
+        return state.draining or await request.is_disconnected()
+
+    return StreamingResponse(
+        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/{job_id}", responses=_ERRORS, summary="Status and progress of a job")

@@ -19,10 +19,12 @@ from models.parse import ParseError, parse, parse_article
 from models.pipeline import DocumentStream
 from models.repair import Fidelity
 from models.request import TranslationRequest
+from service import sniff
 from service.auth import require_api_key
 from service.body import decode_text, read_capped
 from service.deps import AppState, SchedulerDep, StateDep
 from service.errors import ApiError, as_api_error, error_responses
+from service.formats import FORMATS
 from service.openapi import schema_ref
 from service.options import beam_in_force, checked_beams
 from service.scheduler import CancelToken
@@ -71,7 +73,32 @@ def _media_type(request: Request) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+_JOBS_HINT = "documents (.docx, .pdf, .epub…) and archives go to POST /v1/jobs?filename=NAME, as a job"
+
+
+def _refuse_files(body: bytes) -> None:
+    """A document's, an archive's or any other file's bytes are refused (415) by what they are, naming
+    `/v1/jobs` for what it reads, before they are decoded as text (a DOCX is no "invalid utf-8")."""
+    kind = sniff.sniff(body)
+    if kind is None:
+        return
+    if kind.family is sniff.Family.DOCUMENT and kind.format is not None:
+        suffix = FORMATS[kind.format].suffixes[0]
+        advice = f"send it to POST /v1/jobs?filename=NAME{suffix}: a one-document job, written back in its format"
+    elif kind.family is sniff.Family.ARCHIVE:
+        advice = "send it to POST /v1/jobs?filename=NAME with the archive's suffix: one job for all its documents"
+    else:
+        advice = f"bitext reads {sniff.readable()}; {_JOBS_HINT}"
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"the body is a {kind.label}, not text: /v1/translate reads text, markdown, HTML or JSON; {advice}",
+        detected=kind.label,
+    )
+
+
 def _request_from(media: str, body: bytes, charset: str | None, query_format: Format) -> TranslateRequest:
+    _refuse_files(body)
     if media == "application/json" or media.endswith("+json"):
         try:
             return TranslateRequest.model_validate_json(body)
@@ -92,7 +119,9 @@ def _request_from(media: str, body: bytes, charset: str | None, query_format: Fo
             raise ApiError(400, "empty_text", "there is no text to translate")
         return TranslateRequest(text=text, format=format)
     raise ApiError(
-        415, "unsupported_media_type", f"content type {media!r} is not accepted; send text/plain or application/json"
+        415,
+        "unsupported_media_type",
+        f"content type {media[:80]!r} is not accepted; send text/plain or application/json; {_JOBS_HINT}",
     )
 
 

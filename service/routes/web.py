@@ -24,7 +24,7 @@ from service.auth import require_api_key
 from service.body import read_capped
 from service.deps import AppState, StateDep
 from service.errors import ApiError, error_responses
-from service.jobs.readers import document_suffixes
+from service.jobs.readers import ARCHIVE_SUFFIXES, document_suffixes
 from service.scheduler import CancelToken
 from service.schemas import TranslateResponse
 from service.settings import Settings
@@ -47,8 +47,13 @@ PAGE_ALTERNATIVES = 3  # what a beam of 4 can hold besides the chosen translatio
 _STATIC = {
     "bitext.css": "text/css",
     "page.css": "text/css",
+    "reading.css": "text/css",
+    "jobs.css": "text/css",
     "bitext.js": "text/javascript",
     "documents.js": "text/javascript",
+    "reading.js": "text/javascript",
+    "jobs.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
 }
 
 
@@ -71,6 +76,8 @@ async def page(state: StateDep) -> HTMLResponse:
             "layouts": list(formats.LAYOUTS),
             "defaultLayout": formats.DEFAULT_LAYOUT,
         },
+        # Archives (and several documents dropped at once) become jobs followed in the jobs panel (jobs.js).
+        "jobs": {"url": "/v1/jobs", "archiveSuffixes": list(ARCHIVE_SUFFIXES)},
     }
     html = environment().get_template("index.html").render(config=config)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})
@@ -89,6 +96,21 @@ async def static(name: str) -> FileResponse:
     if media_type is None:
         raise ApiError(404, "not_found", "no such file")
     return FileResponse(STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "no-cache", **_HARDENING})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+@router.get("/favicon.svg", include_in_schema=False)
+async def favicon() -> FileResponse:
+    """The page's icon, one SVG for both names (browsers ask for /favicon.ico on their own)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={
+            "Cache-Control": "public, max-age=86400",
+            "Content-Security-Policy": "default-src 'none'",
+            **_HARDENING,
+        },
+    )
 
 
 @router.post(

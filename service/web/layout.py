@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from models.flags import REASONS
 from models.interrupt import checkpoint
-from service.schemas import BlockOut, MarkOut, SentenceOut
+from service.schemas import BlockOut, SentenceOut
+from service.web.inline import MarkedText, Run, Wrap, is_web_url, parsed_runs, runs
+
+__all__ = ["Piece", "Row", "Run", "Wrap", "english_pieces", "french_pieces", "is_web_url", "rows", "runs"]
 
 FLAG_REASONS: dict[str, str] = {str(flag): reason for flag, reason in REASONS.items()}
 """Known sentence flags, shown as the title of a small marker; unknown flags show their own name."""
@@ -30,77 +32,17 @@ def flag_title(flags: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Wrap:
-    """One inline element around a run: a tag from a fixed list, and a link's http(s) URL."""
-
-    tag: str
-    href: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """A run of a sentence's plain text: the elements that open just before it (outermost first), and
-    those that close just after it (innermost first). Each element opens and closes once, so the
-    drawn sentence is as long as its text plus its marks, however deeply they nest."""
-
-    text: str
-    opens: tuple[Wrap, ...] = ()
-    closes: tuple[Wrap, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Piece:
     """A run of a block's text: sentence `sentence` (with its flags), or the gap between sentences.
 
-    `runs`, when set, is the sentence drawn from its plain text and marks (`options.alignment`):
-    links and emphasis as elements, never the markdown or HTML source interpreted."""
+    `runs`, set in every block with inline markup, is the piece drawn from its plain text and marks
+    (`service.web.inline`): links and emphasis as elements, never the markdown or HTML source shown
+    or interpreted. None: a plain-text block, whose text is shown as it is."""
 
     text: str
     sentence: int | None = None
     flags: tuple[str, ...] = ()
     runs: tuple[Run, ...] | None = None
-
-
-_WRAP_TAGS = {"strong": "strong", "em": "em", "code": "code"}
-
-
-def _wrap(kind: str, url: str | None) -> Wrap:
-    if kind == "link" and is_web_url(url):
-        return Wrap("a", url)
-    return Wrap(_WRAP_TAGS.get(kind, "span"))
-
-
-def runs(plain: str, marks: Sequence[MarkOut] | None) -> tuple[Run, ...]:
-    """`plain` cut where marks start and end, each mark an element around its text (offsets: code points).
-
-    The rules of `static/bitext.js` (`richNodes`): marks outer first (by start, longer first), empty
-    or out-of-range ones left out, one that would cross its parent's end drawn up to that end, so
-    the elements always nest. One sweep over the sorted marks with a stack of the open ones: the
-    output is linear in the text plus the marks (each opens and closes once), never a copy of every
-    enclosing element per run."""
-    valid = sorted((m for m in marks or () if 0 <= m.start < m.end <= len(plain)), key=lambda m: (m.start, -m.end))
-    cuts = sorted({0, len(plain), *(m.start for m in valid), *(m.end for m in valid)})
-    pieces: list[tuple[str, list[Wrap], list[Wrap]]] = []  # (text, opens, closes)
-    stack: list[tuple[Wrap, int]] = []  # the open elements and where each closes
-    following = 0  # the next mark to open
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        checkpoint(len(pieces))
-        while stack and stack[-1][1] <= start:
-            pieces[-1][2].append(stack.pop()[0])
-        opens: list[Wrap] = []
-        while following < len(valid) and valid[following].start <= start:
-            mark = valid[following]
-            following += 1
-            if mark.end <= start:
-                continue
-            close = min(mark.end, stack[-1][1]) if stack else mark.end
-            wrap = _wrap(mark.kind, mark.url)
-            opens.append(wrap)
-            stack.append((wrap, close))
-        pieces.append((plain[start:end], opens, []))
-    while stack and pieces:
-        pieces[-1][2].append(stack.pop()[0])
-    return tuple(Run(text, tuple(opens), tuple(closes)) for text, opens, closes in pieces)
 
 
 def _flags(sentence: SentenceOut) -> tuple[str, ...]:
@@ -109,10 +51,12 @@ def _flags(sentence: SentenceOut) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sentence.flags))
 
 
-def _drawn(sentence: SentenceOut, english: bool) -> tuple[Run, ...] | None:
+def _drawn(sentence: SentenceOut, english: bool, markup: str | None) -> tuple[Run, ...] | None:
+    """The sentence from the plain text and marks it carries; None when it carries none (then the block's
+    markup is read instead) or when it has no markup at all."""
     plain = sentence.en_plain if english else sentence.fr_plain
     marks = sentence.en_marks if english else sentence.fr_marks
-    return runs(plain, marks) if plain is not None and marks else None
+    return runs(plain, marks) if plain is not None and (marks or markup) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,43 +72,47 @@ class Row:
     web_url: bool  # the image URL is http(s), so it may be shown or linked
 
 
-def is_web_url(url: str | None) -> bool:
-    """Only http(s) images are shown: never javascript:, data: or file: URLs from the input."""
-    if not url:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
 def _with_gaps(
-    text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[SentenceOut], english: bool = False
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    sentences: Sequence[SentenceOut],
+    markup: str | None,
+    english: bool = False,
 ) -> list[Piece] | None:
-    """`text` cut at `spans` (one per sentence); None when the spans do not tile it in order."""
+    """`text` cut at `spans` (one per sentence); None when the spans do not tile it in order.
+
+    In a block with markup, each piece is drawn: a sentence from the marks it carries, else (and every
+    gap) from `text` read once as its markup, so an element spanning sentences is drawn in each."""
     pieces: list[Piece] = []
     cursor = 0
+    marked = MarkedText(text, markup) if markup else None
     for (start, end), sentence in zip(spans, sentences, strict=True):
         if start < cursor or end < start or end > len(text):
             return None
         if start > cursor:
-            pieces.append(Piece(text[cursor:start]))
-        pieces.append(Piece(text[start:end], sentence.index, _flags(sentence), _drawn(sentence, english)))
+            pieces.append(Piece(text[cursor:start], runs=marked.runs(cursor, start) if marked else None))
+        drawn = _drawn(sentence, english, markup)
+        if drawn is None and marked is not None:
+            drawn = marked.runs(start, end)
+        pieces.append(Piece(text[start:end], sentence.index, _flags(sentence), drawn))
         cursor = end
     if cursor < len(text):
-        pieces.append(Piece(text[cursor:]))
+        pieces.append(Piece(text[cursor:], runs=marked.runs(cursor, len(text)) if marked else None))
     return pieces
+
+
+def _whole(text: str, markup: str | None) -> list[Piece]:
+    return [Piece(text, runs=parsed_runs(text, markup))]
 
 
 def french_pieces(block: BlockOut) -> list[Piece]:
     """The French cut at the sentences' code-point offsets; the whole text if they disagree with it."""
     spans = [(s.start, s.end) for s in block.sentences]
-    pieces = _with_gaps(block.fr, spans, block.sentences)
+    pieces = _with_gaps(block.fr, spans, block.sentences, block.markup)
     if pieces is None or any(
         p.text != s.fr for p, s in zip((p for p in pieces if p.sentence is not None), block.sentences, strict=False)
     ):
-        return [Piece(block.fr)]
+        return _whole(block.fr, block.markup)
     return pieces
 
 
@@ -183,11 +131,11 @@ def english_pieces(block: BlockOut) -> list[Piece]:
         spans.append((found, found + len(sentence.en)))
         cursor = found + len(sentence.en)
     else:
-        pieces = _with_gaps(block.en, spans, block.sentences, english=True)
+        pieces = _with_gaps(block.en, spans, block.sentences, block.markup, english=True)
         if pieces is not None:
             return pieces
     if not block.sentences:
-        return [Piece(block.en)]
+        return _whole(block.en, block.markup)
     rebuilt: list[Piece] = []
     cursor = 0  # the French the gaps have taken so far: each character goes in at most one gap
     for count, (previous, sentence) in enumerate(zip((None, *block.sentences), block.sentences, strict=False)):
@@ -197,8 +145,12 @@ def english_pieces(block: BlockOut) -> list[Piece]:
             # would copy the whole French once each.
             start = max(previous.end, cursor)
             cursor = max(sentence.start, start)
-            rebuilt.append(Piece(block.fr[start:cursor] or " "))
-        rebuilt.append(Piece(sentence.en, sentence.index, _flags(sentence), _drawn(sentence, True)))
+            gap = block.fr[start:cursor] or " "
+            rebuilt.append(Piece(gap, runs=parsed_runs(gap, block.markup)))
+        drawn = _drawn(sentence, True, block.markup)
+        if drawn is None:
+            drawn = parsed_runs(sentence.en, block.markup)
+        rebuilt.append(Piece(sentence.en, sentence.index, _flags(sentence), drawn))
     return rebuilt
 
 

@@ -83,7 +83,7 @@ def test_one_srt_is_a_job_written_in_every_layout_asked_for(client: TestClient) 
 
     with zipfile.ZipFile(io.BytesIO(client.get(f"/v1/jobs/{job}/download").content)) as results:
         names = set(results.namelist())
-    assert {f"docs/{record['id']}.english.srt", f"docs/{record['id']}.interleaved.srt"} <= names
+    assert {"docs/film.english.srt", "docs/film.interleaved.srt"} <= names  # named from the document (issue 23)
 
 
 def test_a_docx_job_serves_a_word_file_that_opens(client: TestClient) -> None:
@@ -214,3 +214,21 @@ def test_download_names_carry_no_bidi_control_or_undecodable_character(client: T
         served.append(filename)
     stems = ["film_cod.exe", "caf", "a_b_X-Evil_ 1", "_nul"]  # each unsafe run one "_", none at the ends
     assert sorted(served) == sorted(f"{stem}.interleaved.srt" for stem in stems)
+
+
+def test_a_job_chooses_how_a_subtitles_english_is_set_apart(client: TestClient) -> None:
+    """Issue 23, point 6: `?subtitle_style=` (italic by default, none, a colour); anything else is a 422."""
+    refused = client.post("/v1/jobs", params={"filename": "film.srt", "subtitle_style": "bold"}, content=b"1")
+    assert error(refused) == (422, "invalid_option") and "italic, none" in refused.json()["error"]["message"]
+    for style, english in (("yellow", '<font color="yellow">EN<Bonjour à tous.></font>'), (None, "<i>EN<")):
+        params: dict[str, Any] = {"filename": "film.srt", "layout": ["interleaved"]}
+        if style is not None:
+            params["subtitle_style"] = style
+        response = client.post("/v1/jobs", params=params, content=documents.srt())
+        assert response.status_code == 202, response.text
+        body = finished(client, response.json()["id"])
+        assert body["subtitle_style"] == (style or "italic")
+        (record,) = client.get(f"/v1/jobs/{body['id']}/documents").json()["documents"]
+        served = client.get(record["files"]["interleaved"])
+        assert served.status_code == 200 and english in served.content.decode("utf-8")
+        assert served.headers["content-disposition"] == 'attachment; filename="film.interleaved.srt"'

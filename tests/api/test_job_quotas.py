@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 import time
 import zipfile
 from collections.abc import AsyncIterator, Sequence
@@ -23,33 +22,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from models.document import Translation
-from models.engine import GenerationOptions
 from service import clock
 from service.app import create_app
-from service.jobs.stores import SqliteJobStore
+from service.jobs.stores import NewJob, SqliteJobStore
 from service.jobs.stores.base import Quota, Reservation
 from service.settings import Settings
-from tests.support.fakes import FakeEngine
+from tests.support.fakes import FakeEngine, GatedEngine
 from tests.support.pg import database_url
 
 HANG = 60  # seconds; a guard against a hung test, only reached when something is broken
 UPLOAD = 120_000  # bytes of each upload in the byte-quota races
 QUOTA = 300_000  # two uploads fit, a third does not
-
-
-class HeldEngine(FakeEngine):
-    """The fake engine, holding every call until the test lets go: jobs stay queued or running."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        self.entered.set()
-        assert self.release.wait(HANG), "the test never let the engine go"
-        return super().translate(texts, options)
 
 
 def _settings(data: Path, **extra: Any) -> Settings:
@@ -122,7 +105,7 @@ def _codes(responses: Sequence[httpx.Response]) -> list[tuple[int, str]]:
 
 
 def test_eight_concurrent_uploads_get_exactly_the_jobs_in_flight_allowed(tmp_path: Path) -> None:
-    engine = HeldEngine()
+    engine = GatedEngine(guard=HANG)
     app = create_app(_settings(tmp_path / "data", jobs_max_active_per_key=2), engine=engine)
 
     async def scenario() -> list[httpx.Response]:
@@ -140,7 +123,7 @@ def test_eight_concurrent_uploads_get_exactly_the_jobs_in_flight_allowed(tmp_pat
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_eight_concurrent_uploads_never_store_more_than_the_byte_quota(tmp_path: Path, declared: bool) -> None:
-    engine = HeldEngine()
+    engine = GatedEngine(guard=HANG)
     app = create_app(
         _settings(tmp_path / "data", jobs_max_active_per_key=8, jobs_max_bytes_per_key=QUOTA), engine=engine
     )
@@ -166,7 +149,7 @@ def test_eight_concurrent_uploads_never_store_more_than_the_byte_quota(tmp_path:
 
 def test_replicas_sharing_a_postgres_store_hold_the_quota_between_them(tmp_path: Path) -> None:
     url = database_url()
-    engine = HeldEngine()
+    engine = GatedEngine(guard=HANG)
     replicas = [
         create_app(_settings(tmp_path / "shared-data", jobs_database_url=url, jobs_max_active_per_key=2), engine=engine)
         for _ in range(2)
@@ -219,8 +202,11 @@ def test_a_refused_or_broken_upload_releases_its_reservation(tmp_path: Path) -> 
 
 
 def test_a_job_holds_its_slot_until_it_is_done_failed_or_deleted(tmp_path: Path) -> None:
-    engine = HeldEngine()
-    with TestClient(create_app(_settings(tmp_path / "data", jobs_max_active_per_key=2), engine=engine)) as client:
+    engine = GatedEngine(guard=HANG)
+    # No translation cache: every job's sentences reach the held engine (a cached job finished at once, and
+    # whether it was still in flight when the next upload asked depended on timing).
+    settings = _settings(tmp_path / "data", jobs_max_active_per_key=2, cache_entries=0)
+    with TestClient(create_app(settings, engine=engine)) as client:
 
         def upload(body: bytes = _archive()) -> httpx.Response:
             return client.post("/v1/jobs?filename=a.zip", content=body)
@@ -251,7 +237,7 @@ def test_a_reservation_left_by_a_crash_lapses_after_the_lease(tmp_path: Path, mo
     crashed = SqliteJobStore(data / "jobs.sqlite3")
     with monkeypatch.context() as aged:  # an upload whose process died long ago, mid-body
         aged.setattr(clock, "now", lambda: "2000-01-01T00:00:00+00:00")
-        left = crashed.reserve("d" * 32, "a.zip", "{}", "", (), quota=Quota(1, 10_000, 10_000, 60), need=10, ask=10)
+        left = crashed.reserve(NewJob("d" * 32, "a.zip", "{}"), quota=Quota(1, 10_000, 10_000, 60), need=10, ask=10)
     crashed.close()
     assert left == Reservation("d" * 32, "", 10)
     (data / f".upload-{'d' * 32}").write_bytes(b"half an archive")

@@ -17,13 +17,15 @@ from service.settings import Settings
 from tests.support.fakes import FakeEngine
 
 KEY = "matrix-key-1"
-# Open on purpose: probes, the page and its static files, the API description, LibreTranslate's
+# Open on purpose: probes, the page, its static files and icon, the API description, LibreTranslate's
 # static language list and front-end settings (they read nothing a caller sent or stored).
 OPEN = {
     "/health/live",
     "/health/ready",
     "/",
     "/static/{name}",
+    "/favicon.ico",
+    "/favicon.svg",
     "/openapi.json",
     "/docs",
     "/docs/oauth2-redirect",

@@ -66,6 +66,23 @@ def test_marks_draw_the_markup_over_the_plain_texts(client: TestClient, text: st
     assert "fr_marks" not in plain["blocks"][0]["sentences"][0]
 
 
+def test_marks_are_carried_without_any_option(client: TestClient) -> None:
+    """Issue 23, point 1: every reader (the page, a job's document, the export) finds the marks in a plain
+    answer; a sentence kept as it is (`[1](…)`, no words) carries them too; a plain-text block has none."""
+    text = f"{EXAMPLE} [1]({URL})\n\nUn texte sans balise."
+    body = client.post("/v1/translate", json={"text": text, "format": "markdown"}).json()
+    translated, kept = body["blocks"][0]["sentences"]
+    assert "kept_verbatim" in kept["flags"] and "alignment" not in translated
+    assert sorted(m["kind"] for m in translated["fr_marks"]) == ["link", "strong"]
+    assert sorted(m["kind"] for m in translated["en_marks"]) == ["link", "strong"]
+    assert "**" not in translated["fr_plain"] and "](" not in translated["en_plain"]
+    assert kept["fr_plain"] == kept["en_plain"] == "1"
+    assert kept["fr_marks"] == kept["en_marks"] == [{"kind": "link", "start": 0, "end": 1, "url": URL}]
+    assert body["blocks"][1]["sentences"][0]["fr_marks"] == []  # markdown without an element
+    plain = client.post("/v1/translate", json={"text": "Un **texte** brut.", "format": "text"}).json()
+    assert "fr_marks" not in plain["blocks"][0]["sentences"][0]  # plain text: its stars are text
+
+
 def test_without_the_option_there_is_no_alignment(client: TestClient) -> None:
     body = client.post("/v1/translate", json={"text": EXAMPLE, "format": "markdown"}).json()
     assert "alignment" not in body["blocks"][0]["sentences"][0]

@@ -17,7 +17,7 @@ from models.document import Translation
 from models.engine import GenerationOptions
 from service.app import create_app
 from service.settings import Settings
-from tests.support.fakes import FakeEngine
+from tests.support.fakes import FakeEngine, GatedEngine
 
 NDJSON = {"Accept": "application/x-ndjson"}
 
@@ -104,20 +104,6 @@ def test_stream_equals_full_answer_on_the_tiny_checkpoint(tiny_checkpoint: Path,
     settings = Settings(model=str(tiny_checkpoint), device="cpu", max_sentences=500)
     with TestClient(create_app(settings)) as client:
         assert_same_as_full(client, article_text)
-
-
-class GatedEngine(FakeEngine):
-    """Holds every engine call until released, so streams stay in flight while the test looks at them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        self.entered.set()
-        assert self.release.wait(60)
-        return super().translate(texts, options)
 
 
 def stream_threads() -> int:

@@ -212,6 +212,8 @@ def test_page_carries_the_limit_and_a_strict_csp(client: TestClient) -> None:
     assert [a["src"] for t, a in page.tags if t == "script" and "src" in a] == [
         "/static/bitext.js",
         "/static/documents.js",
+        "/static/reading.js",
+        "/static/jobs.js",
     ]
     assert page.having("lang", "fr")  # the text box is French
 
@@ -227,10 +229,32 @@ def test_the_page_is_told_which_documents_go_through_jobs(client: TestClient) ->
     script = client.get("/static/documents.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert "innerHTML" not in script.text
+    from service.jobs.readers import ARCHIVE_SUFFIXES
+
+    assert config["jobs"] == {"url": "/v1/jobs", "archiveSuffixes": list(ARCHIVE_SUFFIXES)}
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/favicon.svg"])
+def test_the_page_has_an_icon_without_a_key(tmp_path: Path, fake_engine: FakeEngine, path: str) -> None:
+    settings = Settings(data_dir=tmp_path, warmup=False, api_keys=["k"])
+    with TestClient(create_app(settings, engine=fake_engine)) as keyed:
+        response = keyed.get(path)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg") and "script" not in response.text
+    assert "max-age" in response.headers["cache-control"]
 
 
 @pytest.mark.parametrize(
-    ("name", "media"), [("bitext.js", "text/javascript"), ("bitext.css", "text/css"), ("page.css", "text/css")]
+    ("name", "media"),
+    [
+        ("bitext.js", "text/javascript"),
+        ("reading.js", "text/javascript"),
+        ("jobs.js", "text/javascript"),
+        ("bitext.css", "text/css"),
+        ("page.css", "text/css"),
+        ("reading.css", "text/css"),
+        ("jobs.css", "text/css"),
+    ],
 )
 def test_static_files_are_served(client: TestClient, name: str, media: str) -> None:
     response = client.get(f"/static/{name}")

@@ -159,7 +159,11 @@ def answer_of(page: Any, response: Any) -> dict[str, Any]:
 
 
 def translate(page: Any, text: str, format: str = "auto") -> dict[str, Any]:
-    """Paste, press Translate, wait until every block is on the page; the API's JSON."""
+    """Paste, press Translate, wait until every block is on the page; the API's JSON.
+
+    After a translation the input is folded into its one-line bar: it is opened first."""
+    if page.locator("#edit-french").is_visible():
+        page.click("#edit-french")
     page.fill("#source", text)
     page.select_option("#format", format)
     with page.expect_response("**/v1/translate") as answer:
@@ -302,7 +306,8 @@ def test_downloads_json_and_a_standalone_html_that_fetches_nothing(
     assert json.loads(Path(json_download.value.path()).read_text(encoding="utf-8")) == data
     with page.expect_download() as html_download:
         page.click("#download-html")
-    assert html_download.value.suggested_filename == "translation.html"
+    # named from the article's title (its image's alt text leads it)
+    assert html_download.value.suggested_filename == "le-maire-de-lyon-presente-le-budget-devant-le-conseil.html"
     OUTPUT.mkdir(exist_ok=True)
     standalone = OUTPUT / "standalone.html"
     html_download.value.save_as(standalone)

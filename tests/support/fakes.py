@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from models.align import MonotonicAligner
@@ -54,3 +55,25 @@ class FakeEngine:
             )
             for text, n in zip(texts, self.count_tokens(texts), strict=True)
         ]
+
+
+class GatedEngine(FakeEngine):
+    """The fake engine, holding its calls until the test sets `release`: work stays queued or in flight.
+
+    `entered` is set as a call arrives. Every call waits, or with `first_only` only the first (work then
+    piles up behind it and later calls go through). `guard` seconds bound the wait: reached only when the
+    test never lets go, which fails the call instead of hanging the suite.
+    """
+
+    def __init__(self, *, first_only: bool = False, guard: float = 60) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.first_only, self.guard = first_only, guard
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        first = not self.entered.is_set()
+        self.entered.set()
+        if first or not self.first_only:
+            assert self.release.wait(self.guard), "the test never let the engine go"
+        return super().translate(texts, options)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from models.parse import parse
 from models.pipeline import FLAG_KEPT_VERBATIM, FLAG_SPLIT_WINDOW, english_with, translate_document
 from models.repair import FLAG_REPETITION_REPAIRED, Fidelity, translate_checked
 from service.scheduler import Scheduler
-from tests.support.fakes import FakeEngine
+from tests.support.fakes import FakeEngine, GatedEngine
 
 SENTENCES = ["Le conseil municipal a adopté un budget.", "Il pleut.", "Grève nationale jeudi."]
 WAIT = 10
@@ -234,18 +233,14 @@ def test_the_disk_cache_keeps_no_entry_it_could_not_give_back_whole(tmp_path: Pa
     store.close()
 
 
-class _Recording(FakeEngine):
+class _Recording(GatedEngine):
     """Holds its first call until released; records the options of every call."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(first_only=True, guard=WAIT)
         self.options: list[GenerationOptions] = []
-        self.entered, self.release = threading.Event(), threading.Event()
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        if not self.entered.is_set():
-            self.entered.set()
-            assert self.release.wait(WAIT)
         self.options.append(options)
         return super().translate(texts, options)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Sequence
@@ -12,9 +13,11 @@ import pytest
 
 from models.document import Translation
 from models.engine import GenerationOptions
+from service.formats import Layout
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig, GroupBounds
-from service.jobs.runner import BatchBusy, BatchRun, _locked
+from service.jobs.outdir import BatchBusy, _locked
+from service.jobs.runner import BatchRun
 from service.schemas import TranslateResponse
 from tests.support.fakes import FakeEngine
 
@@ -107,6 +110,45 @@ def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
     summary = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (summary.ok, summary.already_done, summary.cache_misses, fake_engine.calls) == (1, 3, 0, [])
     assert (tmp_path / "out" / first["json"]).is_file()
+
+
+def test_a_manifest_row_this_version_cannot_read_is_redone_not_a_crash(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    """Resume read rows as raw dicts (`row["status"]`): one without a status stopped every later run."""
+    source = make_zip(tmp_path / "a.zip", 3)
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    first = records(tmp_path / "out")[0]
+    with open(tmp_path / "out" / outputs.MANIFEST, "a", encoding="utf-8") as manifest:
+        manifest.write(json.dumps({"id": first["id"], "name": first["name"]}) + "\n")  # no status
+    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (again.ok, again.already_done) == (1, 2)
+    assert records(tmp_path / "out")[-1]["status"] == "ok"
+
+
+def test_layouts_are_read_as_layouts_and_an_unknown_one_is_refused() -> None:
+    config = BatchConfig(layouts=("english", "interleaved", "english"))
+    assert config.layouts == (Layout.ENGLISH, Layout.INTERLEAVED)
+    assert all(type(layout) is Layout for layout in config.layouts)
+    assert BatchConfig(layouts=()).layouts == (Layout.INTERLEAVED,)
+    with pytest.raises(ValueError):
+        BatchConfig(layouts=("sideways",))  # type: ignore[arg-type]
+
+
+def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    """A refusal a rerun would repeat was recorded `failed`, so every resume parsed the document again."""
+    from service.formats.docx_text import W_NS
+    from tests.support.documents import docx
+
+    xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document xmlns:w="%s"/>'
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx())) as clean, zipfile.ZipFile(hostile, "w") as target:
+        for name in clean.namelist():
+            target.writestr(name, xxe % W_NS.encode() if name == "word/document.xml" else clean.read(name))
+    source = make_zip(tmp_path / "a.zip", 1, {"hostile.docx": hostile.getvalue()})
+    BatchRun(source, tmp_path / "out", fake_engine).run()
+    refused = [r for r in records(tmp_path / "out") if r["name"] == "hostile.docx"]
+    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", limits.UNSAFE_XML)]
+    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert (again.already_done, again.documents) == (2, 0)
 
 
 class FailingEngine(FakeEngine):

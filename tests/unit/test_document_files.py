@@ -7,19 +7,20 @@ import pytest
 from service.jobs.document_files import download_name, media_type, produced
 
 
-def test_produced_reads_each_layout_back_and_ignores_what_is_not_this_documents() -> None:
+def test_produced_reads_each_layout_back_and_ignores_what_is_no_bilingual_file() -> None:
     record = {
         "id": "ab12",
         "documents": [
-            "docs/ab12.interleaved.srt",
-            "docs/ab12.side-by-side.srt",
-            "docs/ff00.english.srt",  # another document's
-            "docs/ab12.sideways.srt",  # not a layout
-            "docs/ab12.english.srt/../x",  # not a plain file name
+            "docs/note.v2.interleaved.srt",  # named from the source (`note.v2.srt`)
+            "docs/ab12.side-by-side.srt",  # named by id, as outputs written before were
+            "docs/note.sideways.srt",  # not a layout
+            "docs/english.srt",  # no stem
+            "docs/note.english.srt/../x",  # not a plain file name
+            "elsewhere/note.english.srt",  # not under docs/
         ],
     }
     assert produced(record) == {
-        "interleaved": "docs/ab12.interleaved.srt",
+        "interleaved": "docs/note.v2.interleaved.srt",
         "side-by-side": "docs/ab12.side-by-side.srt",
     }
     assert produced({"id": "ab12", "json": "docs/ab12.json"}) == {}

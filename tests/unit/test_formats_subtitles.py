@@ -73,7 +73,8 @@ def test_a_sentence_over_two_cues_is_translated_whole_and_split_back() -> None:
 def test_vtt_header_notes_and_cue_settings_are_kept_byte_for_byte() -> None:
     out, _, _ = run(VTT, "vtt", "interleaved")
     assert out.startswith("WEBVTT - réunion\n\nNOTE une note qui reste telle quelle\n\nintro\n")
-    assert "00:01.000 --> 00:03.500 align:start position:10%\nBonjour à tous.\nEN<Bonjour à tous.>\n" in out
+    # the English line in italics, the default subtitle style (issue 23, point 6)
+    assert "00:01.000 --> 00:03.500 align:start position:10%\nBonjour à tous.\n<i>EN<Bonjour à tous.></i>\n" in out
 
 
 def test_crlf_files_keep_their_line_endings() -> None:

@@ -113,7 +113,7 @@ def test_writing_a_docx_paragraph_with_emphasis_is_linear_in_its_length() -> Non
     """The DOCX writer's English runs (bold, italic from the markdown): a slice per run, not a string
     copy per character."""
     from models.document import BilingualBlock, BlockKind
-    from service.formats.docx import _segments
+    from service.formats.docx_text import _segments
 
     def make(n: int) -> Callable[[], object]:
         block = BilingualBlock(0, BlockKind.PARAGRAPH, "x", "mot " * n + "**fin**", True, (), markup="markdown")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service import clock
-from service.jobs.stores import Job, JobStore, Progress, SqliteJobStore, open_job_store
+from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, SqliteJobStore, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation, Usage
 from tests.support.pg import database_url
 
@@ -45,9 +45,10 @@ def _status(jobs: JobStore, ident: str) -> str | None:
 
 def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobStore]) -> None:
     _, jobs = opened
-    jobs.create("a" * 32, "news.zip", '{"num_beams": null}')
+    jobs.create(NewJob("a" * 32, "news.zip", '{"num_beams": null}'))
     row = jobs.get("a" * 32)
     assert isinstance(row, Job)
+    assert row.status is JobStatus.QUEUED  # typed as it is read back, on either backend
     assert row.owner == ""  # made with keys off: no owner
     assert (row.status, row.filename, row.options, row.error, row.progress) == (
         "queued",
@@ -68,7 +69,7 @@ def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobSto
 
 def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, JobStore]) -> None:
     target, jobs = opened
-    jobs.create("c" * 32, "x.zip", "{}")
+    jobs.create(NewJob("c" * 32, "x.zip", "{}"))
     others = [_again(target) for _ in range(4)]
     wins: list[bool] = []
     barrier = threading.Barrier(len(others))
@@ -92,7 +93,7 @@ def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, Job
 def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, JobStore]) -> None:
     _, jobs = opened
     for ident in ("1" * 32, "2" * 32, "3" * 32):
-        jobs.create(ident, "x.zip", "{}")
+        jobs.create(NewJob(ident, "x.zip", "{}"))
     assert jobs.claim("2" * 32)
     jobs.update("3" * 32, status="done")
     assert jobs.unfinished() == ["1" * 32, "2" * 32]
@@ -103,8 +104,8 @@ def test_shared_stores_take_over_only_jobs_whose_heartbeat_stopped(
     opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, jobs = opened
-    jobs.create("d" * 32, "dead.zip", "{}")
-    jobs.create("e" * 32, "alive.zip", "{}")
+    jobs.create(NewJob("d" * 32, "dead.zip", "{}"))
+    jobs.create(NewJob("e" * 32, "alive.zip", "{}"))
     assert jobs.claim("d" * 32) and jobs.claim("e" * 32)
     with monkeypatch.context() as patched:
         _age(patched, "2000-01-01T00:00:00+00:00")
@@ -154,20 +155,20 @@ def test_a_store_from_before_owners_opens_and_its_jobs_have_no_owner(tmp_path: P
     store = SqliteJobStore(path)
     assert getattr(store.get("d"), "owner", None) == ""
     assert getattr(store.get("d"), "stored_bytes", None) == 0  # charged what its directory holds at the next upload
-    store.create("e" * 32, "y.zip", "{}", owner="f" * 64)
+    store.create(NewJob("e" * 32, "y.zip", "{}", owner="f" * 64))
     assert getattr(store.get("e" * 32), "owner", None) == "f" * 64
     store.close()
 
 
 def test_layouts_are_kept_with_the_job_and_an_older_row_has_none(opened: tuple[str, JobStore]) -> None:
     _, jobs = opened
-    jobs.create("a" * 32, "film.srt", "{}", layouts=("english", "side-by-side"))
-    jobs.create("b" * 32, "news.zip", "{}")  # as a caller from before layouts creates it
+    jobs.create(NewJob("a" * 32, "film.srt", "{}", layouts=("english", "side-by-side")))
+    jobs.create(NewJob("b" * 32, "news.zip", "{}"))  # as a caller from before layouts creates it
     first, second = jobs.get("a" * 32), jobs.get("b" * 32)
     assert first is not None and first.layouts == ("english", "side-by-side")
     assert second is not None and second.layouts == ()
     with pytest.raises(ValueError, match="comma"):
-        jobs.create("c" * 32, "x.zip", "{}", layouts=("a,b",))
+        jobs.create(NewJob("c" * 32, "x.zip", "{}", layouts=("a,b",)))
 
 
 def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
@@ -183,7 +184,7 @@ def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
     old.close()
     store = SqliteJobStore(tmp_path / "jobs.sqlite3")
     assert getattr(store.get("d"), "layouts", None) == ()
-    store.create("e" * 32, "y.srt", "{}", layouts=("english",))
+    store.create(NewJob("e" * 32, "y.srt", "{}", layouts=("english",)))
     assert getattr(store.get("e" * 32), "layouts", None) == ("english",)
     store.close()
 
@@ -208,7 +209,7 @@ def test_a_postgres_table_from_before_layouts_gains_the_column() -> None:
     try:
         old = store.get("d")
         assert old is not None and (old.owner, old.layouts, old.stored_bytes) == ("", (), 0)
-        store.create("e" * 32, "y.srt", "{}", layouts=("side-by-side",))
+        store.create(NewJob("e" * 32, "y.srt", "{}", layouts=("side-by-side",)))
         assert getattr(store.get("e" * 32), "layouts", None) == ("side-by-side",)
     finally:
         store.close()
@@ -225,7 +226,7 @@ def test_owned_expired_and_delete_which_never_removes_a_running_job(
         ("c", "k1", "running"),
         ("d", "k2", "queued"),
     ):
-        jobs.create(ident * 32, "x.zip", "{}", owner)
+        jobs.create(NewJob(ident * 32, "x.zip", "{}", owner))
         jobs.update(ident * 32, status=status)
     monkeypatch.undo()
     assert sorted(job.id[0] for job in jobs.owned("k1")) == ["a", "b", "c"]
@@ -238,13 +239,35 @@ def test_owned_expired_and_delete_which_never_removes_a_running_job(
     assert jobs.delete("d" * 32) is True and jobs.claim("d" * 32) is False  # a deleted queued job never runs
 
 
+def test_cancel_stops_a_queued_job_at_once_and_a_running_one_through_cancelling(
+    opened: tuple[str, JobStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target, jobs = opened
+    for ident in "abcd":
+        jobs.create(ident * 32, "x.zip", "{}", "k")
+    assert jobs.claim("a" * 32) and jobs.claim("b" * 32)
+    jobs.update("d" * 32, status="done")
+    assert jobs.cancel("c" * 32) and _status(jobs, "c" * 32) == "cancelled"  # queued: at once
+    assert jobs.claim("c" * 32) is False  # and never runs
+    assert jobs.cancel("a" * 32) and _status(jobs, "a" * 32) == "cancelling"  # running: its worker stops it
+    assert jobs.delete("a" * 32) is False  # the worker may still be writing its directory
+    assert jobs.cancel("a" * 32) is False and jobs.cancel("d" * 32) is False
+    replica = _again(target)
+    assert _status(replica, "a" * 32) == "cancelling"  # seen by replicas, whose workers stop
+    replica.close()
+    # a stopping job whose worker died is cancelled, never resumed; a cut-off running one is requeued
+    assert jobs.unfinished() == ["b" * 32]
+    assert _status(jobs, "a" * 32) == "cancelled"
+    assert sorted(ident[0] for ident in jobs.expired("9999")) == ["a", "c", "d"]  # finished: swept in time
+    assert jobs.delete("a" * 32) is True
+
+
 # ---- quotas are reservations ------------------------------------------------------------------------------------
 
 
 def _reserve(jobs: JobStore, ident: str, quota: Quota, need: int, ask: int | None = None, owner: str = "k") -> Any:
-    return jobs.reserve(
-        ident, "x.zip", "{}", owner, ("english",), quota=quota, need=need, ask=need if ask is None else ask
-    )
+    job = NewJob(ident, "x.zip", "{}", owner, ("english",))
+    return jobs.reserve(job, quota=quota, need=need, ask=need if ask is None else ask)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from models.pipeline import DocumentStream, DocumentTooLarge, group_blocks, tran
 from models.repair import Fidelity
 from models.request import TranslationRequest
 from service.scheduler import Cancelled, CancelToken, Scheduler
-from tests.support.fakes import FakeEngine
+from tests.support.fakes import FakeEngine, GatedEngine
 
 WAIT = 10
 
@@ -109,18 +109,6 @@ def test_document_stream_refuses_too_many_sentences_before_translating() -> None
     with pytest.raises(DocumentTooLarge):
         DocumentStream(TranslationRequest(parse("Un. Deux. Trois.", "text"), max_sentences=2), engine)
     assert engine.calls == []
-
-
-class GatedEngine(FakeEngine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        self.entered.set()
-        assert self.release.wait(WAIT)
-        return super().translate(texts, options)
 
 
 def test_cancel_token_withdraws_waiting_sentences_and_lets_the_batch_in_flight_finish() -> None:

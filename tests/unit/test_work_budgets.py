@@ -13,18 +13,25 @@ the peak of Python's allocations, so these are complexity tests without a clock:
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from models.document import BilingualDocument
 from models.parse import parse
+from models.pipeline import translate_document
 from service import formats
+from service.formats import package
 from service.formats.work import WorkBudget
 from service.jobs import limits
 from tests.support import hostile
 from tests.support.documents import docx, epub, odt
+from tests.support.fakes import FakeEngine
 from tests.support.hostile import cost
 
 # A small floor, so the bombs meet their budget at test sizes (the default floor is 1,000,000 units).
@@ -134,6 +141,46 @@ def test_a_read_document_holds_its_compressed_bytes_not_its_parts(build: Callabl
     assert not any(isinstance(value, bytes) and len(value) >= 900_000 for value in vars(source.state.package).values())
 
 
+def _answer(source: formats.Source) -> BilingualDocument:
+    return translate_document(source.document, FakeEngine())
+
+
+@pytest.mark.parametrize("build", [docx, odt, epub], ids=["docx", "odt", "epub"])
+def test_a_zipped_document_is_opened_once_and_each_part_inflated_once_to_check_it(
+    build: Callable[[], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zip's directory was read again for every part parsed and for the write; now one `ZipFile` serves
+    the package's life. Opening inflates every part once (checked, not kept), and a part is inflated again
+    only when a reader or the writer asks for it."""
+    opened: list[object] = []
+    inflated: Counter[str] = Counter()
+    real_zipfile, real_member = package.zipfile.ZipFile, package.open_zip_member
+
+    class CountingZipFile(real_zipfile):
+        def __init__(self, file: Any, mode: Any = "r", *args: Any, **kwargs: Any) -> None:
+            if mode == "r":
+                opened.append(file)
+            super().__init__(file, mode, *args, **kwargs)
+
+    def counting_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
+        inflated[info.filename] += 1
+        return real_member(archive, info)
+
+    kind, data = build.__name__, build()
+    monkeypatch.setattr(package.zipfile, "ZipFile", CountingZipFile)
+    monkeypatch.setattr(package, "open_zip_member", counting_member)
+    source = formats.read_source(data, kind)
+    parts = [info.filename for info in source.state.package.infos]
+    assert len(opened) == 1
+    read = Counter(inflated)
+    assert set(read) == set(parts) and all(1 <= read[name] <= 2 for name in parts), read  # checked; parsed at most once
+    written = formats.write_source(source, formats.bilingual(source, _answer(source)), "english")
+    assert len(opened) == 1  # the write copies from the same open package
+    assert zipfile.ZipFile(io.BytesIO(written)).namelist()  # a zip came out
+    copied = inflated - read
+    assert all(copied[name] <= 1 for name in parts), copied  # each part copied or parsed once to be written
+
+
 def test_the_pdf_form_bomb_of_the_report_is_refused_in_its_budget() -> None:
     """A 1 kB PDF drawing a Flate form of `cm` lines from its page again and again took 54 s of worker CPU."""
     data = hostile.pdf_form_drawn(3_000)
@@ -206,3 +253,26 @@ def test_runs_nested_in_runs_give_their_text_once_and_in_order() -> None:
     )
     source = formats.read_source(hostile.replace_part(docx(), "word/document.xml", body), "docx")
     assert [block.text for block in source.document.blocks] == ["Le conseil **municipal** a voté."]
+
+
+def _page_with_fonts(count: int) -> Any:
+    from pypdf.generic import DictionaryObject, NameObject
+
+    font = {NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1")}
+    fonts = DictionaryObject({NameObject(f"/F{n}"): DictionaryObject(font) for n in range(count)})
+    return DictionaryObject({NameObject("/Resources"): DictionaryObject({NameObject("/Font"): fonts})})
+
+
+def test_every_font_a_page_declares_is_charged_past_fifty_thousand() -> None:
+    """The meter stopped counting a page's fonts at 50,000 (pypdf builds them all): a page declaring more was
+    charged as if it had 50,000. Now every font is charged, and the budget alone bounds the count."""
+    from service.formats.pdf_work import Meter
+
+    probe = WorkBudget(10**12, "PDF")
+    Meter(probe).page(_page_with_fonts(1_000), 0)
+    per_font = probe.spent // 1_000  # a page's fixed cost is under one font's
+    allowed = per_font * 55_000
+    Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(54_000), 0)  # within the budget: read
+    with pytest.raises(formats.FormatError) as refused:
+        Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(60_000), 0)
+    assert refused.value.code == limits.TOO_MUCH_WORK

@@ -96,15 +96,20 @@ def format_of(name: str) -> str | None:
     return DOCUMENT_FORMATS.get(suffix)
 
 
-def read_capped(stream: IO[bytes], cap: int) -> bytes | None:
-    """At most `cap` bytes of `stream`; None when there is more (the header under-declared it)."""
+def read_capped(stream: IO[bytes], cap: int, *, keep: bool = True) -> bytes | None:
+    """At most `cap` bytes of `stream`; None when there is more (the header under-declared it).
+
+    With `keep` False the bytes are only counted, a chunk at a time and none kept (`b""` when they fit):
+    a member checked against its cap without holding what it inflates to.
+    """
     chunks: list[bytes] = []
     size = 0
     while chunk := stream.read(min(CHUNK, cap + 1 - size)):
-        chunks.append(chunk)
         size += len(chunk)
         if size > cap:
             return None
+        if keep:
+            chunks.append(chunk)
     return b"".join(chunks)
 
 

@@ -7,10 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.jobs.stores.base import PROGRESS, STATUSES, Job, JobStatus, JobStore, Progress
+from service.jobs.stores.base import PROGRESS, STATUSES, Job, JobStatus, JobStore, NewJob, Progress
 from service.jobs.stores.sqlite import SqliteJobStore
 
-__all__ = ["PROGRESS", "STATUSES", "Job", "JobStatus", "JobStore", "Progress", "SqliteJobStore", "open_job_store"]
+__all__ = [
+    "PROGRESS",
+    "STATUSES",
+    "Job",
+    "JobStatus",
+    "JobStore",
+    "NewJob",
+    "Progress",
+    "SqliteJobStore",
+    "open_job_store",
+]
 
 
 def open_job_store(database_url: str | None, data_dir: Path) -> JobStore:

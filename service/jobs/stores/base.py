@@ -2,9 +2,12 @@
 
 Status moves uploading → queued → running → done | failed; a job found `running` at start-up was cut off by
 a crash or a restart and goes back to `queued`, and the runner's manifest makes the rerun a resume.
+`cancel` stops a job: a queued one becomes `cancelled` at once, a running one `cancelling` until its worker
+stops at its next document and writes `cancelled` (a `cancelling` job whose worker died is `cancelled` by the
+next `unfinished`). A cancelled job keeps the documents it finished.
 `claim` is the one way into `running`, so a job queued twice (or seen by two replicas) runs once.
 `delete` never removes a running job (its worker is writing its directory); `expired` lists the
-finished jobs the retention sweep removes, `owned` what one key holds.
+finished jobs the retention sweep removes, `owned` what one key holds, oldest first.
 
 Quotas are reservations: `reserve` checks a key's jobs in flight and bytes held and, in the same
 transaction (one lock per key, across processes), inserts the job's row as `uploading` holding the
@@ -35,10 +38,20 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLING = "cancelling"  # asked to stop while running: its worker stops at its next document
+    CANCELLED = "cancelled"
 
 
 STATUSES = tuple(JobStatus)
-IN_FLIGHT = (JobStatus.UPLOADING, JobStatus.QUEUED, JobStatus.RUNNING)  # what counts against a key's jobs in flight
+# what counts against a key's jobs in flight
+IN_FLIGHT = (JobStatus.UPLOADING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANCELLING)
+FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)  # what the retention sweep may delete
+BUSY = (JobStatus.RUNNING, JobStatus.CANCELLING)  # a worker may be writing the job's directory: never deleted
+
+
+def sql_list(statuses: Sequence[JobStatus]) -> str:
+    """Statuses as an SQL list of literals (enum values only, never user text)."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class Job:
     """
 
     id: str
-    status: str
+    status: JobStatus
     filename: str
     options: str  # JSON of the generation options the job was submitted with
     created: str
@@ -84,7 +97,7 @@ class Job:
         progress = Progress(**{key: int(row[key] or 0) for key in PROGRESS})
         return cls(
             id=row["id"],
-            status=row["status"],
+            status=JobStatus(row["status"]),
             filename=row["filename"],
             options=row["options"],
             created=row["created"],
@@ -129,11 +142,36 @@ ADDED_COLUMNS = {
 }
 
 
-def layouts_text(layouts: Sequence[str]) -> str:
-    """The `layouts` column's text: names joined by commas (layout names never hold one)."""
-    if any("," in name for name in layouts):
-        raise ValueError(f"a layout name holds a comma: {layouts!r}")
-    return ",".join(layouts)
+@dataclass(frozen=True)
+class NewJob:
+    """A job as it is submitted: the row `create` (queued) or `reserve` (uploading) inserts.
+
+    `options` is the JSON of the generation options; `layouts` the layouts its documents in their own
+    format are written in (the column holds them joined by commas, so no name may hold one).
+    """
+
+    id: str
+    filename: str
+    options: str
+    owner: str = ""
+    layouts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any("," in name for name in self.layouts):
+            raise ValueError(f"a layout name holds a comma: {self.layouts!r}")
+
+    def row(self, status: JobStatus, stamp: str, stored_bytes: int = 0) -> tuple[str | int, ...]:
+        """The values of `insert_sql`'s columns for this job, made `status` at `stamp`."""
+        layouts = ",".join(self.layouts)
+        return (self.id, str(status), self.filename, self.options, stamp, stamp, self.owner, layouts, stored_bytes)
+
+
+_INSERTED = ("id", "status", "filename", "options", "created", "updated", "owner", "layouts", "stored_bytes")
+
+
+def insert_sql(table: str, placeholder: str) -> str:
+    """The one INSERT of a new job's row (`NewJob.row`), in a backend's placeholder style."""
+    return f"INSERT INTO {table} ({', '.join(_INSERTED)}) VALUES ({', '.join([placeholder] * len(_INSERTED))})"
 
 
 def check_fields(changes: Mapping[str, Any]) -> None:
@@ -143,7 +181,7 @@ def check_fields(changes: Mapping[str, Any]) -> None:
         raise ValueError(f"unknown job fields: {unknown}")
     if "status" in changes and changes["status"] not in STATUSES:
         raise ValueError(f"unknown status {changes['status']!r}")
-    if changes.get("status") == "uploading":
+    if changes.get("status") == JobStatus.UPLOADING:
         raise ValueError("only a reservation makes an uploading row")
 
 
@@ -206,7 +244,7 @@ def grant(quota: Quota, usage: Usage, need: int, ask: int, *, new: bool) -> int 
 class JobStore(Protocol):
     """What the job manager and the routes need from a job store (SQLite or PostgreSQL)."""
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None: ...
+    def create(self, job: NewJob) -> None: ...
 
     def get(self, ident: str) -> Job | None: ...
 
@@ -224,18 +262,9 @@ class JobStore(Protocol):
 
     def delete(self, ident: str) -> bool: ...
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal: ...
+    def cancel(self, ident: str) -> bool: ...
+
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
 
     def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal: ...
 

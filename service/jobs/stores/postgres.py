@@ -10,22 +10,27 @@ the same key take turns, and each sees what the others reserved.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from service import clock
 from service.jobs.stores.base import (
     ADDED_COLUMNS,
+    BUSY,
     COLUMNS,
+    FINISHED,
     IN_FLIGHT,
     Job,
+    JobStatus,
+    NewJob,
     Quota,
     Refusal,
     Reservation,
     Usage,
     check_fields,
     grant,
-    layouts_text,
+    insert_sql,
+    sql_list,
     table_ddl,
 )
 
@@ -34,7 +39,9 @@ _SCHEMA = table_ddl(TABLE, sequence="seq BIGSERIAL")
 # A table from an older version gains the columns added since (owner, layouts), with their defaults.
 _MIGRATE = tuple(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in ADDED_COLUMNS.items())
 _COLUMNS = ", ".join(COLUMNS)
-_IN_FLIGHT = ", ".join(f"'{status}'" for status in IN_FLIGHT)
+_IN_FLIGHT = sql_list(IN_FLIGHT)
+_FINISHED = sql_list(FINISHED)
+_BUSY = sql_list(BUSY)
 # What one key holds, but one job (a growing upload leaves its own hold out; "" leaves none out).
 _USAGE = (
     f"SELECT COUNT(*) FILTER (WHERE status IN ({_IN_FLIGHT})) AS active,"
@@ -91,15 +98,9 @@ class PostgresJobStore:
                 self._db = self._connect()  # the server restarted or dropped us: one fresh try
                 return work(self._db)
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
-        now = clock.now()
-        self._run(
-            lambda db: db.execute(
-                f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts)"
-                " VALUES (%s, 'queued', %s, %s, %s, %s, %s, %s)",
-                (ident, filename, options, now, now, owner, layouts_text(layouts)),
-            )
-        )
+    def create(self, job: NewJob) -> None:
+        row = job.row(JobStatus.QUEUED, clock.now())
+        self._run(lambda db: db.execute(insert_sql(TABLE, "%s"), row))
 
     def get(self, ident: str) -> Job | None:
         row = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
@@ -131,33 +132,43 @@ class PostgresJobStore:
         """Queued jobs, oldest first, after requeueing running ones whose owner stopped beating (all, when None)."""
 
         def work(db: Any) -> list[dict[str, Any]]:
-            if stale_after is None:
-                db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running'")
-            else:
-                db.execute(
-                    f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running' AND updated < %s",
-                    (clock.seconds_ago(stale_after),),
-                )
+            # a job asked to stop whose worker died is stopped: `cancelled`, never run again
+            cut_off = "" if stale_after is None else " AND updated < %s"
+            since = () if stale_after is None else (clock.seconds_ago(stale_after),)
+            db.execute(f"UPDATE {TABLE} SET status = 'queued' WHERE status = 'running'{cut_off}", since)
+            db.execute(f"UPDATE {TABLE} SET status = 'cancelled' WHERE status = 'cancelling'{cut_off}", since)
             return db.execute(f"SELECT id FROM {TABLE} WHERE status = 'queued' ORDER BY created, seq").fetchall()
 
         return [row["id"] for row in self._run(work)]
 
     def owned(self, owner: str) -> list[Job]:
-        rows = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE owner = %s", (owner,)).fetchall())
+        query = f"SELECT {_COLUMNS} FROM {TABLE} WHERE owner = %s ORDER BY created, seq"
+        rows = self._run(lambda db: db.execute(query, (owner,)).fetchall())
         return [Job.from_row(row) for row in rows]
 
     def expired(self, finished_before: str) -> list[str]:
         rows = self._run(
             lambda db: db.execute(
-                f"SELECT id FROM {TABLE} WHERE status IN ('done', 'failed') AND updated < %s", (finished_before,)
+                f"SELECT id FROM {TABLE} WHERE status IN ({_FINISHED}) AND updated < %s", (finished_before,)
             ).fetchall()
         )
         return [row["id"] for row in rows]
 
     def delete(self, ident: str) -> bool:
-        """The row gone, unless the job is running (then False: a replica's worker owns it)."""
+        """The row gone, unless the job is running or stopping (then False: a replica's worker owns it)."""
         cursor = self._run(
-            lambda db: db.execute(f"DELETE FROM {TABLE} WHERE id = %s AND status != 'running'", (ident,))
+            lambda db: db.execute(f"DELETE FROM {TABLE} WHERE id = %s AND status NOT IN ({_BUSY})", (ident,))
+        )
+        return bool(cursor.rowcount == 1)
+
+    def cancel(self, ident: str) -> bool:
+        """queued → cancelled, running → cancelling, in one statement; False when the job was neither."""
+        cursor = self._run(
+            lambda db: db.execute(
+                f"UPDATE {TABLE} SET status = CASE status WHEN 'queued' THEN 'cancelled' ELSE 'cancelling' END,"
+                " updated = %s WHERE id = %s AND status IN ('queued', 'running')",
+                (clock.now(), ident),
+            )
         )
         return bool(cursor.rowcount == 1)
 
@@ -171,22 +182,11 @@ class PostgresJobStore:
         row = db.execute(_USAGE, (owner, but)).fetchone()
         return Usage(active=int(row["active"]), stored=int(row["stored"]))
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal:
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
 
         def work(db: Any) -> Reservation | Refusal:
-            stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+            stamp, lapsed, owner = clock.now(), clock.seconds_ago(quota.lease), job.owner
             with db.transaction():
                 self._lock_key(db, owner)
                 db.execute(
@@ -195,12 +195,8 @@ class PostgresJobStore:
                 granted = grant(quota, self._usage(db, owner), need, ask, new=True)
                 if isinstance(granted, Refusal):
                     return granted
-                db.execute(
-                    f"INSERT INTO {TABLE} (id, status, filename, options, created, updated, owner, layouts,"
-                    " stored_bytes) VALUES (%s, 'uploading', %s, %s, %s, %s, %s, %s, %s)",
-                    (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
-                )
-            return Reservation(ident, owner, granted)
+                db.execute(insert_sql(TABLE, "%s"), job.row(JobStatus.UPLOADING, stamp, granted))
+            return Reservation(job.id, owner, granted)
 
         return self._run(work)
 

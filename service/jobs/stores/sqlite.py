@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,19 +18,26 @@ from service import clock
 from service.jobs.outputs import create_file, private_dir
 from service.jobs.stores.base import (
     ADDED_COLUMNS,
+    BUSY,
+    FINISHED,
     IN_FLIGHT,
     Job,
+    JobStatus,
+    NewJob,
     Quota,
     Refusal,
     Reservation,
     Usage,
     check_fields,
     grant,
-    layouts_text,
+    insert_sql,
+    sql_list,
     table_ddl,
 )
 
-_IN_FLIGHT = ", ".join(f"'{status}'" for status in IN_FLIGHT)
+_IN_FLIGHT = sql_list(IN_FLIGHT)
+_FINISHED = sql_list(FINISHED)
+_BUSY = sql_list(BUSY)
 # What one key holds, but one job (a growing upload leaves its own hold out; "" leaves none out).
 _USAGE = (
     f"SELECT COUNT(*) FILTER (WHERE status IN ({_IN_FLIGHT})) AS active, COALESCE(SUM(stored_bytes), 0) AS stored"
@@ -54,14 +61,9 @@ class SqliteJobStore:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
         self._lock = threading.Lock()
 
-    def create(self, ident: str, filename: str, options: str, owner: str = "", layouts: Sequence[str] = ()) -> None:
-        stamp = clock.now()
+    def create(self, job: NewJob) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts) VALUES (?, "
-                "'queued', ?, ?, ?, ?, ?, ?)",
-                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts)),
-            )
+            self._db.execute(insert_sql("jobs", "?"), job.row(JobStatus.QUEUED, clock.now()))
 
     def get(self, ident: str) -> Job | None:
         with self._lock:
@@ -97,34 +99,42 @@ class SqliteJobStore:
         (replicas sharing a store); None: every running job (one process owns the store).
         """
         with self._lock:
-            if stale_after is None:
-                self._db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
-            else:
-                self._db.execute(
-                    "UPDATE jobs SET status = 'queued' WHERE status = 'running' AND updated < ?",
-                    (clock.seconds_ago(stale_after),),
-                )
+            # a job asked to stop whose worker died is stopped: `cancelled`, never run again
+            cut_off = "" if stale_after is None else " AND updated < ?"
+            since = () if stale_after is None else (clock.seconds_ago(stale_after),)
+            self._db.execute(f"UPDATE jobs SET status = 'queued' WHERE status = 'running'{cut_off}", since)
+            self._db.execute(f"UPDATE jobs SET status = 'cancelled' WHERE status = 'cancelling'{cut_off}", since)
             rows = self._db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created, rowid").fetchall()
         return [row["id"] for row in rows]
 
     def owned(self, owner: str) -> list[Job]:
-        """Every job of one key (its hash), for the per-key quotas."""
+        """Every job of one key (its hash), oldest first (for the per-key quotas and the key's list)."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM jobs WHERE owner = ?", (owner,)).fetchall()
+            rows = self._db.execute("SELECT * FROM jobs WHERE owner = ? ORDER BY created, rowid", (owner,)).fetchall()
         return [Job.from_row(dict(row)) for row in rows]
 
     def expired(self, finished_before: str) -> list[str]:
-        """Done or failed jobs whose last change is older than `finished_before` (a `clock` timestamp)."""
+        """Done, failed or cancelled jobs whose last change is older than `finished_before` (a `clock` timestamp)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id FROM jobs WHERE status IN ('done', 'failed') AND updated < ?", (finished_before,)
+                f"SELECT id FROM jobs WHERE status IN ({_FINISHED}) AND updated < ?", (finished_before,)
             ).fetchall()
         return [row["id"] for row in rows]
 
     def delete(self, ident: str) -> bool:
-        """The row gone, unless the job is running (then False: its worker owns it)."""
+        """The row gone, unless the job is running or stopping (then False: its worker owns it)."""
         with self._lock:
-            cursor = self._db.execute("DELETE FROM jobs WHERE id = ? AND status != 'running'", (ident,))
+            cursor = self._db.execute(f"DELETE FROM jobs WHERE id = ? AND status NOT IN ({_BUSY})", (ident,))
+        return cursor.rowcount == 1
+
+    def cancel(self, ident: str) -> bool:
+        """queued → cancelled, running → cancelling, atomically; False when the job was neither."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET status = CASE status WHEN 'queued' THEN 'cancelled' ELSE 'cancelling' END,"
+                " updated = ? WHERE id = ? AND status IN ('queued', 'running')",
+                (clock.now(), ident),
+            )
         return cursor.rowcount == 1
 
     @contextmanager
@@ -144,31 +154,16 @@ class SqliteJobStore:
         row = db.execute(_USAGE, (owner, but)).fetchone()
         return Usage(active=int(row["active"]), stored=int(row["stored"]))
 
-    def reserve(
-        self,
-        ident: str,
-        filename: str,
-        options: str,
-        owner: str,
-        layouts: Sequence[str],
-        *,
-        quota: Quota,
-        need: int,
-        ask: int,
-    ) -> Reservation | Refusal:
+    def reserve(self, job: NewJob, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Check the key's quotas and insert the job as `uploading`, holding the bytes granted, in one transaction."""
-        stamp, lapsed = clock.now(), clock.seconds_ago(quota.lease)
+        stamp, lapsed, owner = clock.now(), clock.seconds_ago(quota.lease), job.owner
         with self._writing() as db:
             db.execute("DELETE FROM jobs WHERE owner = ? AND status = 'uploading' AND updated < ?", (owner, lapsed))
             granted = grant(quota, self._usage(db, owner), need, ask, new=True)
             if isinstance(granted, Refusal):
                 return granted
-            db.execute(
-                "INSERT INTO jobs (id, status, filename, options, created, updated, owner, layouts, stored_bytes)"
-                " VALUES (?, 'uploading', ?, ?, ?, ?, ?, ?, ?)",
-                (ident, filename, options, stamp, stamp, owner, layouts_text(layouts), granted),
-            )
-        return Reservation(ident, owner, granted)
+            db.execute(insert_sql("jobs", "?"), job.row(JobStatus.UPLOADING, stamp, granted))
+        return Reservation(job.id, owner, granted)
 
     def grow(self, reservation: Reservation, *, quota: Quota, need: int, ask: int) -> Reservation | Refusal:
         """Hold more bytes for an upload still `uploading`, under the same rule (no new job slot taken)."""

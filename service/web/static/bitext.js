@@ -410,6 +410,15 @@
     span.focus();
   }
 
+  // The model's score (mean log-probability per token: 0 is sure, lower is less so, uncalibrated) in words;
+  // the number itself is in the title, for whoever wants it.
+  function sureness(score) {
+    if (typeof score !== "number") return [];
+    const words = score < config.lowScore ? "unsure of its choice" : score < config.lowScore / 2 ? "fairly sure" : "sure";
+    const title = `model score ${score.toFixed(2)}: the mean log-probability of its words; closer to 0 is surer`;
+    return [" · ", el("span", { class: "alts-sure", title }, `the model was ${words}`)];
+  }
+
   function openPicker(span) {
     const found = sentenceOf(span);
     closePicker();
@@ -417,10 +426,9 @@
     const { block, sentence } = found;
     const key = `${block.index}:${sentence.index}`;
     const current = picks.get(key) || sentence.en;
-    const score = typeof sentence.score === "number" ? ` · model score ${sentence.score.toFixed(2)}` : "";
     const options = [sentence.en, ...sentence.alternatives];
     picker = el("div", { class: "alts", role: "listbox", "aria-label": "Other translations of this sentence" },
-      el("p", { class: "alts-head" }, `Other translations from the model${score}`));
+      el("p", { class: "alts-head" }, "Other translations from the model", ...sureness(sentence.score)));
     options.forEach((text, i) => {
       const item = el("button", { type: "button", class: "alt", role: "option", "aria-selected": String(text === current) },
         i === 0 ? `${text} (the model's choice)` : text);
@@ -596,7 +604,7 @@
       const wait = response.headers.get("Retry-After");
       return `The server is not ready: ${detail ? detail.message : "try again shortly"}${wait ? ` (retry in ${wait} s)` : ""}.`;
     }
-    if (detail) return `The server refused the text: ${detail.message} (${detail.code}, HTTP ${response.status}).`;
+    if (detail) return `The text was not translated: ${detail.message} (${detail.code}, HTTP ${response.status}).`;
     return `The server answered HTTP ${response.status} ${response.statusText}.`;
   }
 
@@ -640,12 +648,14 @@
       setStatus(`Translated ${stats.sentences} sentences in ${stats.blocks} blocks in ${stats.seconds.toFixed(1)} s (${last.model.name}).`, false);
     } catch (error) {
       if (error.name === "AbortError") {
-        const message = last ? `Cancelled after ${streamProgress(last.blocks.length, streamTotal)}; the blocks above stay.` : "Cancelled.";
+        const message = last && last.blocks.length
+          ? `Cancelled after ${streamProgress(last.blocks.length, streamTotal)}; the translated blocks stay on the page.`
+          : "Cancelled before any English arrived: nothing was translated.";
         if (last) finish(last);
         setStatus(message, false);
       } else {
         setStatus("", false);
-        showError(`Could not reach the translation server (${error.message}).`);
+        showError(`The translation server did not answer (${error.message}); check the connection and try again.`);
       }
     } finally {
       setIdle();
@@ -663,7 +673,8 @@
     if (documents && documents.accepts(file.name)) return documents.open(file);
     if (!(extension in FILE_FORMATS)) {
       const also = documents ? `, or a ${documents.suffixes.join(", ")} document,` : "";
-      return showError(`${file.name}: only .txt, .md and .html files${also} can be opened.`);
+      const archives = window.bitextJobs ? ` An archive (${window.bitextJobs.archiveSuffixes.join(", ")}) becomes a job.` : "";
+      return showError(`${file.name}: only .txt, .md and .html files${also} can be opened.${archives}`);
     }
     try {
       source.value = await file.text();
@@ -673,6 +684,13 @@
     format.value = FILE_FORMATS[extension];
     updateCounter();
     setStatus(`Loaded ${file.name}.`, false);
+  }
+
+  // Several files, or an archive (.zip, .tar, .warc, .jsonl): one job, followed in the jobs panel (jobs.js).
+  function loadFiles(files) {
+    const jobs = window.bitextJobs;
+    if (jobs && jobs.accepts(files)) return jobs.submit([...files]);
+    return loadFile(files[0]);
   }
 
   form.addEventListener("submit", (event) => {
@@ -688,7 +706,7 @@
       translate();
     }
   });
-  fileInput.addEventListener("change", () => fileInput.files.length && loadFile(fileInput.files[0]));
+  fileInput.addEventListener("change", () => fileInput.files.length && loadFiles(fileInput.files));
   form.addEventListener("dragover", (event) => {
     event.preventDefault();
     form.classList.add("dragging");
@@ -697,7 +715,7 @@
   form.addEventListener("drop", (event) => {
     event.preventDefault();
     form.classList.remove("dragging");
-    if (event.dataTransfer.files.length) loadFile(event.dataTransfer.files[0]);
+    if (event.dataTransfer.files.length) loadFiles(event.dataTransfer.files);
   });
 
   // ---- output: copy and downloads -------------------------------------------------------
@@ -731,7 +749,8 @@
       });
       if (!response.ok) return showError(await apiError(response));
       const url = URL.createObjectURL(await response.blob());
-      const link = el("a", { href: url, download: "translation.html", hidden: "" });
+      const name = window.bitextReading ? window.bitextReading.fileName("html") : "translation.html";
+      const link = el("a", { href: url, download: name, hidden: "" });
       document.body.append(link);
       link.click();
       link.remove();

@@ -1,6 +1,7 @@
 // Documents in their own format (.srt, .docx, .epub… as the server's config lists them) on the page.
 // A dropped or chosen document becomes a one-document job (POST /v1/jobs, the file as the body, the chosen
-// layout); the job is polled until it ends, then its bilingual JSON is shown with the page's own row renderer
+// layout); the job is followed on its event stream (jobs.js: it shows in the jobs panel too) until it ends,
+// then its bilingual JSON is shown with the page's own row renderer
 // (window.bitextPage, from bitext.js) and the file written back in its own format is offered for download.
 // Every text goes in with textContent; the API key travels as a header only (apiHeaders).
 "use strict";
@@ -9,14 +10,12 @@
   const config = JSON.parse(document.getElementById("bitext-config").textContent).documents;
   const layoutSelect = document.getElementById("layout");
   const link = document.getElementById("download-document");
-  const POLL_MS = 400;
   const FILENAME = /filename="([^"]+)"/;
   const FILENAME_UTF8 = /filename\*=utf-8''([^;\s]+)/i; // what the server sends for a name beyond ASCII
   let running = false;
   let fileUrl = null;
 
   const page = () => window.bitextPage;
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function suffixOf(name) {
     const dot = name.lastIndexOf(".");
@@ -41,15 +40,24 @@
     return `Translating ${name} (${where})… ${seconds} s`;
   }
 
-  // The job until it is done or failed, the status line kept up to date meanwhile.
+  // The job once it is finished, from its event stream; the status line says where it is meanwhile (the
+  // seconds counted here, the job's state as the server reports it).
   async function finished(job, name) {
     const started = performance.now();
-    while (job.status === "queued" || job.status === "running") {
-      page().setStatus(progressText(name, job, started), true);
-      await sleep(POLL_MS);
-      job = await (await call(job.links.self)).json();
+    let current = job;
+    const say = () => page().setStatus(progressText(name, current, started), true);
+    say();
+    const clock = setInterval(say, 1000);
+    try {
+      const ended = await window.bitextJobs.watch(job, (latest) => {
+        current = latest;
+        say();
+      });
+      if (!ended) throw new Refused(`${name}: the server stopped reporting on its job; see the jobs panel.`);
+      return ended;
+    } finally {
+      clearInterval(clock);
     }
-    return job;
   }
 
   function hideLink() {
@@ -87,6 +95,7 @@
       body: file,
     });
     const job = await finished(await created.json(), file.name);
+    if (job.status === "cancelled") throw new Refused(`${file.name}: its job was cancelled before it was translated.`);
     if (job.status !== "done") throw new Refused(`${file.name} could not be translated: ${job.error || "the job failed"}.`);
     const { documents } = await (await call(job.links.documents)).json();
     const record = documents[0];
