@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await run_in_threadpool(loaded.warmup)
         state.scheduler = start_scheduler(settings, loaded, state.metrics)
         state.streams = ThreadPoolExecutor(settings.stream_threads, thread_name_prefix="bitext-stream")
-        state.jobs = JobManager(settings, state.scheduler)
+        state.jobs = JobManager(settings, state.scheduler, memory)
         state.jobs.start()  # resumes jobs a crash or restart left unfinished
         state.ready = True
         log.info("ready: %s", loaded.info)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from models.engine import GenerationOptions
+from models.memory import MemoryUse
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
@@ -49,6 +50,7 @@ from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
+    from service.memory import Memories
     from service.scheduler import Scheduler
     from service.settings import Settings
 
@@ -115,8 +117,9 @@ class JobManager:
 
     SWEEP_SECONDS = 600.0  # how often the worker deletes expired jobs (and once at start-up)
 
-    def __init__(self, settings: Settings, scheduler: Scheduler) -> None:
+    def __init__(self, settings: Settings, scheduler: Scheduler, memories: Memories | None = None) -> None:
         self.settings, self.scheduler = settings, scheduler
+        self.memories = memories  # a job translates with its owner's memory (exact and context matches answer)
         self.root = Path(settings.data_dir) / "jobs"
         self._store: JobStore | None = None
         self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
@@ -381,6 +384,7 @@ class JobManager:
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             observer=_StoreObserver(self.store, ident),
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
+            memory=self.memories.use(job.owner) if self.memories is not None else MemoryUse(),
         )
         try:
             summary = run.run()
