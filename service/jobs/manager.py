@@ -37,14 +37,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from models.cache import CachedEngine
 from models.engine import GenerationOptions
 from models.memory import MemoryUse
 from service import clock, formats
 from service.jobs import limits, outputs
+from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.names import safe_text
-from service.jobs.outdir import BatchBusy
+from service.jobs.outdir import CACHE_FILE, BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
+from service.jobs.retro import Applied, Target, apply_memory
 from service.jobs.runner import BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
@@ -90,6 +93,11 @@ def job_style(job: Job) -> formats.CueStyle:
     """How the job sets a subtitle's English apart; a job stored before it could be asked for gets the default."""
     stored = json.loads(job.options or "{}").get(SUBTITLE_STYLE)
     return formats.CueStyle.parse(stored) if isinstance(stored, str) else formats.DEFAULT_CUE_STYLE
+
+
+def job_options(job: Job) -> GenerationOptions:
+    """The generation options the job was submitted with (its stored options less the subtitle style)."""
+    return GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
 
 
 class _StoreObserver:
@@ -333,6 +341,21 @@ class JobManager:
             log.exception("polling the job store failed")
             return []
 
+    def apply_memory(self, job: Job, memory: MemoryUse) -> Applied:
+        """Rewrite a finished job's documents the memory now changes (`service.jobs.retro`), through the job's
+        own disk cache, then its results zip. Raises `BatchBusy` while another run holds its output."""
+        directory = self.job_dir(job.id)
+        config = self.settings.batch_config(job_layouts(job), None, job_style(job))
+        target = Target(directory / "upload" / job.filename, directory / "out", job_options(job), config)
+        cache = SqliteCacheStore(target.outdir / CACHE_FILE)
+        try:
+            applied = apply_memory(target, CachedEngine(self.scheduler.lane("batch"), cache), memory)
+        finally:
+            cache.close()
+        if applied.documents:
+            outputs.write_results_zip(directory / "out", directory / RESULTS)
+        return applied
+
     def _run(self, ident: str) -> None:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
@@ -375,7 +398,7 @@ class JobManager:
         if job is None:
             return
         directory = self.job_dir(ident)
-        options = GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
+        options = job_options(job)
         run = BatchRun(
             directory / "upload" / job.filename,
             directory / "out",

@@ -121,6 +121,9 @@ class _Pending:
     stem: str | None = None  # its bilingual files' stem (`document_files`), unique in the output
 
 
+Pending = _Pending  # what `admit` gives a group (`service.jobs.retro` re-renders documents with it)
+
+
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     """The web view's standalone page, when that module is installed."""
     try:

@@ -82,3 +82,52 @@ def test_a_job_without_a_memory_translates_as_before(tmp_path: Path) -> None:
         found = sentences(client, run_job(client, archive({"one.txt": f"{SENTENCE}\n"}), {}), {})
     assert [(s["source"], s["en"]) for s in found["one.txt"]] == [("model", f"EN<{SENTENCE}>")]
     assert not (tmp_path / "memory.sqlite3").exists()  # a job never creates a memory
+
+
+SRT = f"1\n00:00:01,000 --> 00:00:03,000\n{SENTENCE}\n\n2\n00:00:04,000 --> 00:00:06,000\n{OTHER}\n"
+
+
+def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    settings = Settings(data_dir=tmp_path, api_keys=["key-a", "key-b"], cache_entries=0, warmup=False)
+    data = archive({"one.txt": f"{OTHER} {SENTENCE}\n", "film.srt": SRT, "two.txt": f"Titre\n\n{OTHER}\n"})
+    with TestClient(create_app(settings, engine=engine)) as client:
+        job = run_job(client, data, A)  # translated before the memory held the sentence
+        documents = {d["name"]: d for d in client.get(f"/v1/jobs/{job}/documents", headers=A).json()["documents"]}
+        out = tmp_path / "jobs" / job / "out"
+        untouched = [out / documents["two.txt"]["json"], out / documents["two.txt"]["html"]]
+        before = [(path.read_bytes(), path.stat().st_mtime_ns) for path in untouched]
+        film = documents["film.srt"]["files"]
+        assert EDITED not in client.get(next(iter(film.values())), headers=A).text
+
+        assert (
+            client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A).status_code == 201
+        )
+        assert client.post(f"/v1/jobs/{job}/apply-memory", headers=B).status_code == 404  # another key's job
+        engine.calls.clear()
+        applied = client.post(f"/v1/jobs/{job}/apply-memory", headers=A)
+        assert applied.status_code == 200, applied.text
+        report = applied.json()
+        assert engine.calls == []  # the memory and the job's cache answered every sentence
+        assert report["checked"] == 3 and report["sentences"] == 2
+        assert sorted(d["name"] for d in report["documents"]) == ["film.srt", "one.txt"]
+        for document in report["documents"]:
+            assert [(c["fr"], c["before"], c["after"]) for c in document["sentences"]] == [
+                (SENTENCE, f"EN<{SENTENCE}>", EDITED)
+            ]
+        changes = {d["name"]: d["sentences"][0]["source"] for d in report["documents"]}
+        assert changes["one.txt"] == "memory:exact"  # (a subtitle's cues are rebuilt per cue by its format)
+
+        found = sentences(client, job, A)
+        assert {s["fr"]: s["source"] for s in found["one.txt"]} == {OTHER: "model", SENTENCE: "memory:exact"}
+        assert EDITED in client.get(next(iter(film.values())), headers=A).text  # the bilingual file too
+        html = client.get(
+            f"/v1/jobs/{job}/documents/{documents['one.txt']['id']}", params={"format": "html"}, headers=A
+        )
+        assert EDITED in html.text
+        assert [(path.read_bytes(), path.stat().st_mtime_ns) for path in untouched] == before  # not written again
+        with zipfile.ZipFile(io.BytesIO(client.get(f"/v1/jobs/{job}/download", headers=A).content)) as results:
+            assert EDITED.encode() in results.read(documents["one.txt"]["json"])
+
+        again = client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()  # nothing left to change
+        assert (again["documents"], again["sentences"], engine.calls) == ([], 0, [])
