@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
     from rich.console import Console
 
     from models.engine import Engine
+    from models.memory import MemoryUse
     from service.formats import CueStyle, Source
     from service.settings import Settings
     from service.textout import Output
@@ -355,6 +356,13 @@ def batch(
         ),
     ] = None,
     subtitle_style: SubtitleStyleOpt = "italic",
+    memory: Annotated[
+        Path | None,
+        typer.Option(help="translate with this memory: a TMX file, or a keyless server's memory.sqlite3"),
+    ] = None,
+    apply_memory: Annotated[
+        bool, typer.Option("--apply-memory", help="rewrite OUTDIR's sentences --memory now answers; no new run")
+    ] = False,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -377,6 +385,7 @@ def batch(
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
+    use = _memory_file(memory, apply_memory, ray or bool(ray_address))
     if ray_address:
         ray = True
     if ray:
@@ -386,6 +395,13 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     console = Console(stderr=True)
     engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
+    if apply_memory and engine is not None:
+        from service.jobs.retro import Target, apply_with_cache, report_lines
+
+        target = Target(archive, output, options, settings.batch_config(layouts, subtitle_style=style))
+        for line in report_lines(apply_with_cache(target, engine, use)):
+            typer.echo(line)
+        return
     run: Driver
     with progress_bar(console) as progress:
         if engine is None:
@@ -408,6 +424,7 @@ def batch(
                 options,
                 settings.batch_config(layouts, subtitle_style=style),
                 observer=RichObserver(progress),
+                memory=use,
             )
         try:
             summary = run.run()
@@ -428,6 +445,22 @@ def batch(
     print_summary(console, summary, output)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _memory_file(path: Path | None, apply: bool, ray: bool) -> MemoryUse:
+    from models.memory import MemoryUse
+    from service.memory.files import MemoryFileError, open_memory_file
+
+    if path is None:
+        if apply:
+            raise _fail("--apply-memory needs --memory PATH: the memory to apply")
+        return MemoryUse()
+    if ray:
+        raise _fail("--memory is not available with --ray yet")
+    try:
+        return open_memory_file(path)
+    except MemoryFileError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command("download-model")

@@ -37,17 +37,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.cache import CachedEngine
 from models.engine import GenerationOptions
 from models.memory import MemoryUse
 from service import clock, formats
 from service.jobs import limits, outputs
-from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.names import safe_text
-from service.jobs.outdir import CACHE_FILE, BatchBusy
+from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
-from service.jobs.retro import Applied, Target, apply_memory
+from service.jobs.retro import Applied, Target, apply_with_cache
 from service.jobs.runner import BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
@@ -347,11 +345,7 @@ class JobManager:
         directory = self.job_dir(job.id)
         config = self.settings.batch_config(job_layouts(job), None, job_style(job))
         target = Target(directory / "upload" / job.filename, directory / "out", job_options(job), config)
-        cache = SqliteCacheStore(target.outdir / CACHE_FILE)
-        try:
-            applied = apply_memory(target, CachedEngine(self.scheduler.lane("batch"), cache), memory)
-        finally:
-            cache.close()
+        applied = apply_with_cache(target, self.scheduler.lane("batch"), memory)
         if applied.documents:
             outputs.write_results_zip(directory / "out", directory / RESULTS)
         return applied

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.cache import CachedEngine
 from models.engine import Engine, GenerationOptions
 from models.memory import MemoryMode, MemoryUse, Query, lookup
 from service import clock
 from service.jobs import document_files, index, outputs
 from service.jobs.config import BatchConfig
+from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import document_id
 from service.jobs.names import display_name
-from service.jobs.outdir import opened_outdir
+from service.jobs.outdir import CACHE_FILE, opened_outdir
 from service.jobs.readers import read_archive
 from service.jobs.records import DocumentStatus, Record
 from service.jobs.runner import Output, Pending, admit, html_renderer, translate_group
@@ -124,6 +126,26 @@ class Target:
     outdir: Path
     options: GenerationOptions
     config: BatchConfig
+
+
+def apply_with_cache(target: Target, model: Engine, memory: MemoryUse) -> Applied:
+    """`apply_memory` through the output's own disk cache in front of `model`."""
+    cache = SqliteCacheStore(target.outdir / CACHE_FILE)
+    try:
+        return apply_memory(target, CachedEngine(model, cache), memory)
+    finally:
+        cache.close()
+
+
+def report_lines(applied: Applied) -> Iterator[str]:
+    """What changed, for a terminal: a line per document, then one per sentence (before → after)."""
+    yield (
+        f"{len(applied.documents)} of {applied.checked} document(s) rewritten, {applied.sentences} sentence(s) changed"
+    )
+    for document in applied.documents:
+        yield f"{document.name}:"
+        for change in document.sentences:
+            yield f"  [{change.block}.{change.sentence}] {change.before!r} → {change.after!r} ({change.source})"
 
 
 def apply_memory(target: Target, engine: Engine, memory: MemoryUse) -> Applied:
