@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from models.document import Translation
+from models.engine import GenerationOptions
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
@@ -131,3 +135,31 @@ def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(t
 
         again = client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()  # nothing left to change
         assert (again["documents"], again["sentences"], engine.calls) == ([], 0, [])
+
+
+class Held(FakeEngine):
+    """The fake engine, held until the test lets it go: its job stays running meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        assert self.go.wait(30)
+        return super().translate(texts, options)
+
+
+def test_apply_memory_answers_only_for_a_finished_job_of_the_caller(tmp_path: Path) -> None:
+    engine = Held()
+    settings = Settings(data_dir=tmp_path, api_keys=["key-a", "key-b"], cache_entries=0, warmup=False)
+    with TestClient(create_app(settings, engine=engine)) as client:
+        assert (
+            client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A).status_code == 201
+        )
+        created = client.post("/v1/jobs", params={"filename": "a.zip"}, content=archive({"a.txt": OTHER}), headers=A)
+        job = created.json()["id"]
+        early = client.post(f"/v1/jobs/{job}/apply-memory", headers=A)
+        assert (early.status_code, early.json()["error"]["code"]) == (409, "job_not_finished")
+        engine.go.set()
+        assert client.post("/v1/jobs/not-a-job/apply-memory", headers=A).status_code == 404
+        assert client.post(f"/v1/jobs/{job}/apply-memory").status_code == 401
