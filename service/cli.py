@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
     from rich.console import Console
 
     from models.engine import Engine
-    from models.memory import MemoryUse
     from service.formats import CueStyle, Source
     from service.settings import Settings
     from service.textout import Output
@@ -372,6 +371,7 @@ def batch(
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
     from service.jobs.runner import BatchBusy, BatchRun, Driver
+    from service.memory.files import batch_memory
 
     if not archive.exists():
         raise _fail(f"{archive}: no such file or directory")
@@ -382,10 +382,10 @@ def batch(
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
+        use = batch_memory(memory, apply_memory, ray or bool(ray_address))  # a MemoryFileError is a ValueError
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
-    use = _memory_file(memory, apply_memory, ray or bool(ray_address))
     if ray_address:
         ray = True
     if ray:
@@ -445,22 +445,6 @@ def batch(
     print_summary(console, summary, output)
     if summary.failed:
         raise typer.Exit(1)
-
-
-def _memory_file(path: Path | None, apply: bool, ray: bool) -> MemoryUse:
-    from models.memory import MemoryUse
-    from service.memory.files import MemoryFileError, open_memory_file
-
-    if path is None:
-        if apply:
-            raise _fail("--apply-memory needs --memory PATH: the memory to apply")
-        return MemoryUse()
-    if ray:
-        raise _fail("--memory is not available with --ray yet")
-    try:
-        return open_memory_file(path)
-    except MemoryFileError as error:
-        raise _fail(str(error)) from None
 
 
 @app.command("download-model")

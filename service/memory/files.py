@@ -45,3 +45,14 @@ def open_memory_file(path: Path) -> MemoryUse:
     except TmxError as error:
         raise MemoryFileError(f"{path}: not a TMX file or an SQLite memory: {error}") from None
     return MemoryUse(UnitIndex(units))
+
+
+def batch_memory(path: Path | None, apply: bool, ray: bool) -> MemoryUse:
+    """`bitext batch`'s memory: none without `--memory`; `--apply-memory` needs one, Ray cannot take one yet."""
+    if path is None:
+        if apply:
+            raise MemoryFileError("--apply-memory needs --memory PATH: the memory to apply")
+        return MemoryUse()
+    if ray:
+        raise MemoryFileError("--memory is not available with --ray yet")
+    return open_memory_file(path)
