@@ -80,16 +80,21 @@ def _read(outdir: Path, record: dict[str, Any]) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
+def _plain(sentence: dict[str, Any], side: str) -> Any:
+    """A sentence's text as the memory knows it: without its inline markup (`fr_plain`), when it had some."""
+    return sentence.get(f"{side}_plain", sentence.get(side))
+
+
 def would_change(payload: dict[str, Any], memory: MemoryUse) -> bool:
     """Whether the memory now answers a translated sentence of this document with other English."""
-    translated = [s for _, s in _sentences(payload) if s.get("source") != "kept" and isinstance(s.get("fr"), str)]
-    sources = [s["fr"] for s in translated]
+    translated = [s for _, s in _sentences(payload) if s.get("source") != "kept" and isinstance(_plain(s, "fr"), str)]
+    sources = [str(_plain(s, "fr")) for s in translated]
     queries = [
         Query(fr, sources[k - 1] if k else "", sources[k + 1] if k + 1 < len(sources) else "")
         for k, fr in enumerate(sources)
     ]
     return any(
-        match is not None and match.answers(MemoryMode.SUGGEST) and match.english != sentence.get("en")
+        match is not None and match.answers(MemoryMode.SUGGEST) and match.english != _plain(sentence, "en")
         for sentence, match in zip(translated, lookup(memory, queries), strict=True)
     )
 

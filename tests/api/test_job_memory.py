@@ -94,7 +94,10 @@ SRT = f"1\n00:00:01,000 --> 00:00:03,000\n{SENTENCE}\n\n2\n00:00:04,000 --> 00:0
 def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(tmp_path: Path) -> None:
     engine = FakeEngine()
     settings = Settings(data_dir=tmp_path, api_keys=["key-a", "key-b"], cache_entries=0, warmup=False)
-    data = archive({"one.txt": f"{OTHER} {SENTENCE}\n", "film.srt": SRT, "two.txt": f"Titre\n\n{OTHER}\n"})
+    marked = SENTENCE.replace("conseil municipal", "**conseil municipal**")  # the memory knows it without markup
+    data = archive(
+        {"one.txt": f"{OTHER} {SENTENCE}\n", "film.srt": SRT, "two.txt": f"Titre\n\n{OTHER}\n", "three.md": marked}
+    )
     with TestClient(create_app(settings, engine=engine)) as client:
         job = run_job(client, data, A)  # translated before the memory held the sentence
         documents = {d["name"]: d for d in client.get(f"/v1/jobs/{job}/documents", headers=A).json()["documents"]}
@@ -113,9 +116,15 @@ def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(t
         assert applied.status_code == 200, applied.text
         report = applied.json()
         assert engine.calls == []  # the memory and the job's cache answered every sentence
-        assert report["checked"] == 3 and report["sentences"] == 2
-        assert sorted(d["name"] for d in report["documents"]) == ["film.srt", "one.txt"]
+        assert report["checked"] == 4 and report["sentences"] == 3
+        assert sorted(d["name"] for d in report["documents"]) == ["film.srt", "one.txt", "three.md"]
+        three = next(d["sentences"] for d in report["documents"] if d["name"] == "three.md")
+        assert [(c["fr"], c["after"].replace("**", ""), c["source"]) for c in three] == [
+            (marked, EDITED, "memory:exact")
+        ]
         for document in report["documents"]:
+            if document["name"] == "three.md":
+                continue
             assert [(c["fr"], c["before"], c["after"]) for c in document["sentences"]] == [
                 (SENTENCE, f"EN<{SENTENCE}>", EDITED)
             ]

@@ -222,3 +222,15 @@ def test_an_empty_edit_is_refused_in_words_and_nothing_is_stored(watched: Watche
     assert units(server) == before
     area.press("Escape")
     expect(page.locator("#bitext .edit-box")).to_have_count(0)
+
+
+def test_a_sentence_with_inline_markup_is_stored_as_the_memory_knows_it(watched: Watched) -> None:
+    page = watched.page
+    marked = SENTENCE.replace("conseil municipal", "**conseil municipal**")
+    data = translate(page, f"Il pleut. {marked}", "markdown")
+    span, sentence = english_span(page, data, marked)
+    span.dblclick()
+    expect(page.locator("#bitext .edit-box textarea")).to_have_value(sentence["en_plain"])  # no markup to edit
+    page.keyboard.press("Escape")
+    body = save_edit(page, span, EDITED)
+    assert (body["source"], body["previous"], body["next"]) == (SENTENCE, "Il pleut.", "")

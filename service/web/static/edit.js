@@ -33,6 +33,11 @@
     return sentence ? { answer, block, sentence, key: `${block.index}:${sentence.index}` } : null;
   }
 
+  // What the memory knows a sentence by: its French without inline markup (what the model is sent).
+  const plainFrench = (sentence) => (typeof sentence.fr_plain === "string" ? sentence.fr_plain : sentence.fr);
+
+  const plainEnglish = (sentence) => (typeof sentence.en_plain === "string" ? sentence.en_plain : sentence.en);
+
   // The translated sentences in reading order, as the server looks them up: the one before and after.
   function context(answer, sentence) {
     const order = answer.blocks
@@ -41,8 +46,8 @@
       .flatMap((b) => (b.sentences || []).filter((s) => s.source !== "kept"));
     const at = order.indexOf(sentence);
     return {
-      previous: at > 0 ? order[at - 1].fr : "",
-      next: at >= 0 && at + 1 < order.length ? order[at + 1].fr : "",
+      previous: at > 0 ? plainFrench(order[at - 1]) : "",
+      next: at >= 0 && at + 1 < order.length ? plainFrench(order[at + 1]) : "",
     };
   }
 
@@ -74,7 +79,7 @@
     if (!hit) return;
     closeEditor();
     page().closePicker();
-    const shown = page().picks.get(hit.key) ?? hit.sentence.en;
+    const shown = page().picks.get(hit.key) ?? plainEnglish(hit.sentence);
     const area = el("textarea", { class: "edit-text", rows: 3, lang: "en", spellcheck: "true", "aria-label": "The English of this sentence" });
     area.value = initial ?? shown;
     const save = el("button", { type: "button", class: "primary edit-save" }, "Save");
@@ -109,14 +114,14 @@
 
   // `picked`: the English is the model's own, one of its alternatives or the memory's suggestion, unchanged.
   function origin(sentence, english) {
-    const offered = [sentence.en, ...(sentence.alternatives || [])];
+    const offered = [plainEnglish(sentence), ...(sentence.alternatives || [])];
     if (sentence.suggestion) offered.push(sentence.suggestion.en);
     return offered.includes(english) ? "picked" : "edit";
   }
 
   async function post(hit, english) {
     const { previous, next } = context(hit.answer, hit.sentence);
-    const body = { source: hit.sentence.fr, english, previous, next, origin: origin(hit.sentence, english) };
+    const body = { source: plainFrench(hit.sentence), english, previous, next, origin: origin(hit.sentence, english) };
     const response = await fetch(unitsUrl, {
       method: "POST",
       headers: page().apiHeaders({ "Content-Type": "application/json" }),
@@ -166,7 +171,7 @@
       title: span.title,
       source: span.dataset.source,
       picked: page().picks.get(hit.key),
-      english: page().picks.get(hit.key) ?? hit.sentence.en,
+      english: page().picks.get(hit.key) ?? plainEnglish(hit.sentence),
     });
     show(span, hit.key, english, unit);
     closeEditor();
