@@ -355,6 +355,13 @@ def batch(
         ),
     ] = None,
     subtitle_style: SubtitleStyleOpt = "italic",
+    memory: Annotated[
+        Path | None,
+        typer.Option(help="translate with this memory: a TMX file, or a keyless server's memory.sqlite3"),
+    ] = None,
+    apply_memory: Annotated[
+        bool, typer.Option("--apply-memory", help="rewrite OUTDIR's sentences --memory now answers; no new run")
+    ] = False,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -364,6 +371,7 @@ def batch(
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
     from service.jobs.runner import BatchBusy, BatchRun, Driver
+    from service.memory.files import batch_memory
 
     if not archive.exists():
         raise _fail(f"{archive}: no such file or directory")
@@ -374,6 +382,7 @@ def batch(
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
+        use = batch_memory(memory, apply_memory, ray or bool(ray_address))  # a MemoryFileError is a ValueError
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
@@ -386,6 +395,13 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     console = Console(stderr=True)
     engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
+    if apply_memory and engine is not None:
+        from service.jobs.retro import Target, apply_with_cache, report_lines
+
+        target = Target(archive, output, options, settings.batch_config(layouts, subtitle_style=style))
+        for line in report_lines(apply_with_cache(target, engine, use)):
+            typer.echo(line)
+        return
     run: Driver
     with progress_bar(console) as progress:
         if engine is None:
@@ -408,6 +424,7 @@ def batch(
                 options,
                 settings.batch_config(layouts, subtitle_style=style),
                 observer=RichObserver(progress),
+                memory=use,
             )
         try:
             summary = run.run()
