@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -77,7 +76,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if settings.warmup:
             await run_in_threadpool(loaded.warmup)
         state.scheduler = start_scheduler(settings, loaded, state.metrics)
-        state.streams = ThreadPoolExecutor(settings.stream_threads, thread_name_prefix="bitext-stream")
         state.jobs = JobManager(settings, state.scheduler)
         state.jobs.start()  # resumes jobs a crash or restart left unfinished
         state.ready = True
@@ -86,7 +84,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         state.ready = False
         await run_in_threadpool(state.jobs.stop)
         await run_in_threadpool(state.scheduler.close)
-        state.streams.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="bitext",

@@ -146,7 +146,7 @@ class Scheduler:
         Interactive work past the queue bound raises `QueueFull` at once; batch work waits for room.
         Past `timeout` seconds the request's waiting sentences leave the queue (so no engine time
         is spent on an answer nobody reads) and `DeadlineExceeded` says how far it got. `cancel`
-        withdraws them on demand (`Cancelled`); `key` orders one caller's calls (see `Lane.ordered`).
+        withdraws them on demand (`Cancelled`); `key` orders one caller's calls (see `Lane.submit`).
         """
         if cancel is not None and cancel.cancelled:
             raise Cancelled("the request was cancelled")
@@ -459,23 +459,12 @@ class Lane(DelegatingEngine):
     """
 
     def __init__(
-        self,
-        scheduler: Scheduler,
-        priority: Priority,
-        deadline: float | None,
-        cancel: CancelToken | None = None,
-        number: int = 0,
-        group: int | None = None,
-        progress: Progress | None = None,
+        self, scheduler: Scheduler, priority: Priority, deadline: float | None, cancel: CancelToken | None, number: int
     ) -> None:
         super().__init__(scheduler.engine)
         self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
-        self.cancel, self.number, self.group = cancel, number, group
-        self.progress = progress or Progress()
-
-    def ordered(self, key: int) -> Lane:
-        """This lane with its sentences in reading-order group `key`: earlier groups are served first."""
-        return Lane(self.scheduler, self.priority, self.deadline, self.cancel, self.number, key, self.progress)
+        self.cancel, self.number = cancel, number
+        self.progress = Progress()
 
     @property
     def traits(self) -> EngineTraits:
@@ -485,11 +474,36 @@ class Lane(DelegatingEngine):
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        key = None if self.group is None else (self.number, self.group)
         self.progress.add(asked=len(texts))
-        translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel, key)
+        translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel)
         self.progress.add(answered=len(texts))
         return translations
+
+    def submit(self, texts: Sequence[str], options: GenerationOptions, group: int) -> Future[list[Translation]]:
+        """Queue `texts` and return at once: the future holds their translations (or the refusal).
+
+        `group` is the reading-order place of this work among the lane's own (a streamed article's
+        groups of blocks): the scheduler serves a smaller group first, and packs every group with
+        other requests' work. The lane's cancel token withdraws it; its deadline is the awaiter's
+        to keep (`expire`)."""
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled("the request was cancelled")
+        future = self.scheduler.submit(texts, options, self.priority, (self.number, group))
+        if self.cancel is not None:
+            self.cancel.track(self.scheduler, future)
+        self.progress.add(asked=len(texts))
+
+        def answered(done: Future[list[Translation]]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                self.progress.add(answered=len(texts))
+
+        future.add_done_callback(answered)
+        return future
+
+    def expire(self, future: Future[Any]) -> DeadlineExceeded:
+        """`future`'s waiting work withdrawn at the lane's deadline: the error that says how far it got."""
+        self.scheduler.abandon(future)
+        return DeadlineExceeded(self.progress.answered, self.progress.asked)
 
     def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
         """Word alignment through the scheduler: queued, deadlined and cancellable like generation."""
