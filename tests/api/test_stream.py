@@ -75,7 +75,15 @@ def test_the_start_carries_all_the_french_of_every_kind(client: TestClient) -> N
     assert {"heading", "image", "paragraph", "cell", "verbatim"} <= kinds
     assert all("en" not in block and "sentences" not in block for block in start["blocks"])
     french = "".join(block["prefix"] + block["fr"] + block["suffix"] for block in start["blocks"])
-    for piece in ("Le budget", "Les écoles", "Une piscine en plein air", "**le budget**", "Écoles", "code = 1", "ouvrira en juin"):
+    for piece in (
+        "Le budget",
+        "Les écoles",
+        "Une piscine en plein air",
+        "**le budget**",
+        "Écoles",
+        "code = 1",
+        "ouvrira en juin",
+    ):
         assert piece in french
 
 
@@ -150,7 +158,9 @@ def waiting_threads() -> list[str]:
         frame = frames.get(thread.ident or 0)
         while frame is not None:
             code = frame.f_code
-            if code.co_name == "result" and code.co_filename.endswith(os.path.join("concurrent", "futures", "_base.py")):
+            if code.co_name == "result" and code.co_filename.endswith(
+                os.path.join("concurrent", "futures", "_base.py")
+            ):
                 waiting.append(thread.name)
                 break
             frame = frame.f_back
@@ -166,6 +176,7 @@ def test_streams_nobody_reads_hold_no_thread_while_they_wait() -> None:
     engine = GatedEngine()
     app = create_app(Settings(warmup=False, cache_entries=0), engine=engine)
     first_lines: list[bytes] = []
+
     async def unread(index: int) -> None:
         body = json.dumps({"text": f"Le conseil numéro {index} a voté la mesure."}).encode()
         scope = {
