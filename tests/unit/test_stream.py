@@ -222,3 +222,31 @@ def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: st
     finally:
         engine.release.set()
         scheduler.close(timeout=WAIT)
+
+
+def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_after_it() -> None:
+    """The first screenful first: the stream's first group (its first block alone) is in the first
+    engine call after the queue fills, and that call is not the whole article."""
+    engine = GatedEngine()
+    scheduler = Scheduler(engine, max_wait=0.0)
+    scheduler.start()
+    try:
+        scheduler.submit(["occupé."])
+        assert engine.entered.wait(WAIT)
+        long = " ".join(f"La phrase numéro {n} du long paragraphe continue avec beaucoup de mots." for n in range(4))
+        text = "\n\n".join(["Le maire a parlé.", *(f"{long} Paragraphe {p}." for p in range(8))])
+        lane = scheduler.lane("interactive", None, CancelToken())
+        stream = DocumentStream(TranslationRequest(parse(text, "text")), lane)
+        futures = submit_stream(stream, lane)
+        total = sum(len(texts) for texts in stream.work())
+        while scheduler.pending < total:
+            threading.Event().wait(0.01)
+        engine.release.set()
+        for future in futures:
+            future.result(WAIT)
+        first_call = engine.calls[1]
+        assert "Le maire a parlé." in first_call and len(first_call) < total
+        assert all("Paragraphe 7." not in text for text in first_call)  # the last group comes later
+    finally:
+        engine.release.set()
+        scheduler.close(timeout=WAIT)
