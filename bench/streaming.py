@@ -161,20 +161,24 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=None, help="article size (default 60, quick 30)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--lanes", type=int, default=0, help="engine lanes (default: the service's default)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs of each measure (default 2, quick 1)")
+    parser.add_argument("--streaming-only", action="store_true", help="leave out the abandoned-work measure")
     args = parser.parse_args()
     beams = 1 if args.quick else 4
     size = args.sentences or (30 if args.quick else 60)
-    repeats = 1 if args.quick else 2
+    repeats = args.repeats or (1 if args.quick else 2)
 
     engine = load_engine(EngineSpec(str(full_size_checkpoint()), device="cpu", threads=args.threads, lanes=args.lanes))
     scheduler = Scheduler(Exact(engine, beams), engine.traits.budget, max_wait=0.005)  # type: ignore[arg-type]
-    scheduler.start()
-    try:
-        scheduler.translate(["Bonjour à tous."])  # warm
-        long = load_workload(200).sentences[:200]
-        idle, after = abandoned(scheduler, long, repeats)
-    finally:
-        scheduler.close()
+    idle = after = float("nan")
+    if not args.streaming_only:
+        scheduler.start()
+        try:
+            scheduler.translate(["Bonjour à tous."])  # warm
+            long = load_workload(200).sentences[:200]
+            idle, after = abandoned(scheduler, long, repeats)
+        finally:
+            scheduler.close()
     paragraphs = load_workload(size).paragraphs
     articles = {
         "corpus paragraphs": "\n\n".join(paragraphs),
