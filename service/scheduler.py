@@ -376,6 +376,19 @@ class Lane(DelegatingEngine):
     def _timeout(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
+    def gone(self) -> bool:
+        """The lane's caller is gone: its cancel token was cancelled or its deadline passed. The
+        request's stop check, carried by the lane: the steps after translation poll it."""
+        cancelled = self.cancel is not None and self.cancel.cancelled
+        return cancelled or (self.deadline is not None and time.monotonic() >= self.deadline)
+
+    def stopped(self) -> BaseException:
+        """What `gone` means for the caller: it left (`Cancelled`), or the deadline passed with
+        `answered` of the sentences `asked` so far translated (`DeadlineExceeded`)."""
+        if self.cancel is not None and self.cancel.cancelled:
+            return Cancelled("the request was cancelled")
+        return DeadlineExceeded(self.progress.answered, self.progress.asked)
+
     def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
         self.progress.add(asked=len(texts))
         translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel)

@@ -28,12 +28,11 @@ from typing import Any, Protocol, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from models.document import BilingualBlock, BilingualDocument, Translation
-from models.engine import Engine
 from models.interrupt import Interrupted, stop_when
 from models.pipeline import DocumentStream, translate_request
 from models.request import TranslationRequest
 from service.deps import AppState
-from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, Lane, Scheduler
+from service.scheduler import CancelToken, Lane, Scheduler
 
 T = TypeVar("T")
 
@@ -55,16 +54,6 @@ async def _watch(client: Disconnectable, token: CancelToken) -> None:
 def stop_check(token: CancelToken, deadline: float | None) -> Callable[[], bool]:
     """True once the request is gone: its client disconnected (`token`) or its `deadline` passed."""
     return lambda: token.cancelled or (deadline is not None and time.monotonic() >= deadline)
-
-
-def _lane_stopped(engine: Engine, token: CancelToken) -> BaseException:
-    """What a post-step stopped by `stop_check` means: the client left, or the deadline passed with
-    every sentence asked for so far translated."""
-    if token.cancelled:
-        return Cancelled("the request was cancelled")
-    if isinstance(engine, Lane):
-        return DeadlineExceeded(engine.progress.answered, engine.progress.asked)
-    return DeadlineExceeded(0, 0)
 
 
 def _run_stopping(
@@ -114,13 +103,7 @@ async def translate_interactive(
     """
     lane, token = _interactive_lane(state, scheduler)
     return await run_stoppable(
-        translate_request,
-        request,
-        lane,
-        token=token,
-        deadline=lane.deadline,
-        stopped=lambda: _lane_stopped(lane, token),
-        client=client,
+        translate_request, request, lane, token=token, deadline=lane.deadline, stopped=lane.stopped, client=client
     )
 
 
@@ -179,13 +162,12 @@ async def stream_blocks(stream: DocumentStream, lane: Lane) -> AsyncIterator[Bil
     by the deadline or a disconnect.
     """
     token = _token(lane)
-    check = stop_check(token, lane.deadline)
-    stopped = lambda: _lane_stopped(lane, token)  # noqa: E731 - a one-line adapter
     try:
         futures = await run_in_threadpool(submit_stream, stream, lane)
         for index, future in enumerate(futures):
             translations = await _arrived(future, lane)
-            for block in await run_in_threadpool(_run_stopping, check, stopped, stream.blocks, index, translations):
+            blocks = await run_in_threadpool(_run_stopping, lane.gone, lane.stopped, stream.blocks, index, translations)
+            for block in blocks:
                 yield block
     finally:
         token.cancel()
