@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -177,13 +178,24 @@ def test_cancel_token_withdraws_waiting_sentences_and_lets_the_batch_in_flight_f
         scheduler.close(timeout=WAIT)
 
 
-def test_a_lanes_earlier_group_is_served_first() -> None:
+@contextmanager
+def busy_scheduler() -> Iterator[tuple[GatedEngine, Scheduler]]:
+    """A scheduler whose engine is busy with one call, held until the test releases it: the work the
+    test queues meanwhile waits, then goes in the order the scheduler chooses."""
     engine = GatedEngine()
     scheduler = Scheduler(engine, max_wait=0.0)
     scheduler.start()
     try:
         scheduler.submit(["occupé."])
         assert engine.entered.wait(WAIT)
+        yield engine, scheduler
+    finally:
+        engine.release.set()
+        scheduler.close(timeout=WAIT)
+
+
+def test_a_lanes_earlier_group_is_served_first() -> None:
+    with busy_scheduler() as (engine, scheduler):
         lane = scheduler.lane()
         late = lane.submit(["Groupe trois."], GenerationOptions(), 3)
         early = lane.submit(["Groupe un."], GenerationOptions(), 1)
@@ -194,18 +206,10 @@ def test_a_lanes_earlier_group_is_served_first() -> None:
         assert early.result(WAIT) and late.result(WAIT)
         assert engine.calls[1:] == [["Groupe un."], ["Groupe trois."]]
         assert (lane.progress.asked, lane.progress.answered) == (2, 2)
-    finally:
-        engine.release.set()
-        scheduler.close(timeout=WAIT)
 
 
 def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: str) -> None:
-    engine = GatedEngine()
-    scheduler = Scheduler(engine, max_wait=0.0)
-    scheduler.start()
-    try:
-        scheduler.submit(["occupé."])
-        assert engine.entered.wait(WAIT)
+    with busy_scheduler() as (engine, scheduler):
         token = CancelToken()
         lane = scheduler.lane("interactive", None, token)
         stream = DocumentStream(TranslationRequest(parse(article_text, "auto")), lane)
@@ -219,20 +223,12 @@ def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: st
         engine.release.set()
         with pytest.raises(Cancelled):  # a cancelled lane refuses new work at once
             lane.submit(["Encore."], GenerationOptions(), 0)
-    finally:
-        engine.release.set()
-        scheduler.close(timeout=WAIT)
 
 
 def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_after_it() -> None:
     """The first screenful first: the stream's first group (its first block alone) is in the first
     engine call after the queue fills, and that call is not the whole article."""
-    engine = GatedEngine()
-    scheduler = Scheduler(engine, max_wait=0.0)
-    scheduler.start()
-    try:
-        scheduler.submit(["occupé."])
-        assert engine.entered.wait(WAIT)
+    with busy_scheduler() as (engine, scheduler):
         long = " ".join(f"La phrase numéro {n} du long paragraphe continue avec beaucoup de mots." for n in range(4))
         text = "\n\n".join(["Le maire a parlé.", *(f"{long} Paragraphe {p}." for p in range(8))])
         lane = scheduler.lane("interactive", None, CancelToken())
@@ -247,6 +243,3 @@ def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_
         first_call = engine.calls[1]
         assert "Le maire a parlé." in first_call and len(first_call) < total
         assert all("Paragraphe 7." not in text for text in first_call)  # the last group comes later
-    finally:
-        engine.release.set()
-        scheduler.close(timeout=WAIT)
