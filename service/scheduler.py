@@ -224,39 +224,22 @@ class Scheduler:
         key: tuple[int, int] | None = None,
     ) -> Future[list[Translation]]:
         """Queue `texts` and return at once; the future holds their translations, in input order."""
-        return self.submit_many([(texts, key or (next(self._numbers), 0))], options, priority)[0]
-
-    def submit_many(
-        self,
-        works: Sequence[tuple[Sequence[str], tuple[int, int]]],
-        options: GenerationOptions = GenerationOptions(),
-        priority: Priority = "interactive",
-    ) -> list[Future[list[Translation]]]:
-        """Several requests' `(texts, key)` queued in one step (a stream's groups): the workers see
-        them all at once when they cut the next batch. A future each, as `submit` gives."""
-        futures: list[Future[list[Translation]]] = []
-        items: list[Item] = []
-        for texts, key in works:
-            future: Future[list[Translation]] = Future()
-            futures.append(future)
-            found = self._lookup(texts, options) if self._lookup is not None and texts else {}
-            results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
-            missing = [i for i in range(len(texts)) if i not in found]
-            if not missing:
-                future.set_result([found[i] for i in range(len(texts))])
-                continue
-            lengths = self.engine.count_tokens([texts[i] for i in missing])
-            request = Work(options, future, results, len(missing), key)
-            self._requests[future] = request
-            items += [Item(request, i, texts[i], n) for i, n in zip(missing, lengths, strict=True)]
-        if not items:
-            return futures
+        future: Future[list[Translation]] = Future()
+        found = self._lookup(texts, options) if self._lookup is not None and texts else {}
+        results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
+        missing = [i for i in range(len(texts)) if i not in found]
+        if not missing:
+            future.set_result([found[i] for i in range(len(texts))])
+            return future
+        lengths = self.engine.count_tokens([texts[i] for i in missing])
+        request = Work(options, future, results, len(missing), key or (next(self._numbers), 0))
+        self._requests[future] = request
         with self._cond:
             while True:
                 if self.state.closed:
                     raise SchedulerClosed("the service is shutting down")
                 pending = self.state.pending
-                if pending == 0 or pending + len(items) <= self.max_queue:
+                if pending == 0 or pending + len(missing) <= self.max_queue:
                     break
                 if priority == "interactive":
                     if self.metrics is not None:
@@ -264,12 +247,11 @@ class Scheduler:
                     raise QueueFull(pending, self._retry_after(pending))
                 self._cond.wait()  # batch jobs apply back-pressure instead of failing
             now = time.monotonic()
-            for item in items:
-                item.arrived = now
+            items = [Item(request, i, texts[i], n, now) for i, n in zip(missing, lengths, strict=True)]
             self.state.add(priority, items)
             self._report_queue()
             self._cond.notify_all()
-        return futures
+        return future
 
     def _retry_after(self, pending: int) -> int:
         if self._rate <= 0:
@@ -414,32 +396,25 @@ class Lane(DelegatingEngine):
         return translations
 
     def submit(self, texts: Sequence[str], options: GenerationOptions, group: int) -> Future[list[Translation]]:
-        """Queue `texts` at reading-order place `group` among the lane's own work (smaller first) and
-        return at once; the lane's token withdraws it, its deadline is the awaiter's (`expire`)."""
-        return self.submit_groups([texts], options, group)[0]
+        """Queue `texts` and return at once: the future holds their translations (or the refusal).
 
-    def submit_groups(
-        self, groups: Sequence[Sequence[str]], options: GenerationOptions, first: int = 0
-    ) -> list[Future[list[Translation]]]:
-        """Each group's texts queued in one step, group `i` at reading-order place `first + i`
-        (`submit` for each, but the scheduler sees them all before it cuts the next batch)."""
+        `group` is the reading-order place of this work among the lane's own (a streamed article's
+        groups of blocks): the scheduler serves a smaller group first, and packs every group with
+        other requests' work. The lane's cancel token withdraws it; its deadline is the awaiter's
+        to keep (`expire`)."""
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled("the request was cancelled")
-        works = [(texts, (self.number, first + i)) for i, texts in enumerate(groups)]
-        futures = self.scheduler.submit_many(works, options, self.priority)
-        for texts, future in zip(groups, futures, strict=True):
-            if self.cancel is not None:
-                self.cancel.track(self.scheduler, future)
-            self.progress.add(asked=len(texts))
-            future.add_done_callback(self._answered(len(texts)))
-        return futures
+        future = self.scheduler.submit(texts, options, self.priority, (self.number, group))
+        if self.cancel is not None:
+            self.cancel.track(self.scheduler, future)
+        self.progress.add(asked=len(texts))
 
-    def _answered(self, count: int) -> Callable[[Future[list[Translation]]], None]:
         def answered(done: Future[list[Translation]]) -> None:
             if not done.cancelled() and done.exception() is None:
-                self.progress.add(answered=count)
+                self.progress.add(answered=len(texts))
 
-        return answered
+        future.add_done_callback(answered)
+        return future
 
     def expire(self, future: Future[Any]) -> DeadlineExceeded:
         """`future`'s waiting work withdrawn at the lane's deadline: the error that says how far it got."""

@@ -116,10 +116,10 @@ def open_stream(state: AppState, scheduler: Scheduler, request: TranslationReque
 
 
 def submit_stream(stream: DocumentStream, lane: Lane) -> list[Future[list[Translation]]]:
-    """Every group's work handed to the scheduler in one step, group `i` at reading-order place `i`
-    (the first batch is cut with the whole article in view): no thread waits for it, the scheduler
-    packs it with other requests' work and serves earlier groups (the first screenful) first."""
-    return lane.submit_groups(stream.work(), stream.options)
+    """Every group's work handed to the scheduler at once, group `i` at reading-order place `i`: no
+    thread waits for it, the scheduler packs it with other requests' work and serves earlier groups
+    (the first screenful) first."""
+    return [lane.submit(texts, stream.options, index) for index, texts in enumerate(stream.work())]
 
 
 def _token(lane: Lane) -> CancelToken:

@@ -90,11 +90,11 @@ class KeyedScheduler(Scheduler):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, max_wait=0.0)
-        self.keys: list[list[tuple[int, int]]] = []
+        self.keys: list[tuple[int, int] | None] = []
 
-    def submit_many(self, works, options=GenerationOptions(), priority="interactive"):  # type: ignore[no-untyped-def]
-        self.keys.append([key for _, key in works])
-        return super().submit_many(works, options, priority)
+    def submit(self, texts, options=GenerationOptions(), priority="interactive", key=None):  # type: ignore[no-untyped-def]
+        self.keys.append(key)
+        return super().submit(texts, options, priority, key)
 
 
 def test_the_scheduled_stream_submits_every_group_at_once_and_gives_the_same_blocks(article_text: str) -> None:
@@ -113,7 +113,7 @@ def test_the_scheduled_stream_submits_every_group_at_once_and_gives_the_same_blo
         futures = submit_stream(stream, lane)  # returns at once: the engine holds every call
         assert len(futures) == len(stream.groups) > 1 and not any(future.done() for future in futures)
         assert threading.active_count() == threads  # nothing waits in a thread of its own
-        assert scheduler.keys == [[(lane.number, group) for group in range(len(stream.groups))]]  # one step
+        assert scheduler.keys == [(lane.number, group) for group in range(len(stream.groups))]
         engine.release.set()
         blocks = tuple(block for i, f in enumerate(futures) for block in stream.blocks(i, f.result(WAIT)))
         _same_as_whole(stream, blocks, full)
