@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from models.engine import Engine, EngineSpec, MarianEngine
+from models.engine import Engine, EngineSpec
+from models.marian import MarianEngine
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,10 @@ reading order (`DocumentStream`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from models.assemble import english_with
-from models.document import BilingualBlock, BilingualDocument, Document, ModelInfo, Stats
+from models.document import BilingualBlock, BilingualDocument, Document, ModelInfo, Stats, Translation
 from models.engine import Engine, GenerationOptions
 from models.plan import (
     _WINDOW_MARGIN,
@@ -27,7 +25,7 @@ from models.plan import (
     plan,
     plan_block,
 )
-from models.repair import Checked, Fidelity, translate_checked
+from models.repair import Checked, Fidelity, Translate, first_texts, translate_checked
 from models.request import TranslationRequest
 from models.sentences import FLAG_KEPT_VERBATIM, FLAG_SPLIT_WINDOW, Assembled, SentencePlan
 
@@ -37,7 +35,6 @@ __all__ = [
     "MAX_WORDLESS_RUN",
     "DocumentStream",
     "DocumentTooLarge",
-    "Ordered",
     "Plan",
     "SentencePlan",
     "TranslationRequest",
@@ -52,20 +49,42 @@ __all__ = [
 ]
 
 
+def _fits(engine: Engine) -> Callable[[str], bool]:
+    """Whether a text (with its placeholders) still fits the model's window."""
+    limit = engine.max_input_tokens - _WINDOW_MARGIN
+    return lambda text: engine.count_tokens([text])[0] <= limit
+
+
 def translate_texts(
-    texts: Sequence[str], engine: Engine, options: GenerationOptions, fidelity: Fidelity
+    texts: Sequence[str],
+    engine: Engine,
+    options: GenerationOptions,
+    fidelity: Fidelity,
+    first: Mapping[str, Translation] | None = None,
 ) -> dict[str, Checked]:
     """Each text translated and checked (`models.repair`): what `Plan.assemble` takes. Repeats are
-    sent as they are (a cached engine counts them as hits)."""
+    sent as they are (a cached engine counts them as hits).
+
+    `first`: the first attempt's translations, already made (`first_texts` of these texts, with
+    `options`): that call is answered from it and only repairs reach `engine`."""
     if not texts:
         return {}
-    count = lambda text: engine.count_tokens([text])[0]  # noqa: E731
-    limit = engine.max_input_tokens - _WINDOW_MARGIN
-    fits = lambda text: count(text) <= limit  # noqa: E731
-    results = translate_checked(texts, engine.translate, options, fidelity, fits)
+    run: Translate = engine.translate
+    if first is not None:
+        run = _answered_from(first, options, engine.translate)
+    results = translate_checked(texts, run, options, fidelity, _fits(engine))
     if len(results) != len(texts):
         raise RuntimeError(f"the engine returned {len(results)} translations for {len(texts)} sentences")
     return dict(zip(texts, results, strict=True))
+
+
+def _answered_from(first: Mapping[str, Translation], options: GenerationOptions, run: Translate) -> Translate:
+    def call(texts: Sequence[str], asked: GenerationOptions) -> list[Translation]:
+        if asked == options and all(text in first for text in texts):
+            return [first[text] for text in texts]
+        return run(texts, asked)
+
+    return call
 
 
 def translate_request(request: TranslationRequest, engine: Engine) -> BilingualDocument:
@@ -103,26 +122,17 @@ def translate_document(
     return translate_request(request, engine)
 
 
-@runtime_checkable
-class Ordered(Protocol):
-    """An engine that can tag work with a reading-order key, so earlier blocks are served first.
-
-    `ordered(key)` is the same engine whose sentences carry `key` (smaller goes first among one
-    caller's work); the service's scheduler lane offers it. Engines that have it are called from
-    several threads at once, one per group of blocks.
-    """
-
-    def ordered(self, key: int) -> Engine: ...
-
-
 class DocumentStream:
     """A request translated block by block, in reading order: planned now, translated while iterated.
 
-    Building it plans every block (so `DocumentTooLarge` comes before anything is sent); iterating
-    yields each `BilingualBlock` as soon as it and every block before it are done. The blocks are
-    the ones `translate_request` gives. `stats` is complete once the iteration ends. Closing the
-    iterator early stops waiting; work already submitted is the engine's to drop (the service
-    cancels it).
+    Building it plans every block (so `DocumentTooLarge` comes before anything is sent). The work is
+    the plan's groups of blocks (`Plan.groups`: the first block alone, then doubling), each one list
+    of texts for the model (`work`); `blocks(index, translations)` turns one group's translations
+    into its `BilingualBlock`s (repairs, alignment and assembly through `engine`), called once per
+    group, in order. Iterating does it all here, one group after the other on `engine`; the service
+    instead hands every group's work to its scheduler at once (`service.translation`), which packs it
+    with other requests' and serves earlier groups first. The blocks are the ones `translate_request`
+    gives; `stats` is complete once the last group's blocks are made.
     """
 
     def __init__(self, request: TranslationRequest, engine: Engine) -> None:
@@ -130,6 +140,9 @@ class DocumentStream:
         self.plan = plan(request, engine)
         self.sentences = self.plan.sentences
         self.groups = self.plan.groups()
+        self._fits = _fits(engine)
+        self._texts = [self.plan.texts(group) for group in self.groups]
+        self._work = [first_texts(texts, request.fidelity, self._fits) for texts in self._texts]
         self._assembled = Assembled(())
 
     @property
@@ -145,40 +158,28 @@ class DocumentStream:
         return self.request.warnings
 
     @property
+    def options(self) -> GenerationOptions:
+        return self.request.options
+
+    @property
     def stats(self) -> Stats:
         done = self._assembled
         seconds = round(time.perf_counter() - self.plan.started, 4)
         return Stats(len(self.request.document.blocks), done.sentences, done.source_tokens, done.output_tokens, seconds)
 
-    def _run(self, key: int, texts: list[str]) -> dict[str, Checked]:
-        engine = self.engine.ordered(key) if isinstance(self.engine, Ordered) else self.engine
-        return translate_texts(texts, engine, self.request.options, self.request.fidelity)
+    def work(self) -> list[list[str]]:
+        """Each group's texts for the model, in reading order, translated with `options`: the first
+        attempt `blocks` expects (its repairs, if any, it asks of the engine itself)."""
+        return [list(texts) for texts in self._work]
 
     def __iter__(self) -> Iterator[BilingualBlock]:
-        if not isinstance(self.engine, Ordered):  # a plain engine: one group after the other
-            for index, group in enumerate(self.groups):
-                yield from self.blocks(index, self._run(0, self.plan.texts(group)))
-            return
-        pool = ThreadPoolExecutor(max_workers=len(self.groups) or 1, thread_name_prefix="bitext-stream")
-        try:
-            for index, future in enumerate(self.submit(pool)):
-                yield from self.blocks(index, future.result())
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for index, texts in enumerate(self._work):
+            yield from self.blocks(index, self.engine.translate(texts, self.options) if texts else [])
 
-    def submit(self, executor: Executor) -> list[Future[dict[str, Checked]]]:
-        """Every group's translations handed to `executor` at once, each with its reading-order key, so the
-        engine stays busy and still serves earlier blocks first; the engine must be `Ordered`.
-
-        The service shares one bounded executor between all its streams (`service.translation`):
-        a stream is then no threads of its own, and its waits are the executor's.
-        """
-        if not isinstance(self.engine, Ordered):
-            raise TypeError("a stream's groups run side by side only on an Ordered engine (the scheduler's lane)")
-        return [executor.submit(self._run, key, self.plan.texts(group)) for key, group in enumerate(self.groups)]
-
-    def blocks(self, index: int, results: dict[str, Checked]) -> list[BilingualBlock]:
-        """Group `index`'s blocks from its translations (`submit`'s future); call once per group, in order."""
+    def blocks(self, index: int, translations: Sequence[Translation]) -> list[BilingualBlock]:
+        """Group `index`'s blocks from the translations of its `work()[index]`; call once per group, in order."""
+        first = dict(zip(self._work[index], translations, strict=True))
+        results = translate_texts(self._texts[index], self.engine, self.options, self.request.fidelity, first)
         assembled = self.plan.assemble(self.groups[index], results, self.engine)
         self._assembled = self._assembled + Assembled(
             (), assembled.sentences, assembled.source_tokens, assembled.output_tokens

@@ -166,6 +166,10 @@ class Plan:
                         distinct.setdefault(sentence.source[piece.start : piece.end])
         return list(distinct)
 
+    def translated(self, index: int) -> bool:
+        """Whether block `index` will have English of its own (else its English is its French)."""
+        return self.request.document.blocks[index].translate and any(s.translate for s in self.blocks[index])
+
     def groups(self, max_groups: int = 16) -> list[range]:
         """Consecutive blocks grouped for streaming (`group_blocks`); sentences the memory answers count as none."""
         counts = [

@@ -173,6 +173,15 @@ def _retry_options(options: GenerationOptions, no_repeat: bool) -> GenerationOpt
     return replace(options, num_beams=wider, no_repeat_ngram_size=3 if no_repeat else options.no_repeat_ngram_size)
 
 
+def first_texts(
+    texts: Sequence[str], fidelity: Fidelity = Fidelity(), fits: Callable[[str], bool] = lambda _: True
+) -> list[str]:
+    """What `translate_checked`'s first engine call sends for `texts` (terms as placeholders, shouted
+    sentences in sentence case): a caller may have them translated ahead and answer that call itself."""
+    items = [_prepare(text, fidelity, fits) for text in texts]
+    return [item.protected.text if item.guarded else item.plain for item in items]
+
+
 def translate_checked(
     texts: Sequence[str],
     run: Translate,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -80,7 +79,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if settings.warmup:
             await run_in_threadpool(loaded.warmup)
         state.scheduler = start_scheduler(settings, loaded, state.metrics)
-        state.streams = ThreadPoolExecutor(settings.stream_threads, thread_name_prefix="bitext-stream")
         state.jobs = JobManager(settings, state.scheduler, memory)
         state.jobs.start()  # resumes jobs a crash or restart left unfinished
         state.ready = True
@@ -89,7 +87,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         state.ready = False
         await run_in_threadpool(state.jobs.stop)
         await run_in_threadpool(state.scheduler.close)
-        state.streams.shutdown(wait=False, cancel_futures=True)
         await run_in_threadpool(memory.close)
 
     app = FastAPI(

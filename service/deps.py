@@ -6,7 +6,6 @@ can import every router at the top and only assemble (full-stack-fastapi-templat
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -35,7 +34,6 @@ class AppState:
     terms: Terms = field(default_factory=Terms)  # server-wide glossary and keep terms (BITEXT_GLOSSARY_FILE)
     metrics: Metrics = field(default_factory=Metrics)
     deepl_usage: Usage = field(default_factory=Usage)
-    streams: Executor | None = None  # the NDJSON streams' shared, bounded pool (service.translation.stream_blocks)
     memory: Memories | None = None  # translation memories, one per API key (opened on first use)
 
 

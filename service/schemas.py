@@ -209,6 +209,21 @@ class BlockOut(BaseModel):
     )
 
 
+class SourceBlockOut(BaseModel):
+    """A block as the stream's `start` announces it: its French and kind, before any English. The
+    fields are those of `BlockOut` with the same meaning; `en` and `sentences` come with the block."""
+
+    index: int
+    kind: BlockKind
+    fr: str = Field(description="the translatable French text (an image's alt text)")
+    translated: bool = Field(description="false: kept verbatim, its `en` will be its `fr`")
+    prefix: str = ""
+    suffix: str = ""
+    url: str | None = None
+    markup: Literal["markdown", "html"] | None = None
+    cell: tuple[int, int, int] | None = None
+
+
 class StatsOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -246,7 +261,13 @@ class StreamEvent(BaseModel):
     """One line of the `application/x-ndjson` answer of `POST /v1/translate`; `type` says which fields it has."""
 
     type: Literal["start", "block", "end", "error"]
-    blocks: int | None = Field(default=None, description="start: how many blocks will follow")
+    blocks: list[SourceBlockOut] | None = Field(
+        default=None,
+        description=(
+            "start: every block's French and kind, in reading order (one `block` line follows for each), "
+            "so a reader can show the whole French at once"
+        ),
+    )
     sentences: int | None = Field(default=None, description="start: how many sentences the article has")
     model: ModelOut | None = Field(default=None, description="start")
     format: str | None = Field(default=None, description="start: the format the input was read as")

@@ -89,15 +89,6 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="on SIGTERM, how long in-flight requests may finish"
     )
-    stream_threads: int = Field(
-        default=32,
-        ge=1,
-        le=1024,
-        description=(
-            "threads all NDJSON streams share to wait on their groups of blocks (a stream has none of its own); "
-            "past them, groups queue in order"
-        ),
-    )
     keep_alive_seconds: int = Field(
         default=75,
         ge=1,

@@ -20,19 +20,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from models.document import BilingualBlock, BilingualDocument
-from models.engine import Engine
+from models.document import BilingualBlock, BilingualDocument, Translation
 from models.interrupt import Interrupted, stop_when
 from models.pipeline import DocumentStream, translate_request
 from models.request import TranslationRequest
 from service.deps import AppState
-from service.scheduler import Cancelled, CancelToken, DeadlineExceeded, Lane, Scheduler
+from service.scheduler import CancelToken, Lane, Scheduler
 
 T = TypeVar("T")
 
@@ -54,16 +54,6 @@ async def _watch(client: Disconnectable, token: CancelToken) -> None:
 def stop_check(token: CancelToken, deadline: float | None) -> Callable[[], bool]:
     """True once the request is gone: its client disconnected (`token`) or its `deadline` passed."""
     return lambda: token.cancelled or (deadline is not None and time.monotonic() >= deadline)
-
-
-def _lane_stopped(engine: Engine, token: CancelToken) -> BaseException:
-    """What a post-step stopped by `stop_check` means: the client left, or the deadline passed with
-    every sentence asked for so far translated."""
-    if token.cancelled:
-        return Cancelled("the request was cancelled")
-    if isinstance(engine, Lane):
-        return DeadlineExceeded(engine.progress.answered, engine.progress.asked)
-    return DeadlineExceeded(0, 0)
 
 
 def _run_stopping(
@@ -113,46 +103,88 @@ async def translate_interactive(
     """
     lane, token = _interactive_lane(state, scheduler)
     return await run_stoppable(
-        translate_request,
-        request,
-        lane,
-        token=token,
-        deadline=lane.deadline,
-        stopped=lambda: _lane_stopped(lane, token),
-        client=client,
+        translate_request, request, lane, token=token, deadline=lane.deadline, stopped=lane.stopped, client=client
     )
 
 
-def open_stream(
-    state: AppState, scheduler: Scheduler, request: TranslationRequest
-) -> tuple[DocumentStream, CancelToken]:
-    """Plan the request for streaming (may raise `DocumentTooLarge`): call it in a worker thread."""
-    lane, token = _interactive_lane(state, scheduler)
-    return DocumentStream(request, lane), token
+def open_stream(state: AppState, scheduler: Scheduler, request: TranslationRequest) -> tuple[DocumentStream, Lane]:
+    """Plan the request for streaming (may raise `DocumentTooLarge`): call it in a worker thread.
+
+    The stream's lane is interactive, under the request deadline, with its own cancel token."""
+    lane, _ = _interactive_lane(state, scheduler)
+    return DocumentStream(request, lane), lane
 
 
-async def stream_blocks(
-    stream: DocumentStream, token: CancelToken, executor: Executor
-) -> AsyncIterator[BilingualBlock]:
+def submit_stream(stream: DocumentStream, lane: Lane) -> list[Future[list[Translation]]]:
+    """Every group's work handed to the scheduler at once, group `i` at reading-order place `i`: no
+    thread waits for it, the scheduler packs it with other requests' work and serves earlier groups
+    (the first screenful) first."""
+    return [lane.submit(texts, stream.options, index) for index, texts in enumerate(stream.work())]
+
+
+def _token(lane: Lane) -> CancelToken:
+    if lane.cancel is None:  # `open_stream` always gives one
+        raise ValueError("a stream's lane needs a cancel token")
+    return lane.cancel
+
+
+async def _arrived(future: Future[list[Translation]], lane: Lane) -> list[Translation]:
+    """`future`'s translations, awaited on the event loop without a thread; past the lane's deadline
+    its waiting work is withdrawn (`DeadlineExceeded`). Leaving early never cancels `future` itself:
+    the lane's token withdraws the work (`stream_blocks`)."""
+    loop = asyncio.get_running_loop()
+    arrived = loop.create_future()
+
+    def settle() -> None:
+        if not arrived.done():
+            arrived.set_result(None)
+
+    def wake(_: Future[list[Translation]]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop already closed: nobody waits
+            loop.call_soon_threadsafe(settle)
+
+    future.add_done_callback(wake)
+    timeout = None if lane.deadline is None else max(0.0, lane.deadline - time.monotonic())
+    try:
+        await asyncio.wait_for(arrived, timeout)
+    except TimeoutError:
+        raise lane.expire(future) from None
+    return future.result()
+
+
+async def stream_blocks(stream: DocumentStream, lane: Lane) -> AsyncIterator[BilingualBlock]:
     """The stream's blocks in reading order; leaving early cancels the rest.
 
-    The stream's groups wait for the scheduler in `executor`, one bounded pool shared by every
-    stream (`Settings.stream_threads`): a stream holds no thread of its own, so streams nobody reads
-    (or many at once) cannot multiply threads; past the pool's size their groups queue, in order.
-    Here, only futures are awaited: when the client goes away the response task is cancelled at once,
-    the token withdraws what still waits in the scheduler, and groups not started are dropped.
+    The work is queued once (`submit_stream`) and each group's translations awaited in order: a
+    stream holds no thread while it waits, so streams nobody reads cannot multiply threads. When the
+    client goes away the response task is cancelled at once and the lane's token withdraws what still
+    waits in the scheduler. A group's repairs, alignment and assembly run in a worker thread, stopped
+    by the deadline or a disconnect.
     """
-    futures = stream.submit(executor)
-    engine = stream.engine
-    check = stop_check(token, engine.deadline if isinstance(engine, Lane) else None)
-    stopped = lambda: _lane_stopped(engine, token)  # noqa: E731 - a one-line adapter
+    token = _token(lane)
     try:
+        futures = await run_in_threadpool(submit_stream, stream, lane)
         for index, future in enumerate(futures):
-            results = await asyncio.wrap_future(future)
-            # Assembly may align (an engine call) and places markup: stopped by the deadline or a disconnect.
-            for block in await run_in_threadpool(_run_stopping, check, stopped, stream.blocks, index, results):
+            translations = await _arrived(future, lane)
+            blocks = await run_in_threadpool(_run_stopping, lane.gone, lane.stopped, stream.blocks, index, translations)
+            for block in blocks:
                 yield block
     finally:
         token.cancel()
-        for future in futures:
-            future.cancel()
+
+
+def streamed_blocks(stream: DocumentStream, lane: Lane) -> Iterator[BilingualBlock]:
+    """`stream_blocks` for a caller with a thread of its own (a benchmark, a test): the same
+    submission, each group's translations waited for in order."""
+    token = _token(lane)
+    try:
+        futures = submit_stream(stream, lane)
+        for index, future in enumerate(futures):
+            timeout = None if lane.deadline is None else max(0.0, lane.deadline - time.monotonic())
+            try:
+                translations = future.result(timeout)
+            except FutureTimeout:
+                raise lane.expire(future) from None
+            yield from stream.blocks(index, translations)
+    finally:
+        token.cancel()

@@ -54,7 +54,8 @@ class CancelToken:
         with self._lock:
             self.cancelled, tracked, self._tracked = True, self._tracked, []
         for scheduler, future in tracked:
-            scheduler.abandon(future, Cancelled("the request was cancelled"))
+            if not future.done():  # a finished request has nothing left to withdraw
+                scheduler.abandon(future, Cancelled("the request was cancelled"))
 
 
 class DeadlineExceeded(TimeoutError):

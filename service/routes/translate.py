@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,8 +27,17 @@ from service.errors import ApiError, as_api_error, error_responses
 from service.formats import FORMATS
 from service.openapi import schema_ref
 from service.options import beam_in_force, checked_beams
-from service.scheduler import CancelToken
-from service.schemas import BlockOut, Format, ModelOut, StatsOut, StreamEvent, TranslateRequest, TranslateResponse
+from service.scheduler import Lane
+from service.schemas import (
+    BlockOut,
+    Format,
+    ModelOut,
+    SourceBlockOut,
+    StatsOut,
+    StreamEvent,
+    TranslateRequest,
+    TranslateResponse,
+)
 from service.translation import open_stream, stream_blocks, translate_interactive
 
 log = logging.getLogger(__name__)
@@ -148,9 +156,8 @@ async def translate(
     asked = await run_in_threadpool(_prepare, state, media, body, charset, format, owner)
     if wants_stream(request):
         # Planned before the answer starts: too many sentences is still a 413, not a stream error.
-        stream, token = await run_in_threadpool(open_stream, state, scheduler, asked)
-        assert state.streams is not None  # made with the scheduler, which the route depends on
-        lines = _ndjson(stream, token, state.streams)
+        stream, lane = await run_in_threadpool(open_stream, state, scheduler, asked)
+        lines = _ndjson(stream, lane)
         return StreamingResponse(lines, media_type=NDJSON, headers={"Cache-Control": "no-store"})
     result = await translate_interactive(state, scheduler, asked, client=request)
     return TranslateResponse.model_validate(result)
@@ -166,20 +173,32 @@ def _line(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-async def _ndjson(stream: DocumentStream, token: CancelToken, executor: Executor) -> AsyncIterator[bytes]:
-    """start, one line per block in reading order, end; a failure after the start is an `error` line."""
+def _start(stream: DocumentStream) -> dict[str, Any]:
+    """The `start` line: every block's French and kind (the page draws the French column from it)."""
+    planned = stream.plan
+    blocks = [
+        SourceBlockOut(
+            index=index,
+            kind=block.kind,
+            fr=block.text,
+            translated=planned.translated(index),
+            prefix=block.prefix,
+            suffix=block.suffix,
+            url=block.url,
+            markup=block.markup or None,
+            cell=block.cell,
+        ).model_dump(mode="json", exclude_none=True)
+        for index, block in enumerate(stream.request.document.blocks)
+    ]
     model = ModelOut.model_validate(stream.model).model_dump(mode="json")
-    yield _line(
-        {
-            "type": "start",
-            "blocks": len(stream.plan.blocks),
-            "sentences": stream.sentences,
-            "model": model,
-            "format": stream.format,
-        }
-    )
+    return {"type": "start", "blocks": blocks, "sentences": stream.sentences, "model": model, "format": stream.format}
+
+
+async def _ndjson(stream: DocumentStream, lane: Lane) -> AsyncIterator[bytes]:
+    """start, one line per block in reading order, end; a failure after the start is an `error` line."""
+    yield _line(_start(stream))
     try:
-        async for block in stream_blocks(stream, token, executor):
+        async for block in stream_blocks(stream, lane):
             yield _line(
                 {"type": "block", "block": BlockOut.model_validate(block).model_dump(mode="json", exclude_none=True)}
             )

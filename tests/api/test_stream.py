@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -43,7 +45,10 @@ def assert_same_as_full(client: TestClient, body: str) -> list[dict[str, Any]]:
     data = full.json()
     assert [e["type"] for e in lines] == ["start"] + ["block"] * len(data["blocks"]) + ["end"]
     start, end = lines[0], lines[-1]
-    assert start["blocks"] == len(data["blocks"]) and start["sentences"] == data["stats"]["sentences"]
+    # the start carries every block's French and kind, exactly as the blocks that follow have them
+    source_fields = ("index", "kind", "fr", "translated", "prefix", "suffix", "url", "markup", "cell")
+    announced = [{k: block[k] for k in source_fields if k in block} for block in data["blocks"]]
+    assert start["blocks"] == announced and start["sentences"] == data["stats"]["sentences"]
     assert start["model"] == data["model"] and start["format"] == data["format"]
     assert [e["block"] for e in lines[1:-1]] == data["blocks"]
     assert end["warnings"] == data["warnings"]
@@ -55,6 +60,31 @@ def assert_same_as_full(client: TestClient, body: str) -> list[dict[str, Any]]:
 def test_stream_blocks_concatenate_to_the_full_answer(client: TestClient, article_text: str) -> None:
     lines = assert_same_as_full(client, article_text)
     assert [e["block"]["index"] for e in lines[1:-1]] == list(range(len(lines) - 2))
+
+
+def test_the_start_carries_all_the_french_of_every_kind(client: TestClient) -> None:
+    """Issue 24: the page draws the whole French column from `start`, before any English."""
+    body = (
+        "# Le budget\n\n## Les écoles\n\n![Une piscine en plein air](https://example.org/p.jpg)\n\n"
+        "Le conseil a voté **le budget** hier. Les élus ont parlé.\n\n"
+        "| Poste | Montant |\n| --- | --- |\n| Écoles | 12 |\n\n```\ncode = 1\n```\n\nLa piscine ouvrira en juin."
+    )
+    lines = assert_same_as_full(client, body)
+    start = lines[0]
+    kinds = {block["kind"] for block in start["blocks"]}
+    assert {"heading", "image", "paragraph", "cell", "verbatim"} <= kinds
+    assert all("en" not in block and "sentences" not in block for block in start["blocks"])
+    french = "".join(block["prefix"] + block["fr"] + block["suffix"] for block in start["blocks"])
+    for piece in (
+        "Le budget",
+        "Les écoles",
+        "Une piscine en plein air",
+        "**le budget**",
+        "Écoles",
+        "code = 1",
+        "ouvrira en juin",
+    ):
+        assert piece in french
 
 
 def test_without_the_accept_header_nothing_changes(client: TestClient) -> None:
@@ -106,21 +136,32 @@ def test_stream_equals_full_answer_on_the_tiny_checkpoint(tiny_checkpoint: Path,
         assert_same_as_full(client, article_text)
 
 
-def stream_threads() -> int:
-    return sum(1 for thread in threading.enumerate() if thread.name.startswith("bitext-stream"))
+def waiting_threads() -> list[str]:
+    """Threads blocked on a `concurrent.futures.Future` (a stream group waiting for its translations)."""
+    frames = sys._current_frames()
+    waiting = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident or 0)
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == "result" and code.co_filename.endswith(
+                os.path.join("concurrent", "futures", "_base.py")
+            ):
+                waiting.append(thread.name)
+                break
+            frame = frame.f_back
+    return waiting
 
 
-def test_streams_nobody_reads_share_a_bounded_pool_and_start_no_thread_each() -> None:
-    """Issue 21: each NDJSON stream started threads of its own (20 unread streams: 67 threads).
-
-    Twelve streams are opened and never read past their first line while the engine holds their
-    sentences: their groups wait in the one pool of `stream_threads` (4 here), not in 2 threads each.
-    """
-    streams, workers = 12, 4
+def test_streams_nobody_reads_hold_no_thread_while_they_wait() -> None:
+    """Issue 21, then 22: each NDJSON stream started threads of its own (20 unread streams: 67
+    threads), then waited in a shared pool. Now a stream hands its work to the scheduler and awaits
+    it on the event loop: twelve unread streams whose sentences the engine holds keep no thread
+    waiting on them."""
+    streams = 12
     engine = GatedEngine()
-    app = create_app(Settings(stream_threads=workers, warmup=False, cache_entries=0), engine=engine)
+    app = create_app(Settings(warmup=False, cache_entries=0), engine=engine)
     first_lines: list[bytes] = []
-    before = stream_threads()
 
     async def unread(index: int) -> None:
         body = json.dumps({"text": f"Le conseil numéro {index} a voté la mesure."}).encode()
@@ -166,7 +207,7 @@ def test_streams_nobody_reads_share_a_bounded_pool_and_start_no_thread_each() ->
             assert len(first_lines) == streams and engine.entered.is_set(), "the streams never started"
             for _ in range(20):  # a few more turns of the loop: every stream past its first line
                 client.portal.call(anyio.sleep, 0.01)
-            assert stream_threads() - before <= workers
+            assert waiting_threads() == []
         finally:
             engine.release.set()
             for task in tasks:

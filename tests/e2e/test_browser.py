@@ -86,6 +86,30 @@ def slow_server(tiny_engine: Any) -> Iterator[str]:
     yield from _serve(settings, Slow(tiny_engine))
 
 
+class Held(Greedy):
+    """The greedy tiny engine, every call held until the test lets it go: nothing English can arrive
+    before the test has looked at the page."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.release = threading.Event()
+
+    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+        assert self.release.wait(60), "the test never let the engine go"
+        return super().translate(texts, options)
+
+
+@pytest.fixture(scope="module")
+def held_engine(tiny_engine: Any) -> Held:
+    return Held(tiny_engine)
+
+
+@pytest.fixture(scope="module")
+def held_server(held_engine: Held) -> Iterator[str]:
+    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, cache_entries=0)
+    yield from _serve(settings, held_engine)
+
+
 def _serve(settings: Settings, engine: Any) -> Iterator[str]:
     import uvicorn
 
@@ -460,10 +484,12 @@ def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(brow
         paragraphs = [f"Le conseil numéro {i} a voté la mesure hier soir." for i in range(30)]
         page.fill("#source", "\n\n".join(paragraphs))
         page.click("#translate")
-        first = page.locator("#bitext .row[data-block='0'] .cell.en")
+        first = page.locator("#bitext .row[data-block='0']:not(.pending) .cell.en")
         first.wait_for(state="visible")
         assert first.text_content()
-        assert page.locator("#bitext .row[data-block='29']").count() == 0  # the first came before the last exists
+        last_row = page.locator("#bitext .row[data-block='29']")  # drawn from `start`, its English on the way
+        assert last_row.locator(".cell.fr").text_content() == paragraphs[29]
+        assert last_row.locator(".cell.en .pending").count() == 1
         expect(page.locator("#status-text")).to_contain_text(" of 30 blocks")
         expect(page.locator("#cancel")).to_be_visible()
         page.hover("#bitext .row[data-block='0'] .cell.fr .s[data-s='0']")  # a finished block is usable
@@ -471,14 +497,65 @@ def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(brow
         assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
         page.click("#cancel")
         expect(page.locator("#status-text")).to_contain_text("Cancelled after")
-        kept = page.locator("#bitext .row[data-block]").count()
-        assert 1 <= kept < 30
+        assert page.locator("#bitext .row[data-block]").count() == 30  # every French row stays
+        missing = page.locator("#bitext .cell.en .untranslated").count()
+        assert 1 <= missing < 30 and page.locator("#bitext .pending").count() == 0
         expect(page.locator("#cancel")).to_be_hidden()
         assert not page.is_disabled("#translate")
         page.wait_for_timeout(500)
-        assert page.locator("#bitext .row[data-block]").count() == kept  # nothing more arrives
+        assert page.locator("#bitext .cell.en .untranslated").count() == missing  # nothing more arrives
         assert watched.errors == [] and watched.dialogs == []
     finally:
+        context.close()
+
+
+def test_the_whole_french_column_shows_before_the_first_english_block(
+    browser: Any, held_server: str, held_engine: Held
+) -> None:
+    """Issue 24, French first: every block's French (a heading, paragraphs, a table) is on the page,
+    each with an English placeholder, while the engine has not answered anything; the English then
+    fills each row in place and the progress bar fills by sentences."""
+    held_engine.release.clear()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(held_server + "/")
+        paragraphs = [f"Le conseil numéro {i} a voté la mesure. Elle entre en vigueur lundi." for i in range(12)]
+        text = (
+            "# Le budget de la ville\n\n"
+            + "\n\n".join(paragraphs)
+            + "\n\n| Poste | Montant |\n|---|---|\n| Écoles | 12 |\n"
+        )
+        page.fill("#source", text)
+        page.select_option("#format", "markdown")
+        page.click("#translate")
+        rows = page.locator("#bitext .row[data-block]")
+        expect(rows).to_have_count(13)  # the heading and the paragraphs; the table is one row of its own
+        expect(page.locator("#bitext .row.kind-table")).to_have_count(1)
+        for index, paragraph in enumerate(paragraphs, start=1):
+            expect(page.locator(f"#bitext .row[data-block='{index}'] .cell.fr")).to_have_text(paragraph)
+        assert page.locator("#bitext .cell.fr").first.is_visible()
+        expect(page.locator("#bitext .kind-table .cell.fr")).to_contain_text("Écoles")
+        pending = page.locator("#bitext .cell.en span.pending")
+        assert pending.count() == 13 + 4  # every row and every table cell waits for its English
+        assert page.locator("#bitext .cell.en .s").count() == 0  # no English has arrived
+        assert page.get_attribute("#progress", "value") == "0"
+        assert page.get_attribute("#progress", "max") == str(1 + 2 * len(paragraphs) + 4)
+        screenshot = OUTPUT / "web-french-first.png"
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(screenshot))
+
+        held_engine.release.set()
+        expect(page.locator("#status-text")).to_contain_text("Translated", timeout=60_000)
+        assert pending.count() == 0 and rows.count() == 13  # filled in place, no row added
+        expect(page.locator("#bitext .row[data-block='1'] .cell.en .s")).to_have_count(2)
+        page.hover("#bitext .row[data-block='1'] .cell.fr .s[data-s='0']")  # the French gained its sentences
+        partner = page.locator("#bitext .row[data-block='1'] .cell.en .s[data-s='0']")
+        assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
+        assert watched.errors == [] and watched.dialogs == []
+    finally:
+        held_engine.release.set()
         context.close()
 
 

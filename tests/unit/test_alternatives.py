@@ -12,8 +12,9 @@ from models.beams import distinct_others, greedy_scores, returned_sequences, wei
 from models.cache import CachedEngine, MemoryLRU
 from models.checks import FLAG_REPETITION
 from models.document import Translation
-from models.engine import EngineTraits, GenerationOptions, RowLengthLimit, max_new_tokens_for
+from models.engine import EngineTraits, GenerationOptions, max_new_tokens_for
 from models.glossary import Terms
+from models.marian import RowLengthLimit
 from models.parse import parse
 from models.pipeline import FLAG_KEPT_VERBATIM, FLAG_SPLIT_WINDOW, english_with, translate_document
 from models.repair import FLAG_REPETITION_REPAIRED, Fidelity, translate_checked

@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models.engine import EngineSpec, GenerationOptions, MarianEngine
+from models.engine import EngineSpec, GenerationOptions
 from models.factory import load_engine
 from models.loading import ModelLoadError
+from models.marian import MarianEngine
 from tests.support.live import BITEXT, LiveServer, cli_env
 
 pytestmark = pytest.mark.integration

@@ -6,10 +6,13 @@ import zipfile
 from pathlib import Path
 
 from models.parse import parse
-from models.pipeline import DocumentStream, translate_document
+from models.pipeline import DocumentStream, translate_document, translate_request
 from models.plan import plan
 from models.request import TranslationRequest
 from service.jobs.runner import BatchRun
+from service.metrics import Metrics
+from service.scheduler import CancelToken, Scheduler
+from service.translation import streamed_blocks
 from tests.support.fakes import FakeEngine
 
 ARTICLE = (
@@ -49,3 +52,30 @@ def test_the_json_answer_the_stream_and_the_batch_runner_send_the_same_texts(tmp
 
     assert _sent(answered) == _sent(streamed) == _sent(batched) == set(planned.texts())
     assert len(answered.calls) == 1  # the JSON answer: one call for every distinct text
+
+
+def test_through_the_scheduler_the_json_answer_and_the_stream_send_the_same_texts_and_align_there() -> None:
+    """The server's two ways (the JSON answer on a lane, the stream submitting its groups to the
+    scheduler) send the model the plan's texts, and the markup's word alignment is scheduler work
+    (counted in its metrics), for both."""
+    document = parse(ARTICLE, "markdown")
+    expected = set(plan(TranslationRequest(document), FakeEngine(window=24)).texts())
+    sent: dict[str, set[str]] = {}
+    blocks = {}
+    for way in ("json", "stream"):
+        engine, metrics = FakeEngine(window=24), Metrics()
+        scheduler = Scheduler(engine, max_wait=0.0, metrics=metrics)
+        scheduler.start()
+        try:
+            if way == "json":
+                blocks[way] = translate_request(TranslationRequest(document), scheduler.lane()).blocks
+            else:
+                lane = scheduler.lane(cancel=CancelToken())
+                stream = DocumentStream(TranslationRequest(document), lane)
+                blocks[way] = tuple(streamed_blocks(stream, lane))
+        finally:
+            scheduler.close()
+        sent[way] = _sent(engine)
+        assert metrics.align_calls._value.get() >= 1  # the links and emphasis were placed by alignment
+    assert sent["json"] == sent["stream"] == expected
+    assert blocks["json"] == blocks["stream"]

@@ -312,3 +312,36 @@ def test_an_alignment_goes_before_the_generation_waiting_at_its_priority(gated: 
 
 def _align_into(into: list[list[Alignment]], scheduler: Scheduler) -> None:
     into.append(scheduler.align(["Le chat."], ["The cat."]))
+
+
+def test_the_scheduler_state_cuts_batches_and_routes_outputs_without_threads() -> None:
+    """`SchedulerState` alone (no worker, no lock): interactive work is cut first, an alignment alone,
+    and `complete` resolves a request only once every one of its items is back."""
+    from service.queueing import Item, SchedulerState, Work
+
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=2), workers=1)
+    batch_work = Work(GenerationOptions(), Future(), [None, None], 2)
+    reader = Work(GenerationOptions(), Future(), [None, None, None], 3, (1, 0))
+    aligning = Work(GenerationOptions(), Future(), [], 1, (2, 0), (("Bonjour.", "Hello."),))
+    state.add("batch", [Item(batch_work, 0, "Archive un.", 3), Item(batch_work, 1, "Archive deux.", 3)])
+    state.add("interactive", [Item(reader, i, f"Phrase {i}.", 3) for i in range(3)])
+    assert state.pending == 5 and state.can_start()
+
+    first = state.next_batch(worker=1)
+    assert [item.request for item in first.items] == [reader, reader] and not first.aligning
+    state.add("interactive", [Item(aligning, 0, "", 2)])
+    state.finish(1)
+    alignment = state.next_batch(worker=1)  # goes before the generation waiting at its priority
+    assert alignment.aligning and alignment.solo and not state.can_start()  # alone: nothing beside it
+    state.finish(1)
+
+    state.complete(first, [Translation(f"EN<{text}>", 3, 3) for text in first.texts()])
+    assert not reader.future.done() and reader.remaining == 1
+    second = state.next_batch(worker=1)
+    assert [item.request for item in second.items] == [reader]
+    state.finish(1)
+    state.complete(second, [Translation("EN<Phrase 2.>", 3, 3)])
+    assert [t.text for t in reader.future.result(0)] == ["EN<Phrase 0.>", "EN<Phrase 1.>", "EN<Phrase 2.>"]
+
+    state.fail(batch_work, RuntimeError("gone"))  # its waiting items leave with it
+    assert state.pending == 0 and isinstance(batch_work.future.exception(0), RuntimeError)

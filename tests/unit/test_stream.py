@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from models.batching import next_batch, plan_batches
-from models.document import Translation
 from models.engine import Engine, GenerationOptions
 from models.parse import parse
 from models.pipeline import DocumentStream, DocumentTooLarge, group_blocks, translate_document
 from models.repair import Fidelity
 from models.request import TranslationRequest
 from service.scheduler import Cancelled, CancelToken, Scheduler
+from service.translation import streamed_blocks, submit_stream
 from tests.support.fakes import FakeEngine, GatedEngine
 
 WAIT = 10
@@ -64,44 +65,62 @@ def test_next_batch_without_keys_is_unchanged() -> None:
     assert next_batch(texts, lengths, 100, 8) == next_batch(texts, lengths, 100, 8, None) == [0, 1, 2]
 
 
-class OrderedFake(FakeEngine):
-    """A fake with `ordered`: remembers which group asked for which text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def ordered(self, key: int) -> Engine:
-        outer = self
-
-        class View(FakeEngine):
-            def translate(
-                self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
-            ) -> list[Translation]:
-                with outer._lock:
-                    outer.keys.update(dict.fromkeys(texts, key))
-                return outer.translate(texts, options)
-
-        return View()
-
-
-@pytest.mark.parametrize("engine", [FakeEngine(), OrderedFake()], ids=["plain", "ordered"])
-def test_document_stream_gives_the_blocks_translate_document_gives(engine: FakeEngine, article_text: str) -> None:
-    document = parse(article_text, "auto")
-    full = translate_document(document, FakeEngine(), fidelity=Fidelity.repairing())
-    stream = DocumentStream(TranslationRequest(document, fidelity=Fidelity.repairing()), engine)
-    assert stream.sentences == full.stats.sentences
-    assert tuple(stream) == full.blocks
+def _same_as_whole(stream: DocumentStream, blocks: tuple[object, ...], full: object) -> None:
+    assert blocks == full.blocks  # type: ignore[attr-defined]
     stats = stream.stats
     assert (stats.blocks, stats.sentences, stats.source_tokens, stats.output_tokens) == (
-        full.stats.blocks,
-        full.stats.sentences,
-        full.stats.source_tokens,
-        full.stats.output_tokens,
+        full.stats.blocks,  # type: ignore[attr-defined]
+        full.stats.sentences,  # type: ignore[attr-defined]
+        full.stats.source_tokens,  # type: ignore[attr-defined]
+        full.stats.output_tokens,  # type: ignore[attr-defined]
     )
-    if isinstance(engine, OrderedFake):
-        assert len(set(engine.keys.values())) == len(stream.groups) > 1
+
+
+def test_document_stream_gives_the_blocks_translate_document_gives(article_text: str) -> None:
+    document = parse(article_text, "auto")
+    full = translate_document(document, FakeEngine(), fidelity=Fidelity.repairing())
+    stream = DocumentStream(TranslationRequest(document, fidelity=Fidelity.repairing()), FakeEngine())
+    assert stream.sentences == full.stats.sentences
+    _same_as_whole(stream, tuple(stream), full)
+
+
+class KeyedScheduler(Scheduler):
+    """Records the reading-order key each submission carries and how many threads were waiting."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, max_wait=0.0)
+        self.keys: list[tuple[int, int] | None] = []
+
+    def submit(self, texts, options=GenerationOptions(), priority="interactive", key=None):  # type: ignore[no-untyped-def]
+        self.keys.append(key)
+        return super().submit(texts, options, priority, key)
+
+
+def test_the_scheduled_stream_submits_every_group_at_once_and_gives_the_same_blocks(article_text: str) -> None:
+    """The service's stream: every group queued on the scheduler in one go, each at its reading-order
+    place (no thread per group, no shared pool), repairs and assembly per group: the blocks
+    `translate_document` gives."""
+    document = parse(article_text, "auto")
+    full = translate_document(document, FakeEngine(), fidelity=Fidelity.repairing())
+    engine = GatedEngine()
+    scheduler = KeyedScheduler(engine)
+    scheduler.start()
+    try:
+        lane = scheduler.lane("interactive", None, CancelToken())
+        stream = DocumentStream(TranslationRequest(document, fidelity=Fidelity.repairing()), lane)
+        threads = threading.active_count()
+        futures = submit_stream(stream, lane)  # returns at once: the engine holds every call
+        assert len(futures) == len(stream.groups) > 1 and not any(future.done() for future in futures)
+        assert threading.active_count() == threads  # nothing waits in a thread of its own
+        assert scheduler.keys == [(lane.number, group) for group in range(len(stream.groups))]
+        engine.release.set()
+        blocks = tuple(block for i, f in enumerate(futures) for block in stream.blocks(i, f.result(WAIT)))
+        _same_as_whole(stream, blocks, full)
+        again = DocumentStream(TranslationRequest(document, fidelity=Fidelity.repairing()), scheduler.lane())
+        _same_as_whole(again, tuple(streamed_blocks(again, scheduler.lane(cancel=CancelToken()))), full)
+    finally:
+        engine.release.set()
+        scheduler.close(timeout=WAIT)
 
 
 def test_document_stream_refuses_too_many_sentences_before_translating() -> None:
@@ -146,22 +165,68 @@ def test_cancel_token_withdraws_waiting_sentences_and_lets_the_batch_in_flight_f
         scheduler.close(timeout=WAIT)
 
 
-def test_ordered_lane_serves_earlier_groups_first() -> None:
+@contextmanager
+def busy_scheduler() -> Iterator[tuple[GatedEngine, Scheduler]]:
+    """A scheduler whose engine is busy with one call, held until the test releases it: the work the
+    test queues meanwhile waits, then goes in the order the scheduler chooses."""
     engine = GatedEngine()
     scheduler = Scheduler(engine, max_wait=0.0)
     scheduler.start()
     try:
         scheduler.submit(["occupé."])
         assert engine.entered.wait(WAIT)
+        yield engine, scheduler
+    finally:
+        engine.release.set()
+        scheduler.close(timeout=WAIT)
+
+
+def test_a_lanes_earlier_group_is_served_first() -> None:
+    with busy_scheduler() as (engine, scheduler):
         lane = scheduler.lane()
-        late = scheduler.submit(["Groupe trois."], key=(lane.number, 3))
-        early = scheduler.submit(["Groupe un."], key=(lane.number, 1))
+        late = lane.submit(["Groupe trois."], GenerationOptions(), 3)
+        early = lane.submit(["Groupe un."], GenerationOptions(), 1)
         while scheduler.pending < 2:
             threading.Event().wait(0.01)
         scheduler.budget = type(scheduler.budget)(max_tokens=scheduler.budget.max_tokens, max_sentences=1)
         engine.release.set()
         assert early.result(WAIT) and late.result(WAIT)
         assert engine.calls[1:] == [["Groupe un."], ["Groupe trois."]]
-    finally:
+        assert (lane.progress.asked, lane.progress.answered) == (2, 2)
+
+
+def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: str) -> None:
+    with busy_scheduler() as (engine, scheduler):
+        token = CancelToken()
+        lane = scheduler.lane("interactive", None, token)
+        stream = DocumentStream(TranslationRequest(parse(article_text, "auto")), lane)
+        futures = submit_stream(stream, lane)
+        assert scheduler.pending > 0
+        token.cancel()
+        assert scheduler.pending == 0
+        for future in futures:
+            with pytest.raises(Cancelled):
+                future.result(WAIT)
         engine.release.set()
-        scheduler.close(timeout=WAIT)
+        with pytest.raises(Cancelled):  # a cancelled lane refuses new work at once
+            lane.submit(["Encore."], GenerationOptions(), 0)
+
+
+def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_after_it() -> None:
+    """The first screenful first: the stream's first group (its first block alone) is in the first
+    engine call after the queue fills, and that call is not the whole article."""
+    with busy_scheduler() as (engine, scheduler):
+        long = " ".join(f"La phrase numéro {n} du long paragraphe continue avec beaucoup de mots." for n in range(4))
+        text = "\n\n".join(["Le maire a parlé.", *(f"{long} Paragraphe {p}." for p in range(8))])
+        lane = scheduler.lane("interactive", None, CancelToken())
+        stream = DocumentStream(TranslationRequest(parse(text, "text")), lane)
+        futures = submit_stream(stream, lane)
+        total = sum(len(texts) for texts in stream.work())
+        while scheduler.pending < total:
+            threading.Event().wait(0.01)
+        engine.release.set()
+        for future in futures:
+            future.result(WAIT)
+        first_call = engine.calls[1]
+        assert "Le maire a parlé." in first_call and len(first_call) < total
+        assert all("Paragraphe 7." not in text for text in first_call)  # the last group comes later

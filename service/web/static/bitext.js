@@ -30,6 +30,8 @@
   let ticker = null;
   let controller = null; // the request in flight, for Cancel
   let streamTotal = 0; // blocks the stream announced
+  let streamSentences = 0; // sentences the stream announced
+  let sentencesDone = 0; // sentences of the blocks arrived so far
 
   // ---- building DOM safely -------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -243,14 +245,15 @@
   function renderRow(block) {
     const tag = CELL_TAGS[block.kind] || "p";
     const row = el("div", {
-      class: `row kind-${block.kind}${block.translated ? "" : " kept"}`,
+      class: `row kind-${block.kind}${block.translated ? "" : " kept"}${block.pending ? " pending" : ""}`,
       "data-block": block.index,
       "data-kind": block.kind,
     });
     if (block.kind === "image") row.append(media(block));
     row.append(
       el("div", { class: "cell fr", lang: "fr" }, el(tag, { class: "text" }, ...pieceNodes(frenchPieces(block), false))),
-      el("div", { class: "cell en", lang: "en" }, el(tag, { class: "text" }, ...pieceNodes(englishPieces(block), true))),
+      el("div", { class: "cell en", lang: "en" },
+        el(tag, { class: "text" }, ...(block.pending ? [placeholder()] : pieceNodes(englishPieces(block), true)))),
     );
     return row;
   }
@@ -285,7 +288,12 @@
       const cell = tableCell(row.querySelector(`.cell.${side} table`), r, c, tag);
       cell.dataset.block = block.index;
       if (!block.translated) cell.classList.add("kept");
-      cell.append(...pieceNodes(pieces, marks));
+      if (block.pending && side === "en") {
+        cell.classList.add("pending");
+        cell.append(placeholder());
+      } else {
+        cell.append(...pieceNodes(pieces, marks));
+      }
     }
   }
 
@@ -308,7 +316,9 @@
     result.hidden = false;
   }
 
-  // A stream's place in the page: the column heads now, one row per block as it arrives.
+  // A stream's place in the page: the whole French column at once from `start` (every block's
+  // French and kind), an English placeholder per row; each English cell is filled in place as its
+  // block arrives (`fillBlock`).
   function startStream(start) {
     picks.clear();
     closePicker();
@@ -316,17 +326,67 @@
     view.replaceChildren(heads);
     warningList.replaceChildren();
     warningList.hidden = true;
+    for (const block of Array.isArray(start.blocks) ? start.blocks : []) placeBlock({ ...block, en: "", sentences: [], pending: true });
     result.hidden = false;
     return { source_lang: "fr", target_lang: "en", model: start.model, format: start.format, blocks: [], stats: null, warnings: [] };
+  }
+
+  // The English placeholder of a block still on its way.
+  function placeholder() {
+    return el("span", { class: "pending", "aria-label": "English on its way" }, "…");
+  }
+
+  // A block that arrived takes its place: the row (or the table cells) drawn at `start` is redrawn
+  // whole, so its French gains its sentences for hovering; without a placeholder it is appended.
+  function fillBlock(block) {
+    if (block.kind === "cell" && Array.isArray(block.cell)) {
+      const cells = view.querySelectorAll(`.cell.fr [data-block="${block.index}"], .cell.en [data-block="${block.index}"]`);
+      if (cells.length !== 2) return placeBlock(block);
+      for (const [cell, pieces, marks] of [[cells[0], frenchPieces(block), false], [cells[1], englishPieces(block), true]]) {
+        cell.classList.remove("pending");
+        cell.classList.toggle("kept", !block.translated);
+        cell.replaceChildren(...pieceNodes(pieces, marks));
+      }
+      return;
+    }
+    const row = view.querySelector(`.row[data-block="${block.index}"]`);
+    if (row) row.replaceWith(renderRow(block));
+    else placeBlock(block);
+  }
+
+  // Rows whose English never came say so (the French stays).
+  function unfilled() {
+    for (const mark of view.querySelectorAll("span.pending")) {
+      mark.className = "untranslated";
+      mark.removeAttribute("aria-label");
+      mark.textContent = "(not translated)";
+    }
+    for (const waiting of view.querySelectorAll(".pending")) waiting.classList.remove("pending");
   }
 
   function streamProgress(done, total) {
     return `${done} of ${total} block${total === 1 ? "" : "s"}`;
   }
 
-  // Said in words where the stream stopped: right under the last block that arrived.
+  // The progress bar, filled by the sentences done of those the stream announced.
+  function fillProgress(done, total) {
+    if (total > 0) {
+      progress.max = total;
+      progress.value = Math.min(done, total);
+    } else {
+      progress.removeAttribute("value");
+    }
+  }
+
+  // Said in words where the stream stopped: right under the last block that arrived (the rows
+  // after it keep their French, their English marked as not translated).
   function stoppedHere(message) {
-    view.append(el("div", { class: "row stream-stop", role: "alert" }, el("p", {}, message)));
+    const notice = el("div", { class: "row stream-stop", role: "alert" }, el("p", {}, message));
+    const arrived = last && last.blocks.length ? last.blocks[last.blocks.length - 1].index : null;
+    const at = arrived === null ? null : view.querySelector(`[data-block="${arrived}"]`);
+    const row = at ? at.closest(".row") : view.querySelector(".col-heads");
+    if (row && row.nextSibling) row.after(notice);
+    else view.append(notice);
   }
 
   // Reads application/x-ndjson: start, block…, end (or error). Returns how it ended.
@@ -337,12 +397,17 @@
     streamTotal = 0;
     const handle = (event) => {
       if (event.type === "start") {
-        streamTotal = event.blocks;
+        streamTotal = Array.isArray(event.blocks) ? event.blocks.length : event.blocks;
+        streamSentences = event.sentences || 0;
+        sentencesDone = 0;
         last = startStream(event);
+        fillProgress(0, streamSentences);
         setProgress(streamProgress(0, streamTotal));
       } else if (event.type === "block") {
         last.blocks.push(event.block);
-        placeBlock(event.block);
+        fillBlock(event.block);
+        sentencesDone += (event.block.sentences || []).length;
+        fillProgress(sentencesDone, streamSentences);
         setProgress(streamProgress(last.blocks.length, streamTotal));
       } else if (event.type === "end") {
         last.stats = event.stats;
@@ -356,6 +421,7 @@
         const where = last ? `after ${streamProgress(last.blocks.length, streamTotal)}` : "before the first block";
         const message = `The translation stopped ${where}: ${detail.message || "unknown error"} (${detail.code || "error"}).`;
         stoppedHere(message);
+        unfilled();
         if (last) finish(last);
         setStatus(message, false);
         return "error";
@@ -377,6 +443,7 @@
     }
     const message = `The connection closed ${last ? `after ${streamProgress(last.blocks.length, streamTotal)}` : "early"}.`;
     stoppedHere(message);
+    unfilled();
     if (last) finish(last);
     setStatus(message, false);
     return "cut";
@@ -546,6 +613,7 @@
     busyStarted = performance.now();
     busySentences = sentences;
     progressText = "";
+    progress.removeAttribute("value"); // moving until a stream says how many sentences there are
     busyTick();
     ticker = setInterval(busyTick, 1000);
     result.setAttribute("aria-busy", "true");
@@ -651,6 +719,7 @@
         const message = last && last.blocks.length
           ? `Cancelled after ${streamProgress(last.blocks.length, streamTotal)}; the translated blocks stay on the page.`
           : "Cancelled before any English arrived: nothing was translated.";
+        unfilled();
         if (last) finish(last);
         setStatus(message, false);
       } else {
