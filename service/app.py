@@ -31,7 +31,7 @@ from service.memory import Memories
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
-from service.routes import health, jobs, memory, metrics, translate, web
+from service.routes import health, jobs, memory, metrics, translate, web, xliff
 from service.scheduler import Scheduler
 from service.schemas import ErrorResponse, StreamEvent, TranslateRequest
 from service.settings import Settings
@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics
     )
-    for router in (health.router, translate.router, web.router, jobs.router, memory.router, metrics.router):
+    routers = (health.router, translate.router, web.router, jobs.router, memory.router, xliff.router, metrics.router)
+    for router in routers:
         app.include_router(router)
     app.include_router(libretranslate.router)  # drop-in LibreTranslate shape: /translate, /detect, /languages
     app.include_router(deepl.router)  # drop-in DeepL shape: /v2/translate, /v2/languages, /v2/usage
