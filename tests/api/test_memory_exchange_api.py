@@ -282,3 +282,13 @@ def test_deepl_translation_memory_selects_the_callers_memory_and_threshold(
 def test_deepl_bad_memory_parameters_are_400(client: TestClient, params: dict[str, str], message: str) -> None:
     response = _deepl(client, **params)
     assert response.status_code == 400 and message in response.json()["message"], response.text
+
+
+@pytest.mark.parametrize("media", ["application/xliff+xml", "text/csv", "text/tab-separated-values"])
+def test_xliff_and_glossary_imports_are_capped(engine: FakeEngine, tmp_path: Path, media: str) -> None:
+    settings = Settings(data_dir=tmp_path, memory_max_import_bytes=2048, warmup=False)
+    with TestClient(create_app(settings, engine=engine)) as capped:
+        big = ("a,b\n" * 1000).encode()
+        response = capped.post("/v1/memory/import", content=big, headers={"Content-Type": media})
+        assert response.status_code == 413
+        assert capped.get("/v1/memory/units").json() == {"units": []}
