@@ -117,7 +117,8 @@ def test_deepl_translation_memory_is_the_callers_memory(server: LiveServer, tran
     used = translator.translate_text(FRENCH, target_lang="EN-US", translation_memory="default")
     assert isinstance(used, deepl.TextResult) and used.text == ENGLISH
     near = FRENCH.replace("mardi soir", "mercredi soir")  # one word changed: 90 %
-    assert translator.translate_text(near, target_lang="EN-US", translation_memory="default").text == ENGLISH
+    applied = translator.translate_text(near, target_lang="EN-US", translation_memory="default")
+    assert isinstance(applied, deepl.TextResult) and applied.text == ENGLISH
     strict = translator.translate_text(
         near, target_lang="EN-US", translation_memory="default", translation_memory_threshold=95
     )
