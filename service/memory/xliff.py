@@ -15,6 +15,7 @@ gives a unit for every segment with a target whose state is not `initial`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +51,7 @@ STATE_OF = {
     EnglishSource.MEMORY_FUZZY: SegmentState.INITIAL,
 }
 _TAKEN = (SegmentState.REVIEWED, SegmentState.FINAL)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,14 @@ def sentences_of(response: TranslateResponse) -> list[Sentence]:
 
 
 def export_xliff(sentences: Sequence[Sentence], name: str = "document") -> bytes:
-    """The sentences as one XLIFF 2.0 `<file>` (UTF-8), French source, English target."""
+    """The sentences as one XLIFF 2.0 `<file>` (UTF-8), French source, English target; a text XML cannot
+    hold (control characters, lone surrogates) raises `ExchangeError` naming its sentence."""
+    for sentence in sentences:
+        for text in (sentence.french, sentence.english, sentence.previous, sentence.next):
+            bad = _NOT_XML.search(text)
+            if bad:
+                message = f"sentence {sentence.id} holds U+{ord(bad.group()):04X}, which XML cannot carry"
+                raise ExchangeError(message, code="invalid_document")
     store = Xliff2File(sourcelanguage="fr", targetlanguage="en")
     store.setsourcelanguage("fr")
     store.settargetlanguage("en")

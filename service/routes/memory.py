@@ -94,7 +94,9 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {media: _BINARY for media in (*_MEDIA, *_SNIFFED)},
+        "content": {
+            media: _BINARY for media in (TMX, XLIFF, "text/csv", "text/tab-separated-values", "application/xml")
+        },
         "description": (
             "a TMX 1.4 file (each <tu> with a French and an English <tuv>), an XLIFF 2.0 file from French to "
             "English (post-edited segments are stored), or a DeepL glossary: CSV `source,target` rows or TSV "

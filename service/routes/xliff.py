@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.deps import JobsDep, OwnerDep
 from service.errors import ApiError, error_responses
+from service.memory.exchange import ExchangeError
 from service.memory.xliff import export_xliff, sentences_of
 from service.routes.jobs import _job, _translated
 from service.schemas import TranslateResponse
@@ -36,20 +37,23 @@ def _attachment(data: bytes, name: str) -> Response:
 @router.post(
     "/v1/memory/xliff",
     response_class=Response,
-    responses={**error_responses(401, 413, 422), **_OK},
+    responses={**error_responses(400, 401, 413, 422), **_OK},
     summary="A /v1/translate answer (its JSON, sent back as it came) as XLIFF 2.0, to post-edit in a CAT tool",
 )
 async def answer_as_xliff(
     body: TranslateResponse, owner: OwnerDep, name: Annotated[str, _NAME] = "document"
 ) -> Response:
-    data = await run_in_threadpool(lambda: export_xliff(sentences_of(body), name))
+    try:
+        data = await run_in_threadpool(lambda: export_xliff(sentences_of(body), name))
+    except ExchangeError as error:
+        raise ApiError(422, error.code, str(error)) from None
     return _attachment(data, name)
 
 
 @router.get(
     "/v1/jobs/{job_id}/documents/{doc_id}/xliff",
     response_class=Response,
-    responses={**error_responses(401, 404), **_OK},
+    responses={**error_responses(401, 404, 422), **_OK},
     summary="One translated document of a job as XLIFF 2.0, to post-edit in a CAT tool",
 )
 def document_as_xliff(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
@@ -63,4 +67,7 @@ def document_as_xliff(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep) 
     except (OSError, ValidationError):
         raise ApiError(404, "document_not_found", "this document's JSON cannot be read") from None
     name = str(record.get("name") or doc_id).rsplit("/", 1)[-1]
-    return _attachment(export_xliff(sentences_of(answer), name), name)
+    try:
+        return _attachment(export_xliff(sentences_of(answer), name), name)
+    except ExchangeError as error:
+        raise ApiError(422, error.code, str(error)) from None

@@ -94,6 +94,17 @@ def test_an_answer_exports_one_unit_per_sentence_with_state_and_context(client: 
     assert notes["bitext:source"] == "memory:exact"
 
 
+def test_an_answer_with_text_xml_cannot_carry_is_422(client: TestClient) -> None:
+    answer = _translate(client, f"{FIRST} {SECOND}")
+    answer["blocks"][0]["sentences"][1]["en"] = "The council\x08 voted."
+    response = client.post("/v1/memory/xliff", json=answer, headers=A)
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "invalid_document",
+        "message": "sentence b0-s1 holds U+0008, which XML cannot carry",
+    }
+
+
 def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: TestClient, engine: FakeEngine) -> None:
     exported = _export(client, _translate(client, ARTICLE))
     unchanged = client.post("/v1/memory/import", content=exported, headers={**A, **XLIFF})
