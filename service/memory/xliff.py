@@ -8,8 +8,9 @@ unit carries notes a CAT tool shows and keeps: the French sentences before and a
 and the English as exported, so a re-import can tell what the translator changed.
 
 Import: the file is checked as TMX is (no entity, well-formed, an `<xliff version="2.x">` root from
-French to English); each segment whose target differs from the exported English, or whose state is
-`reviewed` or `final`, becomes a unit with its context. A file written elsewhere (no bitext notes)
+French to English); each segment whose target differs from the exported English, whose state is
+`reviewed` or `final`, or whose state was raised (a fuzzy match's `initial` confirmed as
+`translated`), becomes a unit with its context. A file written elsewhere (no bitext notes)
 gives a unit for every segment with a target whose state is not `initial`.
 """
 
@@ -51,6 +52,7 @@ STATE_OF = {
     EnglishSource.MEMORY_FUZZY: SegmentState.INITIAL,
 }
 _TAKEN = (SegmentState.REVIEWED, SegmentState.FINAL)
+_ORDER = list(SegmentState)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -170,15 +172,26 @@ def _unit(unit: Xliff2Unit, origin: Origin) -> Unit | None:
     except ValueError:
         message = f"unknown segment state {raw!r} (initial, translated, reviewed, final)"
         raise ExchangeError(message, line, code=INVALID) from None
-    notes = _notes(unit.getunitelement())
+    element = unit.getunitelement()
+    # bitext writes one segment per unit; a unit a tool split into several no longer matches its notes.
+    whole = len(element.findall(f"{{{NAMESPACE}}}segment")) == 1
+    notes = _notes(element) if whole else {}
     exported = notes.get(ENGLISH)
     if exported is not None:
-        changed = target != exported
-        if not changed and state not in _TAKEN:
+        before = _exported_state(notes.get(ORIGIN, ""))
+        raised = before is not None and _ORDER.index(state) > _ORDER.index(before)
+        if target == exported and state not in _TAKEN and not raised:
             return None
     elif state is SegmentState.INITIAL:
         return None
     return Unit(source, target, notes.get(PREVIOUS, ""), notes.get(NEXT, ""), origin)
+
+
+def _exported_state(source: str) -> SegmentState | None:
+    try:
+        return STATE_OF[EnglishSource(source)]
+    except ValueError:
+        return None
 
 
 def _notes(element: etree._Element) -> dict[str, str]:

@@ -42,6 +42,23 @@ def test_an_unedited_export_gives_only_its_reviewed_and_final_segments() -> None
     assert found.skipped == 2
 
 
+def test_a_confirmed_fuzzy_match_is_taken_and_a_split_unit_loses_its_context() -> None:
+    sentences = [
+        Sentence("b0-s0", "Un.", "One.", EnglishSource.MEMORY_FUZZY, "", "Deux."),
+        Sentence("b0-s1", "Deux.", "Two.", EnglishSource.MODEL, "Un.", ""),
+    ]
+    data = export_xliff(sentences).replace(b'state="initial"', b'state="translated"', 1)
+    assert import_xliff(data).units == [Unit("Un.", "One.", "", "Deux.", Origin.IMPORT)]
+
+    split = data.replace(
+        b"<target>Two.</target>\n      </segment>",
+        b"<target>Two.</target>\n      </segment><segment state='final'><source>Trois.</source>"
+        b"<target>Three.</target></segment>",
+    )
+    assert split != data
+    assert [(u.source, u.previous) for u in import_xliff(split).units] == [("Un.", ""), ("Deux.", ""), ("Trois.", "")]
+
+
 def test_utf16_entities_are_refused_too() -> None:
     data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><xliff/>'.encode("utf-16")
     with pytest.raises(ExchangeError) as raised:
