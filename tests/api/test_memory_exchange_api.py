@@ -105,6 +105,17 @@ def test_an_answer_with_text_xml_cannot_carry_is_422(client: TestClient) -> None
     }
 
 
+def test_the_answer_to_the_largest_request_can_be_sent_back(engine: FakeEngine, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, max_body_bytes=2048, warmup=False, cache_entries=0)
+    with TestClient(create_app(settings, engine=engine)) as small:
+        text = " ".join(f"Phrase numéro {n} du texte." for n in range(40))[:1900]
+        answer = small.post("/v1/translate", json={"text": text, "format": "text"})
+        assert answer.status_code == 200 and len(answer.content) > 2048
+        exported = small.post("/v1/memory/xliff", content=answer.content, headers={"Content-Type": "application/json"})
+        assert exported.status_code == 200, exported.text
+        assert len(Xliff2File.parsestring(exported.content).units) == len(_sentences(answer.json()))
+
+
 def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: TestClient, engine: FakeEngine) -> None:
     exported = _export(client, _translate(client, ARTICLE))
     unchanged = client.post("/v1/memory/import", content=exported, headers={**A, **XLIFF})
