@@ -31,7 +31,7 @@ from service.memory import Memories
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
-from service.routes import health, jobs, memory, metrics, translate, web, xliff
+from service.routes import health, job_memory, jobs, memory, metrics, translate, web, xliff
 from service.scheduler import Scheduler
 from service.schemas import ErrorResponse, StreamEvent, TranslateRequest
 from service.settings import Settings
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await run_in_threadpool(loaded.warmup)
         state.scheduler = start_scheduler(settings, loaded, state.metrics)
         state.streams = ThreadPoolExecutor(settings.stream_threads, thread_name_prefix="bitext-stream")
-        state.jobs = JobManager(settings, state.scheduler)
+        state.jobs = JobManager(settings, state.scheduler, memory)
         state.jobs.start()  # resumes jobs a crash or restart left unfinished
         state.ready = True
         log.info("ready: %s", loaded.info)
@@ -109,8 +109,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         RequestContextMiddleware, body_limit=lambda path: body_limit(settings, path), metrics=app.state.bitext.metrics
     )
-    routers = (health.router, translate.router, web.router, jobs.router, memory.router, xliff.router, metrics.router)
-    for router in routers:
+    for router in (
+        health.router,
+        translate.router,
+        web.router,
+        jobs.router,
+        job_memory.router,
+        memory.router,
+        xliff.router,
+        metrics.router,
+    ):
         app.include_router(router)
     app.include_router(libretranslate.router)  # drop-in LibreTranslate shape: /translate, /detect, /languages
     app.include_router(deepl.router)  # drop-in DeepL shape: /v2/translate, /v2/languages, /v2/usage

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from models.loading import ModelLoadError
+from service import cli_io
+from service.cli_io import fail as _fail
 
 if TYPE_CHECKING:  # imported lazily at run time to keep `--help` fast
-    from collections.abc import Callable
-
     from rich.console import Console
 
     from models.engine import Engine
-    from service.formats import CueStyle, Source
+    from service.formats import CueStyle
     from service.settings import Settings
-    from service.textout import Output
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="French→English translation with aligned bilingual output."
@@ -83,15 +80,6 @@ def configure_logging() -> None:
     hub_logging.get_logger().handlers.clear()
     hf_logging.disable_default_handler()
     hf_logging.enable_propagation()
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `message` and return the exit to raise; names in it (paths, archive members) are shown escaped."""
-    from service.jobs.names import display_name
-
-    shown = "\n".join(display_name(line) for line in message.split("\n"))
-    typer.secho(f"error: {shown}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
 
 
 def _load(settings: Settings) -> Engine:
@@ -194,14 +182,14 @@ def translate(
     if layout not in formats.LAYOUTS:
         raise _fail(f"--layout: use one of {', '.join(formats.LAYOUTS)}")
     style = _cue_style(subtitle_style)
-    data = _read_input(source)
-    in_format = _document_format(source, data)
-    written = _output_kind(output, formats.output_suffixes(in_format) if in_format else ())
+    data = cli_io.read_input(source)
+    in_format = cli_io.document_format(source, data)
+    written = cli_io.output_kind(output, formats.output_suffixes(in_format) if in_format else ())
     settings = _settings(
         model=model, device=device, dtype=dtype, engine=engine_name, repair=repair, glossary_file=glossary
     )
     if in_format is not None:
-        parsed = _read_document(source, data, in_format, settings)
+        parsed = cli_io.read_document(source, data, in_format, settings)
         engine = _load(settings)
         result = translate_document(
             parsed.document, engine, GenerationOptions(num_beams=num_beams), warnings=parsed.warnings
@@ -210,7 +198,7 @@ def translate(
         suffix = output.suffix.lower() if output else None
         document = lambda: formats.write_source(parsed, result, layout, suffix, style)  # noqa: E731
     else:
-        text = _decoded(source, data)
+        text = cli_io.decoded(source, data)
         if format == "auto" and source.lower().endswith(".json"):
             format = "json"
         try:
@@ -229,96 +217,9 @@ def translate(
         result = translate_document(parsed_text, engine, options, fidelity=Fidelity.of(settings.repair, terms))
         document = None
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
-    _deliver(payload, output, written, document)
+    cli_io.deliver(payload, output, written, document)
     if html is not None:
-        _deliver(payload, html, Output.HTML, None)
-
-
-def _read_input(source: str) -> bytes:
-    try:
-        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as error:
-        raise _fail(f"cannot read {source}: {error.strerror or error}") from None
-
-
-def _document_format(source: str, data: bytes) -> str | None:
-    """The document format `source` is (by its bytes, then its name), None for text; refuses the rest."""
-    from service import sniff
-
-    name = "" if source == "-" else source
-    try:
-        kind = sniff.kind_of(data, name)
-    except sniff.Mismatch as error:
-        raise _fail(f"{error}; bitext reads {sniff.readable()}") from None
-    if kind is None:
-        return None
-    if kind.family is sniff.Family.ARCHIVE:
-        shown = "an archive" if source == "-" else source
-        raise _fail(f"{kind.label}: translate {shown} with `bitext batch {shown} -o OUTDIR`")
-    if kind.family is sniff.Family.OTHER or kind.format is None:
-        raise _fail(f"unsupported file type: {kind.label}; bitext reads {sniff.readable()}")
-    return kind.format
-
-
-def _decoded(source: str, data: bytes) -> str:
-    from service import sniff
-
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _fail(
-            f"cannot read {source}: it is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start});"
-            f" bitext reads {sniff.readable()}, text in UTF-8"
-        ) from None
-
-
-def _output_kind(output: Path | None, document_suffixes: tuple[str, ...]) -> Output:
-    """What -o (or --html) writes, checked before the model loads."""
-    from service import textout
-
-    if output is None:
-        return textout.Output.JSON
-    chosen = textout.choose(output.suffix, document_suffixes)
-    if chosen is None:
-        shown = output.suffix or "a name without suffix"
-        choices = textout.accepted(document_suffixes)
-        raise _fail(f"--output {output}: bitext cannot write {shown}; name it with one of {choices}")
-    return chosen
-
-
-def _read_document(source: str, data: bytes, format: str, settings: Settings) -> Source:
-    from service import formats
-
-    try:
-        return formats.read_source(data, format, settings.archive_limits())
-    except formats.FormatError as error:
-        raise _fail(f"{Path(source).name}: {error.code}: {error}") from None
-
-
-def _deliver(payload: dict[str, Any], output: Path | None, kind: Output, document: Callable[[], bytes] | None) -> None:
-    """Print the JSON, or write `output` as `kind` and say so in one line on stderr."""
-    from service import textout
-
-    if output is None:
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-        return
-    if kind is textout.Output.DOCUMENT and document is not None:
-        data = document()
-    elif kind is textout.Output.HTML:
-        from service.web.export import render_standalone_html
-
-        data = render_standalone_html(payload).encode("utf-8")
-    elif kind is textout.Output.MARKDOWN:
-        data = textout.render_markdown(payload).encode("utf-8")
-    elif kind is textout.Output.ENGLISH:
-        data = textout.render_english(payload).encode("utf-8")
-    else:
-        data = (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        raise _fail(f"cannot write {output}: {error.strerror or error}") from None
-    typer.echo(f"wrote {output} ({textout.counts(payload)})", err=True)
+        cli_io.deliver(payload, html, Output.HTML, None)
 
 
 @app.command()
@@ -355,6 +256,13 @@ def batch(
         ),
     ] = None,
     subtitle_style: SubtitleStyleOpt = "italic",
+    memory: Annotated[
+        Path | None,
+        typer.Option(help="translate with this memory: a TMX file, or a keyless server's memory.sqlite3"),
+    ] = None,
+    apply_memory: Annotated[
+        bool, typer.Option("--apply-memory", help="rewrite OUTDIR's sentences --memory now answers; no new run")
+    ] = False,
 ) -> None:
     """Translate every document of an archive; run the same command again to resume after a crash."""
     from rich.console import Console
@@ -364,6 +272,7 @@ def batch(
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
     from service.jobs.runner import BatchBusy, BatchRun, Driver
+    from service.memory.files import batch_memory
 
     if not archive.exists():
         raise _fail(f"{archive}: no such file or directory")
@@ -374,6 +283,7 @@ def batch(
     try:
         archive_kind(archive)
         options = GenerationOptions(num_beams=num_beams)
+        use = batch_memory(memory, apply_memory, ray or bool(ray_address))  # a MemoryFileError is a ValueError
     except (ArchiveError, ValueError) as error:
         raise _fail(str(error)) from None
     settings = _settings(model=model, device=device, dtype=dtype, engine=engine_name)
@@ -386,6 +296,13 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     console = Console(stderr=True)
     engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
+    if apply_memory and engine is not None:
+        from service.jobs.retro import Target, apply_with_cache, report_lines
+
+        target = Target(archive, output, options, settings.batch_config(layouts, subtitle_style=style))
+        for line in report_lines(apply_with_cache(target, engine, use)):
+            typer.echo(line)
+        return
     run: Driver
     with progress_bar(console) as progress:
         if engine is None:
@@ -408,6 +325,7 @@ def batch(
                 options,
                 settings.batch_config(layouts, subtitle_style=style),
                 observer=RichObserver(progress),
+                memory=use,
             )
         try:
             summary = run.run()

@@ -299,3 +299,26 @@ class ImportOut(BaseModel):
 
 class DeletedOut(BaseModel):
     deleted: int = Field(description="units removed, history included")
+
+
+class SentenceChangeOut(BaseModel):
+    block: int
+    sentence: int = Field(description="the sentence's index in its block")
+    fr: str
+    before: str = Field(description="the English the document had")
+    after: str = Field(description="the English it has now")
+    source: str = Field(description="where `after` came from: `memory:context`, `memory:exact`, `memory:placeables`")
+
+
+class DocumentChangeOut(BaseModel):
+    id: str
+    name: str
+    sentences: list[SentenceChangeOut]
+
+
+class AppliedOut(BaseModel):
+    """What `POST /v1/jobs/{id}/apply-memory` changed."""
+
+    checked: int = Field(description="documents of the job looked up in the memory")
+    documents: list[DocumentChangeOut] = Field(description="the documents rewritten, each with its changed sentences")
+    sentences: int = Field(description="sentences changed, in all")

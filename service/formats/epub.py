@@ -1,129 +1,68 @@
-"""EPUB: the spine's XHTML documents in order; headings, paragraphs, list items, captions, cells,
-footnotes (an `<aside>`'s paragraphs) and image alt text; written back as EPUB.
+"""EPUB: the book's title, the spine's XHTML documents in order (headings, paragraphs, list items,
+captions, cells, footnotes — an `<aside>`'s paragraphs —, image alt text, navigation labels), and the
+navigation that is not in the spine (the navigation document, `toc.ncx`); written back as an EPUB of its own.
 
-Only the spine's documents are rewritten; the package document, navigation, styles, fonts and
-images are copied byte for byte. Inline markup inside a translated paragraph (emphasis, links)
-is kept on the French; the English copy is plain text in this version. `make_epub` builds a new
-EPUB 3 from chapters of XHTML (a PDF's bilingual e-book, the tests, the bench).
+The blocks are the `dc:title`s, then each spine document's units (`epub_xhtml`), then the navigation
+labels read nowhere else (a label that repeats a heading or the title is translated with it). The output
+rewrites the spine's documents in the layout, the navigation document and `toc.ncx` in place (links
+and structure kept), and the package document as a new book's (`epub_opf`); the bilingual layouts add a
+stylesheet. Styles, fonts and images are copied byte for byte. Inline markup inside a translated
+paragraph (emphasis, links) is kept on the French; the English copy is plain text in this version.
+`make_epub` builds a new EPUB 3 from chapters of XHTML (a PDF's bilingual e-book, the tests, the bench).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from lxml import etree
 
 from models.document import BilingualBlock, BilingualDocument, Block, BlockKind, Document
+from service.formats import epub_ncx
 from service.formats.base import FormatError, Layout, Source
-from service.formats.package import Package, own_text, serialize, set_own_text
+from service.formats.epub_opf import Book, book_title, output_identifier, read_book, rewrite, unused_name
+from service.formats.epub_xhtml import (
+    STYLESHEET,
+    XHTML,
+    label,
+    link_stylesheet,
+    place_all,
+    plain,
+    set_language,
+    titles,
+    units,
+)
+from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
 from service.jobs import limits
 from service.jobs.limits import Limits
 
-XHTML = "http://www.w3.org/1999/xhtml"
-OPF = "http://www.idpf.org/2007/opf"
-CONTAINER = "urn:oasis:names:tc:opendocument:xmlns:container"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def h(tag: str) -> str:
-    return f"{{{XHTML}}}{tag}"
-
-
-HEADINGS = frozenset(h(f"h{n}") for n in range(1, 7))
-BLOCKS = HEADINGS | frozenset(
-    h(t) for t in ("p", "li", "dt", "dd", "figcaption", "td", "th", "caption", "blockquote", "div")
-)
-IMG = h("img")
-_STOP = BLOCKS | {IMG}
-_IN_CELL = frozenset(h(t) for t in ("td", "th", "caption", "figcaption"))  # one per parent: English inside
-# a block here may be wrapped in a table (side-by-side): flow content
-_FLOW = frozenset(h(t) for t in ("body", "section", "article", "aside", "div", "main", "header", "footer", "nav"))
+__all__ = ["XHTML", "Epub", "make_epub", "xhtml_page"]
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
     package: Package
-    counts: tuple[tuple[str, int], ...]  # blocks per spine document
+    book: Book
+    counts: tuple[tuple[str, int], ...]  # blocks per spine document, after the book's titles
 
 
-def _spine(package: Package, budget: WorkBudget) -> list[str]:
-    container = package.xml("META-INF/container.xml", budget)
-    rootfile = container.find(f".//{{{CONTAINER}}}rootfile")
-    if rootfile is None or not rootfile.get("full-path"):
-        raise FormatError(limits.UNPARSABLE, "META-INF/container.xml names no package document")
-    opf_name = rootfile.get("full-path", "")
-    opf = package.xml(opf_name, budget)
-    base = posixpath.dirname(opf_name)
-    items = {}
-    for item in opf.iter(f"{{{OPF}}}item"):
-        href = posixpath.normpath(posixpath.join(base, item.get("href", "")))
-        if item.get("media-type") == "application/xhtml+xml" and not href.startswith(".."):
-            items[item.get("id")] = href
-    spine = [items[ref.get("idref")] for ref in opf.iter(f"{{{OPF}}}itemref") if ref.get("idref") in items]
-    return [name for name in dict.fromkeys(spine) if name in package.by_name]
-
-
-def _units(root: etree._Element) -> list[tuple[etree._Element, Block]]:
-    """The translatable elements of one XHTML document, in order, each with its block."""
-    body = root.find(h("body"))
-    found: list[tuple[etree._Element, Block]] = []
-    for element in body.iter(*_STOP) if body is not None else ():
-        if element.tag == IMG:
-            alt = element.get("alt") or ""
-            if _LETTER.search(alt):
-                found.append((element, Block(BlockKind.IMAGE, alt, url=element.get("src"))))
-            continue
-        text = " ".join(own_text(element, _STOP).split())
-        if _LETTER.search(text):
-            kind = BlockKind.HEADING if element.tag in HEADINGS else BlockKind.PARAGRAPH
-            found.append((element, Block(kind, text)))
+def _navigation(package: Package, book: Book, budget: WorkBudget) -> list[Block]:
+    """The blocks of the navigation the spine does not hold: the navigation document's units, `toc.ncx`'s labels."""
+    found: list[Block] = []
+    if book.nav is not None and book.nav not in book.spine:
+        found += [unit.block for unit in units(package.xml(book.nav, budget))]
+    if book.ncx is not None:
+        found += [
+            Block(BlockKind.PARAGRAPH, plain(text.text or ""))
+            for text in epub_ncx.labels(package.xml(book.ncx, budget))
+        ]
     return found
-
-
-def _english(element: etree._Element, text: str) -> etree._Element:
-    """A sibling for `element`: same tag and class, no id, `text` in English."""
-    twin = etree.Element(element.tag)
-    for name in ("class", "dir"):
-        if element.get(name):
-            twin.set(name, element.get(name, ""))
-    twin.set("lang", "en")
-    twin.set(XML_LANG, "en")
-    twin.text = text
-    return twin
-
-
-def _interleave(element: etree._Element, block: BilingualBlock) -> None:
-    if element.tag == IMG:
-        element.set("alt", f"{block.fr} — {block.en}")
-    elif element.tag in _IN_CELL:  # a cell cannot have a sibling cell added: the English goes inside it
-        element.append(etree.Element(h("br")))
-        span = etree.SubElement(element, h("span"), {"lang": "en", XML_LANG: "en"})
-        span.text = block.en
-    else:
-        element.addnext(_english(element, block.en))
-
-
-def _pair(element: etree._Element, block: BilingualBlock) -> None:
-    parent = element.getparent()
-    if element.tag == IMG or parent is None or parent.tag not in _FLOW or element.tag in _IN_CELL:
-        _interleave(element, block)
-        return
-    table = etree.Element(h("table"), {"class": "bitext-pair"})
-    row = etree.SubElement(table, h("tr"))
-    left = etree.SubElement(row, h("td"), {"lang": "fr", XML_LANG: "fr"})
-    right = etree.SubElement(row, h("td"), {"lang": "en", XML_LANG: "en"})
-    table.tail, element.tail = element.tail, None
-    parent.replace(element, table)
-    left.append(element)
-    right.append(_english(element, block.en))
 
 
 class Epub:
@@ -132,45 +71,79 @@ class Epub:
     def read(self, data: bytes, caps: Limits) -> Source:
         package = Package(data, caps, "EPUB")
         budget = WorkBudget.for_input(len(data), caps, "EPUB")
-        blocks: list[Block] = []
+        book = read_book(package, budget)
+        blocks = [Block(BlockKind.TITLE, title) for title in book.titles]
         counts = []
-        for name in _spine(package, budget):
-            units = _units(package.xml(name, budget))
-            counts.append((name, len(units)))
-            blocks += [block for _, block in units]
+        for name in book.spine:
+            found = units(package.xml(name, budget))
+            counts.append((name, len(found)))
+            blocks += [unit.block for unit in found]
         if not counts:
             raise FormatError(limits.UNPARSABLE, "the EPUB's spine holds no XHTML document")
+        known = {block.text for block in blocks}
+        for block in _navigation(package, book, budget):
+            if block.text not in known:
+                known.add(block.text)
+                blocks.append(block)
         document = Document(tuple(blocks), ("", *(["\n\n"] * len(blocks))), self.kind)
-        return Source(self.kind, data, document, Parsed(package, tuple(counts)))
+        return Source(self.kind, data, document, Parsed(package, book, tuple(counts)))
 
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         return dataclasses.replace(result, format=self.kind)
 
     def write(self, source: Source, result: BilingualDocument, layout: Layout, suffix: str) -> bytes:
         parsed: Parsed = source.state
+        package, book = parsed.package, parsed.book
+        english: dict[str, BilingualBlock] = {}
+        for block, done in zip(source.document.blocks, result.blocks, strict=True):
+            english.setdefault(block.text, done)
+        stylesheet = None
+        if layout != Layout.ENGLISH:
+            stylesheet = unused_name(package, posixpath.join(posixpath.dirname(book.opf), "bitext.css"))
         replaced = {}
-        start = 0
+        start = len(book.titles)
         for name, count in parsed.counts:
-            root = parsed.package.xml(name)
-            units = _units(root)
-            for (element, _), block in zip(units, result.blocks[start : start + count], strict=True):
-                if not block.translated:
-                    continue
-                if layout == Layout.ENGLISH:
-                    if element.tag == IMG:
-                        element.set("alt", block.en)
-                    else:
-                        set_own_text(element, block.en, _STOP)
-                elif layout == Layout.SIDE_BY_SIDE:
-                    _pair(element, block)
-                else:
-                    _interleave(element, block)
+            root = package.xml(name)
+            found = zip(units(root), result.blocks[start : start + count], strict=True)
+            place_all([(unit, done) for unit, done in found if done.translated], layout)
             start += count
-            if layout == Layout.ENGLISH:
-                root.set("lang", "en")
-                root.set(XML_LANG, "en")
-            replaced[name] = serialize(root)
-        return parsed.package.write(replaced)
+            replaced[name] = _finish(root, name, english, layout, stylesheet)
+        if book.nav is not None and book.nav not in replaced:
+            root = package.xml(book.nav)
+            known = [(unit, english.get(unit.block.text)) for unit in units(root)]
+            place_all([(unit, done) for unit, done in known if done is not None and done.translated], layout)
+            replaced[book.nav] = _finish(root, book.nav, english, layout, stylesheet)
+        titled = list(result.blocks[: len(book.titles)])
+        identifier = output_identifier(book, layout)
+        if book.ncx is not None:
+            root = package.xml(book.ncx)
+            main = book_title(titled[0], layout) if titled and titled[0].translated else None
+            epub_ncx.rewrite(root, english, layout, main, identifier)
+            replaced[book.ncx] = serialize(root)
+        root = package.xml(book.opf)
+        rewrite(root, book, layout, titled, stylesheet)
+        replaced[book.opf] = serialize(root)
+        added = [(stylesheet, STYLESHEET.encode())] if stylesheet is not None else []
+        return package.write(replaced, added)
+
+
+def _finish(
+    root: etree._Element,
+    name: str,
+    english: Mapping[str, BilingualBlock],
+    layout: Layout,
+    stylesheet: str | None,
+) -> bytes:
+    """A rewritten XHTML document: its `<title>` translated when the book holds its text, the English
+    layout's language, the bilingual layouts' stylesheet linked."""
+    for title in titles(root):
+        found = english.get(plain(title.text or ""))
+        if found is not None and found.translated:
+            title.text = label(found, layout)
+    set_language(root, layout)
+    if stylesheet is not None:
+        link_stylesheet(root, name, stylesheet)
+    return serialize(root)
 
 
 _CONTAINER_XML = (

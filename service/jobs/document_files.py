@@ -50,6 +50,12 @@ def produced(record: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def stem(path: str) -> str | None:
+    """`docs/note.interleaved.docx` → `note`: the stem a document's files share (None: not such a file)."""
+    split = _split(path)
+    return split[0] if split is not None else None
+
+
 def taken_stems(records: Iterable[dict[str, Any]]) -> Stems:
     """The stems earlier runs of an output gave their files: a resumed run gives them to nobody else."""
     stems: list[str] = []

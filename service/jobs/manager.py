@@ -38,17 +38,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from models.engine import GenerationOptions
+from models.memory import MemoryUse
 from service import clock, formats
 from service.jobs import limits, outputs
 from service.jobs.names import safe_text
 from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.records import Record
+from service.jobs.retro import Applied, Target, apply_with_cache
 from service.jobs.runner import BatchRun
 from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
+    from service.memory import Memories
     from service.scheduler import Scheduler
     from service.settings import Settings
 
@@ -90,6 +93,11 @@ def job_style(job: Job) -> formats.CueStyle:
     return formats.CueStyle.parse(stored) if isinstance(stored, str) else formats.DEFAULT_CUE_STYLE
 
 
+def job_options(job: Job) -> GenerationOptions:
+    """The generation options the job was submitted with (its stored options less the subtitle style)."""
+    return GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
+
+
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
@@ -115,8 +123,9 @@ class JobManager:
 
     SWEEP_SECONDS = 600.0  # how often the worker deletes expired jobs (and once at start-up)
 
-    def __init__(self, settings: Settings, scheduler: Scheduler) -> None:
+    def __init__(self, settings: Settings, scheduler: Scheduler, memories: Memories | None = None) -> None:
         self.settings, self.scheduler = settings, scheduler
+        self.memories = memories  # a job translates with its owner's memory (exact and context matches answer)
         self.root = Path(settings.data_dir) / "jobs"
         self._store: JobStore | None = None
         self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
@@ -330,6 +339,17 @@ class JobManager:
             log.exception("polling the job store failed")
             return []
 
+    def apply_memory(self, job: Job, memory: MemoryUse) -> Applied:
+        """Rewrite a finished job's documents the memory now changes (`service.jobs.retro`), through the job's
+        own disk cache, then its results zip. Raises `BatchBusy` while another run holds its output."""
+        directory = self.job_dir(job.id)
+        config = self.settings.batch_config(job_layouts(job), None, job_style(job))
+        target = Target(directory / "upload" / job.filename, directory / "out", job_options(job), config)
+        applied = apply_with_cache(target, self.scheduler.lane("batch"), memory)
+        if applied.documents:
+            outputs.write_results_zip(directory / "out", directory / RESULTS)
+        return applied
+
     def _run(self, ident: str) -> None:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
@@ -372,7 +392,7 @@ class JobManager:
         if job is None:
             return
         directory = self.job_dir(ident)
-        options = GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
+        options = job_options(job)
         run = BatchRun(
             directory / "upload" / job.filename,
             directory / "out",
@@ -381,6 +401,7 @@ class JobManager:
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             observer=_StoreObserver(self.store, ident),
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
+            memory=self.memories.use(job.owner) if self.memories is not None else MemoryUse(),
         )
         try:
             summary = run.run()

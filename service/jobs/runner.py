@@ -28,6 +28,7 @@ from models.cache import CachedEngine
 from models.document import Document
 from models.engine import Engine, GenerationOptions
 from models.langdetect import check_french
+from models.memory import MemoryUse
 from models.pipeline import DocumentTooLarge, Plan, answer, plan, translate_texts
 from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
@@ -44,6 +45,8 @@ from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the 
 from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.records import DocumentStatus, Record
+
+NO_MEMORY = MemoryUse()  # a run translates with no memory unless given one
 
 
 class Observer(Protocol):
@@ -118,6 +121,9 @@ class _Pending:
     stem: str | None = None  # its bilingual files' stem (`document_files`), unique in the output
 
 
+Pending = _Pending  # what `admit` gives a group (`service.jobs.retro` re-renders documents with it)
+
+
 def html_renderer() -> Callable[[dict[str, Any]], str] | None:
     """The web view's standalone page, when that module is installed."""
     try:
@@ -138,9 +144,19 @@ def _require_french(document: Document) -> None:
 
 
 def admit(
-    ident: str, entry: Entry, engine: Engine, options: GenerationOptions, config: BatchConfig, stem: str | None = None
+    ident: str,
+    entry: Entry,
+    engine: Engine,
+    options: GenerationOptions,
+    config: BatchConfig,
+    stem: str | None = None,
+    *,
+    memory: MemoryUse = NO_MEMORY,
 ) -> _Pending | Record:
-    """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one."""
+    """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one.
+
+    With a `memory`, its sentences are looked up when planned: those it answers leave the plan's texts
+    (no model call) and say `source: memory:…` in the document's JSON."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
         return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
@@ -148,7 +164,7 @@ def admit(
         loaded = load_document(entry, config.caps)
         _require_french(loaded.document)
         request = TranslationRequest(
-            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences
+            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences, memory=memory
         )
         try:
             planned = plan(request, engine)
@@ -314,9 +330,11 @@ class BatchRun(Driver):
         *,
         observer: Observer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        memory: MemoryUse = NO_MEMORY,
     ) -> None:
         super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
         self.base = engine
+        self.memory = memory  # the translation memory its documents are looked up in (none by default)
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)
 
@@ -371,7 +389,7 @@ class BatchRun(Driver):
         self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest, stem: str | None
     ) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config, stem)
+        admitted = admit(ident, entry, engine, self.options, self.config, stem, memory=self.memory)
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None

@@ -49,10 +49,12 @@ _STATIC = {
     "page.css": "text/css",
     "reading.css": "text/css",
     "jobs.css": "text/css",
+    "edit.css": "text/css",
     "bitext.js": "text/javascript",
     "documents.js": "text/javascript",
     "reading.js": "text/javascript",
     "jobs.js": "text/javascript",
+    "edit.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
 }
 
@@ -78,6 +80,8 @@ async def page(state: StateDep) -> HTMLResponse:
         },
         # Archives (and several documents dropped at once) become jobs followed in the jobs panel (jobs.js).
         "jobs": {"url": "/v1/jobs", "archiveSuffixes": list(ARCHIVE_SUFFIXES)},
+        # An English sentence edited in the page is stored in the caller's memory (edit.js).
+        "memoryUnitsUrl": "/v1/memory/units",
     }
     html = environment().get_template("index.html").render(config=config)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, **_HARDENING})

@@ -214,7 +214,9 @@ def test_page_carries_the_limit_and_a_strict_csp(client: TestClient) -> None:
         "/static/documents.js",
         "/static/reading.js",
         "/static/jobs.js",
+        "/static/edit.js",
     ]
+    assert json.loads(config_text)["memoryUnitsUrl"] == "/v1/memory/units"
     assert page.having("lang", "fr")  # the text box is French
 
 
@@ -254,6 +256,8 @@ def test_the_page_has_an_icon_without_a_key(tmp_path: Path, fake_engine: FakeEng
         ("page.css", "text/css"),
         ("reading.css", "text/css"),
         ("jobs.css", "text/css"),
+        ("edit.js", "text/javascript"),
+        ("edit.css", "text/css"),
     ],
 )
 def test_static_files_are_served(client: TestClient, name: str, media: str) -> None:

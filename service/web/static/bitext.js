@@ -770,6 +770,9 @@
     showError,
     apiHeaders,
     apiError,
+    current: () => last, // the answer on the page (edit.js reads its sentences)
+    picks, // "block:sentence" → the reader's English (picked or edited); Copy English uses it
+    closePicker,
   };
 
   updateCounter();
