@@ -30,7 +30,7 @@ from service.memory import Memories
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.openapi import add_component_schemas
-from service.routes import health, job_memory, jobs, memory, metrics, translate, web
+from service.routes import health, job_memory, jobs, memory, metrics, translate, web, xliff
 from service.scheduler import Scheduler
 from service.schemas import ErrorResponse, StreamEvent, TranslateRequest
 from service.settings import Settings
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         jobs.router,
         job_memory.router,
         memory.router,
+        xliff.router,
         metrics.router,
     ):
         app.include_router(router)
@@ -126,6 +127,6 @@ def body_limit(settings: Settings, path: str) -> int:
     """The largest body a route takes: archives for jobs are far larger than one article."""
     if path.startswith("/v1/jobs"):
         return settings.jobs_max_upload_bytes
-    if path == "/v1/memory/import":
+    if path in ("/v1/memory/import", "/v1/memory/xliff"):  # a translate answer is larger than its request
         return settings.memory_max_import_bytes
     return settings.max_body_bytes

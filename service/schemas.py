@@ -312,6 +312,10 @@ class UnitsOut(BaseModel):
 
 class ImportOut(BaseModel):
     imported: int = Field(description="units stored (each superseding any current unit for the same sentence)")
+    skipped: int | None = Field(
+        default=None,
+        description="XLIFF only: segments left out (unchanged and not reviewed, untranslated, or translate=no)",
+    )
 
 
 class DeletedOut(BaseModel):

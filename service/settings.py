@@ -198,7 +198,10 @@ class Settings(BaseSettings):
         description="translation memory: lowest fuzzy match percentage offered (options.memory_threshold overrides)",
     )
     memory_max_import_bytes: int = Field(
-        default=50_000_000, ge=1024, description="largest TMX file `POST /v1/memory/import` accepts (413 past it)"
+        default=50_000_000,
+        ge=1024,
+        description="largest file (TMX, XLIFF, glossary) `POST /v1/memory/import` accepts, and largest answer "
+        "`POST /v1/memory/xliff` takes (413 past it)",
     )
     jobs_max_upload_bytes: int = Field(
         default=1_000_000_000, ge=1024, description="largest archive `POST /v1/jobs` accepts (413 past it)"

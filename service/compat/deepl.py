@@ -8,13 +8,15 @@ texts, 429 when the queue is full. Checks, parsing and language detection run in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from models.memory import MemoryMode, MemoryUse
+from service.auth import owner_of
 from service.compat.params import Params, read_params
 from service.compat.schemas import (
     STRING,
@@ -27,6 +29,7 @@ from service.compat.schemas import (
     errors,
 )
 from service.compat.texts import (
+    NO_MEMORY,
     Item,
     check_items,
     check_key,
@@ -50,7 +53,10 @@ TARGETS = ("EN", "EN-US", "EN-GB")
 USAGE_LIMIT = 10**15
 _SPLIT = {"0", "1", "nonewlines"}
 _BOOLEAN = {"0": False, "1": True, "false": False, "true": True}
-_UNSUPPORTED = ("glossary_id", "glossary_ids", "style_id", "translation_memory_id", "custom_instructions")
+_UNSUPPORTED = ("glossary_id", "glossary_ids", "style_id", "custom_instructions")
+# bitext keeps one translation memory per key: DeepL's `translation_memory` names it `default` (or says true).
+MEMORY_ID = "default"
+_MEMORY_NAMES = ("translation_memory", "translation_memory_id")  # the API's name, and some clients' option name
 
 
 def _error(error: ApiError) -> JSONResponse:
@@ -70,6 +76,16 @@ async def _params(request: Request) -> Params:
     params = await read_params(request, state.settings.max_body_bytes)
     check_key(state, _presented_key(request, params))
     return params
+
+
+def _memory(state: AppState, request: Request, params: Params, choice: MemoryChoice) -> MemoryUse:
+    """The caller's memory (its key's; the shared one with keys off) in apply mode, or none."""
+    if not choice.used:
+        return NO_MEMORY
+    if state.memory is None:
+        raise ApiError(503, "not_ready", "the translation memory is not open yet; retry shortly")
+    owner = owner_of(_presented_key(request, params) or "") if state.settings.api_keys else ""
+    return state.memory.use(owner, MemoryMode.APPLY, choice.threshold)
 
 
 def _bad(message: str) -> ApiError:
@@ -97,6 +113,41 @@ class TranslateParams:
     html: bool
     ignore_tags: list[str]
     one_block: bool
+    memory: MemoryChoice = field(default_factory=lambda: MemoryChoice(False))
+
+
+@dataclass(frozen=True)
+class MemoryChoice:
+    """DeepL's `translation_memory` and `translation_memory_threshold`: whether the caller's memory is used
+    (matches at or over the threshold replace the model's English, as DeepL applies them) and the threshold."""
+
+    used: bool
+    threshold: int | None = None
+
+
+def _memory_choice(params: Params) -> MemoryChoice:
+    named = [(name, value) for name in _MEMORY_NAMES for value in params.texts(name)]
+    if len(named) > 1:
+        raise _bad("Give 'translation_memory' once.")
+    raw = named[0][1].strip().lower() if named else None
+    used = raw is not None and raw not in ("0", "false")
+    if raw is not None and raw not in ("0", "1", "false", "true", MEMORY_ID):
+        raise _bad(
+            f"Translation memory {named[0][1]!r} not found: this server keeps one memory per key, "
+            f"named '{MEMORY_ID}' (or pass true)."
+        )
+    threshold_raw = params.text("translation_memory_threshold")
+    if threshold_raw is None:
+        return MemoryChoice(used)
+    if not used:
+        raise _bad("'translation_memory_threshold' needs 'translation_memory'.")
+    try:
+        threshold = int(threshold_raw.strip())
+    except ValueError:
+        threshold = -1
+    if not 50 <= threshold <= 100:
+        raise _bad(f"Value for 'translation_memory_threshold' not supported: {threshold_raw!r}; use 50 to 100.")
+    return MemoryChoice(used, threshold)
 
 
 def _translate_params(params: Params, state: AppState) -> TranslateParams:
@@ -133,7 +184,14 @@ def _translate_params(params: Params, state: AppState) -> TranslateParams:
     for name in _UNSUPPORTED:
         if params.getlist(name):
             raise _bad(f"Parameter '{name}' is not supported by this server.")
-    return TranslateParams(texts, source, tag_handling == "html", _tags(params, "ignore_tags"), one_block=split != "1")
+    return TranslateParams(
+        texts,
+        source,
+        tag_handling == "html",
+        _tags(params, "ignore_tags"),
+        one_block=split != "1",
+        memory=_memory_choice(params),
+    )
 
 
 def _prepare(state: AppState, params: Params) -> tuple[TranslateParams, list[Item]]:
@@ -157,6 +215,8 @@ _TRANSLATE_BODY = body(
         "ignore_tags": TEXTS,
         "formality": {"type": "string", "enum": ["default", "prefer_less", "prefer_more"]},
         "context": STRING,
+        "translation_memory": {"type": "string", "description": f"'{MEMORY_ID}' or true: the caller's memory"},
+        "translation_memory_threshold": {"type": "integer", "minimum": 50, "maximum": 100},
         "auth_key": STRING,
     },
     ["text", "target_lang"],
@@ -183,7 +243,7 @@ async def translate(request: Request) -> JSONResponse:
     params = await _params(request)
     state = get_state(request)
     wanted, items = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
-    english = await translate_items(state, items)
+    english = await translate_items(state, items, _memory(state, request, params, wanted.memory))
     get_state(request).deepl_usage.add(sum(len(text) for text in wanted.texts))
     return JSONResponse(
         {

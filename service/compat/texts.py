@@ -40,7 +40,7 @@ LANGUAGE_NAMES = {
     "nl": "Dutch",
 }
 
-NO_MEMORY = MemoryUse()  # DeepL's routes: no memory (its translation_memory parameters are not read yet)
+NO_MEMORY = MemoryUse()  # no memory: DeepL's routes without translation_memory
 
 
 def check_key(state: AppState, candidate: str | None) -> None:
@@ -134,9 +134,9 @@ def check_size(state: AppState, texts: Sequence[str]) -> None:
         raise ApiError(413, "too_many_characters", f"the text has {total} characters; the limit is {limit}")
 
 
-async def translate_items(state: AppState, items: Sequence[Item]) -> list[str]:
+async def translate_items(state: AppState, items: Sequence[Item], memory: MemoryUse = NO_MEMORY) -> list[str]:
     """Every item's English, in order, from one pass through the service's translator."""
-    translated = await translate_blocks(state, items)
+    translated = await translate_blocks(state, items, memory=memory)
     return [item.render(blocks) for item, blocks in zip(items, translated, strict=True)]
 
 

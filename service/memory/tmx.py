@@ -9,35 +9,23 @@ line, and nothing is stored unless everything is (the store's one transaction).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lxml import etree
 from translate.misc.xml_helpers import getXMLlang, getXMLspace
 from translate.storage.tmx import tmxfile, tmxunit
 
 from models.memory import Origin, Unit
 from service.memory.base import StoredUnit
+from service.memory.exchange import ExchangeError, parse_xml
 
 PREVIOUS, NEXT, ORIGIN = "x-bitext-previous", "x-bitext-next", "x-bitext-origin"
-_ENTITY = tuple(
-    {
-        word.encode(encoding)
-        for word in ("<!ENTITY", "<!entity")
-        for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-    }
-)
+INVALID = "invalid_tmx"
 
 
-@dataclass
-class TmxError(ValueError):
-    """Why a TMX file cannot be imported, and the line of the first problem (0: the whole file)."""
+class TmxError(ExchangeError):
+    """Why a TMX file cannot be imported (an `ExchangeError` with the code `invalid_tmx`)."""
 
-    message: str
-    line: int = 0
-    unsafe: bool = False
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message, line, code=INVALID)
 
 
 def export_tmx(units: list[StoredUnit]) -> bytes:
@@ -65,18 +53,7 @@ def export_tmx(units: list[StoredUnit]) -> bytes:
 
 def import_tmx(data: bytes, origin: Origin = Origin.IMPORT) -> list[Unit]:
     """Every `<tu>` of a TMX file as a unit; the first problem raises `TmxError` with its line."""
-    if any(word in data for word in _ENTITY):
-        raise TmxError("the file declares XML entities (refused: external entities, entity bombs)", unsafe=True)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise TmxError(f"not well-formed XML: {error.msg}", error.lineno or 0) from None
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and next(iter(dtd.iterentities()), None) is not None:
-        raise TmxError("the file declares XML entities (refused: external entities, entity bombs)", unsafe=True)
+    root = parse_xml(data, INVALID)
     if etree.QName(root).localname != "tmx" or root.find("body") is None:
         raise TmxError("not a TMX document: the root must be <tmx> with a <body>", root.sourceline or 0)
     try:

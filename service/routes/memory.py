@@ -1,7 +1,9 @@
-"""`/v1/memory`: the caller's translation memory (one per API key): add, search, delete, TMX in and out."""
+"""`/v1/memory`: the caller's translation memory (one per API key): add, search, delete; TMX, XLIFF 2.0 and
+glossaries (CSV/TSV) in, TMX out."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,13 +15,26 @@ from service.body import read_capped
 from service.deps import MemoryDep, OwnerDep, StateDep
 from service.errors import ApiError, error_responses
 from service.memory import StoredUnit
-from service.memory.tmx import TmxError, export_tmx, import_tmx
+from service.memory.exchange import ExchangeError, ExchangeFormat
+from service.memory.glossary import import_glossary
+from service.memory.tmx import export_tmx, import_tmx
+from service.memory.xliff import import_xliff
 from service.schemas import DeletedOut, ImportOut, UnitIn, UnitOut, UnitsOut
 
 router = APIRouter(prefix="/v1/memory", tags=["memory"])
 
 TMX = "application/x-tmx+xml"
-_TMX_MEDIA = ("application/x-tmx+xml", "application/x-tmx", "application/xml", "text/xml", "application/octet-stream")
+XLIFF = "application/xliff+xml"
+_MEDIA = {
+    "application/x-tmx+xml": ExchangeFormat.TMX,
+    "application/x-tmx": ExchangeFormat.TMX,
+    "application/xliff+xml": ExchangeFormat.XLIFF,
+    "application/x-xliff+xml": ExchangeFormat.XLIFF,
+    "text/csv": ExchangeFormat.CSV,
+    "text/tab-separated-values": ExchangeFormat.TSV,
+}
+_SNIFFED = ("application/xml", "text/xml", "application/octet-stream")  # TMX or XLIFF: the root element says
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(xliff|tmx)[\s>/]")
 
 
 def unit_out(stored: StoredUnit) -> UnitOut:
@@ -75,35 +90,68 @@ async def delete_memory(owner: OwnerDep, memory: MemoryDep) -> DeletedOut:
     return DeletedOut(deleted=await run_in_threadpool(lambda: memory.store().delete_all(owner)))
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {TMX: {"schema": {"type": "string", "format": "binary"}}},
-        "description": "a TMX 1.4 file: each <tu> with a French (xml:lang fr) and an English (en) <tuv>",
+        "content": {
+            media: _BINARY for media in (TMX, XLIFF, "text/csv", "text/tab-separated-values", "application/xml")
+        },
+        "description": (
+            "a TMX 1.4 file (each <tu> with a French and an English <tuv>), an XLIFF 2.0 file from French to "
+            "English (post-edited segments are stored), or a DeepL glossary: CSV `source,target` rows or TSV "
+            "`source<TAB>target` lines; with application/xml the root element tells TMX from XLIFF"
+        ),
     }
 }
+
+
+def _format(media: str, data: bytes) -> ExchangeFormat:
+    if media in _MEDIA:
+        return _MEDIA[media]
+    found = _ROOT.search(data[:65536])
+    return ExchangeFormat.XLIFF if found and found.group(1) == b"xliff" else ExchangeFormat.TMX
+
+
+def _read(kind: ExchangeFormat, data: bytes) -> tuple[list[Unit], int | None]:
+    """The units a file holds and how many of its entries were left out (XLIFF: unchanged segments)."""
+    if kind is ExchangeFormat.XLIFF:
+        found = import_xliff(data)
+        return found.units, found.skipped
+    if kind is ExchangeFormat.TMX:
+        return import_tmx(data), None
+    return import_glossary(data, kind), None
 
 
 @router.post(
     "/import",
     response_model=ImportOut,
+    response_model_exclude_none=True,
     responses=error_responses(401, 413, 415, 422, 503),
     openapi_extra=_IMPORT_BODY,
-    summary="Import a TMX file into the memory: all its units, or none (the first problem is named with its line)",
+    summary="Import TMX, a post-edited XLIFF 2.0 or a glossary (CSV/TSV): all its units or none (the first problem "
+    "is named with its line)",
 )
 async def import_memory(request: Request, state: StateDep, owner: OwnerDep, memory: MemoryDep) -> ImportOut:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media not in _TMX_MEDIA:
-        raise ApiError(415, "unsupported_media_type", f"send the TMX file itself as {TMX} (or application/xml)")
+    if media not in _MEDIA and media not in _SNIFFED:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the file itself as {TMX}, {XLIFF}, text/csv or text/tab-separated-values (or application/xml)",
+        )
     data = await read_capped(request, state.settings.memory_max_import_bytes)
+    kind = _format(media, data)
     try:
-        units = await run_in_threadpool(import_tmx, data)
-    except TmxError as error:
-        code = "unsafe_xml" if error.unsafe else "invalid_tmx"
-        raise ApiError(422, code, str(error), line=error.line) from None
+        units, skipped = await run_in_threadpool(_read, kind, data)
+    except ExchangeError as error:
+        raise ApiError(422, error.code, str(error), line=error.line) from None
     if not units:
-        raise ApiError(422, "invalid_tmx", "the file holds no <tu>: nothing to import", line=0)
-    return ImportOut(imported=await run_in_threadpool(lambda: memory.store().add_many(owner, units, owner)))
+        what = "no <tu>" if kind is ExchangeFormat.TMX else "no translated or post-edited segment"
+        code = "invalid_tmx" if kind is ExchangeFormat.TMX else "invalid_xliff"
+        raise ApiError(422, code, f"the file holds {what}: nothing to import", line=0)
+    stored = await run_in_threadpool(lambda: memory.store().add_many(owner, units, owner))
+    return ImportOut(imported=stored, skipped=skipped)
 
 
 @router.get(

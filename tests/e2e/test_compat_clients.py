@@ -110,6 +110,24 @@ def test_deepl_languages_and_usage(translator: deepl.Translator) -> None:
     assert usage.character.valid and not usage.any_limit_reached
 
 
+def test_deepl_translation_memory_is_the_callers_memory(server: LiveServer, translator: deepl.Translator) -> None:
+    unit = {"source": FRENCH, "english": ENGLISH}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    assert httpx.post(f"{server.url}/v1/memory/units", json=unit, headers=headers, timeout=60).status_code == 201
+    used = translator.translate_text(FRENCH, target_lang="EN-US", translation_memory="default")
+    assert isinstance(used, deepl.TextResult) and used.text == ENGLISH
+    near = FRENCH.replace("mardi soir", "mercredi soir")  # one word changed: 90 %
+    applied = translator.translate_text(near, target_lang="EN-US", translation_memory="default")
+    assert isinstance(applied, deepl.TextResult) and applied.text == ENGLISH
+    strict = translator.translate_text(
+        near, target_lang="EN-US", translation_memory="default", translation_memory_threshold=95
+    )
+    assert isinstance(strict, deepl.TextResult) and strict.text != ENGLISH
+    with pytest.raises(deepl.DeepLException, match="not found"):
+        translator.translate_text(FRENCH, target_lang="EN-US", translation_memory="b4c9-unknown")
+    httpx.delete(f"{server.url}/v1/memory", headers=headers, timeout=60)
+
+
 def test_deepl_wrong_key_wrong_pair_and_not_french_are_its_exceptions(
     server: LiveServer, translator: deepl.Translator
 ) -> None:

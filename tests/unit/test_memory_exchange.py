@@ -1,0 +1,84 @@
+"""XLIFF 2.0 and glossary readers and writers of the memory (service.memory.xliff, service.memory.glossary)."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.document import EnglishSource
+from models.memory import Origin, Unit
+from service.memory.exchange import ExchangeError, ExchangeFormat
+from service.memory.glossary import import_glossary
+from service.memory.xliff import Sentence, export_xliff, import_xliff
+
+AWKWARD = "« Tom & Jerry » <b>\u00a0: l’été 1 200 €  "
+
+
+def test_text_round_trips_exactly_through_xliff() -> None:
+    sentences = [
+        Sentence("b0-s0", AWKWARD, " Tom & Jerry <b>: 1,200 €\u202f", EnglishSource.MODEL, "", "Fin."),
+        Sentence("b0-s1", "Fin.", "End.", EnglishSource.MEMORY_FUZZY, AWKWARD, ""),
+    ]
+    data = export_xliff(sentences, "a/b c.txt")
+    assert b'<file id="a_b_c.txt">' in data
+    edited = data.replace(b"End.</target>", b"The end.</target>").replace(b'state="translated"', b'state="final"')
+    found = import_xliff(edited)
+    assert found.units == [
+        Unit(AWKWARD, " Tom & Jerry <b>: 1,200 €\u202f", "", "Fin.", Origin.IMPORT),
+        Unit("Fin.", "The end.", AWKWARD, "", Origin.IMPORT),
+    ]
+    assert found.skipped == 0
+
+
+def test_an_unedited_export_gives_only_its_reviewed_and_final_segments() -> None:
+    sources = [
+        EnglishSource.MODEL,
+        EnglishSource.MEMORY_FUZZY,
+        EnglishSource.MEMORY_EXACT,
+        EnglishSource.MEMORY_CONTEXT,
+    ]
+    sentences = [Sentence(f"b0-s{n}", f"Phrase {n}.", f"Sentence {n}.", source) for n, source in enumerate(sources)]
+    found = import_xliff(export_xliff(sentences))
+    assert [unit.source for unit in found.units] == ["Phrase 2.", "Phrase 3."]
+    assert found.skipped == 2
+
+
+def test_a_confirmed_fuzzy_match_is_taken_and_a_split_unit_loses_its_context() -> None:
+    sentences = [
+        Sentence("b0-s0", "Un.", "One.", EnglishSource.MEMORY_FUZZY, "", "Deux."),
+        Sentence("b0-s1", "Deux.", "Two.", EnglishSource.MODEL, "Un.", ""),
+    ]
+    data = export_xliff(sentences).replace(b'state="initial"', b'state="translated"', 1)
+    assert import_xliff(data).units == [Unit("Un.", "One.", "", "Deux.", Origin.IMPORT)]
+
+    split = data.replace(
+        b"<target>Two.</target>\n      </segment>",
+        b"<target>Two.</target>\n      </segment><segment state='final'><source>Trois.</source>"
+        b"<target>Three.</target></segment>",
+    )
+    assert split != data
+    assert [(u.source, u.previous) for u in import_xliff(split).units] == [("Un.", ""), ("Deux.", ""), ("Trois.", "")]
+
+
+def test_utf16_entities_are_refused_too() -> None:
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><xliff/>'.encode("utf-16")
+    with pytest.raises(ExchangeError) as raised:
+        import_xliff(data)
+    assert raised.value.unsafe and raised.value.code == "unsafe_xml"
+
+
+def test_a_glossary_with_a_bom_and_quoted_fields_is_read() -> None:
+    data = '\ufeffle mot,the word\n"un ""mot""",a word\n'.encode()
+    assert import_glossary(data, ExchangeFormat.CSV) == [
+        Unit("le mot", "the word", origin=Origin.IMPORT),
+        Unit('un "mot"', "a word", origin=Origin.IMPORT),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [(b"a,b\n\xff,c\n", 2), (b"a,b\n" + b"x" * 2000 + b",y\n", 2), (b"\n\n", 0)],
+)
+def test_glossary_problems_name_their_line(data: bytes, line: int) -> None:
+    with pytest.raises(ExchangeError) as raised:
+        import_glossary(data, ExchangeFormat.CSV)
+    assert raised.value.line == line and raised.value.code == "invalid_glossary"
