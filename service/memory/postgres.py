@@ -8,12 +8,12 @@ unmatched sentence inside the one call lookup makes per plan. The extension is t
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from models.memory import Unit
 from service import clock
+from service.db.postgres import PostgresStore, Setup
 from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
 
 TABLE = "bitext_memory_units"
@@ -40,57 +40,20 @@ _SCHEMA = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
 )
+_SETUP = Setup(
+    table=TABLE,
+    schema=_SCHEMA,
+    database="the memory's database",
+    without_driver="a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'",
+)
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
-T = TypeVar("T")
 
-
-class PostgresMemoryStore:
+class PostgresMemoryStore(PostgresStore):
     """One connection behind a lock (as the job store), reopened once if the server dropped it."""
 
     def __init__(self, url: str, connect_timeout: float = 10) -> None:
-        try:
-            import psycopg
-        except ImportError:  # pragma: no cover - depends on the install
-            raise RuntimeError("a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'") from None
-        self._psycopg = psycopg
-        self._url, self._timeout = url.replace("+psycopg://", "://", 1), connect_timeout
-        self._lock = threading.Lock()
-        self._db = self._connect()
-        with self._lock:
-            self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
-            try:
-                for statement in _SCHEMA:
-                    self._db.execute(statement)
-            finally:
-                self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
-
-    def _connect(self) -> Any:
-        from psycopg.rows import dict_row
-
-        try:
-            return self._psycopg.connect(
-                self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout)
-            )
-        except self._psycopg.OperationalError as error:
-            raise RuntimeError(f"cannot reach the memory's database: {str(error).strip()}") from None
-
-    def _run(self, work: Callable[[Any], T]) -> T:
-        with self._lock:
-            try:
-                return work(self._db)
-            except self._psycopg.OperationalError:
-                if not self._db.closed:
-                    raise
-                self._db = self._connect()
-                return work(self._db)
-
-    def _transaction(self, work: Callable[[Any], T]) -> T:
-        def run(db: Any) -> T:
-            with db.transaction():
-                return work(db)
-
-        return self._run(run)
+        super().__init__(url, connect_timeout, _SETUP)
 
     @staticmethod
     def _insert(db: Any, owner: str, unit: Unit, author: str, stamp: str) -> int:
@@ -188,7 +151,3 @@ class PostgresMemoryStore:
             return out
 
         return self._run(work)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

@@ -8,17 +8,14 @@ whole memory.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from models.memory import Unit, trigrams
 from service import clock
-from service.jobs.outputs import create_file, private_dir
+from service.db.sqlite import SqliteStore
 from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
 
 RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
@@ -55,15 +52,11 @@ _COUNT = (
 )
 
 
-class SqliteMemoryStore:
+class SqliteMemoryStore(SqliteStore):
     """Thread-safe; writes are `BEGIN IMMEDIATE` transactions."""
 
     def __init__(self, path: Path) -> None:
-        private_dir(path.parent)
-        os.close(create_file(path, os.O_WRONLY))
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        super().__init__(path)
         try:
             for statement in _SCHEMA:
                 self._db.execute(statement)
@@ -71,18 +64,6 @@ class SqliteMemoryStore:
             raise RuntimeError(
                 f"the translation memory needs SQLite 3.34+ with FTS5 (this one is {sqlite3.sqlite_version}): {error}"
             ) from None
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     @staticmethod
     def _insert(db: sqlite3.Connection, owner: str, unit: Unit, author: str, stamp: str) -> int:
@@ -132,10 +113,6 @@ class SqliteMemoryStore:
                 self._insert(db, owner, unit, author, stamp)
                 count += 1
         return count
-
-    def _rows(self, sql: str, parameters: Sequence[object]) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, parameters).fetchall()
 
     def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
         pattern = like_pattern(text)
@@ -210,7 +187,3 @@ class SqliteMemoryStore:
             for row in self._rows(f"SELECT gram, units FROM memory_grams WHERE gram IN ({marks})", part):
                 counts[row["gram"]] = row["units"]
         return counts
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

@@ -9,11 +9,10 @@ the same key take turns, and each sees what the others reserved.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from service import clock
+from service.db.postgres import PostgresStore, Setup
 from service.jobs.stores.base import (
     ADDED_COLUMNS,
     BUSY,
@@ -35,9 +34,16 @@ from service.jobs.stores.base import (
 )
 
 TABLE = "bitext_jobs"
-_SCHEMA = table_ddl(TABLE, sequence="seq BIGSERIAL")
-# A table from an older version gains the columns added since (owner, layouts), with their defaults.
-_MIGRATE = tuple(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in ADDED_COLUMNS.items())
+_SETUP = Setup(
+    table=TABLE,
+    schema=(
+        table_ddl(TABLE, sequence="seq BIGSERIAL"),
+        # A table from an older version gains the columns added since (owner, layouts), with their defaults.
+        *(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in ADDED_COLUMNS.items()),
+    ),
+    database="the jobs database",
+    without_driver="BITEXT_JOBS_DATABASE_URL needs the PostgreSQL driver: pip install 'bitext[postgres]'",
+)
 _COLUMNS = ", ".join(COLUMNS)
 _IN_FLIGHT = sql_list(IN_FLIGHT)
 _FINISHED = sql_list(FINISHED)
@@ -50,53 +56,12 @@ _USAGE = (
 # The per-key lock of reservations: the two-key form, whose key space no single-key lock (start-up's) shares.
 _KEY_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"
 
-T = TypeVar("T")
 
-
-class PostgresJobStore:
+class PostgresJobStore(PostgresStore):
     """One autocommit connection behind a lock, reopened once if the server dropped it."""
 
     def __init__(self, url: str, connect_timeout: float = 10) -> None:
-        try:
-            import psycopg
-        except ImportError:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "BITEXT_JOBS_DATABASE_URL needs the PostgreSQL driver: pip install 'bitext[postgres]'"
-            ) from None
-        self._psycopg = psycopg
-        self._url, self._timeout = url.replace("+psycopg://", "://", 1), connect_timeout
-        self._lock = threading.Lock()
-        self._db = self._connect()
-        with self._lock:
-            # Two replicas starting together would race on CREATE TABLE IF NOT EXISTS; an advisory lock serialises them.
-            self._db.execute("SELECT pg_advisory_lock(hashtext(%s))", (TABLE,))
-            try:
-                self._db.execute(_SCHEMA)
-                for statement in _MIGRATE:
-                    self._db.execute(statement)
-            finally:
-                self._db.execute("SELECT pg_advisory_unlock(hashtext(%s))", (TABLE,))
-
-    def _connect(self) -> Any:
-        from psycopg.rows import dict_row
-
-        try:
-            return self._psycopg.connect(
-                self._url, autocommit=True, row_factory=dict_row, connect_timeout=int(self._timeout)
-            )
-        except self._psycopg.OperationalError as error:
-            # The message names host and reason; the URL (which may hold a password) is not repeated.
-            raise RuntimeError(f"cannot reach the jobs database: {str(error).strip()}") from None
-
-    def _run(self, work: Callable[[Any], T]) -> T:
-        with self._lock:
-            try:
-                return work(self._db)
-            except self._psycopg.OperationalError:
-                if not self._db.closed:
-                    raise
-                self._db = self._connect()  # the server restarted or dropped us: one fresh try
-                return work(self._db)
+        super().__init__(url, connect_timeout, _SETUP)
 
     def create(self, job: NewJob) -> None:
         row = job.row(JobStatus.QUEUED, clock.now())
@@ -258,7 +223,3 @@ class PostgresJobStore:
             ).fetchall()
         )
         return [row["id"] for row in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

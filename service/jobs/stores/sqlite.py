@@ -6,16 +6,12 @@ other writer of the file, this process's threads (also behind the store's lock) 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from service import clock
-from service.jobs.outputs import create_file, private_dir
+from service.db.sqlite import SqliteStore
 from service.jobs.stores.base import (
     ADDED_COLUMNS,
     BUSY,
@@ -45,21 +41,16 @@ _USAGE = (
 )
 
 
-class SqliteJobStore:
+class SqliteJobStore(SqliteStore):
     """Thread-safe access to the jobs table."""
 
     def __init__(self, path: Path) -> None:
-        private_dir(path.parent)
-        os.close(create_file(path, os.O_WRONLY))  # 0o600; SQLite gives its -wal and -shm the same mode
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        super().__init__(path)
         self._db.execute(table_ddl("jobs"))
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
         for name, definition in ADDED_COLUMNS.items():  # a store from an older version: no owner, no layouts
             if name not in columns:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
-        self._lock = threading.Lock()
 
     def create(self, job: NewJob) -> None:
         with self._lock:
@@ -137,18 +128,6 @@ class SqliteJobStore:
             )
         return cursor.rowcount == 1
 
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at its start (`BEGIN IMMEDIATE`): reads in it see no other writer."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
     @staticmethod
     def _usage(db: sqlite3.Connection, owner: str, but: str = "") -> Usage:
         row = db.execute(_USAGE, (owner, but)).fetchone()
@@ -213,7 +192,3 @@ class SqliteJobStore:
                 "DELETE FROM jobs WHERE status = 'uploading' AND updated < ? RETURNING id", (before,)
             ).fetchall()
         return [row["id"] for row in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
