@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from service.jobs.outputs import create_file, private_dir
+
+T = TypeVar("T")
 
 
 class SqliteStore:
@@ -34,6 +37,10 @@ class SqliteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._writing() as db:
+            return work(db)
 
     def _rows(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -8,13 +8,13 @@ unmatched sentence inside the one call lookup makes per plan. The extension is t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from models.memory import Unit
-from service import clock
 from service.db.postgres import PostgresStore, Setup
-from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
+from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.sql import Dialect, SqlMemory, unit_values
 
 TABLE = "bitext_memory_units"
 _SCHEMA = (
@@ -46,11 +46,14 @@ _SETUP = Setup(
     database="the memory's database",
     without_driver="a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'",
 )
+_DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
 
-class PostgresMemoryStore(PostgresStore):
+class PostgresMemoryStore(PostgresStore, SqlMemory):
     """One connection behind a lock (as the job store), reopened once if the server dropped it."""
+
+    dialect = _DIALECT
 
     def __init__(self, url: str, connect_timeout: float = 10) -> None:
         super().__init__(url, connect_timeout, _SETUP)
@@ -65,62 +68,14 @@ class PostgresMemoryStore(PostgresStore):
             " WHERE owner = %s AND normalised = %s AND context = %s AND current RETURNING id",
             (stamp, owner, keys.normalised, keys.context),
         ).fetchone()
-        row = db.execute(
-            f"INSERT INTO {TABLE} (owner, source, normalised, skeleton, context, english, previous, next, origin,"
-            " author, created, updated, supersedes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " RETURNING id",
-            (
-                owner,
-                unit.source,
-                keys.normalised,
-                keys.skeleton,
-                keys.context,
-                unit.english,
-                unit.previous,
-                unit.next,
-                unit.origin.value,
-                author,
-                stamp,
-                stamp,
-                old["id"] if old else None,
-            ),
+        new = db.execute(
+            _DIALECT.insert() + " RETURNING id",
+            unit_values(owner, unit, keys, author, stamp, old["id"] if old else None),
         ).fetchone()
-        return int(row["id"])
-
-    def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
-        def work(db: Any) -> StoredUnit:
-            ident = self._insert(db, owner, unit, author, clock.now())
-            return stored(db.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
-
-        return self._transaction(work)
-
-    def add_many(self, owner: str, units: Iterable[Unit], author: str) -> int:
-        stamp = clock.now()
-
-        def work(db: Any) -> int:
-            count = 0
-            for unit in units:
-                self._insert(db, owner, unit, author, stamp)
-                count += 1
-            return count
-
-        return self._transaction(work)
+        return int(new["id"])
 
     def _rows(self, sql: str, parameters: Sequence[object]) -> list[dict[str, Any]]:
         return self._run(lambda db: list(db.execute(sql, parameters).fetchall()))
-
-    def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
-        pattern = like_pattern(text)
-        rows = self._rows(
-            f"SELECT {COLUMNS} FROM {TABLE} WHERE owner = %s AND current"
-            " AND (normalised LIKE %s OR lower(english) LIKE %s) ORDER BY id DESC LIMIT %s",
-            (owner, pattern, pattern, limit),
-        )
-        return [stored(row) for row in rows]
-
-    def units(self, owner: str) -> list[StoredUnit]:
-        rows = self._rows(f"SELECT {COLUMNS} FROM {TABLE} WHERE owner = %s AND current ORDER BY id", (owner,))
-        return [stored(row) for row in rows]
 
     def delete_all(self, owner: str) -> int:
         return self._transaction(lambda db: db.execute(f"DELETE FROM {TABLE} WHERE owner = %s", (owner,)).rowcount)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from models.memory import Unit, trigrams
-from service import clock
 from service.db.sqlite import SqliteStore
-from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, StoredUnit, chunks, like_pattern, stored
+from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.sql import Dialect, SqlMemory, unit_values
 
 RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
 COMMON = 2_000  # a trigram held by more units than this is never read
@@ -50,10 +50,13 @@ _COUNT = (
     "INSERT INTO memory_grams (gram, units) VALUES (?, ?)"
     " ON CONFLICT(gram) DO UPDATE SET units = units + excluded.units"
 )
+_DIALECT = Dialect("memory_units", mark="?", current="current = 1", escape=" ESCAPE '\\'")
 
 
-class SqliteMemoryStore(SqliteStore):
+class SqliteMemoryStore(SqliteStore, SqlMemory):
     """Thread-safe; writes are `BEGIN IMMEDIATE` transactions."""
+
+    dialect = _DIALECT
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -77,55 +80,13 @@ class SqliteMemoryStore(SqliteStore):
             db.execute("DELETE FROM memory_trigrams WHERE rowid = ?", (old["id"],))
             db.executemany(_COUNT, [(gram, -1) for gram in trigrams(keys.normalised)])
         cursor = db.execute(
-            "INSERT INTO memory_units (owner, source, normalised, skeleton, context, english, previous, next, origin,"
-            " author, created, updated, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                owner,
-                unit.source,
-                keys.normalised,
-                keys.skeleton,
-                keys.context,
-                unit.english,
-                unit.previous,
-                unit.next,
-                unit.origin.value,
-                author,
-                stamp,
-                stamp,
-                old["id"] if old is not None else None,
-            ),
+            _DIALECT.insert(),
+            unit_values(owner, unit, keys, author, stamp, old["id"] if old is not None else None),
         )
         ident = int(cursor.lastrowid or 0)
         db.execute("INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)", (ident, keys.normalised))
         db.executemany(_COUNT, [(gram, 1) for gram in trigrams(keys.normalised)])
         return ident
-
-    def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
-        with self._writing() as db:
-            ident = self._insert(db, owner, unit, author, clock.now())
-            row = db.execute(f"SELECT {COLUMNS} FROM memory_units WHERE id = ?", (ident,)).fetchone()
-        return stored(row)
-
-    def add_many(self, owner: str, units: Iterable[Unit], author: str) -> int:
-        stamp, count = clock.now(), 0
-        with self._writing() as db:
-            for unit in units:
-                self._insert(db, owner, unit, author, stamp)
-                count += 1
-        return count
-
-    def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
-        pattern = like_pattern(text)
-        rows = self._rows(
-            f"SELECT {COLUMNS} FROM memory_units WHERE owner = ? AND current = 1"
-            " AND (normalised LIKE ? ESCAPE '\\' OR lower(english) LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ?",
-            (owner, pattern, pattern, limit),
-        )
-        return [stored(row) for row in rows]
-
-    def units(self, owner: str) -> list[StoredUnit]:
-        rows = self._rows(f"SELECT {COLUMNS} FROM memory_units WHERE owner = ? AND current = 1 ORDER BY id", (owner,))
-        return [stored(row) for row in rows]
 
     def delete_all(self, owner: str) -> int:
         with self._writing() as db:
