@@ -17,25 +17,14 @@ from service.memory.base import COLUMNS, Keys, chunks, stored
 from service.memory.sql import Dialect, SqlMemory, unit_values
 
 TABLE = "bitext_memory_units"
+_DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-        id BIGSERIAL PRIMARY KEY,
-        owner TEXT NOT NULL,
-        source TEXT NOT NULL,
-        normalised TEXT NOT NULL,
-        skeleton TEXT NOT NULL,
-        context TEXT NOT NULL,
-        english TEXT NOT NULL,
-        previous TEXT NOT NULL DEFAULT '',
-        next TEXT NOT NULL DEFAULT '',
-        origin TEXT NOT NULL,
-        author TEXT NOT NULL,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        supersedes BIGINT REFERENCES {TABLE}(id) ON DELETE SET NULL,
-        current BOOLEAN NOT NULL DEFAULT TRUE
-    )""",
+    _DIALECT.create_table(
+        ident="BIGSERIAL PRIMARY KEY",
+        supersedes=f"BIGINT REFERENCES {TABLE}(id) ON DELETE SET NULL",
+        current="BOOLEAN NOT NULL DEFAULT TRUE",
+    ),
     f"CREATE INDEX IF NOT EXISTS {TABLE}_skeleton ON {TABLE}(owner, skeleton) WHERE current",
     f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
@@ -46,7 +35,6 @@ _SETUP = Setup(
     database="the memory's database",
     without_driver="a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'",
 )
-_DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
 

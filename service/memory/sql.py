@@ -31,6 +31,26 @@ class Dialect:
     current: str  # the condition "the row is current"
     escape: str  # what follows a LIKE so that `like_pattern`'s backslash escapes
 
+    def create_table(self, *, ident: str, supersedes: str, current: str) -> str:
+        """The CREATE TABLE of the units, given the backend's types of the columns that differ."""
+        return f"""CREATE TABLE IF NOT EXISTS {self.table} (
+            id {ident},
+            owner TEXT NOT NULL,
+            source TEXT NOT NULL,
+            normalised TEXT NOT NULL,
+            skeleton TEXT NOT NULL,
+            context TEXT NOT NULL,
+            english TEXT NOT NULL,
+            previous TEXT NOT NULL DEFAULT '',
+            next TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            supersedes {supersedes},
+            current {current}
+        )"""
+
     def insert(self) -> str:
         """The INSERT of one unit's row, with `unit_values`'s values."""
         return f"INSERT INTO {self.table} ({_INSERTED}) VALUES ({', '.join([self.mark] * 13)})"

@@ -21,24 +21,13 @@ from service.memory.sql import Dialect, SqlMemory, unit_values
 RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
 COMMON = 2_000  # a trigram held by more units than this is never read
 
+_DIALECT = Dialect("memory_units", mark="?", current="current = 1", escape=" ESCAPE '\\'")
 _SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS memory_units (
-        id INTEGER PRIMARY KEY,
-        owner TEXT NOT NULL,
-        source TEXT NOT NULL,
-        normalised TEXT NOT NULL,
-        skeleton TEXT NOT NULL,
-        context TEXT NOT NULL,
-        english TEXT NOT NULL,
-        previous TEXT NOT NULL DEFAULT '',
-        next TEXT NOT NULL DEFAULT '',
-        origin TEXT NOT NULL,
-        author TEXT NOT NULL,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        supersedes INTEGER REFERENCES memory_units(id),
-        current INTEGER NOT NULL DEFAULT 1
-    )""",
+    _DIALECT.create_table(
+        ident="INTEGER PRIMARY KEY",
+        supersedes="INTEGER REFERENCES memory_units(id)",
+        current="INTEGER NOT NULL DEFAULT 1",
+    ),
     "CREATE INDEX IF NOT EXISTS memory_skeleton ON memory_units(owner, skeleton) WHERE current = 1",
     "CREATE UNIQUE INDEX IF NOT EXISTS memory_current ON memory_units(owner, normalised, context) WHERE current = 1",
     "CREATE INDEX IF NOT EXISTS memory_owner ON memory_units(owner, id)",
@@ -50,7 +39,6 @@ _COUNT = (
     "INSERT INTO memory_grams (gram, units) VALUES (?, ?)"
     " ON CONFLICT(gram) DO UPDATE SET units = units + excluded.units"
 )
-_DIALECT = Dialect("memory_units", mark="?", current="current = 1", escape=" ESCAPE '\\'")
 
 
 class SqliteMemoryStore(SqliteStore, SqlMemory):
