@@ -9,8 +9,9 @@ from pathlib import Path
 
 from models.memory import MemoryUse, UnitIndex
 from service.memory.base import OwnedIndex
+from service.memory.exchange import ExchangeError
 from service.memory.sqlite import SqliteMemoryStore
-from service.memory.tmx import TmxError, import_tmx
+from service.memory.tmx import import_tmx
 
 KEYLESS_OWNER = ""  # the owner of a server's units when it has no API keys
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -42,7 +43,7 @@ def open_memory_file(path: Path) -> MemoryUse:
         return MemoryUse(OwnedIndex(SqliteMemoryStore(path), KEYLESS_OWNER))
     try:
         units = import_tmx(path.read_bytes())
-    except TmxError as error:
+    except ExchangeError as error:  # a TMX problem, or XML that does not parse
         raise MemoryFileError(f"{path}: not a TMX file or an SQLite memory: {error}") from None
     return MemoryUse(UnitIndex(units))
 
