@@ -12,10 +12,8 @@ from translate.storage.tmx import tmxfile
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
+from tests.support.memory import KEY_A, KEY_B, A, B, keyed_client, sentences_of
 
-KEY_A, KEY_B = "key-a", "key-b"
-A = {"Authorization": f"Bearer {KEY_A}"}
-B = {"Authorization": f"Bearer {KEY_B}"}
 TMX = {"Content-Type": "application/x-tmx+xml"}
 SENTENCE = "Le conseil municipal a voté le budget hier soir."
 EDITED = "The city council passed the budget last night."
@@ -28,17 +26,11 @@ def engine() -> FakeEngine:
 
 @pytest.fixture
 def client(engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(api_keys=[KEY_A, KEY_B], data_dir=tmp_path, cache_entries=0, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as test_client:
-        yield test_client
+    yield from keyed_client(engine, tmp_path)
 
 
 def _sent(engine: FakeEngine) -> list[str]:
     return [text for call in engine.calls for text in call]
-
-
-def _sentences(response_json: dict) -> list[dict]:
-    return [s for block in response_json["blocks"] for s in block["sentences"]]
 
 
 def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engine: FakeEngine) -> None:
@@ -47,7 +39,7 @@ def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engin
     text = f"Il pleuvait. {SENTENCE} Les élus sont partis."
     response = client.post("/v1/translate", json={"text": text, "format": "text"}, headers=A)
     assert response.status_code == 200
-    sentences = _sentences(response.json())
+    sentences = sentences_of(response.json())
     assert [(s["source"], s.get("match")) for s in sentences] == [
         ("model", None),
         ("memory:exact", 100),
@@ -69,31 +61,33 @@ def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engin
 def test_key_a_memory_is_not_used_for_key_b(client: TestClient, engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     response = client.post("/v1/translate", json={"text": SENTENCE}, headers=B)
-    sentence = _sentences(response.json())[0]
+    sentence = sentences_of(response.json())[0]
     assert sentence["source"] == "model" and sentence["en"] == f"EN<{SENTENCE}>"
     assert client.get("/v1/memory/units", params={"q": "budget"}, headers=B).json() == {"units": []}
     assert len(client.get("/v1/memory/units", params={"q": "BUDGET"}, headers=A).json()["units"]) == 1
     assert client.delete("/v1/memory", headers=B).json() == {"deleted": 0}
     assert client.delete("/v1/memory", headers=A).json() == {"deleted": 1}
     after = client.post("/v1/translate", json={"text": SENTENCE}, headers=A)
-    assert _sentences(after.json())[0]["source"] == "model"
+    assert sentences_of(after.json())[0]["source"] == "model"
 
 
 def test_fuzzy_matches_are_suggested_or_applied_as_asked(client: TestClient, engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     near = "Le conseil municipal a voté le budget ce soir."  # 1 edit in 10 tokens: 90 %
-    suggested = _sentences(client.post("/v1/translate", json={"text": near}, headers=A).json())[0]
+    suggested = sentences_of(client.post("/v1/translate", json={"text": near}, headers=A).json())[0]
     assert suggested["source"] == "model" and suggested["suggestion"] == {"fr": SENTENCE, "en": EDITED, "match": 90}
     applied = client.post("/v1/translate", json={"text": near, "options": {"memory": "apply"}}, headers=A).json()
-    first = _sentences(applied)[0]
+    first = sentences_of(applied)[0]
     assert (first["source"], first["match"], first["en"]) == ("memory:fuzzy", 90, EDITED)
     strict = {"memory": "apply", "memory_threshold": 95}
     assert (
-        _sentences(client.post("/v1/translate", json={"text": near, "options": strict}, headers=A).json())[0]["source"]
+        sentences_of(client.post("/v1/translate", json={"text": near, "options": strict}, headers=A).json())[0][
+            "source"
+        ]
         == "model"
     )
     off = client.post("/v1/translate", json={"text": SENTENCE, "options": {"memory": "off"}}, headers=A).json()
-    assert _sentences(off)[0]["source"] == "model" and "suggestion" not in _sentences(off)[0]
+    assert sentences_of(off)[0]["source"] == "model" and "suggestion" not in sentences_of(off)[0]
     bad = client.post("/v1/translate", json={"text": near, "options": {"memory": "always"}}, headers=A)
     assert bad.status_code == 422
 
@@ -139,7 +133,7 @@ def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestCli
     units = client.get("/v1/memory/units", headers=A).json()["units"]
     assert {u["origin"] for u in units} == {"import"}
     translated = client.post("/v1/translate", json={"text": f"{SENTENCE} Le taux est de 4,2 %."}, headers=A).json()
-    assert [(s["source"], s["en"]) for s in _sentences(translated)] == [
+    assert [(s["source"], s["en"]) for s in sentences_of(translated)] == [
         ("memory:exact", EDITED),
         ("memory:placeables", "The rate is 4.2%."),
     ]
