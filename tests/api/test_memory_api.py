@@ -20,20 +20,15 @@ EDITED = "The city council passed the budget last night."
 
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
+def client(fake_engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
+    yield from keyed_client(fake_engine, tmp_path)
 
 
-@pytest.fixture
-def client(engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
-    yield from keyed_client(engine, tmp_path)
+def _sent(fake_engine: FakeEngine) -> list[str]:
+    return [text for call in fake_engine.calls for text in call]
 
 
-def _sent(engine: FakeEngine) -> list[str]:
-    return [text for call in engine.calls for text in call]
-
-
-def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engine: FakeEngine) -> None:
+def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, fake_engine: FakeEngine) -> None:
     added = client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     assert added.status_code == 201 and added.json()["origin"] == "edit"
     text = f"Il pleuvait. {SENTENCE} Les élus sont partis."
@@ -46,7 +41,7 @@ def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engin
         ("model", None),
     ]
     assert sentences[1]["en"] == EDITED
-    assert SENTENCE not in _sent(engine) and "Il pleuvait." in _sent(engine)
+    assert SENTENCE not in _sent(fake_engine) and "Il pleuvait." in _sent(fake_engine)
     assert response.json()["blocks"][0]["en"] == f"EN<Il pleuvait.> {EDITED} EN<Les élus sont partis.>"
 
     # A correction supersedes, and the stream says the same.
@@ -58,7 +53,7 @@ def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engin
     assert '"en":"Corrected."' in lines[1] and '"source":"memory:exact"' in lines[1]
 
 
-def test_key_a_memory_is_not_used_for_key_b(client: TestClient, engine: FakeEngine) -> None:
+def test_key_a_memory_is_not_used_for_key_b(client: TestClient, fake_engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     response = client.post("/v1/translate", json={"text": SENTENCE}, headers=B)
     sentence = sentences_of(response.json())[0]
@@ -71,7 +66,7 @@ def test_key_a_memory_is_not_used_for_key_b(client: TestClient, engine: FakeEngi
     assert sentences_of(after.json())[0]["source"] == "model"
 
 
-def test_fuzzy_matches_are_suggested_or_applied_as_asked(client: TestClient, engine: FakeEngine) -> None:
+def test_fuzzy_matches_are_suggested_or_applied_as_asked(client: TestClient, fake_engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     near = "Le conseil municipal a voté le budget ce soir."  # 1 edit in 10 tokens: 90 %
     suggested = sentences_of(client.post("/v1/translate", json={"text": near}, headers=A).json())[0]
@@ -124,7 +119,7 @@ def test_tmx_exported_by_bitext_is_read_by_translate_toolkit(client: TestClient)
     assert b"x-bitext-previous" in client.get("/v1/memory/export.tmx", headers=A).content
 
 
-def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestClient, engine: FakeEngine) -> None:
+def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestClient, fake_engine: FakeEngine) -> None:
     store = tmxfile(sourcelanguage="fr", targetlanguage="en")
     store.addtranslation(SENTENCE, "fr", EDITED, "en")
     store.addtranslation("Le taux est de 3,5 %.", "fr-FR", "The rate is 3.5%.", "en-GB")
@@ -137,7 +132,7 @@ def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestCli
         ("memory:exact", EDITED),
         ("memory:placeables", "The rate is 4.2%."),
     ]
-    assert engine.calls == []
+    assert fake_engine.calls == []
 
 
 GOOD_TU = '<tu><tuv xml:lang="fr"><seg>Un.</seg></tuv><tuv xml:lang="en"><seg>One.</seg></tuv></tu>'
@@ -173,9 +168,9 @@ def test_bad_tmx_is_refused_with_its_line_and_nothing_is_imported(
     assert client.get("/v1/memory/units", headers=A).json() == {"units": []}
 
 
-def test_tmx_imports_are_capped_and_typed(engine: FakeEngine, tmp_path: Path) -> None:
+def test_tmx_imports_are_capped_and_typed(fake_engine: FakeEngine, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, memory_max_import_bytes=2048, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
         big = b"<tmx>" + b" " * 4096 + b"</tmx>"
         assert client.post("/v1/memory/import", content=big, headers=TMX).status_code == 413
         assert (
@@ -184,7 +179,9 @@ def test_tmx_imports_are_capped_and_typed(engine: FakeEngine, tmp_path: Path) ->
         )
 
 
-def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(client: TestClient, engine: FakeEngine) -> None:
+def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
     suggested = client.post(
         "/suggest", data={"q": SENTENCE, "s": EDITED, "source": "fr", "target": "en", "api_key": KEY_A}
     )
@@ -192,7 +189,7 @@ def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(client: 
     units = client.get("/v1/memory/units", headers=A).json()["units"]
     assert [(u["source"], u["english"], u["origin"]) for u in units] == [(SENTENCE, EDITED, "suggest")]
     translated = client.post("/translate", data={"q": SENTENCE, "source": "fr", "target": "en", "api_key": KEY_A})
-    assert translated.json()["translatedText"] == EDITED and engine.calls == []
+    assert translated.json()["translatedText"] == EDITED and fake_engine.calls == []
     other = client.post("/translate", data={"q": SENTENCE, "source": "fr", "target": "en", "api_key": KEY_B})
     assert other.json()["translatedText"] == f"EN<{SENTENCE}>"
     assert client.post("/suggest", data={"q": SENTENCE, "api_key": KEY_A}).status_code == 400

@@ -29,13 +29,8 @@ ARTICLE = f"{FIRST} {SECOND} {THIRD}\n\n2024\n"
 
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
-
-
-@pytest.fixture
-def client(engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
-    yield from keyed_client(engine, tmp_path)
+def client(fake_engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
+    yield from keyed_client(fake_engine, tmp_path)
 
 
 def _translate(client: TestClient, text: str, headers: dict[str, str] = A) -> dict[str, Any]:
@@ -97,9 +92,9 @@ def test_an_answer_with_text_xml_cannot_carry_is_422(client: TestClient) -> None
     }
 
 
-def test_the_answer_to_the_largest_request_can_be_sent_back(engine: FakeEngine, tmp_path: Path) -> None:
+def test_the_answer_to_the_largest_request_can_be_sent_back(fake_engine: FakeEngine, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, max_body_bytes=2048, warmup=False, cache_entries=0)
-    with TestClient(create_app(settings, engine=engine)) as small:
+    with TestClient(create_app(settings, engine=fake_engine)) as small:
         text = " ".join(f"Phrase numéro {n} du texte." for n in range(40))[:1900]
         answer = small.post("/v1/translate", json={"text": text, "format": "text"})
         assert answer.status_code == 200 and len(answer.content) > 2048
@@ -108,7 +103,9 @@ def test_the_answer_to_the_largest_request_can_be_sent_back(engine: FakeEngine, 
         assert len(Xliff2File.parsestring(exported.content).units) == len(sentences_of(answer.json()))
 
 
-def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: TestClient, engine: FakeEngine) -> None:
+def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
     exported = _export(client, _translate(client, ARTICLE))
     unchanged = client.post("/v1/memory/import", content=exported, headers={**A, **XLIFF})
     assert unchanged.status_code == 422 and unchanged.json()["error"]["code"] == "invalid_xliff"  # nothing edited
@@ -123,7 +120,7 @@ def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: Test
         (THIRD, f"EN<{THIRD}>", "import", SECOND, ""),
     }
 
-    engine.calls.clear()
+    fake_engine.calls.clear()
     again = sentences_of(_translate(client, ARTICLE))
     assert [(s["source"], s["en"]) for s in again[:2]] == [
         ("model", f"EN<{FIRST}>"),
@@ -131,7 +128,7 @@ def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: Test
     ]
     alone = sentences_of(_translate(client, f"Autre chose. {SECOND}"))[1]
     assert (alone["source"], alone["en"]) == ("memory:exact", "The city council passed the budget.")
-    assert not any(SECOND in text for call in engine.calls for text in call)
+    assert not any(SECOND in text for call in fake_engine.calls for text in call)
     assert sentences_of(_translate(client, SECOND, headers=B))[0]["source"] == "model"  # key A's only
 
 
@@ -265,7 +262,7 @@ def _deepl(client: TestClient, **params: str) -> Any:
 
 
 def test_deepl_translation_memory_selects_the_callers_memory_and_threshold(
-    client: TestClient, engine: FakeEngine
+    client: TestClient, fake_engine: FakeEngine
 ) -> None:
     near = "Le conseil municipal a voté le budget hier."  # one word more than SECOND: 85 %
     client.post(
@@ -299,9 +296,9 @@ def test_deepl_bad_memory_parameters_are_400(client: TestClient, params: dict[st
 
 
 @pytest.mark.parametrize("media", ["application/xliff+xml", "text/csv", "text/tab-separated-values"])
-def test_xliff_and_glossary_imports_are_capped(engine: FakeEngine, tmp_path: Path, media: str) -> None:
+def test_xliff_and_glossary_imports_are_capped(fake_engine: FakeEngine, tmp_path: Path, media: str) -> None:
     settings = Settings(data_dir=tmp_path, memory_max_import_bytes=2048, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as capped:
+    with TestClient(create_app(settings, engine=fake_engine)) as capped:
         big = ("a,b\n" * 1000).encode()
         response = capped.post("/v1/memory/import", content=big, headers={"Content-Type": media})
         assert response.status_code == 413
