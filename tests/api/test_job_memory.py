@@ -16,6 +16,7 @@ from models.document import Translation
 from models.engine import GenerationOptions
 from service.app import create_app
 from service.settings import Settings
+from tests.support.documents import zipped
 from tests.support.fakes import FakeEngine
 
 A = {"Authorization": "Bearer key-a"}
@@ -23,14 +24,6 @@ B = {"Authorization": "Bearer key-b"}
 SENTENCE = "Le conseil municipal a voté le budget hier soir."
 EDITED = "The city council passed the budget last night."
 OTHER = "Les habitants étaient nombreux."
-
-
-def archive(documents: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, text in documents.items():
-            zf.writestr(name, text)
-    return buffer.getvalue()
 
 
 def run_job(client: TestClient, data: bytes, headers: dict[str, str]) -> str:
@@ -60,7 +53,7 @@ def sent(engine: FakeEngine) -> list[str]:
 def test_a_job_uses_its_owners_memory_and_no_one_elses(tmp_path: Path) -> None:
     engine = FakeEngine()
     settings = Settings(data_dir=tmp_path, api_keys=["key-a", "key-b"], cache_entries=0, warmup=False)
-    data = archive({"one.txt": f"Titre\n\n{SENTENCE} {OTHER}\n", "two.txt": SENTENCE.upper().replace(" ", "  ") + "\n"})
+    data = zipped({"one.txt": f"Titre\n\n{SENTENCE} {OTHER}\n", "two.txt": SENTENCE.upper().replace(" ", "  ") + "\n"})
     with TestClient(create_app(settings, engine=engine)) as client:
         added = client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
         assert added.status_code == 201
@@ -83,7 +76,7 @@ def test_a_job_uses_its_owners_memory_and_no_one_elses(tmp_path: Path) -> None:
 def test_a_job_without_a_memory_translates_as_before(tmp_path: Path) -> None:
     engine = FakeEngine()
     with TestClient(create_app(Settings(data_dir=tmp_path, warmup=False), engine=engine)) as client:
-        found = sentences(client, run_job(client, archive({"one.txt": f"{SENTENCE}\n"}), {}), {})
+        found = sentences(client, run_job(client, zipped({"one.txt": f"{SENTENCE}\n"}), {}), {})
     assert [(s["source"], s["en"]) for s in found["one.txt"]] == [("model", f"EN<{SENTENCE}>")]
     assert not (tmp_path / "memory.sqlite3").exists()  # a job never creates a memory
 
@@ -95,7 +88,7 @@ def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(t
     engine = FakeEngine()
     settings = Settings(data_dir=tmp_path, api_keys=["key-a", "key-b"], cache_entries=0, warmup=False)
     marked = SENTENCE.replace("conseil municipal", "**conseil municipal**")  # the memory knows it without markup
-    data = archive(
+    data = zipped(
         {"one.txt": f"{OTHER} {SENTENCE}\n", "film.srt": SRT, "two.txt": f"Titre\n\n{OTHER}\n", "three.md": marked}
     )
     with TestClient(create_app(settings, engine=engine)) as client:
@@ -165,7 +158,7 @@ def test_apply_memory_answers_only_for_a_finished_job_of_the_caller(tmp_path: Pa
         assert (
             client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A).status_code == 201
         )
-        created = client.post("/v1/jobs", params={"filename": "a.zip"}, content=archive({"a.txt": OTHER}), headers=A)
+        created = client.post("/v1/jobs", params={"filename": "a.zip"}, content=zipped({"a.txt": OTHER}), headers=A)
         job = created.json()["id"]
         early = client.post(f"/v1/jobs/{job}/apply-memory", headers=A)
         assert (early.status_code, early.json()["error"]["code"]) == (409, "job_not_finished")

@@ -12,49 +12,36 @@ from translate.storage.tmx import tmxfile
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
+from tests.support.memory import KEY_A, KEY_B, A, B, keyed_client, sentences_of
 
-KEY_A, KEY_B = "key-a", "key-b"
-A = {"Authorization": f"Bearer {KEY_A}"}
-B = {"Authorization": f"Bearer {KEY_B}"}
 TMX = {"Content-Type": "application/x-tmx+xml"}
 SENTENCE = "Le conseil municipal a voté le budget hier soir."
 EDITED = "The city council passed the budget last night."
 
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
+def client(fake_engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
+    yield from keyed_client(fake_engine, tmp_path)
 
 
-@pytest.fixture
-def client(engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(api_keys=[KEY_A, KEY_B], data_dir=tmp_path, cache_entries=0, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as test_client:
-        yield test_client
+def _sent(fake_engine: FakeEngine) -> list[str]:
+    return [text for call in fake_engine.calls for text in call]
 
 
-def _sent(engine: FakeEngine) -> list[str]:
-    return [text for call in engine.calls for text in call]
-
-
-def _sentences(response_json: dict) -> list[dict]:
-    return [s for block in response_json["blocks"] for s in block["sentences"]]
-
-
-def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engine: FakeEngine) -> None:
+def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, fake_engine: FakeEngine) -> None:
     added = client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     assert added.status_code == 201 and added.json()["origin"] == "edit"
     text = f"Il pleuvait. {SENTENCE} Les élus sont partis."
     response = client.post("/v1/translate", json={"text": text, "format": "text"}, headers=A)
     assert response.status_code == 200
-    sentences = _sentences(response.json())
+    sentences = sentences_of(response.json())
     assert [(s["source"], s.get("match")) for s in sentences] == [
         ("model", None),
         ("memory:exact", 100),
         ("model", None),
     ]
     assert sentences[1]["en"] == EDITED
-    assert SENTENCE not in _sent(engine) and "Il pleuvait." in _sent(engine)
+    assert SENTENCE not in _sent(fake_engine) and "Il pleuvait." in _sent(fake_engine)
     assert response.json()["blocks"][0]["en"] == f"EN<Il pleuvait.> {EDITED} EN<Les élus sont partis.>"
 
     # A correction supersedes, and the stream says the same.
@@ -66,34 +53,36 @@ def test_a_unit_answers_its_sentence_without_the_model(client: TestClient, engin
     assert '"en":"Corrected."' in lines[1] and '"source":"memory:exact"' in lines[1]
 
 
-def test_key_a_memory_is_not_used_for_key_b(client: TestClient, engine: FakeEngine) -> None:
+def test_key_a_memory_is_not_used_for_key_b(client: TestClient, fake_engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     response = client.post("/v1/translate", json={"text": SENTENCE}, headers=B)
-    sentence = _sentences(response.json())[0]
+    sentence = sentences_of(response.json())[0]
     assert sentence["source"] == "model" and sentence["en"] == f"EN<{SENTENCE}>"
     assert client.get("/v1/memory/units", params={"q": "budget"}, headers=B).json() == {"units": []}
     assert len(client.get("/v1/memory/units", params={"q": "BUDGET"}, headers=A).json()["units"]) == 1
     assert client.delete("/v1/memory", headers=B).json() == {"deleted": 0}
     assert client.delete("/v1/memory", headers=A).json() == {"deleted": 1}
     after = client.post("/v1/translate", json={"text": SENTENCE}, headers=A)
-    assert _sentences(after.json())[0]["source"] == "model"
+    assert sentences_of(after.json())[0]["source"] == "model"
 
 
-def test_fuzzy_matches_are_suggested_or_applied_as_asked(client: TestClient, engine: FakeEngine) -> None:
+def test_fuzzy_matches_are_suggested_or_applied_as_asked(client: TestClient, fake_engine: FakeEngine) -> None:
     client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
     near = "Le conseil municipal a voté le budget ce soir."  # 1 edit in 10 tokens: 90 %
-    suggested = _sentences(client.post("/v1/translate", json={"text": near}, headers=A).json())[0]
+    suggested = sentences_of(client.post("/v1/translate", json={"text": near}, headers=A).json())[0]
     assert suggested["source"] == "model" and suggested["suggestion"] == {"fr": SENTENCE, "en": EDITED, "match": 90}
     applied = client.post("/v1/translate", json={"text": near, "options": {"memory": "apply"}}, headers=A).json()
-    first = _sentences(applied)[0]
+    first = sentences_of(applied)[0]
     assert (first["source"], first["match"], first["en"]) == ("memory:fuzzy", 90, EDITED)
     strict = {"memory": "apply", "memory_threshold": 95}
     assert (
-        _sentences(client.post("/v1/translate", json={"text": near, "options": strict}, headers=A).json())[0]["source"]
+        sentences_of(client.post("/v1/translate", json={"text": near, "options": strict}, headers=A).json())[0][
+            "source"
+        ]
         == "model"
     )
     off = client.post("/v1/translate", json={"text": SENTENCE, "options": {"memory": "off"}}, headers=A).json()
-    assert _sentences(off)[0]["source"] == "model" and "suggestion" not in _sentences(off)[0]
+    assert sentences_of(off)[0]["source"] == "model" and "suggestion" not in sentences_of(off)[0]
     bad = client.post("/v1/translate", json={"text": near, "options": {"memory": "always"}}, headers=A)
     assert bad.status_code == 422
 
@@ -130,7 +119,7 @@ def test_tmx_exported_by_bitext_is_read_by_translate_toolkit(client: TestClient)
     assert b"x-bitext-previous" in client.get("/v1/memory/export.tmx", headers=A).content
 
 
-def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestClient, engine: FakeEngine) -> None:
+def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestClient, fake_engine: FakeEngine) -> None:
     store = tmxfile(sourcelanguage="fr", targetlanguage="en")
     store.addtranslation(SENTENCE, "fr", EDITED, "en")
     store.addtranslation("Le taux est de 3,5 %.", "fr-FR", "The rate is 3.5%.", "en-GB")
@@ -139,11 +128,11 @@ def test_a_tmx_written_by_translate_toolkit_is_imported_and_used(client: TestCli
     units = client.get("/v1/memory/units", headers=A).json()["units"]
     assert {u["origin"] for u in units} == {"import"}
     translated = client.post("/v1/translate", json={"text": f"{SENTENCE} Le taux est de 4,2 %."}, headers=A).json()
-    assert [(s["source"], s["en"]) for s in _sentences(translated)] == [
+    assert [(s["source"], s["en"]) for s in sentences_of(translated)] == [
         ("memory:exact", EDITED),
         ("memory:placeables", "The rate is 4.2%."),
     ]
-    assert engine.calls == []
+    assert fake_engine.calls == []
 
 
 GOOD_TU = '<tu><tuv xml:lang="fr"><seg>Un.</seg></tuv><tuv xml:lang="en"><seg>One.</seg></tuv></tu>'
@@ -179,9 +168,9 @@ def test_bad_tmx_is_refused_with_its_line_and_nothing_is_imported(
     assert client.get("/v1/memory/units", headers=A).json() == {"units": []}
 
 
-def test_tmx_imports_are_capped_and_typed(engine: FakeEngine, tmp_path: Path) -> None:
+def test_tmx_imports_are_capped_and_typed(fake_engine: FakeEngine, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, memory_max_import_bytes=2048, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, engine=fake_engine)) as client:
         big = b"<tmx>" + b" " * 4096 + b"</tmx>"
         assert client.post("/v1/memory/import", content=big, headers=TMX).status_code == 413
         assert (
@@ -190,7 +179,9 @@ def test_tmx_imports_are_capped_and_typed(engine: FakeEngine, tmp_path: Path) ->
         )
 
 
-def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(client: TestClient, engine: FakeEngine) -> None:
+def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
     suggested = client.post(
         "/suggest", data={"q": SENTENCE, "s": EDITED, "source": "fr", "target": "en", "api_key": KEY_A}
     )
@@ -198,7 +189,7 @@ def test_libretranslate_suggest_writes_into_the_memory_and_is_then_used(client: 
     units = client.get("/v1/memory/units", headers=A).json()["units"]
     assert [(u["source"], u["english"], u["origin"]) for u in units] == [(SENTENCE, EDITED, "suggest")]
     translated = client.post("/translate", data={"q": SENTENCE, "source": "fr", "target": "en", "api_key": KEY_A})
-    assert translated.json()["translatedText"] == EDITED and engine.calls == []
+    assert translated.json()["translatedText"] == EDITED and fake_engine.calls == []
     other = client.post("/translate", data={"q": SENTENCE, "source": "fr", "target": "en", "api_key": KEY_B})
     assert other.json()["translatedText"] == f"EN<{SENTENCE}>"
     assert client.post("/suggest", data={"q": SENTENCE, "api_key": KEY_A}).status_code == 400

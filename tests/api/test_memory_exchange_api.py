@@ -19,10 +19,8 @@ from translate.storage.xliff2 import Xliff2File
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
+from tests.support.memory import KEY_A, KEY_B, A, B, keyed_client, sentences_of
 
-KEY_A, KEY_B = "key-a", "key-b"
-A = {"Authorization": f"Bearer {KEY_A}"}
-B = {"Authorization": f"Bearer {KEY_B}"}
 DEEPL_A = {"Authorization": f"DeepL-Auth-Key {KEY_A}"}
 XLIFF = {"Content-Type": "application/xliff+xml"}
 NS = {"x": "urn:oasis:names:tc:xliff:document:2.0"}
@@ -31,19 +29,8 @@ ARTICLE = f"{FIRST} {SECOND} {THIRD}\n\n2024\n"
 
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
-
-
-@pytest.fixture
-def client(engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(api_keys=[KEY_A, KEY_B], data_dir=tmp_path, cache_entries=0, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as test_client:
-        yield test_client
-
-
-def _sentences(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for block in answer["blocks"] for s in block["sentences"]]
+def client(fake_engine: FakeEngine, tmp_path: Path) -> Iterator[TestClient]:
+    yield from keyed_client(fake_engine, tmp_path)
 
 
 def _translate(client: TestClient, text: str, headers: dict[str, str] = A) -> dict[str, Any]:
@@ -76,7 +63,7 @@ def _cat_tool_edit(data: bytes, edits: dict[str, str], final: set[str]) -> bytes
 def test_an_answer_exports_one_unit_per_sentence_with_state_and_context(client: TestClient) -> None:
     client.post("/v1/memory/units", json={"source": SECOND, "english": "The council passed the budget."}, headers=A)
     answer = _translate(client, ARTICLE)
-    assert [s["source"] for s in _sentences(answer)] == ["model", "memory:exact", "model", "kept"]
+    assert [s["source"] for s in sentences_of(answer)] == ["model", "memory:exact", "model", "kept"]
 
     store = Xliff2File.parsestring(_export(client, answer))  # translate-toolkit reads it
     assert store.getsourcelanguage() == "fr" and store.gettargetlanguage() == "en"
@@ -105,18 +92,20 @@ def test_an_answer_with_text_xml_cannot_carry_is_422(client: TestClient) -> None
     }
 
 
-def test_the_answer_to_the_largest_request_can_be_sent_back(engine: FakeEngine, tmp_path: Path) -> None:
+def test_the_answer_to_the_largest_request_can_be_sent_back(fake_engine: FakeEngine, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, max_body_bytes=2048, warmup=False, cache_entries=0)
-    with TestClient(create_app(settings, engine=engine)) as small:
+    with TestClient(create_app(settings, engine=fake_engine)) as small:
         text = " ".join(f"Phrase numéro {n} du texte." for n in range(40))[:1900]
         answer = small.post("/v1/translate", json={"text": text, "format": "text"})
         assert answer.status_code == 200 and len(answer.content) > 2048
         exported = small.post("/v1/memory/xliff", content=answer.content, headers={"Content-Type": "application/json"})
         assert exported.status_code == 200, exported.text
-        assert len(Xliff2File.parsestring(exported.content).units) == len(_sentences(answer.json()))
+        assert len(Xliff2File.parsestring(exported.content).units) == len(sentences_of(answer.json()))
 
 
-def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: TestClient, engine: FakeEngine) -> None:
+def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
     exported = _export(client, _translate(client, ARTICLE))
     unchanged = client.post("/v1/memory/import", content=exported, headers={**A, **XLIFF})
     assert unchanged.status_code == 422 and unchanged.json()["error"]["code"] == "invalid_xliff"  # nothing edited
@@ -131,16 +120,16 @@ def test_a_post_edited_xliff_comes_back_into_the_memory_and_is_used(client: Test
         (THIRD, f"EN<{THIRD}>", "import", SECOND, ""),
     }
 
-    engine.calls.clear()
-    again = _sentences(_translate(client, ARTICLE))
+    fake_engine.calls.clear()
+    again = sentences_of(_translate(client, ARTICLE))
     assert [(s["source"], s["en"]) for s in again[:2]] == [
         ("model", f"EN<{FIRST}>"),
         ("memory:context", "The city council passed the budget."),
     ]
-    alone = _sentences(_translate(client, f"Autre chose. {SECOND}"))[1]
+    alone = sentences_of(_translate(client, f"Autre chose. {SECOND}"))[1]
     assert (alone["source"], alone["en"]) == ("memory:exact", "The city council passed the budget.")
-    assert not any(SECOND in text for call in engine.calls for text in call)
-    assert _sentences(_translate(client, SECOND, headers=B))[0]["source"] == "model"  # key A's only
+    assert not any(SECOND in text for call in fake_engine.calls for text in call)
+    assert sentences_of(_translate(client, SECOND, headers=B))[0]["source"] == "model"  # key A's only
 
 
 def test_xml_content_types_are_told_apart_by_their_root(client: TestClient) -> None:
@@ -167,7 +156,7 @@ FOREIGN = """<?xml version="1.0" encoding="UTF-8"?>
 def test_an_xliff_from_another_tool_gives_its_translated_segments(client: TestClient) -> None:
     response = client.post("/v1/memory/import", content=FOREIGN.format(extra=""), headers={**A, **XLIFF})
     assert response.json() == {"imported": 1, "skipped": 2}
-    assert _sentences(_translate(client, "Le chat dort."))[0]["en"] == "The cat sleeps."
+    assert sentences_of(_translate(client, "Le chat dort."))[0]["en"] == "The cat sleeps."
 
 
 @pytest.mark.parametrize(
@@ -233,7 +222,7 @@ def test_glossaries_in_deepls_csv_and_tsv_formats_are_imported(client: TestClien
     tsv = "Il pleut.\tIt is raining.\r\nla mairie\tthe town hall\n"
     headers = {**A, "Content-Type": "text/tab-separated-values; charset=utf-8"}
     assert client.post("/v1/memory/import", content=tsv.encode(), headers=headers).json() == {"imported": 2}
-    sentences = _sentences(_translate(client, "Le chat, le chien. Il pleut. Le maire."))
+    sentences = sentences_of(_translate(client, "Le chat, le chien. Il pleut. Le maire."))
     assert [(s["source"], s["en"]) for s in sentences] == [
         ("memory:exact", "The cat, the dog."),
         ("memory:exact", "It is raining."),
@@ -273,7 +262,7 @@ def _deepl(client: TestClient, **params: str) -> Any:
 
 
 def test_deepl_translation_memory_selects_the_callers_memory_and_threshold(
-    client: TestClient, engine: FakeEngine
+    client: TestClient, fake_engine: FakeEngine
 ) -> None:
     near = "Le conseil municipal a voté le budget hier."  # one word more than SECOND: 85 %
     client.post(
@@ -307,9 +296,9 @@ def test_deepl_bad_memory_parameters_are_400(client: TestClient, params: dict[st
 
 
 @pytest.mark.parametrize("media", ["application/xliff+xml", "text/csv", "text/tab-separated-values"])
-def test_xliff_and_glossary_imports_are_capped(engine: FakeEngine, tmp_path: Path, media: str) -> None:
+def test_xliff_and_glossary_imports_are_capped(fake_engine: FakeEngine, tmp_path: Path, media: str) -> None:
     settings = Settings(data_dir=tmp_path, memory_max_import_bytes=2048, warmup=False)
-    with TestClient(create_app(settings, engine=engine)) as capped:
+    with TestClient(create_app(settings, engine=fake_engine)) as capped:
         big = ("a,b\n" * 1000).encode()
         response = capped.post("/v1/memory/import", content=big, headers={"Content-Type": media})
         assert response.status_code == 413

@@ -20,6 +20,7 @@ from service.schemas import BlockOut, TranslateResponse
 from service.settings import Settings
 from service.web.export import render_standalone_html
 from service.web.layout import english_pieces, french_pieces, is_web_url
+from tests.support.answers import Cut, paragraph
 from tests.support.fakes import FakeEngine
 
 XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."
@@ -30,21 +31,8 @@ def response_for(text: str, format: str = "auto") -> dict[str, Any]:
     return TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
 
 
-def block(fr: str, en: str, sentences: list[tuple[int, int, str, str]], **extra: Any) -> BlockOut:
-    return BlockOut.model_validate(
-        {
-            "index": 0,
-            "kind": "paragraph",
-            "fr": fr,
-            "en": en,
-            "translated": True,
-            "sentences": [
-                {"index": i, "start": a, "end": b, "fr": f, "en": e, "flags": []}
-                for i, (a, b, f, e) in enumerate(sentences)
-            ],
-            **extra,
-        }
-    )
+def block(fr: str, en: str, sentences: list[Cut], **extra: Any) -> BlockOut:
+    return BlockOut.model_validate(paragraph(fr, en, sentences, **extra))
 
 
 class Elements(HTMLParser):

@@ -7,8 +7,6 @@ Screenshots land in test-output/ for a person to look at.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -18,52 +16,39 @@ from typing import Any
 
 import pytest
 
-from models.cache import CachedEngine, MemoryLRU
 from models.document import Translation
 from models.engine import DelegatingEngine, EngineTraits, GenerationOptions
-from service.app import create_app
 from service.settings import Settings
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.support.browser import (
+    MAX_CHARS,
+    MAX_SENTENCES,
+    OUTPUT,
+    Greedy,
+    Watched,
+    expect,
+    opened,
+    serve,
+    serve_greedy,
+)
 
 pytestmark = pytest.mark.browser
 
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-MAX_CHARS, MAX_SENTENCES = 5000, 200
 XSS = "Il a écrit <img src=x onerror=alert(1)> puis <script>alert(2)</script> dans la page."
 PAGE_KEY = "page-key-7f3a"
 HIGHLIGHT = "rgb(255, 226, 122)"  # --hl in bitext.css
-PICTURE = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="494" viewBox="0 0 1200 494">'
-    b'<rect width="1200" height="494" fill="#27548a"/><circle cx="950" cy="130" r="70" fill="#f2c14e"/>'
-    b'<rect x="0" y="330" width="1200" height="164" fill="#3b7d4f"/></svg>'
-)
-
-
-class Greedy(DelegatingEngine):
-    """The tiny engine decoding greedily: beam 4 on random weights is slow, and these tests are about layout."""
-
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        return self.engine.translate(texts, replace(options, num_beams=1))
 
 
 @pytest.fixture(scope="module")
 def live_server(tiny_engine: Any) -> Iterator[str]:
     """The real app on the tiny engine (greedy, cached: the article is translated once), on a free localhost port."""
-    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False)
-    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False))
 
 
 @pytest.fixture(scope="module")
 def keyed_server(tiny_engine: Any) -> Iterator[str]:
     """The same app with `BITEXT_API_KEYS` set: the page must send a key."""
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[PAGE_KEY])
-    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, settings)
 
 
 class Slow(Greedy):
@@ -83,7 +68,7 @@ class Slow(Greedy):
 def slow_server(tiny_engine: Any) -> Iterator[str]:
     """Two sentences per engine call, each call slowed: an article of many paragraphs takes seconds."""
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, batch_max_sentences=2)
-    yield from _serve(settings, Slow(tiny_engine))
+    yield from serve(settings, Slow(tiny_engine))
 
 
 class Held(Greedy):
@@ -107,62 +92,13 @@ def held_engine(tiny_engine: Any) -> Held:
 @pytest.fixture(scope="module")
 def held_server(held_engine: Held) -> Iterator[str]:
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, cache_entries=0)
-    yield from _serve(settings, held_engine)
-
-
-def _serve(settings: Settings, engine: Any) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-class Watched:
-    """A page with what it did on the side: dialogs opened, script errors, CSP violations."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.violations: list[str] = []
-        page.on("dialog", self._dialog)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", self._console)
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(message.text)
+    yield from serve(settings, held_engine)
 
 
 @pytest.fixture
 def watched(browser: Any, live_server: str) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.route("https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml"))
-    view = Watched(page)
-    response = page.goto(live_server + "/")
-    assert response is not None and response.ok
-    expect(page.locator("#counter")).to_contain_text("characters")  # the script ran
-    yield view
-    context.close()
-    assert view.errors == [], "the page threw"
-    assert view.dialogs == [], "a dialog opened"
+    with opened(browser, live_server) as view:
+        yield view
 
 
 def answer_of(page: Any, response: Any) -> dict[str, Any]:
@@ -431,14 +367,10 @@ def test_without_keys_the_page_shows_no_key_field(watched: Watched) -> None:
 def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_the_tab(
     browser: Any, keyed_server: str
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    view = Watched(page)
-    requests: list[tuple[str, str | None]] = []
-    page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
-    try:
-        page.goto(keyed_server + "/")
-        expect(page.locator("#counter")).to_contain_text("characters")
+    with opened(browser, keyed_server) as view:
+        page = view.page
+        requests: list[tuple[str, str | None]] = []
+        page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
         key = page.locator("#api-key")
         expect(key).to_be_visible()
         assert key.get_attribute("type") == "password" and key.get_attribute("autocomplete") == "off"
@@ -468,19 +400,13 @@ def test_with_keys_the_page_asks_for_one_sends_it_as_a_header_and_keeps_it_for_t
             page.fill("#source", "Le maire a répondu.")
             page.click("#translate")
         assert again.value.status == 200
-    finally:
-        context.close()
+        assert PAGE_KEY not in page.url
     assert all(PAGE_KEY not in url for url, _ in requests), "the key went into a URL"
-    assert PAGE_KEY not in page.url
-    assert view.errors == [] and view.dialogs == []
 
 
 def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(browser: Any, slow_server: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        watched = Watched(page)
-        page.goto(slow_server + "/")
+    with opened(browser, slow_server) as watched:
+        page = watched.page
         paragraphs = [f"Le conseil numéro {i} a voté la mesure hier soir." for i in range(30)]
         page.fill("#source", "\n\n".join(paragraphs))
         page.click("#translate")
@@ -504,9 +430,6 @@ def test_the_english_column_fills_block_by_block_and_cancel_keeps_what_came(brow
         assert not page.is_disabled("#translate")
         page.wait_for_timeout(500)
         assert page.locator("#bitext .cell.en .untranslated").count() == missing  # nothing more arrives
-        assert watched.errors == [] and watched.dialogs == []
-    finally:
-        context.close()
 
 
 def test_the_whole_french_column_shows_before_the_first_english_block(
@@ -516,47 +439,43 @@ def test_the_whole_french_column_shows_before_the_first_english_block(
     each with an English placeholder, while the engine has not answered anything; the English then
     fills each row in place and the progress bar fills by sentences."""
     held_engine.release.clear()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
-        page = context.new_page()
-        watched = Watched(page)
-        page.goto(held_server + "/")
-        paragraphs = [f"Le conseil numéro {i} a voté la mesure. Elle entre en vigueur lundi." for i in range(12)]
-        text = (
-            "# Le budget de la ville\n\n"
-            + "\n\n".join(paragraphs)
-            + "\n\n| Poste | Montant |\n|---|---|\n| Écoles | 12 |\n"
-        )
-        page.fill("#source", text)
-        page.select_option("#format", "markdown")
-        page.click("#translate")
-        rows = page.locator("#bitext .row[data-block]")
-        expect(rows).to_have_count(13)  # the heading and the paragraphs; the table is one row of its own
-        expect(page.locator("#bitext .row.kind-table")).to_have_count(1)
-        for index, paragraph in enumerate(paragraphs, start=1):
-            expect(page.locator(f"#bitext .row[data-block='{index}'] .cell.fr")).to_have_text(paragraph)
-        assert page.locator("#bitext .cell.fr").first.is_visible()
-        expect(page.locator("#bitext .kind-table .cell.fr")).to_contain_text("Écoles")
-        pending = page.locator("#bitext .cell.en span.pending")
-        assert pending.count() == 13 + 4  # every row and every table cell waits for its English
-        assert page.locator("#bitext .cell.en .s").count() == 0  # no English has arrived
-        assert page.get_attribute("#progress", "value") == "0"
-        assert page.get_attribute("#progress", "max") == str(1 + 2 * len(paragraphs) + 4)
-        screenshot = OUTPUT / "web-french-first.png"
-        OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(screenshot))
+        with opened(browser, held_server) as watched:
+            page = watched.page
+            paragraphs = [f"Le conseil numéro {i} a voté la mesure. Elle entre en vigueur lundi." for i in range(12)]
+            text = (
+                "# Le budget de la ville\n\n"
+                + "\n\n".join(paragraphs)
+                + "\n\n| Poste | Montant |\n|---|---|\n| Écoles | 12 |\n"
+            )
+            page.fill("#source", text)
+            page.select_option("#format", "markdown")
+            page.click("#translate")
+            rows = page.locator("#bitext .row[data-block]")
+            expect(rows).to_have_count(13)  # the heading and the paragraphs; the table is one row of its own
+            expect(page.locator("#bitext .row.kind-table")).to_have_count(1)
+            for index, paragraph in enumerate(paragraphs, start=1):
+                expect(page.locator(f"#bitext .row[data-block='{index}'] .cell.fr")).to_have_text(paragraph)
+            assert page.locator("#bitext .cell.fr").first.is_visible()
+            expect(page.locator("#bitext .kind-table .cell.fr")).to_contain_text("Écoles")
+            pending = page.locator("#bitext .cell.en span.pending")
+            assert pending.count() == 13 + 4  # every row and every table cell waits for its English
+            assert page.locator("#bitext .cell.en .s").count() == 0  # no English has arrived
+            assert page.get_attribute("#progress", "value") == "0"
+            assert page.get_attribute("#progress", "max") == str(1 + 2 * len(paragraphs) + 4)
+            screenshot = OUTPUT / "web-french-first.png"
+            OUTPUT.mkdir(exist_ok=True)
+            page.screenshot(path=str(screenshot))
 
-        held_engine.release.set()
-        expect(page.locator("#status-text")).to_contain_text("Translated", timeout=60_000)
-        assert pending.count() == 0 and rows.count() == 13  # filled in place, no row added
-        expect(page.locator("#bitext .row[data-block='1'] .cell.en .s")).to_have_count(2)
-        page.hover("#bitext .row[data-block='1'] .cell.fr .s[data-s='0']")  # the French gained its sentences
-        partner = page.locator("#bitext .row[data-block='1'] .cell.en .s[data-s='0']")
-        assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
-        assert watched.errors == [] and watched.dialogs == []
+            held_engine.release.set()
+            expect(page.locator("#status-text")).to_contain_text("Translated", timeout=60_000)
+            assert pending.count() == 0 and rows.count() == 13  # filled in place, no row added
+            expect(page.locator("#bitext .row[data-block='1'] .cell.en .s")).to_have_count(2)
+            page.hover("#bitext .row[data-block='1'] .cell.fr .s[data-s='0']")  # the French gained its sentences
+            partner = page.locator("#bitext .row[data-block='1'] .cell.en .s[data-s='0']")
+            assert partner.evaluate("n => getComputedStyle(n).backgroundColor") == HIGHLIGHT
     finally:
         held_engine.release.set()
-        context.close()
 
 
 MARKUP_ARTICLE = (
@@ -636,17 +555,13 @@ class Beamed(DelegatingEngine):
 @pytest.fixture(scope="module")
 def beamed_server(tiny_engine: Any) -> Iterator[str]:
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, page_low_score=-0.5)
-    yield from _serve(settings, Beamed(tiny_engine))
+    yield from serve(settings, Beamed(tiny_engine))
 
 
 def test_alternatives_can_be_picked_and_copy_uses_the_picks(browser: Any, beamed_server: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    watched = Watched(page)
-    try:
-        page.goto(beamed_server + "/")
-        expect(page.locator("#counter")).to_contain_text("characters")
+    with opened(browser, beamed_server) as watched:
+        page = watched.page
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
         text = "Le conseil municipal a voté le budget. Les travaux commencent lundi. La mairie remercie les habitants."
         data = translate(page, text, "text")
         sentences = data["blocks"][0]["sentences"]
@@ -680,6 +595,3 @@ def test_alternatives_can_be_picked_and_copy_uses_the_picks(browser: Any, beamed
         assert spans.nth(chosen).text_content() == sentence["en"]
         page.click("#copy-en")
         assert page.evaluate("navigator.clipboard.readText()") == data["blocks"][0]["en"] + "\n"
-        assert watched.errors == [] and watched.dialogs == []
-    finally:
-        context.close()

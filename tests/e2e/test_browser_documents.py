@@ -15,20 +15,10 @@ from typing import Any
 
 import pytest
 
-from models.cache import CachedEngine, MemoryLRU
 from service import formats
 from service.settings import Settings
-from tests.e2e.test_browser import OUTPUT, Greedy, Watched, _serve
 from tests.support import documents
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
-    import os
-
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.support.browser import OUTPUT, expect, opened, serve_greedy
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +28,7 @@ CUES = ("Bonjour à tous.", "Le conseil municipal a voté", "la nouvelle mesure 
 
 
 def _server(tiny_engine: Any, data_dir: Path, **extra: Any) -> Iterator[str]:
-    settings = Settings(data_dir=data_dir, warmup=False, jobs_poll_seconds=0.1, **extra)
-    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, Settings(data_dir=data_dir, warmup=False, jobs_poll_seconds=0.1, **extra))
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +41,11 @@ def keyed(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield from _server(tiny_engine, tmp_path_factory.mktemp("keyed-jobs"), api_keys=[KEY])
 
 
-def opened(browser: Any, url: str) -> tuple[Any, Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    view = Watched(page)
-    response = page.goto(url + "/")
-    assert response is not None and response.ok
-    expect(page.locator("#counter")).to_contain_text("characters")  # the scripts ran
-    return context, view
-
-
 def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(browser: Any, server: str) -> None:
-    context, view = opened(browser, server)
-    page = view.page
-    asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url))
-    try:
+    with opened(browser, server) as view:
+        page = view.page
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
         assert page.locator("#layout option").all_text_contents() == list(formats.LAYOUTS)
         page.select_option("#layout", "interleaved")
         data = base64.b64encode(documents.srt()).decode()
@@ -121,19 +99,15 @@ def test_a_dropped_srt_comes_back_side_by_side_and_as_a_subtitle_file(browser: A
             }"""
         )
         expect(page.locator("#error")).to_contain_text("old.rar: only .txt, .md and .html files, or a .srt")
-    finally:
-        context.close()
-    assert view.errors == [] and view.dialogs == [] and view.violations == []
 
 
 def test_a_chosen_docx_goes_with_the_key_as_a_header_and_downloads_in_its_layout(browser: Any, keyed: str) -> None:
     from docx import Document
 
-    context, view = opened(browser, keyed)
-    page = view.page
-    requests: list[tuple[str, str | None]] = []
-    page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
-    try:
+    with opened(browser, keyed) as view:
+        page = view.page
+        requests: list[tuple[str, str | None]] = []
+        page.on("request", lambda request: requests.append((request.url, request.headers.get("authorization"))))
         page.fill("#api-key", KEY)
         page.select_option("#layout", "english")
         page.set_input_files(
@@ -152,10 +126,7 @@ def test_a_chosen_docx_goes_with_the_key_as_a_header_and_downloads_in_its_layout
         opened_docx = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
         body = "\n".join(paragraph.text for paragraph in opened_docx.paragraphs)
         assert "Le budget de la ville" not in body and body.strip(), "english: the English in place of the French"
-    finally:
-        context.close()
     jobs = [(url, auth) for url, auth in requests if "/v1/jobs" in url]
     assert jobs and all(auth == f"Bearer {KEY}" for _, auth in jobs), jobs
     assert all(KEY not in url for url, _ in requests), "the key went into a URL"
     assert any("layout=english" in url for url, _ in jobs)
-    assert view.errors == [] and view.dialogs == [] and view.violations == []

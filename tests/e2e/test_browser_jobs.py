@@ -18,21 +18,14 @@ import pytest
 from models.document import Translation
 from models.engine import GenerationOptions
 from service.settings import Settings
-from tests.e2e.test_browser import OUTPUT, Slow, Watched, _serve
+from tests.e2e.test_browser import Slow
 from tests.support import documents
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
-    import os
-
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.support.browser import OUTPUT, expect, opened, serve
 
 pytestmark = pytest.mark.browser
 
 DOCUMENTS = 20
+VIEWPORT = (1280, 800)
 
 
 class Slower(Slow):
@@ -72,18 +65,7 @@ def server(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         batch_group_sentences=2,  # documents finish one by one: progress moves in small steps
         jobs_events_seconds=0.1,
     )
-    yield from _serve(settings, Slower(tiny_engine))
-
-
-def opened(browser: Any, url: str, viewport: dict[str, int] | None = None) -> tuple[Any, Watched, list[str]]:
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    view = Watched(page)
-    urls: list[str] = []
-    page.on("request", lambda request: urls.append(f"{request.method} {request.url}"))
-    assert page.goto(url + "/").ok
-    expect(page.locator("#counter")).to_contain_text("characters")
-    return context, view, urls
+    yield from serve(settings, Slower(tiny_engine))
 
 
 def drop(page: Any, files: list[tuple[str, bytes]], target: str = "#input-form") -> None:
@@ -104,9 +86,10 @@ def drop(page: Any, files: list[tuple[str, bytes]], target: str = "#input-form")
 def test_a_dropped_zip_of_20_documents_is_watched_browsed_and_its_docx_downloaded_in_the_page(
     browser: Any, server: str
 ) -> None:
-    context, view, urls = opened(browser, server)
-    page = view.page
-    try:
+    with opened(browser, server, VIEWPORT) as view:
+        page = view.page
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(f"{request.method} {request.url}"))
         page.select_option("#layout", "side-by-side")
         drop(page, [("comptes-rendus.zip", archive(DOCUMENTS, lambda i: (f"cr/{i:02}.docx", docx(i))))])
         job = page.locator("#job-list .job").first
@@ -166,15 +149,11 @@ def test_a_dropped_zip_of_20_documents_is_watched_browsed_and_its_docx_downloade
         with zipfile.ZipFile(Path(zipped.value.path())) as results:
             assert sum(1 for name in results.namelist() if name.endswith(".docx")) == DOCUMENTS
         assert page.url == server + "/", "the reader never left the page"
-    finally:
-        context.close()
-    assert view.errors == [] and view.dialogs == [] and view.violations == []
 
 
 def test_a_running_job_is_cancelled_from_the_panel(browser: Any, server: str) -> None:
-    context, view, _ = opened(browser, server)
-    page = view.page
-    try:
+    with opened(browser, server, VIEWPORT) as view:
+        page = view.page
         text = lambda i: (f"n/{i:02}.txt", f"Titre {i}\n\nLe conseil a voté la mesure numéro {i}.\n")  # noqa: E731
         drop(page, [("long.zip", archive(40, text))])
         job = page.locator("#job-list .job", has_text="long.zip")
@@ -190,17 +169,13 @@ def test_a_running_job_is_cancelled_from_the_panel(browser: Any, server: str) ->
         assert 1 <= done < 40 and "cancelled" in progress, progress
         expect(job.locator(".job-docs summary")).to_contain_text("translated document")
         page.screenshot(path=OUTPUT / "page-jobs-cancelled.png")
-    finally:
-        context.close()
-    assert view.errors == [] and view.dialogs == [] and view.violations == []
 
 
 def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_reload(
     browser: Any, server: str
 ) -> None:
-    context, view, _ = opened(browser, server)
-    page = view.page
-    try:
+    with opened(browser, server, VIEWPORT) as view:
+        page = view.page
         files = [
             ("film.srt", documents.srt()),
             ("notes.txt", "Bonjour à tous.\n".encode()),
@@ -223,9 +198,6 @@ def test_several_documents_dropped_together_are_one_job_and_the_list_survives_a_
         reloaded.scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.screenshot(path=OUTPUT / "page-jobs-phone.png")
-    finally:
-        context.close()
-    assert view.errors == [] and view.dialogs == [] and view.violations == []
 
 
 KEY = "jobs-panel-key-5"
@@ -236,15 +208,14 @@ def keyed(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("keyed-page-jobs"), warmup=False, jobs_events_seconds=0.1, api_keys=[KEY]
     )
-    yield from _serve(settings, Slow(tiny_engine))
+    yield from serve(settings, Slow(tiny_engine))
 
 
 def test_with_keys_the_panel_waits_for_the_key_and_sends_it_as_a_header_only(browser: Any, keyed: str) -> None:
-    context, view, _ = opened(browser, keyed)
-    page = view.page
-    sent: list[tuple[str, str | None]] = []
-    page.on("request", lambda request: sent.append((request.url, request.headers.get("authorization"))))
-    try:
+    with opened(browser, keyed, VIEWPORT) as view:
+        page = view.page
+        sent: list[tuple[str, str | None]] = []
+        page.on("request", lambda request: sent.append((request.url, request.headers.get("authorization"))))
         page.wait_for_timeout(300)
         assert page.locator("#jobs").is_hidden()  # no key yet: nothing to list, and no error shown
         assert page.locator("#error").is_hidden()
@@ -257,9 +228,6 @@ def test_with_keys_the_panel_waits_for_the_key_and_sends_it_as_a_header_only(bro
         expect(page.locator("#bitext .row .cell.fr").first).to_contain_text("Le conseil a voté la mesure")
         page.reload()  # the key is kept for the tab: the list comes back with it
         expect(page.locator("#job-list .job", has_text="keyed.zip")).to_have_attribute("data-status", "done")
-    finally:
-        context.close()
     jobs = [(url, auth) for url, auth in sent if "/v1/jobs" in url]
     assert jobs and all(auth == f"Bearer {KEY}" for _, auth in jobs), jobs
     assert all(KEY not in url for url, _ in sent), "the key went into a URL"
-    assert view.errors == [] and view.dialogs == [] and view.violations == []

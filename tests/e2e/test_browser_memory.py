@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import urllib.request
 import zipfile
@@ -14,16 +13,9 @@ from typing import Any
 
 import pytest
 
-from models.cache import CachedEngine, MemoryLRU
 from service.settings import Settings
-from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, Beamed, Greedy, Watched, _serve, translate
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.e2e.test_browser import Beamed, translate
+from tests.support.browser import MAX_CHARS, MAX_SENTENCES, Watched, expect, opened, serve, serve_greedy
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +30,7 @@ SECOND = f"La ville prépare son été. {SENTENCE} Le maire a remercié les élu
 def server(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("memory-page")
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[KEY], data_dir=data)
-    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, settings)
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +38,13 @@ def beamed(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """Beam 4: the page gets the model's alternatives to pick from."""
     data = tmp_path_factory.mktemp("memory-picker")
     settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[KEY], data_dir=data)
-    yield from _serve(settings, Beamed(tiny_engine))
+    yield from serve(settings, Beamed(tiny_engine))
 
 
 def open_page(browser: Any, url: str) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    view = Watched(page)
-    assert page.goto(url + "/").ok
-    expect(page.locator("#counter")).to_contain_text("characters")
-    page.fill("#api-key", KEY)
-    yield view
-    context.close()
-    assert view.errors == [], "the page threw"
+    with opened(browser, url) as view:
+        view.page.fill("#api-key", KEY)
+        yield view
 
 
 @pytest.fixture

@@ -11,42 +11,23 @@ from typing import Any
 
 import pytest
 
-from models.cache import CachedEngine, MemoryLRU
 from service.settings import Settings
-from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, PICTURE, Greedy, Watched, _serve, translate
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
-    import os
-
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.e2e.test_browser import translate
+from tests.support.browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Watched, expect, opened, serve_greedy
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tiny_engine: Any) -> Iterator[str]:
-    settings = Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False)
-    yield from _serve(settings, CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, Settings(max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False))
 
 
 @pytest.fixture
 def watched(browser: Any, server: str) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.route("https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml"))
-    view = Watched(page)
-    failed: list[str] = []
-    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
-    assert page.goto(server + "/").ok
-    expect(page.locator("#counter")).to_contain_text("characters")
-    yield view
-    context.close()
-    assert view.errors == [] and view.dialogs == [] and view.violations == []
-    assert failed == [], f"the page asked for something that is not there: {failed}"
+    with opened(browser, server, (1280, 800)) as view:
+        yield view
+    assert view.failed == [], f"the page asked for something that is not there: {view.failed}"
 
 
 def test_after_translating_the_input_folds_to_one_line_and_the_columns_take_the_screen(
@@ -211,13 +192,8 @@ def test_the_alternatives_picker_stays_in_its_cell_and_says_the_score_in_words(w
 
 
 def test_screenshots_for_the_docs_phone(browser: Any, server: str, article_text: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
-    try:
-        page = context.new_page()
-        page.route(
-            "https://images.example.org/**", lambda route: route.fulfill(body=PICTURE, content_type="image/svg+xml")
-        )
-        assert page.goto(server + "/").ok
+    with opened(browser, server, (390, 844)) as view:
+        page = view.page
         page.fill("#source", article_text)
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=Path(OUTPUT / "page-phone-before.png"))
@@ -227,5 +203,3 @@ def test_screenshots_for_the_docs_phone(browser: Any, server: str, article_text:
         assert first_row is not None and first_row["y"] < 260, first_row  # not a whole screen down
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.screenshot(path=Path(OUTPUT / "page-phone-after.png"))
-    finally:
-        context.close()

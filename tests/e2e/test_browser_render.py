@@ -17,23 +17,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from models.cache import CachedEngine, MemoryLRU
 from service import cli
 from service.jobs import outputs
 from service.jobs.config import BatchConfig
 from service.jobs.runner import BatchRun
 from service.settings import Settings
-from tests.e2e.test_browser import Greedy, _serve
 from tests.support import documents
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # CI installs the `test` extra: there, a missing playwright is a failure
-    import os
-
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.support.browser import Greedy, expect, serve_greedy
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +71,7 @@ def assert_drawn(page: Any, link: bool = True) -> None:
 
 @pytest.fixture(scope="module")
 def server(tiny_engine: Any) -> Iterator[str]:
-    yield from _serve(Settings(warmup=False), CachedEngine(Greedy(tiny_engine), MemoryLRU(10_000)))
+    yield from serve_greedy(tiny_engine, Settings(warmup=False))
 
 
 def test_cli_html_file_draws_the_markup(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import zipfile
+from collections.abc import Callable, Mapping
 
 from tests.support.pdf import Line, make_pdf
 
@@ -175,3 +177,12 @@ def pdf() -> bytes:
 
 
 BUILDERS["pdf"] = pdf
+
+
+def zipped(members: Mapping[str, bytes | str]) -> bytes:
+    """A zip archive of `members` (name → content; text is stored as UTF-8)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 
 from service import cli, sniff
 from service.sniff import Family
-from tests.support.documents import BUILDERS
+from tests.support.documents import BUILDERS, zipped
 from tests.support.fakes import FakeEngine
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40)
@@ -40,14 +39,6 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("data", "label"),
     [
@@ -55,7 +46,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG image"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "legacy Microsoft Office document"),
         (b"\x7fELF\x02\x01\x01" + bytes(60), "ELF executable"),
-        (_zip({"xl/workbook.xml": b"<x/>"}), "XLSX spreadsheet"),
+        (zipped({"xl/workbook.xml": b"<x/>"}), "XLSX spreadsheet"),
     ],
 )
 def test_an_unsupported_file_is_named_with_what_bitext_reads(
@@ -90,7 +81,7 @@ def test_a_document_without_its_suffix_is_read_as_what_its_bytes_are(tmp_path: P
 
 def test_an_archive_points_to_batch(tmp_path: Path, loads: list[str]) -> None:
     source = tmp_path / "articles.zip"
-    source.write_bytes(_zip({"a.txt": b"Bonjour."}))
+    source.write_bytes(zipped({"a.txt": b"Bonjour."}))
     code, _, err = _run(str(source))
     assert code == 2 and "zip archive" in err and f"bitext batch {source} -o OUTDIR" in err
 
@@ -182,7 +173,7 @@ def test_a_document_can_be_written_as_markdown_too(tmp_path: Path, loads: list[s
 def test_a_large_docx_is_recognised_by_its_listing_at_the_end() -> None:
     import os
 
-    data = _zip(
+    data = zipped(
         {"[Content_Types].xml": b"<Types/>", "word/media/big.bin": os.urandom(300_000), "word/document.xml": b"<w/>"}
     )
     assert b"word/document.xml" not in data[: sniff.HEAD_BYTES]  # past the first bytes: only the listing names it

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from lxml import etree
+from odf.namespaces import nsdict
 
 from models.pipeline import translate_document
 from service import formats
@@ -122,15 +123,8 @@ def test_docx_a_translation_style_the_user_edited_is_kept() -> None:
     assert defined[0].find(f"{w('rPr')}/{w('color')}").get(w("val")) == "990000"
 
 
-ODF = {
-    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
-    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
-    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
-    "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
-    "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0",
-}
+# OpenDocument's prefixes from odfpy's table, not the product's: a wrong namespace in service/formats shows here
+ODF = {prefix: uri for uri, prefix in nsdict.items()}
 
 
 def q(name: str) -> str:

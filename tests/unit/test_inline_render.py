@@ -12,20 +12,12 @@ from typing import Any
 
 from service.web.export import render_standalone_html
 from service.web.inline import MarkedText
+from tests.support.answers import Cut, paragraph
 
 
-def answer(fr: str, en: str, markup: str | None, cuts: list[tuple[int, int, str, str]]) -> dict[str, Any]:
+def answer(fr: str, en: str, markup: str | None, cuts: list[Cut]) -> dict[str, Any]:
     """One paragraph; `cuts`: (start, end, fr, en) of each sentence, no marks carried."""
-    block: dict[str, Any] = {
-        "index": 0,
-        "kind": "paragraph",
-        "fr": fr,
-        "en": en,
-        "translated": True,
-        "sentences": [
-            {"index": n, "start": s, "end": e, "fr": f, "en": g, "flags": []} for n, (s, e, f, g) in enumerate(cuts)
-        ],
-    }
+    block = paragraph(fr, en, cuts)
     if markup:
         block["markup"] = markup
     return {

@@ -389,11 +389,40 @@
     else view.append(notice);
   }
 
-  // Reads application/x-ndjson: start, block…, end (or error). Returns how it ended.
-  async function readStream(response) {
+  // The events of an application/x-ndjson body, one parsed line at a time, as they arrive (the page's
+  // stream here, a job's events in jobs.js).
+  async function* ndjsonEvents(response) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffered += decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) yield JSON.parse(line);
+      }
+      if (done) return;
+    }
+  }
+
+  // The name a download is saved under: the server's (Content-Disposition, its UTF-8 form first), else `fallback`.
+  function downloadName(response, fallback) {
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const utf8 = /filename\*=utf-8''([^;\s]+)/i.exec(disposition); // what the server sends for a name beyond ASCII
+    const named = /filename="([^"]+)"/.exec(disposition);
+    try {
+      if (utf8) return decodeURIComponent(utf8[1]);
+    } catch {
+      // a malformed escape: keep the plain name
+    }
+    return named ? named[1] : fallback;
+  }
+
+  // Reads application/x-ndjson: start, block…, end (or error). Returns how it ended.
+  async function readStream(response) {
     streamTotal = 0;
     const handle = (event) => {
       if (event.type === "start") {
@@ -428,18 +457,9 @@
       }
       return null;
     };
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (value) buffered += decoder.decode(value, { stream: true });
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line) continue;
-        const ended = handle(JSON.parse(line));
-        if (ended) return ended;
-      }
-      if (done) break;
+    for await (const event of ndjsonEvents(response)) {
+      const ended = handle(event);
+      if (ended) return ended;
     }
     const message = `The connection closed ${last ? `after ${streamProgress(last.blocks.length, streamTotal)}` : "early"}.`;
     stoppedHere(message);
@@ -839,6 +859,8 @@
     showError,
     apiHeaders,
     apiError,
+    ndjsonEvents, // the events of a streamed answer (jobs.js reads a job's with it)
+    downloadName, // a download's file name from its response (jobs.js, documents.js)
     current: () => last, // the answer on the page (edit.js reads its sentences)
     picks, // "block:sentence" → the reader's English (picked or edited); Copy English uses it
     closePicker,

@@ -10,8 +10,6 @@
   const config = JSON.parse(document.getElementById("bitext-config").textContent).documents;
   const layoutSelect = document.getElementById("layout");
   const link = document.getElementById("download-document");
-  const FILENAME = /filename="([^"]+)"/;
-  const FILENAME_UTF8 = /filename\*=utf-8''([^;\s]+)/i; // what the server sends for a name beyond ASCII
   let running = false;
   let fileUrl = null;
 
@@ -69,15 +67,7 @@
   // The bilingual file, fetched with the key header, behind a plain download link.
   async function offer(url, fallback) {
     const response = await call(url);
-    const disposition = response.headers.get("Content-Disposition") || "";
-    const utf8 = FILENAME_UTF8.exec(disposition);
-    const named = FILENAME.exec(disposition);
-    let name = named ? named[1] : fallback;
-    try {
-      if (utf8) name = decodeURIComponent(utf8[1]);
-    } catch {
-      // a malformed escape: keep the plain name
-    }
+    const name = page().downloadName(response, fallback);
     fileUrl = URL.createObjectURL(await response.blob());
     link.href = fileUrl;
     link.download = name;

@@ -17,8 +17,6 @@
   const layoutSelect = byId("layout");
   const keyInput = byId("api-key");
   const following = new Map(); // job id → its event stream: { controller, listeners, done }
-  const FILENAME = /filename="([^"]+)"/;
-  const FILENAME_UTF8 = /filename\*=utf-8''([^;\s]+)/i;
   const RETRIES = 5;
 
   const page = () => window.bitextPage;
@@ -280,24 +278,12 @@
   // Reads the stream to its end; the finished job, or null if the stream stopped before.
   async function readEvents(job, signal, progressed) {
     const response = await call(job.links.events, { signal });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (value) buffered += decoder.decode(value, { stream: true });
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line) continue;
-        const event = JSON.parse(line);
-        if (event.type === "progress") progressed(event.job, event.pace);
-        else if (event.type === "end") return event.job;
-        else if (event.type === "error") throw new Refused(`Job ${job.filename}: ${event.error.message}.`);
-      }
-      if (done) return null;
+    for await (const event of page().ndjsonEvents(response)) {
+      if (event.type === "progress") progressed(event.job, event.pace);
+      else if (event.type === "end") return event.job;
+      else if (event.type === "error") throw new Refused(`Job ${job.filename}: ${event.error.message}.`);
     }
+    return null;
   }
 
   // A job sent by another part of the page (documents.js: one document): shown in the panel, followed there.
@@ -387,15 +373,7 @@
   async function download(url, fallback) {
     try {
       const response = await call(url);
-      const disposition = response.headers.get("Content-Disposition") || "";
-      const utf8 = FILENAME_UTF8.exec(disposition);
-      const named = FILENAME.exec(disposition);
-      let name = named ? named[1] : fallback;
-      try {
-        if (utf8) name = decodeURIComponent(utf8[1]);
-      } catch {
-        // a malformed escape: keep the plain name
-      }
+      const name = page().downloadName(response, fallback);
       const href = URL.createObjectURL(await response.blob());
       const link = el("a", { href, download: name, hidden: "" });
       document.body.append(link);
