@@ -15,7 +15,7 @@ import pytest
 from models.document import Translation
 from models.engine import DelegatingEngine, GenerationOptions
 from service.settings import Settings
-from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, Watched, _serve, translate
+from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Watched, _serve, translate
 
 try:
     from playwright.sync_api import expect
@@ -100,6 +100,9 @@ def under_review(page: Any) -> tuple[str, str, str]:
     expect(french).to_have_count(1)
     expect(english).to_be_focused()
     expect(english).to_be_in_viewport()
+    for sentence in (english, french):  # not hidden under the review bar
+        box, bar = sentence.bounding_box(), page.locator("#review-bar").bounding_box()
+        assert box["y"] + box["height"] <= bar["y"] or box["y"] >= bar["y"] + bar["height"]
     return french.inner_text().strip(), english.inner_text().strip(), page.inner_text("#review-position").strip()
 
 
@@ -122,6 +125,8 @@ def test_the_review_queue_goes_worst_first_opens_the_editor_and_drops_edited_sen
     page.click("#review")
     expect(page.locator("#review-bar")).to_be_visible()
     visited = [under_review(page)]
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "page-review.png"))
     expect(page.locator("#status-text")).to_contain_text("flagged: untranslated")
     # J, the Next button and Alt+↓ all step forward, through the whole queue
     moves = ["j", "button", "Alt+ArrowDown"]

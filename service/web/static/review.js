@@ -21,13 +21,14 @@
   let current = null; // the English span under review
   let scheduled = false;
 
-  // ---- the sentence a span draws, from the answer on the page ----------------------------------
-  function sentenceOf(span) {
+  // ---- the sentences a page draws, from the answer on it: "block:sentence" → sentence ----------
+  function sentencesByKey() {
     const answer = page() && page().current();
-    const owner = span.closest("[data-block]");
-    if (!answer || !owner) return null;
-    const block = answer.blocks.find((b) => String(b.index) === owner.dataset.block);
-    return (block && (block.sentences || []).find((s) => String(s.index) === span.dataset.s)) || null;
+    const found = new Map();
+    for (const block of (answer && answer.blocks) || []) {
+      for (const sentence of block.sentences || []) found.set(`${block.index}:${sentence.index}`, sentence);
+    }
+    return found;
   }
 
   // Worst first: flagged, then lower score, then memory answers; reading order breaks ties.
@@ -41,9 +42,14 @@
   // Every translated English sentence in queue order (edited ones included: they are marked done).
   function ordered() {
     const entries = [];
+    const sentences = sentencesByKey();
+    const seen = new Set(); // a sentence drawn in pieces is visited once, at its first piece
     view.querySelectorAll(SENTENCE).forEach((span, at) => {
-      const sentence = sentenceOf(span);
-      if (!sentence || sentence.source === "kept") return;
+      const owner = span.closest("[data-block]");
+      const key = owner && `${owner.dataset.block}:${span.dataset.s}`;
+      const sentence = key && sentences.get(key);
+      if (!sentence || sentence.source === "kept" || seen.has(key)) return;
+      seen.add(key);
       entries.push({ span, sentence, at, key: rank(sentence) });
     });
     entries.sort((a, b) => {
