@@ -110,6 +110,7 @@ def test_the_review_queue_goes_worst_first_opens_the_editor_and_drops_edited_sen
     watched: Watched, server: str
 ) -> None:
     page = watched.page
+    expect(page.locator("#review")).to_be_hidden()  # nothing to review before a translation
     remember(server, *MEMORY)
     with page.expect_request("**/v1/translate") as sent:
         data = translate(page, "\n\n".join([*FILLER, TEXT]), "text")
@@ -185,3 +186,10 @@ def test_the_review_queue_goes_worst_first_opens_the_editor_and_drops_edited_sen
         page.keyboard.press("Control+z")
     page.click("#review")
     assert under_review(page)[2] == f"1 of {total}"
+
+    # a new translation ends the review; its own queue starts afresh
+    translate(page, MIDDLE, "text")
+    expect(page.locator("#review-bar")).to_be_hidden()
+    expect(page.locator("#bitext .s.review-current")).to_have_count(0)
+    page.click("#review")
+    assert under_review(page) == (MIDDLE, SCRIPT[MIDDLE][0], "1 of 1")
