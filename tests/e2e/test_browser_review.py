@@ -125,6 +125,7 @@ def test_the_review_queue_goes_worst_first_opens_the_editor_and_drops_edited_sen
     expect(page.locator("#review-bar")).to_be_hidden()
     page.click("#review")
     expect(page.locator("#review-bar")).to_be_visible()
+    expect(page.locator("#review")).to_have_attribute("aria-pressed", "true")
     visited = [under_review(page)]
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "page-review.png"))
@@ -179,6 +180,7 @@ def test_the_review_queue_goes_worst_first_opens_the_editor_and_drops_edited_sen
     page.locator("#bitext .s.review-current").first.focus()
     page.keyboard.press("Escape")
     expect(page.locator("#review-bar")).to_be_hidden()
+    expect(page.locator("#review")).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#bitext .s.review-current")).to_have_count(0)
 
     # Ctrl+Z undoes the edit: the sentence is back in the queue

@@ -125,6 +125,7 @@
   function start() {
     active = true;
     bar.hidden = false;
+    button.setAttribute("aria-pressed", "true");
     view.classList.add("reviewing");
     current = null;
     step(1);
@@ -133,6 +134,7 @@
   function stop() {
     active = false;
     bar.hidden = true;
+    button.setAttribute("aria-pressed", "false");
     view.classList.remove("reviewing");
     unmark();
     current = null;
