@@ -50,11 +50,13 @@ _STATIC = {
     "reading.css": "text/css",
     "jobs.css": "text/css",
     "edit.css": "text/css",
+    "review.css": "text/css",
     "bitext.js": "text/javascript",
     "documents.js": "text/javascript",
     "reading.js": "text/javascript",
     "jobs.js": "text/javascript",
     "edit.js": "text/javascript",
+    "review.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
 }
 

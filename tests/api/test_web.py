@@ -203,6 +203,7 @@ def test_page_carries_the_limit_and_a_strict_csp(client: TestClient) -> None:
         "/static/reading.js",
         "/static/jobs.js",
         "/static/edit.js",
+        "/static/review.js",
     ]
     assert json.loads(config_text)["memoryUnitsUrl"] == "/v1/memory/units"
     assert page.having("lang", "fr")  # the text box is French
@@ -246,6 +247,8 @@ def test_the_page_has_an_icon_without_a_key(tmp_path: Path, fake_engine: FakeEng
         ("jobs.css", "text/css"),
         ("edit.js", "text/javascript"),
         ("edit.css", "text/css"),
+        ("review.js", "text/javascript"),
+        ("review.css", "text/css"),
     ],
 )
 def test_static_files_are_served(client: TestClient, name: str, media: str) -> None:

@@ -231,6 +231,9 @@
     picker.append(edit);
   }
 
+  // The hook review.js uses: open the editor on an English sentence of the page.
+  window.bitextEdit = { open: (span) => openEditor(span) };
+
   new MutationObserver(() => {
     // A new translation replaced the page: edits of the old one can no longer be undone here.
     if (box && !box.span.isConnected) box = null;
