@@ -5,7 +5,6 @@ and an edited sentence leaves the queue."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,14 +14,8 @@ import pytest
 from models.document import Translation
 from models.engine import DelegatingEngine, GenerationOptions
 from service.settings import Settings
-from tests.e2e.test_browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Watched, _serve, translate
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.e2e.test_browser import translate
+from tests.support.browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Watched, expect, opened, serve
 
 pytestmark = pytest.mark.browser
 
@@ -68,20 +61,14 @@ def server(tiny_engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     settings = Settings(
         max_chars=MAX_CHARS, max_sentences=MAX_SENTENCES, warmup=False, api_keys=[KEY], data_dir=data, cache_entries=0
     )
-    yield from _serve(settings, Scripted(tiny_engine))
+    yield from serve(settings, Scripted(tiny_engine))
 
 
 @pytest.fixture
 def watched(browser: Any, server: str) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 700})
-    page = context.new_page()
-    view = Watched(page)
-    assert page.goto(server + "/").ok
-    expect(page.locator("#counter")).to_contain_text("characters")
-    page.fill("#api-key", KEY)
-    yield view
-    context.close()
-    assert view.errors == [], "the page threw"
+    with opened(browser, server, (1280, 700)) as view:
+        view.page.fill("#api-key", KEY)
+        yield view
 
 
 def remember(server: str, french: str, english: str) -> None:
