@@ -387,17 +387,22 @@
 
   // ---- the key's jobs at start, and again when the key changes ------------------------------------------
   async function load() {
-    // The panel's own streams start again under the key now given; one that a part of the page waits on
-    // (documents.js, a document in flight) goes on: it was started for the reader's latest action.
-    for (const [id, entry] of following) {
-      if (entry.listeners.length) continue;
-      entry.controller.abort();
-      following.delete(id);
-    }
+    // The panel's own streams of jobs the key now given does not list stop (another key's jobs); a job it
+    // lists that the page follows goes on being followed, so a job dropped just before the key settled
+    // still opens its documents when it ends. A stream a part of the page waits on (documents.js, a
+    // document in flight) always goes on: it was started for the reader's latest action.
+    const stopOthers = (kept) => {
+      for (const [id, entry] of following) {
+        if (entry.listeners.length || kept.has(id)) continue;
+        entry.controller.abort();
+        following.delete(id);
+      }
+    };
     let jobs;
     try {
       const response = await fetch(config.url, { headers: page().apiHeaders({}) });
       if (!response.ok) {
+        stopOthers(new Set());
         list.replaceChildren();
         panel.hidden = true; // no key yet, or a wrong one: the panel waits
         return;
@@ -406,12 +411,15 @@
     } catch {
       return; // the server is away: the page says so when asked to do something
     }
+    stopOthers(new Set(jobs.map((job) => job.id)));
     for (const node of list.querySelectorAll(".job")) if (!following.has(node.dataset.job)) node.remove();
     panel.hidden = jobs.length === 0 && following.size === 0;
     for (const job of jobs) {
-      place(job, null, false);
+      if (following.has(job.id)) continue; // its stream places it and lists its documents when it ends
+      const node = place(job, null, false);
       if (inFlight(job)) follow(job);
-      else finished(job, false);
+      // a job this page already shows finished keeps its list: a listing that crossed its end does not fold it
+      else if (!node.querySelector(".job-docs")) finished(job, false);
     }
   }
 
