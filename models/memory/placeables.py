@@ -60,8 +60,11 @@ def placeables(text: str) -> list[Placeable]:
         if 1 <= day <= 31:
             found.append(Placeable(PlaceableKind.DATE, m.start(), m.end(), (day, month, year)))
             taken.append((m.start(), m.end()))
+    date = 0  # dates and numbers both come in reading order: one pointer, not a scan of every date
     for m in _NUMBER_FR.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
+        while date < len(taken) and taken[date][1] <= m.start():
+            date += 1
+        if date < len(taken) and taken[date][0] <= m.start():
             continue
         whole, _, decimals = re.sub(_SP, "", m.group(1)).partition(",")
         value = Decimal(f"{whole}.{decimals}" if decimals else whole)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
@@ -25,6 +25,7 @@ from models.pipeline import translate_request
 from models.plan import plan
 from models.request import TranslationRequest
 from tests.support.fakes import FakeEngine
+from tests.support.timing import assert_doubling_is_linear
 
 
 def test_normalising_folds_spaces_quotes_and_case() -> None:
@@ -235,3 +236,16 @@ def test_the_whole_answer_and_the_stream_send_the_same_texts_and_agree_with_a_me
     assert [b.en for b in blocks] == [b.en for b in document.blocks]
     assert [s.source for b in blocks for s in b.sentences] == [s.source for b in document.blocks for s in b.sentences]
     assert "Le chat dort." not in [t for call in streamed.calls for t in call]
+
+
+@pytest.mark.parametrize("shape", [" ", " \u00a0", "« ", " »", "1 ", "12 mars "])
+def test_normalising_and_placeables_are_linear_in_long_runs(shape: str) -> None:
+    """A 200,000-character run of spaces (a markdown heading padded to the body limit) once took the
+    memory's normalising quadratic time before any model call: the request hung past its deadline."""
+    from models.memory.placeables import skeleton
+
+    def make(n: int) -> Callable[[], object]:
+        text = "# a" + shape * (n // len(shape)) + "b"
+        return lambda: (normalise(text), skeleton(text))
+
+    assert_doubling_is_linear(make, 20_000)
