@@ -37,7 +37,7 @@
       .replace(/[\u0300-\u036f]/g, "") // accents off: "Élection à Paris" → "Election a Paris"
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "");
+      .replace(/^-|-$/g, ""); // runs are one "-" already; "-+$" would be retried from every dash
     if (plain.length <= SLUG_MAX) return plain;
     const cut = plain.slice(0, SLUG_MAX);
     const dash = cut.lastIndexOf("-");
