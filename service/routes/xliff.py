@@ -30,7 +30,8 @@ _OK: dict[int | str, dict[str, Any]] = {
 
 
 def _attachment(data: bytes, name: str) -> Response:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "document"
+    # ASCII only: a header is latin-1, and "Ā" in a name was a 500
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in name) or "document"
     return Response(data, media_type=XLIFF, headers={"Content-Disposition": f'attachment; filename="{safe}.xlf"'})
 
 
