@@ -864,6 +864,7 @@
     current: () => last, // the answer on the page (edit.js reads its sentences)
     picks, // "block:sentence" → the reader's English (picked or edited); Copy English uses it
     closePicker,
+    sentencesOf, // a sentence span and its partner in the other language (review.js marks both)
   };
 
   updateCounter();

@@ -62,14 +62,6 @@
   const done = (span) => span.classList.contains("human");
   const waiting = () => ordered().filter((entry) => !done(entry.span));
 
-  // The span and its French partner: the same block, the same sentence number, on both sides.
-  function partners(span) {
-    const owner = span.closest("[data-block]");
-    if (!owner) return [span];
-    const blocks = view.querySelectorAll(`[data-block="${CSS.escape(owner.dataset.block)}"]`);
-    return [...blocks].flatMap((b) => [...b.querySelectorAll(`.s[data-s="${CSS.escape(span.dataset.s)}"]`)]);
-  }
-
   function reasons(entry) {
     const said = [];
     const flags = entry.sentence.flags || [];
@@ -98,7 +90,7 @@
   function visit(entry) {
     unmark();
     current = entry.span;
-    for (const span of partners(current)) span.classList.add("review-current");
+    for (const span of page().sentencesOf(current)) span.classList.add("review-current");
     current.scrollIntoView({ block: "center" });
     current.focus({ preventScroll: true });
     describe();
