@@ -163,18 +163,45 @@ class SchedulerState:
             ordered = any(item.request.key[1] for item in pool)
             if ordered:
                 pool.sort(key=lambda item: item.request.key)
-            pool = pool[:window]
-            picked = next_batch(
-                [i.text for i in pool],
-                [i.tokens for i in pool],
-                self.budget.max_tokens,
-                self._share(len(pool)),
-                [i.request.key for i in pool] if ordered else None,
-            )
-            chosen = [pool[i] for i in picked]
+            first = self._first_group(pool) if ordered else None
+            if first is not None:
+                chosen = first
+            else:
+                pool = pool[:window]
+                picked = next_batch(
+                    [i.text for i in pool],
+                    [i.tokens for i in pool],
+                    self.budget.max_tokens,
+                    self._even_share(len(pool)) if ordered else self._share(len(pool)),
+                    [i.request.key for i in pool] if ordered else None,
+                )
+                chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
         queue[:] = [item for item in queue if id(item) not in taken]
         return chosen
+
+    def _first_group(self, pool: list[Item]) -> list[Item] | None:
+        """A streamed article's first group (the first block the reader waits for), when it is the
+        most urgent work: alone, nothing of later groups beside it, shared out in length order over
+        the idle workers so that its calls end together and soon. None for any other group."""
+        urgent = pool[0].request.key
+        if urgent[1] != 0 or not any(item.request.key[0] == urgent[0] and item.request.key[1] for item in pool):
+            return None
+        group = [item for item in pool if item.request.key == urgent]
+        tokens: dict[str, int] = {}
+        for item in group:
+            tokens.setdefault(item.text, item.tokens)
+        ranked = sorted(tokens, key=lambda text: -tokens[text])
+        idle = max(1, self.workers - len(self.running))
+        fits = min(self.budget.max_sentences, max(1, self.budget.max_tokens // max(1, tokens[ranked[0]])))
+        wanted = set(ranked[: max(1, min(fits, math.ceil(len(ranked) / idle)))])
+        return [item for item in group if item.text in wanted]
+
+    def _even_share(self, waiting: int) -> int:
+        """The most sentences one call of a streamed pool's later groups takes: an even share of
+        what waits over every worker, busy or not, so that an article's last calls end together on
+        every lane instead of one lane holding the tail while the other idles."""
+        return max(1, min(self.budget.max_sentences, math.ceil(waiting / self.workers)))
 
     def _share(self, waiting: int) -> int:
         """The most sentences one call takes: the budget, or an even share of what waits when other

@@ -230,3 +230,24 @@ def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_
         first_call = engine.calls[1]
         assert "Le maire a parlé." in first_call and len(first_call) < total
         assert all("Paragraphe 7." not in text for text in first_call)  # the last group comes later
+
+
+def test_a_streams_first_group_is_shared_over_idle_workers_with_nothing_beside_it() -> None:
+    """The block the reader waits for first: both lanes work on it at once, in length order, and no
+    sentence of a later group makes its calls longer; the later groups come after."""
+    from concurrent.futures import Future
+
+    from models.engine import BatchBudget
+    from service.queueing import Item, SchedulerState, Work
+
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2)
+    first = Work(GenerationOptions(), Future(), [None] * 4, 4, (1, 0))
+    later = Work(GenerationOptions(), Future(), [None] * 6, 6, (1, 1))
+    state.add("interactive", [Item(first, i, f"premier {i}", n) for i, n in enumerate([9, 4, 7, 5])])
+    state.add("interactive", [Item(later, i, f"suite {i}", 6) for i in range(6)])
+
+    one, two = state.next_batch(worker=1), state.next_batch(worker=2)
+    assert [i.text for i in one.items] == ["premier 0", "premier 2"]  # the two longest
+    assert [i.text for i in two.items] == ["premier 1", "premier 3"]
+    state.finish(1)
+    assert {i.request.key for i in state.next_batch(worker=1).items} == {(1, 1)}  # then the rest
