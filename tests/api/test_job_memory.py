@@ -124,7 +124,7 @@ def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(t
                 (SENTENCE, f"EN<{SENTENCE}>", EDITED)
             ]
         changes = {d["name"]: d["sentences"][0]["source"] for d in report["documents"]}
-        assert changes["one.txt"] == "memory:exact"  # (a subtitle's cues are rebuilt per cue by its format)
+        assert changes == {"one.txt": "memory:exact", "film.srt": "memory:exact", "three.md": "memory:exact"}
 
         found = sentences(client, job, A)
         assert {s["fr"]: s["source"] for s in found["one.txt"]} == {OTHER: "model", SENTENCE: "memory:exact"}
