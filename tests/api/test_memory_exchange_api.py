@@ -194,17 +194,23 @@ def test_bad_xliff_is_refused_with_its_line_and_nothing_is_imported(
     assert client.get("/v1/memory/units", headers=A).json() == {"units": []}  # not even u1
 
 
-def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
+def _run_job(client: TestClient, members: dict[str, str]) -> str:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("article.txt", ARTICLE)
+        for name, text in members.items():
+            zipped.writestr(name, text)
     submitted = client.post("/v1/jobs", params={"filename": "news.zip"}, content=archive.getvalue(), headers=A)
     assert submitted.status_code == 202, submitted.text
-    job = submitted.json()["id"]
+    job = str(submitted.json()["id"])
     deadline = time.monotonic() + 30
     while client.get(f"/v1/jobs/{job}", headers=A).json()["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    return job
+
+
+def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
+    job = _run_job(client, {"article.txt": ARTICLE})
     (record,) = client.get(f"/v1/jobs/{job}/documents", headers=A).json()["documents"]
     response = client.get(f"/v1/jobs/{job}/documents/{record['id']}/xliff", headers=A)
     assert response.status_code == 200, response.text
@@ -213,6 +219,54 @@ def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
     assert [u.source for u in store.units] == [FIRST, SECOND, THIRD, "2024"]
     assert client.get(f"/v1/jobs/{job}/documents/{record['id']}/xliff", headers=B).status_code == 404
     assert client.get(f"/v1/jobs/{job}/documents/{'0' * 20}/xliff", headers=A).status_code == 404
+
+
+def test_a_whole_job_exports_as_one_xliff_and_its_post_edits_come_back(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    job = _run_job(client, {"a/article.txt": ARTICLE, "b/article.txt": f"{THIRD}\n", "c.md": "# Titre\n"})
+    response = client.get(f"/v1/jobs/{job}/xliff", headers=A)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == 'attachment; filename="news.xlf"'
+    root = etree.fromstring(response.content)
+    files = root.findall("x:file", NS)
+    assert [(f.get("id"), f.get("original")) for f in files] == [
+        ("article.txt", "a/article.txt"),
+        ("article.txt_", "b/article.txt"),  # file ids are unique even where names are not
+        ("c.md", "c.md"),
+    ]
+    assert [[s.findtext("x:source", namespaces=NS) for s in f.iterfind(".//x:segment", NS)] for f in files] == [
+        [FIRST, SECOND, THIRD, "2024"],
+        [THIRD],
+        ["Titre"],
+    ]
+    assert len(Xliff2File.parsestring(response.content).units) == 6  # translate-toolkit reads every <file>
+    assert client.get(f"/v1/jobs/{job}/xliff", headers=B).status_code == 404
+    assert client.get("/v1/jobs/no-such-job/xliff", headers=A).status_code == 404
+
+    # A CAT tool edits a target in the second document: it comes back as a unit, and is used.
+    root = etree.fromstring(response.content)
+    target = root.find("x:file[2]//x:segment/x:target", NS)
+    assert target is not None
+    target.text = "The councillors walked out."
+    target.getparent().set("state", "reviewed")
+    edited = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    imported = client.post("/v1/memory/import", content=edited, headers={**A, **XLIFF})
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {"imported": 1, "skipped": 5}
+    units = client.get("/v1/memory/units", headers=A).json()["units"]
+    assert [(u["source"], u["english"], u["origin"]) for u in units] == [
+        (THIRD, "The councillors walked out.", "import")
+    ]
+    fake_engine.calls.clear()
+    again = sentences_of(_translate(client, f"Autre chose. {THIRD}"))[1]
+    assert (again["source"], again["en"]) == ("memory:exact", "The councillors walked out.")
+
+
+def test_a_job_with_nothing_translated_has_no_xliff(client: TestClient) -> None:
+    job = _run_job(client, {"empty.txt": ""})
+    response = client.get(f"/v1/jobs/{job}/xliff", headers=A)
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "document_not_found")
 
 
 def test_glossaries_in_deepls_csv_and_tsv_formats_are_imported(client: TestClient) -> None:
