@@ -335,13 +335,33 @@ def test_deepl_translation_memory_selects_the_callers_memory_and_threshold(
     assert other_key.json()["translations"][0]["text"] == f"EN<{SECOND}>"
 
 
+def test_deepl_translation_memory_threshold_takes_deepls_whole_range(client: TestClient) -> None:
+    """DeepL accepts 0 to 100: a threshold under 50 applies a distant match, 0 the best candidate there is."""
+    far = "Le conseil municipal a voté le budget de la ville pour l'année prochaine et les suivantes, après un débat."
+    added = client.post("/v1/memory/units", json={"source": far, "english": "A distant unit."}, headers=A)
+    assert added.status_code == 201
+    model = f"EN<{SECOND}>"
+    texts = {
+        threshold: _deepl(client, translation_memory="default", translation_memory_threshold=threshold).json()
+        for threshold in ("0", "30", "49", "75", "100")
+    }
+    assert {k: v["translations"][0]["text"] for k, v in texts.items()} == {
+        "0": "A distant unit.",
+        "30": "A distant unit.",
+        "49": model,  # the unit scores 34 (edits over the longer sentence's tokens)
+        "75": model,
+        "100": model,
+    }
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"translation_memory": "a1b2c3d4-0000"}, "not found"),
         ({"translation_memory_threshold": "80"}, "needs 'translation_memory'"),
-        ({"translation_memory": "default", "translation_memory_threshold": "30"}, "use 50 to 100"),
-        ({"translation_memory": "default", "translation_memory_threshold": "high"}, "use 50 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "-1"}, "use 0 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "101"}, "use 0 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "high"}, "use 0 to 100"),
     ],
 )
 def test_deepl_bad_memory_parameters_are_400(client: TestClient, params: dict[str, str], message: str) -> None:
