@@ -211,9 +211,23 @@ def apply_memory(target: Target, engine: Engine, memory: MemoryUse) -> Applied:
         outputs.write_atomic(outdir / outputs.INDEX, index.render_index(title, rows).encode("utf-8"))
         if target.results is not None:
             outputs.write_results_zip(outdir, target.results)
-        log.finish(application)
-        changed = (_from_line(ident, line) for ident, line in application.done.items())
-        return Applied(len(records), tuple(change for change in changed if change is not None))
+        log.finish(application, len(records))
+        return _applied(application, len(records))
+
+
+def _applied(application: retro_log.Application, checked: int) -> Applied:
+    changed = (_from_line(ident, line) for ident, line in application.done.items())
+    return Applied(checked, tuple(change for change in changed if change is not None))
+
+
+def last_applied(outdir: Path) -> tuple[Applied, bool] | None:
+    """The report of the last application of the memory to `outdir`, and whether it finished (one that
+    stopped midway reports the documents it rewrote); None when the memory was never applied to it."""
+    application = retro_log.last(outdir)
+    if application is None:
+        return None
+    finished = application.checked is not None
+    return _applied(application, application.checked or len(application.planned)), finished
 
 
 def _groups(

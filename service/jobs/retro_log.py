@@ -44,6 +44,7 @@ class Application:
     id: str
     planned: dict[str, Before] = field(default_factory=dict)  # document id → its English before
     done: dict[str, dict[str, Any]] = field(default_factory=dict)  # document id → its `done` line
+    checked: int | None = None  # documents looked at, once finished
 
     @property
     def pending(self) -> dict[str, Before]:
@@ -55,14 +56,14 @@ def _before(rows: Any) -> Before:
     return {(int(block), int(index)): str(english) for block, index, english in rows}
 
 
-def unfinished(outdir: Path) -> Application | None:
-    """The last application of `outdir`'s log when it has no `finished` line; None when there is none."""
+def last(outdir: Path) -> Application | None:
+    """The last application in `outdir`'s log, finished (`checked` set) or not; None before the first."""
     current: Application | None = None
     for line in outputs.read_manifest(outdir / LOG):
         ident, step, application = line.get("id"), line.get("step"), line.get("application")
         if not isinstance(application, str) or not isinstance(ident, str):
             continue
-        if current is None or current.id != application:
+        if current is None or current.id != application or current.checked is not None:
             current = Application(application)
         try:
             if step == Step.PLANNED:
@@ -70,10 +71,16 @@ def unfinished(outdir: Path) -> Application | None:
             elif step == Step.DONE:
                 current.done[ident] = line
             elif step == Step.FINISHED:
-                current = None
+                current.checked = int(line.get("checked") or 0)
         except (TypeError, ValueError):  # a line this version cannot read: its document is planned anew
             continue
     return current
+
+
+def unfinished(outdir: Path) -> Application | None:
+    """The last application of `outdir`'s log when it has no `finished` line; None when there is none."""
+    application = last(outdir)
+    return application if application is not None and application.checked is None else None
 
 
 class Log:
@@ -96,8 +103,10 @@ class Log:
         self._manifest.append(row)
         application.done[ident] = row
 
-    def finish(self, application: Application) -> None:
-        self._manifest.append({"application": application.id, "step": Step.FINISHED, "id": ""})
+    def finish(self, application: Application, checked: int) -> None:
+        line = {"application": application.id, "step": Step.FINISHED, "id": "", "checked": checked}
+        self._manifest.append(line)
+        application.checked = checked
 
     def close(self) -> None:
         self._manifest.close()

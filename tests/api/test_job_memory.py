@@ -189,12 +189,20 @@ def test_apply_memory_stopped_midway_is_finished_by_the_next_request(
         job = run_job(client, data, A)
         client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
         engine.calls.clear()
+        never = client.get(f"/v1/jobs/{job}/apply-memory", headers=A)
+        assert (never.status_code, never.json()["error"]["code"]) == (404, "not_applied")
         monkeypatch.setattr(outputs, "write_atomic", crashing)
         assert client.post(f"/v1/jobs/{job}/apply-memory", headers=A).status_code >= 500
         monkeypatch.setattr(outputs, "write_atomic", real)
+        stopped = client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json()  # what it did before it stopped
+        assert stopped["finished"] is False and len(stopped["documents"]) == 1 and stopped["sentences"] == 1
 
         report = client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()
         assert sorted(d["name"] for d in report["documents"]) == names and report["sentences"] == 3
+        assert report["finished"] is True and report["checked"] == 3
+        assert client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json() == report  # the answer, kept
+        assert client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()["documents"] == []  # nothing left
+        assert client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json() == report
         assert engine.calls == []
         for name, found in sentences(client, job, A).items():
             assert [s["source"] for s in found] == ["model", "memory:exact"], name
