@@ -104,3 +104,33 @@ def test_an_application_stopped_midway_is_finished_by_the_next(
 
     code, output = batch(str(source), "-o", str(outdir), "--memory", str(memory), "--apply-memory")
     assert code == 0 and "0 of 5 document(s) rewritten" in output  # finished: nothing left to do
+
+
+def test_the_log_reads_back_the_last_application_and_cuts_a_torn_line(tmp_path: Path) -> None:
+    log = retro_log.Log(tmp_path)
+    first = log.new()
+    log.plan(first, "d1", {(0, 1): "old"})
+    log.done(first, "d1", {"name": "a.txt", "sentences": []})
+    log.finish(first, 3)
+    second = log.new()
+    log.plan(second, "d2", {(2, 0): "before", (0, 0): "x"})
+    log.plan(second, "d3", {})
+    log.done(second, "d2", {"name": "b.txt", "sentences": []})
+    log.close()
+    with open(tmp_path / retro_log.LOG, "ab") as stream:
+        stream.write(b'{"application": "' + second.id.encode() + b'", "step": "done", "id": "d3"')  # torn
+    found = retro_log.unfinished(tmp_path)
+    assert found is not None and found.id == second.id
+    assert found.planned == {"d2": {(0, 0): "x", (2, 0): "before"}, "d3": {}}
+    assert list(found.done) == ["d2"] and found.pending == {"d3": {}}
+    retro_log.Log(tmp_path).close()  # opening it again cuts the torn line: the next line starts clean
+    assert (tmp_path / retro_log.LOG).read_bytes().endswith(b"\n")
+    last = retro_log.last(tmp_path)
+    assert last is not None and last.checked is None
+
+    log = retro_log.Log(tmp_path)
+    log.finish(found, 5)
+    log.close()
+    assert retro_log.unfinished(tmp_path) is None
+    done = retro_log.last(tmp_path)
+    assert done is not None and (done.id, done.checked, list(done.done)) == (second.id, 5, ["d2"])
