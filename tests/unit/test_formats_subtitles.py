@@ -158,3 +158,10 @@ def test_a_cue_says_where_its_english_came_from() -> None:
     assert cues[5].source is EnglishSource.MODEL and offered is not None and offered.match == 85
     payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
     assert payload["blocks"][0]["sentences"][0]["source"] == "memory:exact"
+
+    # A sentence the memory answers, cut over two cues: each piece says so.
+    whole = Unit("Le conseil municipal a voté la nouvelle mesure hier soir.", "The council passed it last night.")
+    request = TranslationRequest(source.document, memory=MemoryUse(UnitIndex([whole]), MemoryMode.SUGGEST))
+    cues = [block.sentences[0] for block in formats.bilingual(source, translate_request(request, FakeEngine())).blocks]
+    assert [(c.source, c.match) for c in cues[1:3]] == [(EnglishSource.MEMORY_EXACT, 100)] * 2
+    assert " ".join(c.en for c in cues[1:3]) == "The council passed it last night."
