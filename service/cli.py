@@ -348,6 +348,30 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command()
+def xliff(
+    outdir: Annotated[Path, typer.Argument(help="a batch OUTDIR (bitext batch -o, or a job's results)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the XLIFF 2.0 file to write")],
+) -> None:
+    """Every translated document of a batch OUTDIR as one XLIFF 2.0 file, a <file> per document, to post-edit
+    in a CAT tool; import it back with POST /v1/memory/import."""
+    from service.jobs import outputs
+    from service.memory.exchange import ExchangeError
+    from service.memory.xliff_job import outdir_xliff
+
+    if not (outdir / outputs.MANIFEST).is_file():
+        raise _fail(f"{outdir}: no {outputs.MANIFEST}, not a batch output directory")
+    try:
+        data = outdir_xliff(outdir)
+    except ExchangeError as error:
+        raise _fail(f"{outdir}: {error}") from None
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise _fail(f"{output}: {error.strerror or error}") from None
+    typer.echo(f"{output} written")
+
+
 @app.command("download-model")
 def download_model(model: ModelOpt = None) -> None:
     """Fetch the model into the Hugging Face cache (for Docker images and offline hosts)."""

@@ -343,3 +343,8 @@ class AppliedOut(BaseModel):
     checked: int = Field(description="documents of the job looked up in the memory")
     documents: list[DocumentChangeOut] = Field(description="the documents rewritten, each with its changed sentences")
     sentences: int = Field(description="sentences changed, in all")
+    finished: bool = Field(
+        default=True,
+        description="false only from GET: the last application stopped midway (POST again to finish it); "
+        "the documents it had rewritten are listed",
+    )

@@ -145,8 +145,8 @@ def _memory_choice(params: Params) -> MemoryChoice:
         threshold = int(threshold_raw.strip())
     except ValueError:
         threshold = -1
-    if not 50 <= threshold <= 100:
-        raise _bad(f"Value for 'translation_memory_threshold' not supported: {threshold_raw!r}; use 50 to 100.")
+    if not 0 <= threshold <= 100:  # DeepL's range (its OpenAPI: minimum 0, maximum 100, default 75)
+        raise _bad(f"Value for 'translation_memory_threshold' not supported: {threshold_raw!r}; use 0 to 100.")
     return MemoryChoice(used, threshold)
 
 
@@ -216,7 +216,7 @@ _TRANSLATE_BODY = body(
         "formality": {"type": "string", "enum": ["default", "prefer_less", "prefer_more"]},
         "context": STRING,
         "translation_memory": {"type": "string", "description": f"'{MEMORY_ID}' or true: the caller's memory"},
-        "translation_memory_threshold": {"type": "integer", "minimum": 50, "maximum": 100},
+        "translation_memory_threshold": {"type": "integer", "minimum": 0, "maximum": 100},
         "auth_key": STRING,
     },
     ["text", "target_lang"],

@@ -27,6 +27,8 @@ from models.document import (
     Block,
     BlockKind,
     Document,
+    EnglishSource,
+    Suggestion,
 )
 from models.flags import Flag
 from service.formats.base import FormatError, Layout, Source
@@ -130,22 +132,25 @@ class Subtitles:
     def bilingual(self, source: Source, result: BilingualDocument) -> BilingualDocument:
         """One block per cue: a group's English cut over its cues, flagged when it spans several."""
         parsed: Parsed = source.state
-        english: dict[int, tuple[str, tuple[str, ...]]] = {}
+        english: dict[int, tuple[str, tuple[str, ...], Origin]] = {}
         for group, block in zip(parsed.groups, result.blocks, strict=True):
             flags = tuple(dict.fromkeys(flag for sentence in block.sentences for flag in sentence.flags))
+            spans = _cue_spans([len(parsed.cues[i].text) for i in group])
             if len(group) == 1:
-                english[group[0]] = (block.en, flags)
+                english[group[0]] = (block.en, flags, _origin(block.sentences, spans[0]))
                 continue
             parts = split_proportionally(block.en, [len(parsed.cues[i].text) for i in group])
-            for index, part in zip(group, parts, strict=True):
-                english[index] = (part, (*flags, FLAG_SPLIT_ACROSS_CUES))
+            for index, part, span in zip(group, parts, spans, strict=True):
+                english[index] = (part, (*flags, FLAG_SPLIT_ACROSS_CUES), _origin(block.sentences, span))
         blocks = []
         for index, cue in enumerate(parsed.cues):
             fr = cue.text
-            en, flags = english.get(index, (fr, ()))
+            en, flags, origin = english.get(index, (fr, (), Origin(EnglishSource.KEPT)))
             translated = index in english
-            sentences = (BilingualSentence(0, 0, len(fr), fr, en, flags),) if fr else ()
-            blocks.append(BilingualBlock(index, BlockKind.PARAGRAPH, fr, en, translated, sentences))
+            sentence = BilingualSentence(
+                0, 0, len(fr), fr, en, flags, source=origin.source, match=origin.match, suggestion=origin.suggestion
+            )
+            blocks.append(BilingualBlock(index, BlockKind.PARAGRAPH, fr, en, translated, (sentence,) if fr else ()))
         stats = dataclasses.replace(result.stats, blocks=len(blocks))
         return dataclasses.replace(result, blocks=tuple(blocks), stats=stats, format=self.kind)
 
@@ -183,6 +188,48 @@ class Subtitles:
                 lines = [*piece.lines, f"{head}{style.wrap(english, self.kind, 'i' in names)}{tail}"]
             out.append(piece.head + nl.join(lines) + piece.newline)
         return "".join(out).encode("utf-8")
+
+
+# From the least sure to the surest: a cue carrying sentences of several sources says the least sure one.
+_TRUST = (
+    EnglishSource.MODEL,
+    EnglishSource.MEMORY_FUZZY,
+    EnglishSource.MEMORY_PLACEABLES,
+    EnglishSource.MEMORY_EXACT,
+    EnglishSource.MEMORY_CONTEXT,
+    EnglishSource.KEPT,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a cue's English came from, read from the group's sentences it carries."""
+
+    source: EnglishSource
+    match: int | None = None
+    suggestion: Suggestion | None = None
+
+
+def _cue_spans(lengths: list[int]) -> list[tuple[int, int]]:
+    """Each cue's range in its group's French: the cues' texts joined by one space."""
+    spans, start = [], 0
+    for length in lengths:
+        spans.append((start, start + length))
+        start += length + 1
+    return spans
+
+
+def _origin(sentences: tuple[BilingualSentence, ...], span: tuple[int, int]) -> Origin:
+    """The source of the sentences whose French overlaps `span` (the least sure, and the lowest match, when
+    they differ); a suggestion only when the cue is one whole sentence, whose memory unit it then is."""
+    start, end = span
+    carried = [s for s in sentences if s.start < end and s.end > start] or list(sentences)
+    if not carried:
+        return Origin(EnglishSource.MODEL)
+    source = min((s.source for s in carried), key=_TRUST.index)
+    matches = [s.match for s in carried if s.source == source and s.match is not None]
+    whole = carried[0] if len(carried) == 1 and (carried[0].start, carried[0].end) == span else None
+    return Origin(source, min(matches) if matches else None, whole.suggestion if whole is not None else None)
 
 
 def _tag_name(tag: str) -> str:

@@ -341,14 +341,12 @@ class JobManager:
 
     def apply_memory(self, job: Job, memory: MemoryUse) -> Applied:
         """Rewrite a finished job's documents the memory now changes (`service.jobs.retro`), through the job's
-        own disk cache, then its results zip. Raises `BatchBusy` while another run holds its output."""
+        own disk cache; its results zip too. Raises `BatchBusy` while another run holds its output."""
         directory = self.job_dir(job.id)
         config = self.settings.batch_config(job_layouts(job), None, job_style(job))
-        target = Target(directory / "upload" / job.filename, directory / "out", job_options(job), config)
-        applied = apply_with_cache(target, self.scheduler.lane("batch"), memory)
-        if applied.documents:
-            outputs.write_results_zip(directory / "out", directory / RESULTS)
-        return applied
+        upload, out = directory / "upload" / job.filename, directory / "out"
+        target = Target(upload, out, job_options(job), config, results=directory / RESULTS)
+        return apply_with_cache(target, self.scheduler.lane("batch"), memory)
 
     def _run(self, ident: str) -> None:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it

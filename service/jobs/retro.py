@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from models.cache import CachedEngine
 from models.engine import Engine, GenerationOptions
 from models.memory import MemoryMode, MemoryUse, Query, lookup
 from service import clock
-from service.jobs import document_files, index, outputs
+from service.jobs import document_files, index, outputs, retro_log
 from service.jobs.config import BatchConfig
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import document_id
@@ -29,6 +30,7 @@ from service.jobs.names import display_name
 from service.jobs.outdir import CACHE_FILE, opened_outdir
 from service.jobs.readers import read_archive
 from service.jobs.records import DocumentStatus, Record
+from service.jobs.retro_log import Before
 from service.jobs.runner import Output, Pending, admit, html_renderer, translate_group
 
 GROUP_SENTENCES = 512  # affected documents re-rendered together (their cached sentences in one call)
@@ -99,23 +101,40 @@ def would_change(payload: dict[str, Any], memory: MemoryUse) -> bool:
     )
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[SentenceChange, ...]:
-    old = {(b, s.get("index")): s for b, s in _sentences(before)}
+def _english(payload: dict[str, Any]) -> Before:
+    """Each sentence's English by its place (block, sentence): what a document said before an application."""
+    return {(block, int(s.get("index", 0))): str(s.get("en", "")) for block, s in _sentences(payload)}
+
+
+def _changes(before: Before, after: dict[str, Any]) -> tuple[SentenceChange, ...]:
     changed = []
     for block, sentence in _sentences(after):
-        previous = old.get((block, sentence.get("index")))
-        if previous is not None and previous.get("en") != sentence.get("en"):
+        previous = before.get((block, int(sentence.get("index", 0))))
+        if previous is not None and previous != sentence.get("en"):
             changed.append(
                 SentenceChange(
                     block,
                     int(sentence.get("index", 0)),
                     str(sentence.get("fr", "")),
-                    str(previous.get("en", "")),
+                    previous,
                     str(sentence.get("en", "")),
                     str(sentence.get("source", "")),
                 )
             )
     return tuple(changed)
+
+
+def _change_line(name: str, sentences: Sequence[SentenceChange]) -> dict[str, Any]:
+    return {"name": name, "sentences": [asdict(change) for change in sentences]}
+
+
+def _from_line(ident: str, line: dict[str, Any]) -> DocumentChange | None:
+    """A document's change read back from its `done` line (None when it changed nothing)."""
+    try:
+        sentences = tuple(SentenceChange(**change) for change in line.get("sentences") or ())
+    except TypeError:  # a line this version cannot read: its document was rewritten, its detail is lost
+        sentences = ()
+    return DocumentChange(ident, str(line.get("name", "")), sentences) if sentences else None
 
 
 def _stem(record: dict[str, Any]) -> str | None:
@@ -125,12 +144,14 @@ def _stem(record: dict[str, Any]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A finished output to apply the memory to: its archive, OUTDIR and how its run translated and wrote."""
+    """A finished output to apply the memory to: its archive, OUTDIR and how its run translated and wrote;
+    `results`, where a zip of the outputs is kept up to date (the jobs API's `results.zip`)."""
 
     upload: Path
     outdir: Path
     options: GenerationOptions
     config: BatchConfig
+    results: Path | None = None
 
 
 def apply_with_cache(target: Target, model: Engine, memory: MemoryUse) -> Applied:
@@ -154,33 +175,59 @@ def report_lines(applied: Applied) -> Iterator[str]:
 
 
 def apply_memory(target: Target, engine: Engine, memory: MemoryUse) -> Applied:
-    """Rewrite the documents of `target` the memory now changes; `engine` should be the run's cached one."""
+    """Rewrite the documents of `target` the memory now changes; `engine` should be the run's cached one.
+
+    Resumable: an application a crash stopped is finished by the next one (`service.jobs.retro_log`),
+    whose report then covers the whole application, the documents rewritten before the crash included.
+    """
     outdir = target.outdir
-    with opened_outdir(outdir) as manifest:
+    with opened_outdir(outdir) as manifest, closing(retro_log.Log(outdir)) as log:
         records = outputs.latest_records(outdir / outputs.MANIFEST)
-        before: dict[str, dict[str, Any]] = {}
+        application = retro_log.unfinished(outdir)
+        resumed = application is not None
+        if application is None:
+            application = log.new()
         for ident, record in records.items():
+            if ident in application.planned:  # planned by the run this one resumes: done, or rewritten below
+                continue
             payload = _read(outdir, record)
             if payload is not None and would_change(payload, memory):
-                before[ident] = payload
-        if not before:
+                log.plan(application, ident, _english(payload))  # before any of its files is rewritten
+        wanted = application.pending
+        if not wanted and not resumed:
             return Applied(len(records), ())
         output = Output(outdir, html_renderer(), target.config.layouts, None, target.config.subtitle_style)
-        changed: list[DocumentChange] = []
-        for group in _groups(target, engine, memory, records, set(before)):
+        for group in _groups(target, engine, memory, records, set(wanted)):
             for written in translate_group(group, engine, target.options, output):
                 if written.status is not DocumentStatus.OK:  # not rewritten: its earlier files and record stand
                     continue
                 records[written.id] = written.as_json() | {"at": clock.now()}
                 manifest.append(records[written.id])
                 after = _read(outdir, records[written.id])
-                sentences = _changes(before[written.id], after) if after is not None else ()
-                if sentences:
-                    changed.append(DocumentChange(written.id, written.name, sentences))
+                sentences = _changes(wanted[written.id], after) if after is not None else ()
+                log.done(application, written.id, _change_line(written.name, sentences))
         rows = list(records.values())
         title = display_name(target.upload.name)
         outputs.write_atomic(outdir / outputs.INDEX, index.render_index(title, rows).encode("utf-8"))
-    return Applied(len(records), tuple(changed))
+        if target.results is not None:
+            outputs.write_results_zip(outdir, target.results)
+        log.finish(application, len(records))
+        return _applied(application, len(records))
+
+
+def _applied(application: retro_log.Application, checked: int) -> Applied:
+    changed = (_from_line(ident, line) for ident, line in application.done.items())
+    return Applied(checked, tuple(change for change in changed if change is not None))
+
+
+def last_applied(outdir: Path) -> tuple[Applied, bool] | None:
+    """The report of the last application of the memory to `outdir`, and whether it finished (one that
+    stopped midway reports the documents it rewrote); None when the memory was never applied to it."""
+    application = retro_log.last(outdir)
+    if application is None:
+        return None
+    finished = application.checked is not None
+    return _applied(application, application.checked or len(application.planned)), finished
 
 
 def _groups(

@@ -52,7 +52,7 @@ class Memories:
         the mode off or no memory stored yet."""
         store = self.existing() if mode is not MemoryMode.OFF else None
         index = OwnedIndex(store, owner) if store is not None else None
-        return MemoryUse(index, mode, threshold or self.threshold)
+        return MemoryUse(index, mode, self.threshold if threshold is None else threshold)  # 0 is a threshold
 
     def close(self) -> None:
         with self._lock:

@@ -101,35 +101,72 @@ def sentences_of(response: TranslateResponse) -> list[Sentence]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class XliffFile:
+    """One document of an XLIFF file: its `<file id>` (made an XML token), its name (`original`, empty: none)
+    and its sentences."""
+
+    id: str
+    sentences: Sequence[Sentence]
+    original: str = ""
+
+
 def export_xliff(sentences: Sequence[Sentence], name: str = "document") -> bytes:
     """The sentences as one XLIFF 2.0 `<file>` (UTF-8), French source, English target; a text XML cannot
     hold (control characters, lone surrogates) raises `ExchangeError` naming its sentence."""
-    for sentence in sentences:
-        for text in (sentence.french, sentence.english, sentence.previous, sentence.next):
-            bad = _NOT_XML.search(text)
-            if bad:
-                message = f"sentence {sentence.id} holds U+{ord(bad.group()):04X}, which XML cannot carry"
-                raise ExchangeError(message, code="invalid_document")
+    return export_files([XliffFile(name, sentences)])
+
+
+def export_files(files: Sequence[XliffFile]) -> bytes:
+    """Several documents as one XLIFF 2.0 file, a `<file>` each in order (a job's); as `export_xliff`."""
+    if not files:
+        raise ValueError("an XLIFF file holds at least one <file>")
+    for document in files:
+        _check_xml(document, len(files) > 1)
     store = Xliff2File(sourcelanguage="fr", targetlanguage="en")
     store.setsourcelanguage("fr")
     store.settargetlanguage("en")
-    store.body.set("id", _nmtoken(name))
-    for sentence in sentences:
-        unit: Xliff2Unit = store.addsourceunit(sentence.french)
-        unit.target = sentence.english
-        unit.setid(sentence.id)
-        unit.xmlelement.set("state", STATE_OF[sentence.source].value)
-        element = unit.getunitelement()
-        if not sentence.translate:
-            element.set("translate", "no")
-        notes = [(ORIGIN, sentence.source.value), (ENGLISH, sentence.english)]
-        notes += [(kind, text) for kind, text in ((PREVIOUS, sentence.previous), (NEXT, sentence.next)) if text]
-        container = etree.Element(f"{{{NAMESPACE}}}notes")
-        for category, text in notes:
-            note = etree.SubElement(container, f"{{{NAMESPACE}}}note", category=category)
-            note.text = text
-        element.insert(0, container)
+    ids: set[str] = set()
+    for n, document in enumerate(files):
+        if n:  # the skeleton's <file> holds the first; each next one is a new <file> after it
+            store.body = etree.SubElement(store.document.getroot(), f"{{{NAMESPACE}}}file")
+        token = _nmtoken(document.id)
+        while token in ids:  # file ids are unique in the file; two documents' names may not be
+            token = f"{token}_"
+        ids.add(token)
+        store.body.set("id", token)
+        if document.original:
+            store.body.set("original", document.original)
+        for sentence in document.sentences:
+            _add(store, sentence)
     return bytes(store)
+
+
+def _check_xml(document: XliffFile, named: bool) -> None:
+    for sentence in document.sentences:
+        for text in (sentence.french, sentence.english, sentence.previous, sentence.next):
+            bad = _NOT_XML.search(text)
+            if bad:
+                where = f"{document.original or document.id}: " if named else ""
+                message = f"{where}sentence {sentence.id} holds U+{ord(bad.group()):04X}, which XML cannot carry"
+                raise ExchangeError(message, code="invalid_document")
+
+
+def _add(store: Xliff2File, sentence: Sentence) -> None:
+    unit: Xliff2Unit = store.addsourceunit(sentence.french)
+    unit.target = sentence.english
+    unit.setid(sentence.id)
+    unit.xmlelement.set("state", STATE_OF[sentence.source].value)
+    element = unit.getunitelement()
+    if not sentence.translate:
+        element.set("translate", "no")
+    notes = [(ORIGIN, sentence.source.value), (ENGLISH, sentence.english)]
+    notes += [(kind, text) for kind, text in ((PREVIOUS, sentence.previous), (NEXT, sentence.next)) if text]
+    container = etree.Element(f"{{{NAMESPACE}}}notes")
+    for category, text in notes:
+        note = etree.SubElement(container, f"{{{NAMESPACE}}}note", category=category)
+        note.text = text
+    element.insert(0, container)
 
 
 def import_xliff(data: bytes, origin: Origin = Origin.IMPORT) -> XliffImport:

@@ -9,7 +9,7 @@ from service.deps import JobsDep, MemoryDep, OwnerDep
 from service.errors import ApiError, error_responses
 from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
-from service.jobs.retro import Applied
+from service.jobs.retro import Applied, last_applied
 from service.jobs.stores import JobStatus
 from service.schemas import AppliedOut, DocumentChangeOut, SentenceChangeOut
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 FINISHED = (JobStatus.DONE, JobStatus.CANCELLED)
 
 
-def applied_out(applied: Applied) -> AppliedOut:
+def applied_out(applied: Applied, finished: bool = True) -> AppliedOut:
     documents = [
         DocumentChangeOut(
             id=document.id,
@@ -37,7 +37,7 @@ def applied_out(applied: Applied) -> AppliedOut:
         )
         for document in applied.documents
     ]
-    return AppliedOut(checked=applied.checked, documents=documents, sentences=applied.sentences)
+    return AppliedOut(checked=applied.checked, documents=documents, sentences=applied.sentences, finished=finished)
 
 
 @router.post(
@@ -63,3 +63,20 @@ async def apply_memory(job_id: str, jobs: JobsDep, owner: OwnerDep, memory: Memo
     except ArchiveError as error:
         raise ApiError(409, "archive_unreadable", f"the job's archive can no longer be read: {error}") from None
     return applied_out(applied)
+
+
+@router.get(
+    "/{job_id}/apply-memory",
+    response_model=AppliedOut,
+    responses=error_responses(401, 404),
+    summary="The report of the last application of the memory to this job that rewrote something (for a client "
+    "that lost the POST's answer); `finished: false` when it stopped midway",
+)
+def last_application(job_id: str, jobs: JobsDep, owner: OwnerDep) -> AppliedOut:
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise ApiError(404, "job_not_found", "no job has this id")
+    found = last_applied(jobs.job_dir(job.id) / "out")
+    if found is None:
+        raise ApiError(404, "not_applied", "the memory has not rewritten anything in this job")
+    return applied_out(*found)

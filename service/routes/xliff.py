@@ -1,4 +1,5 @@
-"""XLIFF 2.0 export of translated documents: a `/v1/translate` answer sent back, or a job's document.
+"""XLIFF 2.0 export of translated documents: a `/v1/translate` answer sent back, a job's document, or a whole
+job (a `<file>` per document).
 
 The file holds one `<unit>` per sentence with its state and context (`service.memory.xliff`); once
 post-edited in a CAT tool it goes back through `POST /v1/memory/import`.
@@ -6,6 +7,7 @@ post-edited in a CAT tool it goes back through `POST /v1/memory/import`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +19,7 @@ from service.deps import JobsDep, OwnerDep
 from service.errors import ApiError, error_responses
 from service.memory.exchange import ExchangeError
 from service.memory.xliff import export_xliff, sentences_of
+from service.memory.xliff_job import NO_DOCUMENTS, UNREADABLE, outdir_xliff
 from service.routes.jobs import _job, _translated
 from service.schemas import TranslateResponse
 
@@ -52,6 +55,31 @@ async def answer_as_xliff(
 
 
 @router.get(
+    "/v1/jobs/{job_id}/xliff",
+    response_class=Response,
+    responses={**error_responses(401, 404, 422), **_OK},
+    summary="Every translated document of a job as one XLIFF 2.0 file, a <file> per document, to post-edit "
+    "in a CAT tool",
+)
+def job_as_xliff(job_id: str, jobs: JobsDep, owner: OwnerDep) -> Response:
+    job = _job(jobs, job_id, owner)
+    try:
+        data = outdir_xliff(jobs.job_dir(job_id) / "out")
+    except ExchangeError as error:
+        if error.code in (NO_DOCUMENTS, UNREADABLE):
+            raise ApiError(404, "document_not_found", str(error)) from None
+        raise ApiError(422, error.code, str(error)) from None
+    return _attachment(data, job.filename.split(".")[0] or "job")
+
+
+def _answer(path: Path) -> TranslateResponse:
+    try:
+        return TranslateResponse.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        raise ApiError(404, "document_not_found", "a document's JSON cannot be read") from None
+
+
+@router.get(
     "/v1/jobs/{job_id}/documents/{doc_id}/xliff",
     response_class=Response,
     responses={**error_responses(401, 404, 422), **_OK},
@@ -62,11 +90,7 @@ def document_as_xliff(job_id: str, doc_id: str, jobs: JobsDep, owner: OwnerDep) 
     record = _translated(jobs, job_id, doc_id)
     if not record.get("json"):
         raise ApiError(404, "document_not_found", "this document has no JSON to export")
-    path = jobs.job_dir(job_id) / "out" / str(record["json"])
-    try:
-        answer = TranslateResponse.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        raise ApiError(404, "document_not_found", "this document's JSON cannot be read") from None
+    answer = _answer(jobs.job_dir(job_id) / "out" / str(record["json"]))
     name = str(record.get("name") or doc_id).rsplit("/", 1)[-1]
     try:
         return _attachment(export_xliff(sentences_of(answer), name), name)

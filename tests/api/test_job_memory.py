@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from models.document import Translation
 from models.engine import GenerationOptions
 from service.app import create_app
+from service.jobs import outputs
 from service.settings import Settings
 from tests.support.documents import zipped
 from tests.support.fakes import FakeEngine
@@ -122,7 +124,7 @@ def test_apply_memory_rewrites_only_the_documents_it_changes_without_the_model(t
                 (SENTENCE, f"EN<{SENTENCE}>", EDITED)
             ]
         changes = {d["name"]: d["sentences"][0]["source"] for d in report["documents"]}
-        assert changes["one.txt"] == "memory:exact"  # (a subtitle's cues are rebuilt per cue by its format)
+        assert changes == {"one.txt": "memory:exact", "film.srt": "memory:exact", "three.md": "memory:exact"}
 
         found = sentences(client, job, A)
         assert {s["fr"]: s["source"] for s in found["one.txt"]} == {OTHER: "model", SENTENCE: "memory:exact"}
@@ -165,3 +167,45 @@ def test_apply_memory_answers_only_for_a_finished_job_of_the_caller(tmp_path: Pa
         engine.go.set()
         assert client.post("/v1/jobs/not-a-job/apply-memory", headers=A).status_code == 404
         assert client.post(f"/v1/jobs/{job}/apply-memory").status_code == 401
+
+
+def test_apply_memory_stopped_midway_is_finished_by_the_next_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = FakeEngine()
+    settings = Settings(data_dir=tmp_path, api_keys=["key-a"], cache_entries=0, warmup=False)
+    names = ["a.txt", "b.txt", "c.txt"]
+    data = zipped({name: f"{OTHER} {SENTENCE}\n" for name in names})
+    real = outputs.write_atomic
+    writes: list[Path] = []
+
+    def crashing(path: Path, data: bytes) -> None:
+        if path.parent.name == outputs.DOCS and len(writes) == 3:  # after one document and the next one's JSON
+            raise OSError("no space left on device")
+        real(path, data)
+        writes.append(path)
+
+    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+        job = run_job(client, data, A)
+        client.post("/v1/memory/units", json={"source": SENTENCE, "english": EDITED}, headers=A)
+        engine.calls.clear()
+        never = client.get(f"/v1/jobs/{job}/apply-memory", headers=A)
+        assert (never.status_code, never.json()["error"]["code"]) == (404, "not_applied")
+        monkeypatch.setattr(outputs, "write_atomic", crashing)
+        assert client.post(f"/v1/jobs/{job}/apply-memory", headers=A).status_code >= 500
+        monkeypatch.setattr(outputs, "write_atomic", real)
+        stopped = client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json()  # what it did before it stopped
+        assert stopped["finished"] is False and len(stopped["documents"]) == 1 and stopped["sentences"] == 1
+
+        report = client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()
+        assert sorted(d["name"] for d in report["documents"]) == names and report["sentences"] == 3
+        assert report["finished"] is True and report["checked"] == 3
+        assert client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json() == report  # the answer, kept
+        assert client.post(f"/v1/jobs/{job}/apply-memory", headers=A).json()["documents"] == []  # nothing left
+        assert client.get(f"/v1/jobs/{job}/apply-memory", headers=A).json() == report
+        assert engine.calls == []
+        for name, found in sentences(client, job, A).items():
+            assert [s["source"] for s in found] == ["model", "memory:exact"], name
+        with zipfile.ZipFile(io.BytesIO(client.get(f"/v1/jobs/{job}/download", headers=A).content)) as results:
+            htmls = [n for n in results.namelist() if n.endswith(".html") and n.startswith("docs/")]
+            assert len(htmls) == 3 and all(EDITED in results.read(n).decode() for n in htmls)

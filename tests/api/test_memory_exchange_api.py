@@ -194,17 +194,23 @@ def test_bad_xliff_is_refused_with_its_line_and_nothing_is_imported(
     assert client.get("/v1/memory/units", headers=A).json() == {"units": []}  # not even u1
 
 
-def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
+def _run_job(client: TestClient, members: dict[str, str]) -> str:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("article.txt", ARTICLE)
+        for name, text in members.items():
+            zipped.writestr(name, text)
     submitted = client.post("/v1/jobs", params={"filename": "news.zip"}, content=archive.getvalue(), headers=A)
     assert submitted.status_code == 202, submitted.text
-    job = submitted.json()["id"]
+    job = str(submitted.json()["id"])
     deadline = time.monotonic() + 30
     while client.get(f"/v1/jobs/{job}", headers=A).json()["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    return job
+
+
+def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
+    job = _run_job(client, {"article.txt": ARTICLE})
     (record,) = client.get(f"/v1/jobs/{job}/documents", headers=A).json()["documents"]
     response = client.get(f"/v1/jobs/{job}/documents/{record['id']}/xliff", headers=A)
     assert response.status_code == 200, response.text
@@ -213,6 +219,54 @@ def test_a_job_document_exports_as_xliff(client: TestClient) -> None:
     assert [u.source for u in store.units] == [FIRST, SECOND, THIRD, "2024"]
     assert client.get(f"/v1/jobs/{job}/documents/{record['id']}/xliff", headers=B).status_code == 404
     assert client.get(f"/v1/jobs/{job}/documents/{'0' * 20}/xliff", headers=A).status_code == 404
+
+
+def test_a_whole_job_exports_as_one_xliff_and_its_post_edits_come_back(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    job = _run_job(client, {"a/article.txt": ARTICLE, "b/article.txt": f"{THIRD}\n", "c.md": "# Titre\n"})
+    response = client.get(f"/v1/jobs/{job}/xliff", headers=A)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == 'attachment; filename="news.xlf"'
+    root = etree.fromstring(response.content)
+    files = root.findall("x:file", NS)
+    assert [(f.get("id"), f.get("original")) for f in files] == [
+        ("article.txt", "a/article.txt"),
+        ("article.txt_", "b/article.txt"),  # file ids are unique even where names are not
+        ("c.md", "c.md"),
+    ]
+    assert [[s.findtext("x:source", namespaces=NS) for s in f.iterfind(".//x:segment", NS)] for f in files] == [
+        [FIRST, SECOND, THIRD, "2024"],
+        [THIRD],
+        ["Titre"],
+    ]
+    assert len(Xliff2File.parsestring(response.content).units) == 6  # translate-toolkit reads every <file>
+    assert client.get(f"/v1/jobs/{job}/xliff", headers=B).status_code == 404
+    assert client.get("/v1/jobs/no-such-job/xliff", headers=A).status_code == 404
+
+    # A CAT tool edits a target in the second document: it comes back as a unit, and is used.
+    root = etree.fromstring(response.content)
+    target = root.find("x:file[2]//x:segment/x:target", NS)
+    assert target is not None
+    target.text = "The councillors walked out."
+    target.getparent().set("state", "reviewed")
+    edited = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    imported = client.post("/v1/memory/import", content=edited, headers={**A, **XLIFF})
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {"imported": 1, "skipped": 5}
+    units = client.get("/v1/memory/units", headers=A).json()["units"]
+    assert [(u["source"], u["english"], u["origin"]) for u in units] == [
+        (THIRD, "The councillors walked out.", "import")
+    ]
+    fake_engine.calls.clear()
+    again = sentences_of(_translate(client, f"Autre chose. {THIRD}"))[1]
+    assert (again["source"], again["en"]) == ("memory:exact", "The councillors walked out.")
+
+
+def test_a_job_with_nothing_translated_has_no_xliff(client: TestClient) -> None:
+    job = _run_job(client, {"empty.txt": ""})
+    response = client.get(f"/v1/jobs/{job}/xliff", headers=A)
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "document_not_found")
 
 
 def test_glossaries_in_deepls_csv_and_tsv_formats_are_imported(client: TestClient) -> None:
@@ -281,13 +335,33 @@ def test_deepl_translation_memory_selects_the_callers_memory_and_threshold(
     assert other_key.json()["translations"][0]["text"] == f"EN<{SECOND}>"
 
 
+def test_deepl_translation_memory_threshold_takes_deepls_whole_range(client: TestClient) -> None:
+    """DeepL accepts 0 to 100: a threshold under 50 applies a distant match, 0 the best candidate there is."""
+    far = "Le conseil municipal a voté le budget de la ville pour l'année prochaine et les suivantes, après un débat."
+    added = client.post("/v1/memory/units", json={"source": far, "english": "A distant unit."}, headers=A)
+    assert added.status_code == 201
+    model = f"EN<{SECOND}>"
+    texts = {
+        threshold: _deepl(client, translation_memory="default", translation_memory_threshold=threshold).json()
+        for threshold in ("0", "30", "49", "75", "100")
+    }
+    assert {k: v["translations"][0]["text"] for k, v in texts.items()} == {
+        "0": "A distant unit.",
+        "30": "A distant unit.",
+        "49": model,  # the unit scores 34 (edits over the longer sentence's tokens)
+        "75": model,
+        "100": model,
+    }
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"translation_memory": "a1b2c3d4-0000"}, "not found"),
         ({"translation_memory_threshold": "80"}, "needs 'translation_memory'"),
-        ({"translation_memory": "default", "translation_memory_threshold": "30"}, "use 50 to 100"),
-        ({"translation_memory": "default", "translation_memory_threshold": "high"}, "use 50 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "-1"}, "use 0 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "101"}, "use 0 to 100"),
+        ({"translation_memory": "default", "translation_memory_threshold": "high"}, "use 0 to 100"),
     ],
 )
 def test_deepl_bad_memory_parameters_are_400(client: TestClient, params: dict[str, str], message: str) -> None:

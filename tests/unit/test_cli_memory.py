@@ -108,3 +108,31 @@ def test_memory_options_are_checked(tmp_path: Path, engine: FakeEngine) -> None:
     assert code == 2 and "not a TMX file" in output
     code, output = batch(source, "-o", outdir, "--memory", str(tmp_path / "missing.tmx"))
     assert code == 2 and "missing.tmx" in output
+
+
+def test_xliff_writes_a_whole_output_as_one_file_a_cat_tool_can_edit(tmp_path: Path, engine: FakeEngine) -> None:
+    from lxml import etree
+    from translate.storage.xliff2 import Xliff2File
+
+    from service.memory.xliff import import_xliff
+
+    source, outdir, target = archive(tmp_path), tmp_path / "out", tmp_path / "job.xlf"
+    assert batch(str(source), "-o", str(outdir))[0] == 0
+    result = CliRunner().invoke(cli.app, ["xliff", str(outdir), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    store = Xliff2File.parsestring(target.read_bytes())
+    assert [u.source for u in store.units] == [OTHER, SENTENCE, OTHER]
+    ns = {"x": "urn:oasis:names:tc:xliff:document:2.0"}
+    root = etree.fromstring(target.read_bytes())
+    assert [f.get("original") for f in root.findall("x:file", ns)] == ["one.txt", "two.txt"]
+    segment = root.find("x:file[1]/x:unit[2]/x:segment", ns)
+    assert segment is not None
+    segment.find("x:target", ns).text = EDITED
+    segment.set("state", "reviewed")
+    imported = import_xliff(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    assert [(u.source, u.english, u.previous) for u in imported.units] == [(SENTENCE, EDITED, OTHER)]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(cli.app, ["xliff", str(empty), "-o", str(target)])
+    assert result.exit_code == 2 and "not a batch output directory" in result.output

@@ -124,3 +124,44 @@ def test_a_long_file_is_linear(tmp_path: Path) -> None:
     cues = "".join(f"{i}\n00:00:{i % 60:02},000 --> 00:00:{i % 60:02},500\nphrase {i}\n\n" for i in range(20_000))
     source = formats.read_source(cues.encode(), "srt")
     assert len(source.state.cues) == 20_000
+
+
+def test_a_cue_says_where_its_english_came_from() -> None:
+    """A cue whose sentence the memory answered says so (and its match); one carrying sentences of several
+    sources says the least sure; a fuzzy suggestion stays on the cue that is that whole sentence."""
+    from models.document import EnglishSource
+    from models.memory import MemoryMode, MemoryUse, Unit, UnitIndex
+    from models.pipeline import translate_request
+    from models.request import TranslationRequest
+
+    units = [
+        Unit("Bonjour à tous.", "Hello, everyone."),
+        Unit("Oui, à l'unanimité !", "Yes, unanimously!"),
+        Unit("Le conseil municipal a voté la nouvelle mesure ce matin.", "The council passed it this morning."),
+        Unit("La séance est levée à minuit.", "The meeting closes at midnight."),
+    ]
+    srt = SRT.replace("- Vraiment ?\n- Oui, à l'unanimité !", "Oui, à l'unanimité !")
+    srt += "\n5\n00:00:13,000 --> 00:00:14,000\nIls ont voté. Oui, à l'unanimité !\n"
+    srt += "\n6\n00:00:15,000 --> 00:00:16,000\nLa séance est levée à midi.\n"
+    source = formats.read_source(srt.encode("utf-8"), "srt")
+    request = TranslationRequest(source.document, memory=MemoryUse(UnitIndex(units), MemoryMode.SUGGEST))
+    translated = translate_request(request, FakeEngine())
+    assert translated.blocks[1].sentences[0].suggestion is not None  # offered for the sentence over two cues
+    result = formats.bilingual(source, translated)
+    cues = [block.sentences[0] for block in result.blocks]
+    assert [(c.en, c.source, c.match) for c in cues[:1]] == [("Hello, everyone.", EnglishSource.MEMORY_EXACT, 100)]
+    assert [c.source for c in cues[1:3]] == [EnglishSource.MODEL] * 2  # split over two cues, from the model
+    assert all(c.suggestion is None for c in cues[1:3])  # the unit is the whole sentence, not either cue
+    assert (cues[3].en, cues[3].source, cues[3].match) == ("Yes, unanimously!", EnglishSource.MEMORY_EXACT, 100)
+    assert cues[4].source is EnglishSource.MODEL  # one sentence from the model, one from the memory
+    offered = cues[5].suggestion
+    assert cues[5].source is EnglishSource.MODEL and offered is not None and offered.match == 85
+    payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
+    assert payload["blocks"][0]["sentences"][0]["source"] == "memory:exact"
+
+    # A sentence the memory answers, cut over two cues: each piece says so.
+    whole = Unit("Le conseil municipal a voté la nouvelle mesure hier soir.", "The council passed it last night.")
+    request = TranslationRequest(source.document, memory=MemoryUse(UnitIndex([whole]), MemoryMode.SUGGEST))
+    cues = [block.sentences[0] for block in formats.bilingual(source, translate_request(request, FakeEngine())).blocks]
+    assert [(c.source, c.match) for c in cues[1:3]] == [(EnglishSource.MEMORY_EXACT, 100)] * 2
+    assert " ".join(c.en for c in cues[1:3]) == "The council passed it last night."

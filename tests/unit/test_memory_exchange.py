@@ -8,7 +8,7 @@ from models.document import EnglishSource
 from models.memory import Origin, Unit
 from service.memory.exchange import ExchangeError, ExchangeFormat
 from service.memory.glossary import import_glossary
-from service.memory.xliff import Sentence, export_xliff, import_xliff
+from service.memory.xliff import Sentence, XliffFile, export_files, export_xliff, import_xliff
 
 AWKWARD = "« Tom & Jerry » <b>\u00a0: l’été 1 200 €  "
 
@@ -82,3 +82,19 @@ def test_glossary_problems_name_their_line(data: bytes, line: int) -> None:
     with pytest.raises(ExchangeError) as raised:
         import_glossary(data, ExchangeFormat.CSV)
     assert raised.value.line == line and raised.value.code == "invalid_glossary"
+
+
+def test_several_documents_are_one_file_each_and_a_bad_text_names_its_document() -> None:
+    one = [Sentence("b0-s0", "Il pleut.", "It rains.", EnglishSource.MODEL)]
+    two = [Sentence("b0-s0", "Il neige.", "It snows.", EnglishSource.MEMORY_EXACT)]
+    data = export_files([XliffFile("a.txt", one, "x/a.txt"), XliffFile("a.txt", two, "y/a.txt")])
+    assert data.count(b"<file ") == 2 and b'original="y/a.txt"' in data
+    edited = data.replace(b"It snows.</target>", b"Snow is falling.</target>")
+    assert [(u.source, u.english) for u in import_xliff(edited).units] == [
+        ("Il neige.", "Snow is falling."),  # the unchanged model segment of the first file is skipped
+    ]
+    bad = [Sentence("b2-s1", "Il gèle\x07.", "It freezes.", EnglishSource.MODEL)]
+    with pytest.raises(ExchangeError, match="y/b.txt: sentence b2-s1 holds U\\+0007"):
+        export_files([XliffFile("a.txt", one, "x/a.txt"), XliffFile("b.txt", bad, "y/b.txt")])
+    with pytest.raises(ValueError):
+        export_files([])
