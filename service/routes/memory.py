@@ -112,7 +112,8 @@ _IMPORT_BODY: dict[str, Any] = {
         "description": (
             "a TMX 1.4 file (each <tu> with a French and an English <tuv>), an XLIFF 2.0 file from French to "
             "English (post-edited segments are stored), or a DeepL glossary: CSV `source,target` rows or TSV "
-            "`source<TAB>target` lines; with application/xml the root element tells TMX from XLIFF"
+            "`source<TAB>target` lines, which replace (or with mode=merge, merge into) the key's term glossary, "
+            "applied inside sentences; with application/xml the root element tells TMX from XLIFF"
         ),
     }
 }
@@ -149,8 +150,8 @@ def _info(glossary: Glossary) -> GlossaryInfoOut:
     response_model_exclude_none=True,
     responses=error_responses(401, 413, 415, 422, 503),
     openapi_extra=_IMPORT_BODY,
-    summary="Import TMX, a post-edited XLIFF 2.0 or a glossary (CSV/TSV): all its units or none (the first problem "
-    "is named with its line)",
+    summary="Import TMX, a post-edited XLIFF 2.0 (all its units or none), or a DeepL glossary (CSV/TSV) as the key's "
+    "term glossary; the first problem is named with its line",
 )
 async def import_memory(
     request: Request,
