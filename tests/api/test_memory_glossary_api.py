@@ -4,6 +4,7 @@ back (JSON, CSV, TSV), replaced or merged, capped at import, and deleted."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,19 @@ def test_an_imported_glossary_applies_inside_sentences_for_its_key_only(
     assert _english(client, SENTENCE, memory="off") == f"EN<{SENTENCE}>"
     # The request's own glossary wins over the key's on the same term (case aside).
     assert "Vladimir Putin" in _english(client, SENTENCE, glossary={"poutine": "Vladimir Putin"})
-    # No memory unit was written: the glossary is terms, not sentences.
-    assert client.get("/v1/memory/units", headers=A).json() == {"units": []}
+    # The stream (the page's path) protects them too.
+    streamed = client.post(
+        "/v1/translate",
+        json={"text": SENTENCE, "format": "text"},
+        headers={**A, "Accept": "application/x-ndjson"},
+    )
+    blocks = [json.loads(line)["block"] for line in streamed.text.splitlines() if '"type":"block"' in line]
+    assert [b["en"] for b in blocks] == ["EN<Selon le Kremlin, Putin a parlé hier avec les élus.>"]
+    # A sentence the memory answers keeps the memory's English: a person's correction wins over the glossary.
+    client.post("/v1/memory/units", json={"source": "Poutine est parti.", "english": "Poutine left."}, headers=A)
+    assert _english(client, "Poutine est parti.") == "Poutine left."
+    # No memory unit was written by the import: the glossary is terms, not sentences.
+    assert [u["source"] for u in client.get("/v1/memory/units", headers=A).json()["units"]] == ["Poutine est parti."]
 
 
 def test_import_replaces_by_default_and_merges_when_asked(client: TestClient) -> None:
