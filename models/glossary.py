@@ -42,6 +42,12 @@ class GlossaryError(ValueError):
     """A glossary file or term list that cannot be used; the message says what to fix."""
 
 
+def term_key(term: str) -> str:
+    """What makes two French terms the same term to `protect`: case, runs of spaces and the apostrophe's
+    form do not count (`Conseil  d’État` is `conseil d'état`)."""
+    return " ".join(term.split()).casefold().replace("’", "'")
+
+
 @dataclass(frozen=True, slots=True)
 class Terms:
     """French terms with a fixed English (`glossary`) and terms to keep as written (`keep`)."""
@@ -64,10 +70,10 @@ class Terms:
         return cls(pairs, kept)
 
     def merged(self, override: Terms) -> Terms:
-        """These terms with `override`'s added; on the same French term `override` wins."""
-        mine = {fr.casefold(): (fr, en) for fr, en in self.glossary}
-        mine.update({fr.casefold(): (fr, en) for fr, en in override.glossary})
-        keep = {term.casefold(): term for term in self.keep} | {term.casefold(): term for term in override.keep}
+        """These terms with `override`'s added; on the same French term (`term_key`) `override` wins."""
+        mine = {term_key(fr): (fr, en) for fr, en in self.glossary}
+        mine.update({term_key(fr): (fr, en) for fr, en in override.glossary})
+        keep = {term_key(term): term for term in self.keep} | {term_key(term): term for term in override.keep}
         return Terms(tuple(mine.values()), tuple(keep.values()))
 
     def __bool__(self) -> bool:

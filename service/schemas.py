@@ -310,16 +310,39 @@ class UnitsOut(BaseModel):
     units: list[UnitOut]
 
 
+class GlossaryInfoOut(BaseModel):
+    name: str
+    entries: int = Field(description="how many entries the glossary has")
+    created: str
+    updated: str
+
+
 class ImportOut(BaseModel):
-    imported: int = Field(description="units stored (each superseding any current unit for the same sentence)")
+    imported: int = Field(
+        description="units stored (each superseding any current unit for the same sentence); for a glossary, "
+        "the entries read"
+    )
     skipped: int | None = Field(
         default=None,
         description="XLIFF only: segments left out (unchanged and not reviewed, untranslated, or translate=no)",
     )
+    glossary: GlossaryInfoOut | None = Field(default=None, description="a glossary import: the key's glossary now")
 
 
 class DeletedOut(BaseModel):
-    deleted: int = Field(description="units removed, history included")
+    deleted: int = Field(description="units removed, history included (and glossary entries, where counted)")
+
+
+class GlossaryEntryOut(BaseModel):
+    source: str = Field(description="the French term")
+    target: str = Field(description="its English, used wherever the term occurs")
+
+
+class GlossaryOut(BaseModel):
+    name: str | None = Field(description="null: the key has no glossary")
+    created: str | None = None
+    updated: str | None = None
+    entries: list[GlossaryEntryOut]
 
 
 class SentenceChangeOut(BaseModel):

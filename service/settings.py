@@ -70,7 +70,10 @@ class Settings(BaseSettings):
         default=MAX_TERMS,
         ge=0,
         le=MAX_TERMS,
-        description="most glossary plus keep terms one request may carry (422 past it)",
+        description=(
+            "most glossary plus keep terms one request may carry, and most entries a key's imported glossary "
+            "may have (422 past it)"
+        ),
     )
     glossary_file: Path | None = Field(
         default=None,

@@ -9,11 +9,12 @@ document's sentences (`models.memory.lookup`); the service's stores implement it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from models.document import EnglishSource
+from models.glossary import Terms
 from models.memory.fuzzy import DEFAULT_THRESHOLD
 from models.memory.normalise import normalise
 from models.memory.placeables import skeleton
@@ -106,11 +107,14 @@ class MemoryIndex(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class MemoryUse:
-    """How one translation uses a memory: which (None: none), in what mode, with what fuzzy threshold."""
+    """How one translation uses a memory: which (None: none), in what mode, with what fuzzy threshold, and
+    the memory's term glossary (applied inside sentences; whoever builds the request's `Fidelity` merges
+    it between the server's terms and the request's own)."""
 
     index: MemoryIndex | None = None
     mode: MemoryMode = MemoryMode.SUGGEST
     threshold: int = DEFAULT_THRESHOLD
+    terms: Terms = field(default_factory=Terms)
 
     @property
     def active(self) -> bool:

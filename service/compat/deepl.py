@@ -8,7 +8,7 @@ texts, 429 when the queue is full. Checks, parsing and language detection run in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
@@ -53,7 +53,7 @@ TARGETS = ("EN", "EN-US", "EN-GB")
 USAGE_LIMIT = 10**15
 _SPLIT = {"0", "1", "nonewlines"}
 _BOOLEAN = {"0": False, "1": True, "false": False, "true": True}
-_UNSUPPORTED = ("glossary_id", "glossary_ids", "style_id", "custom_instructions")
+_UNSUPPORTED = ("glossary_ids", "style_id", "custom_instructions")
 # bitext keeps one translation memory per key: DeepL's `translation_memory` names it `default` (or says true).
 MEMORY_ID = "default"
 _MEMORY_NAMES = ("translation_memory", "translation_memory_id")  # the API's name, and some clients' option name
@@ -79,13 +79,22 @@ async def _params(request: Request) -> Params:
 
 
 def _memory(state: AppState, request: Request, params: Params, choice: MemoryChoice) -> MemoryUse:
-    """The caller's memory (its key's; the shared one with keys off) in apply mode, or none."""
-    if not choice.used:
+    """The caller's memory (its key's; the shared one with keys off) in apply mode, or none; with a
+    `glossary_id`, at least the key's term glossary."""
+    if not choice.used and choice.glossary is None:
         return NO_MEMORY
     if state.memory is None:
         raise ApiError(503, "not_ready", "the translation memory is not open yet; retry shortly")
     owner = owner_of(_presented_key(request, params) or "") if state.settings.api_keys else ""
-    return state.memory.use(owner, MemoryMode.APPLY, choice.threshold)
+    use = state.memory.use(owner, MemoryMode.APPLY, choice.threshold)
+    if choice.glossary is not None:
+        glossary = state.memory.glossary(owner)
+        if glossary is None or choice.glossary not in (MEMORY_ID, glossary.name):
+            raise _bad(
+                f"Glossary {choice.glossary!r} not found: this server keeps one glossary per key (POST "
+                f"/v1/memory/import); name it '{MEMORY_ID}' or by its name."
+            )
+    return use if choice.used else replace(NO_MEMORY, terms=use.terms)
 
 
 def _bad(message: str) -> ApiError:
@@ -123,9 +132,15 @@ class MemoryChoice:
 
     used: bool
     threshold: int | None = None
+    glossary: str | None = None  # DeepL's `glossary_id`: the key's glossary, by its name or `default`
 
 
 def _memory_choice(params: Params) -> MemoryChoice:
+    glossary = (params.text("glossary_id") or "").strip() or None
+    return replace(_units_choice(params), glossary=glossary)
+
+
+def _units_choice(params: Params) -> MemoryChoice:
     named = [(name, value) for name in _MEMORY_NAMES for value in params.texts(name)]
     if len(named) > 1:
         raise _bad("Give 'translation_memory' once.")
@@ -217,6 +232,7 @@ _TRANSLATE_BODY = body(
         "context": STRING,
         "translation_memory": {"type": "string", "description": f"'{MEMORY_ID}' or true: the caller's memory"},
         "translation_memory_threshold": {"type": "integer", "minimum": 0, "maximum": 100},
+        "glossary_id": {"type": "string", "description": f"'{MEMORY_ID}' or its name: the caller's glossary"},
         "auth_key": STRING,
     },
     ["text", "target_lang"],
@@ -243,7 +259,8 @@ async def translate(request: Request) -> JSONResponse:
     params = await _params(request)
     state = get_state(request)
     wanted, items = await run_in_threadpool(_prepare, state, params)  # parsing and detection: off the event loop
-    english = await translate_items(state, items, _memory(state, request, params, wanted.memory))
+    memory = await run_in_threadpool(_memory, state, request, params, wanted.memory)
+    english = await translate_items(state, items, memory)
     get_state(request).deepl_usage.add(sum(len(text) for text in wanted.texts))
     return JSONResponse(
         {

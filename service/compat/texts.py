@@ -157,7 +157,9 @@ async def translate_blocks(
     if worded > state.settings.max_sentences:
         raise DocumentTooLarge(worded, state.settings.max_sentences)
     merged = Document(blocks, ("",) * (len(blocks) + 1), "text")
-    fidelity = Fidelity.of(state.settings.repair, state.terms)
+    fidelity = Fidelity.of(
+        state.settings.repair, state.terms.merged(memory.terms)
+    )  # the key's glossary over the server's
     asked = TranslationRequest(merged, options, fidelity, max_sentences=state.settings.max_sentences, memory=memory)
     result = await translate_interactive(state, scheduler, asked)
     out: list[tuple[BilingualBlock, ...]] = []

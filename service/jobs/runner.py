@@ -152,11 +152,13 @@ def admit(
     stem: str | None = None,
     *,
     memory: MemoryUse = NO_MEMORY,
+    fidelity: Fidelity = Fidelity(),
 ) -> _Pending | Record:
     """A loaded document ready for a group, or the manifest record (skipped/failed) saying why it cannot be one.
 
     With a `memory`, its sentences are looked up when planned: those it answers leave the plan's texts
-    (no model call) and say `source: memory:…` in the document's JSON."""
+    (no model call) and say `source: memory:…` in the document's JSON. `fidelity`: the terms protected
+    (a job's: its key's glossary) and the repairs."""
     name = display_name(entry.name)  # what records hold: any bytes of an archive's name, escaped
     if entry.skip is not None:
         return Record(ident, name, DocumentStatus.SKIPPED, entry.skip, entry.detail)
@@ -164,7 +166,12 @@ def admit(
         loaded = load_document(entry, config.caps)
         _require_french(loaded.document)
         request = TranslationRequest(
-            loaded.document, options, warnings=loaded.warnings, max_sentences=config.max_sentences, memory=memory
+            loaded.document,
+            options,
+            fidelity,
+            warnings=loaded.warnings,
+            max_sentences=config.max_sentences,
+            memory=memory,
         )
         try:
             planned = plan(request, engine)
@@ -204,18 +211,23 @@ def translate_group(
     # Every document's sentences, repeats included, in one checked call: the cached engine sends each
     # distinct one to the model once and counts the rest as hits (the hit rate measures the archive's
     # repetition); the scheduler packs them with whatever else waits.
-    texts = [piece for pending in group for piece in pending.pieces]
-    results: dict[str, Checked] = {}
-    try:
-        results = translate_texts(texts, engine, options, Fidelity())
-    except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
-        pass
+    # One call per distinct fidelity (a run's documents share one: its key's terms): a text's English
+    # depends on the terms protected in it.
+    by_fidelity: dict[Fidelity, list[str]] = {}
+    for pending in group:
+        by_fidelity.setdefault(pending.plan.request.fidelity, []).extend(pending.pieces)
+    results: dict[Fidelity, dict[str, Checked]] = {}
+    for fidelity, texts in by_fidelity.items():
+        try:
+            results[fidelity] = translate_texts(texts, engine, options, fidelity)
+        except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
+            pass
     budget = output.budget
     for pending in group:
         if budget is not None and budget.exhausted:
             yield budget.refusal(pending.id, pending.name)
         else:
-            yield _finish(pending, engine, results, output)
+            yield _finish(pending, engine, results.get(pending.plan.request.fidelity, {}), output)
 
 
 def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], output: Output) -> Record:
@@ -335,6 +347,7 @@ class BatchRun(Driver):
         super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
         self.base = engine
         self.memory = memory  # the translation memory its documents are looked up in (none by default)
+        self.fidelity = Fidelity(terms=memory.terms)  # the memory's term glossary, protected in every document
         # unset: enough sentences to fill the engine's largest call on its device
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)
 
@@ -389,7 +402,9 @@ class BatchRun(Driver):
         self, ident: str, entry: Entry, engine: Engine, manifest: outputs.Manifest, stem: str | None
     ) -> _Pending | None:
         """A loaded document waiting for its group, or None after recording why it cannot be one."""
-        admitted = admit(ident, entry, engine, self.options, self.config, stem, memory=self.memory)
+        admitted = admit(
+            ident, entry, engine, self.options, self.config, stem, memory=self.memory, fidelity=self.fidelity
+        )
         if isinstance(admitted, Record):
             self._record(manifest, admitted)
             return None

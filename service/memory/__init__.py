@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from models.glossary import Terms
 from models.memory import DEFAULT_THRESHOLD, MemoryMode, MemoryUse
 from service.memory.base import MemoryStore, OwnedIndex, StoredUnit
 from service.memory.sqlite import SqliteMemoryStore
+from service.memory.terms import Glossary
 
 __all__ = ["MemoryStore", "Memories", "OwnedIndex", "SqliteMemoryStore", "StoredUnit", "open_memory_store"]
 
@@ -48,11 +50,19 @@ class Memories:
         return self._store
 
     def use(self, owner: str, mode: MemoryMode = MemoryMode.SUGGEST, threshold: int | None = None) -> MemoryUse:
-        """`owner`'s memory for one translation (the server's fuzzy threshold unless given); no index with
-        the mode off or no memory stored yet."""
+        """`owner`'s memory for one translation (the server's fuzzy threshold unless given) with its term
+        glossary; no index and no terms with the mode off or no memory stored yet."""
         store = self.existing() if mode is not MemoryMode.OFF else None
-        index = OwnedIndex(store, owner) if store is not None else None
-        return MemoryUse(index, mode, self.threshold if threshold is None else threshold)  # 0 is a threshold
+        if store is None:
+            return MemoryUse(None, mode, self.threshold if threshold is None else threshold)
+        glossary = store.glossary(owner)
+        terms = glossary.terms() if glossary is not None else Terms()
+        return MemoryUse(OwnedIndex(store, owner), mode, self.threshold if threshold is None else threshold, terms)
+
+    def glossary(self, owner: str) -> Glossary | None:
+        """`owner`'s term glossary, or None (none stored, or no memory yet)."""
+        store = self.existing()
+        return store.glossary(owner) if store is not None else None
 
     def close(self) -> None:
         with self._lock:

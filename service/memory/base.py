@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from models.memory import Origin, Unit, normalise
 from models.memory.placeables import skeleton
+from service.memory.terms import Glossary, GlossaryChange
 
 SEARCH_LIMIT = 100
 
@@ -60,7 +61,19 @@ class MemoryStore(Protocol):
         ...
 
     def delete_all(self, owner: str) -> int:
-        """Delete the owner's whole memory, history included; how many rows went."""
+        """Delete the owner's whole memory, history and glossary included; how many units and entries went."""
+        ...
+
+    def glossary(self, owner: str) -> Glossary | None:
+        """The owner's term glossary (`service.memory.terms`), or None."""
+        ...
+
+    def change_glossary(self, owner: str, change: GlossaryChange) -> Glossary:
+        """Replace or merge the owner's glossary in one transaction (`GlossaryTooLarge`: nothing written)."""
+        ...
+
+    def delete_glossary(self, owner: str) -> int:
+        """Delete the owner's glossary; how many entries went."""
         ...
 
     def same_skeleton(self, owner: str, skeletons: Sequence[str]) -> Mapping[str, Sequence[Unit]]: ...

@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from models.glossary import Terms
 from models.memory import MemoryUse, UnitIndex
 from service.memory.base import OwnedIndex
 from service.memory.exchange import ExchangeError
@@ -31,7 +32,8 @@ class MemoryFileError(ValueError):
 
 
 def open_memory_file(path: Path) -> MemoryUse:
-    """The units of `path` as a memory to translate with (suggest mode: exact and context matches answer)."""
+    """The units of `path` as a memory to translate with (suggest mode: exact and context matches answer),
+    with an SQLite memory's term glossary."""
     try:
         with open(path, "rb") as stream:
             head = stream.read(len(SQLITE_MAGIC))
@@ -40,7 +42,10 @@ def open_memory_file(path: Path) -> MemoryUse:
     if head == SQLITE_MAGIC:
         if not _is_memory(path):  # never add a memory's tables to someone else's database
             raise MemoryFileError(f"{path}: an SQLite file, but not a bitext memory (no memory_units table)")
-        return MemoryUse(OwnedIndex(SqliteMemoryStore(path), KEYLESS_OWNER))
+        store = SqliteMemoryStore(path)
+        glossary = store.glossary(KEYLESS_OWNER)  # the server's term glossary, protected in every document
+        terms = glossary.terms() if glossary is not None else Terms()
+        return MemoryUse(OwnedIndex(store, KEYLESS_OWNER), terms=terms)
     try:
         units = import_tmx(path.read_bytes())
     except ExchangeError as error:  # a TMX problem, or XML that does not parse

@@ -14,10 +14,12 @@ from typing import Any
 from models.memory import Unit
 from service.db.postgres import PostgresStore, Setup
 from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.glossary_sql import GlossaryTables, SqlGlossary
 from service.memory.sql import Dialect, SqlMemory, unit_values
 
 TABLE = "bitext_memory_units"
 _DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
+_GLOSSARY = GlossaryTables("bitext_memory_glossaries", "bitext_memory_glossary_entries", mark="%s")
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     _DIALECT.create_table(
@@ -28,6 +30,7 @@ _SCHEMA = (
     f"CREATE INDEX IF NOT EXISTS {TABLE}_skeleton ON {TABLE}(owner, skeleton) WHERE current",
     f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
+    *_GLOSSARY.create(),
 )
 _SETUP = Setup(
     table=TABLE,
@@ -38,10 +41,11 @@ _SETUP = Setup(
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
 
-class PostgresMemoryStore(PostgresStore, SqlMemory):
+class PostgresMemoryStore(PostgresStore, SqlMemory, SqlGlossary):
     """One connection behind a lock (as the job store), reopened once if the server dropped it."""
 
     dialect = _DIALECT
+    glossary_tables = _GLOSSARY
 
     def __init__(self, url: str, connect_timeout: float = 10) -> None:
         super().__init__(url, connect_timeout, _SETUP)
@@ -65,8 +69,17 @@ class PostgresMemoryStore(PostgresStore, SqlMemory):
     def _rows(self, sql: str, parameters: Sequence[object]) -> list[dict[str, Any]]:
         return self._run(lambda db: list(db.execute(sql, parameters).fetchall()))
 
+    def _lock_owner(self, db: Any, owner: str) -> None:
+        # Two replicas merging into one key's glossary take turns, each reading what the other wrote.
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (_GLOSSARY.glossaries, owner))
+
     def delete_all(self, owner: str) -> int:
-        return self._transaction(lambda db: db.execute(f"DELETE FROM {TABLE} WHERE owner = %s", (owner,)).rowcount)
+        def work(db: Any) -> int:
+            self._lock_owner(db, owner)
+            entries = self._delete(db, owner)
+            return int(db.execute(f"DELETE FROM {TABLE} WHERE owner = %s", (owner,)).rowcount) + entries
+
+        return self._transaction(work)
 
     def same_skeleton(self, owner: str, skeletons: Sequence[str]) -> Mapping[str, Sequence[Unit]]:
         found: dict[str, list[Unit]] = {}

@@ -16,12 +16,14 @@ from pathlib import Path
 from models.memory import Unit, trigrams
 from service.db.sqlite import SqliteStore
 from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.glossary_sql import GlossaryTables, SqlGlossary
 from service.memory.sql import Dialect, SqlMemory, unit_values
 
 RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
 COMMON = 2_000  # a trigram held by more units than this is never read
 
 _DIALECT = Dialect("memory_units", mark="?", current="current = 1", escape=" ESCAPE '\\'")
+_GLOSSARY = GlossaryTables("memory_glossaries", "memory_glossary_entries", mark="?")
 _SCHEMA = (
     _DIALECT.create_table(
         ident="INTEGER PRIMARY KEY",
@@ -34,6 +36,7 @@ _SCHEMA = (
     # Current units' normalised French only; rowid = the unit's id.
     "CREATE VIRTUAL TABLE IF NOT EXISTS memory_trigrams USING fts5(normalised, tokenize='trigram', detail='none')",
     "CREATE TABLE IF NOT EXISTS memory_grams (gram TEXT PRIMARY KEY, units INTEGER NOT NULL) WITHOUT ROWID",
+    *_GLOSSARY.create(),
 )
 _COUNT = (
     "INSERT INTO memory_grams (gram, units) VALUES (?, ?)"
@@ -41,10 +44,11 @@ _COUNT = (
 )
 
 
-class SqliteMemoryStore(SqliteStore, SqlMemory):
+class SqliteMemoryStore(SqliteStore, SqlMemory, SqlGlossary):
     """Thread-safe; writes are `BEGIN IMMEDIATE` transactions."""
 
     dialect = _DIALECT
+    glossary_tables = _GLOSSARY
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -85,7 +89,8 @@ class SqliteMemoryStore(SqliteStore, SqlMemory):
                 " WHERE rowid IN (SELECT id FROM memory_units WHERE owner = ? AND current = 1)",
                 (owner,),
             )
-            return db.execute("DELETE FROM memory_units WHERE owner = ?", (owner,)).rowcount
+            entries = self._delete(db, owner)
+            return int(db.execute("DELETE FROM memory_units WHERE owner = ?", (owner,)).rowcount) + entries
 
     def same_skeleton(self, owner: str, skeletons: Sequence[str]) -> Mapping[str, Sequence[Unit]]:
         found: dict[str, list[Unit]] = {}

@@ -244,21 +244,18 @@ def _prepare(
         message = f"the request has {count} glossary and keep terms; the limit is {most}"
         raise ApiError(422, "invalid_option", message, limit=most)
     try:
-        terms = state.terms.merged(Terms.of(payload.options.glossary, payload.options.keep))
+        asked = Terms.of(payload.options.glossary, payload.options.keep)
     except GlossaryError as error:
         raise ApiError(422, "invalid_option", str(error)) from None
+    memory = _memory(state, owner, payload.options.memory, payload.options.memory_threshold)
+    # The server's terms, then the key's glossary (with its memory on), then the request's own: the last wins.
+    terms = state.terms.merged(memory.terms).merged(asked)
     repair = settings.repair if payload.options.repair is None else payload.options.repair
     alternatives = _alternatives(state, beams, payload.options.alternatives)
     options = GenerationOptions(num_beams=beams, alternatives=alternatives, scores=payload.options.scores)
     fidelity = Fidelity.of(repair, terms)
     return TranslationRequest(
-        document,
-        options,
-        fidelity,
-        payload.options.alignment,
-        tuple(warnings),
-        settings.max_sentences,
-        _memory(state, owner, payload.options.memory, payload.options.memory_threshold),
+        document, options, fidelity, payload.options.alignment, tuple(warnings), settings.max_sentences, memory
     )
 
 

@@ -209,7 +209,7 @@ def test_deepl_auto_detection_refuses_other_languages(client: TestClient) -> Non
         ({"text": ["Un."], "preserve_formatting": "maybe"}, 400, "preserve_formatting"),
         ({"text": ["Un."], "tag_handling": "xml"}, 400, "handles html only"),
         ({"text": ["Un."], "formality": "more"}, 400, "'formality' is not supported"),
-        ({"text": ["Un."], "glossary_id": "g1"}, 400, "'glossary_id' is not supported"),
+        ({"text": ["Un."], "glossary_id": "g1"}, 400, "Glossary 'g1' not found"),
         ({"text": ["x" * 2_001]}, 413, "the limit is 2000"),
     ],
 )

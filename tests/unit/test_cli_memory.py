@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from models.memory import Origin, Unit
 from service import cli
 from service.memory import SqliteMemoryStore
+from service.memory.terms import Entry, GlossaryChange
 from tests.support.fakes import FakeEngine
 
 SENTENCE = "Le conseil municipal a voté le budget hier soir."
@@ -73,6 +74,18 @@ def test_batch_translates_with_a_servers_sqlite_memory(tmp_path: Path, engine: F
         SENTENCE: (EDITED, "memory:exact"),
     }
     assert SENTENCE not in sent(engine)
+
+
+def test_batch_protects_a_servers_sqlite_memory_glossary(tmp_path: Path, engine: FakeEngine) -> None:
+    store = SqliteMemoryStore(tmp_path / "memory.sqlite3")
+    store.change_glossary("", GlossaryChange((Entry("habitants", "residents"),)))
+    store.close()
+    code, output = batch(
+        str(archive(tmp_path)), "-o", str(tmp_path / "out"), "--memory", str(tmp_path / "memory.sqlite3")
+    )
+    assert code == 0, output
+    assert sources(tmp_path / "out", "two.txt") == {OTHER: ("EN<Les residents étaient nombreux.>", "model")}
+    assert OTHER not in sent(engine)
 
 
 def test_apply_memory_rewrites_an_earlier_output_from_a_tmx_file(tmp_path: Path, engine: FakeEngine) -> None:

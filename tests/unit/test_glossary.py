@@ -64,6 +64,13 @@ def test_request_terms_override_server_terms() -> None:
     assert set(merged.keep) == {"Le Monde", "Libération"}
 
 
+def test_merging_counts_a_term_once_whatever_its_spaces_and_apostrophe() -> None:
+    key = Terms.of({"Conseil d'État": "Council of State", "Poutine": "Putin"})
+    merged = key.merged(Terms.of({"conseil  d’état": "State Council"}))
+    assert merged.glossary == (("conseil  d’état", "State Council"), ("Poutine", "Putin"))
+    assert protect("Le Conseil d'État a jugé.", merged).slots == (("QZ1", "State Council"),)
+
+
 @pytest.mark.parametrize(
     ("glossary", "keep"),
     [({"": "x"}, []), ({"mot": ""}, []), ({}, ["  "]), ({}, ["x" * 201]), ({str(i): "x" for i in range(1001)}, [])],

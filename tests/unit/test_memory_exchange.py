@@ -7,7 +7,8 @@ import pytest
 from models.document import EnglishSource
 from models.memory import Origin, Unit
 from service.memory.exchange import ExchangeError, ExchangeFormat
-from service.memory.glossary import import_glossary
+from service.memory.glossary import export_glossary, import_glossary
+from service.memory.terms import Entry, Glossary, GlossaryChange, GlossaryMode, GlossaryTooLarge
 from service.memory.xliff import Sentence, XliffFile, export_files, export_xliff, import_xliff
 
 AWKWARD = "« Tom & Jerry » <b>\u00a0: l’été 1 200 €  "
@@ -68,10 +69,7 @@ def test_utf16_entities_are_refused_too() -> None:
 
 def test_a_glossary_with_a_bom_and_quoted_fields_is_read() -> None:
     data = '\ufeffle mot,the word\n"un ""mot""",a word\n'.encode()
-    assert import_glossary(data, ExchangeFormat.CSV) == [
-        Unit("le mot", "the word", origin=Origin.IMPORT),
-        Unit('un "mot"', "a word", origin=Origin.IMPORT),
-    ]
+    assert import_glossary(data, ExchangeFormat.CSV) == (Entry("le mot", "the word"), Entry('un "mot"', "a word"))
 
 
 @pytest.mark.parametrize(
@@ -98,3 +96,34 @@ def test_several_documents_are_one_file_each_and_a_bad_text_names_its_document()
         export_files([XliffFile("a.txt", one, "x/a.txt"), XliffFile("b.txt", bad, "y/b.txt")])
     with pytest.raises(ValueError):
         export_files([])
+
+
+@pytest.mark.parametrize("kind", [ExchangeFormat.CSV, ExchangeFormat.TSV])
+def test_a_glossary_export_reads_back_the_same_entries(kind: ExchangeFormat) -> None:
+    entries = (
+        Entry("Poutine", "Putin"),
+        Entry("l’Élysée, le palais", 'the "Élysée", the palace'),
+        Entry("« OTAN »", "NATO;"),
+        Entry('un "mot"', "a,word"),
+    )
+    data = export_glossary(Glossary("g", entries), kind)
+    assert import_glossary(data, kind) == entries
+
+
+@pytest.mark.parametrize("second", ["poutine,Putin", "POUTINE ,Putin", "Poutine  ,x"])
+def test_the_same_term_twice_is_refused_with_its_line(second: str) -> None:
+    with pytest.raises(ExchangeError) as raised:
+        import_glossary(f"Poutine,Putin\n{second}\n".encode(), ExchangeFormat.CSV)
+    assert raised.value.line == 2 and "line 1" in raised.value.message
+
+
+def test_a_merge_replaces_the_same_terms_in_place_and_adds_the_others() -> None:
+    current = Glossary("news", (Entry("Poutine", "Putin"), Entry("élus", "officials")), "t0", "t0")
+    change = GlossaryChange((Entry("ÉLUS", "councillors"), Entry("Kremlin", "the Kremlin")), GlossaryMode.MERGE)
+    merged = change.applied(current, "t1")
+    assert merged == Glossary(
+        "news", (Entry("Poutine", "Putin"), Entry("ÉLUS", "councillors"), Entry("Kremlin", "the Kremlin")), "t0", "t1"
+    )
+    assert GlossaryChange(change.entries).applied(current, "t1").entries == change.entries  # replace: the new only
+    with pytest.raises(GlossaryTooLarge):
+        GlossaryChange(change.entries, GlossaryMode.MERGE, limit=2).applied(current, "t1")

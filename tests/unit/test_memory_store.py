@@ -5,6 +5,7 @@ The same tests run on SQLite and, with BITEXT_TEST_DATABASE_URL, on PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from models.memory import MemoryUse, Origin, Query, Tier, Unit, lookup
 from service.memory import MemoryStore, OwnedIndex, SqliteMemoryStore
+from service.memory.terms import Entry, GlossaryChange, GlossaryMode, GlossaryTooLarge
 from tests.support.pg import URL_VARIABLE
 
 
@@ -100,3 +102,51 @@ def test_add_many_is_all_or_nothing(store: MemoryStore, owner: str) -> None:
     with pytest.raises(ValueError):
         store.add_many(owner, units(), owner)
     assert store.units(owner) == []
+
+
+def test_a_glossary_is_replaced_merged_and_deleted_per_owner(store: MemoryStore, owner: str) -> None:
+    other = owner + "-other"
+    assert store.glossary(owner) is None
+    first = store.change_glossary(owner, GlossaryChange((Entry("Poutine", "Putin"), Entry("élus", "officials"))))
+    assert (first.name, first.entries, first.created == first.updated) == (
+        "glossary",
+        (Entry("Poutine", "Putin"), Entry("élus", "officials")),
+        True,
+    )
+    assert store.glossary(owner) == first
+    store.change_glossary(other, GlossaryChange((Entry("chat", "cat"),), name="theirs"))
+    merge = GlossaryChange((Entry("ÉLUS", "councillors"), Entry("Kremlin", "the Kremlin")), GlossaryMode.MERGE, "news")
+    merged = store.change_glossary(owner, merge)
+    assert merged.name == "news" and merged.created == first.created
+    assert merged.entries == (Entry("Poutine", "Putin"), Entry("ÉLUS", "councillors"), Entry("Kremlin", "the Kremlin"))
+    assert store.glossary(owner) == merged
+    with pytest.raises(GlossaryTooLarge):
+        store.change_glossary(owner, GlossaryChange((Entry("a", "b"),), GlossaryMode.MERGE, limit=3))
+    assert store.glossary(owner) == merged  # nothing written
+    replaced = store.change_glossary(owner, GlossaryChange((Entry("a", "b"),)))
+    assert replaced.entries == (Entry("a", "b"),) and replaced.name == "news"
+    assert store.delete_glossary(owner) == 1 and store.glossary(owner) is None
+    assert store.delete_glossary(owner) == 0
+    glossary = store.glossary(other)
+    assert glossary is not None and glossary.terms().glossary == (("chat", "cat"),)
+    store.add(other, Unit("Le chat dort.", "The cat sleeps."), other)
+    assert store.delete_all(other) == 2 and store.glossary(other) is None  # the glossary goes with the memory
+
+
+def test_a_memory_file_from_before_glossaries_gains_them(tmp_path: Path, owner: str) -> None:
+    path = tmp_path / "memory.sqlite3"
+    old = SqliteMemoryStore(path)
+    old.add(owner, Unit("Le chat dort.", "The cat sleeps."), owner)
+    old.close()
+    with sqlite3.connect(path) as db:  # the schema as it was: no glossary tables
+        db.execute("DROP TABLE memory_glossaries")
+        db.execute("DROP TABLE memory_glossary_entries")
+    db.close()
+    reopened = SqliteMemoryStore(path)
+    try:
+        assert [u.unit.english for u in reopened.units(owner)] == ["The cat sleeps."]
+        reopened.change_glossary(owner, GlossaryChange((Entry("Poutine", "Putin"),)))
+        glossary = reopened.glossary(owner)
+        assert glossary is not None and glossary.entries == (Entry("Poutine", "Putin"),)
+    finally:
+        reopened.close()
