@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-import math
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.segment import Span, split_sentences
 from tests.support.spans import ANY_CHAR, FRENCHISH, assert_lossless
+from tests.support.timing import assert_doubling_is_linear
 
 
 def sents(text: str) -> list[str]:
@@ -414,23 +411,6 @@ def test_long_normal_text_splits_sentences() -> None:
     assert len(spans) > 200_000 // len(NEWS) * 3
 
 
-def _best_times(small: str, large: str, runs: int = 5) -> tuple[float, float]:
-    """Fastest of ``runs`` interleaved timings of each text, garbage collector off (less noise)."""
-    best = [math.inf, math.inf]
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            for i, text in enumerate((small, large)):
-                t0 = time.perf_counter()
-                split_sentences(text)
-                best[i] = min(best[i], time.perf_counter() - t0)
-    finally:
-        if enabled:
-            gc.enable()
-    return best[0], best[1]
-
-
 LINEAR = {
     "normal_text": NEWS,
     "unclosed_guillemets": "« Il part. ",
@@ -447,16 +427,7 @@ LINEAR = {
 @pytest.mark.parametrize("unit", list(LINEAR.values()), ids=list(LINEAR))
 def test_time_is_linear(unit: str) -> None:
     """Doubling the paragraph at most about doubles the time (10 ms allowed for timer noise)."""
-    small = (unit * (50_000 // len(unit) + 1))[:50_000]
-    large = (unit * (100_000 // len(unit) + 1))[:100_000]
-    split_sentences(small)  # warm up
-    ratios = []
-    for _ in range(3):  # a busy machine can spoil one round; quadratic time fails every round (about 4x)
-        t_small, t_large = _best_times(small, large)
-        if t_large <= 2.5 * t_small + 0.01:
-            return
-        ratios.append(round(t_large / t_small, 2))
-    pytest.fail(f"doubling the input multiplied the time by {ratios}")
+    assert_doubling_is_linear(lambda n: lambda: split_sentences((unit * (n // len(unit) + 1))[:n]), 50_000)
 
 
 # ---------------------------------------------------------------------------
