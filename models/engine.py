@@ -1,5 +1,6 @@
 """The translation engine's contract: the `Engine` protocol, its declared `EngineTraits`, the
-options of a call, the spec that picks an engine, and what every engine shares.
+options of a call and its control (`CallControl`: stop check, alone), the spec that picks an
+engine, and what every engine shares.
 
 Everything above this module (pipeline, scheduler, HTTP) sees only `Engine`, so tests can use a
 fake, benchmarks can swap precisions, and the engines themselves (`models.marian`: MarianMT through
