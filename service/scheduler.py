@@ -443,9 +443,7 @@ class Lane(DelegatingEngine):
 
 
 def _own_control(control: CallControl) -> None:
-    """A lane's call takes no control from its caller: refused, rather than silently not obeyed."""
+    """A lane's calls are stopped by its deadline and cancel token and run alone when the scheduler
+    says: a caller's control is refused rather than silently not obeyed."""
     if control != PLAIN_CALL:
-        raise ValueError(
-            "a scheduler lane's calls are stopped by the lane's deadline and cancel token, and the "
-            "scheduler decides which run alone: pass no CallControl to a lane"
-        )
+        raise ValueError("a scheduler lane takes no CallControl: its deadline and cancel token stop its calls")
