@@ -19,26 +19,32 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from models.document import Translation  # noqa: E402
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, Engine, GenerationOptions  # noqa: E402
 
-class Timed:
+
+class Timed(DelegatingEngine):
     """An engine whose `translate` time is counted: the rest of a document's time is outside the model."""
 
-    def __init__(self, engine: object) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
         self.seconds = 0.0
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.engine, name)
-
-    def translate(self, texts: Sequence[str], *args: object) -> object:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         started = time.perf_counter()
         try:
-            return self.engine.translate(texts, *args)  # type: ignore[attr-defined]
+            return self.engine.translate(texts, options, control=control)
         finally:
             self.seconds += time.perf_counter() - started
 
 
-def measure(name: str, data: bytes, format: str, engine: object, repeat: int) -> dict[str, object]:
+def measure(name: str, data: bytes, format: str, engine: Engine, repeat: int) -> dict[str, object]:
     from models.pipeline import translate_document
     from service import formats
 
@@ -46,7 +52,7 @@ def measure(name: str, data: bytes, format: str, engine: object, repeat: int) ->
     started = time.perf_counter()
     for _ in range(repeat):
         source = formats.read_source(data, format)
-        result = formats.bilingual(source, translate_document(source.document, timed))  # type: ignore[arg-type]
+        result = formats.bilingual(source, translate_document(source.document, timed))
         for layout in formats.LAYOUTS:
             formats.write_source(source, result, layout)
     wall = time.perf_counter() - started

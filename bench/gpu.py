@@ -307,9 +307,9 @@ def watch_generate(engine: Any) -> list[tuple[int, str]]:
     calls: list[tuple[int, str]] = []
     generate = engine._generate
 
-    def watched(texts: list[str], options: Any) -> Any:
+    def watched(texts: list[str], options: Any, control: Any) -> Any:
         try:
-            out = generate(texts, options)
+            out = generate(texts, options, control)
         except Exception as error:
             calls.append((len(texts), "OOM" if _is_oom(error) else type(error).__name__))
             raise

@@ -30,7 +30,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import cpu_model  # noqa: E402
 from bench.workload import full_size_checkpoint, load_workload  # noqa: E402
 from models.document import Translation  # noqa: E402
-from models.engine import DelegatingEngine, Engine, EngineSpec, GenerationOptions  # noqa: E402
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, Engine, EngineSpec, GenerationOptions  # noqa: E402
 from models.factory import load_engine  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.scheduler import Cancelled, CancelToken, Scheduler  # noqa: E402
@@ -56,8 +56,14 @@ class Exact(DelegatingEngine):
         super().__init__(engine)  # type: ignore[arg-type]
         self.beams = beams
 
-    def translate(self, texts, options=GenerationOptions()) -> list[Translation]:  # type: ignore[no-untyped-def]
-        return self.engine.translate(texts, replace(options, num_beams=self.beams, exact_length=True))
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        return self.engine.translate(texts, replace(options, num_beams=self.beams, exact_length=True), control=control)
 
 
 def _short(run: int) -> list[str]:

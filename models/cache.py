@@ -15,7 +15,7 @@ from dataclasses import astuple
 from typing import Protocol
 
 from models.document import ModelInfo, Translation
-from models.engine import DelegatingEngine, Engine, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, Engine, GenerationOptions
 
 
 class CacheStore(Protocol):
@@ -81,7 +81,13 @@ class CachedEngine(DelegatingEngine):
             self.hits += len(hits)
         return hits
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         keys = [cache_key(self.engine.info, options, text) for text in texts]
         found = self.store.get_many(keys)
         missing: dict[str, str] = {}
@@ -89,7 +95,7 @@ class CachedEngine(DelegatingEngine):
             if key not in found:
                 missing.setdefault(key, text)
         if missing:
-            fresh = self.engine.translate(list(missing.values()), options)
+            fresh = self.engine.translate(list(missing.values()), options, control=control)
             computed = dict(zip(missing, fresh, strict=True))
             self.store.put_many(computed)
             found.update(computed)

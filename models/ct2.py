@@ -27,6 +27,8 @@ from models.beams import distinct_others, returned_sequences
 from models.budgets import ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.engine import (
+    PLAIN_CALL,
+    CallControl,
     EngineSpec,
     EngineTraits,
     GenerationOptions,
@@ -203,8 +205,18 @@ class CT2Engine(MarianTokenizing):
     def traits(self) -> EngineTraits:
         return self._traits
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        """Translate each text, in input order; one sentence's output never depends on its batch."""
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        """Translate each text, in input order; one sentence's output never depends on its batch.
+
+        CTranslate2 runs the whole call at once, with no step to stop at: `control.stop` is looked at
+        once, before it starts; its threads are fixed at load, so `control.alone` changes nothing."""
+        control.raise_if_stopped()
         texts, ids = self._prepare(texts)
         tokens = [self._tokenizer.convert_ids_to_tokens(row) for row in ids]
         # Each row's bound counts the final EOS, as in the transformers engine: bound - 1 real tokens.

@@ -1,5 +1,6 @@
 """The translation engine's contract: the `Engine` protocol, its declared `EngineTraits`, the
-options of a call, the spec that picks an engine, and what every engine shares.
+options of a call and its control (`CallControl`: stop check, alone), the spec that picks an
+engine, and what every engine shares.
 
 Everything above this module (pipeline, scheduler, HTTP) sees only `Engine`, so tests can use a
 fake, benchmarks can swap precisions, and the engines themselves (`models.marian`: MarianMT through
@@ -18,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from models.beams import DEFAULT_BEAMS
 from models.budgets import BatchBudget, BudgetSettings
 from models.document import ModelInfo, Translation
+from models.interrupt import Check, Interrupted
 from models.markup import Alignment
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,32 @@ def max_new_tokens_for(source_tokens: int, window: int) -> int:
     return min(window, math.ceil(source_tokens * 1.5) + 10)
 
 
+@dataclass(frozen=True, slots=True)
+class CallControl:
+    """How one engine call is to run, handed to the engine with its work (never through the thread).
+
+    The scheduler builds one per batch: `stop` says every request of the call is gone (an engine
+    that `can_interrupt` polls it between its batches and at every decoding step, and raises
+    `Interrupted`); `alone` says no other lane is busy, so the call may use every lane's threads.
+    Wrappers pass it on unchanged; a plain caller (the CLI, a benchmark) leaves the default.
+    """
+
+    stop: Check | None = None
+    alone: bool = False
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop()
+
+    def raise_if_stopped(self) -> None:
+        """Between batches of one call: stop before starting work nobody waits for."""
+        if self.stopped():
+            raise Interrupted("every request of this engine call is gone")
+
+
+PLAIN_CALL = CallControl()
+"""A call nobody stops, sharing the model's lanes: the default of every engine call."""
+
+
 @dataclass(frozen=True)
 class EngineSpec:
     """Everything that picks and shapes an engine: the one signature `load_engine` and both engines take.
@@ -84,7 +112,7 @@ class EngineTraits:
     lanes: int = 1  # calls it runs side by side on one loaded model: the scheduler's workers
     default_beams: int = DEFAULT_BEAMS  # the beam used when a request names none
     can_align: bool = False  # `align` reads the model's attention (else the monotonic fallback)
-    can_interrupt: bool = False  # polls `models.interrupt` while decoding, so a call can be stopped midway
+    can_interrupt: bool = False  # polls its call's `CallControl.stop` while decoding: a call can be stopped midway
     load_seconds: float | None = None
 
 
@@ -104,10 +132,16 @@ class Engine(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
     def translate(
-        self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
     ) -> list[Translation]: ...
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]: ...
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]: ...
 
     def warmup(self) -> None: ...
 
@@ -149,13 +183,21 @@ class MarianTokenizing:
         """One short translation, so the first user does not pay for lazy initialisation."""
         self.translate(["Bonjour à tous."])
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
-        """No attention to read: the monotonic fallback (`models.align`)."""
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
+        """No attention to read: the monotonic fallback (`models.align`), too quick to need stopping."""
         from models.align import MonotonicAligner
 
         return MonotonicAligner().align(sources, targets)
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         raise NotImplementedError
 
     def _prepare(self, texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
@@ -174,7 +216,9 @@ class MarianTokenizing:
 
 
 class DelegatingEngine:
-    """An `Engine` wrapping another (same model, same tokenizer); subclasses change how `translate` gets its answers."""
+    """An `Engine` wrapping another (same model, same tokenizer); subclasses change how `translate` gets its answers.
+
+    Every call's `CallControl` is passed on to the wrapped engine as it came."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -197,8 +241,16 @@ class DelegatingEngine:
     def warmup(self) -> None:
         self.engine.warmup()
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        return self.engine.translate(texts, options)
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        return self.engine.translate(texts, options, control=control)
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
-        return self.engine.align(sources, targets)
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
+        return self.engine.align(sources, targets, control=control)

@@ -1,19 +1,17 @@
-"""Stopping work nobody waits for any more: a generate call at its next decoding step, and the
-steps after translation (alignment, markup placement, assembly, rendering) every few elements.
+"""Stopping work nobody waits for any more: what an interrupted call raises, and the request
+thread's own polling of the steps after translation (markup placement, assembly, rendering).
 
-The scheduler runs one engine call for sentences of several requests. When every one of those
-requests is gone (its client disconnected, its deadline passed), finishing the call only delays
-whoever is queued behind it: on a CPU one beam-4 batch is seconds. `stop_when(check)` sets, for
-the calling thread only, a check the engine polls once per decoding step; when it says so the
-call raises `Interrupted` and returns nothing (no partial translation is delivered or cached).
-Engines that cannot poll ignore it and finish the call, as before.
+An engine call is stopped through its `models.engine.CallControl`, handed to it with the work:
+the scheduler builds one per batch, the engine polls `control.stop` between its batches and at
+every decoding step, and raises `Interrupted`. Nothing here reaches an engine.
 
-    with stop_when(lambda: all(request.gone for request in batch)):
-        engine.translate(texts, options)
+`stop_when(check)` and `checkpoint(count)` are only for a request's own post-steps, in the
+request's own thread (`service.translation`): its deadline passed or its client went away, so the
+work it does itself after translation polls `checkpoint(count)` in its loops and stops within a
+few thousand elements instead of finishing an answer nobody reads. Engine calls never look at it.
 
-A request's own thread sets one too (its deadline passed, its client went away): the work it
-does itself after translation polls `checkpoint(count)` in its loops, so a long post-step stops
-within a few thousand elements instead of finishing an answer nobody reads.
+    with stop_when(lambda: token.cancelled):
+        translate_request(request, lane)  # placement, assembly: they raise `Interrupted`
 """
 
 from __future__ import annotations
@@ -24,33 +22,23 @@ from contextvars import ContextVar
 
 Check = Callable[[], bool]
 
-_CHECK: ContextVar[Check | None] = ContextVar("bitext_stop_check", default=None)
+# The request thread's post-step check; set by `stop_when`, polled by `checkpoint`. Never the engine's.
+_POST_STEP_CHECK: ContextVar[Check | None] = ContextVar("bitext_post_step_check", default=None)
 
 
 class Interrupted(RuntimeError):
-    """The engine call was stopped because nobody waits for its result."""
+    """The work was stopped because nobody waits for its result."""
 
 
 @contextmanager
 def stop_when(check: Check) -> Iterator[None]:
-    """Engine calls made by this thread inside the block stop once `check()` is true."""
-    token = _CHECK.set(check)
+    """The post-steps this thread runs inside the block (`checkpoint` in their loops) stop once
+    `check()` is true. Engine calls are not affected: they take their `CallControl`."""
+    token = _POST_STEP_CHECK.set(check)
     try:
         yield
     finally:
-        _CHECK.reset(token)
-
-
-def current_check() -> Check | None:
-    """The check in force for this thread's engine call, if any."""
-    return _CHECK.get()
-
-
-def raise_if_stopped() -> None:
-    """Between batches of one call: stop before starting work nobody waits for."""
-    check = _CHECK.get()
-    if check is not None and check():
-        raise Interrupted("every request of this engine call is gone")
+        _POST_STEP_CHECK.reset(token)
 
 
 POLL_EVERY = 1024
@@ -58,9 +46,12 @@ POLL_EVERY = 1024
 
 
 def checkpoint(count: int, every: int = POLL_EVERY) -> None:
-    """In a loop over elements, sentences or blocks: `raise_if_stopped()` once every `every` iterations.
+    """In a post-step's loop over elements, sentences or blocks: raise `Interrupted` once the
+    check of `stop_when` says so, polled once every `every` iterations.
 
     `count` is the iteration's number (from `enumerate`); the first iteration polls too, so a step
-    that starts after its deadline stops at once."""
+    that starts after its deadline stops at once. Without a check in force it does nothing."""
     if count % every == 0:
-        raise_if_stopped()
+        check = _POST_STEP_CHECK.get()
+        if check is not None and check():
+            raise Interrupted("nobody waits for this request any more")

@@ -4,7 +4,9 @@ On a CPU, one model with two lanes of one torch thread each keeps both cores bus
 side by side; the same two cores on one batch spend part of every small decoding step in thread
 hand-offs (`bench/article_speed.py` measures both). The weights are shared: a lane is a permit,
 not a copy of the model. A call that changes the model's settings (the alignment pass switches
-attention kernels) takes every permit, so it never runs beside a generation.
+attention kernels) takes every permit, so it never runs beside a generation. A call the scheduler
+runs alone (no other lane busy: `CallControl.alone` in `models.engine`, handed to the call) uses
+every lane's threads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 
 
 class Lanes:
@@ -61,21 +62,3 @@ def default_lanes(device: str, threads: int | None) -> int:
     if device != "cpu":
         return 1
     return max(1, min(CPU_LANES, threads or os.cpu_count() or 1))
-
-
-_ALONE: ContextVar[bool] = ContextVar("bitext_alone", default=False)
-
-
-@contextmanager
-def alone() -> Iterator[None]:
-    """This thread's engine call runs with no other lane busy (the scheduler holds the others back),
-    so it may use every lane's threads: a lone short request is not held to one core."""
-    token = _ALONE.set(True)
-    try:
-        yield
-    finally:
-        _ALONE.reset(token)
-
-
-def is_alone() -> bool:
-    return _ALONE.get()

@@ -2,7 +2,7 @@
 
 The engine `load_engine` builds by default (`models.factory`). It batches length-sorted under its
 budget, bounds each row's output, runs one call per lane side by side (`models.lanes`), and polls
-the stop check of `models.interrupt` once per decoding step.
+the stop check its call's `CallControl` carries between batches and once per decoding step.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from models.batching import plan_batches, run_halving
@@ -18,6 +18,8 @@ from models.beams import distinct_others, greedy_scores, returned_sequences
 from models.budgets import ModelShape, budget_for_device
 from models.document import ModelInfo, Translation
 from models.engine import (
+    PLAIN_CALL,
+    CallControl,
     EngineSpec,
     EngineTraits,
     GenerationOptions,
@@ -25,8 +27,8 @@ from models.engine import (
     all_translated,
     max_new_tokens_for,
 )
-from models.interrupt import Interrupted, current_check, raise_if_stopped
-from models.lanes import Lanes, default_lanes, is_alone, threads_per_lane, total_threads
+from models.interrupt import Check, Interrupted
+from models.lanes import Lanes, default_lanes, threads_per_lane, total_threads
 from models.loading import ModelLoadError, load_marian, public_name
 from models.markup import Alignment
 
@@ -101,7 +103,7 @@ class StopWhenGone:
     Raising rather than marking rows finished: beam search would still finish its beams, and a
     partial translation must never be delivered or cached."""
 
-    def __init__(self, check: Callable[[], bool]) -> None:
+    def __init__(self, check: Check) -> None:
         self.check = check
 
     def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs: object) -> torch.BoolTensor:
@@ -124,7 +126,7 @@ class MarianEngine(MarianTokenizing):
         self._device = _resolve_device(spec.device)
         lanes = spec.lanes or default_lanes(self._device, spec.threads)
         # torch's thread count is per calling thread once set there: each lane's call sets its share,
-        # or every thread when it runs alone (`models.lanes.alone`).
+        # or every thread when it runs alone (`CallControl.alone`).
         self._lane_threads = threads_per_lane(lanes, spec.threads)
         self._all_threads = total_threads(spec.threads)
         if lanes > 1:
@@ -171,27 +173,36 @@ class MarianEngine(MarianTokenizing):
         # We always pass max_new_tokens (bounded by the input); the config's max_length only warns.
         self._model.generation_config.max_length = None
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        """Translate each text; the result is in input order whatever the batching did."""
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        """Translate each text; the result is in input order whatever the batching did.
+
+        `control.stop` is polled before each batch and at each decoding step (`Interrupted`, nothing
+        returned); with `control.alone` the call uses every lane's threads."""
         texts, ids = self._prepare(texts)
         lengths = [len(row) for row in ids]
         results: list[Translation | None] = [None] * len(texts)
         beams = options.num_beams or self._model.generation_config.num_beams or 1
         for batch in plan_batches(lengths, self._budget.max_tokens, self._budget.sentences_for(beams)):
-            raise_if_stopped()
-            outputs = run_halving(batch, lambda part: self._generate([texts[i] for i in part], options))
+            control.raise_if_stopped()
+            outputs = run_halving(batch, lambda part: self._generate([texts[i] for i in part], options, control))
             for index, output in zip(batch, outputs, strict=True):
                 results[index] = output
         return all_translated(results)
 
-    def _generate(self, texts: list[str], options: GenerationOptions) -> list[Translation]:
+    def _generate(self, texts: list[str], options: GenerationOptions, control: CallControl) -> list[Translation]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
         beams = options.num_beams or self._traits.default_beams
         per_text = returned_sequences(options.alternatives, beams)
         if self._lanes.count > 1:
-            torch.set_num_threads(self._all_threads if is_alone() else self._lane_threads)
+            torch.set_num_threads(self._all_threads if control.alone else self._lane_threads)
         with self._lanes.shared(), torch.inference_mode():
             encoded = self._tokenizer(texts, return_tensors="pt", padding=True).to(self._device)
             source_lengths = encoded["attention_mask"].sum(dim=1).tolist()
@@ -202,8 +213,8 @@ class MarianEngine(MarianTokenizing):
                 "max_new_tokens": max(bounds),
                 "logits_processor": LogitsProcessorList([limit]),
             }
-            if (check := current_check()) is not None:
-                kwargs["stopping_criteria"] = StoppingCriteriaList([StopWhenGone(check)])
+            if control.stop is not None:
+                kwargs["stopping_criteria"] = StoppingCriteriaList([StopWhenGone(control.stop)])
             if options.num_beams is not None:
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:
@@ -255,12 +266,16 @@ class MarianEngine(MarianTokenizing):
 
     ALIGN_BATCH = 16
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
         """Word alignment from cross-attention on a teacher-forced pass over `targets`.
 
         The decoder is run on the given English (not generated again); the heads of the
         second-to-last decoder layer are averaged and each English token is aligned to the
         French token it attends to most. A pair longer than the window is aligned monotonically.
+        `control.stop` is polled between batches of pairs (`Interrupted`). The pass runs alone on
+        the model (every lane's threads) whatever `control.alone` says: it switches attention kernels.
         """
         from models.align import monotonic
 
@@ -276,7 +291,7 @@ class MarianEngine(MarianTokenizing):
             else:
                 fitting.append(index)
         for first in range(0, len(fitting), self.ALIGN_BATCH):
-            raise_if_stopped()  # the request's deadline or disconnect (`models.interrupt`), between batches
+            control.raise_if_stopped()  # its request's deadline or disconnect, between batches
             part = fitting[first : first + self.ALIGN_BATCH]
             for index, alignment in zip(
                 part, self._align([sources[i] for i in part], [targets[i] for i in part]), strict=True

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from models.batching import next_batch
 from models.document import Translation
-from models.engine import BatchBudget, GenerationOptions, all_translated
+from models.engine import BatchBudget, CallControl, GenerationOptions, all_translated
 from models.markup import Alignment
 
 Priority = Literal["interactive", "batch"]
@@ -81,6 +81,11 @@ class Batch:
 
     def requests(self) -> list[Work]:
         return list({id(item.request): item.request for item in self.items}.values())
+
+    def control(self) -> CallControl:
+        """What the engine call is handed with this batch's work: stop once every request of it is
+        gone (`gone`), and whether it runs alone on the model (`solo`)."""
+        return CallControl(stop=self.gone, alone=self.solo)
 
 
 class SchedulerState:

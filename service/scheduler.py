@@ -28,14 +28,20 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
 from models.document import Translation
-from models.engine import BatchBudget, DelegatingEngine, Engine, EngineTraits, GenerationOptions
-from models.interrupt import Interrupted, stop_when
-from models.lanes import alone
+from models.engine import (
+    PLAIN_CALL,
+    BatchBudget,
+    CallControl,
+    DelegatingEngine,
+    Engine,
+    EngineTraits,
+    GenerationOptions,
+)
+from models.interrupt import Interrupted
 from models.markup import Alignment
 from service.metrics import Metrics
 from service.queueing import Batch, Item, Priority, SchedulerState, Work
@@ -277,8 +283,7 @@ class Scheduler:
                 self._report_queue()
                 self._cond.notify_all()  # room in the queue for waiting batch submitters
             try:
-                with alone() if batch.solo else nullcontext():
-                    self._run_align(batch) if batch.aligning else self._run(batch)
+                self._run_align(batch) if batch.aligning else self._run(batch)
             finally:
                 with self._cond:
                     state.finish(worker)
@@ -289,9 +294,9 @@ class Scheduler:
         started = time.perf_counter()
         try:
             # Nobody waits for a batch whose every request is gone (cancelled, past its deadline):
-            # the engine stops it at its next decoding step rather than hold up the queue.
-            with stop_when(batch.gone):
-                outputs = self.engine.translate(texts, batch.options)
+            # the engine stops it at its next decoding step rather than hold up the queue. The call
+            # carries its own control (stop check, alone or not): nothing rides on this thread.
+            outputs = self.engine.translate(texts, batch.options, control=batch.control())
             if len(outputs) != len(texts):
                 raise RuntimeError(f"the engine returned {len(outputs)} translations for {len(texts)} sentences")
         except Interrupted:
@@ -310,8 +315,8 @@ class Scheduler:
         pairs = request.pairs or ()
         started = time.perf_counter()
         try:
-            with stop_when(lambda: request.gone):  # its caller gone: the engine stops between its batches
-                found = self.engine.align([fr for fr, _ in pairs], [en for _, en in pairs])
+            # its caller gone (the batch's one request): the engine stops between its batches
+            found = self.engine.align([fr for fr, _ in pairs], [en for _, en in pairs], control=batch.control())
         except Interrupted:
             log.info("an alignment of %d pairs was stopped: its request is gone", len(pairs))
             return
@@ -358,7 +363,8 @@ class Lane(DelegatingEngine):
 
     Callers above see an engine and nothing of how batching is done; the model's own facts (info,
     token counts, window) come from the engine the scheduler owns, and its traits say the
-    scheduler's budget.
+    scheduler's budget. Its calls are controlled by the lane itself: its deadline and cancel token
+    stop them, and the scheduler gives each engine call it makes the control of its batch.
     """
 
     def __init__(
@@ -389,7 +395,14 @@ class Lane(DelegatingEngine):
             return Cancelled("the request was cancelled")
         return DeadlineExceeded(self.progress.answered, self.progress.asked)
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        _own_control(control)
         self.progress.add(asked=len(texts))
         translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel)
         self.progress.add(answered=len(texts))
@@ -421,6 +434,16 @@ class Lane(DelegatingEngine):
         self.scheduler.abandon(future)
         return DeadlineExceeded(self.progress.answered, self.progress.asked)
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
         """Word alignment through the scheduler: queued, deadlined and cancellable like generation."""
+        _own_control(control)
         return self.scheduler.align(sources, targets, self.priority, self._timeout(), self.cancel)
+
+
+def _own_control(control: CallControl) -> None:
+    """A lane's calls are stopped by its deadline and cancel token and run alone when the scheduler
+    says: a caller's control is refused rather than silently not obeyed."""
+    if control != PLAIN_CALL:
+        raise ValueError("a scheduler lane takes no CallControl: its deadline and cancel token stop its calls")

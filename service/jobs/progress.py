@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from models.document import Translation
-from models.engine import DelegatingEngine, Engine, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, Engine, GenerationOptions
 from service.jobs.records import Record
 
 DEFAULT_SLICE = 64  # sentences per slice when the engine declares no batch budget
@@ -40,12 +40,20 @@ class Reporting(DelegatingEngine):
         self.report = report
         self.left = total
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
         results: list[Translation | None] = [None] * len(texts)
         for start in range(0, len(order), self.slice):
             part = order[start : start + self.slice]
-            for index, translation in zip(part, self.engine.translate([texts[i] for i in part], options), strict=True):
+            for index, translation in zip(
+                part, self.engine.translate([texts[i] for i in part], options, control=control), strict=True
+            ):
                 results[index] = translation
             done = min(len(part), self.left)
             if done:

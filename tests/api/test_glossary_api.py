@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
@@ -18,7 +18,13 @@ from tests.support.fakes import FakeEngine
 class LoopingEngine(FakeEngine):
     """Loops on a phrase unless repeated 3-grams are forbidden; records what it was sent."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         self.calls.append(list(texts))
         loop = "" if options.no_repeat_ngram_size else " of the city" * 8
         return [Translation(f"EN<{text}>{loop}", 3, 4) for text in texts]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from models.engine import PLAIN_CALL
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
@@ -196,13 +197,13 @@ def test_access_log_is_structured_with_the_request_id(client: TestClient, caplog
 class OutOfMemoryEngine(FakeEngine):
     """Runs out of memory on any batch holding `ÉNORME`, as a GPU would on a huge sentence."""
 
-    def translate(self, texts, options=None):  # type: ignore[no-untyped-def]
+    def translate(self, texts, options=None, *, control=PLAIN_CALL):  # type: ignore[no-untyped-def]
         from models.batching import run_halving
 
         def run(part):  # type: ignore[no-untyped-def]
             if any("ÉNORME" in text for text in part):
                 raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
-            return super(OutOfMemoryEngine, self).translate(part)
+            return super(OutOfMemoryEngine, self).translate(part, control=control)
 
         return run_halving(list(texts), run)
 
@@ -221,11 +222,11 @@ def test_out_of_memory_fails_only_its_own_request_and_the_service_stays_up() -> 
 class SlowEngine(FakeEngine):
     """Takes 0.15 s per engine call, like a long article on a busy CPU."""
 
-    def translate(self, texts, options=None):  # type: ignore[no-untyped-def]
+    def translate(self, texts, options=None, *, control=PLAIN_CALL):  # type: ignore[no-untyped-def]
         import time
 
         time.sleep(0.15)
-        return super().translate(texts)
+        return super().translate(texts, control=control)
 
 
 def test_a_request_past_its_deadline_gets_504_with_how_far_it_got_and_the_queue_is_freed() -> None:

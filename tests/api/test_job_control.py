@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
 from service.jobs.pace import PaceMeter
 from tests.api.test_jobs import archive, settings
@@ -30,10 +30,16 @@ class PacedEngine(FakeEngine):
         self.delay = delay
         self.calls_made = threading.Semaphore(0)
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         time.sleep(self.delay)
         self.calls_made.release()
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def _client(tmp_path: Path, engine: FakeEngine, **extra: Any) -> TestClient:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
 from service.jobs import outputs
 from service.settings import Settings
@@ -148,9 +148,15 @@ class Held(FakeEngine):
         super().__init__()
         self.go = threading.Event()
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         assert self.go.wait(30)
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def test_apply_memory_answers_only_for_a_finished_job_of_the_caller(tmp_path: Path) -> None:

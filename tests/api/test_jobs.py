@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
 from service.jobs.stores import SqliteJobStore
 from service.settings import Settings
@@ -28,9 +28,15 @@ RESULTS_NAME = "results.zip"
 class SlowEngine(FakeEngine):
     """The fake engine, a little slow, so a job is still running when the test restarts the app."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         time.sleep(0.05)
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def archive(count: int = DOCUMENTS) -> bytes:

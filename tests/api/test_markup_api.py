@@ -191,17 +191,12 @@ def test_a_deadline_that_passes_while_markup_is_placed_is_a_504_not_a_late_200(
     import time
 
     from models import assemble as pipeline  # where placement is called from
-    from models.interrupt import current_check
+    from tests.support.stopping import wait_for_stop
 
     real, seen = pipeline.place, []
 
     def slow_place(*args: object) -> object:
-        check = current_check()
-        assert check is not None  # the request's deadline is in force in the thread that places markup
-        give_up = time.monotonic() + 30
-        while not check() and time.monotonic() < give_up:
-            time.sleep(0.01)
-        seen.append(check())
+        seen.append(wait_for_stop())  # the request's deadline is in force in the thread that places markup
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "place", slow_place)

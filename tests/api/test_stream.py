@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
 from service.settings import Settings
 from tests.support.fakes import FakeEngine, GatedEngine
@@ -102,10 +102,16 @@ def test_errors_before_the_start_keep_their_status(client: TestClient) -> None:
 
 
 class FailingEngine(FakeEngine):
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         if any("boum" in text for text in texts):
             raise RuntimeError("engine exploded")
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def test_a_failure_after_the_start_ends_the_stream_with_an_error() -> None:

@@ -406,19 +406,13 @@ def test_export_of_nested_marks_over_a_long_sentence_stays_the_size_of_its_input
 def test_an_export_past_the_request_deadline_is_a_504(monkeypatch: pytest.MonkeyPatch) -> None:
     """The export renders under the request deadline, like a translation (it waits here for the
     request's own stop check to say the deadline passed)."""
-    import time
-
-    from models.interrupt import current_check
     from service.web import export
+    from tests.support.stopping import wait_for_stop
 
     real = export.rows
 
     def slow_rows(blocks: Any) -> Any:
-        check = current_check()
-        assert check is not None
-        give_up = time.monotonic() + 30
-        while not check() and time.monotonic() < give_up:
-            time.sleep(0.01)
+        assert wait_for_stop()  # the request's deadline is in force in the thread that renders
         return real(blocks)
 
     monkeypatch.setattr(export, "rows", slow_rows)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import DelegatingEngine, EngineTraits, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, EngineTraits, GenerationOptions
 from service.settings import Settings
 from tests.support.browser import (
     MAX_CHARS,
@@ -59,9 +59,15 @@ class Slow(Greedy):
     def traits(self) -> EngineTraits:
         return replace(self.engine.traits, lanes=1)
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         time.sleep(0.15)
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +85,15 @@ class Held(Greedy):
         super().__init__(engine)
         self.release = threading.Event()
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         assert self.release.wait(60), "the test never let the engine go"
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 @pytest.fixture(scope="module")
@@ -548,8 +560,14 @@ class Beamed(DelegatingEngine):
     def traits(self) -> EngineTraits:
         return replace(self.engine.traits, default_beams=4)
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        return self.engine.translate(texts, replace(options, num_beams=4))
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        return self.engine.translate(texts, replace(options, num_beams=4), control=control)
 
 
 @pytest.fixture(scope="module")

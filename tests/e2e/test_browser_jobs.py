@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.settings import Settings
 from tests.e2e.test_browser import Slow
 from tests.support import documents
@@ -31,9 +31,15 @@ VIEWPORT = (1280, 800)
 class Slower(Slow):
     """The slowed tiny engine, slower still: a job of many documents runs long enough to be cancelled."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         time.sleep(0.2)
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def docx(i: int) -> bytes:

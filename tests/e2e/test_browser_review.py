@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import DelegatingEngine, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, GenerationOptions
 from service.settings import Settings
 from tests.e2e.test_browser import translate
 from tests.support.browser import MAX_CHARS, MAX_SENTENCES, OUTPUT, Watched, expect, opened, serve
@@ -46,7 +46,13 @@ ORDER = [FLAGGED, WORST, MIDDLE, BEST, MEMORY[0]]
 class Scripted(DelegatingEngine):
     """The tiny engine's tokenizer and aligner, with English and scores from SCRIPT."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         found = []
         for text in texts:
             english, score = SCRIPT[text.strip()]

@@ -17,7 +17,7 @@ import pytest
 
 from models.cache import CachedEngine, MemoryLRU
 from models.document import Translation
-from models.engine import DelegatingEngine, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, DelegatingEngine, GenerationOptions
 from service.app import create_app
 from service.settings import Settings
 
@@ -41,8 +41,14 @@ PICTURE = (
 class Greedy(DelegatingEngine):
     """The tiny engine decoding greedily: beam 4 on random weights is slow, and these tests are about layout."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        return self.engine.translate(texts, replace(options, num_beams=1))
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        return self.engine.translate(texts, replace(options, num_beams=1), control=control)
 
 
 def serve(settings: Settings, engine: Any) -> Iterator[str]:

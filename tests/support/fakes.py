@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from models.align import MonotonicAligner
 from models.document import ModelInfo, Translation
-from models.engine import EngineTraits, GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, EngineTraits, GenerationOptions
 from models.markup import Alignment
 
 
@@ -33,13 +33,21 @@ class FakeEngine:
     def warmup(self) -> None:
         pass
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
         return MonotonicAligner().align(sources, targets)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(text.split()) + 1 for text in texts]
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         self.calls.append(list(texts))
         for n in self.count_tokens(texts):
             assert n <= self.window, "the pipeline sent a sentence longer than the window"
@@ -71,9 +79,15 @@ class GatedEngine(FakeEngine):
         self.release = threading.Event()
         self.first_only, self.guard = first_only, guard
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         first = not self.entered.is_set()
         self.entered.set()
         if first or not self.first_only:
             assert self.release.wait(self.guard), "the test never let the engine go"
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)

@@ -12,7 +12,7 @@ from models.beams import distinct_others, greedy_scores, returned_sequences, wei
 from models.cache import CachedEngine, MemoryLRU
 from models.checks import FLAG_REPETITION
 from models.document import Translation
-from models.engine import EngineTraits, GenerationOptions, max_new_tokens_for
+from models.engine import PLAIN_CALL, CallControl, EngineTraits, GenerationOptions, max_new_tokens_for
 from models.glossary import Terms
 from models.marian import RowLengthLimit
 from models.parse import parse
@@ -241,9 +241,15 @@ class _Recording(GatedEngine):
         super().__init__(first_only=True, guard=WAIT)
         self.options: list[GenerationOptions] = []
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         self.options.append(options)
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def test_the_scheduler_never_mixes_requests_with_and_without_alternatives() -> None:

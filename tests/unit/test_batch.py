@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.formats import Layout
 from service.jobs import limits, outputs
 from service.jobs.config import BatchConfig, GroupBounds
@@ -154,10 +154,16 @@ def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: 
 class FailingEngine(FakeEngine):
     """Fails on any call that contains the poison sentence."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         if any("POISON" in text for text in texts):
             raise RuntimeError("the model broke on this input")
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:

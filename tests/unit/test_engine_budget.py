@@ -27,7 +27,9 @@ def test_marian_engine_cuts_calls_by_rows(tiny_checkpoint: Path, monkeypatch: py
     sizes: list[int] = []
     generate = engine._generate
     monkeypatch.setattr(
-        engine, "_generate", lambda texts, options: sizes.append(len(texts)) or generate(texts, options)
+        engine,
+        "_generate",
+        lambda texts, options, control: sizes.append(len(texts)) or generate(texts, options, control),
     )
     texts = [f"Phrase numéro {i} du budget." for i in range(9)]
     out = engine.translate(texts, GenerationOptions(num_beams=4))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from models.pipeline import translate_document
 from service import formats
 from service.formats.subtitles import FLAG_SPLIT_ACROSS_CUES
@@ -96,7 +96,13 @@ def test_not_subtitles_is_refused_with_a_reason() -> None:
 class Breaking(FakeEngine):
     """Answers with a blank line and a timing arrow: either would break the cue if written as is."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         return [Translation("a\n\nb --> c", 1, 1) for _ in texts]
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from models.document import Translation
-from models.engine import BatchBudget, EngineTraits, GenerationOptions
-from models.interrupt import Interrupted, current_check, stop_when
-from models.lanes import Lanes, default_lanes, is_alone, threads_per_lane
+from models.engine import PLAIN_CALL, BatchBudget, CallControl, EngineTraits, GenerationOptions
+from models.interrupt import Interrupted
+from models.lanes import Lanes, default_lanes, threads_per_lane
 from service.scheduler import Cancelled, CancelToken, Scheduler
 from tests.support.fakes import FakeEngine
 
@@ -47,7 +47,7 @@ def test_shared_permits_run_side_by_side_and_exclusive_waits_for_all() -> None:
 
 
 class Laned(FakeEngine):
-    """A fake with two lanes: records how many calls overlap, and honours the stop check."""
+    """A fake with two lanes: records how many calls overlap, and honours its call's stop check."""
 
     @property
     def traits(self) -> EngineTraits:
@@ -61,20 +61,25 @@ class Laned(FakeEngine):
         self.interrupted = 0
         self._lock = threading.Lock()
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         with self._lock:
             self.running += 1
             self.most = max(self.most, self.running)
         try:
-            check = current_check()
             deadline = time.monotonic() + self.seconds
             while time.monotonic() < deadline:  # "decoding steps"
-                if check is not None and check():
+                if control.stopped():
                     with self._lock:
                         self.interrupted += 1
                     raise Interrupted("gone")
                 time.sleep(0.005)
-            return super().translate(texts, options)
+            return super().translate(texts, options, control=control)
         finally:
             with self._lock:
                 self.running -= 1
@@ -164,10 +169,13 @@ def test_the_marian_engine_stops_at_the_next_step_and_keeps_working(tiny_engine:
         calls["n"] += 1
         return calls["n"] > 2
 
-    with stop_when(check), pytest.raises(Interrupted):
-        tiny_engine.translate(["Le chat dort sur le canapé du salon."] * 4, GenerationOptions(exact_length=True))
+    with pytest.raises(Interrupted):
+        tiny_engine.translate(
+            ["Le chat dort sur le canapé du salon."] * 4,
+            GenerationOptions(exact_length=True),
+            control=CallControl(stop=check),
+        )
     assert calls["n"] == 3  # stopped at the step the check said so, not at the end
-    assert current_check() is None
     assert tiny_engine.translate(["Le chat dort."])[0].text  # the engine is fine afterwards
 
 
@@ -226,15 +234,21 @@ def _ignore(call: Any) -> None:
 
 
 class Recording(Laned):
-    """Records, per call, whether the scheduler let it run alone with every lane's threads."""
+    """Records, per call, whether its control let it run alone with every lane's threads."""
 
     def __init__(self, seconds: float = 0.2) -> None:
         super().__init__(seconds)
         self.alone: list[bool] = []
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        self.alone.append(is_alone())
-        return super().translate(texts, options)
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        self.alone.append(control.alone)
+        return super().translate(texts, options, control=control)
 
 
 def test_a_lone_call_runs_alone_and_holds_the_other_lane_back() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from models.align import Aligner, MonotonicAligner, attention_alignment, monotonic, piece_spans
 from models.document import BilingualDocument, Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from models.glossary import Terms
 from models.markup import (
     CODE,
@@ -42,7 +42,13 @@ MD_LINK = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)\)")
 class Recording(FakeEngine):
     """The fake engine, translating word for word (`w` → `w`), so alignment is testable."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         self.calls.append(list(texts))
         return [Translation(text.replace("mercredi", "Wednesday"), 3, 3) for text in texts]
 
@@ -251,7 +257,7 @@ def test_a_thousand_links_in_one_paragraph_is_fast_and_keeps_them_all() -> None:
 
 def test_unplaceable_markup_is_flagged_not_dropped() -> None:
     class Short(FakeEngine):
-        def translate(self, texts, options=GenerationOptions()):
+        def translate(self, texts, options=GenerationOptions(), *, control=PLAIN_CALL):
             return [Translation("Yes.", 1, 1) for _ in texts]
 
     text = "Le [a](https://a.fr), le [b](https://b.fr) et le [c](https://c.fr) dorment."
@@ -293,12 +299,12 @@ def test_tiny_checkpoint_aligns_with_attention_and_keeps_markup(tiny_engine) -> 
         def count_tokens(self, texts):
             return self.engine.count_tokens(texts)
 
-        def translate(self, texts, options=GenerationOptions()):
+        def translate(self, texts, options=GenerationOptions(), *, control=PLAIN_CALL):
             self.calls.append(list(texts))
-            return self.engine.translate(texts, GenerationOptions(num_beams=1))
+            return self.engine.translate(texts, GenerationOptions(num_beams=1), control=control)
 
-        def align(self, sources, targets):
-            return self.engine.align(sources, targets)
+        def align(self, sources, targets, *, control=PLAIN_CALL):
+            return self.engine.align(sources, targets, control=control)
 
     assert isinstance(tiny_engine, Aligner)
     recorder = Recorder(tiny_engine)

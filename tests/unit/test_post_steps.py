@@ -230,12 +230,11 @@ def test_a_client_that_disconnects_stops_the_placement_of_its_markup(monkeypatch
     """The pipeline runs under `run_stoppable` (as `/v1/translate` runs it): a disconnect seen by its
     watcher stops the placement under way (`Cancelled`) instead of letting it finish for nobody."""
     import asyncio
-    import time
 
     from models import assemble as pipeline  # where placement is called from
-    from models.interrupt import current_check
     from service.scheduler import Cancelled, CancelToken
     from service.translation import run_stoppable
+    from tests.support.stopping import wait_for_stop
 
     class Client:
         gone = False
@@ -247,12 +246,8 @@ def test_a_client_that_disconnects_stops_the_placement_of_its_markup(monkeypatch
 
     def place_while_the_client_leaves(*args: Any) -> object:
         client.gone = True
-        check = current_check()
-        assert check is not None  # the request's stop check is in force in the worker thread
-        give_up = time.monotonic() + 30  # placement outlasting the watcher's next look (0.1 s)
-        while not check() and time.monotonic() < give_up:
-            time.sleep(0.01)
-        seen.append(check())
+        # the request's stop check is in force in the worker thread; placement outlasts the watcher's next look (0.1 s)
+        seen.append(wait_for_stop())
         return real(*args)
 
     monkeypatch.setattr(pipeline, "place", place_while_the_client_leaves)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from models.checks import FLAG_NUMBERS_CHANGED, FLAG_REPETITION, FLAG_UNTRANSLATED, loop_score
 from models.document import Translation
-from models.engine import GenerationOptions
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from models.glossary import FLAG_GLOSSARY_LOST, Terms
 from models.parse import parse
 from models.pipeline import FLAG_SPLIT_WINDOW, translate_document
@@ -39,7 +39,13 @@ class ScriptedEngine(FakeEngine):
     def render(self, text: str, options: GenerationOptions) -> str:
         return f"EN<{text}>"
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         self.calls.append(list(texts))
         self.options.append(options)
         counts = self.count_tokens(texts)

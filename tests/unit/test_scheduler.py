@@ -10,8 +10,8 @@ from concurrent.futures import Future
 import pytest
 
 from models.document import Translation
-from models.engine import BatchBudget, GenerationOptions
-from models.interrupt import Interrupted, current_check
+from models.engine import PLAIN_CALL, BatchBudget, CallControl, GenerationOptions
+from models.interrupt import Interrupted
 from models.markup import Alignment
 from models.parse import parse
 from models.pipeline import translate_document
@@ -31,7 +31,13 @@ class GatedEngine(FakeEngine):
         self.release = threading.Event()
         self.fail_on = fail_on
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
         first = not self.entered.is_set()
         self.entered.set()
         if first:
@@ -39,7 +45,7 @@ class GatedEngine(FakeEngine):
         if self.fail_on is not None and any(self.fail_on in text for text in texts):
             self.calls.append(list(texts))
             raise RuntimeError("engine exploded")
-        return super().translate(texts, options)
+        return super().translate(texts, options, control=control)
 
 
 @pytest.fixture
@@ -225,15 +231,16 @@ class SlowAligner(FakeEngine):
         self.stopped = threading.Event()
         self.aligned: list[int] = []
 
-    def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+    def align(
+        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+    ) -> list[Alignment]:
         self.aligning.set()
-        check = current_check()
         while not self.release.wait(0.01):
-            if check is not None and check():
+            if control.stopped():
                 self.stopped.set()
                 raise Interrupted("gone")
         self.aligned.append(len(sources))
-        return super().align(sources, targets)
+        return super().align(sources, targets, control=control)
 
 
 def test_alignment_is_scheduler_work_counted_in_its_metrics() -> None:
@@ -285,14 +292,20 @@ def test_an_alignment_goes_before_the_generation_waiting_at_its_priority(gated: 
 
     class Recording(GatedEngine):
         def translate(
-            self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()
+            self,
+            texts: Sequence[str],
+            options: GenerationOptions = GenerationOptions(),
+            *,
+            control: CallControl = PLAIN_CALL,
         ) -> list[Translation]:
             order.append("generate")
-            return super().translate(texts, options)
+            return super().translate(texts, options, control=control)
 
-        def align(self, sources: Sequence[str], targets: Sequence[str]) -> list[Alignment]:
+        def align(
+            self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
+        ) -> list[Alignment]:
             order.append("align")
-            return super().align(sources, targets)
+            return super().align(sources, targets, control=control)
 
     engine = Recording()
     for scheduler in make(engine, max_wait=0.0):

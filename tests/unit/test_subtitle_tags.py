@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 from typer.testing import CliRunner
 
-from models.engine import GenerationOptions, Translation
+from models.engine import PLAIN_CALL, CallControl, GenerationOptions, Translation
 from models.pipeline import translate_document
 from service import cli, formats
 from service.formats import DEFAULT_CUE_STYLE, CueStyle
@@ -32,8 +32,14 @@ VTT = (
 class Plain(FakeEngine):
     """`EN x`: an English line with no angle brackets of its own, so every tag in the output is the cue's."""
 
-    def translate(self, texts: Sequence[str], options: GenerationOptions = GenerationOptions()) -> list[Translation]:
-        done = super().translate(texts, options)
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        done = super().translate(texts, options, control=control)
         return [dataclasses.replace(t, text=f"EN {text}") for t, text in zip(done, texts, strict=True)]
 
 
