@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING
 from models.engine import GenerationOptions
 from models.memory import MemoryUse
 from service import clock, formats
-from service.jobs import limits, outputs
+from service.jobs import outputs
 from service.jobs.names import safe_text
 from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
+from service.jobs.reasons import Reason
 from service.jobs.records import Record
 from service.jobs.retro import Applied, Target, apply_with_cache
 from service.jobs.runner import BatchRun
@@ -420,7 +421,7 @@ class JobManager:
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
         records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()
-        over = sum(1 for record in records if record.get("reason") == limits.OUTPUT_QUOTA)
+        over = sum(1 for record in records if record.get("reason") == Reason.OUTPUT_QUOTA)
         if over:  # done, with what was written; the job says why the rest is missing
             limit = self.settings.jobs_max_output_bytes
             note = f"output_quota: the job's outputs reached {limit} bytes; {over} document(s) were skipped"

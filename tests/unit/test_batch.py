@@ -14,9 +14,10 @@ import pytest
 from models.document import Translation
 from models.engine import GenerationOptions
 from service.formats import Layout
-from service.jobs import limits, outputs
+from service.jobs import outputs
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.outdir import BatchBusy, _locked
+from service.jobs.reasons import Reason
 from service.jobs.runner import BatchRun
 from service.schemas import TranslateResponse
 from tests.support.fakes import FakeEngine
@@ -49,9 +50,9 @@ def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: 
     assert (summary.ok, summary.skipped, summary.failed) == (6, 3, 0)
     by_name = {r["name"]: r for r in records(tmp_path / "out")}
     assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.xls")} == {
-        limits.PATH_TRAVERSAL,
-        limits.EMPTY,
-        limits.UNSUPPORTED_TYPE,
+        Reason.PATH_TRAVERSAL,
+        Reason.EMPTY,
+        Reason.UNSUPPORTED_TYPE,
     }
     for i in range(6):
         record = by_name[f"articles/{i:03}.txt"]
@@ -146,7 +147,7 @@ def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: 
     source = make_zip(tmp_path / "a.zip", 1, {"hostile.docx": hostile.getvalue()})
     BatchRun(source, tmp_path / "out", fake_engine).run()
     refused = [r for r in records(tmp_path / "out") if r["name"] == "hostile.docx"]
-    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", limits.UNSAFE_XML)]
+    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", Reason.UNSAFE_XML)]
     again = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (again.already_done, again.documents) == (2, 0)
 
@@ -167,14 +168,14 @@ def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> N
     ).run()
     assert (summary.ok, summary.failed) == (6, 1)
     failed = [r for r in records(tmp_path / "out") if r["status"] == "failed"]
-    assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == limits.TRANSLATION_ERROR
+    assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == Reason.TRANSLATION_ERROR
     assert "the model broke" in failed[0]["message"]
 
 
 def test_documents_over_the_sentence_cap_fail_before_translation(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 1, {"long.txt": " ".join(f"Phrase numéro {i}." for i in range(30)).encode()})
     summary = BatchRun(source, tmp_path / "out", fake_engine, config=BatchConfig(max_sentences=10)).run()
-    assert summary.reasons == {limits.TOO_MANY_SENTENCES: 1}
+    assert summary.reasons == {Reason.TOO_MANY_SENTENCES: 1}
     assert not any("Phrase numéro" in text for call in fake_engine.calls for text in call)
 
 
@@ -222,7 +223,7 @@ def test_a_document_that_is_not_french_is_skipped_with_its_language(tmp_path: Pa
     summary = BatchRun(source, tmp_path / "out", fake_engine).run()
     assert (summary.ok, summary.skipped) == (2, 1)
     (record,) = [r for r in records(tmp_path / "out") if r["name"] == "english.txt"]
-    assert (record["status"], record["reason"]) == ("skipped", limits.NOT_FRENCH)
+    assert (record["status"], record["reason"]) == ("skipped", Reason.NOT_FRENCH)
     assert "'en'" in record["message"]
     assert not any("city council" in text for call in fake_engine.calls for text in call)
 
@@ -274,7 +275,7 @@ def test_the_output_cap_skips_the_remaining_documents_with_a_reason(tmp_path: Pa
     summary = BatchRun(
         source, out, fake_engine, config=BatchConfig(groups=GroupBounds(sentences=2), max_output_bytes=cap)
     ).run()
-    assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {limits.OUTPUT_QUOTA: 7})
+    assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {Reason.OUTPUT_QUOTA: 7})
     assert sum(p.stat().st_size for p in (out / outputs.DOCS).iterdir()) <= cap
     skipped = [r for r in records(out) if r["status"] == "skipped"]
     assert {r["reason"] for r in skipped} == {"output_quota"} and "bytes" in skipped[0]["message"]
