@@ -47,8 +47,8 @@ from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
 from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
-from service.jobs.retro import Applied, Target, apply_with_cache
-from service.jobs.runner import BatchRun
+from service.jobs.retro import Applied, apply_with_cache
+from service.jobs.runner import BatchRun, RunSpec
 from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
@@ -351,7 +351,7 @@ class JobManager:
         own disk cache, then its results zip. Raises `BatchBusy` while another run holds its output."""
         directory = self.job_dir(job.id)
         config = self.settings.batch_config(job_layouts(job), None, job_style(job))
-        target = Target(directory / "upload" / job.filename, directory / "out", job_options(job), config)
+        target = RunSpec(directory / "upload" / job.filename, directory / "out", job_options(job), config)
         applied = apply_with_cache(target, self.scheduler.lane("batch"), memory)
         if applied.documents:
             outputs.write_results_zip(directory / "out", directory / RESULTS)
@@ -400,16 +400,16 @@ class JobManager:
             return
         directory = self.job_dir(ident)
         options = job_options(job)
-        run = BatchRun(
+        spec = RunSpec(
             directory / "upload" / job.filename,
             directory / "out",
-            self.scheduler.lane("batch"),
             options,
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
-            observer=_StoreObserver(self.store, ident),
+            _StoreObserver(self.store, ident),
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
-            memory=self.memories.use(job.owner) if self.memories is not None else MemoryUse(),
         )
+        memory = self.memories.use(job.owner) if self.memories is not None else MemoryUse()
+        run = BatchRun(spec, self.scheduler.lane("batch"), memory=memory)
         try:
             summary = run.run()
         except BatchBusy:  # a replica whose lease lapsed is still writing this job: leave it to that one

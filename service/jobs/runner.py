@@ -275,24 +275,36 @@ def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], outp
     )
 
 
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What a run over an archive is asked to do, whichever way it translates: the archive (`source`), the
+    OUTDIR it writes, the generation options, the batch config (limits, groups, layouts, output cap), who is
+    told the progress (None: nobody) and the check that stops it between groups (`should_stop`). Applying a
+    memory to a finished run (`service.jobs.retro`) reads the same value."""
+
+    source: Path
+    outdir: Path
+    options: GenerationOptions = GenerationOptions()
+    config: BatchConfig = BatchConfig()
+    observer: Observer | None = None
+    should_stop: Callable[[], bool] = _never
+
+
 class Driver:
     """What every run over an archive shares: its OUTDIR, config, progress, manifest records, index and summary.
-    `BatchRun` translates in this process; `service.jobs.ray_runner.RayBatchRun` on a Ray actor pool."""
+    `BatchRun` translates in this process; `service.jobs.ray_runner.RayBatchRun` on a Ray actor pool. Each
+    takes a `RunSpec` and only what its way of translating adds."""
 
-    def __init__(
-        self,
-        source: Path,
-        outdir: Path,
-        options: GenerationOptions = GenerationOptions(),
-        config: BatchConfig = BatchConfig(),
-        *,
-        observer: Observer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.source, self.outdir, self.options, self.config = source, outdir, options, config
-        self.caps = config.caps
-        self.observer = observer or _Silent()
-        self.should_stop = should_stop
+    def __init__(self, spec: RunSpec) -> None:
+        self.spec = spec
+        self.source, self.outdir, self.options, self.config = spec.source, spec.outdir, spec.options, spec.config
+        self.caps = spec.config.caps
+        self.observer: Observer = spec.observer or _Silent()
+        self.should_stop = spec.should_stop
         self.summary = Summary()
         self.previous: dict[str, dict[str, Any]] = {}
         self.order: list[tuple[str, str]] = []
@@ -320,25 +332,15 @@ class Driver:
 
 
 class BatchRun(Driver):
-    """One run over one archive into one OUTDIR; `run()` may be called again after a crash."""
+    """One run over one archive into one OUTDIR, translated in this process by `engine` (with its
+    documents looked up in `memory`, none by default); `run()` may be called again after a crash."""
 
-    def __init__(
-        self,
-        source: Path,
-        outdir: Path,
-        engine: Engine,
-        options: GenerationOptions = GenerationOptions(),
-        config: BatchConfig = BatchConfig(),
-        *,
-        observer: Observer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-        memory: MemoryUse = NO_MEMORY,
-    ) -> None:
-        super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
+    def __init__(self, spec: RunSpec, engine: Engine, *, memory: MemoryUse = NO_MEMORY) -> None:
+        super().__init__(spec)
         self.base = engine
-        self.memory = memory  # the translation memory its documents are looked up in (none by default)
+        self.memory = memory
         # unset: enough sentences to fill the engine's largest call on its device
-        self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)
+        self.group_sentences = group_size(self.config.groups.sentences, engine.traits.budget)
 
     def run(self) -> Summary:
         with opened_outdir(self.outdir) as manifest:

@@ -19,7 +19,7 @@ from service.jobs import outputs  # noqa: E402
 from service.jobs.outdir import done_ids  # noqa: E402
 from service.jobs.reasons import MEANINGS, Reason  # noqa: E402
 from service.jobs.records import DocumentStatus, Record  # noqa: E402
-from service.jobs.runner import BatchRun  # noqa: E402
+from service.jobs.runner import BatchRun, RunSpec  # noqa: E402
 from tests.support.fakes import FakeEngine  # noqa: E402
 
 BATCH = ROOT / "docs" / "batch.md"
@@ -87,7 +87,7 @@ def test_a_resume_keeps_a_row_with_an_unknown_reason_and_shows_it(tmp_path: Path
         archive.writestr("un.txt", "Le conseil a voté la mesure. Les élus ont débattu.\n")
         archive.writestr("vide.txt", b"")
     out = tmp_path / "out"
-    BatchRun(source, out, fake_engine).run()
+    BatchRun(RunSpec(source, out), fake_engine).run()
     rows = outputs.latest_records(out / outputs.MANIFEST)
     empty = next(row for row in rows.values() if row["name"] == "vide.txt")
     assert empty["reason"] == "empty"
@@ -95,7 +95,7 @@ def test_a_resume_keeps_a_row_with_an_unknown_reason_and_shows_it(tmp_path: Path
     with open(out / outputs.MANIFEST, "a", encoding="utf-8") as manifest:
         manifest.write(json.dumps(empty | {"reason": "from_a_newer_version"}) + "\n")
     assert empty["id"] in done_ids(out, outputs.latest_records(out / outputs.MANIFEST))
-    again = BatchRun(source, out, fake_engine).run()
+    again = BatchRun(RunSpec(source, out), fake_engine).run()
     assert (again.already_done, again.ok, again.skipped, again.failed) == (2, 0, 0, 0)
     assert "from_a_newer_version" in (out / outputs.INDEX).read_text(encoding="utf-8")
 
