@@ -53,11 +53,11 @@ class Record:
         message: str,
         *,
         encoding: str | None = None,
-        form: str | None = None,
+        format: str | None = None,
     ) -> Record:
         """A document not translated: `skipped` when a rerun would refuse it again, else `failed`."""
         status = DocumentStatus.SKIPPED if reason.repeats else DocumentStatus.FAILED
-        return cls(ident, name, status, reason, message, encoding, form)
+        return cls(ident, name, status, reason, message, encoding, format)
 
     def as_json(self) -> dict[str, Any]:
         """The manifest's JSON object: empty fields left out, as every record has always been written."""

@@ -244,7 +244,9 @@ def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], outp
         html_data = html(payload).encode("utf-8") if html is not None else None
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
-        return Record.refused(pending.id, pending.name, Reason.TRANSLATION_ERROR, message, encoding=encoding, form=form)
+        return Record.refused(
+            pending.id, pending.name, Reason.TRANSLATION_ERROR, message, encoding=encoding, format=form
+        )
     if budget is not None and not budget.take(
         len(json_data) + len(html_data or b"") + sum(map(len, documents.values()))
     ):

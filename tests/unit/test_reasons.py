@@ -66,7 +66,7 @@ def test_the_codes_are_the_strings_manifests_have_always_held() -> None:
 
 def test_every_reason_round_trips_through_a_manifest_row_as_the_same_string() -> None:
     for reason in Reason:
-        record = Record.refused("0" * 20, "a.txt", reason, "why", encoding="utf-8", form="text")
+        record = Record.refused("0" * 20, "a.txt", reason, "why", encoding="utf-8", format="text")
         row = json.loads(json.dumps(record.as_json()))
         assert row["reason"] == reason.value and row["status"] == ("skipped" if reason.repeats else "failed")
         back = Record.from_json(row)
