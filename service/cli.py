@@ -271,7 +271,7 @@ def batch(
     from service import formats
     from service.jobs.console import RichObserver, print_summary, progress_bar
     from service.jobs.readers import ArchiveError, archive_kind
-    from service.jobs.runner import BatchBusy, BatchRun, Driver
+    from service.jobs.runner import BatchBusy, BatchRun, Driver, RunSpec
     from service.memory.files import batch_memory
 
     if not archive.exists():
@@ -297,36 +297,23 @@ def batch(
     console = Console(stderr=True)
     engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
     if apply_memory and engine is not None:
-        from service.jobs.retro import Target, apply_with_cache, report_lines
+        from service.jobs.retro import apply_with_cache, report_lines
 
-        target = Target(archive, output, options, settings.batch_config(layouts, subtitle_style=style))
+        target = RunSpec(archive, output, options, settings.batch_config(layouts, subtitle_style=style))
         for line in report_lines(apply_with_cache(target, engine, use)):
             typer.echo(line)
         return
     run: Driver
     with progress_bar(console) as progress:
+        spec = RunSpec(
+            archive, output, options, settings.batch_config(layouts, subtitle_style=style), RichObserver(progress)
+        )
         if engine is None:
             from service.jobs.ray_runner import RayBatchRun
 
-            run = RayBatchRun(
-                archive,
-                output,
-                settings,
-                options,
-                settings.batch_config(layouts, subtitle_style=style),
-                address=ray_address,
-                observer=RichObserver(progress),
-            )
+            run = RayBatchRun(spec, settings, address=ray_address)
         else:
-            run = BatchRun(
-                archive,
-                output,
-                engine,
-                options,
-                settings.batch_config(layouts, subtitle_style=style),
-                observer=RichObserver(progress),
-                memory=use,
-            )
+            run = BatchRun(spec, engine, memory=use)
         try:
             summary = run.run()
         except (ArchiveError, BatchBusy) as error:

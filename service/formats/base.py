@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from models.document import BilingualDocument, Document
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 
 class Layout(StrEnum):
@@ -63,9 +64,9 @@ MEDIA_TYPES = {
 
 
 class FormatError(ValueError):
-    """The file cannot be read as its format: `code` is a stable reason (`service.jobs.limits`)."""
+    """The file cannot be read as its format: `code` says why (a stable `Reason`)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Reason, message: str) -> None:
         super().__init__(message)
         self.code = code
 

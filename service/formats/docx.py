@@ -19,7 +19,7 @@ from service.formats.docx_text import PARTS, Parsed, block_of, english_copy, par
 from service.formats.office import PackagedText, place
 from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 
 class Docx(PackagedText):
@@ -28,7 +28,7 @@ class Docx(PackagedText):
 
     def parse(self, package: Package, budget: WorkBudget) -> tuple[list[Block], Parsed]:
         if "word/document.xml" not in package.by_name:
-            raise FormatError(limits.UNPARSABLE, "not a DOCX: no word/document.xml")
+            raise FormatError(Reason.UNPARSABLE, "not a DOCX: no word/document.xml")
         blocks: list[Block] = []
         counts = []
         for part in PARTS:

@@ -20,7 +20,7 @@ from models.document import BilingualBlock
 from service.formats.base import FormatError
 from service.formats.docx_styles import TranslationStyles
 from service.formats.docx_text import BODY, SECTPR, TBL, P, english_copy, set_text, w
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -214,7 +214,7 @@ def side_by_side(root: etree._Element, english: dict[int, BilingualBlock], style
     an empty paragraph follows the table (a body does not end with a table)."""
     body = root.find(BODY)
     if body is None:
-        raise FormatError(limits.UNPARSABLE, "word/document.xml has no body")
+        raise FormatError(Reason.UNPARSABLE, "word/document.xml has no body")
     columns = columns_of(body)
     table = two_column_table(columns)
     pending: list[etree._Element] = []

@@ -39,8 +39,8 @@ from service.formats.epub_xhtml import (
 )
 from service.formats.package import Package, serialize
 from service.formats.work import WorkBudget
-from service.jobs import limits
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 __all__ = ["XHTML", "Epub", "make_epub", "xhtml_page"]
 
@@ -79,7 +79,7 @@ class Epub:
             counts.append((name, len(found)))
             blocks += [unit.block for unit in found]
         if not counts:
-            raise FormatError(limits.UNPARSABLE, "the EPUB's spine holds no XHTML document")
+            raise FormatError(Reason.UNPARSABLE, "the EPUB's spine holds no XHTML document")
         known = {block.text for block in blocks}
         for block in _navigation(package, book, budget):
             if block.text not in known:

@@ -21,7 +21,7 @@ from service.formats.base import FormatError, Layout
 from service.formats.epub_xhtml import LETTER, XML_LANG, plain
 from service.formats.package import Package
 from service.formats.work import WorkBudget
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 OPF = "http://www.idpf.org/2007/opf"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -62,7 +62,7 @@ def read_book(package: Package, budget: WorkBudget) -> Book:
     container = package.xml("META-INF/container.xml", budget)
     rootfile = container.find(f".//{{{CONTAINER}}}rootfile")
     if rootfile is None or not rootfile.get("full-path"):
-        raise FormatError(limits.UNPARSABLE, "META-INF/container.xml names no package document")
+        raise FormatError(Reason.UNPARSABLE, "META-INF/container.xml names no package document")
     name = rootfile.get("full-path", "")
     root = package.xml(name, budget)
     documents, nav, ncx = {}, None, None

@@ -24,7 +24,7 @@ from service.formats.odt_styles import TranslationStyles
 from service.formats.office import PackagedText, place
 from service.formats.package import Package, own_text, serialize
 from service.formats.work import WorkBudget
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 CONTENT = "content.xml"
 STYLES = "styles.xml"
@@ -83,7 +83,7 @@ def paragraphs(root: etree._Element) -> list[etree._Element]:
     """The body's paragraphs and headings with words, in document order (none inside a comment)."""
     body = root.find(f"{q('office:body')}/{TEXT_BODY}")
     if body is None:
-        raise FormatError(limits.UNPARSABLE, "not an ODF text document: content.xml has no office:text")
+        raise FormatError(Reason.UNPARSABLE, "not an ODF text document: content.xml has no office:text")
     found = []
     for element in body.iter(P, H):
         if any(a.tag == ANNOTATION for a in element.iterancestors()):
@@ -191,10 +191,10 @@ class Odt(PackagedText):
         declared = package.read("mimetype")[:200] if "mimetype" in package.by_name else b""
         mimetype = declared.strip().decode("ascii", "replace")
         if mimetype and mimetype not in MIMETYPES:
-            raise FormatError(limits.UNPARSABLE, f"not an ODF text document (mimetype {mimetype[:80]!r})")
+            raise FormatError(Reason.UNPARSABLE, f"not an ODF text document (mimetype {mimetype[:80]!r})")
         if MANIFEST in package.by_name and b"encryption-data" in package.read(MANIFEST):
             if package.xml(MANIFEST, budget).find(f".//{q('manifest:encryption-data')}") is not None:
-                raise FormatError(limits.ENCRYPTED, "the ODT is encrypted with a password")
+                raise FormatError(Reason.ENCRYPTED, "the ODT is encrypted with a password")
         root = package.xml(CONTENT, budget)
         parents = _parents(root)
         return [Block(_kind(p, parents), text_of(p)) for p in paragraphs(root)], Parsed(package)

@@ -17,26 +17,28 @@ from lxml import etree
 
 from service.formats.base import FormatError
 from service.formats.work import ELEMENT, WorkBudget
-from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded
 from service.jobs.readers import CORRUPT, open_zip_member, read_capped
-
-UNSAFE_XML = limits.UNSAFE_XML
+from service.jobs.reasons import Reason
 
 
 def parse_xml(data: bytes, name: str = "part") -> etree._Element:
     """An XML part as a tree; a declared entity (XXE, billion laughs) or broken XML is a `FormatError`."""
     if _declares_entities(data):
-        raise FormatError(UNSAFE_XML, f"{name}: declares XML entities (refused: external entities, entity bombs)")
+        raise FormatError(
+            Reason.UNSAFE_XML, f"{name}: declares XML entities (refused: external entities, entity bombs)"
+        )
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
     )
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        raise FormatError(limits.UNPARSABLE, f"{name}: not well-formed XML ({error})") from None
+        raise FormatError(Reason.UNPARSABLE, f"{name}: not well-formed XML ({error})") from None
     if _declares_entities(data, root):
-        raise FormatError(UNSAFE_XML, f"{name}: declares XML entities (refused: external entities, entity bombs)")
+        raise FormatError(
+            Reason.UNSAFE_XML, f"{name}: declares XML entities (refused: external entities, entity bombs)"
+        )
     return root
 
 
@@ -84,22 +86,22 @@ class Package:
         try:
             self._archive = zipfile.ZipFile(io.BytesIO(data))  # the one open of the package: reads and writes use it
         except (zipfile.BadZipFile, *CORRUPT) as error:
-            raise FormatError(limits.UNPARSABLE, f"not a {kind} (not a zip: {error})") from None
+            raise FormatError(Reason.UNPARSABLE, f"not a {kind} (not a zip: {error})") from None
         infos = self._archive.infolist()
         if len(infos) > caps.max_entries:
-            raise FormatError(limits.TOO_MANY_ENTRIES, f"the {kind} holds {len(infos)} parts")
+            raise FormatError(Reason.TOO_MANY_ENTRIES, f"the {kind} holds {len(infos)} parts")
         self.expanded = 0
         self.infos: list[zipfile.ZipInfo] = []
         for info in infos:
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise FormatError(limits.ENCRYPTED, f"{info.filename}: encrypted part")
+                raise FormatError(Reason.ENCRYPTED, f"{info.filename}: encrypted part")
             if info.file_size > caps.max_member_bytes:
-                raise FormatError(limits.MEMBER_TOO_LARGE, f"{info.filename}: {info.file_size} bytes")
+                raise FormatError(Reason.MEMBER_TOO_LARGE, f"{info.filename}: {info.file_size} bytes")
             if ratio_exceeded(info.file_size, info.compress_size, caps):
                 raise FormatError(
-                    limits.COMPRESSION_RATIO, f"{info.filename}: {info.file_size} bytes from {info.compress_size}"
+                    Reason.COMPRESSION_RATIO, f"{info.filename}: {info.file_size} bytes from {info.compress_size}"
                 )
             self.expanded += info.file_size
             self._check_total()
@@ -109,10 +111,10 @@ class Package:
 
     def _check_total(self) -> None:
         if self.expanded > min(self.caps.max_total_bytes, self.caps.max_document_bytes):
-            raise FormatError(limits.TOTAL_TOO_LARGE, f"the {self.kind}'s parts expand past {self.expanded} bytes")
+            raise FormatError(Reason.TOTAL_TOO_LARGE, f"the {self.kind}'s parts expand past {self.expanded} bytes")
         if ratio_exceeded(self.expanded, len(self.data), self.caps):
             raise FormatError(
-                limits.COMPRESSION_RATIO,
+                Reason.COMPRESSION_RATIO,
                 f"the {self.kind}'s parts expand to {self.expanded} bytes from {len(self.data)}, more than "
                 f"{self.caps.max_ratio:g} times",
             )
@@ -123,16 +125,16 @@ class Package:
             with open_zip_member(self._archive, info) as stream:
                 part = read_capped(stream, info.file_size, keep=keep)
         except (*CORRUPT, NotImplementedError, RuntimeError) as error:
-            raise FormatError(limits.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]) from None
+            raise FormatError(Reason.UNREADABLE, f"{info.filename}: {type(error).__name__}: {error}"[:300]) from None
         if part is None:
-            raise FormatError(limits.MEMBER_TOO_LARGE, f"{info.filename}: more data than its header declared")
+            raise FormatError(Reason.MEMBER_TOO_LARGE, f"{info.filename}: more data than its header declared")
         return part
 
     def read(self, name: str) -> bytes:
         """One part's bytes, inflated now (not kept)."""
         info = self.by_name.get(name)
         if info is None:
-            raise FormatError(limits.UNPARSABLE, f"the document has no {name}")
+            raise FormatError(Reason.UNPARSABLE, f"the document has no {name}")
         return self._inflate(info)
 
     def xml(self, name: str, budget: WorkBudget | None = None) -> etree._Element:

@@ -31,8 +31,8 @@ from service.formats.base import FormatError, Layout, Source
 from service.formats.pdf_layout import LETTER, Line, Paragraph, build
 from service.formats.pdf_work import Meter
 from service.formats.work import OutOfWork, WorkBudget
-from service.jobs import limits
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 # a page's content may take this many bytes per character of the text cap (text operators, positions, fonts)
 CONTENT_BYTES_PER_CHAR = 8
@@ -59,10 +59,10 @@ def _open(data: bytes) -> Any:
             opened = reader.decrypt("")
         except Exception as error:  # noqa: BLE001 - a cipher pypdf cannot use here (AES without cryptography)
             raise FormatError(
-                limits.ENCRYPTED, f"the PDF is encrypted ({type(error).__name__}: {error})"[:300]
+                Reason.ENCRYPTED, f"the PDF is encrypted ({type(error).__name__}: {error})"[:300]
             ) from None
         if not opened:
-            raise FormatError(limits.ENCRYPTED, "the PDF is encrypted with a password")
+            raise FormatError(Reason.ENCRYPTED, "the PDF is encrypted with a password")
     return reader
 
 
@@ -81,7 +81,7 @@ def _lines(page: Any, content_cap: int, meter: Meter) -> tuple[list[Line], int]:
     content_bytes = len(contents.get_data()) if contents is not None else 0
     if content_bytes > content_cap:
         raise FormatError(
-            TOO_MUCH_TEXT, f"a page's content is {content_bytes} bytes (the document may hold {content_cap})"
+            Reason.TOO_MUCH_TEXT, f"a page's content is {content_bytes} bytes (the document may hold {content_cap})"
         )
     pieces: list[tuple[str, float, float, float]] = []
 
@@ -141,13 +141,13 @@ def read_paragraphs(data: bytes, caps: Limits) -> tuple[list[Paragraph], str, li
             raise
         except LimitReachedError as error:
             raise FormatError(
-                TOO_MUCH_TEXT, f"a stream of the PDF expands past pypdf's limit ({error})"[:300]
+                Reason.TOO_MUCH_TEXT, f"a stream of the PDF expands past pypdf's limit ({error})"[:300]
             ) from None
         except RecursionError:
-            raise FormatError(limits.UNPARSABLE, "the PDF's objects are nested too deeply") from None
+            raise FormatError(Reason.UNPARSABLE, "the PDF's objects are nested too deeply") from None
         except Exception as error:  # noqa: BLE001 - pypdf raises many kinds on a broken file
             raise FormatError(
-                limits.UNPARSABLE, f"not a readable PDF ({type(error).__name__}: {error})"[:300]
+                Reason.UNPARSABLE, f"not a readable PDF ({type(error).__name__}: {error})"[:300]
             ) from None
         finally:
             logging.getLogger("pypdf").setLevel(previous_level)
@@ -162,7 +162,7 @@ def _quiet() -> int:
 
 def _read(data: bytes, caps: Limits) -> tuple[list[Paragraph], str, list[str]]:
     if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise FormatError(limits.UNPARSABLE, "not a PDF (no %PDF header)")
+        raise FormatError(Reason.UNPARSABLE, "not a PDF (no %PDF header)")
     budget = WorkBudget.for_input(len(data), caps, "PDF")
     from pypdf import Configuration, apply_configuration  # a context variable: this thread's reads only
 
@@ -186,10 +186,12 @@ def _read_within(data: bytes, caps: Limits, budget: WorkBudget) -> tuple[list[Pa
     reader = _open(data)
     declared = _declared_pages(reader)
     if declared is not None and declared > caps.max_pdf_pages:
-        raise FormatError(TOO_MANY_PAGES, f"the PDF declares {declared} pages; the limit is {caps.max_pdf_pages}")
+        raise FormatError(
+            Reason.TOO_MANY_PAGES, f"the PDF declares {declared} pages; the limit is {caps.max_pdf_pages}"
+        )
     count = len(reader.pages)
     if count > caps.max_pdf_pages:
-        raise FormatError(TOO_MANY_PAGES, f"the PDF has {count} pages; the limit is {caps.max_pdf_pages}")
+        raise FormatError(Reason.TOO_MANY_PAGES, f"the PDF has {count} pages; the limit is {caps.max_pdf_pages}")
     content_cap = caps.max_pdf_chars * CONTENT_BYTES_PER_CHAR
     meter = Meter(budget)
     pages: list[list[Line]] = []
@@ -202,11 +204,11 @@ def _read_within(data: bytes, caps: Limits, budget: WorkBudget) -> tuple[list[Pa
         content_cap -= size
         chars += sum(len(line.text) for line in lines)
         if chars > caps.max_pdf_chars:
-            raise FormatError(TOO_MUCH_TEXT, f"the PDF holds more than {caps.max_pdf_chars} characters of text")
+            raise FormatError(Reason.TOO_MUCH_TEXT, f"the PDF holds more than {caps.max_pdf_chars} characters of text")
         pages.append(lines)
     found, blank = build(pages)
     if not any(LETTER.search(p.text) for p in found):
-        raise FormatError(NO_TEXT_LAYER, f"the PDF's {count} page(s) have no text layer (scanned images?)")
+        raise FormatError(Reason.NO_TEXT_LAYER, f"the PDF's {count} page(s) have no text layer (scanned images?)")
     title = _title(reader)
     notes = [f"pdf: page(s) {_ranges(blank)} have no text layer (images?); they are not translated"] if blank else []
     return found, title, notes
@@ -228,13 +230,6 @@ def _ranges(numbers: list[int]) -> str:
         else:
             spans.append([number, number])
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
-
-
-# Reason codes of a refused PDF (`service.jobs.limits` lists them as skips: a rerun would refuse it again).
-NO_TEXT_LAYER = limits.NO_TEXT_LAYER
-TOO_MANY_PAGES = limits.TOO_MANY_PAGES
-TOO_MUCH_TEXT = limits.TOO_MUCH_TEXT
-TOO_MUCH_WORK = limits.TOO_MUCH_WORK
 
 
 def _kinds(paragraphs: list[Paragraph]) -> list[BlockKind]:

@@ -15,9 +15,7 @@ from typing import Any
 
 from service.formats.base import FormatError
 from service.formats.work import ELEMENT, OutOfWork, WorkBudget
-from service.jobs import limits
-
-TOO_MUCH_WORK = limits.TOO_MUCH_WORK
+from service.jobs.reasons import Reason
 
 # Work units of pypdf's fixed costs, measured against its content parsing (about 1 µs a unit): one
 # extraction of a page or form, and building one font (its 256-code encoding and widths) for it
@@ -67,7 +65,7 @@ class Meter:
         try:
             if self.forms > FORMS_PER_PAGE:
                 raise FormatError(
-                    TOO_MUCH_WORK, f"a page draws more than {FORMS_PER_PAGE} forms (pypdf would skip the rest)"
+                    Reason.TOO_MUCH_WORK, f"a page draws more than {FORMS_PER_PAGE} forms (pypdf would skip the rest)"
                 )
             self.budget.charge(
                 READING + self._size(form, self._stream) + self._fonts(self.resources[-1]),

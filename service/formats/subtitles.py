@@ -34,9 +34,9 @@ from models.flags import Flag
 from service.formats.base import FormatError, Layout, Source
 from service.formats.cuestyle import DEFAULT_CUE_STYLE, CueStyle
 from service.formats.textsplit import split_proportionally
-from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 FLAG_SPLIT_ACROSS_CUES = Flag.SPLIT_ACROSS_CUES
 # A group never holds more cues than this, whatever the punctuation says.
@@ -73,7 +73,7 @@ def _parse(text: str, kind: str) -> Parsed:
     i = 0
     if kind == "vtt":
         if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            raise FormatError(limits.UNPARSABLE, "a WebVTT file starts with WEBVTT")
+            raise FormatError(Reason.UNPARSABLE, "a WebVTT file starts with WEBVTT")
     while i < len(lines):
         if not lines[i].strip():
             pieces.append(lines[i])
@@ -93,7 +93,7 @@ def _parse(text: str, kind: str) -> Parsed:
         pieces.append(cue)
         cues.append(cue)
     if not cues:
-        raise FormatError(limits.EMPTY, f"no {kind.upper()} cues found")
+        raise FormatError(Reason.EMPTY, f"no {kind.upper()} cues found")
     groups: list[tuple[int, ...]] = []
     current: list[int] = []
     for index, cue in enumerate(cues):
@@ -117,7 +117,7 @@ class Subtitles:
 
     def read(self, data: bytes, caps: Limits) -> Source:
         if len(data) > caps.max_member_bytes:
-            raise FormatError(limits.MEMBER_TOO_LARGE, f"{len(data)} bytes")
+            raise FormatError(Reason.MEMBER_TOO_LARGE, f"{len(data)} bytes")
         try:
             text, _ = decode_bytes(data)
         except DocumentError as error:

@@ -15,8 +15,8 @@ writing the bilingual file) is linear in what was charged, which the doubling te
 from __future__ import annotations
 
 from service.formats.base import FormatError
-from service.jobs import limits
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 # What visiting one XML element or PDF operator costs, in work units (bytes of content).
 ELEMENT = 16
@@ -56,7 +56,7 @@ class WorkBudget:
 
     def refusal(self, what: str) -> FormatError:
         return FormatError(
-            limits.TOO_MUCH_WORK,
+            Reason.TOO_MUCH_WORK,
             f"reading this {self.kind} takes more work than its size allows ({what}): more than {self.allowed} "
             f"units, about one per byte of content processed (a document may take {self.per_byte} per byte "
             "it holds; BITEXT_ARCHIVE_WORK_PER_BYTE)",

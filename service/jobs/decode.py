@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 
 from service.charsets import text_codec
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -22,9 +22,9 @@ _BOMS = (
 
 
 class DocumentError(ValueError):
-    """One document cannot be translated; `code` is a reason from `limits`, recorded as failed."""
+    """One document cannot be translated; `code` says why (`Reason.repeats`: skipped or failed)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Reason, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -32,12 +32,12 @@ class DocumentError(ValueError):
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """The text of `data` and the encoding it was read with; refuses empty and binary content."""
     if not data.strip():
-        raise DocumentError(limits.EMPTY, "the document is empty")
+        raise DocumentError(Reason.EMPTY, "the document is empty")
     text, encoding = _decode(data, declared)
     if "\x00" in text:
-        raise DocumentError(limits.BINARY, "the document holds NUL characters: it is binary, not text")
+        raise DocumentError(Reason.BINARY, "the document holds NUL characters: it is binary, not text")
     if not text.strip():
-        raise DocumentError(limits.EMPTY, "the document is empty")
+        raise DocumentError(Reason.EMPTY, "the document is empty")
     return text.removeprefix("\ufeff"), encoding
 
 
@@ -62,7 +62,7 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
 
     matches = [match for match in from_bytes(data) if match.encoding]
     if not matches:
-        raise DocumentError(limits.UNDECODABLE, "the document is not UTF-8 and no other text encoding fits it")
+        raise DocumentError(Reason.UNDECODABLE, "the document is not UTF-8 and no other text encoding fits it")
     # Short texts fit several single-byte code pages equally well (cp1250 reads `è` as `č`); the
     # input is French, so among the detector's candidates prefer the one that reads as French.
     best = max(matches, key=lambda match: _french_share(str(match)))

@@ -9,11 +9,11 @@ from models import strictjson
 from models.document import Document
 from models.parse import ParseError, parse, parse_article
 from service import formats
-from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
 from service.jobs.limits import Limits
 from service.jobs.names import name_bytes
 from service.jobs.readers import JSONL_LINE, Entry
+from service.jobs.reasons import Reason
 
 HTML_WARNING = "html: only the main article text was extracted; the page's markup is not kept"
 
@@ -54,7 +54,7 @@ def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:
         except formats.FormatError as error:
             raise DocumentError(error.code, str(error)) from None
         if not any(block.translate and block.text.strip() for block in source.document.blocks):
-            raise DocumentError(limits.EMPTY, f"the {entry.format} file holds no text to translate")
+            raise DocumentError(Reason.EMPTY, f"the {entry.format} file holds no text to translate")
         return Loaded(source.document, entry.format, source.warnings, source)
     text, encoding = decode_bytes(entry.data, entry.charset)
     try:
@@ -64,9 +64,9 @@ def load_document(entry: Entry, caps: Limits = Limits()) -> Loaded:
             document = parse(text, entry.format)
     except ParseError as error:
         code = (
-            limits.INVALID_JSON
+            Reason.INVALID_JSON
             if entry.format in ("json", JSONL_LINE) and "not valid JSON" in str(error)
-            else limits.UNPARSABLE
+            else Reason.UNPARSABLE
         )
         raise DocumentError(code, str(error)) from None
     warnings = (HTML_WARNING,) if document.format == "html" else ()
@@ -91,7 +91,7 @@ def _jsonl_document(line: str) -> Document:
         if not isinstance(text, str) or not isinstance(format, str):
             raise ParseError("'text' and 'format' must be strings")
         if not text.strip():
-            raise DocumentError(limits.EMPTY, "the line's text is empty")
+            raise DocumentError(Reason.EMPTY, "the line's text is empty")
         return parse(text, format)
     if "article" in body and set(body) == {"article"}:
         return parse_article(body["article"])

@@ -1,4 +1,4 @@
-"""What a hostile archive may not do, and the stable reason codes recorded when a member is refused.
+"""What a hostile archive may not do (the codes recorded when a member is refused are `reasons.Reason`).
 
 Checked before any member is read into memory, and again while it is read (headers can lie).
 """
@@ -8,63 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Reason codes: stable strings, written to manifest.jsonl and shown in index.html.
-ABSOLUTE_PATH = "absolute_path"
-PATH_TRAVERSAL = "path_traversal"
-SYMLINK = "symlink"
-HARDLINK = "hardlink"
-DEVICE = "special_file"
-MEMBER_TOO_LARGE = "member_too_large"
-TOTAL_TOO_LARGE = "total_too_large"
-COMPRESSION_RATIO = "compression_ratio"
-UNSUPPORTED_TYPE = "unsupported_type"
-UNREADABLE = "unreadable"
-ENCRYPTED = "encrypted"
-HEADER_TOO_LARGE = "header_too_large"
-TOO_MANY_ENTRIES = "too_many_entries"
-EMPTY = "empty"
-BINARY = "binary"
-UNDECODABLE = "undecodable"
-INVALID_JSON = "invalid_json"
-UNPARSABLE = "unparsable"
-TOO_MANY_SENTENCES = "too_many_sentences"
-TRANSLATION_ERROR = "translation_error"
-NOT_FRENCH = "not_french"
-OUTPUT_QUOTA = "output_quota"  # the job's outputs reached their byte cap; the rest is not written
-NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only (scanned): no text to translate
-TOO_MANY_PAGES = "too_many_pages"  # a PDF past `max_pdf_pages`
-TOO_MUCH_TEXT = "too_much_text"  # a PDF past `max_pdf_chars`, or a content stream past its share
-TOO_MUCH_WORK = "too_much_work"  # reading the document would take more work than its size allows
-UNSAFE_XML = "unsafe_xml"  # a zipped document's XML part declares entities (XXE, entity bombs)
-
-# Refusals that a rerun would repeat: recorded as `skipped`, not retried. Other problems are `failed`.
-SKIP_REASONS = frozenset(
-    {
-        ABSOLUTE_PATH,
-        PATH_TRAVERSAL,
-        SYMLINK,
-        HARDLINK,
-        DEVICE,
-        MEMBER_TOO_LARGE,
-        TOTAL_TOO_LARGE,
-        COMPRESSION_RATIO,
-        UNSUPPORTED_TYPE,
-        UNREADABLE,
-        EMPTY,
-        BINARY,
-        UNDECODABLE,
-        NOT_FRENCH,
-        ENCRYPTED,
-        HEADER_TOO_LARGE,
-        TOO_MANY_ENTRIES,
-        OUTPUT_QUOTA,
-        NO_TEXT_LAYER,
-        TOO_MANY_PAGES,
-        TOO_MUCH_TEXT,
-        TOO_MUCH_WORK,
-        UNSAFE_XML,
-    }
-)
+from service.jobs.reasons import Reason
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -96,13 +40,13 @@ class Limits:
     max_document_work: int = 400_000_000
 
 
-def unsafe_name(name: str) -> str | None:
+def unsafe_name(name: str) -> Reason | None:
     """The reason a member name must not be used, or None: absolute, drive-relative or escaping with `..`."""
     normal = name.replace("\\", "/")
     if normal.startswith("/") or _DRIVE.match(normal) or "\x00" in normal:
-        return ABSOLUTE_PATH
+        return Reason.ABSOLUTE_PATH
     if ".." in normal.split("/"):
-        return PATH_TRAVERSAL
+        return Reason.PATH_TRAVERSAL
     return None
 
 

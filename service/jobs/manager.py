@@ -34,20 +34,22 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from models.engine import GenerationOptions
 from models.memory import MemoryUse
 from service import clock, formats
-from service.jobs import limits, outputs
+from service.jobs import outputs
 from service.jobs.names import safe_text
 from service.jobs.outdir import BatchBusy
 from service.jobs.readers import ArchiveError
-from service.jobs.records import Record
-from service.jobs.retro import Applied, Target, apply_with_cache
-from service.jobs.runner import BatchRun
-from service.jobs.stores import PROGRESS, Job, JobStatus, JobStore, NewJob, open_job_store
+from service.jobs.reasons import Reason
+from service.jobs.records import DocumentStatus, Record
+from service.jobs.retro import Applied, apply_with_cache
+from service.jobs.runner import BatchRun, RunSpec
+from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 
 if TYPE_CHECKING:
@@ -103,19 +105,26 @@ class _StoreObserver:
 
     def __init__(self, store: JobStore, ident: str) -> None:
         self.store, self.ident = store, ident
-        self.counts = dict.fromkeys(PROGRESS[1:], 0)  # all but `total`, which `started` sets
+        self.progress = Progress()
 
     def started(self, total: int, already_done: int) -> None:
+        """The run's totals; what earlier runs of the job counted (ok, failed, skipped, sentences) is kept."""
         previous = self.store.get(self.ident)
-        counted = previous.progress.as_dict() if previous is not None else {}
-        self.counts = {key: counted.get(key, 0) for key in self.counts} | {"done": already_done}
-        self.store.update(self.ident, total=total, done=already_done)
+        counted = previous.progress if previous is not None else Progress()
+        self.progress = replace(counted, total=total, done=already_done)
+        self.store.set_progress(self.ident, self.progress)
 
     def finished(self, record: Record) -> None:
-        self.counts["done"] += 1
-        self.counts[record.status] += 1
-        self.counts["sentences"] += record.sentences
-        self.store.update(self.ident, **self.counts)
+        now, status = self.progress, record.status
+        self.progress = replace(
+            now,
+            done=now.done + 1,
+            ok=now.ok + (status is DocumentStatus.OK),
+            failed=now.failed + (status is DocumentStatus.FAILED),
+            skipped=now.skipped + (status is DocumentStatus.SKIPPED),
+            sentences=now.sentences + record.sentences,
+        )
+        self.store.set_progress(self.ident, self.progress)
 
 
 class JobManager:
@@ -328,9 +337,7 @@ class JobManager:
             except Exception as error:  # noqa: BLE001 - a job's failure must not kill the worker
                 log.exception("job %s failed", ident)
                 # A message quoting odd input could not be stored, and the worker thread would end with it.
-                self.store.update(
-                    ident, status=JobStatus.FAILED, error=safe_text(f"{type(error).__name__}: {error}"[:500])
-                )
+                self.store.set_status(ident, JobStatus.FAILED, safe_text(f"{type(error).__name__}: {error}"[:500]))
 
     def _poll(self) -> list[str]:
         try:
@@ -344,9 +351,8 @@ class JobManager:
         own disk cache; its results zip too. Raises `BatchBusy` while another run holds its output."""
         directory = self.job_dir(job.id)
         config = self.settings.batch_config(job_layouts(job), None, job_style(job))
-        upload, out = directory / "upload" / job.filename, directory / "out"
-        target = Target(upload, out, job_options(job), config, results=directory / RESULTS)
-        return apply_with_cache(target, self.scheduler.lane("batch"), memory)
+        target = RunSpec(directory / "upload" / job.filename, directory / "out", job_options(job), config)
+        return apply_with_cache(target, self.scheduler.lane("batch"), memory, results=directory / RESULTS)
 
     def _run(self, ident: str) -> None:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
@@ -391,37 +397,37 @@ class JobManager:
             return
         directory = self.job_dir(ident)
         options = job_options(job)
-        run = BatchRun(
+        spec = RunSpec(
             directory / "upload" / job.filename,
             directory / "out",
-            self.scheduler.lane("batch"),
             options,
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
-            observer=_StoreObserver(self.store, ident),
+            _StoreObserver(self.store, ident),
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
-            memory=self.memories.use(job.owner) if self.memories is not None else MemoryUse(),
         )
+        memory = self.memories.use(job.owner) if self.memories is not None else MemoryUse()
+        run = BatchRun(spec, self.scheduler.lane("batch"), memory=memory)
         try:
             summary = run.run()
         except BatchBusy:  # a replica whose lease lapsed is still writing this job: leave it to that one
             log.warning("job %s: its output directory is in use by another process", ident)
             return
         except ArchiveError as error:
-            self.store.update(ident, status=JobStatus.FAILED, error=safe_text(str(error)))
+            self.store.set_status(ident, JobStatus.FAILED, safe_text(str(error)))
             return
         if summary.interrupted:
             # cancelled: stopped for good, keeping what it finished; shut down: queued, to resume at the next start
             stopped = cancelled.is_set() or self._status(ident) == JobStatus.CANCELLING
             if stopped:
                 log.info("job %s cancelled after %d document(s)", ident, summary.documents)
-            self.store.update(ident, status=JobStatus.CANCELLED if stopped else JobStatus.QUEUED)
+            self.store.set_status(ident, JobStatus.CANCELLED if stopped else JobStatus.QUEUED)
             return
         outputs.write_results_zip(directory / "out", directory / RESULTS)
         records = outputs.latest_records(directory / "out" / outputs.MANIFEST).values()
-        over = sum(1 for record in records if record.get("reason") == limits.OUTPUT_QUOTA)
+        over = sum(1 for record in records if record.get("reason") == Reason.OUTPUT_QUOTA)
         if over:  # done, with what was written; the job says why the rest is missing
             limit = self.settings.jobs_max_output_bytes
             note = f"output_quota: the job's outputs reached {limit} bytes; {over} document(s) were skipped"
-            self.store.update(ident, status=JobStatus.DONE, error=note)
+            self.store.set_status(ident, JobStatus.DONE, note)
         else:
-            self.store.update(ident, status=JobStatus.DONE)
+            self.store.set_status(ident, JobStatus.DONE)

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from service.jobs import limits, outputs
+from service.jobs import outputs
+from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
 
 CACHE_FILE = "cache.sqlite3"
@@ -46,7 +47,7 @@ class OutputBudget:
 
     def refusal(self, ident: str, name: str) -> Record:
         return Record.refused(
-            ident, name, limits.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
+            ident, name, Reason.OUTPUT_QUOTA, f"the job's outputs reached their limit of {self.limit} bytes"
         )
 
 

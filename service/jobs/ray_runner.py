@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +36,12 @@ from service.jobs.limits import Limits
 from service.jobs.names import Stems, display_name, safe_text
 from service.jobs.outdir import done_ids, opened_outdir
 from service.jobs.readers import Entry, count_entries, read_archive
+from service.jobs.reasons import Reason
 from service.jobs.records import Record
 from service.jobs.runner import (
     Driver,
-    Observer,
     Output,
+    RunSpec,
     Summary,
     _Pending,
     admit,
@@ -148,7 +150,8 @@ class DocumentActor:
         for row in rows:
             if row["done"]:
                 continue
-            entry = Entry(row["name"], row["data"], row["format"], row["charset"], row["skip"], row["detail"] or "")
+            skip = Reason(row["skip"]) if row["skip"] is not None else None  # Arrow held its string
+            entry = Entry(row["name"], row["data"], row["format"], row["charset"], skip, row["detail"] or "")
             admitted = admit(row["id"], entry, self.engine, self.options, self.config, row["stem"])
             if isinstance(admitted, Record):
                 records[row["id"]] = admitted
@@ -205,21 +208,10 @@ def actor_plan(settings: Settings) -> tuple[int, dict[str, float]]:
 class RayBatchRun(Driver):
     """The run's driver half (lock, manifest, resume, index, summary, progress) over Ray workers."""
 
-    def __init__(
-        self,
-        source: Path,
-        outdir: Path,
-        settings: Settings,
-        options: GenerationOptions = GenerationOptions(),
-        config: BatchConfig = BatchConfig(),
-        *,
-        address: str | None = None,
-        observer: Observer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        super().__init__(
-            source.resolve(), outdir.resolve(), options, config, observer=observer, should_stop=should_stop
-        )
+    def __init__(self, spec: RunSpec, settings: Settings, *, address: str | None = None) -> None:
+        """`settings` say how each actor loads its engine; `address` is the cluster's (None: a local Ray)."""
+        # the actors are other processes, maybe other machines: they get absolute paths
+        super().__init__(replace(spec, source=spec.source.resolve(), outdir=spec.outdir.resolve()))
         self.settings, self.address = settings, address
 
     def run(self) -> Summary:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from service.jobs import limits
+from service.jobs.reasons import Reason
 
 
 class DocumentStatus(StrEnum):
     OK = "ok"  # translated; its files are in place
     FAILED = "failed"  # a problem a rerun may not repeat (a bug, the engine): tried again on resume
-    SKIPPED = "skipped"  # refused by a rule a rerun would apply again (`limits.SKIP_REASONS`)
+    SKIPPED = "skipped"  # refused by a rule a rerun would apply again (`Reason.repeats`)
     PENDING = "pending"  # not reached yet (an interrupted run's index)
 
 
@@ -26,7 +26,7 @@ class Record:
     id: str
     name: str
     status: DocumentStatus
-    reason: str | None = None  # a code of `service.jobs.limits` when not OK
+    reason: Reason | None = None  # why, when not OK
     message: str | None = None
     encoding: str | None = None
     format: str | None = None
@@ -45,10 +45,19 @@ class Record:
         return tuple(name for name in (self.json, self.html) if name) + self.documents
 
     @classmethod
-    def refused(cls, ident: str, name: str, reason: str, message: str, **known: Any) -> Record:
+    def refused(
+        cls,
+        ident: str,
+        name: str,
+        reason: Reason,
+        message: str,
+        *,
+        encoding: str | None = None,
+        format: str | None = None,
+    ) -> Record:
         """A document not translated: `skipped` when a rerun would refuse it again, else `failed`."""
-        status = DocumentStatus.SKIPPED if reason in limits.SKIP_REASONS else DocumentStatus.FAILED
-        return cls(ident, name, status, reason, message, **known)
+        status = DocumentStatus.SKIPPED if reason.repeats else DocumentStatus.FAILED
+        return cls(ident, name, status, reason, message, encoding, format)
 
     def as_json(self) -> dict[str, Any]:
         """The manifest's JSON object: empty fields left out, as every record has always been written."""
@@ -74,7 +83,7 @@ class Record:
             str(value["id"]),
             str(value.get("name", "")),
             DocumentStatus(value["status"]),
-            value.get("reason"),
+            Reason.read(value.get("reason")),
             value.get("message"),
             value.get("encoding"),
             value.get("format"),

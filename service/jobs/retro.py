@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from models.cache import CachedEngine
-from models.engine import Engine, GenerationOptions
+from models.engine import Engine
 from models.memory import MemoryMode, MemoryUse, Query, lookup
 from service import clock
 from service.jobs import document_files, index, outputs, retro_log
-from service.jobs.config import BatchConfig
 from service.jobs.diskcache import SqliteCacheStore
 from service.jobs.documents import document_id
 from service.jobs.names import display_name
@@ -31,7 +30,7 @@ from service.jobs.outdir import CACHE_FILE, opened_outdir
 from service.jobs.readers import read_archive
 from service.jobs.records import DocumentStatus, Record
 from service.jobs.retro_log import Before
-from service.jobs.runner import Output, Pending, admit, html_renderer, translate_group
+from service.jobs.runner import Output, Pending, RunSpec, admit, html_renderer, translate_group
 
 GROUP_SENTENCES = 512  # affected documents re-rendered together (their cached sentences in one call)
 
@@ -142,23 +141,11 @@ def _stem(record: dict[str, Any]) -> str | None:
     return document_files.stem(next(iter(paths))) if paths else None
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A finished output to apply the memory to: its archive, OUTDIR and how its run translated and wrote;
-    `results`, where a zip of the outputs is kept up to date (the jobs API's `results.zip`)."""
-
-    upload: Path
-    outdir: Path
-    options: GenerationOptions
-    config: BatchConfig
-    results: Path | None = None
-
-
-def apply_with_cache(target: Target, model: Engine, memory: MemoryUse) -> Applied:
+def apply_with_cache(target: RunSpec, model: Engine, memory: MemoryUse, results: Path | None = None) -> Applied:
     """`apply_memory` through the output's own disk cache in front of `model`."""
     cache = SqliteCacheStore(target.outdir / CACHE_FILE)
     try:
-        return apply_memory(target, CachedEngine(model, cache), memory)
+        return apply_memory(target, CachedEngine(model, cache), memory, results)
     finally:
         cache.close()
 
@@ -174,8 +161,9 @@ def report_lines(applied: Applied) -> Iterator[str]:
             yield f"  [{change.block}.{change.sentence}] {change.before!r} → {change.after!r} ({change.source})"
 
 
-def apply_memory(target: Target, engine: Engine, memory: MemoryUse) -> Applied:
-    """Rewrite the documents of `target` the memory now changes; `engine` should be the run's cached one.
+def apply_memory(target: RunSpec, engine: Engine, memory: MemoryUse, results: Path | None = None) -> Applied:
+    """Rewrite the documents of `target` the memory now changes; `engine` should be the run's cached one;
+    `results`, where a zip of the outputs is kept up to date (the jobs API's `results.zip`).
 
     Resumable: an application a crash stopped is finished by the next one (`service.jobs.retro_log`),
     whose report then covers the whole application, the documents rewritten before the crash included.
@@ -207,10 +195,10 @@ def apply_memory(target: Target, engine: Engine, memory: MemoryUse) -> Applied:
                 sentences = _changes(wanted[written.id], after) if after is not None else ()
                 log.done(application, written.id, _change_line(written.name, sentences))
         rows = list(records.values())
-        title = display_name(target.upload.name)
+        title = display_name(target.source.name)
         outputs.write_atomic(outdir / outputs.INDEX, index.render_index(title, rows).encode("utf-8"))
-        if target.results is not None:
-            outputs.write_results_zip(outdir, target.results)
+        if results is not None:
+            outputs.write_results_zip(outdir, results)
         log.finish(application, len(records))
         return _applied(application, len(records))
 
@@ -231,11 +219,11 @@ def last_applied(outdir: Path) -> tuple[Applied, bool] | None:
 
 
 def _groups(
-    target: Target, engine: Engine, memory: MemoryUse, records: dict[str, dict[str, Any]], wanted: set[str]
+    target: RunSpec, engine: Engine, memory: MemoryUse, records: dict[str, dict[str, Any]], wanted: set[str]
 ) -> Iterator[Sequence[Pending]]:
     """The wanted documents read again from the archive, admitted with the memory, in bounded groups."""
     group: list[Pending] = []
-    for entry in read_archive(target.upload, target.config.caps):
+    for entry in read_archive(target.source, target.config.caps):
         ident = document_id(entry)
         if ident not in wanted:
             continue

@@ -34,7 +34,7 @@ from models.repair import Checked, Fidelity
 from models.request import TranslationRequest
 from service import clock, formats
 from service.formats import Layout
-from service.jobs import document_files, index, limits, outputs
+from service.jobs import document_files, index, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.decode import DocumentError
 from service.jobs.diskcache import SqliteCacheStore
@@ -44,6 +44,7 @@ from service.jobs.outdir import CACHE_FILE, OutputBudget, done_ids, opened_outdi
 from service.jobs.outdir import BatchBusy as BatchBusy  # where the CLI and the job manager catch it
 from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
+from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
 
 NO_MEMORY = MemoryUse()  # a run translates with no memory unless given one
@@ -81,7 +82,7 @@ class Summary:
     cache_misses: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[Reason, int] = field(default_factory=dict)
 
     def count(self, record: Record) -> None:
         """One more document recorded."""
@@ -96,7 +97,7 @@ class Summary:
             self.skipped += 1
         else:
             self.failed += 1
-        reason = record.reason or limits.UNPARSABLE
+        reason = record.reason or Reason.UNPARSABLE
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     @property
@@ -139,7 +140,7 @@ def _require_french(document: Document) -> None:
     other = check_french(text).other
     if other is not None:
         raise DocumentError(
-            limits.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French"
+            Reason.NOT_FRENCH, f"the document is in {other.language!r} (confidence {other.confidence:.2f}), not French"
         )
 
 
@@ -177,12 +178,12 @@ def admit(
             planned = plan(request, engine)
         except DocumentTooLarge as error:
             message = f"the document has {error.sentences} sentences; the limit is {error.limit}"
-            raise DocumentError(limits.TOO_MANY_SENTENCES, message) from None
+            raise DocumentError(Reason.TOO_MANY_SENTENCES, message) from None
     except DocumentError as error:
         return Record.refused(ident, name, error.code, str(error))
     except Exception as error:  # noqa: BLE001 - a parser bug on one document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
-        return Record(ident, name, DocumentStatus.FAILED, limits.UNPARSABLE, message)
+        return Record(ident, name, DocumentStatus.FAILED, Reason.UNPARSABLE, message)
     return _Pending(ident, name, loaded, planned, tuple(planned.texts()), loaded.held_bytes(entry.data), stem)
 
 
@@ -232,7 +233,7 @@ def translate_group(
 
 def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], output: Output) -> Record:
     outdir, html, budget = output.outdir, output.html, output.budget
-    known = {"encoding": pending.loaded.encoding, "format": pending.loaded.document.format}
+    encoding, form = pending.loaded.encoding, pending.loaded.document.format
     try:
         planned = pending.plan
         if not all(text in results for text in pending.pieces):  # its group's call failed: on its own
@@ -255,7 +256,9 @@ def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], outp
         html_data = html(payload).encode("utf-8") if html is not None else None
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
-        return Record.refused(pending.id, pending.name, limits.TRANSLATION_ERROR, message, **known)
+        return Record.refused(
+            pending.id, pending.name, Reason.TRANSLATION_ERROR, message, encoding=encoding, format=form
+        )
     if budget is not None and not budget.take(
         len(json_data) + len(html_data or b"") + sum(map(len, documents.values()))
     ):
@@ -281,28 +284,41 @@ def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], outp
         sentences=stats.sentences,
         source_tokens=stats.source_tokens,
         output_tokens=stats.output_tokens,
-        **known,
+        encoding=encoding,
+        format=form,
     )
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What a run over an archive is asked to do, whichever way it translates: the archive (`source`), the
+    OUTDIR it writes, the generation options, the batch config (limits, groups, layouts, output cap), who is
+    told the progress (None: nobody) and the check that stops it between groups (`should_stop`). Applying a
+    memory to a finished run (`service.jobs.retro`) reads the same value."""
+
+    source: Path
+    outdir: Path
+    options: GenerationOptions = GenerationOptions()
+    config: BatchConfig = BatchConfig()
+    observer: Observer | None = None
+    should_stop: Callable[[], bool] = _never
 
 
 class Driver:
     """What every run over an archive shares: its OUTDIR, config, progress, manifest records, index and summary.
-    `BatchRun` translates in this process; `service.jobs.ray_runner.RayBatchRun` on a Ray actor pool."""
+    `BatchRun` translates in this process; `service.jobs.ray_runner.RayBatchRun` on a Ray actor pool. Each
+    takes a `RunSpec` and only what its way of translating adds."""
 
-    def __init__(
-        self,
-        source: Path,
-        outdir: Path,
-        options: GenerationOptions = GenerationOptions(),
-        config: BatchConfig = BatchConfig(),
-        *,
-        observer: Observer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.source, self.outdir, self.options, self.config = source, outdir, options, config
-        self.caps = config.caps
-        self.observer = observer or _Silent()
-        self.should_stop = should_stop
+    def __init__(self, spec: RunSpec) -> None:
+        self.spec = spec
+        self.source, self.outdir, self.options, self.config = spec.source, spec.outdir, spec.options, spec.config
+        self.caps = spec.config.caps
+        self.observer: Observer = spec.observer or _Silent()
+        self.should_stop = spec.should_stop
         self.summary = Summary()
         self.previous: dict[str, dict[str, Any]] = {}
         self.order: list[tuple[str, str]] = []
@@ -330,26 +346,16 @@ class Driver:
 
 
 class BatchRun(Driver):
-    """One run over one archive into one OUTDIR; `run()` may be called again after a crash."""
+    """One run over one archive into one OUTDIR, translated in this process by `engine` (with its
+    documents looked up in `memory`, none by default); `run()` may be called again after a crash."""
 
-    def __init__(
-        self,
-        source: Path,
-        outdir: Path,
-        engine: Engine,
-        options: GenerationOptions = GenerationOptions(),
-        config: BatchConfig = BatchConfig(),
-        *,
-        observer: Observer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-        memory: MemoryUse = NO_MEMORY,
-    ) -> None:
-        super().__init__(source, outdir, options, config, observer=observer, should_stop=should_stop)
+    def __init__(self, spec: RunSpec, engine: Engine, *, memory: MemoryUse = NO_MEMORY) -> None:
+        super().__init__(spec)
         self.base = engine
         self.memory = memory  # the translation memory its documents are looked up in (none by default)
         self.fidelity = Fidelity(terms=memory.terms)  # the memory's term glossary, protected in every document
         # unset: enough sentences to fill the engine's largest call on its device
-        self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)
+        self.group_sentences = group_size(self.config.groups.sentences, engine.traits.budget)
 
     def run(self) -> Summary:
         with opened_outdir(self.outdir) as manifest:

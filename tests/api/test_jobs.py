@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from models.document import Translation
 from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.app import create_app
-from service.jobs.stores import SqliteJobStore
+from service.jobs.stores import JobStatus, SqliteJobStore
 from service.settings import Settings
 from tests.support.fakes import FakeEngine
 
@@ -77,7 +77,7 @@ def test_job_survives_a_restart_and_every_document_is_done_once(tmp_path: Path) 
     store = SqliteJobStore(tmp_path / "data" / "jobs.sqlite3")
     stopped = store.get(job)
     assert stopped is not None and stopped.status == "queued" and stopped.progress.done < DOCUMENTS + 1
-    store.update(job, status="running")
+    store.set_status(job, JobStatus.RUNNING)
     store.close()
     sent_before = {text for call in first_engine.calls for text in call}
 
@@ -256,13 +256,13 @@ def test_jobs_in_flight_per_key_are_capped(tmp_path: Path) -> None:
         while client.get(f"/v1/jobs/{first}", headers=key_a).json()["status"] != "done":
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        manager.store.update(first, status="running")  # as if it were still at work
+        manager.store.set_status(first, JobStatus.RUNNING)  # as if it were still at work
         refused = client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_a)
         assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_jobs"
         assert refused.headers["retry-after"].isdigit() and refused.json()["error"]["limit"] == 1
         assert client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_b).status_code == 202
         assert client.delete(f"/v1/jobs/{first}", headers=key_a).status_code == 409  # running: not deleted
-        manager.store.update(first, status="done")
+        manager.store.set_status(first, JobStatus.DONE)
         assert client.post("/v1/jobs?filename=b.zip", content=archive(2), headers=key_a).status_code == 202
 
 

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from service import cli
 from service.jobs import outputs
 from service.jobs.config import BatchConfig
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 from service.settings import Settings
 from tests.support import documents
 from tests.support.browser import Greedy, expect, serve_greedy
@@ -129,7 +129,7 @@ def test_batch_document_pages_draw_the_markup(browser: Any, tiny_engine: Any, tm
     (source / "sommet.md").write_text(MARKDOWN, encoding="utf-8")
     (source / "budget.docx").write_bytes(documents.docx())  # bold in a Word run comes in as markdown
     outdir = tmp_path / "out"
-    BatchRun(source, outdir, Greedy(tiny_engine), config=BatchConfig()).run()
+    BatchRun(RunSpec(source, outdir, config=BatchConfig()), Greedy(tiny_engine)).run()
     records = {r["name"]: r for r in map(json.loads, (outdir / outputs.MANIFEST).read_text().splitlines())}
     assert {r["status"] for r in records.values()} == {"ok"}, records
     page = seen(browser, outdir / records["sommet.md"]["html"])
@@ -149,7 +149,7 @@ def test_batch_index_shows_titles_and_links_every_file(browser: Any, tiny_engine
     (source / "sommet.md").write_text(MARKDOWN, encoding="utf-8")
     (source / "budget.docx").write_bytes(documents.docx())
     outdir = tmp_path / "out"
-    BatchRun(source, outdir, Greedy(tiny_engine), config=BatchConfig(layouts=("interleaved", "english"))).run()
+    BatchRun(RunSpec(source, outdir, config=BatchConfig(layouts=("interleaved", "english"))), Greedy(tiny_engine)).run()
     context = browser.new_context()
     page = context.new_page()
     page.goto((outdir / outputs.INDEX).as_uri())

@@ -20,7 +20,7 @@ import pytest
 
 from service.jobs import outputs
 from service.jobs.config import BatchConfig
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -93,7 +93,7 @@ def single(tmp_path_factory: pytest.TempPathFactory, tiny_engine: Any) -> tuple[
     """The archive and the single-machine runner's OUTDIR for it: the reference."""
     work = tmp_path_factory.mktemp("ray")
     archive = _archive(work / "news.zip")
-    summary = BatchRun(archive, work / "single", tiny_engine).run()
+    summary = BatchRun(RunSpec(archive, work / "single"), tiny_engine).run()
     assert (summary.ok, summary.skipped) == (DOCUMENTS, 2)
     return archive, work / "single"
 
@@ -125,7 +125,7 @@ def test_ray_writes_documents_in_their_own_format_in_every_layout(
         zf.writestr("b.srt", srt(7))
         zf.writestr("note.md", "# Le titre\n\nLe conseil municipal a voté la mesure.\n")
     layouts = ("english", "side-by-side")
-    BatchRun(archive, tmp_path / "single", tiny_engine, config=BatchConfig(layouts=layouts)).run()
+    BatchRun(RunSpec(archive, tmp_path / "single", config=BatchConfig(layouts=layouts)), tiny_engine).run()
     process = _ray_batch(archive, tmp_path / "ray", tiny_checkpoint, "--layout", "english", "--layout", "side-by-side")
     assert process.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
     written = _documents(tmp_path / "ray")

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from service.charsets import text_codec
-from service.jobs import limits
 from service.jobs.decode import decode_bytes
 from service.jobs.documents import load_document
 from service.jobs.limits import Limits
 from service.jobs.readers import count_entries, read_archive
+from service.jobs.reasons import Reason
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = b"Le conseil vote le budget.\n\nLes \xc3\xa9lus ont d\xc3\xa9battu toute la soir\xc3\xa9e.\n"
@@ -227,7 +227,7 @@ def test_directory_of_many_files_reads_in_bounded_memory(tmp_path: Path) -> None
         (root / f"{i:05}.txt").write_bytes(b"")
     assert measured(root)["grew"] < BOUND
     found = list(read_archive(root, Limits(max_entries=1_000)))
-    assert len(found) <= 1_001 and found[-1].skip == limits.TOO_MANY_ENTRIES
+    assert len(found) <= 1_001 and found[-1].skip == Reason.TOO_MANY_ENTRIES
 
 
 # --- what each hostile shape is recorded as ------------------------------------------------
@@ -241,18 +241,18 @@ def reasons(path: Path, caps: Limits = Limits()) -> list[str | None]:
 
 @pytest.mark.parametrize("shape", HEADER_SHAPES)
 def test_huge_headers_end_the_archive_with_a_reason(tmp_path: Path, shape: Shape) -> None:
-    assert reasons(shape(tmp_path)) == [limits.HEADER_TOO_LARGE]
+    assert reasons(shape(tmp_path)) == [Reason.HEADER_TOO_LARGE]
 
 
 def test_tar_bombs_are_refused_by_size_or_ratio(tmp_path: Path) -> None:
-    assert reasons(tar_bz2_bomb(tmp_path)) == [limits.MEMBER_TOO_LARGE, limits.COMPRESSION_RATIO]
-    assert reasons(tar_gz_bomb(tmp_path)) == [limits.MEMBER_TOO_LARGE, limits.COMPRESSION_RATIO]
-    assert reasons(tar_xz_bomb(tmp_path), Limits(stream_ratio_floor_bytes=10 * MB)) == [limits.COMPRESSION_RATIO]
+    assert reasons(tar_bz2_bomb(tmp_path)) == [Reason.MEMBER_TOO_LARGE, Reason.COMPRESSION_RATIO]
+    assert reasons(tar_gz_bomb(tmp_path)) == [Reason.MEMBER_TOO_LARGE, Reason.COMPRESSION_RATIO]
+    assert reasons(tar_xz_bomb(tmp_path), Limits(stream_ratio_floor_bytes=10 * MB)) == [Reason.COMPRESSION_RATIO]
 
 
 def test_zip_members_that_expand_past_their_declared_size_are_unreadable(tmp_path: Path) -> None:
     for shape in (zip_bz2_member, zip_lzma_member):
-        assert reasons(shape(tmp_path)) == [limits.UNREADABLE, None]
+        assert reasons(shape(tmp_path)) == [Reason.UNREADABLE, None]
 
 
 def test_zip_bz2_and_lzma_members_still_read(tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_encrypted_zip_member_is_skipped(tmp_path: Path) -> None:
         at = raw.find(signature)
         raw[at + offset] |= 0x1
     path.write_bytes(bytes(raw))
-    assert reasons(path) == [limits.ENCRYPTED, None]
+    assert reasons(path) == [Reason.ENCRYPTED, None]
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
@@ -291,7 +291,7 @@ def test_corrupt_zip_member_is_unreadable_and_the_next_read(tmp_path: Path, meth
     start = raw.find(b"PK\x03\x04") + 30 + len("bad.txt") + 20  # inside the compressed data
     raw[start : start + 200] = os.urandom(200)
     path.write_bytes(bytes(raw))
-    assert reasons(path) == [limits.UNREADABLE, None]
+    assert reasons(path) == [Reason.UNREADABLE, None]
 
 
 @pytest.mark.parametrize("kind", ["gz", "bz2", "xz"])
@@ -309,7 +309,7 @@ def test_corrupt_compressed_tar_stream_keeps_what_was_read(tmp_path: Path, kind:
     path.write_bytes(bytes(packed))
     found = list(read_archive(path))
     assert found[0].skip is None and found[0].data == ARTICLE
-    assert found[-1].skip == limits.UNREADABLE
+    assert found[-1].skip == Reason.UNREADABLE
     assert len({entry.name for entry in found}) == len(found)
 
 
@@ -321,7 +321,7 @@ def test_truncated_tar_keeps_what_was_read(tmp_path: Path) -> None:
             info.size = 5_000
             archive.addfile(info, io.BytesIO(b"x" * 5_000))
     path.write_bytes(path.read_bytes()[:8_000])  # the second member's data is cut
-    assert reasons(path) == [None, limits.UNREADABLE, limits.UNREADABLE]  # the cut member, then the rest
+    assert reasons(path) == [None, Reason.UNREADABLE, Reason.UNREADABLE]  # the cut member, then the rest
 
 
 def test_corrupt_warc_gz_record_keeps_what_was_read(tmp_path: Path) -> None:
@@ -336,7 +336,7 @@ def test_corrupt_warc_gz_record_keeps_what_was_read(tmp_path: Path) -> None:
     bad[20:40] = bytes(20)
     path.write_bytes(gzip.compress(record) + bytes(bad))
     found = list(read_archive(path))
-    assert [entry.skip for entry in found] == [None, limits.UNREADABLE]
+    assert [entry.skip for entry in found] == [None, Reason.UNREADABLE]
 
 
 def test_deeply_nested_jsonl_line_is_one_failed_document(tmp_path: Path) -> None:
@@ -345,7 +345,7 @@ def test_deeply_nested_jsonl_line_is_one_failed_document(tmp_path: Path) -> None
     assert [entry.name for entry in found] == ["line.jsonl#1", "line.jsonl#ok"]
     with pytest.raises(Exception) as error:
         load_document(found[0])
-    assert getattr(error.value, "code", None) == limits.INVALID_JSON
+    assert getattr(error.value, "code", None) == Reason.INVALID_JSON
     assert load_document(found[1]).document.blocks
 
 
@@ -362,7 +362,7 @@ def test_entry_cap_ends_each_kind_of_archive(tmp_path: Path) -> None:
     jsonl_path.write_bytes(b'{"text": "Une phrase."}\n' * 5_000)
     for path in (tar_path, jsonl_path, zip_many_members(tmp_path)):
         found = reasons(path, caps)
-        assert found[-1] == limits.TOO_MANY_ENTRIES and len(found) <= 1_001, path.name
+        assert found[-1] == Reason.TOO_MANY_ENTRIES and len(found) <= 1_001, path.name
         assert count_entries(path, caps) == len(found), path.name
 
 

@@ -14,10 +14,11 @@ import pytest
 from models.document import Translation
 from models.engine import PLAIN_CALL, CallControl, GenerationOptions
 from service.formats import Layout
-from service.jobs import limits, outputs
+from service.jobs import outputs
 from service.jobs.config import BatchConfig, GroupBounds
 from service.jobs.outdir import BatchBusy, _locked
-from service.jobs.runner import BatchRun
+from service.jobs.reasons import Reason
+from service.jobs.runner import BatchRun, RunSpec
 from service.schemas import TranslateResponse
 from tests.support.fakes import FakeEngine
 
@@ -45,13 +46,13 @@ def test_every_document_gets_contract_json_html_and_a_manifest_record(tmp_path: 
     source = make_zip(
         tmp_path / "a.zip", 6, {"bad/../../x.txt": b"slip", "empty.txt": b"", "notes.xls": b"\xd0\xcf\x11\xe0"}
     )
-    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    summary = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (summary.ok, summary.skipped, summary.failed) == (6, 3, 0)
     by_name = {r["name"]: r for r in records(tmp_path / "out")}
     assert {by_name[n]["reason"] for n in ("bad/../../x.txt", "empty.txt", "notes.xls")} == {
-        limits.PATH_TRAVERSAL,
-        limits.EMPTY,
-        limits.UNSUPPORTED_TYPE,
+        Reason.PATH_TRAVERSAL,
+        Reason.EMPTY,
+        Reason.UNSUPPORTED_TYPE,
     }
     for i in range(6):
         record = by_name[f"articles/{i:03}.txt"]
@@ -71,7 +72,7 @@ def test_sentences_of_many_documents_share_engine_calls_and_repeats_are_translat
 ) -> None:
     source = make_zip(tmp_path / "a.zip", 20)
     summary = BatchRun(
-        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=40))
+        RunSpec(source, tmp_path / "out", config=BatchConfig(groups=GroupBounds(sentences=40))), fake_engine
     ).run()
     sent = [text for call in fake_engine.calls for text in call]
     assert len(fake_engine.calls) < 20 / 2, "documents are packed together"
@@ -87,12 +88,12 @@ def test_a_rerun_redoes_nothing_and_a_changed_document_is_translated_again(
     source.mkdir()
     for i in range(5):
         (source / f"{i}.txt").write_text(article(i), encoding="utf-8")
-    BatchRun(source, tmp_path / "out", fake_engine).run()
+    BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     fake_engine.calls.clear()
-    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    again = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (again.already_done, again.ok, fake_engine.calls) == (5, 0, [])
     (source / "2.txt").write_text("Un texte nouveau. Une phrase inconnue.", encoding="utf-8")
-    changed = BatchRun(source, tmp_path / "out", fake_engine).run()
+    changed = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (changed.already_done, changed.ok) == (4, 1)
     assert fake_engine.calls == [["Un texte nouveau.", "Une phrase inconnue."]]
     index = (tmp_path / "out" / outputs.INDEX).read_text(encoding="utf-8")
@@ -103,11 +104,11 @@ def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
     tmp_path: Path, fake_engine: FakeEngine
 ) -> None:
     source = make_zip(tmp_path / "a.zip", 4)
-    BatchRun(source, tmp_path / "out", fake_engine).run()
+    BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     first = records(tmp_path / "out")[0]
     (tmp_path / "out" / first["json"]).unlink()
     fake_engine.calls.clear()
-    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    summary = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (summary.ok, summary.already_done, summary.cache_misses, fake_engine.calls) == (1, 3, 0, [])
     assert (tmp_path / "out" / first["json"]).is_file()
 
@@ -115,13 +116,39 @@ def test_resume_uses_the_disk_cache_and_redoes_a_document_whose_file_is_gone(
 def test_a_manifest_row_this_version_cannot_read_is_redone_not_a_crash(tmp_path: Path, fake_engine: FakeEngine) -> None:
     """Resume read rows as raw dicts (`row["status"]`): one without a status stopped every later run."""
     source = make_zip(tmp_path / "a.zip", 3)
-    BatchRun(source, tmp_path / "out", fake_engine).run()
+    BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     first = records(tmp_path / "out")[0]
     with open(tmp_path / "out" / outputs.MANIFEST, "a", encoding="utf-8") as manifest:
         manifest.write(json.dumps({"id": first["id"], "name": first["name"]}) + "\n")  # no status
-    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    again = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (again.ok, again.already_done) == (1, 2)
     assert records(tmp_path / "out")[-1]["status"] == "ok"
+
+
+def test_one_run_spec_drives_either_runner_and_the_ray_one_gets_absolute_paths(
+    tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.jobs.ray_runner import RayBatchRun  # Ray itself is imported only when it runs
+    from service.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    seen: list[str] = []
+
+    class Told:
+        def started(self, total: int, already_done: int) -> None:
+            seen.append(f"{total} {already_done}")
+
+        def finished(self, record: Any) -> None:
+            seen.append(record.name)
+
+    spec = RunSpec(Path("a.zip"), Path("out"), config=BatchConfig(max_sentences=7), observer=Told())
+    ray = RayBatchRun(spec, Settings(), address="auto")
+    assert (ray.source, ray.outdir, ray.address) == (tmp_path / "a.zip", tmp_path / "out", "auto")  # for its actors
+    assert (ray.config, ray.observer) == (spec.config, spec.observer) and not ray.should_stop()
+    make_zip(tmp_path / "a.zip", 2)
+    summary = BatchRun(spec, fake_engine).run()
+    assert summary.ok == 2 and seen == ["2 0", "articles/000.txt", "articles/001.txt"]
+    assert (tmp_path / "out" / outputs.MANIFEST).is_file()
 
 
 def test_layouts_are_read_as_layouts_and_an_unknown_one_is_refused() -> None:
@@ -144,10 +171,10 @@ def test_a_document_declaring_xml_entities_is_skipped_and_not_retried(tmp_path: 
         for name in clean.namelist():
             target.writestr(name, xxe % W_NS.encode() if name == "word/document.xml" else clean.read(name))
     source = make_zip(tmp_path / "a.zip", 1, {"hostile.docx": hostile.getvalue()})
-    BatchRun(source, tmp_path / "out", fake_engine).run()
+    BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     refused = [r for r in records(tmp_path / "out") if r["name"] == "hostile.docx"]
-    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", limits.UNSAFE_XML)]
-    again = BatchRun(source, tmp_path / "out", fake_engine).run()
+    assert [(r["status"], r["reason"]) for r in refused] == [("skipped", Reason.UNSAFE_XML)]
+    again = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (again.already_done, again.documents) == (2, 0)
 
 
@@ -169,18 +196,18 @@ class FailingEngine(FakeEngine):
 def test_one_bad_document_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
     source = make_zip(tmp_path / "a.zip", 6, {"poison.txt": b"Une phrase POISON ici."})
     summary = BatchRun(
-        source, tmp_path / "out", FailingEngine(), config=BatchConfig(groups=GroupBounds(sentences=1000))
+        RunSpec(source, tmp_path / "out", config=BatchConfig(groups=GroupBounds(sentences=1000))), FailingEngine()
     ).run()
     assert (summary.ok, summary.failed) == (6, 1)
     failed = [r for r in records(tmp_path / "out") if r["status"] == "failed"]
-    assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == limits.TRANSLATION_ERROR
+    assert failed[0]["name"] == "poison.txt" and failed[0]["reason"] == Reason.TRANSLATION_ERROR
     assert "the model broke" in failed[0]["message"]
 
 
 def test_documents_over_the_sentence_cap_fail_before_translation(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 1, {"long.txt": " ".join(f"Phrase numéro {i}." for i in range(30)).encode()})
-    summary = BatchRun(source, tmp_path / "out", fake_engine, config=BatchConfig(max_sentences=10)).run()
-    assert summary.reasons == {limits.TOO_MANY_SENTENCES: 1}
+    summary = BatchRun(RunSpec(source, tmp_path / "out", config=BatchConfig(max_sentences=10)), fake_engine).run()
+    assert summary.reasons == {Reason.TOO_MANY_SENTENCES: 1}
     assert not any("Phrase numéro" in text for call in fake_engine.calls for text in call)
 
 
@@ -189,11 +216,11 @@ def test_a_torn_manifest_tail_and_leftover_temp_files_are_cleaned_on_resume(
 ) -> None:
     source = make_zip(tmp_path / "a.zip", 3)
     out = tmp_path / "out"
-    BatchRun(source, out, fake_engine).run()
+    BatchRun(RunSpec(source, out), fake_engine).run()
     with open(out / outputs.MANIFEST, "ab") as stream:
         stream.write(b'{"id": "torn", "sta')
     (out / outputs.DOCS / ".tmp-123-x.json").write_text("{half", encoding="utf-8")
-    BatchRun(source, out, fake_engine).run()
+    BatchRun(RunSpec(source, out), fake_engine).run()
     lines = (out / outputs.MANIFEST).read_bytes().splitlines()
     assert len(lines) == 3 and all(json.loads(line)["status"] == "ok" for line in lines)
     assert not list((out / outputs.DOCS).glob(".tmp-*"))
@@ -203,21 +230,23 @@ def test_two_runs_cannot_share_an_outdir(tmp_path: Path, fake_engine: FakeEngine
     source = make_zip(tmp_path / "a.zip", 1)
     (tmp_path / "out").mkdir()
     with _locked(tmp_path / "out"), pytest.raises(BatchBusy):
-        BatchRun(source, tmp_path / "out", fake_engine).run()
+        BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
 
 
 def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 10)
     stop = iter([False, False, True])
     first = BatchRun(
-        source,
-        tmp_path / "out",
+        RunSpec(
+            source,
+            tmp_path / "out",
+            config=BatchConfig(groups=GroupBounds(sentences=1)),
+            should_stop=lambda: next(stop, True),
+        ),
         fake_engine,
-        config=BatchConfig(groups=GroupBounds(sentences=1)),
-        should_stop=lambda: next(stop, True),
     ).run()
     assert first.interrupted and first.ok == 3
-    rest = BatchRun(source, tmp_path / "out", fake_engine).run()
+    rest = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (rest.already_done, rest.ok) == (3, 7)
     assert sorted(r["name"] for r in records(tmp_path / "out")) == [f"articles/{i:03}.txt" for i in range(10)]
 
@@ -225,10 +254,10 @@ def test_should_stop_interrupts_between_groups_and_the_rest_is_resumed(tmp_path:
 def test_a_document_that_is_not_french_is_skipped_with_its_language(tmp_path: Path, fake_engine: FakeEngine) -> None:
     english = b"The city council adopted a record budget on Tuesday evening. The opposition voted against it.\n"
     source = make_zip(tmp_path / "a.zip", 2, {"english.txt": english})
-    summary = BatchRun(source, tmp_path / "out", fake_engine).run()
+    summary = BatchRun(RunSpec(source, tmp_path / "out"), fake_engine).run()
     assert (summary.ok, summary.skipped) == (2, 1)
     (record,) = [r for r in records(tmp_path / "out") if r["name"] == "english.txt"]
-    assert (record["status"], record["reason"]) == ("skipped", limits.NOT_FRENCH)
+    assert (record["status"], record["reason"]) == ("skipped", Reason.NOT_FRENCH)
     assert "'en'" in record["message"]
     assert not any("city council" in text for call in fake_engine.calls for text in call)
 
@@ -255,7 +284,8 @@ def test_documents_with_nothing_to_translate_flush_by_count(
     verbatim = {f"v/{i:03}.txt": b"---\n\n42\n" for i in range(25)}  # admitted, but no sentence to translate
     source = make_zip(tmp_path / "v.zip", 0, verbatim)
     summary = BatchRun(
-        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=10_000, documents=4))
+        RunSpec(source, tmp_path / "out", config=BatchConfig(groups=GroupBounds(sentences=10_000, documents=4))),
+        fake_engine,
     ).run()
     assert summary.ok == 25 and fake_engine.calls == []
     assert max(sizes) <= 4 and sum(sizes) == 25, sizes  # never more than 4 documents held at once
@@ -266,7 +296,8 @@ def test_groups_flush_by_input_bytes(tmp_path: Path, fake_engine: FakeEngine, mo
     source = make_zip(tmp_path / "a.zip", 12)
     size = len(article(0).encode())
     BatchRun(
-        source, tmp_path / "out", fake_engine, config=BatchConfig(groups=GroupBounds(sentences=10_000, bytes=3 * size))
+        RunSpec(source, tmp_path / "out", config=BatchConfig(groups=GroupBounds(sentences=10_000, bytes=3 * size))),
+        fake_engine,
     ).run()
     assert max(sizes) <= 3 and sum(sizes) == 12, sizes
 
@@ -274,18 +305,18 @@ def test_groups_flush_by_input_bytes(tmp_path: Path, fake_engine: FakeEngine, mo
 def test_the_output_cap_skips_the_remaining_documents_with_a_reason(tmp_path: Path, fake_engine: FakeEngine) -> None:
     source = make_zip(tmp_path / "a.zip", 10)
     out = tmp_path / "out"
-    BatchRun(source, tmp_path / "one", fake_engine).run()
+    BatchRun(RunSpec(source, tmp_path / "one"), fake_engine).run()
     one_document = sum(p.stat().st_size for p in (tmp_path / "one" / outputs.DOCS).iterdir()) // 10
     cap = 3 * one_document + one_document // 2
     summary = BatchRun(
-        source, out, fake_engine, config=BatchConfig(groups=GroupBounds(sentences=2), max_output_bytes=cap)
+        RunSpec(source, out, config=BatchConfig(groups=GroupBounds(sentences=2), max_output_bytes=cap)), fake_engine
     ).run()
-    assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {limits.OUTPUT_QUOTA: 7})
+    assert (summary.ok, summary.skipped, summary.reasons) == (3, 7, {Reason.OUTPUT_QUOTA: 7})
     assert sum(p.stat().st_size for p in (out / outputs.DOCS).iterdir()) <= cap
     skipped = [r for r in records(out) if r["status"] == "skipped"]
     assert {r["reason"] for r in skipped} == {"output_quota"} and "bytes" in skipped[0]["message"]
     # A rerun counts what is already written, and does not retry the refused documents.
-    again = BatchRun(source, out, fake_engine, config=BatchConfig(max_output_bytes=cap)).run()
+    again = BatchRun(RunSpec(source, out, config=BatchConfig(max_output_bytes=cap)), fake_engine).run()
     assert again.already_done == 10 and again.documents == 0
 
 
@@ -306,10 +337,10 @@ def test_groups_flush_by_what_documents_hold_not_their_upload_size(
     sizes = _group_sizes(monkeypatch)
     source = make_zip(tmp_path / "d.zip", 0, {f"d/{i}.docx": data for i in range(6)})
     summary = BatchRun(
-        source,
-        tmp_path / "out",
+        RunSpec(
+            source, tmp_path / "out", config=BatchConfig(groups=GroupBounds(sentences=100_000, bytes=3 * len(data)))
+        ),
         fake_engine,
-        config=BatchConfig(groups=GroupBounds(sentences=100_000, bytes=3 * len(data))),
     ).run()
     assert summary.ok == 6
     assert max(sizes) == 1 and sum(sizes) == 6, sizes  # 3 uploads' bytes, but each holds more than that in text
@@ -400,7 +431,7 @@ def test_any_bytes_in_a_name_are_recorded_escaped_and_the_batch_goes_on(
     tmp_path: Path, fake_engine: FakeEngine, make: Any, names: set[str]
 ) -> None:
     source, out = make(tmp_path), tmp_path / "out"
-    summary = BatchRun(source, out, fake_engine).run()
+    summary = BatchRun(RunSpec(source, out), fake_engine).run()
     assert not summary.interrupted and summary.documents == len(names)
     by_name = {record["name"]: record for record in records(out)}  # read back as strict UTF-8 JSON
     assert set(by_name) == names
@@ -410,7 +441,7 @@ def test_any_bytes_in_a_name_are_recorded_escaped_and_the_batch_goes_on(
     index = (out / outputs.INDEX).read_text(encoding="utf-8")
     assert all(name in index for name in names) and "\u202e" not in index
     assert len({record["id"] for record in records(out)}) == len(names)
-    assert BatchRun(source, out, fake_engine).run().already_done == len(names) - len(failed)  # the same ids
+    assert BatchRun(RunSpec(source, out), fake_engine).run().already_done == len(names) - len(failed)  # the same ids
 
 
 def test_display_name_escapes_what_cannot_be_text_or_would_reorder_it() -> None:

@@ -12,7 +12,7 @@ from service import formats
 from service.jobs import document_files, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.names import Stems, safe_stem
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 from tests.support.documents import BUILDERS, docx, srt
 from tests.support.fakes import FakeEngine
 
@@ -20,7 +20,7 @@ LAYOUTS = formats.LAYOUTS
 
 
 def run(source: Path, outdir: Path, layouts: tuple[str, ...] = LAYOUTS) -> dict[str, dict[str, Any]]:
-    BatchRun(source, outdir, FakeEngine(), config=BatchConfig(layouts=layouts)).run()
+    BatchRun(RunSpec(source, outdir, config=BatchConfig(layouts=layouts)), FakeEngine()).run()
     return {r["name"]: r for r in outputs.latest_records(outdir / outputs.MANIFEST).values()}
 
 

@@ -14,7 +14,7 @@ from service import cli
 from service.jobs.config import BatchConfig
 from service.jobs.progress import Reporting
 from service.jobs.records import Record
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 from tests.support.fakes import FakeEngine
 
 SENTENCES_PER_DOC = 6
@@ -71,7 +71,9 @@ def test_reporting_slices_a_call_keeps_its_order_and_counts_up_to_the_total() ->
 def test_a_group_reports_its_sentences_before_its_documents_are_written(tmp_path: Path) -> None:
     observer = Events()
     # One group (256 sentences by default) holds all 30: on the old runner no sentence was counted before it was done.
-    run = BatchRun(_archive(tmp_path, 5), tmp_path / "out", SmallBatches(4), config=BatchConfig(), observer=observer)
+    run = BatchRun(
+        RunSpec(_archive(tmp_path, 5), tmp_path / "out", config=BatchConfig(), observer=observer), SmallBatches(4)
+    )
     summary = run.run()
     assert summary.ok == 5
     kinds = [kind for kind, _ in observer.events]

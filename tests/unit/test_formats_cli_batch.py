@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from service import cli, formats
 from service.jobs import outputs
 from service.jobs.config import BatchConfig
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 from tests.support.documents import BUILDERS
 from tests.support.fakes import FakeEngine
 from tests.support.pdf import encrypt, make_pdf
@@ -82,13 +82,13 @@ def test_batch_over_a_directory_resumes_and_stays_in_outdir(tmp_path: Path) -> N
     for format in FORMATS:
         (source / f"a.{format}").write_bytes(BUILDERS[format]())
     outdir = tmp_path / "out"
-    first = BatchRun(source, outdir, FakeEngine(), config=BatchConfig(layouts=formats.LAYOUTS)).run()
+    first = BatchRun(RunSpec(source, outdir, config=BatchConfig(layouts=formats.LAYOUTS)), FakeEngine()).run()
     assert first.ok == len(FORMATS) and first.failed == 0
     written = sorted(p.name for p in (outdir / outputs.DOCS).iterdir())
     bilingual = [name for name in written if any(f".{layout}." in name for layout in formats.LAYOUTS)]
     assert len(bilingual) == 3 * len(FORMATS)
     assert {name.rsplit(".", 1)[1] for name in bilingual} == {"srt", "vtt", "docx", "odt", "epub", "html"}
-    again = BatchRun(source, outdir, FakeEngine(), config=BatchConfig(layouts=formats.LAYOUTS)).run()
+    again = BatchRun(RunSpec(source, outdir, config=BatchConfig(layouts=formats.LAYOUTS)), FakeEngine()).run()
     assert again.already_done == len(FORMATS) and again.ok == 0
     assert io.BytesIO  # the same files, nothing outside OUTDIR
     assert sorted(p.name for p in (outdir / outputs.DOCS).iterdir()) == written
@@ -116,7 +116,7 @@ def test_batch_skips_pdfs_without_text_or_with_a_password_and_fails_corrupt_ones
     (source / "broken.odt").write_bytes(BUILDERS["odt"]()[:500])
     (source / "good.pdf").write_bytes(BUILDERS["pdf"]())
     outdir = tmp_path / "out"
-    summary = BatchRun(source, outdir, FakeEngine()).run()
+    summary = BatchRun(RunSpec(source, outdir), FakeEngine()).run()
     records = {r["name"]: r for r in map(json.loads, (outdir / outputs.MANIFEST).read_text().splitlines())}
     assert (records["scan.pdf"]["status"], records["scan.pdf"]["reason"]) == ("skipped", "no_text_layer")
     assert (records["locked.pdf"]["status"], records["locked.pdf"]["reason"]) == ("skipped", "encrypted")

@@ -12,7 +12,7 @@ from lxml import etree
 from models.pipeline import translate_document
 from service import formats
 from service.formats.odt import q
-from service.jobs import limits
+from service.jobs.reasons import Reason
 from tests.support.documents import odt
 from tests.support.fakes import FakeEngine
 
@@ -172,7 +172,7 @@ def test_odt_entities_are_refused(prologue: str) -> None:
 
 def test_odt_hostile_and_corrupt_files_are_refused() -> None:
     cases = [
-        (rezip(odt(), {"Pictures/zeros.bin": b"\0" * 3_000_000}), limits.COMPRESSION_RATIO),
+        (rezip(odt(), {"Pictures/zeros.bin": b"\0" * 3_000_000}), Reason.COMPRESSION_RATIO),
         (
             rezip(
                 odt(),
@@ -182,10 +182,10 @@ def test_odt_hostile_and_corrupt_files_are_refused() -> None:
                     b"<manifest:encryption-data/></manifest:file-entry></manifest:manifest>"
                 },
             ),
-            limits.ENCRYPTED,
+            Reason.ENCRYPTED,
         ),
-        (rezip(odt(), {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), limits.UNPARSABLE),
-        (rezip(odt(), {"content.xml": b"<office:document-content"}), limits.UNPARSABLE),
+        (rezip(odt(), {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), Reason.UNPARSABLE),
+        (rezip(odt(), {"content.xml": b"<office:document-content"}), Reason.UNPARSABLE),
         (
             rezip(
                 odt(),
@@ -194,10 +194,10 @@ def test_odt_hostile_and_corrupt_files_are_refused() -> None:
                     "</office:body></office:document-content>".encode()
                 },
             ),
-            limits.UNPARSABLE,
+            Reason.UNPARSABLE,
         ),
-        (b"PK\x03\x04garbage", limits.UNPARSABLE),
-        (odt()[:600], limits.UNPARSABLE),
+        (b"PK\x03\x04garbage", Reason.UNPARSABLE),
+        (odt()[:600], Reason.UNPARSABLE),
     ]
     for data, code in cases:
         with pytest.raises(formats.FormatError) as error:

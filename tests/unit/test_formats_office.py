@@ -12,7 +12,7 @@ from lxml import etree
 from models.pipeline import translate_document
 from service import formats
 from service.formats.docx_text import W_NS
-from service.jobs import limits
+from service.jobs.reasons import Reason
 from tests.support.documents import docx
 from tests.support.fakes import FakeEngine
 
@@ -120,19 +120,19 @@ def test_docx_bombs_and_corrupt_files_are_refused() -> None:
     bomb = rezip(docx(), {"word/media/zeros.bin": b"\0" * 3_000_000})
     with pytest.raises(formats.FormatError) as error:
         formats.read_source(bomb, "docx")
-    assert error.value.code == limits.COMPRESSION_RATIO
+    assert error.value.code == Reason.COMPRESSION_RATIO
     many = rezip(docx(), {f"x/{i}": b"" for i in range(50)})
     with pytest.raises(formats.FormatError) as error:
         formats.read_source(many, "docx", formats.Limits(max_entries=40))
-    assert error.value.code == limits.TOO_MANY_ENTRIES
+    assert error.value.code == Reason.TOO_MANY_ENTRIES
     big = rezip(docx(), {"word/media/big.bin": bytes(range(256)) * 4000}, zipfile.ZIP_STORED)
     with pytest.raises(formats.FormatError) as error:
         formats.read_source(big, "docx", formats.Limits(max_document_bytes=500_000))
-    assert error.value.code == limits.TOTAL_TOO_LARGE
+    assert error.value.code == Reason.TOTAL_TOO_LARGE
     for corrupt in (b"PK\x03\x04garbage", docx()[:2000], rezip(docx(), {"word/document.xml": b"<w:document"})):
         with pytest.raises(formats.FormatError) as error:
             formats.read_source(corrupt, "docx")
-        assert error.value.code == limits.UNPARSABLE
+        assert error.value.code == Reason.UNPARSABLE
 
 
 def runs_of(paragraph: Any) -> list[tuple[str, bool, bool]]:

@@ -14,7 +14,7 @@ from lxml import etree
 from models.pipeline import translate_document
 from service import formats
 from service.formats.epub import XHTML
-from service.jobs import limits
+from service.jobs.reasons import Reason
 from tests.support.documents import pdf
 from tests.support.fakes import FakeEngine
 from tests.support.pdf import Line, encrypt, make_pdf
@@ -66,12 +66,12 @@ def test_hyphen_kept_before_a_capital_and_columns_split() -> None:
 
 
 def test_a_pdf_without_text_layer_is_skipped() -> None:
-    assert refused(make_pdf([None, None])) == limits.NO_TEXT_LAYER
-    assert limits.NO_TEXT_LAYER in limits.SKIP_REASONS
+    assert refused(make_pdf([None, None])) == Reason.NO_TEXT_LAYER
+    assert Reason.NO_TEXT_LAYER.repeats
 
 
 def test_encrypted_pdfs() -> None:
-    assert refused(encrypt(pdf())) == limits.ENCRYPTED
+    assert refused(encrypt(pdf())) == Reason.ENCRYPTED
     # an owner password only (restrictions, no password to open it): read like any PDF
     opened = formats.read_source(encrypt(pdf(), user_password=""), "pdf")
     assert opened.document.blocks[0].text == "Le budget de la ville"
@@ -83,28 +83,28 @@ def test_corrupt_pdfs_fail_with_a_reason() -> None:
     assert cyclic != one
     for data in (b"not a pdf at all", b"%PDF-1.4\n1 0 obj << /Type /Catalog", pdf()[:400], b"", cyclic):
         code = refused(data)
-        assert code == limits.UNPARSABLE and code not in limits.SKIP_REASONS
+        assert code == Reason.UNPARSABLE and not code.repeats
 
 
 def test_too_many_pages_is_refused_before_the_pages_are_read() -> None:
     many = make_pdf([[Line("Bonjour à tous.")]] * 10_000)
-    assert refused(many) == limits.TOO_MANY_PAGES  # the page tree's /Count, checked first
+    assert refused(many) == Reason.TOO_MANY_PAGES  # the page tree's /Count, checked first
     lying = make_pdf([[Line("Bonjour à tous.")]] * 30, count=1)  # a /Count that lies: the walk counts again
-    assert refused(lying, formats.Limits(max_pdf_pages=20)) == limits.TOO_MANY_PAGES
+    assert refused(lying, formats.Limits(max_pdf_pages=20)) == Reason.TOO_MANY_PAGES
     assert len(formats.read_source(lying, "pdf", formats.Limits(max_pdf_pages=30)).document.blocks) == 30
 
 
 def test_text_and_streams_are_bounded() -> None:
     long = make_pdf([[Line(f"Phrase numéro {i} du document.", 72, 700 - 14 * i) for i in range(40)]] * 5)
-    assert refused(long, formats.Limits(max_pdf_chars=1000)) == limits.TOO_MUCH_TEXT
+    assert refused(long, formats.Limits(max_pdf_chars=1000)) == Reason.TOO_MUCH_TEXT
     # a content stream expanding to 10 MB: refused on its size, before any text is extracted from it
     spaces = make_pdf([b"BT /F1 12 Tf 72 700 Td (" + b" " * 10_000_000 + b"Bonjour) Tj ET"])
-    assert refused(spaces, formats.Limits(max_pdf_chars=100_000)) == limits.TOO_MUCH_TEXT
+    assert refused(spaces, formats.Limits(max_pdf_chars=100_000)) == Reason.TOO_MUCH_TEXT
     # one expanding past pypdf's own cap on a stream (75 MB)
     bomb = make_pdf([b"BT /F1 12 Tf 72 700 Td (" + b" " * 80_000_000 + b"Bonjour) Tj ET"])
     assert len(bomb) < 200_000
-    assert refused(bomb) == limits.TOO_MUCH_TEXT
-    assert {limits.TOO_MANY_PAGES, limits.TOO_MUCH_TEXT} <= limits.SKIP_REASONS
+    assert refused(bomb) == Reason.TOO_MUCH_TEXT
+    assert Reason.TOO_MANY_PAGES.repeats and Reason.TOO_MUCH_TEXT.repeats
 
 
 def test_html_in_every_layout_escapes_the_text() -> None:

@@ -9,7 +9,7 @@ from models.parse import parse
 from models.pipeline import DocumentStream, translate_document, translate_request
 from models.plan import plan
 from models.request import TranslationRequest
-from service.jobs.runner import BatchRun
+from service.jobs.runner import BatchRun, RunSpec
 from service.metrics import Metrics
 from service.scheduler import CancelToken, Scheduler
 from service.translation import streamed_blocks
@@ -47,7 +47,7 @@ def test_the_json_answer_the_stream_and_the_batch_runner_send_the_same_texts(tmp
     with zipfile.ZipFile(archive, "w") as out:
         out.writestr("article.md", ARTICLE)
     batched = FakeEngine(window=24)
-    summary = BatchRun(archive, tmp_path / "out", batched).run()
+    summary = BatchRun(RunSpec(archive, tmp_path / "out"), batched).run()
     assert summary.ok == 1
 
     assert _sent(answered) == _sent(streamed) == _sent(batched) == set(planned.texts())

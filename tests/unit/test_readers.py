@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs import limits
 from service.jobs.decode import DocumentError, decode_bytes
 from service.jobs.documents import document_id, load_document
 from service.jobs.limits import Limits
 from service.jobs.readers import ArchiveError, Entry, read_archive
+from service.jobs.reasons import Reason
 
 ARTICLE = "Le conseil vote le budget\n\nLes élus ont débattu toute la soirée. Le maire a défendu son projet.\n"
 HTML = (
@@ -59,7 +59,7 @@ def test_directory_is_read_recursively_with_formats_from_extensions(tmp_path: Pa
         "a/b/three.html": "html",
         "a/four.json": "json",
     }
-    assert found["photo.jpg"].skip == limits.UNSUPPORTED_TYPE
+    assert found["photo.jpg"].skip == Reason.UNSUPPORTED_TYPE
     assert found["one.txt"].data == ARTICLE.encode()
     for name in ("one.txt", "a/two.md", "a/b/three.html", "a/four.json"):
         assert load_document(found[name]).document.blocks, name
@@ -112,7 +112,7 @@ def test_jsonl_text_and_structured_lines_named_by_id(tmp_path: Path) -> None:
     assert load_document(found["feed.jsonl#a-1"]).document.blocks[0].text == "Le conseil vote le budget"
     with pytest.raises(DocumentError) as error:
         load_document(found["feed.jsonl#5"])
-    assert error.value.code == limits.INVALID_JSON
+    assert error.value.code == Reason.INVALID_JSON
 
 
 def _warc_record(kind: str, uri: str, block: bytes, content_type: str) -> bytes:
@@ -156,7 +156,7 @@ def test_warc_html_responses_become_articles(tmp_path: Path, name: str, gzip: bo
     loaded = load_document(page)
     assert loaded.encoding == "iso8859-1"
     assert "Les élus ont débattu du budget" in " ".join(b.text for b in loaded.document.blocks)
-    assert found["https://exemple.fr/logo.png"].skip == limits.UNSUPPORTED_TYPE
+    assert found["https://exemple.fr/logo.png"].skip == Reason.UNSUPPORTED_TYPE
 
 
 def test_unknown_or_missing_archive_is_refused(tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_a_lone_document_in_its_own_format_is_an_archive_of_one(tmp_path: Path) 
     big = tmp_path / "big.srt"
     big.write_bytes(b"x" * 200)
     (refused,) = read_archive(big, Limits(max_member_bytes=100))
-    assert (refused.name, refused.skip, refused.data) == ("big.srt", limits.MEMBER_TOO_LARGE, b"")
+    assert (refused.name, refused.skip, refused.data) == ("big.srt", Reason.MEMBER_TOO_LARGE, b"")
     (tmp_path / "note.txt").write_text("Bonjour.")
     with pytest.raises(ArchiveError, match=r"a single .*\.srt"):  # a lone text file is not a job: the page reads it
         archive_kind(tmp_path / "note.txt")
@@ -220,16 +220,16 @@ def test_declared_charset_is_used_when_not_utf8() -> None:
 @pytest.mark.parametrize(
     "data,code",
     [
-        (b"", limits.EMPTY),
-        (b" \n\t ", limits.EMPTY),
-        (b"abc\x00def", limits.BINARY),
-        (bytes(range(256)) * 8, limits.BINARY),
+        (b"", Reason.EMPTY),
+        (b" \n\t ", Reason.EMPTY),
+        (b"abc\x00def", Reason.BINARY),
+        (bytes(range(256)) * 8, Reason.BINARY),
     ],
 )
 def test_empty_and_binary_content_is_refused(data: bytes, code: str) -> None:
     with pytest.raises(DocumentError) as error:
         decode_bytes(data)
-    assert error.value.code in (code, limits.UNDECODABLE)
+    assert error.value.code in (code, Reason.UNDECODABLE)
 
 
 # --- hostile archives ----------------------------------------------------------------------
@@ -264,13 +264,13 @@ def test_hostile_zip_members_are_skipped_with_reasons(tmp_path: Path) -> None:
     found = entries(path, SMALL)
     assert reasons(path, SMALL) == {
         "ok.txt": None,
-        "../../etc/evil.txt": limits.PATH_TRAVERSAL,
-        "/etc/passwd.txt": limits.ABSOLUTE_PATH,
-        "C:/windows/x.txt": limits.ABSOLUTE_PATH,
-        "link.txt": limits.SYMLINK,
-        "fifo.txt": limits.DEVICE,
-        "big.txt": limits.MEMBER_TOO_LARGE,
-        "bomb.txt": limits.COMPRESSION_RATIO,
+        "../../etc/evil.txt": Reason.PATH_TRAVERSAL,
+        "/etc/passwd.txt": Reason.ABSOLUTE_PATH,
+        "C:/windows/x.txt": Reason.ABSOLUTE_PATH,
+        "link.txt": Reason.SYMLINK,
+        "fifo.txt": Reason.DEVICE,
+        "big.txt": Reason.MEMBER_TOO_LARGE,
+        "bomb.txt": Reason.COMPRESSION_RATIO,
         "latin.txt": None,
         "garbage.txt": None,
         "empty.txt": None,
@@ -278,10 +278,10 @@ def test_hostile_zip_members_are_skipped_with_reasons(tmp_path: Path) -> None:
     }
     assert load_document(found["latin.txt"]).encoding == "cp1252"
     assert "très" in load_document(found["latin.txt"]).document.blocks[0].text
-    for name, code in (("garbage.txt", limits.UNDECODABLE), ("empty.txt", limits.EMPTY)):
+    for name, code in (("garbage.txt", Reason.UNDECODABLE), ("empty.txt", Reason.EMPTY)):
         with pytest.raises(DocumentError) as error:
             load_document(found[name])
-        assert error.value.code in (code, limits.BINARY), name
+        assert error.value.code in (code, Reason.BINARY), name
 
 
 def test_zip_member_whose_header_lies_is_refused_and_the_next_read(tmp_path: Path) -> None:
@@ -298,7 +298,7 @@ def test_zip_member_whose_header_lies_is_refused_and_the_next_read(tmp_path: Pat
     with zipfile.ZipFile(path) as archive:
         assert archive.getinfo("liar.txt").file_size == 10
     # zipfile stops at the declared size, and its CRC check then refuses the member; the next one is read.
-    assert reasons(path, SMALL) == {"liar.txt": limits.UNREADABLE, "next.txt": None}
+    assert reasons(path, SMALL) == {"liar.txt": Reason.UNREADABLE, "next.txt": None}
 
 
 def _tar_add(
@@ -324,14 +324,14 @@ def test_hostile_tar_members_are_skipped_with_reasons(tmp_path: Path) -> None:
         _tar_add(archive, "after.txt", ARTICLE.encode())
     assert reasons(path, SMALL) == {
         "ok.txt": None,
-        "../evil.txt": limits.PATH_TRAVERSAL,
-        "/abs.txt": limits.ABSOLUTE_PATH,
-        "sym.txt": limits.SYMLINK,
-        "hard.txt": limits.HARDLINK,
-        "dev.txt": limits.DEVICE,
-        "fifo.txt": limits.DEVICE,
-        "big.txt": limits.MEMBER_TOO_LARGE,
-        "bomb.txt": limits.COMPRESSION_RATIO,
+        "../evil.txt": Reason.PATH_TRAVERSAL,
+        "/abs.txt": Reason.ABSOLUTE_PATH,
+        "sym.txt": Reason.SYMLINK,
+        "hard.txt": Reason.HARDLINK,
+        "dev.txt": Reason.DEVICE,
+        "fifo.txt": Reason.DEVICE,
+        "big.txt": Reason.MEMBER_TOO_LARGE,
+        "bomb.txt": Reason.COMPRESSION_RATIO,
         "after.txt": None,
     }
 
@@ -343,7 +343,7 @@ def test_total_uncompressed_cap_stops_a_tar(tmp_path: Path) -> None:
             _tar_add(archive, f"{i}.txt", b"Une phrase de test. " * 2_000)  # 40 kB each, 480 kB in all
     found = list(read_archive(path, SMALL))
     assert [e.skip for e in found[:10]] == [None] * 10
-    assert found[10].skip == limits.TOTAL_TOO_LARGE and len(found) == 11  # one record says where reading stopped
+    assert found[10].skip == Reason.TOTAL_TOO_LARGE and len(found) == 11  # one record says where reading stopped
 
 
 def test_total_cap_in_a_zip_skips_each_member_over_it(tmp_path: Path) -> None:
@@ -352,7 +352,7 @@ def test_total_cap_in_a_zip_skips_each_member_over_it(tmp_path: Path) -> None:
         for i in range(12):
             archive.writestr(f"{i}.txt", b"Une phrase de test. " * 2_000)
     skips = [e.skip for e in read_archive(path, SMALL)]
-    assert skips == [None] * 10 + [limits.TOTAL_TOO_LARGE] * 2
+    assert skips == [None] * 10 + [Reason.TOTAL_TOO_LARGE] * 2
 
 
 def test_directory_symlinks_are_not_followed(tmp_path: Path) -> None:
@@ -367,9 +367,9 @@ def test_directory_symlinks_are_not_followed(tmp_path: Path) -> None:
     os.mkfifo(root / "pipe.txt")
     assert reasons(root) == {
         "ok.txt": None,
-        "link.txt": limits.SYMLINK,
-        "linkdir": limits.SYMLINK,
-        "pipe.txt": limits.DEVICE,
+        "link.txt": Reason.SYMLINK,
+        "linkdir": Reason.SYMLINK,
+        "pipe.txt": Reason.DEVICE,
     }
 
 
@@ -379,7 +379,7 @@ def test_jsonl_line_over_the_cap_is_skipped_and_the_next_line_read(tmp_path: Pat
         json.dumps({"id": "big", "text": "x " * 40_000}) + "\n" + json.dumps({"id": "small", "text": ARTICLE}) + "\n",
         encoding="utf-8",
     )
-    assert reasons(path, SMALL) == {"feed.jsonl#1": limits.MEMBER_TOO_LARGE, "feed.jsonl#small": None}
+    assert reasons(path, SMALL) == {"feed.jsonl#1": Reason.MEMBER_TOO_LARGE, "feed.jsonl#small": None}
 
 
 def test_document_id_follows_content_and_name() -> None:

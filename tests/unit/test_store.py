@@ -57,14 +57,34 @@ def test_rows_have_the_same_shape_and_progress_updates(opened: tuple[str, JobSto
         None,
         Progress(),
     )
-    jobs.update("a" * 32, total=10, done=3, ok=2, skipped=1, sentences=17)
+    jobs.set_progress("a" * 32, Progress(total=10, done=3, ok=2, skipped=1, sentences=17))
     row = jobs.get("a" * 32)
     assert row is not None and row.progress == Progress(total=10, done=3, ok=2, failed=0, skipped=1, sentences=17)
     assert jobs.get("b" * 32) is None
-    with pytest.raises(ValueError, match="unknown job fields"):
-        jobs.update("a" * 32, filename="other.zip")
-    with pytest.raises(ValueError, match="unknown status"):
-        jobs.update("a" * 32, status="paused")
+    with pytest.raises(ValueError, match="paused"):
+        jobs.set_status("a" * 32, "paused")  # type: ignore[arg-type]  # what a caller outside the types could send
+    assert getattr(jobs.get("a" * 32), "status", None) is JobStatus.QUEUED
+
+
+def test_a_status_comes_with_its_error_and_progress_with_every_counter(opened: tuple[str, JobStore]) -> None:
+    _, jobs = opened
+    jobs.create(NewJob("a" * 32, "news.zip", "{}"))
+    counts = Progress(total=6, done=5, ok=1, failed=2, skipped=2, sentences=40)
+    jobs.set_progress("a" * 32, counts)
+    jobs.set_status("a" * 32, JobStatus.DONE, "output_quota: 2 document(s) were skipped")
+    row = jobs.get("a" * 32)
+    assert row is not None and (row.status, row.error, row.progress) == (
+        JobStatus.DONE,
+        "output_quota: 2 document(s) were skipped",
+        counts,
+    )
+    jobs.set_progress("a" * 32, Progress())  # every counter is written, zeros too
+    jobs.set_status("a" * 32, JobStatus.FAILED)  # a status says what holds now: no error left from before
+    row = jobs.get("a" * 32)
+    assert row is not None and (row.status, row.error, row.progress) == (JobStatus.FAILED, None, Progress())
+    jobs.set_status("b" * 32, JobStatus.DONE)  # no such job: nothing written, nothing raised
+    jobs.set_progress("b" * 32, counts)
+    assert jobs.get("b" * 32) is None
 
 
 def test_a_job_is_claimed_once_even_by_racing_connections(opened: tuple[str, JobStore]) -> None:
@@ -95,7 +115,7 @@ def test_unfinished_requeues_every_running_job_when_alone(opened: tuple[str, Job
     for ident in ("1" * 32, "2" * 32, "3" * 32):
         jobs.create(NewJob(ident, "x.zip", "{}"))
     assert jobs.claim("2" * 32)
-    jobs.update("3" * 32, status="done")
+    jobs.set_status("3" * 32, JobStatus.DONE)
     assert jobs.unfinished() == ["1" * 32, "2" * 32]
     assert _status(jobs, "2" * 32) == "queued"
 
@@ -227,7 +247,7 @@ def test_owned_expired_and_delete_which_never_removes_a_running_job(
         ("d", "k2", "queued"),
     ):
         jobs.create(NewJob(ident * 32, "x.zip", "{}", owner))
-        jobs.update(ident * 32, status=status)
+        jobs.set_status(ident * 32, JobStatus(status))
     monkeypatch.undo()
     assert sorted(job.id[0] for job in jobs.owned("k1")) == ["a", "b", "c"]
     assert [job.id[0] for job in jobs.owned("k2")] == ["d"] and jobs.owned("nobody") == []
@@ -246,7 +266,7 @@ def test_cancel_stops_a_queued_job_at_once_and_a_running_one_through_cancelling(
     for ident in "abcd":
         jobs.create(NewJob(ident * 32, "x.zip", "{}", "k"))
     assert jobs.claim("a" * 32) and jobs.claim("b" * 32)
-    jobs.update("d" * 32, status="done")
+    jobs.set_status("d" * 32, JobStatus.DONE)
     assert jobs.cancel("c" * 32) and _status(jobs, "c" * 32) == "cancelled"  # queued: at once
     assert jobs.claim("c" * 32) is False  # and never runs
     assert jobs.cancel("a" * 32) and _status(jobs, "a" * 32) == "cancelling"  # running: its worker stops it
@@ -327,7 +347,7 @@ def test_a_reservation_grows_becomes_a_job_or_is_released(opened: tuple[str, Job
     assert job is not None and (job.status, job.stored_bytes) == ("queued", 90) and jobs.unfinished() == ["b" * 32]
     assert not jobs.release("b" * 32) and jobs.get("b" * 32) is not None  # release never drops a job
     assert getattr(_reserve(jobs, "c" * 32, quota, need=0), "reason", None) == "too_many_jobs"  # queued: in flight
-    jobs.update("b" * 32, status="done")
+    jobs.set_status("b" * 32, JobStatus.DONE)
     jobs.charge("b" * 32, 50)  # what its directory holds now: never less than it holds
     jobs.charge("b" * 32, 950)
     assert getattr(jobs.get("b" * 32), "stored_bytes", None) == 950
@@ -341,7 +361,7 @@ def test_a_reservation_grows_becomes_a_job_or_is_released(opened: tuple[str, Job
     assert jobs.delete("b" * 32)
     assert _reserve(jobs, "c" * 32, quota, need=800) == Reservation("c" * 32, "k", 800)  # deleted: room again
     with pytest.raises(ValueError, match="only a reservation"):
-        jobs.update("c" * 32, status="uploading")
+        jobs.set_status("c" * 32, JobStatus.UPLOADING)
 
 
 def test_a_reservation_without_a_heartbeat_lapses(

@@ -28,7 +28,7 @@ from models.pipeline import translate_document
 from service import formats
 from service.formats import package
 from service.formats.work import WorkBudget
-from service.jobs import limits
+from service.jobs.reasons import Reason
 from tests.support import hostile
 from tests.support.documents import docx, epub, odt
 from tests.support.fakes import FakeEngine
@@ -87,7 +87,7 @@ def test_a_bomb_costs_no_more_when_its_attack_doubles(name: str) -> None:
     for data in (small_data, large_data):
         with pytest.raises(formats.FormatError) as refused:
             read(data)
-        assert refused.value.code == limits.TOO_MUCH_WORK
+        assert refused.value.code == Reason.TOO_MUCH_WORK
     assert large.calls <= 1.25 * small.calls, (small, large)
     # Memory may follow the page's own content (pypdf parses it whole; it is charged first), so it is held
     # to the doubling bound, not flat.
@@ -125,7 +125,7 @@ def test_a_zipped_document_never_holds_what_its_parts_inflate_to(build: Callable
     data = family(8)  # 7.2 MB of parts in about 60 kB
     with pytest.raises(formats.FormatError) as refused:
         formats.read_source(data, kind)
-    assert refused.value.code == limits.COMPRESSION_RATIO
+    assert refused.value.code == Reason.COMPRESSION_RATIO
     assert cost(lambda: formats.read_source(data, kind)).peak < 900_000  # not even one part's size
 
 
@@ -186,7 +186,7 @@ def test_the_pdf_form_bomb_of_the_report_is_refused_in_its_budget() -> None:
     data = hostile.pdf_form_drawn(3_000)
     with pytest.raises(formats.FormatError) as refused:
         formats.read_source(data, "pdf")
-    assert refused.value.code == limits.TOO_MUCH_WORK
+    assert refused.value.code == Reason.TOO_MUCH_WORK
     assert "form XObject" in str(refused.value)
 
 
@@ -198,7 +198,7 @@ def test_a_budget_grows_with_the_document_and_stops_at_its_cap() -> None:
     budget.charge(2_000, "all of it")
     with pytest.raises(formats.FormatError) as refused:
         budget.charge(1, "one more")
-    assert refused.value.code == limits.TOO_MUCH_WORK and "one more" in str(refused.value)
+    assert refused.value.code == Reason.TOO_MUCH_WORK and "one more" in str(refused.value)
 
 
 FONTS = [
@@ -275,4 +275,4 @@ def test_every_font_a_page_declares_is_charged_past_fifty_thousand() -> None:
     Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(54_000), 0)  # within the budget: read
     with pytest.raises(formats.FormatError) as refused:
         Meter(WorkBudget(allowed, "PDF")).page(_page_with_fonts(60_000), 0)
-    assert refused.value.code == limits.TOO_MUCH_WORK
+    assert refused.value.code == Reason.TOO_MUCH_WORK

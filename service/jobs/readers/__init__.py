@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.formats.base import SUFFIXES  # not `service.formats`: its zip formats read through here
-from service.jobs import limits
 from service.jobs.limits import Limits
 from service.jobs.readers.common import (
     CHUNK,
@@ -45,6 +44,7 @@ from service.jobs.readers.jsonl import count_jsonl, read_jsonl
 from service.jobs.readers.tars import count_tar, read_tar
 from service.jobs.readers.warc import count_warc, read_warc
 from service.jobs.readers.zips import count_zip, open_zip_member, read_zip
+from service.jobs.reasons import Reason
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
@@ -143,10 +143,10 @@ def read_archive(path: Path, caps: Limits = Limits()) -> Iterator[Entry]:
     except CORRUPT as error:
         if not yielded:
             raise ArchiveError(f"{path.name}: the archive is corrupt or unreadable ({error})") from None
-        yield _rest(path, limits.UNREADABLE, f"the rest of the archive is corrupt or truncated ({error})")
+        yield _rest(path, Reason.UNREADABLE, f"the rest of the archive is corrupt or truncated ({error})")
 
 
-def _rest(path: Path, reason: str, detail: str) -> Entry:
+def _rest(path: Path, reason: Reason, detail: str) -> Entry:
     """The refused entry that ends an archive early."""
     return Entry(f"{path.name}#rest", skip=reason, detail=detail[:500])
 

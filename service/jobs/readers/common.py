@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from service.formats.base import SUFFIXES  # not `service.formats`: its zip formats read through here
-from service.jobs import limits
 from service.jobs.limits import Limits
+from service.jobs.reasons import Reason
 
 DOCUMENT_FORMATS = {
     ".txt": "auto",
@@ -42,7 +42,7 @@ class Entry:
     data: bytes = b""
     format: str = "auto"  # auto | markdown | html | json | jsonl (one JSONL line, parsed later) | srt | docx | …
     charset: str | None = None  # declared by the container (a WARC response's Content-Type)
-    skip: str | None = None
+    skip: Reason | None = None
     detail: str = ""
 
 
@@ -51,9 +51,9 @@ class ArchiveError(ValueError):
 
 
 class Stop(Exception):
-    """Raised inside a reader when a limit ends the archive: `reason` is a code from `limits`."""
+    """Raised inside a reader when a limit ends the archive: `reason` says which."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str) -> None:
         super().__init__(detail)
         self.reason, self.detail = reason, detail
 
@@ -73,11 +73,11 @@ class Budget:
         self.used = 0
         self.entries = 0
 
-    def take(self, size: int) -> str | None:
+    def take(self, size: int) -> Reason | None:
         if size > self.caps.max_member_bytes:
-            return limits.MEMBER_TOO_LARGE
+            return Reason.MEMBER_TOO_LARGE
         if self.used + size > self.caps.max_total_bytes:
-            return limits.TOTAL_TOO_LARGE
+            return Reason.TOTAL_TOO_LARGE
         self.used += size
         return None
 
@@ -85,7 +85,7 @@ class Budget:
         """Count one member (directories and non-document records too); past the cap the archive ends."""
         self.entries += 1
         if self.entries > self.caps.max_entries:
-            raise Stop(limits.TOO_MANY_ENTRIES, f"more than {self.caps.max_entries} entries")
+            raise Stop(Reason.TOO_MANY_ENTRIES, f"more than {self.caps.max_entries} entries")
 
 
 def format_of(name: str) -> str | None:
@@ -119,7 +119,7 @@ def documents(name: str, data: bytes, budget: Budget) -> Iterator[Entry]:
     if format == JSONL_LINE:
         yield from jsonl_lines(name, io.BytesIO(data), budget, within=len(data) + 1)
     elif format is None:
-        yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
+        yield Entry(name, skip=Reason.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
     else:
         yield Entry(name, data, format)
 
@@ -140,7 +140,7 @@ def jsonl_lines(name: str, lines: IO[bytes], budget: Budget, within: int | None 
         if len(line) > cap:
             while line and not line.endswith(b"\n"):  # discard the rest of the over-long line
                 line = lines.readline(CHUNK)
-            yield Entry(f"{name}#{number}", skip=limits.MEMBER_TOO_LARGE, detail=f"line {number} is over the cap")
+            yield Entry(f"{name}#{number}", skip=Reason.MEMBER_TOO_LARGE, detail=f"line {number} is over the cap")
             continue
         if not line.strip():
             continue

@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.jobs import limits
 from service.jobs.readers.common import (
     JSONL_LINE,
     UNSUPPORTED_DETAIL,
@@ -18,6 +17,7 @@ from service.jobs.readers.common import (
     jsonl_lines,
     read_capped,
 )
+from service.jobs.reasons import Reason
 
 
 def _listing(directory: str, budget: Budget) -> list[os.DirEntry[str]]:
@@ -27,7 +27,7 @@ def _listing(directory: str, budget: Budget) -> list[os.DirEntry[str]]:
         for item in scan:
             found.append(item)
             if len(found) > budget.caps.max_entries:
-                raise Stop(limits.TOO_MANY_ENTRIES, f"{directory} holds more than {budget.caps.max_entries} entries")
+                raise Stop(Reason.TOO_MANY_ENTRIES, f"{directory} holds more than {budget.caps.max_entries} entries")
     return sorted(found, key=lambda item: item.name)
 
 
@@ -38,7 +38,7 @@ def _file_entry(path: str | Path, name: str, size: int, budget: Budget) -> Entry
     with open(path, "rb") as stream:
         data = read_capped(stream, budget.caps.max_member_bytes)
     if data is None:  # grew while we read it
-        return Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="the file grew past the cap while read")
+        return Entry(name, skip=Reason.MEMBER_TOO_LARGE, detail="the file grew past the cap while read")
     return Entry(name, data, format_of(name) or "auto")
 
 
@@ -51,13 +51,13 @@ def read_dir(root: Path, budget: Budget) -> Iterator[Entry]:
             budget.entry()
             name = os.path.relpath(item.path, root).replace(os.sep, "/")
             if item.is_symlink():
-                yield Entry(name, skip=limits.SYMLINK, detail="symbolic link not followed")
+                yield Entry(name, skip=Reason.SYMLINK, detail="symbolic link not followed")
             elif item.is_dir(follow_symlinks=False):
                 subdirs.append(item.path)
             elif not item.is_file(follow_symlinks=False):
-                yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
+                yield Entry(name, skip=Reason.DEVICE, detail="not a regular file")
             elif format_of(name) is None:
-                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
+                yield Entry(name, skip=Reason.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
             elif format_of(name) == JSONL_LINE:
                 with open(item.path, "rb") as stream:
                     yield from jsonl_lines(name, stream, budget)

@@ -12,7 +12,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 from service.jobs.readers.common import (
     CHUNK,
@@ -27,6 +26,7 @@ from service.jobs.readers.common import (
     read_capped,
 )
 from service.jobs.readers.cpython import TarInfoHooks
+from service.jobs.reasons import Reason
 
 
 class _CountingReader:
@@ -70,10 +70,10 @@ class _Expanded:
         self.count += len(data)
         caps = self.caps
         if self.count > caps.max_total_bytes + caps.max_member_bytes:
-            raise Stop(limits.TOTAL_TOO_LARGE, f"more than {caps.max_total_bytes} bytes once expanded")
+            raise Stop(Reason.TOTAL_TOO_LARGE, f"more than {caps.max_total_bytes} bytes once expanded")
         floor, compressed = caps.stream_ratio_floor_bytes, max(self.counter.count, 1)
         if self.compressed and self.count > floor and self.count > caps.max_ratio * compressed:
-            raise Stop(limits.COMPRESSION_RATIO, f"{self.count} bytes expanded from {self.counter.count}")
+            raise Stop(Reason.COMPRESSION_RATIO, f"{self.count} bytes expanded from {self.counter.count}")
         return data
 
 
@@ -114,15 +114,15 @@ class _TarInfo(TarInfoHooks):
 
     def before_member(self) -> None:
         if self.type in _TAR_EXTENDED and self.size > self.max_header_bytes:
-            raise Stop(limits.HEADER_TOO_LARGE, f"a {self.size}-byte extended header (type {self.type!r})")
+            raise Stop(Reason.HEADER_TOO_LARGE, f"a {self.size}-byte extended header (type {self.type!r})")
 
     def after_member(self, pax_headers: Mapping[str, str]) -> None:
         globals_size = sum(len(key) + len(value) for key, value in pax_headers.items())
         if globals_size > self.max_header_bytes:
-            raise Stop(limits.HEADER_TOO_LARGE, f"{globals_size} bytes of global PAX headers")
+            raise Stop(Reason.HEADER_TOO_LARGE, f"{globals_size} bytes of global PAX headers")
 
     def refuse_sparse(self, what: str) -> Exception:
-        return Stop(limits.UNSUPPORTED_TYPE, f"{what} (its map is unbounded)")
+        return Stop(Reason.UNSUPPORTED_TYPE, f"{what} (its map is unbounded)")
 
 
 def _open_tar(raw: BinaryIO, counter: _CountingReader, caps: Limits) -> tarfile.TarFile:
@@ -147,19 +147,19 @@ def read_tar(path: Path, budget: Budget) -> Iterator[Entry]:
                 declared += member.size
                 if declared > caps.max_total_bytes:  # even skipping means decompressing: stop here
                     yield Entry(
-                        name, skip=limits.TOTAL_TOO_LARGE, detail="the archive's remaining members were not read"
+                        name, skip=Reason.TOTAL_TOO_LARGE, detail="the archive's remaining members were not read"
                     )
                     return
                 if reason := unsafe_name(name):
                     yield Entry(name, skip=reason, detail="member name escapes the archive")
                 elif member.issym():
-                    yield Entry(name, skip=limits.SYMLINK, detail="symbolic link member")
+                    yield Entry(name, skip=Reason.SYMLINK, detail="symbolic link member")
                 elif member.islnk():
-                    yield Entry(name, skip=limits.HARDLINK, detail="hard link member")
+                    yield Entry(name, skip=Reason.HARDLINK, detail="hard link member")
                 elif not member.isreg():
-                    yield Entry(name, skip=limits.DEVICE, detail="device, fifo or other special member")
+                    yield Entry(name, skip=Reason.DEVICE, detail="device, fifo or other special member")
                 elif format_of(name) is None:
-                    yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
+                    yield Entry(name, skip=Reason.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
                 elif reason := budget.take(member.size):
                     yield Entry(name, skip=reason, detail=f"{member.size} bytes")
                 else:
@@ -168,14 +168,14 @@ def read_tar(path: Path, budget: Budget) -> Iterator[Entry]:
                         stream = archive.extractfile(member)
                         data = read_capped(stream, caps.max_member_bytes) if stream else b""
                     except CORRUPT as error:  # this member; the next header says whether the archive goes on
-                        yield Entry(name, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
+                        yield Entry(name, skip=Reason.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
                         continue
                     if data is None:
-                        yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="more data than the header declared")
+                        yield Entry(name, skip=Reason.MEMBER_TOO_LARGE, detail="more data than the header declared")
                     elif ratio_exceeded(len(data), counter.count - before, caps):
                         yield Entry(
                             name,
-                            skip=limits.COMPRESSION_RATIO,
+                            skip=Reason.COMPRESSION_RATIO,
                             detail=f"{len(data)} bytes from about {counter.count - before}",
                         )
                     else:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from service.jobs import limits
 from service.jobs.limits import Limits
 from service.jobs.readers.common import CHUNK, Budget, Corrupt, Entry, Stop, read_capped
+from service.jobs.reasons import Reason
 
 _WARC_HEADER_LINES = 1_000
 _WARC_BLOCK = 4096  # compressed bytes per fill: one fill of gzip expands to at most about 4 MB
@@ -32,12 +32,12 @@ def _capped_warc_reader(caps: Limits) -> type:
             want = max_line + 1 if length is None or length < 0 else min(length, max_line + 1)
             line: bytes = super().readline(want)
             if len(line) > max_line:
-                raise Stop(limits.HEADER_TOO_LARGE, f"a WARC header line over {max_line} bytes")
+                raise Stop(Reason.HEADER_TOO_LARGE, f"a WARC header line over {max_line} bytes")
             self.header_bytes += len(line)
             self.header_lines += 1
             if self.header_bytes > caps.max_header_bytes or self.header_lines > _WARC_HEADER_LINES:
                 too_many = f"a WARC record's headers over {caps.max_header_bytes} bytes or {_WARC_HEADER_LINES} lines"
-                raise Stop(limits.HEADER_TOO_LARGE, too_many)
+                raise Stop(Reason.HEADER_TOO_LARGE, too_many)
             return line
 
         def read(self, length: int | None = None) -> bytes:
@@ -85,13 +85,13 @@ def _warc_entry(number: int, record: Any, budget: Budget) -> Entry | None:
     media, _, params = content_type.partition(";")
     if media.strip().lower() not in ("text/html", "application/xhtml+xml"):
         detail = f"response is {media.strip()[:100] or 'untyped'}, not HTML"
-        return Entry(uri, skip=limits.UNSUPPORTED_TYPE, detail=detail)
+        return Entry(uri, skip=Reason.UNSUPPORTED_TYPE, detail=detail)
     try:
         data = read_capped(record.content_stream(), budget.caps.max_member_bytes)
     except (zlib.error, OSError, EOFError, ValueError) as error:  # bad Content-Encoding or chunking: this record only
-        return Entry(uri, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
+        return Entry(uri, skip=Reason.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
     if data is None:
-        return Entry(uri, skip=limits.MEMBER_TOO_LARGE, detail="response body over the cap")
+        return Entry(uri, skip=Reason.MEMBER_TOO_LARGE, detail="response body over the cap")
     if reason := budget.take(len(data)):
         return Entry(uri, skip=reason, detail=f"{len(data)} bytes")
     return Entry(uri, data, "html", charset=_charset(params))

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from service.jobs import limits
 from service.jobs.limits import Limits, ratio_exceeded, unsafe_name
 from service.jobs.readers.common import (
     CORRUPT,
@@ -26,6 +25,7 @@ from service.jobs.readers.common import (
     read_capped,
 )
 from service.jobs.readers.cpython import CENTRAL_DIRECTORY_SIGNATURE, ZipLzma, end_record, replace_decompressor
+from service.jobs.reasons import Reason
 
 
 def _zip_mode(info: zipfile.ZipInfo) -> int:
@@ -43,9 +43,9 @@ def _check_zip_directory(path: Path, caps: Limits) -> None:
     if end is None:
         return  # not a zip: `ZipFile` says so
     if end.entries > caps.max_entries:
-        raise Stop(limits.TOO_MANY_ENTRIES, f"the zip lists {end.entries} entries; the limit is {caps.max_entries}")
+        raise Stop(Reason.TOO_MANY_ENTRIES, f"the zip lists {end.entries} entries; the limit is {caps.max_entries}")
     if end.size > caps.max_entries * _ZIP_DIRECTORY_BYTES_PER_ENTRY:
-        raise Stop(limits.HEADER_TOO_LARGE, f"the zip's central directory is {end.size} bytes")
+        raise Stop(Reason.HEADER_TOO_LARGE, f"the zip's central directory is {end.size} bytes")
 
 
 _UTF8_NAME = 0x0800  # general purpose flag bit 11: the entry's name is UTF-8
@@ -173,16 +173,16 @@ def read_zip(path: Path, budget: Budget) -> Iterator[Entry]:
             if reason := unsafe_name(name):
                 yield Entry(name, skip=reason, detail="member name escapes the archive")
             elif stat.S_ISLNK(mode):
-                yield Entry(name, skip=limits.SYMLINK, detail="symbolic link member")
+                yield Entry(name, skip=Reason.SYMLINK, detail="symbolic link member")
             elif stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # writers often store no file type: a plain file
-                yield Entry(name, skip=limits.DEVICE, detail="not a regular file")
+                yield Entry(name, skip=Reason.DEVICE, detail="not a regular file")
             elif format_of(name) is None:
-                yield Entry(name, skip=limits.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
+                yield Entry(name, skip=Reason.UNSUPPORTED_TYPE, detail=UNSUPPORTED_DETAIL)
             elif info.flag_bits & 0x1:
-                yield Entry(name, skip=limits.ENCRYPTED, detail="encrypted member: no password is ever asked for")
+                yield Entry(name, skip=Reason.ENCRYPTED, detail="encrypted member: no password is ever asked for")
             elif ratio_exceeded(info.file_size, info.compress_size, caps):
                 yield Entry(
-                    name, skip=limits.COMPRESSION_RATIO, detail=f"{info.file_size} bytes from {info.compress_size}"
+                    name, skip=Reason.COMPRESSION_RATIO, detail=f"{info.file_size} bytes from {info.compress_size}"
                 )
             elif reason := budget.take(info.file_size):
                 yield Entry(name, skip=reason, detail=f"{info.file_size} bytes")
@@ -191,10 +191,10 @@ def read_zip(path: Path, budget: Budget) -> Iterator[Entry]:
                     with open_zip_member(archive, info) as stream:
                         data = read_capped(stream, min(caps.max_member_bytes, info.file_size))
                 except (*CORRUPT, NotImplementedError, RuntimeError, UnicodeDecodeError) as error:  # this member only
-                    yield Entry(name, skip=limits.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
+                    yield Entry(name, skip=Reason.UNREADABLE, detail=f"{type(error).__name__}: {error}"[:200])
                     continue
                 if data is None:
-                    yield Entry(name, skip=limits.MEMBER_TOO_LARGE, detail="more data than the header declared")
+                    yield Entry(name, skip=Reason.MEMBER_TOO_LARGE, detail="more data than the header declared")
                 else:
                     yield from documents(name, data, budget)
 

@@ -25,7 +25,7 @@ older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps worki
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, fields
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
@@ -67,6 +67,10 @@ class Progress:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def values(self) -> tuple[int, ...]:
+        """The counters in `PROGRESS` order (the columns `progress_sql` sets)."""
+        return astuple(self)
 
 
 PROGRESS = tuple(field.name for field in fields(Progress))
@@ -174,15 +178,28 @@ def insert_sql(table: str, placeholder: str) -> str:
     return f"INSERT INTO {table} ({', '.join(_INSERTED)}) VALUES ({', '.join([placeholder] * len(_INSERTED))})"
 
 
-def check_fields(changes: Mapping[str, Any]) -> None:
-    """Only status, error and the progress counters change after creation (and names reach SQL text)."""
-    unknown = set(changes) - {"status", "error", *PROGRESS}
-    if unknown:
-        raise ValueError(f"unknown job fields: {unknown}")
-    if "status" in changes and changes["status"] not in STATUSES:
-        raise ValueError(f"unknown status {changes['status']!r}")
-    if changes.get("status") == JobStatus.UPLOADING:
+# After creation only a job's status (with its error) and its progress counters change, each through one
+# statement: `status_sql` (`JobStore.set_status`) and `progress_sql` (`JobStore.set_progress`).
+
+
+def status_sql(table: str, placeholder: str) -> str:
+    """The UPDATE of a job's status and error (`checked_status(status), error, stamp, ident`)."""
+    status, error, updated, ident = [placeholder] * 4
+    return f"UPDATE {table} SET status = {status}, error = {error}, updated = {updated} WHERE id = {ident}"
+
+
+def progress_sql(table: str, placeholder: str) -> str:
+    """The UPDATE of a job's progress counters (`*progress.values(), stamp, ident`)."""
+    counters = ", ".join(f"{name} = {placeholder}" for name in PROGRESS)
+    return f"UPDATE {table} SET {counters}, updated = {placeholder} WHERE id = {placeholder}"
+
+
+def checked_status(status: JobStatus) -> str:
+    """A status a job may be set to: a `JobStatus` (a string naming one is read as it), never `uploading`."""
+    status = JobStatus(status)  # a value from outside the enum is a ValueError here, not a row no one can read
+    if status is JobStatus.UPLOADING:
         raise ValueError("only a reservation makes an uploading row")
+    return str(status)
 
 
 @dataclass(frozen=True)
@@ -248,7 +265,13 @@ class JobStore(Protocol):
 
     def get(self, ident: str) -> Job | None: ...
 
-    def update(self, ident: str, **changes: Any) -> None: ...
+    def set_status(self, ident: str, status: JobStatus, error: str | None = None) -> None:
+        """The job's status and its error (None: none; a status says what holds now, so the error is replaced)."""
+        ...
+
+    def set_progress(self, ident: str, progress: Progress) -> None:
+        """Every progress counter of the job at once."""
+        ...
 
     def claim(self, ident: str) -> bool: ...
 

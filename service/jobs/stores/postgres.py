@@ -22,14 +22,17 @@ from service.jobs.stores.base import (
     Job,
     JobStatus,
     NewJob,
+    Progress,
     Quota,
     Refusal,
     Reservation,
     Usage,
-    check_fields,
+    checked_status,
     grant,
     insert_sql,
+    progress_sql,
     sql_list,
+    status_sql,
     table_ddl,
 )
 
@@ -71,14 +74,13 @@ class PostgresJobStore(PostgresStore):
         row = self._run(lambda db: db.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = %s", (ident,)).fetchone())
         return Job.from_row(row) if row else None
 
-    def update(self, ident: str, **changes: Any) -> None:
-        check_fields(changes)
-        assignments = ", ".join(f"{key} = %s" for key in changes)  # keys checked against the column list
-        self._run(
-            lambda db: db.execute(
-                f"UPDATE {TABLE} SET {assignments}, updated = %s WHERE id = %s", (*changes.values(), clock.now(), ident)
-            )
-        )
+    def set_status(self, ident: str, status: JobStatus, error: str | None = None) -> None:
+        values = (checked_status(status), error, clock.now(), ident)
+        self._run(lambda db: db.execute(status_sql(TABLE, "%s"), values))
+
+    def set_progress(self, ident: str, progress: Progress) -> None:
+        values = (*progress.values(), clock.now(), ident)
+        self._run(lambda db: db.execute(progress_sql(TABLE, "%s"), values))
 
     def claim(self, ident: str) -> bool:
         """queued → running in one statement: of two replicas asking at once, exactly one gets True."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from service import clock
 from service.db.sqlite import SqliteStore
@@ -20,14 +19,17 @@ from service.jobs.stores.base import (
     Job,
     JobStatus,
     NewJob,
+    Progress,
     Quota,
     Refusal,
     Reservation,
     Usage,
-    check_fields,
+    checked_status,
     grant,
     insert_sql,
+    progress_sql,
     sql_list,
+    status_sql,
     table_ddl,
 )
 
@@ -61,13 +63,14 @@ class SqliteJobStore(SqliteStore):
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (ident,)).fetchone()
         return Job.from_row(dict(row)) if row else None
 
-    def update(self, ident: str, **changes: Any) -> None:
-        check_fields(changes)
-        assignments = ", ".join(f"{key} = ?" for key in changes)
+    def set_status(self, ident: str, status: JobStatus, error: str | None = None) -> None:
+        values = (checked_status(status), error, clock.now(), ident)
         with self._lock:
-            self._db.execute(
-                f"UPDATE jobs SET {assignments}, updated = ? WHERE id = ?", (*changes.values(), clock.now(), ident)
-            )
+            self._db.execute(status_sql("jobs", "?"), values)
+
+    def set_progress(self, ident: str, progress: Progress) -> None:
+        with self._lock:
+            self._db.execute(progress_sql("jobs", "?"), (*progress.values(), clock.now(), ident))
 
     def claim(self, ident: str) -> bool:
         """queued → running, atomically; False when the job is not queued (another worker has it)."""
