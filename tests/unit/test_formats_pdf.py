@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,11 +13,10 @@ from models.pipeline import translate_document
 from service import formats
 from service.formats.epub import XHTML
 from service.jobs.reasons import Reason
+from tests.support import epubcheck
 from tests.support.documents import pdf
 from tests.support.fakes import FakeEngine
 from tests.support.pdf import Line, encrypt, make_pdf
-
-EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 
 
 def translated(data: bytes, layout: str, suffix: str = ".html") -> bytes:
@@ -143,15 +140,12 @@ def test_epub_holds_every_block(layout: str) -> None:
     assert chapter.find(f".//{{{XHTML}}}h2") is not None
 
 
-@pytest.mark.skipif(not (EPUBCHECK.is_file() and shutil.which("java")), reason="epubcheck is not installed")
+@epubcheck.required
 @pytest.mark.parametrize("layout", formats.LAYOUTS)
 def test_epubcheck_finds_no_error(tmp_path: Path, layout: str) -> None:
     path = tmp_path / f"{layout}.epub"
     path.write_bytes(translated(pdf(), layout, ".epub"))
-    done = subprocess.run(
-        ["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    epubcheck.assert_valid(path)
 
 
 def test_the_pdf_bounds_are_settings() -> None:
