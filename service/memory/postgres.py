@@ -13,8 +13,9 @@ from typing import Any
 
 from models.memory import Unit
 from service.db.postgres import PostgresStore, Setup
-from service.memory.base import COLUMNS, Keys, chunks, stored
-from service.memory.sql import Dialect, SqlMemory, unit_values
+from service.memory.base import COLUMNS, chunks, stored
+from service.memory.sql import Dialect, SqlMemory
+from service.memory.supersede import Superseding
 
 TABLE = "bitext_memory_units"
 _DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
@@ -28,6 +29,8 @@ _SCHEMA = (
     f"CREATE INDEX IF NOT EXISTS {TABLE}_skeleton ON {TABLE}(owner, skeleton) WHERE current",
     f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
+    # `supersedes` references a row: without this index each deleted row's ON DELETE scans the whole table.
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_supersedes ON {TABLE}(supersedes) WHERE supersedes IS NOT NULL",
 )
 _SETUP = Setup(
     table=TABLE,
@@ -47,20 +50,20 @@ class PostgresMemoryStore(PostgresStore, SqlMemory):
         super().__init__(url, connect_timeout, _SETUP)
 
     @staticmethod
-    def _insert(db: Any, owner: str, unit: Unit, author: str, stamp: str) -> int:
-        keys = Keys.of(unit)
+    def _hold(db: Any, owner: str) -> None:
         # One writer per owner at a time, so two replicas adding the same sentence supersede in turn.
         db.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (TABLE, owner))
-        old = db.execute(
-            f"UPDATE {TABLE} SET current = FALSE, updated = %s"
-            " WHERE owner = %s AND normalised = %s AND context = %s AND current RETURNING id",
-            (stamp, owner, keys.normalised, keys.context),
-        ).fetchone()
-        new = db.execute(
-            _DIALECT.insert() + " RETURNING id",
-            unit_values(owner, unit, keys, author, stamp, old["id"] if old else None),
-        ).fetchone()
-        return int(new["id"])
+
+    @staticmethod
+    def _new_ids(db: Any, count: int) -> list[int]:
+        rows = db.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id FROM generate_series(1, %s)", (TABLE, count)
+        ).fetchall()
+        return sorted(int(row["id"]) for row in rows)
+
+    @staticmethod
+    def _index(db: Any, written: Superseding) -> None:
+        """Nothing to do: the GIN trigram index follows the rows (current ones only)."""
 
     def _rows(self, sql: str, parameters: Sequence[object]) -> list[dict[str, Any]]:
         return self._run(lambda db: list(db.execute(sql, parameters).fetchall()))
