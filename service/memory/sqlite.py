@@ -76,11 +76,13 @@ class SqliteMemoryStore(SqliteStore, SqlMemory):
             "INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)",
             [(row.id, row.keys.normalised) for row in current],
         )
+        # A unit superseding one for the same sentence leaves the counts as they were: count by text first.
+        texts = Counter(row.keys.normalised for row in current)
+        texts.subtract(written.superseded.values())
         change: Counter[str] = Counter()
-        for row in current:
-            change.update(trigrams(row.keys.normalised))
-        for normalised in written.superseded.values():
-            change.subtract(trigrams(normalised))
+        for text, units in texts.items():
+            for gram in trigrams(text) if units else ():
+                change[gram] += units
         db.executemany(_COUNT, [(gram, units) for gram, units in sorted(change.items()) if units])
 
     def delete_all(self, owner: str) -> int:
