@@ -18,7 +18,6 @@ gives a unit for every segment with a target whose state is not `initial`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,10 +28,9 @@ from translate.storage.xliff2 import Xliff2File, Xliff2Unit
 from models.document import EnglishSource, Mark
 from models.memory import Origin, Unit
 from service.memory.exchange import ExchangeError, parse_xml
-from service.memory.xliff_codes import read_coded, source_and_target, write_coded
+from service.memory.xliff_codes import NAMESPACE, NOT_XML, read_coded, source_and_target, write_coded
 from service.schemas import MarkOut, TranslateResponse
 
-NAMESPACE = "urn:oasis:names:tc:xliff:document:2.0"
 INVALID = "invalid_xliff"
 PREVIOUS, NEXT, ENGLISH, ORIGIN = "bitext:previous", "bitext:next", "bitext:english", "bitext:source"
 
@@ -56,7 +54,6 @@ STATE_OF = {
 }
 _TAKEN = (SegmentState.REVIEWED, SegmentState.FINAL)
 _ORDER = list(SegmentState)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +153,7 @@ def _check_xml(document: XliffFile, named: bool) -> None:
     for sentence in document.sentences:
         urls = [m.url or "" for m in (*sentence.french_marks, *sentence.english_marks)]
         for text in (sentence.french, sentence.english, sentence.previous, sentence.next, *urls):
-            bad = _NOT_XML.search(text)
+            bad = NOT_XML.search(text)
             if bad:
                 where = f"{document.original or document.id}: " if named else ""
                 message = f"{where}sentence {sentence.id} holds U+{ord(bad.group()):04X}, which XML cannot carry"

@@ -33,7 +33,7 @@ from translate.misc.xml_helpers import getXMLspaceInherited
 from models.document import Mark
 
 NAMESPACE = "urn:oasis:names:tc:xliff:document:2.0"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # what XML 1.0 text cannot hold
 _XML_SPACE = re.compile("[ \t\r\n]+")
 _DROPPED, _BREAK = "\x00", "\x01"  # stand-ins for a removed code; XML text cannot hold either
 
@@ -175,7 +175,7 @@ def _walk(element: etree._Element, pieces: list[str], top: bool = False) -> None
             character = chr(int(element.get("hex", ""), 16))
         except (ValueError, OverflowError):
             character = ""
-        pieces.append(_DROPPED if not character or _NOT_XML.match(character) else character)
+        pieces.append(_DROPPED if not character or NOT_XML.match(character) else character)
     elif top or name not in (InlineTag.SM, InlineTag.EM) and isinstance(element.tag, str):
         pieces.append(element.text or "")
         for child in element:
