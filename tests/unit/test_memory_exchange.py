@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from models.document import EnglishSource, Mark
@@ -11,6 +13,7 @@ from service.memory.exchange import ExchangeError, ExchangeFormat
 from service.memory.glossary import import_glossary
 from service.memory.xliff import NAMESPACE as NS
 from service.memory.xliff import Sentence, XliffFile, export_files, export_xliff, import_xliff
+from service.memory.xliff_codes import read_coded
 
 AWKWARD = "« Tom & Jerry » <b>\u00a0: l’été 1 200 €  "
 
@@ -193,3 +196,39 @@ def test_marks_that_cannot_be_nested_or_have_no_partner_leave_their_text() -> No
     assert _codes(source) == [("1", "fmt", "xlf:b")]  # the crossing em and the link past the end are left out
     assert "".join(source.itertext()) == FRENCH and "".join(target.itertext()) == ENGLISH
     assert _codes(target) == [("1", "fmt", "xlf:b")]
+
+
+_KINDS = st.sampled_from(["strong", "em", "code", "link", "image", "span", "other"])
+_TEXT = st.text(st.characters(blacklist_categories=["Cs", "Cc", "Cn"]) | st.sampled_from(" \t\n&<>\"'"), max_size=40)
+
+
+@st.composite
+def _marked(draw: st.DrawFn) -> tuple[str, list[Mark]]:
+    text = draw(_TEXT)
+    marks = []
+    for _ in range(draw(st.integers(0, 5))):
+        start = draw(st.integers(0, len(text)))
+        end = draw(st.integers(start, len(text) + 2))  # some past the end: left out
+        kind = draw(_KINDS)
+        marks.append(Mark(kind, start, end, draw(_TEXT) if kind == "link" else None))
+    return text, marks
+
+
+@settings(max_examples=200, deadline=None)
+@given(_marked(), _marked())
+def test_codes_never_change_the_text_and_target_ids_are_source_ids(
+    french: tuple[str, list[Mark]], english: tuple[str, list[Mark]]
+) -> None:
+    """Whatever the marks (nested, crossing, empty, past the end), the exported source and target read back
+    as exactly the plain texts, each code id is used once, and every target id is a source id."""
+    sentence = Sentence(
+        "b0-s0", french[0], english[0], EnglishSource.MODEL, "", "", tuple(french[1]), tuple(english[1])
+    )
+    data = export_xliff([sentence])
+    root = etree.fromstring(data)
+    source, target = root.find(f".//{{{NS}}}source"), root.find(f".//{{{NS}}}target")
+    assert read_coded(source) == french[0] and read_coded(target) == english[0]
+    source_ids = [pc.get("id") for pc in source.iter(f"{{{NS}}}pc")]
+    target_ids = [pc.get("id") for pc in target.iter(f"{{{NS}}}pc")]
+    assert len(set(source_ids)) == len(source_ids) and len(set(target_ids)) == len(target_ids)
+    assert set(target_ids) <= set(source_ids)
