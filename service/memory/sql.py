@@ -5,9 +5,10 @@ its own writer's lock, ids, trigram index upkeep, skeleton lookup, fuzzy candida
 which differ.
 
 Writing is set-wise, one transaction per call whether it holds one unit or an import's 100,000: the
-current rows the units supersede are read in chunks of `IN (…)`, the superseding is worked out in
-Python (`service.memory.supersede`), the old rows are marked in chunks and the new ones inserted with
-one `executemany`; the backend then updates its trigram index once for the whole write.
+current rows the units supersede are read in chunks of `IN (…)` (PostgreSQL: one join with an
+array), the superseding is worked out in Python (`service.memory.supersede`), the old rows are
+marked in chunks and the new ones inserted with one `executemany`; the backend then updates its
+trigram index once for the whole write.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Dialect:
 
     def insert(self) -> str:
         """The INSERT of one unit's row, with `unit_values`'s values."""
-        return f"INSERT INTO {self.table} ({_INSERTED}) VALUES ({', '.join([self.mark] * 15)})"
+        return f"INSERT INTO {self.table} ({_INSERTED}) VALUES ({self.marks(15)})"
 
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
