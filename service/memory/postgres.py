@@ -38,6 +38,7 @@ _SETUP = Setup(
     database="the memory's database",
     without_driver="a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'",
 )
+SMALL_WRITE = 500  # distinct sentences: one IN (…), as SQLite's chunks
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
 
@@ -66,9 +67,15 @@ class PostgresMemoryStore(PostgresStore, SqlMemory):
         """Nothing to do: the GIN trigram index follows the rows (current ones only)."""
 
     def _current(self, db: Any, owner: str, normalised: set[str]) -> dict[Place, int]:
-        """One join with the write's sentences as an array: whatever plan PostgreSQL picks (index probes, a hash
-        join), it is linear. Chunks of `IN (…)` were planned from stale statistics during a large import
-        (an owner thought to have no rows: its whole index range scanned and filtered once per chunk)."""
+        """A small write asks with one `IN (…)`: at worst one pass over the owner's rows. A large one joins its
+        sentences as an array with hash or merge joins only, linear whatever the statistics say: with chunks of
+        `IN (…)`, planned from statistics taken before the owner had rows, each chunk scanned the owner's rows;
+        with nested loops allowed, the planner probed the GIN trigram index (a posting-list scan per trigram)
+        or rescanned the array once per row."""
+        if len(normalised) <= SMALL_WRITE:
+            return super()._current(db, owner, normalised)
+        db.execute("SET LOCAL enable_nestloop = off")  # this transaction only
+        db.execute("SET LOCAL enable_bitmapscan = off")
         rows = db.execute(
             f"SELECT u.id, u.normalised, u.context FROM {TABLE} u"
             " JOIN unnest(%s::text[]) AS k(normalised) ON u.normalised = k.normalised"
