@@ -3,6 +3,8 @@
     python bench/memory.py                 # 100,000 units, the full-size (opus-mt-fr-en-shaped) checkpoint
     python bench/memory.py --quick         # 100,000 units, the tiny test checkpoint (seconds, not minutes)
     python bench/memory.py --units 20000   # fewer units
+    python bench/memory.py --fill-only --units 10000 [--postgres URL]   # only the time to store the units
+
 
 A SQLite memory (the server's default store) is filled with UNITS synthetic units: sentences
 of 8 to 30 words drawn from the shipped corpus's vocabulary, a number in one in four, plus five
@@ -39,7 +41,7 @@ from models.parse import parse  # noqa: E402
 from models.pipeline import translate_request  # noqa: E402
 from models.plan import plan  # noqa: E402
 from models.request import TranslationRequest  # noqa: E402
-from service.memory import OwnedIndex, SqliteMemoryStore  # noqa: E402
+from service.memory import MemoryStore, OwnedIndex, SqliteMemoryStore  # noqa: E402
 
 OWNER = "bench"
 
@@ -80,12 +82,44 @@ def engine_for(quick: bool) -> tuple[Engine, str]:
     return load_engine(EngineSpec(str(full_size_checkpoint()), device="cpu")), "full-size (opus-mt-fr-en shape)"
 
 
+def fill_only(count: int, postgres: str | None) -> None:
+    """Time storing `count` synthetic units in one import (`add_many`), twice over (a second import of the
+    same units supersedes every one), in a fresh SQLite file or, with `postgres`, under a fresh owner."""
+    units = synthetic_units(count)
+    owner = f"{OWNER}-{time.time_ns()}"
+    with tempfile.TemporaryDirectory() as directory:
+        store: MemoryStore
+        if postgres:
+            from service.memory.postgres import PostgresMemoryStore
+
+            store, backend = PostgresMemoryStore(postgres), "PostgreSQL"
+        else:
+            store, backend = SqliteMemoryStore(Path(directory) / "memory.sqlite3"), "SQLite"
+        try:
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                store.add_many(owner, units, owner)
+                times.append(time.perf_counter() - started)
+        finally:
+            store.delete_all(owner)
+            store.close()
+    print(f"# bench/memory.py --fill-only — {cpu_model()}")
+    first, again = (f"{t:.2f} s, {t * 1000 / count:.3f} ms/unit" for t in times)
+    print(f"{backend}: {count:,} units in one import: {first}; the same units again (each supersedes): {again}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="the tiny checkpoint instead of the full-size one")
     parser.add_argument("--sample", type=int, default=100, help="sentences translated to estimate throughput")
+    parser.add_argument("--fill-only", action="store_true", help="only time storing the units (no model, no lookup)")
+    parser.add_argument("--postgres", metavar="URL", help="with --fill-only: a PostgreSQL memory instead of SQLite")
     args = parser.parse_args()
+    if args.fill_only:
+        fill_only(args.units, args.postgres)
+        return
 
     article = load_workload(30)
     text = "\n\n".join(article.paragraphs)

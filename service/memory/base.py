@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from models.memory import Origin, Unit, normalise
 from models.memory.placeables import skeleton
 from service.memory.terms import Glossary, GlossaryChange
 
 SEARCH_LIMIT = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,8 @@ class Keys:
     @classmethod
     def of(cls, unit: Unit) -> Keys:
         normalised = normalise(unit.source)
-        return cls(normalised, skeleton(normalised), normalise(unit.previous) + "\n" + normalise(unit.next))
+        around = [normalise(text) if text else "" for text in (unit.previous, unit.next)]  # most have none
+        return cls(normalised, skeleton(normalised), "\n".join(around))
 
 
 class MemoryStore(Protocol):
@@ -127,6 +129,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+def chunks(items: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

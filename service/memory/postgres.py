@@ -13,9 +13,10 @@ from typing import Any
 
 from models.memory import Unit
 from service.db.postgres import PostgresStore, Setup
-from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.base import COLUMNS, chunks, stored
 from service.memory.glossary_sql import GlossaryTables, SqlGlossary
-from service.memory.sql import Dialect, SqlMemory, unit_values
+from service.memory.sql import Dialect, SqlMemory
+from service.memory.supersede import Place, Superseding
 
 TABLE = "bitext_memory_units"
 _DIALECT = Dialect(TABLE, mark="%s", current="current", escape="")
@@ -31,6 +32,8 @@ _SCHEMA = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_current ON {TABLE}(owner, normalised, context) WHERE current",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_trigrams ON {TABLE} USING GIN (normalised gin_trgm_ops) WHERE current",
     *_GLOSSARY.create(),
+    # `supersedes` references a row: without this index each deleted row's ON DELETE scans the whole table.
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_supersedes ON {TABLE}(supersedes) WHERE supersedes IS NOT NULL",
 )
 _SETUP = Setup(
     table=TABLE,
@@ -38,6 +41,7 @@ _SETUP = Setup(
     database="the memory's database",
     without_driver="a PostgreSQL memory needs the driver: pip install 'bitext[postgres]'",
 )
+SMALL_WRITE = 500  # distinct sentences: one IN (…), as SQLite's chunks
 _SIMILARITY = 0.3  # pg_trgm's candidate floor; the token edit distance decides the match
 
 
@@ -51,20 +55,38 @@ class PostgresMemoryStore(PostgresStore, SqlMemory, SqlGlossary):
         super().__init__(url, connect_timeout, _SETUP)
 
     @staticmethod
-    def _insert(db: Any, owner: str, unit: Unit, author: str, stamp: str) -> int:
-        keys = Keys.of(unit)
+    def _hold(db: Any, owner: str) -> None:
         # One writer per owner at a time, so two replicas adding the same sentence supersede in turn.
         db.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (TABLE, owner))
-        old = db.execute(
-            f"UPDATE {TABLE} SET current = FALSE, updated = %s"
-            " WHERE owner = %s AND normalised = %s AND context = %s AND current RETURNING id",
-            (stamp, owner, keys.normalised, keys.context),
-        ).fetchone()
-        new = db.execute(
-            _DIALECT.insert() + " RETURNING id",
-            unit_values(owner, unit, keys, author, stamp, old["id"] if old else None),
-        ).fetchone()
-        return int(new["id"])
+
+    @staticmethod
+    def _new_ids(db: Any, count: int) -> list[int]:
+        rows = db.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id FROM generate_series(1, %s)", (TABLE, count)
+        ).fetchall()
+        return sorted(int(row["id"]) for row in rows)
+
+    @staticmethod
+    def _index(db: Any, written: Superseding) -> None:
+        """Nothing to do: the GIN trigram index follows the rows (current ones only)."""
+
+    def _current(self, db: Any, owner: str, normalised: set[str]) -> dict[Place, int]:
+        """A small write asks with one `IN (…)`: at worst one pass over the owner's rows. A large one joins its
+        sentences as an array with hash or merge joins only, linear whatever the statistics say: with chunks of
+        `IN (…)`, planned from statistics taken before the owner had rows, each chunk scanned the owner's rows;
+        with nested loops allowed, the planner probed the GIN trigram index (a posting-list scan per trigram)
+        or rescanned the array once per row."""
+        if len(normalised) <= SMALL_WRITE:
+            return super()._current(db, owner, normalised)
+        db.execute("SET LOCAL enable_nestloop = off")  # this transaction only
+        db.execute("SET LOCAL enable_bitmapscan = off")
+        rows = db.execute(
+            f"SELECT u.id, u.normalised, u.context FROM {TABLE} u"
+            " JOIN unnest(%s::text[]) AS k(normalised) ON u.normalised = k.normalised"
+            " WHERE u.owner = %s AND u.current",
+            (sorted(normalised), owner),
+        ).fetchall()
+        return {(row["normalised"], row["context"]): int(row["id"]) for row in rows}
 
     def _rows(self, sql: str, parameters: Sequence[object]) -> list[dict[str, Any]]:
         return self._run(lambda db: list(db.execute(sql, parameters).fetchall()))

@@ -1,7 +1,14 @@
 """What the SQLite and PostgreSQL memories write and read alike, in each one's SQL dialect.
 
 A backend subclasses its connection helper (`service.db`) first and `SqlMemory` second; it keeps
-its own superseding insert, skeleton lookup, fuzzy candidates and deletion, which differ.
+its own writer's lock, ids, trigram index upkeep, skeleton lookup, fuzzy candidates and deletion,
+which differ.
+
+Writing is set-wise, one transaction per call whether it holds one unit or an import's 100,000: the
+current rows the units supersede are read in chunks of `IN (…)` (PostgreSQL: one join with an
+array), the superseding is worked out in Python (`service.memory.supersede`), the old rows are
+marked in chunks and the new ones inserted with one `executemany`; the backend then updates its
+trigram index once for the whole write.
 """
 
 from __future__ import annotations
@@ -12,13 +19,14 @@ from typing import Any, ClassVar, TypeVar
 
 from models.memory import Unit
 from service import clock
-from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, Row, StoredUnit, like_pattern, stored
+from service.memory.base import COLUMNS, SEARCH_LIMIT, Keys, Row, StoredUnit, chunks, like_pattern, stored
+from service.memory.supersede import NewRow, Place, Superseding, supersede
 
 T = TypeVar("T")
 
 _INSERTED = (
-    "owner, source, normalised, skeleton, context, english, previous, next, origin, author, created, updated,"
-    " supersedes"
+    "id, owner, source, normalised, skeleton, context, english, previous, next, origin, author, created, updated,"
+    " supersedes, current"
 )
 
 
@@ -53,14 +61,17 @@ class Dialect:
 
     def insert(self) -> str:
         """The INSERT of one unit's row, with `unit_values`'s values."""
-        return f"INSERT INTO {self.table} ({_INSERTED}) VALUES ({', '.join([self.mark] * 13)})"
+        return f"INSERT INTO {self.table} ({_INSERTED}) VALUES ({self.marks(15)})"
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
 
 
-def unit_values(
-    owner: str, unit: Unit, keys: Keys, author: str, stamp: str, supersedes: int | None
-) -> tuple[object, ...]:
-    """The values of `Dialect.insert`'s columns for a unit written at `stamp`."""
+def unit_values(owner: str, row: NewRow, author: str, stamp: str) -> tuple[object, ...]:
+    """The values of `Dialect.insert`'s columns for a row written at `stamp`."""
+    unit, keys = row.unit, row.keys
     return (
+        row.id,
         owner,
         unit.source,
         keys.normalised,
@@ -73,12 +84,14 @@ def unit_values(
         author,
         stamp,
         stamp,
-        supersedes,
+        row.supersedes,
+        row.current,
     )
 
 
 class SqlMemory:
-    """`add`, `add_many`, `search` and `units` over a backend's `_rows`, `_transaction` and `_insert`."""
+    """`add`, `add_many`, `search` and `units` over a backend's `_rows`, `_transaction`, `_hold`, `_new_ids`
+    and `_index`."""
 
     dialect: ClassVar[Dialect]
 
@@ -89,30 +102,65 @@ class SqlMemory:
         raise NotImplementedError
 
     @staticmethod
-    def _insert(db: Any, owner: str, unit: Unit, author: str, stamp: str) -> int:
-        """Write `unit` as the current row, superseding the old one; its id."""
+    def _hold(db: Any, owner: str) -> None:
+        """Be the only writer of `owner`'s memory until the transaction ends."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _new_ids(db: Any, count: int) -> list[int]:
+        """`count` unused row ids, rising."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _index(db: Any, written: Superseding) -> None:
+        """Bring the fuzzy (trigram) index up to date after `written`."""
         raise NotImplementedError
 
     def add(self, owner: str, unit: Unit, author: str) -> StoredUnit:
         d = self.dialect
 
         def work(db: Any) -> StoredUnit:
-            ident = self._insert(db, owner, unit, author, clock.now())
+            (ident,) = self._write(db, owner, [unit], author, clock.now())
             return stored(db.execute(f"SELECT {COLUMNS} FROM {d.table} WHERE id = {d.mark}", (ident,)).fetchone())
 
         return self._transaction(work)
 
     def add_many(self, owner: str, units: Iterable[Unit], author: str) -> int:
         stamp = clock.now()
+        return self._transaction(lambda db: len(self._write(db, owner, units, author, stamp)))
 
-        def work(db: Any) -> int:
-            count = 0
-            for unit in units:
-                self._insert(db, owner, unit, author, stamp)
-                count += 1
-            return count
+    def _write(self, db: Any, owner: str, units: Iterable[Unit], author: str, stamp: str) -> list[int]:
+        """Store `units` in order inside the caller's transaction, each superseding the current unit for its
+        sentence and context (a stored one, or an earlier one of `units`); the new rows' ids."""
+        d = self.dialect
+        keyed = [(unit, Keys.of(unit)) for unit in units]
+        if not keyed:
+            return []
+        self._hold(db, owner)
+        current = self._current(db, owner, {keys.normalised for _, keys in keyed})
+        written = supersede(keyed, current, self._new_ids(db, len(keyed)))
+        for part in chunks(sorted(written.superseded)):
+            db.execute(
+                f"UPDATE {d.table} SET current = {d.mark}, updated = {d.mark} WHERE id IN ({d.marks(len(part))})",
+                (False, stamp, *part),
+            )
+        db.cursor().executemany(d.insert(), [unit_values(owner, row, author, stamp) for row in written.rows])
+        self._index(db, written)
+        return [row.id for row in written.rows]
 
-        return self._transaction(work)
+    def _current(self, db: Any, owner: str, normalised: set[str]) -> dict[Place, int]:
+        """The ids of `owner`'s current rows for these normalised sentences, by place."""
+        d = self.dialect
+        found: dict[Place, int] = {}
+        for part in chunks(sorted(normalised)):
+            rows = db.execute(
+                f"SELECT id, normalised, context FROM {d.table} WHERE owner = {d.mark} AND {d.current}"
+                f" AND normalised IN ({d.marks(len(part))})",
+                (owner, *part),
+            ).fetchall()
+            for row in rows:
+                found[(row["normalised"], row["context"])] = int(row["id"])
+        return found
 
     def search(self, owner: str, text: str, limit: int = SEARCH_LIMIT) -> list[StoredUnit]:
         d, pattern = self.dialect, like_pattern(text)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from models.memory import Unit, trigrams
 from service.db.sqlite import SqliteStore
-from service.memory.base import COLUMNS, Keys, chunks, stored
+from service.memory.base import COLUMNS, chunks, stored
 from service.memory.glossary_sql import GlossaryTables, SqlGlossary
-from service.memory.sql import Dialect, SqlMemory, unit_values
+from service.memory.sql import Dialect, SqlMemory
+from service.memory.supersede import Superseding
 
 RARE_TRIGRAMS = 6  # per sentence: the posting lists a fuzzy lookup reads
 COMMON = 2_000  # a trigram held by more units than this is never read
@@ -61,24 +62,32 @@ class SqliteMemoryStore(SqliteStore, SqlMemory, SqlGlossary):
             ) from None
 
     @staticmethod
-    def _insert(db: sqlite3.Connection, owner: str, unit: Unit, author: str, stamp: str) -> int:
-        keys = Keys.of(unit)
-        old = db.execute(
-            "SELECT id FROM memory_units WHERE owner = ? AND normalised = ? AND context = ? AND current = 1",
-            (owner, keys.normalised, keys.context),
-        ).fetchone()
-        if old is not None:
-            db.execute("UPDATE memory_units SET current = 0, updated = ? WHERE id = ?", (stamp, old["id"]))
-            db.execute("DELETE FROM memory_trigrams WHERE rowid = ?", (old["id"],))
-            db.executemany(_COUNT, [(gram, -1) for gram in trigrams(keys.normalised)])
-        cursor = db.execute(
-            _DIALECT.insert(),
-            unit_values(owner, unit, keys, author, stamp, old["id"] if old is not None else None),
+    def _hold(db: sqlite3.Connection, owner: str) -> None:
+        """Nothing to take: a write is already the file's only writer (`BEGIN IMMEDIATE`)."""
+
+    @staticmethod
+    def _new_ids(db: sqlite3.Connection, count: int) -> list[int]:
+        top = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM memory_units").fetchone()[0])
+        return list(range(top + 1, top + 1 + count))
+
+    @staticmethod
+    def _index(db: sqlite3.Connection, written: Superseding) -> None:
+        """The FTS5 rows of the superseded units out, the new current ones in, and each trigram's count moved
+        once by its net change over the whole write."""
+        db.executemany("DELETE FROM memory_trigrams WHERE rowid = ?", [(ident,) for ident in written.superseded])
+        current = written.current
+        db.executemany(
+            "INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)",
+            [(row.id, row.keys.normalised) for row in current],
         )
-        ident = int(cursor.lastrowid or 0)
-        db.execute("INSERT INTO memory_trigrams (rowid, normalised) VALUES (?, ?)", (ident, keys.normalised))
-        db.executemany(_COUNT, [(gram, 1) for gram in trigrams(keys.normalised)])
-        return ident
+        # A unit superseding one for the same sentence leaves the counts as they were: count by text first.
+        texts = Counter(row.keys.normalised for row in current)
+        texts.subtract(written.superseded.values())
+        change: Counter[str] = Counter()
+        for text, units in texts.items():
+            for gram in trigrams(text) if units else ():
+                change[gram] += units
+        db.executemany(_COUNT, [(gram, units) for gram, units in sorted(change.items()) if units])
 
     def delete_all(self, owner: str) -> int:
         with self._writing() as db:

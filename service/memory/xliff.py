@@ -3,7 +3,9 @@
 
 Export: one `<unit>` per sentence, in reading order, its `<segment state>` saying how far the English
 got (`translated`: the model's; `reviewed`: an exact or placeables memory match; `final`: a context
-match; `initial`: a fuzzy match applied), a sentence kept verbatim as a `translate="no"` unit. Each
+match; `initial`: a fuzzy match applied), a sentence kept verbatim as a `translate="no"` unit. Texts
+are plain: inline markup (links, emphasis, code) is written as XLIFF `<pc>` codes, and a segment's
+codes are taken out of its text on import (`service.memory.xliff_codes`). Each
 unit carries notes a CAT tool shows and keeps: the French sentences before and after it (its context)
 and the English as exported, so a re-import can tell what the translator changed.
 
@@ -16,7 +18,6 @@ gives a unit for every segment with a target whose state is not `initial`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,12 +25,12 @@ from enum import StrEnum
 from lxml import etree
 from translate.storage.xliff2 import Xliff2File, Xliff2Unit
 
-from models.document import EnglishSource
+from models.document import EnglishSource, Mark
 from models.memory import Origin, Unit
 from service.memory.exchange import ExchangeError, parse_xml
-from service.schemas import TranslateResponse
+from service.memory.xliff_codes import NAMESPACE, NOT_XML, read_coded, source_and_target, write_coded
+from service.schemas import MarkOut, TranslateResponse
 
-NAMESPACE = "urn:oasis:names:tc:xliff:document:2.0"
 INVALID = "invalid_xliff"
 PREVIOUS, NEXT, ENGLISH, ORIGIN = "bitext:previous", "bitext:next", "bitext:english", "bitext:source"
 
@@ -53,7 +54,6 @@ STATE_OF = {
 }
 _TAKEN = (SegmentState.REVIEWED, SegmentState.FINAL)
 _ORDER = list(SegmentState)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,8 @@ class Sentence:
     source: EnglishSource
     previous: str = ""
     next: str = ""
+    french_marks: tuple[Mark, ...] = ()  # inline markup over `french`, outer first
+    english_marks: tuple[Mark, ...] = ()  # the same elements over `english`
 
     @property
     def translate(self) -> bool:
@@ -91,14 +93,19 @@ def sentences_of(response: TranslateResponse) -> list[Sentence]:
     k = 0
     for ident, french, s in flat:
         english = s.en_plain if s.en_plain is not None else s.en
+        marks = _marks(s.fr_marks), _marks(s.en_marks)
         if s.source is EnglishSource.KEPT:
-            out.append(Sentence(ident, french, english, s.source))
+            out.append(Sentence(ident, french, english, s.source, "", "", *marks))
             continue
         previous = translated[k - 1] if k else ""
         following = translated[k + 1] if k + 1 < len(translated) else ""
-        out.append(Sentence(ident, french, english, s.source, previous, following))
+        out.append(Sentence(ident, french, english, s.source, previous, following, *marks))
         k += 1
     return out
+
+
+def _marks(marks: list[MarkOut] | None) -> tuple[Mark, ...]:
+    return tuple(Mark(m.kind, m.start, m.end, m.url) for m in marks or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +151,9 @@ def export_files(files: Sequence[XliffFile]) -> bytes:
 
 def _check_xml(document: XliffFile, named: bool) -> None:
     for sentence in document.sentences:
-        for text in (sentence.french, sentence.english, sentence.previous, sentence.next):
-            bad = _NOT_XML.search(text)
+        urls = [m.url or "" for m in (*sentence.french_marks, *sentence.english_marks)]
+        for text in (sentence.french, sentence.english, sentence.previous, sentence.next, *urls):
+            bad = NOT_XML.search(text)
             if bad:
                 where = f"{document.original or document.id}: " if named else ""
                 message = f"{where}sentence {sentence.id} holds U+{ord(bad.group()):04X}, which XML cannot carry"
@@ -157,6 +165,12 @@ def _add(store: Xliff2File, sentence: Sentence) -> None:
     unit.target = sentence.english
     unit.setid(sentence.id)
     unit.xmlelement.set("state", STATE_OF[sentence.source].value)
+    if sentence.french_marks or sentence.english_marks:
+        source, target = source_and_target(
+            sentence.french, sentence.french_marks, sentence.english, sentence.english_marks
+        )
+        written = write_coded(unit.xmlelement.find(f"{{{NAMESPACE}}}source"), source)
+        write_coded(unit.xmlelement.find(f"{{{NAMESPACE}}}target"), target.only(written))  # a target id is a source's
     element = unit.getunitelement()
     if not sentence.translate:
         element.set("translate", "no")
@@ -197,10 +211,11 @@ def import_xliff(data: bytes, origin: Origin = Origin.IMPORT) -> XliffImport:
 def _unit(unit: Xliff2Unit, origin: Origin) -> Unit | None:
     segment = unit.xmlelement
     line = segment.sourceline or 0
-    target = unit.target or ""
+    # The texts without their inline codes: <pc> and <mrk> keep their text, <ph>, <sc>, <ec> go.
+    target = read_coded(segment.find(f"{{{NAMESPACE}}}target"))
     if not unit.istranslatable() or not target.strip():
         return None
-    source = unit.source or ""
+    source = read_coded(segment.find(f"{{{NAMESPACE}}}source"))
     if not source.strip():
         raise ExchangeError("this segment has a target but no French <source>", line, code=INVALID)
     raw = segment.get("state", SegmentState.INITIAL.value)

@@ -376,3 +376,49 @@ def test_xliff_and_glossary_imports_are_capped(fake_engine: FakeEngine, tmp_path
         response = capped.post("/v1/memory/import", content=big, headers={"Content-Type": media})
         assert response.status_code == 413
         assert capped.get("/v1/memory/units").json() == {"units": []}
+
+
+def test_markdown_markup_is_exported_as_xliff_codes_and_post_edits_come_back_as_plain_text(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    """Bold and a link of a markdown article are <pc> codes in the XLIFF, not `**` or `[…](…)` text; a
+    translator's edit inside a code comes back into the memory as plain text, which the next translation of
+    the same markdown sentence uses."""
+    link = "https://example.org/vote?an=2024&x=1"
+    article = f"Le **conseil** a voté le [budget]({link}). {THIRD}\n"
+    response = client.post("/v1/translate", json={"text": article, "format": "markdown"}, headers=A)
+    assert response.status_code == 200, response.text
+    first = sentences_of(response.json())[0]
+    assert first["fr_plain"] == "Le conseil a voté le budget."
+    exported = _export(client, response.json())
+    assert b"**" not in exported and b"](" not in exported
+    root = etree.fromstring(exported)
+    segment = root.find(".//x:segment", NS)
+    source, target = segment.find("x:source", NS), segment.find("x:target", NS)
+    codes = [
+        (pc.get("id"), pc.get("type"), pc.get("subType"), pc.get("dispStart")) for pc in source.iter(f"{{{NS['x']}}}pc")
+    ]
+    assert codes == [("1", "fmt", "xlf:b", None), ("2", "link", None, link)]
+    assert {pc.get("id") for pc in target.iter(f"{{{NS['x']}}}pc")} <= {"1", "2"}
+    assert "".join(source.itertext()) == first["fr_plain"] and "".join(target.itertext()) == first["en_plain"]
+
+    # The translator rewrites the target, keeping the codes around new words.
+    for child in list(target):
+        target.remove(child)
+    target.text = "The "
+    bold = etree.SubElement(target, f"{{{NS['x']}}}pc", id="1", type="fmt", subType="xlf:b")
+    bold.text, bold.tail = "council", " passed the "
+    anchor = etree.SubElement(target, f"{{{NS['x']}}}pc", id="2", type="link", dispStart=link)
+    anchor.text, anchor.tail = "budget", "."
+    segment.set("state", "reviewed")
+    edited = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    imported = client.post("/v1/memory/import", content=edited, headers={**A, **XLIFF})
+    assert imported.status_code == 200, imported.text
+    units = client.get("/v1/memory/units", headers=A).json()["units"]
+    assert [(u["source"], u["english"]) for u in units] == [(first["fr_plain"], "The council passed the budget.")]
+
+    fake_engine.calls.clear()
+    body = {"text": f"Le **conseil** a voté le [budget]({link}).", "format": "markdown"}
+    again = sentences_of(client.post("/v1/translate", json=body, headers=A).json())[0]
+    assert again["source"] == "memory:exact" and again["en_plain"] == "The council passed the budget."
+    assert not fake_engine.calls
