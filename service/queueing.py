@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from models.batching import next_batch
+from models.batching import next_batch, plan_batches
 from models.document import Translation
 from models.engine import BatchBudget, CallControl, GenerationOptions, all_translated
 from models.markup import Alignment
@@ -173,14 +173,13 @@ class SchedulerState:
                 chosen = first
             else:
                 pool = pool[:window]
-                picked = next_batch(
-                    [i.text for i in pool],
-                    [i.tokens for i in pool],
-                    self.budget.max_tokens,
-                    self._even_share(len(pool)) if ordered else self._share(len(pool)),
-                    [i.request.key for i in pool] if ordered else None,
-                )
-                chosen = [pool[i] for i in picked]
+                if ordered:
+                    chosen = self._later_groups(pool)
+                else:
+                    picked = next_batch(
+                        [i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self._share(len(pool))
+                    )
+                    chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
         queue[:] = [item for item in queue if id(item) not in taken]
         return chosen
@@ -202,11 +201,25 @@ class SchedulerState:
         wanted = set(ranked[: max(1, min(fits, math.ceil(len(ranked) / idle)))])
         return [item for item in group if item.text in wanted]
 
-    def _even_share(self, waiting: int) -> int:
-        """The most sentences one call of a streamed pool's later groups takes: an even share of
-        what waits over every worker, busy or not, so that an article's last calls end together on
-        every lane instead of one lane holding the tail while the other idles."""
-        return max(1, min(self.budget.max_sentences, math.ceil(waiting / self.workers)))
+    def _later_groups(self, pool: list[Item]) -> list[Item]:
+        """A call of a streamed article's later groups: the longest sentences waiting, up to an even
+        share of the work left (in tokens: a long sentence costs more; the calls running count with
+        their padding) over the workers, so the
+        article's last calls end together on every lane. These groups are cut by length like any
+        other work (reading order would mix lengths, and on a CPU a short row waits for the long
+        ones of its call); only the first group goes in reading order, alone."""
+        tokens: dict[str, int] = {}
+        for item in pool:
+            tokens.setdefault(item.text, item.tokens)
+        waiting = sum(tokens.values())
+        running = sum(len(batch.items) * max(item.tokens for item in batch.items) for batch in self.running.values())
+        share = math.ceil((waiting + running) / self.workers)
+        # What would be left is a fragment: one more small call; take it now (as much as a call may hold).
+        budget = self.budget.max_tokens if waiting - share < share / 2 else max(1, min(self.budget.max_tokens, share))
+        texts = list(tokens)
+        longest = plan_batches([tokens[text] for text in texts], budget, self.budget.max_sentences)[0]
+        wanted = {texts[i] for i in longest}
+        return [item for item in pool if item.text in wanted]
 
     def _share(self, waiting: int) -> int:
         """The most sentences one call takes: the budget, or an even share of what waits when other

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from models.batching import next_batch, plan_batches
+from models.batching import next_batch
 from models.engine import Engine, GenerationOptions
 from models.parse import parse
 from models.pipeline import DocumentStream, DocumentTooLarge, group_blocks, translate_document
@@ -30,39 +30,12 @@ def test_groups_start_small_and_double() -> None:
     assert [i for g in groups for i in g] == list(range(10_000))
 
 
-def test_next_batch_serves_the_most_urgent_key_first() -> None:
-    texts = ["late long one here", "a", "b c", "first d e", "e f g", "h i j"]
-    lengths = [4, 1, 2, 3, 3, 3]
-    keys = [(1, 4), (1, 2), (1, 1), (1, 0), (2, 0), (1, 3)]
-    picked = next_batch(texts, lengths, max_tokens=100, max_sentences=3, keys=keys)
-    # the group-0 sentence, then the room filled in key order at no wider padding and within the
-    # length bucket (≥ 0.6 of the widest): "b c" (group 1) and "h i j" (group 3) ride along; "a"
-    # (group 2) is too short for a 3-token row, "e f g" belongs to a later request
-    assert [texts[i] for i in picked] == ["b c", "first d e", "h i j"]
-
-
-def test_an_urgent_group_is_cut_into_length_buckets() -> None:
-    texts = ["un deux trois quatre cinq six sept huit neuf dix", "un", "deux mots"]
-    lengths = [10, 1, 2]
-    picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=[(1, 0)] * 3)
-    assert [texts[i] for i in picked] == [texts[0]]  # the short ones go in their own call, not padded to 10
-    assert plan_batches([10, 9, 6, 5, 2, 1], 100, 8, 0.6) == [[0, 1, 2], [3], [4], [5]]
-    assert plan_batches([10, 9, 6, 5, 2, 1], 100, 8) == [[0, 1, 2, 3, 4, 5]]
-
-
-def test_next_batch_with_keys_never_pads_wider_and_keeps_copies() -> None:
-    texts = ["x y z w", "x y z w", "short", "mid one"]
-    lengths = [4, 4, 1, 2]
-    keys = [(1, 1), (1, 1), (1, 0), (1, 1)]
-    picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=keys)
-    assert [texts[i] for i in picked] == ["short"]  # nothing longer rides with it
-    picked = next_batch(texts, lengths, max_tokens=100, max_sentences=8, keys=[(1, 0)] * 4)
-    assert sorted(picked) == [0, 1]  # both copies of the longest; "mid one" and "short" are another bucket
-
-
-def test_next_batch_without_keys_is_unchanged() -> None:
-    texts, lengths = ["a", "b b", "c c c"], [1, 2, 3]
-    assert next_batch(texts, lengths, 100, 8) == next_batch(texts, lengths, 100, 8, None) == [0, 1, 2]
+def test_next_batch_is_the_length_sorted_batch_holding_the_most_urgent_text_with_every_copy() -> None:
+    texts, lengths = ["a", "b b b b", "c c", "b b b b", "d d d"], [1, 4, 2, 4, 3]
+    assert next_batch(texts, lengths, 100, 8) == [0, 1, 2, 3, 4]
+    assert next_batch(texts, lengths, 100, 2) == [0, 2]  # [b, d] then [c, a]: the one holding "a"
+    assert next_batch(texts, lengths, 100, 1) == [0]
+    assert next_batch(texts[1:], lengths[1:], 100, 1) == [0, 2]  # "b b b b" once, both copies answered
 
 
 def _same_as_whole(stream: DocumentStream, blocks: tuple[object, ...], full: object) -> None:
@@ -251,3 +224,30 @@ def test_a_streams_first_group_is_shared_over_idle_workers_with_nothing_beside_i
     assert [i.text for i in two.items] == ["premier 1", "premier 3"]
     state.finish(1)
     assert {i.request.key for i in state.next_batch(worker=1).items} == {(1, 1)}  # then the rest
+
+
+def test_a_streams_later_groups_are_cut_by_length_an_even_share_of_the_work_left_each() -> None:
+    """After the first group, reading order no longer cuts the calls (it would mix lengths): a worker
+    takes the longest sentences waiting, up to half the work left in tokens (counting the call the
+    other worker runs, with its padding), so both lanes end the article together; a fragment that
+    would be left goes with the last call."""
+    from concurrent.futures import Future
+
+    from models.engine import BatchBudget
+    from service.queueing import Item, SchedulerState, Work
+
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2)
+    first = Work(GenerationOptions(), Future(), [None] * 2, 2, (1, 0))
+    second = Work(GenerationOptions(), Future(), [None] * 3, 3, (1, 1))
+    third = Work(GenerationOptions(), Future(), [None] * 5, 5, (1, 2))
+    state.add("interactive", [Item(first, i, f"premier {i}", 5) for i in range(2)])
+    state.add("interactive", [Item(second, i, f"suite {i}", n) for i, n in enumerate([3, 9, 5])])
+    state.add("interactive", [Item(third, i, f"fin {i}", n) for i, n in enumerate([8, 2, 6, 4, 7])])
+    state.next_batch(worker=1), state.next_batch(worker=2)  # the first group, one sentence each
+    state.finish(1)
+    # 44 tokens waiting + 5 running: a share of 25 padded tokens, the longest first (9 and 8: 2 × 9)
+    taken = state.next_batch(worker=1)
+    assert sorted(i.text for i in taken.items) == ["fin 0", "suite 1"]
+    state.finish(2)
+    rest = state.next_batch(worker=2)  # 27 waiting + 18 running: a share of 23 would leave a fragment of 4
+    assert sorted(i.text for i in rest.items) == ["fin 1", "fin 2", "fin 3", "fin 4", "suite 0", "suite 2"]
