@@ -28,28 +28,23 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
 from typing import Any
 
 from models.document import Translation
 from models.engine import (
-    PLAIN_CALL,
     BatchBudget,
-    CallControl,
-    DelegatingEngine,
     Engine,
-    EngineTraits,
     GenerationOptions,
 )
 from models.interrupt import Interrupted
 from models.markup import Alignment
+from service.lane import Lane
 from service.metrics import Metrics
 from service.queueing import Batch, Item, Priority, SchedulerState, Work
 from service.waiting import (
     Cancelled,
     CancelToken,
     DeadlineExceeded,
-    Progress,
     QueueFull,
     SchedulerClosed,
 )
@@ -230,22 +225,37 @@ class Scheduler:
         key: tuple[int, int] | None = None,
     ) -> Future[list[Translation]]:
         """Queue `texts` and return at once; the future holds their translations, in input order."""
-        future: Future[list[Translation]] = Future()
-        found = self._lookup(texts, options) if self._lookup is not None and texts else {}
-        results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
-        missing = [i for i in range(len(texts)) if i not in found]
-        if not missing:
-            future.set_result([found[i] for i in range(len(texts))])
-            return future
-        lengths = self.engine.count_tokens([texts[i] for i in missing])
-        request = Work(options, future, results, len(missing), key or (next(self._numbers), 0))
-        self._requests[future] = request
+        return self.submit_groups([texts], options, priority, key or (next(self._numbers), 0))[0]
+
+    def submit_groups(
+        self, groups: Sequence[Sequence[str]], options: GenerationOptions, priority: Priority, first: tuple[int, int]
+    ) -> list[Future[list[Translation]]]:
+        """Queue one caller's groups of texts (group i at key `(first[0], first[1] + i)`) in one go,
+        under one lock, so no worker cuts a call from some of them only; a future per group."""
+        futures: list[Future[list[Translation]]] = []
+        waiting: list[tuple[Work, list[tuple[int, str, int]]]] = []
+        for offset, texts in enumerate(groups):
+            future: Future[list[Translation]] = Future()
+            futures.append(future)
+            found = self._lookup(texts, options) if self._lookup is not None and texts else {}
+            missing = [i for i in range(len(texts)) if i not in found]
+            if not missing:
+                future.set_result([found[i] for i in range(len(texts))])
+                continue
+            lengths = self.engine.count_tokens([texts[i] for i in missing])
+            results: list[Translation | None] = [found.get(i) for i in range(len(texts))]
+            request = Work(options, future, results, len(missing), (first[0], first[1] + offset))
+            self._requests[future] = request
+            waiting.append((request, [(i, texts[i], n) for i, n in zip(missing, lengths, strict=True)]))
+        count = sum(len(entries) for _, entries in waiting)
+        if not count:
+            return futures
         with self._cond:
             while True:
                 if self.state.closed:
                     raise SchedulerClosed("the service is shutting down")
                 pending = self.state.pending
-                if pending == 0 or pending + len(missing) <= self.max_queue:
+                if pending == 0 or pending + count <= self.max_queue:
                     break
                 if priority == "interactive":
                     if self.metrics is not None:
@@ -253,11 +263,11 @@ class Scheduler:
                     raise QueueFull(pending, self._retry_after(pending))
                 self._cond.wait()  # batch jobs apply back-pressure instead of failing
             now = time.monotonic()
-            items = [Item(request, i, texts[i], n, now) for i, n in zip(missing, lengths, strict=True)]
-            self.state.add(priority, items)
+            for request, entries in waiting:
+                self.state.add(priority, [Item(request, i, text, n, now) for i, text, n in entries])
             self._report_queue()
             self._cond.notify_all()
-        return future
+        return futures
 
     def _retry_after(self, pending: int) -> int:
         if self._rate <= 0:
@@ -355,95 +365,3 @@ class Scheduler:
         if self.metrics is not None:
             for priority, queue in self.state.queues.items():
                 self.metrics.set_queue(priority, len(queue))
-
-
-class Lane(DelegatingEngine):
-    """The scheduler as an `Engine` for one caller: its `translate` and `align` queue on the scheduler
-    at one priority, up to one deadline, withdrawn by one cancel token.
-
-    Callers above see an engine and nothing of how batching is done; the model's own facts (info,
-    token counts, window) come from the engine the scheduler owns, and its traits say the
-    scheduler's budget. Its calls are controlled by the lane itself: its deadline and cancel token
-    stop them, and the scheduler gives each engine call it makes the control of its batch.
-    """
-
-    def __init__(
-        self, scheduler: Scheduler, priority: Priority, deadline: float | None, cancel: CancelToken | None, number: int
-    ) -> None:
-        super().__init__(scheduler.engine)
-        self.scheduler, self.priority, self.deadline = scheduler, priority, deadline
-        self.cancel, self.number = cancel, number
-        self.progress = Progress()
-
-    @property
-    def traits(self) -> EngineTraits:
-        return replace(self.engine.traits, budget=self.scheduler.budget)
-
-    def _timeout(self) -> float | None:
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-
-    def gone(self) -> bool:
-        """The lane's caller is gone: its cancel token was cancelled or its deadline passed. The
-        request's stop check, carried by the lane: the steps after translation poll it."""
-        cancelled = self.cancel is not None and self.cancel.cancelled
-        return cancelled or (self.deadline is not None and time.monotonic() >= self.deadline)
-
-    def stopped(self) -> BaseException:
-        """What `gone` means for the caller: it left (`Cancelled`), or the deadline passed with
-        `answered` of the sentences `asked` so far translated (`DeadlineExceeded`)."""
-        if self.cancel is not None and self.cancel.cancelled:
-            return Cancelled("the request was cancelled")
-        return DeadlineExceeded(self.progress.answered, self.progress.asked)
-
-    def translate(
-        self,
-        texts: Sequence[str],
-        options: GenerationOptions = GenerationOptions(),
-        *,
-        control: CallControl = PLAIN_CALL,
-    ) -> list[Translation]:
-        _own_control(control)
-        self.progress.add(asked=len(texts))
-        translations = self.scheduler.translate(texts, options, self.priority, self._timeout(), self.cancel)
-        self.progress.add(answered=len(texts))
-        return translations
-
-    def submit(self, texts: Sequence[str], options: GenerationOptions, group: int) -> Future[list[Translation]]:
-        """Queue `texts` and return at once: the future holds their translations (or the refusal).
-
-        `group` is the reading-order place of this work among the lane's own (a streamed article's
-        groups of blocks): the scheduler serves a smaller group first, and packs every group with
-        other requests' work. The lane's cancel token withdraws it; its deadline is the awaiter's
-        to keep (`expire`)."""
-        if self.cancel is not None and self.cancel.cancelled:
-            raise Cancelled("the request was cancelled")
-        future = self.scheduler.submit(texts, options, self.priority, (self.number, group))
-        if self.cancel is not None:
-            self.cancel.track(self.scheduler, future)
-        self.progress.add(asked=len(texts))
-
-        def answered(done: Future[list[Translation]]) -> None:
-            if not done.cancelled() and done.exception() is None:
-                self.progress.add(answered=len(texts))
-
-        future.add_done_callback(answered)
-        return future
-
-    def expire(self, future: Future[Any]) -> DeadlineExceeded:
-        """`future`'s waiting work withdrawn at the lane's deadline: the error that says how far it got."""
-        self.scheduler.abandon(future)
-        return DeadlineExceeded(self.progress.answered, self.progress.asked)
-
-    def align(
-        self, sources: Sequence[str], targets: Sequence[str], *, control: CallControl = PLAIN_CALL
-    ) -> list[Alignment]:
-        """Word alignment through the scheduler: queued, deadlined and cancellable like generation."""
-        _own_control(control)
-        return self.scheduler.align(sources, targets, self.priority, self._timeout(), self.cancel)
-
-
-def _own_control(control: CallControl) -> None:
-    """A lane's calls are stopped by its deadline and cancel token and run alone when the scheduler
-    says: a caller's control is refused rather than silently not obeyed."""
-    if control != PLAIN_CALL:
-        raise ValueError("a scheduler lane takes no CallControl: its deadline and cancel token stop its calls")

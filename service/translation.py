@@ -119,7 +119,7 @@ def submit_stream(stream: DocumentStream, lane: Lane) -> list[Future[list[Transl
     """Every group's work handed to the scheduler at once, group `i` at reading-order place `i`: no
     thread waits for it, the scheduler packs it with other requests' work and serves earlier groups
     (the first screenful) first."""
-    return [lane.submit(texts, stream.options, index) for index, texts in enumerate(stream.work())]
+    return lane.submit(stream.work(), stream.options)
 
 
 def _token(lane: Lane) -> CancelToken:

@@ -62,11 +62,13 @@ class KeyedScheduler(Scheduler):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, max_wait=0.0)
-        self.keys: list[tuple[int, int] | None] = []
+        self.keys: list[tuple[int, int]] = []
+        self.submissions = 0
 
-    def submit(self, texts, options=GenerationOptions(), priority="interactive", key=None):  # type: ignore[no-untyped-def]
-        self.keys.append(key)
-        return super().submit(texts, options, priority, key)
+    def submit_groups(self, groups, options, priority, first):  # type: ignore[no-untyped-def]
+        self.submissions += 1
+        self.keys += [(first[0], first[1] + offset) for offset in range(len(groups))]
+        return super().submit_groups(groups, options, priority, first)
 
 
 def test_the_scheduled_stream_submits_every_group_at_once_and_gives_the_same_blocks(article_text: str) -> None:
@@ -86,6 +88,7 @@ def test_the_scheduled_stream_submits_every_group_at_once_and_gives_the_same_blo
         assert len(futures) == len(stream.groups) > 1 and not any(future.done() for future in futures)
         assert threading.active_count() == threads  # nothing waits in a thread of its own
         assert scheduler.keys == [(lane.number, group) for group in range(len(stream.groups))]
+        assert scheduler.submissions == 1  # under one lock: no call is cut from some of the groups only
         engine.release.set()
         blocks = tuple(block for i, f in enumerate(futures) for block in stream.blocks(i, f.result(WAIT)))
         _same_as_whole(stream, blocks, full)
@@ -157,15 +160,15 @@ def busy_scheduler() -> Iterator[tuple[GatedEngine, Scheduler]]:
 def test_a_lanes_earlier_group_is_served_first() -> None:
     with busy_scheduler() as (engine, scheduler):
         lane = scheduler.lane()
-        late = lane.submit(["Groupe trois."], GenerationOptions(), 3)
-        early = lane.submit(["Groupe un."], GenerationOptions(), 1)
-        while scheduler.pending < 2:
+        groups = [["Groupe un."], ["Le groupe deux, bien plus long que le premier."], ["Groupe trois."]]
+        futures = lane.submit(groups, GenerationOptions())
+        while scheduler.pending < 3:
             threading.Event().wait(0.01)
-        scheduler.budget = type(scheduler.budget)(max_tokens=scheduler.budget.max_tokens, max_sentences=1)
         engine.release.set()
-        assert early.result(WAIT) and late.result(WAIT)
-        assert engine.calls[1:] == [["Groupe un."], ["Groupe trois."]]
-        assert (lane.progress.asked, lane.progress.answered) == (2, 2)
+        assert all(future.result(WAIT) for future in futures)
+        assert engine.calls[1] == ["Groupe un."]  # the first group alone, then the others together
+        assert sorted(engine.calls[2]) == sorted(groups[1] + groups[2])
+        assert (lane.progress.asked, lane.progress.answered) == (3, 3)
 
 
 def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: str) -> None:
@@ -182,7 +185,7 @@ def test_a_cancelled_stream_withdraws_every_group_still_waiting(article_text: st
                 future.result(WAIT)
         engine.release.set()
         with pytest.raises(Cancelled):  # a cancelled lane refuses new work at once
-            lane.submit(["Encore."], GenerationOptions(), 0)
+            lane.submit([["Encore."]], GenerationOptions())
 
 
 def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_after_it() -> None:
