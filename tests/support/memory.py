@@ -27,3 +27,14 @@ def keyed_client(engine: FakeEngine, data_dir: Path) -> Iterator[TestClient]:
 def sentences_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
     """Every sentence of a translate answer, in order."""
     return [s for block in answer["blocks"] for s in block["sentences"]]
+
+
+# One sentence and its corrected English, and a TMX file holding just that unit (the CLI memory tests).
+SENTENCE = "Le conseil municipal a voté le budget hier soir."
+EDITED = "The city council passed the budget last night."
+TMX = f"""<?xml version="1.0" encoding="utf-8"?>
+<tmx version="1.4"><header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="none"
+ adminlang="en" srclang="fr" datatype="plaintext"/><body>
+<tu><tuv xml:lang="fr"><seg>{SENTENCE}</seg></tuv><tuv xml:lang="en"><seg>{EDITED}</seg></tuv></tu>
+</body></tmx>
+"""

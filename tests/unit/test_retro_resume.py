@@ -14,17 +14,10 @@ from typer.testing import CliRunner
 from service import cli
 from service.jobs import outputs, retro_log
 from tests.support.fakes import FakeEngine
+from tests.support.memory import EDITED, SENTENCE, TMX
 
-SENTENCE = "Le conseil municipal a voté le budget hier soir."
-EDITED = "The city council passed the budget last night."
 OTHERS = ["Les habitants étaient nombreux.", "Il pleuvait.", "La séance a duré deux heures.", "Le maire a parlé."]
 NAMES = [f"doc{n}.txt" for n in range(len(OTHERS))]
-TMX = f"""<?xml version="1.0" encoding="utf-8"?>
-<tmx version="1.4"><header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="none"
- adminlang="en" srclang="fr" datatype="plaintext"/><body>
-<tu><tuv xml:lang="fr"><seg>{SENTENCE}</seg></tuv><tuv xml:lang="en"><seg>{EDITED}</seg></tuv></tu>
-</body></tmx>
-"""
 
 
 @pytest.fixture
