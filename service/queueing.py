@@ -192,9 +192,7 @@ class SchedulerState:
         if urgent[1] != 0 or not any(item.request.key[0] == urgent[0] and item.request.key[1] for item in pool):
             return None
         group = [item for item in pool if item.request.key == urgent]
-        tokens: dict[str, int] = {}
-        for item in group:
-            tokens.setdefault(item.text, item.tokens)
+        tokens = _distinct(group)
         ranked = sorted(tokens, key=lambda text: -tokens[text])
         idle = max(1, self.workers - len(self.running))
         fits = min(self.budget.max_sentences, max(1, self.budget.max_tokens // max(1, tokens[ranked[0]])))
@@ -203,14 +201,12 @@ class SchedulerState:
 
     def _later_groups(self, pool: list[Item]) -> list[Item]:
         """A call of a streamed article's later groups: the longest sentences waiting, up to an even
-        share of the work left (in tokens: a long sentence costs more; the calls running count with
-        their padding) over the workers, so the
-        article's last calls end together on every lane. These groups are cut by length like any
-        other work (reading order would mix lengths, and on a CPU a short row waits for the long
-        ones of its call); only the first group goes in reading order, alone."""
-        tokens: dict[str, int] = {}
-        for item in pool:
-            tokens.setdefault(item.text, item.tokens)
+        share of the work left over the workers (in tokens: a long sentence costs more; the calls
+        running count with their padding), so the article's last calls end together on every lane.
+        These groups are cut by length like any other work (reading order would mix lengths, and on
+        a CPU a short row waits for the long ones of its call); only the first group goes in reading
+        order, alone."""
+        tokens = _distinct(pool)
         waiting = sum(tokens.values())
         running = sum(len(batch.items) * max(item.tokens for item in batch.items) for batch in self.running.values())
         share = math.ceil((waiting + running) / self.workers)
@@ -269,3 +265,8 @@ class SchedulerState:
         for queue in self.queues.values():
             queue.clear()
         return waiting
+
+
+def _distinct(items: Sequence[Item]) -> dict[str, int]:
+    """Each distinct text of `items` with its length in tokens (a text is sent once, whoever asked)."""
+    return {item.text: item.tokens for item in items}
