@@ -167,6 +167,10 @@ def streaming(url: str, text: str, repeats: int) -> tuple[float, float, float, f
                 start, first, whole = streamed(client, url, text)
                 plain = answered(client, url, text)
             runs.append((start, first, whole, plain))
+            print(
+                f"  run {repeat + 1}: first block {first:.2f} s, whole {whole:.2f} s, non-streamed {plain:.2f} s",
+                flush=True,
+            )
     return tuple(statistics.median(run[i] for run in runs) for i in range(4))  # type: ignore[return-value]
 
 

@@ -7,6 +7,7 @@ whether the batch holds 4 long sentences or 64 short ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -37,6 +38,32 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     if current:
         batches.append(current)
     return batches
+
+
+# The fixed cost of one decoding step, in decoder rows: on a CPU each step reads every weight
+# whatever the call's rows, so a call's time grows as (rows + this) per step, not as its rows alone
+# (`python bench/lanes.py`, 1 thread a lane, beam 4: 11 from each pair of sizes, 8 to 64 rows).
+STEP_ROWS = 11
+
+
+def call_cost(longest: int, sentences: int, beams: int) -> float:
+    """One `generate` call's relative cost: its decoding steps (the longest source's output bound,
+    `max_new_tokens_for`) times its decoder rows plus a step's fixed cost (`STEP_ROWS`)."""
+    return (1.5 * longest + 10) * (sentences * beams + STEP_ROWS)
+
+
+def balanced_cut(lengths: Sequence[int], beams: int, busy: float, lanes: int, most: int) -> int:
+    """How many of `lengths` (longest first) the next call takes so that the work ends together on
+    every lane: the count whose call and the rest (one call, shared over the other `lanes - 1`
+    lanes, after the `busy` cost they still run) give the shortest span. At most `most`."""
+    total = len(lengths)
+    best, chosen = math.inf, 1
+    for taken in range(1, min(most, total) + 1):
+        rest = call_cost(lengths[taken], total - taken, beams) if taken < total else 0.0
+        span = max(call_cost(lengths[0], taken, beams), (busy + rest) / max(1, lanes - 1))
+        if span < best:
+            best, chosen = span, taken
+    return chosen
 
 
 def next_batch(texts: Sequence[str], lengths: Sequence[int], max_tokens: int, max_sentences: int) -> list[int]:

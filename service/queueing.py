@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from models.batching import next_batch, plan_batches
+from models.batching import balanced_cut, call_cost, next_batch, plan_batches
 from models.document import Translation
 from models.engine import BatchBudget, CallControl, GenerationOptions, all_translated
 from models.markup import Alignment
@@ -26,6 +26,12 @@ from models.markup import Alignment
 Priority = Literal["interactive", "batch"]
 ORDER: tuple[Priority, ...] = ("interactive", "batch")
 LOOKAHEAD = 4  # batches' worth of waiting sentences considered when cutting the next batch
+# A call of at most this many decoder rows (sentences x beams) runs sooner alone on every lane's
+# threads than split over two lanes: on a CPU a small call is bound by reading every weight once per
+# decoding step whatever its rows, so two threads on one call beat two one-thread calls. Measured
+# with `python bench/lanes.py` (Intel Xeon, 2 cores): alone/split 0.62-0.82 up to 24 rows at beam 4
+# and at greedy, 1.06-1.08 at 32 rows (bench/RESULTS.md).
+SMALL_CALL_ROWS = 24
 
 
 @dataclass(eq=False)
@@ -91,8 +97,11 @@ class Batch:
 class SchedulerState:
     """Waiting work by priority and the calls in flight by worker; no locking (the caller locks)."""
 
-    def __init__(self, budget: BatchBudget, workers: int, batching: bool = True, max_wait: float = 0.005) -> None:
+    def __init__(
+        self, budget: BatchBudget, workers: int, batching: bool = True, max_wait: float = 0.005, beams: int = 1
+    ) -> None:
         self.budget, self.workers, self.batching, self.max_wait = budget, workers, batching, max_wait
+        self.beams = beams  # the engine's default beam width, for requests that name none
         self.queues: dict[Priority, list[Item]] = {p: [] for p in ORDER}
         self.running: dict[int, Batch] = {}  # each worker's call in flight
         self.solo = False  # a call runs alone: the other workers wait
@@ -128,11 +137,12 @@ class SchedulerState:
     def next_batch(self, worker: int) -> Batch:
         """The next engine call, its items removed from the queue and counted as `worker`'s.
 
-        Nothing else waits and no other call is live: it runs alone with every lane's threads (one
-        short request is not held to one core). An alignment always runs alone."""
-        items = self._take()
+        Nothing else waits and no other call is live, or it is a small call cut while every worker
+        was idle (`_alone`): it runs alone with every lane's threads (one short request is not held
+        to one core). An alignment always runs alone."""
+        items, alone = self._take()
         aligning = bool(items) and items[0].request.pairs is not None
-        solo = aligning or (self.workers > 1 and not self.has_work() and self._others_gone())
+        solo = aligning or (self.workers > 1 and (alone or (not self.has_work() and self._others_gone())))
         batch = Batch(items, solo)
         self.solo = solo
         self.running[worker] = batch
@@ -148,14 +158,16 @@ class SchedulerState:
         """No other call in flight, or only calls whose every request is gone (they stop within a step)."""
         return all(batch.gone() for batch in self.running.values())
 
-    def _take(self) -> list[Item]:
+    def _take(self) -> tuple[list[Item], bool]:
+        """The next call's items, and whether they were cut to run alone."""
         queue = self._head()
         # Alignment work first within its priority: it is the last step before a caller's blocks are
         # delivered (a stream's first paragraph waits on it), and it is one short call of its own.
         aligning = next((at for at, item in enumerate(queue) if item.request.pairs is not None), None)
         if aligning is not None:
-            return [queue.pop(aligning)]
+            return [queue.pop(aligning)], True
         head = queue[0]
+        alone = False
         if not self.batching:  # one request at a time, as a plain engine lock would do
             chosen = [item for item in queue if item.request is head.request]
         else:
@@ -175,6 +187,10 @@ class SchedulerState:
                 pool = pool[:window]
                 if ordered:
                     chosen = self._later_groups(pool)
+                elif len(pool) == self.pending and self._alone(pool):  # all that waits, one call on every thread
+                    chosen = pool
+                elif self._fits_idle(pool):  # every lane gets a call now: cut so that they end together
+                    chosen = self._balanced(pool)
                 else:
                     picked = next_batch(
                         [i.text for i in pool], [i.tokens for i in pool], self.budget.max_tokens, self._share(len(pool))
@@ -182,12 +198,26 @@ class SchedulerState:
                     chosen = [pool[i] for i in picked]
         taken = {id(item) for item in chosen}
         queue[:] = [item for item in queue if id(item) not in taken]
-        return chosen
+        return chosen, alone
+
+    def _alone(self, items: list[Item]) -> bool:
+        """`items` make one small call and every worker is idle: one call alone on every lane's threads
+        is sooner than the same work split over the lanes (`SMALL_CALL_ROWS`)."""
+        if self.workers < 2 or self.running:
+            return False
+        tokens = _distinct(items)
+        rows = len(tokens) * self._beams(items)
+        padded = len(tokens) * max(tokens.values())
+        return rows <= SMALL_CALL_ROWS and padded <= self.budget.max_tokens
 
     def _first_group(self, pool: list[Item]) -> list[Item] | None:
         """A streamed article's first group (the first block the reader waits for), when it is the
         most urgent work: alone, nothing of later groups beside it, shared out in length order over
-        the idle workers so that its calls end together and soon. None for any other group."""
+        the idle workers so that its calls end together and soon. None for any other group.
+
+        Not one call alone on every thread even when small (`_alone`): that reaches the first block
+        about 0.3 s sooner but leaves the other lane idle meanwhile, and the whole article ended
+        about 2 s later (`python bench/streaming.py`, bench/RESULTS.md)."""
         urgent = pool[0].request.key
         if urgent[1] != 0 or not any(item.request.key[0] == urgent[0] and item.request.key[1] for item in pool):
             return None
@@ -200,22 +230,38 @@ class SchedulerState:
         return [item for item in group if item.text in wanted]
 
     def _later_groups(self, pool: list[Item]) -> list[Item]:
-        """A call of a streamed article's later groups: the longest sentences waiting, up to an even
-        share of the work left over the workers (in tokens: a long sentence costs more; the calls
-        running count with their padding), so the article's last calls end together on every lane.
-        These groups are cut by length like any other work (reading order would mix lengths, and on
-        a CPU a short row waits for the long ones of its call); only the first group goes in reading
-        order, alone."""
+        """A call of a streamed article's later groups: the longest sentences waiting, as many as make
+        the article's last calls end together on every lane (`_balanced`). These groups are cut by
+        length like any other work (reading order would mix lengths, and on a CPU a short row waits
+        for the long ones of its call); only the first group goes in reading order, alone."""
+        return self._balanced(pool)
+
+    def _balanced(self, pool: list[Item]) -> list[Item]:
+        """The longest sentences of `pool`, as many as `balanced_cut` gives: the call's cost against
+        the rest's on the other lanes, after what they still run (each call in flight counted whole)."""
         tokens = _distinct(pool)
-        waiting = sum(tokens.values())
-        running = sum(len(batch.items) * max(item.tokens for item in batch.items) for batch in self.running.values())
-        share = math.ceil((waiting + running) / self.workers)
-        # What would be left is a fragment: one more small call; take it now (as much as a call may hold).
-        budget = self.budget.max_tokens if waiting - share < share / 2 else max(1, min(self.budget.max_tokens, share))
-        texts = list(tokens)
-        longest = plan_batches([tokens[text] for text in texts], budget, self.budget.max_sentences)[0]
-        wanted = {texts[i] for i in longest}
+        texts = sorted(tokens, key=lambda text: -tokens[text])
+        lengths = [tokens[text] for text in texts]
+        most = len(plan_batches(lengths, self.budget.max_tokens, self.budget.max_sentences)[0])
+        busy = sum(self._cost(batch) for batch in self.running.values())
+        wanted = set(texts[: balanced_cut(lengths, self._beams(pool), busy, self.workers, most)])
         return [item for item in pool if item.text in wanted]
+
+    def _beams(self, items: Sequence[Item]) -> int:
+        return items[0].request.options.num_beams or self.beams
+
+    def _cost(self, batch: Batch) -> float:
+        tokens = _distinct(batch.items)
+        return call_cost(max(tokens.values()), len(tokens), self._beams(batch.items))
+
+    def _fits_idle(self, pool: list[Item]) -> bool:
+        """Two or more workers are idle and `pool` fits in one call each: nothing waits behind it,
+        so it may be cut longest first for an even end rather than most urgent first."""
+        idle = self.workers - len(self.running)
+        if idle < 2:
+            return False
+        tokens = list(_distinct(pool).values())
+        return len(plan_batches(tokens, self.budget.max_tokens, self.budget.max_sentences)) <= idle
 
     def _share(self, waiting: int) -> int:
         """The most sentences one call takes: the budget, or an even share of what waits when other

@@ -80,7 +80,7 @@ class Scheduler:
         self.engine = engine
         # one worker per engine lane (models.lanes): two calls side by side on one loaded model
         self.workers = max(1, workers if workers is not None else engine.traits.lanes)
-        self.state = SchedulerState(budget, self.workers, batching, max_wait)
+        self.state = SchedulerState(budget, self.workers, batching, max_wait, engine.traits.default_beams)
         self.max_queue = max_queue
         self.metrics = metrics
         self._lookup = lookup

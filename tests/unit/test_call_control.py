@@ -114,7 +114,7 @@ def test_a_solo_batch_reaches_the_engine_with_alone_and_a_shared_one_without() -
         scheduler.translate(["Seule."])  # nothing else waits and no other call runs: alone
         assert [control.alone for control in engine.controls] == [True]
         engine.controls.clear()
-        scheduler.translate([f"Phrase {n}." for n in range(6)])  # enough for both lanes: shared
+        scheduler.translate([f"Phrase {n}." for n in range(30)])  # not a small call: shared by both lanes
         assert [control.alone for control in engine.controls] == [False, False]
         scheduler.lane("interactive").align(["Le chat."], ["The cat."])
         assert [control.alone for control in engine.aligned] == [True]  # an alignment always runs alone

@@ -270,7 +270,7 @@ def test_a_lone_call_runs_alone_and_holds_the_other_lane_back() -> None:
         assert engine.most == 1 and engine.alone[1:] == [True, True]
 
         engine.alone.clear()
-        out = scheduler.translate([f"Phrase {n}." for n in range(6)])  # enough for both lanes at once
-        assert len(out) == 6 and engine.most == 2 and engine.alone == [False, False]
+        out = scheduler.translate([f"Phrase {n}." for n in range(30)])  # not a small call: both lanes at once
+        assert len(out) == 30 and engine.most == 2 and engine.alone == [False, False]
     finally:
         scheduler.close(WAIT)

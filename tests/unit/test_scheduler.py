@@ -358,3 +358,35 @@ def test_the_scheduler_state_cuts_batches_and_routes_outputs_without_threads() -
 
     state.fail(batch_work, RuntimeError("gone"))  # its waiting items leave with it
     assert state.pending == 0 and isinstance(batch_work.future.exception(0), RuntimeError)
+
+
+def test_a_small_request_on_idle_workers_is_one_call_alone_and_a_larger_one_is_shared() -> None:
+    """A small call (at most `SMALL_CALL_ROWS` decoder rows) cut while every worker is idle runs alone
+    on every lane's threads, sooner than two one-thread halves; a larger request, or one arriving
+    while a call runs, is shared out over the idle workers as before."""
+    from service.queueing import Item, SchedulerState, Work
+
+    def request(count: int, number: int) -> Work:
+        return Work(GenerationOptions(), Future(), [None] * count, count, (number, 0))
+
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=64), workers=2, beams=4)
+    small = request(6, 1)  # 6 sentences x 4 beams = 24 rows
+    state.add("interactive", [Item(small, i, f"Petite {i}.", 5) for i in range(6)])
+    call = state.next_batch(worker=1)
+    assert len(call.items) == 6 and call.solo and not state.can_start()
+    state.finish(1)
+
+    large = request(7, 2)  # 28 rows: shared, neither part alone
+    state.add("interactive", [Item(large, i, f"Grande {i}.", 5) for i in range(7)])
+    one, two = state.next_batch(worker=1), state.next_batch(worker=2)
+    assert (len(one.items), len(two.items)) == (3, 4) and not one.solo and not two.solo
+    state.finish(2)
+
+    busy = request(2, 3)  # worker 1 still runs: not alone, whatever its size
+    state.add("interactive", [Item(busy, i, f"Occupée {i}.", 5) for i in range(2)])
+    assert not state.next_batch(worker=2).solo
+
+    greedy = Work(GenerationOptions(num_beams=1), Future(), [None] * 20, 20, (4, 0))  # its own beams count
+    state.finish(1), state.finish(2)
+    state.add("interactive", [Item(greedy, i, f"Vorace {i}.", 5) for i in range(20)])
+    assert state.next_batch(worker=1).solo

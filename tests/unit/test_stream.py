@@ -166,8 +166,8 @@ def test_a_lanes_earlier_group_is_served_first() -> None:
             threading.Event().wait(0.01)
         engine.release.set()
         assert all(future.result(WAIT) for future in futures)
-        assert engine.calls[1] == ["Groupe un."]  # the first group alone, then the others together
-        assert sorted(engine.calls[2]) == sorted(groups[1] + groups[2])
+        assert engine.calls[1] == ["Groupe un."]  # the first group alone, then the others
+        assert sorted(text for call in engine.calls[2:] for text in call) == sorted(groups[1] + groups[2])
         assert (lane.progress.asked, lane.progress.answered) == (3, 3)
 
 
@@ -209,48 +209,68 @@ def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_
 
 
 def test_a_streams_first_group_is_shared_over_idle_workers_with_nothing_beside_it() -> None:
-    """The block the reader waits for first: both lanes work on it at once, in length order, and no
-    sentence of a later group makes its calls longer; the later groups come after."""
+    """The block the reader waits for first, even when it is a small call (4 sentences at beam 4):
+    both lanes work on it at once, in length order, and no sentence of a later group makes its calls
+    longer; the later groups come after."""
     from concurrent.futures import Future
 
     from models.engine import BatchBudget
     from service.queueing import Item, SchedulerState, Work
 
-    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2)
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2, beams=4)
     first = Work(GenerationOptions(), Future(), [None] * 4, 4, (1, 0))
     later = Work(GenerationOptions(), Future(), [None] * 6, 6, (1, 1))
     state.add("interactive", [Item(first, i, f"premier {i}", n) for i, n in enumerate([9, 4, 7, 5])])
     state.add("interactive", [Item(later, i, f"suite {i}", 6) for i in range(6)])
 
     one, two = state.next_batch(worker=1), state.next_batch(worker=2)
+    assert not one.solo and not two.solo
     assert [i.text for i in one.items] == ["premier 0", "premier 2"]  # the two longest
     assert [i.text for i in two.items] == ["premier 1", "premier 3"]
     state.finish(1)
     assert {i.request.key for i in state.next_batch(worker=1).items} == {(1, 1)}  # then the rest
 
 
-def test_a_streams_later_groups_are_cut_by_length_an_even_share_of_the_work_left_each() -> None:
+def test_a_streams_later_groups_are_cut_by_length_so_that_both_lanes_end_together() -> None:
     """After the first group, reading order no longer cuts the calls (it would mix lengths): a worker
-    takes the longest sentences waiting, up to half the work left in tokens (counting the call the
-    other worker runs, with its padding), so both lanes end the article together; a fragment that
-    would be left goes with the last call."""
+    takes the longest sentences waiting, as many as make its call and the rest end together, by
+    `call_cost` (steps of the longest sentence × (rows + a step's fixed cost)), counting the call
+    the other worker still runs."""
     from concurrent.futures import Future
 
+    from models.batching import call_cost
     from models.engine import BatchBudget
     from service.queueing import Item, SchedulerState, Work
 
-    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2)
-    first = Work(GenerationOptions(), Future(), [None] * 2, 2, (1, 0))
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2, beams=4)
     second = Work(GenerationOptions(), Future(), [None] * 3, 3, (1, 1))
     third = Work(GenerationOptions(), Future(), [None] * 5, 5, (1, 2))
-    state.add("interactive", [Item(first, i, f"premier {i}", 5) for i in range(2)])
     state.add("interactive", [Item(second, i, f"suite {i}", n) for i, n in enumerate([3, 9, 5])])
     state.add("interactive", [Item(third, i, f"fin {i}", n) for i, n in enumerate([8, 2, 6, 4, 7])])
-    state.next_batch(worker=1), state.next_batch(worker=2)  # the first group, one sentence each
-    state.finish(1)
-    # 44 tokens waiting + 5 running: a share of 25 padded tokens, the longest first (9 and 8: 2 × 9)
+    # lengths 9 8 7 | 6 5 4 3 2: 3 sentences of up to 9 tokens against 5 of up to 6 (the nearest pair)
+    assert max(call_cost(9, 3, 4), call_cost(6, 5, 4)) < min(
+        max(call_cost(9, 2, 4), call_cost(7, 6, 4)), max(call_cost(9, 4, 4), call_cost(5, 4, 4))
+    )
     taken = state.next_batch(worker=1)
-    assert sorted(i.text for i in taken.items) == ["fin 0", "suite 1"]
-    state.finish(2)
-    rest = state.next_batch(worker=2)  # 27 waiting + 18 running: a share of 23 would leave a fragment of 4
-    assert sorted(i.text for i in rest.items) == ["fin 1", "fin 2", "fin 3", "fin 4", "suite 0", "suite 2"]
+    assert sorted(i.text for i in taken.items) == ["fin 0", "fin 4", "suite 1"]
+    # worker 1's call still runs: the other lane takes all the rest (one call of 5 ends before it)
+    rest = state.next_batch(worker=2)
+    assert sorted(i.text for i in rest.items) == ["fin 1", "fin 2", "fin 3", "suite 0", "suite 2"]
+
+
+def test_a_plain_request_on_idle_lanes_gives_the_long_sentences_fewer_rows() -> None:
+    """One article over two idle lanes: not half the sentences each (the long half would end last)
+    but the cut whose two calls end nearest together."""
+    from concurrent.futures import Future
+
+    from models.batching import call_cost
+    from models.engine import BatchBudget
+    from service.queueing import Item, SchedulerState, Work
+
+    state = SchedulerState(BatchBudget(max_tokens=4096, max_sentences=64), workers=2, beams=4)
+    article = Work(GenerationOptions(), Future(), [None] * 16, 16, (1, 0))
+    lengths = [10] * 6 + [40] * 4 + [10] * 6
+    state.add("interactive", [Item(article, i, f"phrase {i}", n) for i, n in enumerate(lengths)])
+    one, two = state.next_batch(worker=1), state.next_batch(worker=2)
+    assert [i.tokens for i in one.items] == [40] * 4 and [i.tokens for i in two.items] == [10] * 12
+    assert call_cost(40, 4, 4) / call_cost(10, 12, 4) < call_cost(40, 8, 4) / call_cost(10, 8, 4)
