@@ -51,6 +51,7 @@ from service.jobs.retro import Applied, apply_with_cache
 from service.jobs.runner import BatchRun, RunSpec
 from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
+from service.waiting import Cancelled, CancelToken
 
 if TYPE_CHECKING:
     from service.memory import Memories
@@ -100,6 +101,23 @@ def job_options(job: Job) -> GenerationOptions:
     return GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
 
 
+class JobCancel:
+    """A running job's cancel: the flag its run checks between documents, and the token that withdraws
+    its sentences from the scheduler at once (the call in flight stops at its next step), so a cancel
+    never waits for a group of documents to finish."""
+
+    def __init__(self) -> None:
+        self._asked = threading.Event()
+        self.token = CancelToken()
+
+    def set(self) -> None:
+        self._asked.set()
+        self.token.cancel()
+
+    def is_set(self) -> bool:
+        return self._asked.is_set()
+
+
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
@@ -141,7 +159,7 @@ class JobManager:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
-        self._stopping: dict[str, threading.Event] = {}  # the jobs this process runs: set when one is cancelled
+        self._stopping: dict[str, JobCancel] = {}  # the jobs this process runs: set when one is cancelled
         self._stopping_lock = threading.Lock()
 
     @property
@@ -261,7 +279,8 @@ class JobManager:
         """Stop a queued or running job; False when it was neither (done, failed, already cancelled).
 
         A queued job is `cancelled` at once. A running one is `cancelling`: its worker (here, told at once; on
-        another replica, at its next heartbeat) stops after the document in hand and writes `cancelled`.
+        another replica, at its next heartbeat) withdraws the sentences it has on the scheduler, the call in
+        flight stopping at its next step, and writes `cancelled`; the documents it finished stay.
         """
         if not self.store.cancel(ident):
             return False
@@ -358,7 +377,7 @@ class JobManager:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
         beating = threading.Event()
-        cancelled = threading.Event()
+        cancelled = JobCancel()
         with self._stopping_lock:
             self._stopping[ident] = cancelled
         heart = threading.Thread(
@@ -377,7 +396,7 @@ class JobManager:
         job = self.store.get(ident)
         return job.status if job is not None else None
 
-    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: threading.Event) -> None:
+    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: JobCancel) -> None:
         """Keep the claim alive during long groups (progress updates beat too, once per document).
 
         Each beat also reads the job's status: a cancel answered by another replica reaches this worker here.
@@ -391,7 +410,7 @@ class JobManager:
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
                 log.warning("job %s: heartbeat failed", ident)
 
-    def _run_claimed(self, ident: str, cancelled: threading.Event) -> None:
+    def _run_claimed(self, ident: str, cancelled: JobCancel) -> None:
         job = self.store.get(ident)
         if job is None:
             return
@@ -406,9 +425,11 @@ class JobManager:
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
         )
         memory = self.memories.use(job.owner) if self.memories is not None else MemoryUse()
-        run = BatchRun(spec, self.scheduler.lane("batch"), memory=memory)
+        run = BatchRun(spec, self.scheduler.lane("batch", cancel=cancelled.token), memory=memory)
         try:
             summary = run.run()
+        except Cancelled:  # its group in flight withdrawn: the documents done before it stay
+            summary = run.summary
         except BatchBusy:  # a replica whose lease lapsed is still writing this job: leave it to that one
             log.warning("job %s: its output directory is in use by another process", ident)
             return

@@ -46,6 +46,7 @@ from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
+from service.waiting import Cancelled
 
 NO_MEMORY = MemoryUse()  # a run translates with no memory unless given one
 
@@ -221,6 +222,8 @@ def translate_group(
     for fidelity, texts in by_fidelity.items():
         try:
             results[fidelity] = translate_texts(texts, engine, options, fidelity)
+        except Cancelled:  # the run was cancelled: no document of the group is done, none failed
+            raise
         except Exception:  # noqa: BLE001 - isolate the culprit: each document below is translated on its own
             pass
     budget = output.budget
@@ -254,6 +257,8 @@ def _finish(pending: _Pending, engine: Engine, results: dict[str, Checked], outp
         payload = TranslateResponse.model_validate(result).model_dump(mode="json", exclude_none=True)
         json_data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
         html_data = html(payload).encode("utf-8") if html is not None else None
+    except Cancelled:
+        raise
     except Exception as error:  # noqa: BLE001 - one bad document never stops the batch
         message = f"{type(error).__name__}: {error}"[:500]
         return Record.refused(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from models.document import Translation
 from models.engine import PLAIN_CALL, CallControl, GenerationOptions
+from models.interrupt import Interrupted
 from service.app import create_app
 from service.jobs.pace import PaceMeter
 from tests.api.test_jobs import archive, settings
@@ -84,6 +85,7 @@ def test_a_running_job_is_cancelled_stops_at_its_next_document_and_keeps_what_it
             assert body["status"] == "cancelling", body
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        time.sleep(0.3)  # a call already in this fake engine ends (it does not poll its stop check as Marian does)
         calls = len(engine.calls)
         time.sleep(0.5)
         assert len(engine.calls) == calls, "the runner went on translating after it was cancelled"
@@ -94,6 +96,51 @@ def test_a_running_job_is_cancelled_stops_at_its_next_document_and_keeps_what_it
         # asked again: the same answer; a cancelled job is finished: deleted like one, never resumed
         assert client.post(f"/v1/jobs/{job}/cancel", headers=OWNER).json()["status"] == "cancelled"
         assert client.delete(f"/v1/jobs/{job}", headers=OWNER).status_code == 204
+
+
+class StuckEngine(FakeEngine):
+    """Each call runs until its control says every request of it is gone (or 30 s): a group of
+    documents that would take a long while."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.stopped = threading.Event()
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: GenerationOptions = GenerationOptions(),
+        *,
+        control: CallControl = PLAIN_CALL,
+    ) -> list[Translation]:
+        self.started.set()
+        deadline = time.monotonic() + 30
+        while not control.stopped() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if control.stopped():
+            self.stopped.set()
+            raise Interrupted()
+        return super().translate(texts, options, control=control)
+
+
+def test_a_cancel_does_not_wait_for_the_group_in_flight_and_fails_no_document(tmp_path: Path) -> None:
+    """A group's engine call that would run 30 s: cancelling withdraws the group from the scheduler,
+    the call stops at its next step, the job is `cancelled` within seconds, and none of its
+    documents is recorded as failed (they were not translated, not broken)."""
+    engine = StuckEngine()
+    with _client(tmp_path, engine) as client:
+        job = _submit(client, 6)
+        assert engine.started.wait(30)
+        asked = time.monotonic()
+        assert client.post(f"/v1/jobs/{job}/cancel", headers=OWNER).status_code == 200
+        while (body := client.get(f"/v1/jobs/{job}", headers=OWNER).json())["status"] != "cancelled":
+            assert time.monotonic() - asked < 10, body
+            time.sleep(0.02)
+        assert engine.stopped.wait(5), "the engine call in flight was never told to stop"
+        assert body["progress"]["failed"] == 0, body
+        documents = client.get(f"/v1/jobs/{job}/documents", headers=OWNER).json()["documents"]
+        assert all(document["status"] != "failed" for document in documents), documents
 
 
 def test_a_queued_job_is_cancelled_at_once_and_never_runs(tmp_path: Path) -> None:
@@ -209,6 +256,7 @@ def test_a_cancel_answered_by_one_replica_stops_the_job_running_on_the_other(tmp
             assert body["status"] == "cancelling" and time.monotonic() < deadline, body
             time.sleep(0.05)
         assert body["progress"]["done"] < body["progress"]["total"]
+        time.sleep(0.3)  # a call already in the fake engine ends (it does not poll its stop check)
         calls = len(engines[running].calls)
         time.sleep(0.5)
         assert len(engines[running].calls) == calls and not engines[1 - running].calls
