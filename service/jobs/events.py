@@ -33,9 +33,14 @@ async def job_events(
     view: Callable[[Job], dict[str, Any]],
     stopped: Callable[[], Awaitable[bool]],
     every: float,
+    meter: Callable[[], PaceMeter] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The events of `job`, read again with `read` until it is finished or `stopped` says the stream ends."""
-    meter = PaceMeter()
+    """The events of `job`, read again with `read` until it is finished or `stopped` says the stream ends.
+
+    `meter` gives the job's pace meter at each event (`PaceBoard.meter`: shared with its run and the
+    job's other streams in this process); by default the stream's own."""
+    own = PaceMeter()
+    current = meter or (lambda: own)
     said: tuple[Any, ...] | None = None
     said_at = 0.0
     while True:
@@ -44,7 +49,7 @@ async def job_events(
             return
         now = time.monotonic()
         state = (job.status, job.progress, job.error)
-        pace = meter.observe(now, job.progress.done, job.progress.sentences, job.progress.total)
+        pace = current().observe(now, job.progress.done, job.progress.sentences, job.progress.total)
         if state != said or now - said_at >= KEEPALIVE_SECONDS:
             yield line({"type": "progress", "job": view(job), "pace": pace.as_dict()})
             said, said_at = state, now

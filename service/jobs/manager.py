@@ -44,6 +44,7 @@ from service import clock, formats
 from service.jobs import outputs
 from service.jobs.names import safe_text
 from service.jobs.outdir import BatchBusy
+from service.jobs.pace import PaceBoard, PaceMeter
 from service.jobs.readers import ArchiveError
 from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
@@ -121,8 +122,8 @@ class JobCancel:
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
-    def __init__(self, store: JobStore, ident: str) -> None:
-        self.store, self.ident = store, ident
+    def __init__(self, store: JobStore, ident: str, meter: PaceMeter) -> None:
+        self.store, self.ident, self.meter = store, ident, meter
         self.progress = Progress()
 
     def started(self, total: int, already_done: int) -> None:
@@ -131,6 +132,8 @@ class _StoreObserver:
         counted = previous.progress if previous is not None else Progress()
         self.progress = replace(counted, total=total, done=already_done)
         self.store.set_progress(self.ident, self.progress)
+        # the run's pace starts here, from what earlier runs did: a page reloaded later keeps it
+        self.meter.observe(time.monotonic(), already_done, counted.sentences, total)
 
     def finished(self, record: Record) -> None:
         now, status = self.progress, record.status
@@ -160,6 +163,7 @@ class JobManager:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
         self._stopping: dict[str, JobCancel] = {}  # the jobs this process runs: set when one is cancelled
+        self.paces = PaceBoard()  # the pace of each job watched or run here, shared by its event streams
         self._stopping_lock = threading.Lock()
 
     @property
@@ -273,6 +277,7 @@ class JobManager:
         if not self.store.delete(ident):
             return False
         shutil.rmtree(self.job_dir(ident), ignore_errors=True)
+        self.paces.forget(ident)
         return True
 
     def cancel(self, ident: str) -> bool:
@@ -302,6 +307,7 @@ class JobManager:
             # The directory first: a crash in between leaves a row that the next sweep finds again.
             shutil.rmtree(self.job_dir(ident), ignore_errors=True)
             removed += self.store.delete(ident)
+            self.paces.forget(ident)
         data = Path(self.settings.data_dir)
         for ident in self.store.lapsed(clock.seconds_ago(self.settings.jobs_lease_seconds)):
             if JOB_ID.fullmatch(ident):  # an upload whose process died: what it left, at once
@@ -391,6 +397,7 @@ class JobManager:
             heart.join()
             with self._stopping_lock:
                 self._stopping.pop(ident, None)
+            self.paces.forget(ident)
 
     def _status(self, ident: str) -> str | None:
         job = self.store.get(ident)
@@ -421,7 +428,7 @@ class JobManager:
             directory / "out",
             options,
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
-            _StoreObserver(self.store, ident),
+            _StoreObserver(self.store, ident, self.paces.restart(ident)),
             should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
         )
         memory = self.memories.use(job.owner) if self.memories is not None else MemoryUse()

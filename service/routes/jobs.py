@@ -316,7 +316,7 @@ async def events(job_id: str, request: Request, state: StateDep, jobs: JobsDep, 
         return state.draining or await request.is_disconnected()
 
     return StreamingResponse(
-        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds),
+        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds, lambda: jobs.paces.meter(job.id)),
         media_type="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -222,6 +222,34 @@ def test_pace_is_measured_from_what_was_watched() -> None:
     assert meter.observe(20.0, 10, 150, 10).seconds_left == 0.0
 
 
+def test_a_reloaded_page_keeps_the_pace_of_the_job_from_the_start_of_its_run(tmp_path: Path) -> None:
+    """The pace is the run's, not the stream's: a stream opened mid-run (a page reloaded) has the rate
+    and the time left in its first event, where a stream's own meter would know nothing yet."""
+    with _client(tmp_path, PacedEngine(delay=0.1), jobs_events_seconds=0.02) as client:
+        job = _submit(client, 30)
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/jobs/{job}", headers=OWNER).json()["progress"]["done"] < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with client.stream("GET", f"/v1/jobs/{job}/events", headers=OWNER) as response:
+            first = json.loads(next(line for line in response.iter_lines() if line))
+        assert first["type"] == "progress" and first["job"]["status"] == "running", first
+        assert first["pace"]["sentences_per_second"] > 0 and first["pace"]["seconds_left"] > 0, first
+        client.post(f"/v1/jobs/{job}/cancel", headers=OWNER)
+
+
+def test_a_jobs_run_restarts_its_meter_and_streams_share_it() -> None:
+    from service.jobs.pace import PaceBoard
+
+    board = PaceBoard()
+    watched = board.meter("a")
+    assert board.meter("a") is watched  # every stream of the job here reads one meter
+    run = board.restart("a")  # its run starts: queued time is not its pace
+    assert run is not watched and board.meter("a") is run
+    board.forget("a")
+    assert board.meter("a") is not run
+
+
 def test_the_events_stream_closes_without_an_end_when_the_server_drains(tmp_path: Path) -> None:
     engine = PacedEngine(delay=0.1)
     with _client(tmp_path, engine, jobs_events_seconds=0.02) as client:
