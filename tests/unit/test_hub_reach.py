@@ -69,13 +69,35 @@ def test_any_answer_but_a_gateways_error_is_reachable(status: int, reachable: bo
     assert (answer is None) is reachable, answer
 
 
-def test_an_endpoint_that_never_answers_is_unreachable_after_the_timeout() -> None:
+def test_an_endpoint_that_never_answers_is_unreachable_after_the_answer_timeout() -> None:
     with socket.socket() as silent:  # accepts connections (the backlog) and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         started = time.monotonic()
-        answer = unreachable(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1)
-        assert answer == "no answer within 1 s" and time.monotonic() - started < 5
+        answer = unreachable(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1, answer_timeout=1)
+        assert answer == "connected, but no answer within 1 s" and time.monotonic() - started < 5
+
+
+def test_a_hub_slower_to_answer_than_to_connect_is_reachable() -> None:
+    """The connection opens at once and the answer takes 2 s: over the 1 s allowed to connect, within
+    the time allowed to answer, so a slow hub is not mistaken for a dead one."""
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:  # noqa: N802 - the http.server hook's name
+            time.sleep(2)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert unreachable(f"http://127.0.0.1:{server.server_port}", timeout=1, answer_timeout=10) is None
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_loading_from_an_unreachable_hub_fails_within_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
