@@ -182,7 +182,7 @@ class SchedulerState:
                 pool.sort(key=lambda item: item.request.key)
             first = self._first_group(pool) if ordered else None
             if first is not None:
-                chosen = first
+                chosen, alone = first
             else:
                 pool = pool[:window]
                 if ordered:
@@ -210,24 +210,24 @@ class SchedulerState:
         padded = len(tokens) * max(tokens.values())
         return rows <= SMALL_CALL_ROWS and padded <= self.budget.max_tokens
 
-    def _first_group(self, pool: list[Item]) -> list[Item] | None:
+    def _first_group(self, pool: list[Item]) -> tuple[list[Item], bool] | None:
         """A streamed article's first group (the first block the reader waits for), when it is the
-        most urgent work: alone, nothing of later groups beside it, shared out in length order over
-        the idle workers so that its calls end together and soon. None for any other group.
-
-        Not one call alone on every thread even when small (`_alone`): that reaches the first block
-        about 0.3 s sooner but leaves the other lane idle meanwhile, and the whole article ended
-        about 2 s later (`python bench/streaming.py`, bench/RESULTS.md)."""
+        most urgent work, and whether it runs alone; nothing of later groups beside it. A small group
+        on idle lanes is one call on every thread (`_alone`: sooner, and it leaves no lane's time
+        idle); a larger one, or one arriving while a call runs, is shared out in length order over
+        the idle workers so that its calls end together and soon. None for any other group."""
         urgent = pool[0].request.key
         if urgent[1] != 0 or not any(item.request.key[0] == urgent[0] and item.request.key[1] for item in pool):
             return None
         group = [item for item in pool if item.request.key == urgent]
+        if self._alone(group):
+            return group, True
         tokens = _distinct(group)
         ranked = sorted(tokens, key=lambda text: -tokens[text])
         idle = max(1, self.workers - len(self.running))
         fits = min(self.budget.max_sentences, max(1, self.budget.max_tokens // max(1, tokens[ranked[0]])))
         wanted = set(ranked[: max(1, min(fits, math.ceil(len(ranked) / idle)))])
-        return [item for item in group if item.text in wanted]
+        return [item for item in group if item.text in wanted], False
 
     def _later_groups(self, pool: list[Item]) -> list[Item]:
         """A call of a streamed article's later groups: the longest sentences waiting, as many as make

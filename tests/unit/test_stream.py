@@ -208,16 +208,40 @@ def test_a_short_first_block_goes_in_the_first_call_without_the_long_paragraphs_
         assert all("Paragraphe 7." not in text for text in first_call)  # the last group comes later
 
 
-def test_a_streams_first_group_is_shared_over_idle_workers_with_nothing_beside_it() -> None:
-    """The block the reader waits for first, even when it is a small call (4 sentences at beam 4):
-    both lanes work on it at once, in length order, and no sentence of a later group makes its calls
-    longer; the later groups come after."""
+def test_a_streams_small_first_group_is_one_call_alone_on_every_thread() -> None:
+    """The block the reader waits for first, when it is a small call and both lanes are idle: one
+    call on every lane's threads (sooner than two one-thread calls), nothing of a later group beside
+    it, and the other worker waits until it is over."""
     from concurrent.futures import Future
 
     from models.engine import BatchBudget
     from service.queueing import Item, SchedulerState, Work
 
     state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2, beams=4)
+    first = Work(GenerationOptions(), Future(), [None] * 4, 4, (1, 0))
+    later = Work(GenerationOptions(), Future(), [None] * 6, 6, (1, 1))
+    state.add("interactive", [Item(first, i, f"premier {i}", n) for i, n in enumerate([9, 4, 7, 5])])
+    state.add("interactive", [Item(later, i, f"suite {i}", 6) for i in range(6)])
+
+    call = state.next_batch(worker=1)
+    assert sorted(i.text for i in call.items) == ["premier 0", "premier 1", "premier 2", "premier 3"]
+    assert call.solo and call.control().alone
+    assert not state.can_start()  # the other worker waits for it
+    state.finish(1)
+    assert state.can_start()
+    assert {i.request.key for i in state.next_batch(worker=1).items} == {(1, 1)}  # then the rest
+
+
+def test_a_streams_first_group_is_shared_over_idle_workers_when_it_is_not_small() -> None:
+    """A first group that is not a small call (4 sentences at 8 beams: 32 decoder rows): both
+    lanes work on it at once, in length order, and no sentence of a later group makes its calls
+    longer; the later groups come after."""
+    from concurrent.futures import Future
+
+    from models.engine import BatchBudget
+    from service.queueing import Item, SchedulerState, Work
+
+    state = SchedulerState(BatchBudget(max_tokens=1000, max_sentences=16), workers=2, beams=8)
     first = Work(GenerationOptions(), Future(), [None] * 4, 4, (1, 0))
     later = Work(GenerationOptions(), Future(), [None] * 6, 6, (1, 1))
     state.add("interactive", [Item(first, i, f"premier {i}", n) for i, n in enumerate([9, 4, 7, 5])])
