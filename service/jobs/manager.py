@@ -102,23 +102,6 @@ def job_options(job: Job) -> GenerationOptions:
     return GenerationOptions(**{k: v for k, v in json.loads(job.options).items() if k != SUBTITLE_STYLE})
 
 
-class JobCancel:
-    """A running job's cancel: the flag its run checks between documents, and the token that withdraws
-    its sentences from the scheduler at once (the call in flight stops at its next step), so a cancel
-    never waits for a group of documents to finish."""
-
-    def __init__(self) -> None:
-        self._asked = threading.Event()
-        self.token = CancelToken()
-
-    def set(self) -> None:
-        self._asked.set()
-        self.token.cancel()
-
-    def is_set(self) -> bool:
-        return self._asked.is_set()
-
-
 class _StoreObserver:
     """Progress into the job row, so `GET /v1/jobs/{id}` reads it from any process."""
 
@@ -162,7 +145,9 @@ class JobManager:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="bitext-jobs", daemon=True)
-        self._stopping: dict[str, JobCancel] = {}  # the jobs this process runs: set when one is cancelled
+        # the jobs this process runs, each with the token its cancel sets: the run checks it between documents,
+        # and it withdraws the run's sentences from the scheduler at once (the call in flight stops at its next step)
+        self._stopping: dict[str, CancelToken] = {}
         self.paces = PaceBoard()  # the pace of each job watched or run here, shared by its event streams
         self._stopping_lock = threading.Lock()
 
@@ -292,7 +277,7 @@ class JobManager:
         with self._stopping_lock:
             asked = self._stopping.get(ident)
         if asked is not None:
-            asked.set()
+            asked.cancel()
         return True
 
     def listed(self, owner: str) -> list[Job]:
@@ -383,7 +368,7 @@ class JobManager:
         if not self.store.claim(ident):  # not queued any more: done, failed, or another replica has it
             return
         beating = threading.Event()
-        cancelled = JobCancel()
+        cancelled = CancelToken()
         with self._stopping_lock:
             self._stopping[ident] = cancelled
         heart = threading.Thread(
@@ -403,7 +388,7 @@ class JobManager:
         job = self.store.get(ident)
         return job.status if job is not None else None
 
-    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: JobCancel) -> None:
+    def _heartbeat(self, ident: str, stop: threading.Event, cancelled: CancelToken) -> None:
         """Keep the claim alive during long groups (progress updates beat too, once per document).
 
         Each beat also reads the job's status: a cancel answered by another replica reaches this worker here.
@@ -413,11 +398,11 @@ class JobManager:
                 self.store.touch(ident)
                 job = self.store.get(ident)
                 if job is not None and job.status == JobStatus.CANCELLING:
-                    cancelled.set()
+                    cancelled.cancel()
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
                 log.warning("job %s: heartbeat failed", ident)
 
-    def _run_claimed(self, ident: str, cancelled: JobCancel) -> None:
+    def _run_claimed(self, ident: str, cancelled: CancelToken) -> None:
         job = self.store.get(ident)
         if job is None:
             return
@@ -429,10 +414,10 @@ class JobManager:
             options,
             self.settings.batch_config(job_layouts(job), self.settings.jobs_max_output_bytes, job_style(job)),
             _StoreObserver(self.store, ident, self.paces.restart(ident)),
-            should_stop=lambda: self._stop.is_set() or cancelled.is_set(),
+            should_stop=lambda: self._stop.is_set() or cancelled.cancelled,
         )
         memory = self.memories.use(job.owner) if self.memories is not None else MemoryUse()
-        run = BatchRun(spec, self.scheduler.lane("batch", cancel=cancelled.token), memory=memory)
+        run = BatchRun(spec, self.scheduler.lane("batch", cancel=cancelled), memory=memory)
         try:
             summary = run.run()
         except Cancelled:  # its group in flight withdrawn: the documents done before it stay
@@ -445,7 +430,7 @@ class JobManager:
             return
         if summary.interrupted:
             # cancelled: stopped for good, keeping what it finished; shut down: queued, to resume at the next start
-            stopped = cancelled.is_set() or self._status(ident) == JobStatus.CANCELLING
+            stopped = cancelled.cancelled or self._status(ident) == JobStatus.CANCELLING
             if stopped:
                 log.info("job %s cancelled after %d document(s)", ident, summary.documents)
             self.store.set_status(ident, JobStatus.CANCELLED if stopped else JobStatus.QUEUED)
