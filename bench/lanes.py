@@ -3,12 +3,13 @@
     python bench/lanes.py [--beams 4] [--sizes 2,4,8,16,32]
 
 The scheduler runs a call alone (every lane's threads, the other lane waiting) when it is at most
-`SMALL_CALL_ROWS` of the budget's decoder rows and every lane is idle (`service.queueing`). This
-measures why: on a CPU a small call is bound by reading the weights once per decoding step, so two
-threads on one call beat two one-thread calls, until the calls are large enough to be bound by
-arithmetic. Full-size random checkpoint, forced output lengths, sentences of 30-40 tokens from the
-shipped corpus (a call holds sentences of like length: the scheduler cuts by length); each size is
-timed `--repeats` times each way, alternating, and the best of each is reported.
+`SMALL_CALL_ROWS` decoder rows (sentences x beams) and every lane is idle (`models.batching`,
+`service.queueing`); the same runs give `STEP_ROWS`, a step's fixed cost. This measures why: on
+a CPU a small call is bound by reading the weights once per decoding step, so two threads on one
+call beat two one-thread calls, until the calls are large enough to be bound by arithmetic.
+Full-size random checkpoint, forced output lengths, sentences of 30-40 tokens from the shipped
+corpus (a call holds sentences of like length: the scheduler cuts by length); each size is timed
+`--repeats` times each way, alternating, and the best of each is reported.
 """
 
 from __future__ import annotations

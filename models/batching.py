@@ -8,8 +8,11 @@ whether the batch holds 4 long sentences or 64 short ones.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from models.engine import max_new_tokens_for
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,16 +43,21 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_sentences: int) ->
     return batches
 
 
-# The fixed cost of one decoding step, in decoder rows: on a CPU each step reads every weight
-# whatever the call's rows, so a call's time grows as (rows + this) per step, not as its rows alone
-# (`python bench/lanes.py`, 1 thread a lane, beam 4: 11 from each pair of sizes, 8 to 64 rows).
+# A CPU's cost of a `generate` call, measured with `python bench/lanes.py` (Intel Xeon, 2 cores;
+# bench/RESULTS.md). Each decoding step reads every weight whatever the call's rows, so:
+# - a lane's time per step grows as (rows + STEP_ROWS), not as its rows alone (1 thread a lane,
+#   beam 4: 11 from each pair of sizes, 8 to 64 rows);
+# - a call of at most SMALL_CALL_ROWS decoder rows (sentences x beams) is sooner alone on every
+#   lane's threads than split over two lanes (alone/split 0.62-0.82 up to 24 rows at beam 4 and at
+#   greedy, 1.06-1.08 at 32).
 STEP_ROWS = 11
+SMALL_CALL_ROWS = 24
 
 
 def call_cost(longest: int, sentences: int, beams: int) -> float:
     """One `generate` call's relative cost: its decoding steps (the longest source's output bound,
-    `max_new_tokens_for`) times its decoder rows plus a step's fixed cost (`STEP_ROWS`)."""
-    return (1.5 * longest + 10) * (sentences * beams + STEP_ROWS)
+    uncapped by any window: the cost only ranks cuts) times its decoder rows plus a step's fixed cost."""
+    return max_new_tokens_for(longest, sys.maxsize) * (sentences * beams + STEP_ROWS)
 
 
 def balanced_cut(lengths: Sequence[int], beams: int, busy: float, lanes: int, most: int) -> int:

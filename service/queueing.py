@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from models.batching import balanced_cut, call_cost, next_batch, plan_batches
+from models.batching import SMALL_CALL_ROWS, balanced_cut, call_cost, next_batch, plan_batches
 from models.document import Translation
 from models.engine import BatchBudget, CallControl, GenerationOptions, all_translated
 from models.markup import Alignment
@@ -26,12 +26,6 @@ from models.markup import Alignment
 Priority = Literal["interactive", "batch"]
 ORDER: tuple[Priority, ...] = ("interactive", "batch")
 LOOKAHEAD = 4  # batches' worth of waiting sentences considered when cutting the next batch
-# A call of at most this many decoder rows (sentences x beams) runs sooner alone on every lane's
-# threads than split over two lanes: on a CPU a small call is bound by reading every weight once per
-# decoding step whatever its rows, so two threads on one call beat two one-thread calls. Measured
-# with `python bench/lanes.py` (Intel Xeon, 2 cores): alone/split 0.62-0.82 up to 24 rows at beam 4
-# and at greedy, 1.06-1.08 at 32 rows (bench/RESULTS.md).
-SMALL_CALL_ROWS = 24
 
 
 @dataclass(eq=False)
@@ -141,8 +135,7 @@ class SchedulerState:
         was idle (`_alone`): it runs alone with every lane's threads (one short request is not held
         to one core). An alignment always runs alone."""
         items, alone = self._take()
-        aligning = bool(items) and items[0].request.pairs is not None
-        solo = aligning or (self.workers > 1 and (alone or (not self.has_work() and self._others_gone())))
+        solo = alone or (self.workers > 1 and not self.has_work() and self._others_gone())
         batch = Batch(items, solo)
         self.solo = solo
         self.running[worker] = batch
@@ -159,7 +152,7 @@ class SchedulerState:
         return all(batch.gone() for batch in self.running.values())
 
     def _take(self) -> tuple[list[Item], bool]:
-        """The next call's items, and whether they were cut to run alone."""
+        """The next call's items, and whether they were cut to run alone (an alignment always is)."""
         queue = self._head()
         # Alignment work first within its priority: it is the last step before a caller's blocks are
         # delivered (a stream's first paragraph waits on it), and it is one short call of its own.
@@ -185,11 +178,13 @@ class SchedulerState:
                 chosen, alone = first
             else:
                 pool = pool[:window]
-                if ordered:
-                    chosen = self._later_groups(pool)
-                elif len(pool) == self.pending and self._alone(pool):  # all that waits, one call on every thread
-                    chosen = pool
-                elif self._fits_idle(pool):  # every lane gets a call now: cut so that they end together
+                if not ordered and len(pool) == self.pending and self._alone(pool):
+                    chosen, alone = pool, True  # all that waits, one call on every thread
+                elif ordered or self._fits_idle(pool):
+                    # A stream's later groups are cut by length like any other work (reading order would
+                    # mix lengths, and on a CPU a short row waits for the long ones of its call); only
+                    # the first group goes in reading order. Work that gives every idle lane a call now is
+                    # cut so that the calls end together.
                     chosen = self._balanced(pool)
                 else:
                     picked = next_batch(
@@ -229,16 +224,10 @@ class SchedulerState:
         wanted = set(ranked[: max(1, min(fits, math.ceil(len(ranked) / idle)))])
         return [item for item in group if item.text in wanted], False
 
-    def _later_groups(self, pool: list[Item]) -> list[Item]:
-        """A call of a streamed article's later groups: the longest sentences waiting, as many as make
-        the article's last calls end together on every lane (`_balanced`). These groups are cut by
-        length like any other work (reading order would mix lengths, and on a CPU a short row waits
-        for the long ones of its call); only the first group goes in reading order, alone."""
-        return self._balanced(pool)
-
     def _balanced(self, pool: list[Item]) -> list[Item]:
-        """The longest sentences of `pool`, as many as `balanced_cut` gives: the call's cost against
-        the rest's on the other lanes, after what they still run (each call in flight counted whole)."""
+        """The longest sentences of `pool`, as many as make the calls end together on every lane
+        (`balanced_cut`: the call's cost against the rest's on the other lanes, after what they still
+        run, each call in flight counted whole)."""
         tokens = _distinct(pool)
         texts = sorted(tokens, key=lambda text: -tokens[text])
         lengths = [tokens[text] for text in texts]
