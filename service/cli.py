@@ -296,6 +296,15 @@ def batch(
             raise _fail("--ray needs Ray: pip install 'bitext[ray]'") from None
     console = Console(stderr=True)
     engine = None if ray else _load_saying(settings, console)  # with Ray, each actor loads its own
+    if engine is None:
+        from service.jobs.names import display_name
+
+        where = f"the Ray cluster at {ray_address}" if ray_address else "Ray"
+        console.print(
+            f"starting {where}: each engine actor loads model {display_name(settings.model)}…",
+            markup=False,
+            highlight=False,
+        )
     if apply_memory and engine is not None:
         from service.jobs.retro import apply_with_cache, report_lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -25,43 +26,49 @@ from service.jobs.runner import Summary
 
 class RichObserver:
     """Feeds the runner's events into a rich progress bar: documents as they are written, sentences
-    as they are translated (`translated`, slice by slice within a group; a runner that does not
-    report them, Ray's, counts each document's when it is written), sentences/s over this run's work.
+    as they are translated (`translated`, slice by slice within a group, from any number of groups
+    at once: Ray's actors report through a tally), sentences/s over this run's work.
 
-    A group's documents are written after its sentences are translated; their records count every
-    sentence (those kept verbatim too), so once a group's documents are written the count is theirs:
-    the bar ends on the summary's number."""
+    The count is the written documents' sentences (their records count every sentence, those kept
+    verbatim too) plus the translated ones no written document holds yet (`settled` says which
+    are), so the bar ends on the summary's number. Events may come from two threads."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
-        self.before = 0  # sentences of the groups done
-        self.translated_now = 0  # of the current group: translated so far
-        self.recorded_now = 0  # of the current group: in its documents written so far
+        self.recorded = 0  # sentences of the documents written
+        self.translated_total = 0  # sentences the model has done, this run
+        self.settled_total = 0  # of those, the ones in documents written (or failed)
         self.started_at = time.perf_counter()
+        self._lock = threading.Lock()
 
     @property
     def sentences(self) -> int:
-        return self.before + max(self.translated_now, self.recorded_now)
+        return self.recorded + max(0, self.translated_total - self.settled_total)
 
     def started(self, total: int, already_done: int) -> None:
         self.started_at = time.perf_counter()
         self.task = self.progress.add_task("documents", total=total, completed=already_done, rate="")
 
     def translated(self, sentences: int) -> None:
-        if self.recorded_now:  # documents were written since the last slice: this is a new group
-            self.before, self.translated_now, self.recorded_now = self.sentences, 0, 0
-        self.translated_now += sentences
-        self._show(advance=0)
+        with self._lock:
+            self.translated_total += sentences
+            self._show(advance=0)
+
+    def settled(self, sentences: int) -> None:
+        with self._lock:
+            self.settled_total += sentences  # shown with the document's `finished`, which comes next
 
     def finished(self, record: Record) -> None:
-        self.recorded_now += record.sentences
-        self._show(advance=1)
+        with self._lock:
+            self.recorded += record.sentences
+            self._show(advance=1)
 
     def _show(self, advance: int) -> None:
-        rate = self.sentences / max(time.perf_counter() - self.started_at, 1e-9)
+        sentences = self.sentences
+        rate = sentences / max(time.perf_counter() - self.started_at, 1e-9)
         if self.task is not None:
-            self.progress.update(self.task, advance=advance, rate=f"{self.sentences:,} sentences, {rate:,.1f}/s")
+            self.progress.update(self.task, advance=advance, rate=f"{sentences:,} sentences, {rate:,.1f}/s")
 
 
 def progress_bar(console: Console) -> Progress:

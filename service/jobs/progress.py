@@ -21,13 +21,20 @@ DEFAULT_SLICE = 64  # sentences per slice when the engine declares no batch budg
 
 @runtime_checkable
 class SentenceObserver(Protocol):
-    """An observer that also wants sentences as they are translated (`bitext batch`'s progress bar)."""
+    """An observer that also wants sentences as they are translated (`bitext batch`'s progress bar).
+
+    `translated` may come from another thread (a Ray run's tally) and for several groups at once;
+    before each document's `finished`, `settled` says how many of the sentences `translated` counted
+    are that document's (its plan's texts, whatever became of it), so that they are not counted twice.
+    """
 
     def started(self, total: int, already_done: int) -> None: ...
 
     def finished(self, record: Record) -> None: ...
 
     def translated(self, sentences: int) -> None: ...
+
+    def settled(self, sentences: int) -> None: ...
 
 
 class Reporting(DelegatingEngine):

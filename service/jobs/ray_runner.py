@@ -12,6 +12,11 @@ One dataset streams the archive through three stages, in archive order:
          summary and progress exactly as `BatchRun` does. Killing the driver loses nothing done:
          the next run (Ray or not) resumes from the manifest.
 
+Progress by sentences: each actor adds its sentences to one `SentenceTally` actor as they are
+translated (slice by slice, as `BatchRun` reports them), and a driver thread hands the tally's count
+to the observer every `TALLY_SECONDS`; a batch of documents is no longer silent until it returns.
+Each row says how many of its sentences the tally counted, so the observer counts them once.
+
 The translation cache is per actor and in memory: SQLite on a shared filesystem is not safe for many
 writers, so OUTDIR's cache.sqlite3 is not used here (a rerun of done documents costs nothing anyway).
 """
@@ -20,21 +25,24 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.budgets import group_size
 from models.cache import CachedEngine, MemoryLRU
-from models.engine import GenerationOptions
+from models.engine import Engine, GenerationOptions
 from service.jobs import document_files, outputs
 from service.jobs.config import BatchConfig
 from service.jobs.documents import document_id
 from service.jobs.limits import Limits
 from service.jobs.names import Stems, display_name, safe_text
 from service.jobs.outdir import done_ids, opened_outdir
+from service.jobs.progress import Reporting, SentenceObserver
 from service.jobs.readers import Entry, count_entries, read_archive
 from service.jobs.reasons import Reason
 from service.jobs.records import Record
@@ -54,7 +62,10 @@ if TYPE_CHECKING:
 
     from service.settings import Settings
 
+log = logging.getLogger(__name__)
+
 LOCAL = "local"  # `--ray` without an address: start a Ray instance on this machine
+TALLY_SECONDS = 0.5  # how often the driver reads the actors' translated sentences
 _READ_ROWS = 16  # entries per block the read task hands downstream
 _COLUMNS = ("id", "name", "done", "skip", "detail", "data", "format", "charset", "stem")
 
@@ -128,10 +139,61 @@ def _archive_source(source: Path, caps: Limits, done: frozenset[str], stems: Ste
     return ArchiveSource()
 
 
-class DocumentActor:
-    """A Ray actor: loads the engine once, then turns batches of entries into written files + records."""
+class SentenceTally:
+    """A Ray actor (`ray.remote`, no CPU of its own): the sentences every `DocumentActor` has translated
+    since the driver last took them."""
 
-    def __init__(self, settings: Settings, options: GenerationOptions, outdir: str, config: BatchConfig) -> None:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, sentences: int) -> None:
+        self.count += sentences
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+class _Tallying:
+    """The driver's thread that hands the tally's count to `report` every `TALLY_SECONDS`, and once more at the end."""
+
+    def __init__(self, tally: Any, report: Callable[[int], None]) -> None:
+        self.tally, self.report = tally, report
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bitext-ray-tally", daemon=True)
+
+    def __enter__(self) -> _Tallying:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(TALLY_SECONDS):
+            self._take()
+        self._take()
+
+    def _take(self) -> None:
+        import ray
+
+        try:
+            count = ray.get(self.tally.take.remote(), timeout=30)
+        except Exception as error:  # noqa: BLE001 - progress only: the run itself reports Ray's failures
+            log.debug("the sentence tally did not answer: %s", error)
+            return
+        if count:
+            self.report(count)
+
+
+class DocumentActor:
+    """A Ray actor: loads the engine once, then turns batches of entries into written files + records,
+    adding its sentences to `tally` (a `SentenceTally` handle; None: nobody counts) as they are translated."""
+
+    def __init__(
+        self, settings: Settings, options: GenerationOptions, outdir: str, config: BatchConfig, tally: Any = None
+    ) -> None:
         from models.factory import load_engine  # in the actor's process: each actor loads its own
 
         engine = load_engine(settings.engine_spec())
@@ -139,12 +201,14 @@ class DocumentActor:
         self.options, self.outdir, self.config = options, Path(outdir), config
         self.group_sentences = group_size(config.groups.sentences, engine.traits.budget)  # unset: this actor's device
         self.output = Output(self.outdir, html_renderer(), config.layouts, style=config.subtitle_style)
+        self.tally = tally
 
     def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
         import pyarrow
 
         hits, misses = self.engine.hits, self.engine.misses
         records: dict[str, Record] = {}
+        counted: dict[str, int] = {}  # the sentences of each document the tally was given
         group: list[_Pending] = []
         rows = batch.to_pylist()
         for row in rows:
@@ -157,6 +221,7 @@ class DocumentActor:
                 records[row["id"]] = admitted
                 continue
             group.append(admitted)
+            counted[row["id"]] = len(admitted.pieces)
             if self.config.groups.full(group, self.group_sentences):  # the single-machine run's rule
                 records.update((record.id, record) for record in self._translate(group))
                 group = []
@@ -167,6 +232,7 @@ class DocumentActor:
                 "name": row["name"],
                 "done": row["done"],
                 "record": "" if row["done"] else json.dumps(records[row["id"]].as_json(), ensure_ascii=False),
+                "counted": counted.get(row["id"], 0) if self.tally is not None else 0,
                 "hits": 0,
                 "misses": 0,
             }
@@ -177,7 +243,11 @@ class DocumentActor:
         return pyarrow.Table.from_pylist(out)
 
     def _translate(self, group: list[_Pending]) -> Iterator[Record]:
-        return translate_group(group, self.engine, self.options, self.output)
+        engine: Engine = self.engine
+        if group and self.tally is not None:
+            tally = self.tally
+            engine = Reporting(engine, lambda sentences: tally.add.remote(sentences), sum(len(p.pieces) for p in group))
+        return translate_group(group, engine, self.options, self.output)
 
 
 def connect(address: str | None) -> None:
@@ -218,13 +288,12 @@ class RayBatchRun(Driver):
         with opened_outdir(self.outdir) as manifest:
             return self._run_ray(manifest)
 
-    def _dataset(self, done: frozenset[str]) -> Any:
+    def _dataset(self, done: frozenset[str], tally: Any) -> Any:
         import ray.data
 
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # the manifest and index follow the archive
         context.enable_progress_bars = False  # the driver's own progress bar says it
-        connect(self.address)
         actors, resources = actor_plan(self.settings)
         if "num_gpus" not in resources:
             self.settings = self.settings.model_copy(update={"threads": resources["num_cpus"], "device": "cpu"})
@@ -240,6 +309,7 @@ class RayBatchRun(Driver):
                 "options": self.options,
                 "outdir": str(self.outdir),
                 "config": self.config,
+                "tally": tally,
             },
             batch_size=self.settings.ray_batch_documents,
             batch_format="pyarrow",
@@ -256,16 +326,18 @@ class RayBatchRun(Driver):
         self.observer.started(total, min(len(self.done), total))
         hits = misses = 0
         try:
-            for row in self._dataset(frozenset(self.done)).iter_rows():
-                self.order.append((row["id"], row["name"]))
-                hits, misses = hits + row["hits"], misses + row["misses"]
-                if row["done"]:
-                    self.summary.already_done += 1
-                else:
-                    self._record(manifest, Record.from_json(json.loads(row["record"])))
-                if self.should_stop():
-                    self.summary.interrupted = True
-                    return self.summary
+            connect(self.address)
+            with self._tallied() as tally:
+                for row in self._dataset(frozenset(self.done), tally).iter_rows():
+                    self.order.append((row["id"], row["name"]))
+                    hits, misses = hits + row["hits"], misses + row["misses"]
+                    if row["done"]:
+                        self.summary.already_done += 1
+                    else:
+                        self._record(manifest, Record.from_json(json.loads(row["record"])), row["counted"])
+                    if self.should_stop():
+                        self.summary.interrupted = True
+                        return self.summary
         except BaseException:
             self.summary.interrupted = True
             raise
@@ -274,3 +346,18 @@ class RayBatchRun(Driver):
             self.summary.seconds = round(time.perf_counter() - started, 3)
             self._write_index_and_summary()
         return self.summary
+
+    @contextmanager
+    def _tallied(self) -> Iterator[Any]:
+        """A `SentenceTally` read into the observer while the run lasts (None when it does not count sentences)."""
+        if not isinstance(self.observer, SentenceObserver):
+            yield None
+            return
+        import ray
+
+        tally: Any = ray.remote(num_cpus=0)(SentenceTally).remote()
+        try:
+            with _Tallying(tally, self.observer.translated):
+                yield tally
+        finally:
+            ray.kill(tally)

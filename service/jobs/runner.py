@@ -331,11 +331,15 @@ class Driver:
     def run(self) -> Summary:
         raise NotImplementedError
 
-    def _record(self, manifest: outputs.Manifest, record: Record) -> None:
+    def _record(self, manifest: outputs.Manifest, record: Record, translated: int = 0) -> None:
+        """Append `record` to the manifest and count it; `translated`: the sentences of it that were
+        reported to a `SentenceObserver` as translated (its plan's texts when it was in a group)."""
         written = record.as_json() | {"at": clock.now()}
         manifest.append(written)
         self.previous[record.id] = written
         self.summary.count(record)
+        if isinstance(self.observer, SentenceObserver):
+            self.observer.settled(translated)
         self.observer.finished(record)
 
     def _write_index_and_summary(self) -> None:
@@ -426,7 +430,8 @@ class BatchRun(Driver):
 
     def _flush(self, group: list[_Pending], engine: CachedEngine, manifest: outputs.Manifest) -> None:
         counted: Engine = engine  # an observer that wants sentences as they are done gets them slice by slice
+        pieces = {pending.id: len(pending.pieces) for pending in group}
         if group and isinstance(self.observer, SentenceObserver):
-            counted = Reporting(engine, self.observer.translated, sum(len(pending.pieces) for pending in group))
+            counted = Reporting(engine, self.observer.translated, sum(pieces.values()))
         for record in translate_group(group, counted, self.options, self.output):
-            self._record(manifest, record)
+            self._record(manifest, record, pieces[record.id])

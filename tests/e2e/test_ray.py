@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from models.engine import GenerationOptions
 from service.jobs import outputs
 from service.jobs.config import BatchConfig
 from service.jobs.runner import BatchRun, RunSpec
@@ -104,6 +105,7 @@ def test_ray_outputs_are_identical_to_the_single_machine_runner(
     archive, reference = single
     process = _ray_batch(archive, tmp_path / "ray", tiny_checkpoint)
     assert process.wait(timeout=240) == 0, (tmp_path / "ray.log").read_text()[-3000:]
+    assert "starting Ray: each engine actor loads model " in (tmp_path / "ray.log").read_text()
     out = tmp_path / "ray"
     assert len(_documents(reference)) == 2 * DOCUMENTS
     assert _documents(out) == _documents(reference)
@@ -170,3 +172,84 @@ def test_killed_ray_driver_resumes_from_the_manifest(
     assert summary["already_done"] + summary["ok"] + summary["skipped"] + summary["failed"] == DOCUMENTS + 2
     assert not list((out / outputs.DOCS).glob(".tmp-*"))
     assert _documents(out) == _documents(reference)
+
+
+class _Tally:
+    """A `SentenceTally` handle as an actor sees it: `add.remote(n)`; here, in this process."""
+
+    def __init__(self) -> None:
+        self.added: list[int] = []
+        self.add = self
+
+    def remote(self, sentences: int) -> None:
+        self.added.append(sentences)
+
+
+def test_an_actor_counts_sentences_to_the_tally_group_by_group_before_its_batch_returns(
+    single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    """One actor call of 24 documents in groups of 16 sentences: the tally hears of every group as it is
+    translated (the old actor said nothing until all 24 were written), and each row says what it counted."""
+    from service.jobs.config import GroupBounds
+    from service.jobs.names import Stems
+    from service.jobs.ray_runner import DocumentActor, _read_blocks
+    from service.settings import Settings
+
+    archive, _ = single
+    config = BatchConfig(groups=GroupBounds(sentences=16))
+    blocks = list(_read_blocks(archive, config.caps, frozenset(), Stems()))
+    import pyarrow
+
+    batch = pyarrow.concat_tables(blocks).slice(0, 24)
+    tally = _Tally()
+    (tmp_path / outputs.DOCS).mkdir()  # the driver makes it
+    actor = DocumentActor(
+        Settings(model=str(tiny_checkpoint), device="cpu"), GenerationOptions(), str(tmp_path), config, tally
+    )
+    rows = actor(batch).to_pylist()
+    assert len(rows) == 24
+    assert len(tally.added) >= 3, tally.added  # one report per slice, several groups
+    assert sum(tally.added) == sum(row["counted"] for row in rows) > 24
+    statuses = {json.loads(row["record"])["status"] for row in rows}
+    assert statuses == {"ok"}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")  # Ray's own, in this process
+def test_a_ray_run_brings_the_actors_sentences_to_the_observer_and_counts_each_once(
+    single: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    import io
+
+    import ray
+    from rich.console import Console
+
+    from service.jobs.console import RichObserver, progress_bar
+    from service.jobs.ray_runner import RayBatchRun
+    from service.settings import Settings
+
+    class Watching(RichObserver):
+        def __init__(self) -> None:
+            super().__init__(progress_bar(Console(file=io.StringIO())))
+            self.reports: list[int] = []
+            self.settles: list[int] = []
+
+        def translated(self, sentences: int) -> None:
+            self.reports.append(sentences)
+            super().translated(sentences)
+
+        def settled(self, sentences: int) -> None:
+            self.settles.append(sentences)
+            super().settled(sentences)
+
+    archive, _ = single
+    observer = Watching()
+    settings = Settings(model=str(tiny_checkpoint), device="cpu", ray_batch_documents=8, ray_actors=1)
+    spec = RunSpec(archive, tmp_path / "ray", config=BatchConfig(), observer=observer)
+    try:
+        summary = RayBatchRun(spec, settings).run()
+    finally:
+        ray.shutdown()
+    assert (summary.ok, summary.skipped) == (DOCUMENTS, 2)
+    assert observer.reports, "the tally's count reached the observer"
+    assert sum(observer.reports) == sum(observer.settles) > DOCUMENTS
+    assert observer.sentences == summary.sentences, "the bar ends on the summary's number"

@@ -44,6 +44,9 @@ class Events:
     def translated(self, sentences: int) -> None:
         self.events.append(("translated", sentences))
 
+    def settled(self, sentences: int) -> None:
+        self.events.append(("settled", sentences))
+
     def finished(self, record: Record) -> None:
         self.events.append(("finished", record.sentences))
 
@@ -80,6 +83,9 @@ def test_a_group_reports_its_sentences_before_its_documents_are_written(tmp_path
     first_written = kinds.index("finished")
     assert kinds[1:first_written].count("translated") >= 2, observer.events  # moving before a document is done
     assert sum(n for kind, n in observer.events if kind == "translated") == summary.sentences
+    # each document says which of those sentences were its own, just before it is written
+    assert [kinds[i - 1] for i, kind in enumerate(kinds) if kind == "finished"] == ["settled"] * 5
+    assert [n for kind, n in observer.events if kind == "settled"] == [SENTENCES_PER_DOC] * 5
 
 
 def test_batch_says_it_loads_the_model_and_shows_sentences(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,11 +115,44 @@ def test_the_bar_counts_slices_within_a_group_then_its_documents_records() -> No
     for event in (lambda: observer.translated(4), lambda: observer.translated(4)):
         event()
         seen.append(observer.sentences)
-    observer.finished(record(5))  # records count verbatim sentences too: 5 + 5 > 8 sent to the model
-    observer.finished(record(5))
+    for _ in range(2):  # records count verbatim sentences too: 5 + 5 > 8 sent to the model
+        observer.settled(4)
+        observer.finished(record(5))
     seen.append(observer.sentences)
     observer.translated(3)  # the next group
     seen.append(observer.sentences)
+    observer.settled(3)
     observer.finished(record(4))
     seen.append(observer.sentences)
     assert seen == [4, 8, 10, 13, 14]
+
+
+def test_the_bar_counts_groups_translating_at_once_and_ends_on_the_records() -> None:
+    """Ray's actors: two groups at once, and a document written before the tally brought its sentences."""
+    import io
+
+    from rich.console import Console
+
+    from service.jobs.console import RichObserver, progress_bar
+    from service.jobs.records import DocumentStatus
+
+    observer = RichObserver(progress_bar(Console(file=io.StringIO())))
+    observer.started(3, 0)
+    seen = []
+
+    def step(*events: tuple[str, int]) -> None:
+        for kind, n in events:
+            if kind == "finished":
+                observer.finished(Record("0" * 20, "a.txt", DocumentStatus.OK, sentences=n))
+            else:
+                getattr(observer, kind)(n)
+        seen.append(observer.sentences)
+
+    step(("translated", 3))  # group A, on one actor
+    step(("translated", 5))  # group B, on another
+    step(("settled", 3), ("finished", 4))  # A's document: 3 sentences translated, 4 in all
+    step(("translated", 2))  # the rest of B
+    step(("settled", 7), ("finished", 7))  # B's document
+    step(("settled", 2), ("finished", 2))  # C's document, written before the tally brought its 2 sentences
+    step(("translated", 2))  # …which are not counted again
+    assert seen == [3, 8, 9, 11, 11, 13, 13]
