@@ -26,11 +26,24 @@ class Lanes:
         self.count = count
         self._permits = threading.Semaphore(count)
         self._exclusive = threading.Lock()  # two exclusive callers never hold half the permits each
+        self._busy = 0  # shared calls running now
+        self._count_lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
+        """Shared calls running now (read without a lock: a hint, as it changes at once)."""
+        return self._busy
 
     @contextmanager
     def shared(self) -> Iterator[None]:
         with self._permits:
-            yield
+            with self._count_lock:
+                self._busy += 1
+            try:
+                yield
+            finally:
+                with self._count_lock:
+                    self._busy -= 1
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

@@ -97,6 +97,30 @@ def _resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
+class WidenWhenAlone:
+    """A stopping criterion that never stops: at each decoding step, the call takes every lane's threads
+    while it is the only call on the model, and its own lane's share again once another starts.
+
+    Two calls side by side rarely end together; the one left running used to finish on its lane's
+    one thread while the other core idled (`bench/lanes.py --uneven` measures the difference). The
+    thread count is torch's, per calling thread, read by each operation as it starts: the change
+    takes effect at the next step, and a call starting on the other lane overlaps at most one step
+    of the wide one. The next call on this thread sets its own count as it starts."""
+
+    def __init__(self, lanes: Lanes, lane_threads: int, all_threads: int) -> None:
+        self.lanes, self.lane_threads, self.all_threads = lanes, lane_threads, all_threads
+        self.threads = lane_threads
+
+    def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs: object) -> torch.BoolTensor:
+        import torch
+
+        wanted = self.all_threads if self.lanes.busy <= 1 else self.lane_threads
+        if wanted != self.threads:
+            torch.set_num_threads(wanted)
+            self.threads = wanted
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+
+
 class StopWhenGone:
     """A stopping criterion that aborts `generate` (raises `Interrupted`) once its check says so.
 
@@ -116,6 +140,8 @@ class StopWhenGone:
 
 class MarianEngine(MarianTokenizing):
     """MarianMT through transformers: batched, length-sorted, bounded, thread-safe."""
+
+    widen_when_alone = True  # a lane's call takes the idle lanes' threads (`WidenWhenAlone`); benches turn it off
 
     def __init__(self, spec: EngineSpec) -> None:
         import torch
@@ -213,8 +239,13 @@ class MarianEngine(MarianTokenizing):
                 "max_new_tokens": max(bounds),
                 "logits_processor": LogitsProcessorList([limit]),
             }
+            criteria: list[Any] = []
             if control.stop is not None:
-                kwargs["stopping_criteria"] = StoppingCriteriaList([StopWhenGone(control.stop)])
+                criteria.append(StopWhenGone(control.stop))
+            if self._lanes.count > 1 and not control.alone and self.widen_when_alone:
+                criteria.append(WidenWhenAlone(self._lanes, self._lane_threads, self._all_threads))
+            if criteria:
+                kwargs["stopping_criteria"] = StoppingCriteriaList(criteria)
             if options.num_beams is not None:
                 kwargs["num_beams"] = options.num_beams
             if options.no_repeat_ngram_size:

@@ -216,9 +216,10 @@ def test_a_lone_marian_call_uses_every_lane_thread(tiny_checkpoint: Path, monkey
         engine = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=2, threads=4))
         chosen: list[int] = []
         monkeypatch.setattr(torch, "set_num_threads", chosen.append)
-        engine.translate(["Le chat dort."], GenerationOptions(num_beams=1))
+        with engine._lanes.shared():  # the other lane busy: the call keeps its lane's share to the end
+            engine.translate(["Le chat dort."], GenerationOptions(num_beams=1))
         engine.translate(["Le chat dort."], GenerationOptions(num_beams=1), control=CallControl(alone=True))
-        assert chosen == [2, 4]  # its lane's share, then every thread of the engine
+        assert chosen == [2, 4]  # its lane's share, then every thread of the engine from the start
     finally:
         monkeypatch.undo()
         torch.set_num_threads(threads)

@@ -274,3 +274,68 @@ def test_a_lone_call_runs_alone_and_holds_the_other_lane_back() -> None:
         assert len(out) == 30 and engine.most == 2 and engine.alone == [False, False]
     finally:
         scheduler.close(WAIT)
+
+
+def test_a_lane_call_takes_the_idle_lanes_threads_and_gives_them_back_when_another_starts(
+    tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call left running beside an idle lane widens to every thread at its next decoding step, and
+    narrows to its lane's share at the step after another call starts (`WidenWhenAlone`)."""
+    import torch
+
+    from models.engine import EngineSpec
+    from models.factory import load_engine
+
+    threads = torch.get_num_threads()
+    try:
+        engine: Any = load_engine(EngineSpec(str(tiny_checkpoint), device="cpu", lanes=2, threads=2))
+        set_to: list[int] = []
+        real = torch.set_num_threads
+        monkeypatch.setattr(torch, "set_num_threads", lambda n: (set_to.append(n), real(n))[1])
+        text = ["Le conseil municipal a voté le budget de la ville pour la prochaine année."]
+        engine.translate(text, control=CallControl(alone=False))
+        assert set_to[:2] == [1, 2], set_to  # its lane's thread, then both from the first step on
+        assert len(set_to) == 2, set_to  # not set again at every step
+
+        set_to.clear()
+        with engine._lanes.shared():  # the other lane is busy all along
+            engine.translate(text, control=CallControl(alone=False))
+        assert set_to == [1], set_to
+
+        set_to.clear()
+        starts = threading.Event()
+
+        class Busy:
+            """At the third step of the call, another call starts on the other lane."""
+
+            steps = 0
+
+            def __call__(self) -> bool:
+                Busy.steps += 1
+                if Busy.steps == 3:
+                    starts.set()
+                    while engine._lanes.busy < 2:
+                        time.sleep(0.001)
+                return False
+
+        def other() -> None:
+            starts.wait(WAIT)
+            with engine._lanes.shared():
+                release.wait(WAIT)
+
+        release = threading.Event()
+        thread = threading.Thread(target=other)
+        thread.start()
+        try:
+            engine.translate(text, GenerationOptions(exact_length=True), control=CallControl(stop=Busy()))
+        finally:
+            release.set()
+            thread.join(WAIT)
+        assert set_to[:3] == [1, 2, 1], set_to  # wide while alone, its lane's share once the other began
+
+        set_to.clear()
+        engine.widen_when_alone = False
+        engine.translate(text, control=CallControl(alone=False))
+        assert set_to == [1]
+    finally:
+        torch.set_num_threads(threads)
