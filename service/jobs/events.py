@@ -33,14 +33,15 @@ async def job_events(
     view: Callable[[Job], dict[str, Any]],
     stopped: Callable[[], Awaitable[bool]],
     every: float,
-    meter: Callable[[], PaceMeter] | None = None,
+    meter: Callable[[Job], PaceMeter] | None = None,
 ) -> AsyncIterator[bytes]:
     """The events of `job`, read again with `read` until it is finished or `stopped` says the stream ends.
 
-    `meter` gives the job's pace meter at each event (`PaceBoard.meter`: shared with its run and the
-    job's other streams in this process); by default the stream's own."""
+    `meter` gives the job's pace meter at each event, from the job as last read (`PaceBoard.meter`:
+    shared with its run and the job's other streams in this process, measuring from the run's recorded
+    start when it runs elsewhere); by default the stream's own."""
     own = PaceMeter()
-    current = meter or (lambda: own)
+    current = meter or (lambda _: own)
     said: tuple[Any, ...] | None = None
     said_at = 0.0
     while True:
@@ -49,7 +50,7 @@ async def job_events(
             return
         now = time.monotonic()
         state = (job.status, job.progress, job.error)
-        pace = current().observe(now, job.progress.done, job.progress.sentences, job.progress.total)
+        pace = current(job).observe(now, job.progress.done, job.progress.sentences, job.progress.total)
         if state != said or now - said_at >= KEEPALIVE_SECONDS:
             yield line({"type": "progress", "job": view(job), "pace": pace.as_dict()})
             said, said_at = state, now

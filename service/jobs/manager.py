@@ -50,7 +50,7 @@ from service.jobs.reasons import Reason
 from service.jobs.records import DocumentStatus, Record
 from service.jobs.retro import Applied, apply_with_cache
 from service.jobs.runner import BatchRun, RunSpec
-from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, open_job_store
+from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, RunStart, open_job_store
 from service.jobs.stores.base import Quota, Refusal, Reservation
 from service.waiting import Cancelled, CancelToken
 
@@ -115,8 +115,10 @@ class _StoreObserver:
         counted = previous.progress if previous is not None else Progress()
         self.progress = replace(counted, total=total, done=already_done)
         self.store.set_progress(self.ident, self.progress)
-        # the run's pace starts here, from what earlier runs did: a page reloaded later keeps it
+        # the run's pace starts here, from what earlier runs did: a page reloaded later keeps it, and
+        # another replica reads the same start from the store
         self.meter.observe(time.monotonic(), already_done, counted.sentences, total)
+        self.store.start_run(self.ident, RunStart(clock.now(), already_done, counted.sentences))
 
     def finished(self, record: Record) -> None:
         now, status = self.progress, record.status

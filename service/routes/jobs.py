@@ -34,6 +34,7 @@ from service.errors import ApiError
 from service.jobs import document_files, outputs
 from service.jobs.events import job_events
 from service.jobs.manager import RESULTS, JobManager, job_layouts, job_style
+from service.jobs.pace import PaceMeter
 from service.jobs.readers import ARCHIVE_SUFFIXES, ArchiveError, archive_kind, document_suffixes
 from service.jobs.records import DocumentStatus
 from service.jobs.stores import Job, JobStatus
@@ -315,8 +316,11 @@ async def events(job_id: str, request: Request, state: StateDep, jobs: JobsDep, 
     async def stopped() -> bool:  # the client left, or the server drains: the client follows up elsewhere
         return state.draining or await request.is_disconnected()
 
+    def meter(now: Job) -> PaceMeter:  # measured from the run's recorded start when it runs on another replica
+        return jobs.paces.meter(now.id, now.run)
+
     return StreamingResponse(
-        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds, lambda: jobs.paces.meter(job.id)),
+        job_events(job, read, _view, stopped, state.settings.jobs_events_seconds, meter),
         media_type="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -250,6 +250,50 @@ def test_a_jobs_run_restarts_its_meter_and_streams_share_it() -> None:
     assert board.meter("a") is not run
 
 
+def test_a_meter_for_a_run_on_another_replica_measures_from_the_runs_recorded_start() -> None:
+    from service import clock
+    from service.jobs.pace import PaceBoard
+    from service.jobs.stores import RunStart
+
+    board = PaceBoard()
+    watched = board.meter("a")  # watched while queued, before the store knew of a run
+    started = RunStart(clock.seconds_ago(10), done=2, sentences=40)
+    elsewhere = board.meter("a", started)
+    assert elsewhere is not watched and board.meter("a", started) is elsewhere
+    pace = elsewhere.observe(time.monotonic(), 4, 90, 12)  # 2 documents and 50 sentences in the run's 10 s
+    assert pace.sentences_per_second is not None and 4.0 <= pace.sentences_per_second <= 5.5, pace
+    assert pace.seconds_left is not None and 35 <= pace.seconds_left <= 55, pace  # 8 documents at 5 s each
+    again = board.meter("a", RunStart(clock.now(), done=4, sentences=90))  # the job started another run
+    assert again is not elsewhere
+    here = board.restart("b")  # a run in this process keeps its own meter, whatever the store says
+    assert board.meter("b", started) is here
+
+
+def test_a_stream_on_a_replica_that_does_not_run_the_job_has_its_pace_in_its_first_event(tmp_path: Path) -> None:
+    """Two replicas share a PostgreSQL store; a stream opened on the one not running the job reads the run's
+    recorded start, so its first event has the rate and the time left (it used to start at that stream)."""
+    from tests.support.pg import database_url
+
+    shared = {"jobs_database_url": database_url(), "jobs_lease_seconds": 5, "jobs_poll_seconds": 0.2}
+    engines = (PacedEngine(delay=0.1), PacedEngine(delay=0.1))
+    with (
+        _client(tmp_path, engines[0], jobs_events_seconds=0.02, **shared) as first,
+        _client(tmp_path, engines[1], jobs_events_seconds=0.02, **shared) as second,
+    ):
+        job = _submit(first, 40)
+        deadline = time.monotonic() + 30
+        while first.get(f"/v1/jobs/{job}", headers=OWNER).json()["progress"]["done"] < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        other = second if engines[0].calls else first
+        with other.stream("GET", f"/v1/jobs/{job}/events", headers=OWNER) as response:
+            opening = json.loads(next(line for line in response.iter_lines() if line))
+        assert opening["type"] == "progress" and opening["job"]["status"] == "running", opening
+        assert opening["pace"]["sentences_per_second"] > 0 and opening["pace"]["seconds_left"] > 0, opening
+        first.post(f"/v1/jobs/{job}/cancel", headers=OWNER)
+        wait_for_status(first, job, "cancelled")
+
+
 def test_the_events_stream_closes_without_an_end_when_the_server_drains(tmp_path: Path) -> None:
     engine = PacedEngine(delay=0.1)
     with _client(tmp_path, engine, jobs_events_seconds=0.02) as client:

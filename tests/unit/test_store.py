@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from service import clock
-from service.jobs.stores import Job, JobStatus, JobStore, NewJob, Progress, SqliteJobStore, open_job_store
+from service.jobs.stores import (
+    Job,
+    JobStatus,
+    JobStore,
+    NewJob,
+    Progress,
+    RunStart,
+    SqliteJobStore,
+    open_job_store,
+)
 from service.jobs.stores.base import Quota, Refusal, Reservation, Usage
 from tests.support.pg import database_url
 
@@ -191,12 +200,30 @@ def test_layouts_are_kept_with_the_job_and_an_older_row_has_none(opened: tuple[s
         jobs.create(NewJob("c" * 32, "x.zip", "{}", layouts=("a,b",)))
 
 
+def test_a_runs_start_is_kept_with_the_job_and_read_by_another_connection(opened: tuple[str, JobStore]) -> None:
+    target, jobs = opened
+    jobs.create(NewJob("a" * 32, "news.zip", "{}"))
+    assert getattr(jobs.get("a" * 32), "run", "?") is None  # never ran
+    jobs.start_run("a" * 32, RunStart("2026-12-05T10:00:00+00:00", 3, 40))
+    jobs.set_progress("a" * 32, Progress(total=10, done=5, sentences=70))  # the run's progress leaves its start
+    other = _again(target)
+    try:
+        row = other.get("a" * 32)
+        assert row is not None and row.run == RunStart("2026-12-05T10:00:00+00:00", 3, 40)
+        assert row.progress.done == 5
+        jobs.start_run("a" * 32, RunStart("2026-12-05T11:00:00+00:00", 5, 70))  # run again (a resume)
+        assert getattr(other.get("a" * 32), "run", None) == RunStart("2026-12-05T11:00:00+00:00", 5, 70)
+    finally:
+        other.close()
+
+
 def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
     import sqlite3
 
     SqliteJobStore(tmp_path / "jobs.sqlite3").close()
     old = sqlite3.connect(tmp_path / "jobs.sqlite3")
-    old.execute("ALTER TABLE jobs DROP COLUMN layouts")
+    for column in ("layouts", "run_started", "run_done", "run_sentences"):
+        old.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
     old.execute(
         "INSERT INTO jobs (id, status, filename, options, created, updated) VALUES ('d', 'done', 'x', '{}', 't', 't')"
     )
@@ -204,6 +231,9 @@ def test_a_store_from_before_layouts_gains_the_column(tmp_path: Path) -> None:
     old.close()
     store = SqliteJobStore(tmp_path / "jobs.sqlite3")
     assert getattr(store.get("d"), "layouts", None) == ()
+    assert getattr(store.get("d"), "run", "?") is None  # the run's start columns were added too
+    store.start_run("d", RunStart("2026-12-05T10:00:00+00:00", 1, 2))
+    assert getattr(store.get("d"), "run", None) == RunStart("2026-12-05T10:00:00+00:00", 1, 2)
     store.create(NewJob("e" * 32, "y.srt", "{}", layouts=("english",)))
     assert getattr(store.get("e" * 32), "layouts", None) == ("english",)
     store.close()
@@ -228,7 +258,9 @@ def test_a_postgres_table_from_before_layouts_gains_the_column() -> None:
     store = open_job_store(url, Path("unused"))
     try:
         old = store.get("d")
-        assert old is not None and (old.owner, old.layouts, old.stored_bytes) == ("", (), 0)
+        assert old is not None and (old.owner, old.layouts, old.stored_bytes, old.run) == ("", (), 0, None)
+        store.start_run("d", RunStart("2026-12-05T10:00:00+00:00", 1, 2))
+        assert getattr(store.get("d"), "run", None) == RunStart("2026-12-05T10:00:00+00:00", 1, 2)
         store.create(NewJob("e" * 32, "y.srt", "{}", layouts=("side-by-side",)))
         assert getattr(store.get("e" * 32), "layouts", None) == ("side-by-side",)
     finally:

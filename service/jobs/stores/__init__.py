@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.jobs.stores.base import PROGRESS, STATUSES, Job, JobStatus, JobStore, NewJob, Progress
+from service.jobs.stores.base import PROGRESS, STATUSES, Job, JobStatus, JobStore, NewJob, Progress, RunStart
 from service.jobs.stores.sqlite import SqliteJobStore
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "JobStore",
     "NewJob",
     "Progress",
+    "RunStart",
     "SqliteJobStore",
     "open_job_store",
 ]

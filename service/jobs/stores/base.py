@@ -18,8 +18,12 @@ a heartbeat for the quota's lease is dropped by the next reservation of its key,
 `stored_bytes` is what a job counts against its key: its reservation, then its size, raised by
 `charge` to what its directory holds as its outputs grow. `grant` is the one rule both stores apply.
 
-Columns added after the first version (`owner`, `layouts`, `stored_bytes`) have defaults and are added to an
-older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps working and its rows read as before.
+`start_run` records where the job's current run started (`RunStart`: when, and its counters then), so a
+replica that does not run it measures the same pace as the one that does.
+
+Columns added after the first version (`owner`, `layouts`, `stored_bytes`, the run's start) have defaults and are
+added to an older table when a store opens it (`ADDED_COLUMNS`), so an old store keeps working and its rows read
+as before.
 """
 
 from __future__ import annotations
@@ -77,6 +81,22 @@ PROGRESS = tuple(field.name for field in fields(Progress))
 
 
 @dataclass(frozen=True)
+class RunStart:
+    """Where a job's current run started: when (`clock.now()`), and its documents and sentences done then."""
+
+    at: str
+    done: int = 0
+    sentences: int = 0
+
+    def values(self) -> tuple[str, int, int]:
+        """In the order of the columns `run_sql` sets."""
+        return (self.at, self.done, self.sentences)
+
+
+RUN_COLUMNS = ("run_started", "run_done", "run_sentences")
+
+
+@dataclass(frozen=True)
 class Job:
     """One row of the jobs table. `owner` is a hash of the API key that made it ("" with keys off).
 
@@ -95,6 +115,7 @@ class Job:
     owner: str = ""
     layouts: tuple[str, ...] = ()
     stored_bytes: int = 0
+    run: RunStart | None = None  # its current (or last) run's start; None before it first ran
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
@@ -111,6 +132,9 @@ class Job:
             owner=row.get("owner") or "",
             layouts=tuple(name for name in (row.get("layouts") or "").split(",") if name),
             stored_bytes=int(row.get("stored_bytes") or 0),
+            run=RunStart(row["run_started"], int(row.get("run_done") or 0), int(row.get("run_sentences") or 0))
+            if row.get("run_started")
+            else None,
         )
 
 
@@ -121,7 +145,8 @@ def table_ddl(table: str, sequence: str = "") -> str:
         f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
         f" options TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, error TEXT, {counters},"
         f" owner TEXT NOT NULL DEFAULT '', layouts TEXT NOT NULL DEFAULT '',"
-        f" stored_bytes BIGINT NOT NULL DEFAULT 0{', ' + sequence if sequence else ''})"
+        f" stored_bytes BIGINT NOT NULL DEFAULT 0, run_started TEXT, run_done INTEGER NOT NULL DEFAULT 0,"
+        f" run_sentences INTEGER NOT NULL DEFAULT 0{', ' + sequence if sequence else ''})"
     )
 
 
@@ -137,12 +162,16 @@ COLUMNS = (
     "owner",
     "layouts",
     "stored_bytes",
+    *RUN_COLUMNS,
 )
 # Columns a table made by an older version lacks, with their definitions: each store adds the missing ones.
 ADDED_COLUMNS = {
     "owner": "TEXT NOT NULL DEFAULT ''",
     "layouts": "TEXT NOT NULL DEFAULT ''",
     "stored_bytes": "BIGINT NOT NULL DEFAULT 0",
+    "run_started": "TEXT",
+    "run_done": "INTEGER NOT NULL DEFAULT 0",
+    "run_sentences": "INTEGER NOT NULL DEFAULT 0",
 }
 
 
@@ -192,6 +221,12 @@ def progress_sql(table: str, placeholder: str) -> str:
     """The UPDATE of a job's progress counters (`*progress.values(), stamp, ident`)."""
     counters = ", ".join(f"{name} = {placeholder}" for name in PROGRESS)
     return f"UPDATE {table} SET {counters}, updated = {placeholder} WHERE id = {placeholder}"
+
+
+def run_sql(table: str, placeholder: str) -> str:
+    """The UPDATE of a job's run start (`*start.values(), ident`)."""
+    columns = ", ".join(f"{name} = {placeholder}" for name in RUN_COLUMNS)
+    return f"UPDATE {table} SET {columns} WHERE id = {placeholder}"
 
 
 def checked_status(status: JobStatus) -> str:
@@ -271,6 +306,10 @@ class JobStore(Protocol):
 
     def set_progress(self, ident: str, progress: Progress) -> None:
         """Every progress counter of the job at once."""
+        ...
+
+    def start_run(self, ident: str, start: RunStart) -> None:
+        """The job's run starts now (`start`), from the counters its earlier runs left."""
         ...
 
     def claim(self, ident: str) -> bool: ...

@@ -26,11 +26,13 @@ from service.jobs.stores.base import (
     Quota,
     Refusal,
     Reservation,
+    RunStart,
     Usage,
     checked_status,
     grant,
     insert_sql,
     progress_sql,
+    run_sql,
     sql_list,
     status_sql,
     table_ddl,
@@ -81,6 +83,10 @@ class PostgresJobStore(PostgresStore):
     def set_progress(self, ident: str, progress: Progress) -> None:
         values = (*progress.values(), clock.now(), ident)
         self._run(lambda db: db.execute(progress_sql(TABLE, "%s"), values))
+
+    def start_run(self, ident: str, start: RunStart) -> None:
+        values = (*start.values(), ident)
+        self._run(lambda db: db.execute(run_sql(TABLE, "%s"), values))
 
     def claim(self, ident: str) -> bool:
         """queued → running in one statement: of two replicas asking at once, exactly one gets True."""

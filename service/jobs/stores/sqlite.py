@@ -23,11 +23,13 @@ from service.jobs.stores.base import (
     Quota,
     Refusal,
     Reservation,
+    RunStart,
     Usage,
     checked_status,
     grant,
     insert_sql,
     progress_sql,
+    run_sql,
     sql_list,
     status_sql,
     table_ddl,
@@ -71,6 +73,10 @@ class SqliteJobStore(SqliteStore):
     def set_progress(self, ident: str, progress: Progress) -> None:
         with self._lock:
             self._db.execute(progress_sql("jobs", "?"), (*progress.values(), clock.now(), ident))
+
+    def start_run(self, ident: str, start: RunStart) -> None:
+        with self._lock:
+            self._db.execute(run_sql("jobs", "?"), (*start.values(), ident))
 
     def claim(self, ident: str) -> bool:
         """queued → running, atomically; False when the job is not queued (another worker has it)."""
