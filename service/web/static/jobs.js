@@ -411,11 +411,17 @@
     } catch {
       return; // the server is away: the page says so when asked to do something
     }
-    stopOthers(new Set(jobs.map((job) => job.id)));
-    for (const node of list.querySelectorAll(".job")) if (!following.has(node.dataset.job)) node.remove();
+    const listed = new Set(jobs.map((job) => job.id));
+    stopOthers(listed);
+    // a job still listed keeps its row (and the documents it shows); the others are another key's
+    for (const node of list.querySelectorAll(".job")) {
+      if (!following.has(node.dataset.job) && !listed.has(node.dataset.job)) node.remove();
+    }
     panel.hidden = jobs.length === 0 && following.size === 0;
     for (const job of jobs) {
       if (following.has(job.id)) continue; // its stream places it and lists its documents when it ends
+      const shown = list.querySelector(`li[data-job="${CSS.escape(job.id)}"]`);
+      if (shown && shown.job && !inFlight(shown.job) && inFlight(job)) continue; // a listing older than its end
       const node = place(job, null, false);
       if (inFlight(job)) follow(job);
       // a job this page already shows finished keeps its list: a listing that crossed its end does not fold it
