@@ -257,6 +257,9 @@ def connect(address: str | None) -> None:
     if ray.is_initialized():
         return
     quiet: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+    import ray.data  # noqa: F401 - configures its loggers on import; ours is set after
+
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its plan and timings, not the run's progress
     if address in (None, "", LOCAL):
         ray.init(**quiet)
     else:
