@@ -143,6 +143,7 @@ class JobManager:
         self.memories = memories  # a job translates with its owner's memory (exact and context matches answer)
         self.root = Path(settings.data_dir) / "jobs"
         self._store: JobStore | None = None
+        self._opening = threading.Lock()
         self.shared = bool(settings.jobs_database_url)  # replicas share the store: poll it, lease running jobs
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stop = threading.Event()
@@ -155,9 +156,12 @@ class JobManager:
 
     @property
     def store(self) -> JobStore:
-        """Opened on first use: an app that never sees a job never creates the data directory."""
+        """Opened on first use (an app that never sees a job never creates the data directory), once: requests
+        arriving together (eight uploads at once) share one store instead of racing to create its file."""
         if self._store is None:
-            self._store = open_job_store(self.settings.jobs_database_url, Path(self.settings.data_dir))
+            with self._opening:
+                if self._store is None:
+                    self._store = open_job_store(self.settings.jobs_database_url, Path(self.settings.data_dir))
         return self._store
 
     @property

@@ -245,3 +245,42 @@ def test_a_reservation_left_by_a_crash_lapses_after_the_lease(tmp_path: Path, mo
         assert app.state.bitext.jobs.store.get("d" * 32) is None
         assert not (data / f".upload-{'d' * 32}").exists()
         assert client.post("/v1/jobs?filename=a.zip", content=_archive()).status_code == 202
+
+
+def test_requests_arriving_together_open_one_job_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store is opened on first use; eight first uses at once (eight uploads to a fresh server) open it
+    once, where each used to open its own connection and race to create the file ("database is locked")."""
+    import threading
+
+    from service.jobs import manager as manager_module
+    from service.jobs.manager import JobManager
+    from service.scheduler import Scheduler
+
+    opened: list[Any] = []
+    real = manager_module.open_job_store
+
+    def slow_open(url: str | None, data_dir: Path) -> Any:
+        time.sleep(0.05)  # a file being created: every thread arriving now finds no store yet
+        store = real(url, data_dir)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(manager_module, "open_job_store", slow_open)
+    jobs = JobManager(Settings(data_dir=str(tmp_path / "data")), Scheduler(FakeEngine()))
+    start = threading.Barrier(8)
+    seen: list[Any] = []
+
+    def first_use() -> None:
+        start.wait(10)
+        seen.append(jobs.store)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    try:
+        assert len(opened) == 1 and len(seen) == 8 and all(store is opened[0] for store in seen)
+    finally:
+        for store in opened:
+            store.close()
