@@ -97,6 +97,13 @@ def _resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
+def _none_done(input_ids: torch.LongTensor) -> torch.BoolTensor:
+    """A stopping criterion's answer that stops no row: `generate` goes on by its own rules."""
+    import torch
+
+    return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+
+
 class WidenWhenAlone:
     """A stopping criterion that never stops: at each decoding step, the call takes every lane's threads
     while it is the only call on the model, and its own lane's share again once another starts.
@@ -118,7 +125,7 @@ class WidenWhenAlone:
         if wanted != self.threads:
             torch.set_num_threads(wanted)
             self.threads = wanted
-        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+        return _none_done(input_ids)
 
 
 class StopWhenGone:
@@ -133,9 +140,7 @@ class StopWhenGone:
     def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs: object) -> torch.BoolTensor:
         if self.check():
             raise Interrupted("every request of this engine call is gone")
-        import torch
-
-        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+        return _none_done(input_ids)
 
 
 class MarianEngine(MarianTokenizing):

@@ -117,8 +117,9 @@ class _StoreObserver:
         self.store.set_progress(self.ident, self.progress)
         # the run's pace starts here, from what earlier runs did: a page reloaded later keeps it, and
         # another replica reads the same start from the store
-        self.meter.observe(time.monotonic(), already_done, counted.sentences, total)
-        self.store.start_run(self.ident, RunStart(clock.now(), already_done, counted.sentences))
+        start = RunStart(clock.now(), already_done, counted.sentences)
+        self.meter.observe(time.monotonic(), start.done, start.sentences, total)
+        self.store.start_run(self.ident, start)
 
     def finished(self, record: Record) -> None:
         now, status = self.progress, record.status

@@ -4,9 +4,8 @@ Pure arithmetic over (seconds, documents done, sentences done) observations, so 
 The rate is measured from the start of the job's run: the runner observes first when this process runs it
 (`PaceBoard`: every event stream of the job here reads the same meter, so a reloaded page keeps the pace); on
 another replica the meter starts from the run's start the store records (`RunStart`), so every replica
-reports the same pace. The time left is the
-documents still to do at the documents' own rate: documents differ in length, sentences to come are not known
-before each document is read.
+reports the same pace. The time left is the documents still to do at the documents' own rate: documents
+differ in length, sentences to come are not known before each document is read.
 """
 
 from __future__ import annotations

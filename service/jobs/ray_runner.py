@@ -208,7 +208,7 @@ class DocumentActor:
 
         hits, misses = self.engine.hits, self.engine.misses
         records: dict[str, Record] = {}
-        counted: dict[str, int] = {}  # the sentences of each document the tally was given
+        counted: dict[str, int] = {}  # the sentences of each document reported as translated (to the tally)
         group: list[_Pending] = []
         rows = batch.to_pylist()
         for row in rows:
@@ -232,7 +232,7 @@ class DocumentActor:
                 "name": row["name"],
                 "done": row["done"],
                 "record": "" if row["done"] else json.dumps(records[row["id"]].as_json(), ensure_ascii=False),
-                "counted": counted.get(row["id"], 0) if self.tally is not None else 0,
+                "counted": counted.get(row["id"], 0),
                 "hits": 0,
                 "misses": 0,
             }
